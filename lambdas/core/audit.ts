@@ -1,0 +1,55 @@
+// The audit log's model: one append-only entry per step of a revocation, keyed by event, with
+// the person for a per-leaver timeline. Entries are evidence for auditors: never updated or deleted.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+export const auditSteps = [
+  'RECEIVED', // ingest accepted an event
+  'PLANNED', // plan chose the targets
+  'REFUSED', // plan refused (blast radius) or a target was out of scope
+  'DRY_RUN', // plan/worker would have written, dry-run is on
+  'MANUAL_TASK', // a target without automation: its owner was notified
+  'DELEGATED', // a target revoked by other automation
+  'FOUND', // worker found exactly one account
+  'NO_ACCOUNT', // worker found no account: nothing to revoke
+  'GROUPS_REMOVED',
+  'DEACTIVATED',
+  'DELETED',
+  'VERIFIED', // read back: inactive or gone
+  'REPORTED', // report-only target: found, not written
+  'RETRY', // a retryable failure; the message will come again
+  'FAILED', // a permanent failure, or the last attempt
+  'DLQ', // the message went to the dead-letter queue
+  'REDRIVEN', // a message from the DLQ completed after its execution ended
+  'REMEDIATED', // the reconciler re-queued drift
+  'COMPLETED', // every target revoked (or nothing to revoke)
+  'PARTIAL', // at least one target failed
+] as const;
+export type AuditStep = (typeof auditSteps)[number];
+
+export const auditEntrySchema = z.object({
+  eventId: z.string(),
+  /** Sort key within the event: time, then a unique suffix so two steps never collide. */
+  entryId: z.string(),
+  at: z.string(),
+  step: z.enum(auditSteps),
+  personId: z.string(),
+  targetId: z.string().optional(),
+  /** Which function wrote it. */
+  actor: z.enum(['ingest', 'plan', 'worker', 'summarize', 'reconciler', 'operator']),
+  /** Step-specific evidence: requests made, verified state, error class and reason. Never secrets. */
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+export type NewAuditEntry = Omit<AuditEntry, 'entryId' | 'at'> & { at?: string };
+
+/** Completes an entry with its time and a collision-free id sortable by time. */
+export function auditEntry(entry: NewAuditEntry, now: Date): AuditEntry {
+  const at = entry.at ?? now.toISOString();
+  return {
+    ...entry,
+    at,
+    entryId: `${at}#${entry.step}#${entry.targetId ?? '-'}#${randomUUID().slice(0, 8)}`,
+  };
+}

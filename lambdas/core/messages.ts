@@ -1,0 +1,96 @@
+// The contracts between the pipeline's steps: workflow input (from ingest), the plan, the
+// message a target lane receives, what a lane reports back, and the summary. The workflow
+// definition (lib/workflow.ts) moves these between states; each step parses what it receives.
+import { z } from 'zod';
+import { lifecycleEventSchema, personSchema } from './event.ts';
+
+/** Input of one workflow execution: the event and when scimitar received it (latency origin). */
+export const workflowInputSchema = z.object({
+  event: lifecycleEventSchema,
+  receivedAt: z.iso.datetime({ offset: true }),
+});
+export type WorkflowInput = z.output<typeof workflowInputSchema>;
+
+/** One target the plan sends to a lane (a queue and its worker). */
+export const laneSchema = z.object({
+  targetId: z.string(),
+  tier: z.enum(['privileged', 'standard']),
+  action: z.enum(['deactivate', 'delete']),
+  matchAttribute: z.enum(['userName', 'externalId', 'email']),
+  /** The person's value for the target's match attribute. */
+  matchValue: z.string(),
+  removeFromGroups: z.boolean(),
+  reportOnly: z.boolean(),
+});
+export type Lane = z.infer<typeof laneSchema>;
+
+/** A target settled by the plan itself: manual task, delegated, refused or unmatchable. */
+export const settledTargetSchema = z.object({
+  targetId: z.string(),
+  status: z.enum(['manual-task', 'delegated', 'refused', 'failed']),
+  reason: z.string(),
+});
+export type SettledTarget = z.infer<typeof settledTargetSchema>;
+
+export const planSchema = z.object({
+  eventId: z.string(),
+  personId: z.string(),
+  receivedAt: z.string(),
+  /** When access must end; the workflow's Wait state sleeps until then. */
+  effectiveAt: z.string(),
+  dryRun: z.boolean(),
+  /** In revocation order: privileged tier first. */
+  lanes: z.array(laneSchema),
+  settled: z.array(settledTargetSchema),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+/** The body of a message on a target's queue. */
+export const laneMessageSchema = z.object({
+  /** Step Functions task token; absent for a reconciler remediation (no workflow waits). */
+  taskToken: z.string().optional(),
+  eventId: z.string(),
+  receivedAt: z.string(),
+  dryRun: z.boolean(),
+  person: personSchema,
+  lane: laneSchema,
+});
+export type LaneMessage = z.infer<typeof laneMessageSchema>;
+
+/** What a lane reports back (SendTaskSuccess output), one per target. */
+export const laneResultSchema = z.object({
+  targetId: z.string(),
+  status: z.enum(['revoked', 'already-revoked', 'no-account', 'reported', 'dry-run']),
+  accountId: z.string().optional(),
+  /** When the revocation was read back and verified. */
+  verifiedAt: z.string().optional(),
+  attempts: z.number().int().min(1),
+});
+export type LaneResult = z.infer<typeof laneResultSchema>;
+
+/** A lane whose task failed: built by the workflow's Catch from the error and cause. */
+export const laneFailureSchema = z.object({
+  targetId: z.string(),
+  status: z.literal('failed'),
+  error: z.string(),
+  cause: z.string().optional(),
+});
+export type LaneFailure = z.infer<typeof laneFailureSchema>;
+
+export const summarizeInputSchema = z.object({
+  plan: planSchema,
+  results: z.array(z.union([laneResultSchema, laneFailureSchema])),
+});
+export type SummarizeInput = z.infer<typeof summarizeInputSchema>;
+
+export const summarySchema = z.object({
+  eventId: z.string(),
+  personId: z.string(),
+  outcome: z.enum(['COMPLETED', 'PARTIAL']),
+  failedTargets: z.array(z.string()),
+  targets: z.array(z.object({ targetId: z.string(), status: z.string(), latencyMs: z.number().optional() })),
+});
+export type Summary = z.infer<typeof summarySchema>;
+
+/** Execution names are at most 80 characters of [A-Za-z0-9-_]: a hash keeps any event id safe. */
+export { executionName } from './execution-name.ts';

@@ -1,0 +1,85 @@
+// Ports: what the domain core needs from the world, as abstract classes. AWS adapters
+// (lambdas/adapters/aws) and the local runtime implement them; the core imports no SDK.
+import type { AuditEntry } from './audit.ts';
+
+/** Append-only audit log. Implementations must refuse to overwrite an entry. */
+export abstract class AuditLog {
+  abstract append(entry: AuditEntry): Promise<void>;
+  /** Every entry of one event, oldest first. */
+  abstract forEvent(eventId: string): Promise<AuditEntry[]>;
+  /** Every entry about one person across events, oldest first: the leaver's timeline. */
+  abstract forPerson(personId: string): Promise<AuditEntry[]>;
+}
+
+export type LeaverOutcome =
+  | 'revoked'
+  | 'no-account'
+  | 'failed'
+  | 'manual-task'
+  | 'delegated'
+  | 'reported'
+  | 'refused';
+
+export interface LedgerRecord {
+  personId: string;
+  targetId: string;
+  outcome: LeaverOutcome;
+  eventId: string;
+  at: string;
+  accountId?: string;
+  userName?: string;
+}
+
+/** The leaver ledger: per person and target, the latest revocation outcome. */
+export abstract class LeaverLedger {
+  abstract record(entry: LedgerRecord): Promise<void>;
+  abstract forPerson(personId: string): Promise<LedgerRecord[]>;
+}
+
+/**
+ * Blast-radius budget: how many revocations a target may take within a time window.
+ * `tryConsume` is atomic (a conditional update): two workers never both take the last unit.
+ */
+export abstract class RevocationBudget {
+  abstract tryConsume(targetId: string, windowStart: string, limit: number): Promise<boolean>;
+  /** Last known number of accounts at a target (from reconciliation), if any. */
+  abstract accountCount(targetId: string): Promise<number | undefined>;
+}
+
+/** Reads a secret's current value; `refresh` bypasses any cache (after a rotation). */
+export abstract class SecretSource {
+  abstract read(name: string, options?: { refresh?: boolean }): Promise<string>;
+}
+
+/** Reports a lane's outcome back to the waiting workflow (Step Functions task token). */
+export abstract class TaskCallback {
+  abstract succeed(taskToken: string, output: unknown): Promise<void>;
+  abstract fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+export interface WorkflowStart {
+  executionArn: string;
+  /** True when an execution of that name already existed: a duplicate delivery. */
+  alreadyStarted: boolean;
+}
+
+/** Starts one workflow execution per lifecycle event, named for dedupe. */
+export abstract class WorkflowStarter {
+  abstract start(name: string, input: unknown): Promise<WorkflowStart>;
+}
+
+/** Tells people: a target owner about a manual task, operators about a failure. */
+export abstract class Notifier {
+  abstract notify(subject: string, message: string): Promise<void>;
+}
+
+/** Time, injectable so tests and the local runtime can move it. */
+export abstract class Clock {
+  abstract now(): Date;
+}
+
+export class SystemClock extends Clock {
+  now(): Date {
+    return new Date();
+  }
+}
