@@ -63,6 +63,7 @@ export class DynamoAuditLog extends AuditLog {
     for await (const page of paginateQuery({ client: this.client }, input)) {
       for (const item of page.Items ?? []) entries.push(auditEntrySchema.parse(item));
     }
-    return entries.sort((a, b) => a.entryId.localeCompare(b.entryId));
+    // Code-unit order, as DynamoDB sorts keys (localeCompare would not).
+    return entries.sort((a, b) => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
   }
 }
