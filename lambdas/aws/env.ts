@@ -5,7 +5,9 @@ import { parseConfig, type ScimitarConfig } from '../core/config.ts';
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
-    throw new Error(`environment variable ${name} is not set; the CDK stack sets it (check the function's configuration)`);
+    throw new Error(
+      `environment variable ${name} is not set; the CDK stack sets it (check the function's configuration)`,
+    );
   }
   return value;
 }

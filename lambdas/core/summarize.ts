@@ -32,7 +32,10 @@ export async function summarize(
   for (const result of results) {
     if (result.status === 'failed') {
       const failure = result as LaneFailure;
-      failures.push({ targetId: failure.targetId, reason: `${failure.error}: ${failure.cause ?? ''}`.trim() });
+      failures.push({
+        targetId: failure.targetId,
+        reason: `${failure.error}: ${failure.cause ?? ''}`.trim(),
+      });
       targets.push({ targetId: failure.targetId, status: 'failed' });
       // The worker records its own failures; a lane that timed out or never reached its worker did not.
       await deps.ledger.record({
@@ -47,7 +50,11 @@ export async function summarize(
     const done = result as LaneResult;
     const latencyMs = done.verifiedAt ? Math.max(0, Date.parse(done.verifiedAt) - received) : undefined;
     if (latencyMs !== undefined) latencies.push({ targetId: done.targetId, latencyMs });
-    targets.push({ targetId: done.targetId, status: done.status, ...(latencyMs !== undefined ? { latencyMs } : {}) });
+    targets.push({
+      targetId: done.targetId,
+      status: done.status,
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+    });
   }
   for (const settled of plan.settled) {
     targets.push({ targetId: settled.targetId, status: settled.status });

@@ -1,7 +1,7 @@
 // Plan step of the workflow: parse the execution input, plan, return the Plan.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { workflowInputSchema } from '../core/messages.ts';
 import type { Plan } from '../core/messages.ts';
+import { workflowInputSchema } from '../core/messages.ts';
 import { type PlanDeps, planRevocation } from '../core/plan.ts';
 import { parseOrThrow } from '../core/validation.ts';
 

@@ -5,7 +5,9 @@ import { type Summary, summarizeInputSchema } from '../core/messages.ts';
 import { type SummarizeDeps, summarize } from '../core/summarize.ts';
 import { parseOrThrow } from '../core/validation.ts';
 
-export function createSummarizeHandler(deps: SummarizeDeps & { readonly logger: Logger; readonly metrics: Metrics }) {
+export function createSummarizeHandler(
+  deps: SummarizeDeps & { readonly logger: Logger; readonly metrics: Metrics },
+) {
   return async (input: unknown): Promise<Summary> => {
     const parsed = parseOrThrow(summarizeInputSchema, input, 'invalid summarize input');
     const { summary, latencies } = await summarize(parsed, deps);
@@ -20,7 +22,11 @@ export function createSummarizeHandler(deps: SummarizeDeps & { readonly logger: 
       single.addDimension('status', target.status);
       single.addMetric('TargetOutcome', MetricUnit.Count, 1);
     }
-    deps.metrics.addMetric(summary.outcome === 'COMPLETED' ? 'EventsCompleted' : 'EventsPartial', MetricUnit.Count, 1);
+    deps.metrics.addMetric(
+      summary.outcome === 'COMPLETED' ? 'EventsCompleted' : 'EventsPartial',
+      MetricUnit.Count,
+      1,
+    );
     deps.metrics.publishStoredMetrics();
     deps.logger.info('summarized', { ...summary });
     return summary;

@@ -19,12 +19,16 @@ export class SfnTaskCallback extends TaskCallback {
   }
 
   async succeed(taskToken: string, output: unknown): Promise<void> {
-    await this.call(() => this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+    await this.call(() =>
+      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    );
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<void> {
     await this.call(() =>
-      this.client.send(new SendTaskFailureCommand({ taskToken, error: clip(error, 256), cause: clip(cause, 32_768) })),
+      this.client.send(
+        new SendTaskFailureCommand({ taskToken, error: clip(error, 256), cause: clip(cause, 32_768) }),
+      ),
     );
   }
 
@@ -33,7 +37,9 @@ export class SfnTaskCallback extends TaskCallback {
       await send();
     } catch (err) {
       if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) {
-        throw new TaskNotWaitingError(`the workflow no longer waits for this task (${err.name})`, { cause: err });
+        throw new TaskNotWaitingError(`the workflow no longer waits for this task (${err.name})`, {
+          cause: err,
+        });
       }
       throw err;
     }

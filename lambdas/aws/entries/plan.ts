@@ -2,8 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SystemClock } from '../../core/ports.ts';
 import { createPlanHandler } from '../../handlers/plan.ts';
-import { DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
 
