@@ -88,7 +88,9 @@ describe('local SQS event source (fauxqs)', () => {
       functionName: 'worker-failing',
       batchSize: 10,
       handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
-        for (const r of event.Records) (receives[r.body] ??= []).push(r.attributes.ApproximateReceiveCount);
+        for (const r of event.Records) {
+          receives[r.body] = [...(receives[r.body] ?? []), r.attributes.ApproximateReceiveCount];
+        }
         return {
           batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({
             itemIdentifier: r.messageId,
