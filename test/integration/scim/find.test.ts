@@ -41,6 +41,15 @@ describe('SCIM client: find', () => {
     );
   });
 
+  it('identifies itself with a User-Agent and asks for SCIM JSON', async () => {
+    await target.client().findAccount({ attribute: 'userName', value: 'alice@example.com' });
+    await target.client({}, { userAgent: 'acme-offboarding/2' }).getAccount('x');
+    const [first, second] = target.proxy.requests;
+    expect(first?.headers['user-agent']).toMatch(/^scimitar\/\d+\.\d+\.\d+$/);
+    expect(first?.headers.accept).toContain('application/scim+json');
+    expect(second?.headers['user-agent']).toBe('acme-offboarding/2');
+  });
+
   it('finds by externalId case-sensitively', async () => {
     const client = target.client();
     const upper = await client.findAccount({ attribute: 'externalId', value: 'HR-1001' });
