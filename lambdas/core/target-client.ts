@@ -1,0 +1,66 @@
+// Builds the SCIM client for a configured target: its base URL, quirks and credential, read
+// from the target's secret (a bearer token, or an OAuth2 client secret).
+import type { ScimTargetConfig } from './config.ts';
+import type { SecretSource } from './ports.ts';
+import { BearerToken, type CredentialSource, OAuth2ClientCredentials, ScimClient } from './scim/index.ts';
+
+export interface TargetClientOptions {
+  /** Secret id (name or ARN) holding the target's credential. */
+  readonly secretId: string;
+  readonly secrets: SecretSource;
+  /** @default 10_000 */
+  readonly timeoutMs?: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The secret holds either the bare token / client secret, or JSON with a `token` (bearer) or
+ * `clientSecret` (OAuth2) field, as rotation functions write it.
+ */
+export function credentialFromSecret(value: string, field: 'token' | 'clientSecret'): string {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('{')) return trimmed;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    // Never echo the value: it is a credential.
+    throw new Error(
+      `the target's secret looks like JSON but does not parse; store the bare ${field} or valid JSON`,
+    );
+  }
+  const found = (parsed as Record<string, unknown>)[field];
+  if (typeof found !== 'string' || found.length === 0) {
+    throw new Error(`the target's secret is JSON without a "${field}" string field`);
+  }
+  return found;
+}
+
+export function credentialsFor(target: ScimTargetConfig, options: TargetClientOptions): CredentialSource {
+  // The credential objects cache; each read of the secret itself is fresh, so a refresh after a
+  // 401 sees a rotated value.
+  const read = () => options.secrets.read(options.secretId, { refresh: true });
+  if (target.auth.type === 'bearer') {
+    return new BearerToken(async () => credentialFromSecret(await read(), 'token'));
+  }
+  return new OAuth2ClientCredentials({
+    tokenUrl: target.auth.tokenUrl,
+    clientId: target.auth.clientId,
+    ...(target.auth.scope ? { scope: target.auth.scope } : {}),
+    clientSecret: async () => credentialFromSecret(await read(), 'clientSecret'),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+}
+
+export function scimClientFor(target: ScimTargetConfig, options: TargetClientOptions): ScimClient {
+  const { userAgent, ...quirks } = target.quirks;
+  return new ScimClient({
+    baseUrl: target.baseUrl,
+    credentials: credentialsFor(target, options),
+    quirks,
+    ...(userAgent ? { userAgent } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+}
