@@ -1,0 +1,170 @@
+// The workflow, run locally: the state machine definition the CDK app synthesizes, executed by
+// aws-local-stepfunctions. Lambda Task states run the same handler functions in process; SQS
+// `.waitForTaskToken` states send the real message to the local queue and wait for the lane's
+// callback through the task-token registry. Executions are named, so a name runs once.
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/ports.ts';
+import type { TaskTokenRegistry } from './task-tokens.ts';
+
+/** Stands for `$$.Task.Token` in the context object; each SQS task swaps it for a fresh token. */
+export const TASK_TOKEN_PLACEHOLDER = '__scimitar_local_task_token__';
+
+export type LocalLambda = (input: unknown) => Promise<unknown>;
+
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  ItemProcessor?: { States: Record<string, AslState> };
+  Iterator?: { States: Record<string, AslState> };
+  Branches?: { States: Record<string, AslState> }[];
+  [key: string]: unknown;
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+  [key: string]: unknown;
+}
+
+export interface ExecutionRecord {
+  readonly name: string;
+  readonly executionArn: string;
+  readonly input: unknown;
+  readonly startedAt: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  stoppedAt?: string;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  readonly done: Promise<void>;
+}
+
+export interface LocalWorkflowProps {
+  readonly definition: AslDefinition;
+  /** Lambda Task states by state name → the in-process handler. */
+  readonly lambdas: Record<string, LocalLambda>;
+  readonly sqs: SQSClient;
+  /** Maps the QueueUrl a state sends to (as synthesized) to the local queue's URL. */
+  readonly queueUrlFor: (synthesized: string) => string;
+  readonly tokens: TaskTokenRegistry;
+  /** Milliseconds every Wait state waits instead of its own time (tests); @default - real time */
+  readonly waitOverrideMs?: number;
+  readonly stateMachineName?: string;
+  /** Called once per execution when it ends (the failed-executions alarm listens here). */
+  readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
+}
+
+/** Every state of a definition, with nested Map and Parallel states, by name. */
+export function allStates(states: Record<string, AslState>): [string, AslState][] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, AslState],
+    ...allStates(state.ItemProcessor?.States ?? state.Iterator?.States ?? {}),
+    ...(state.Branches ?? []).flatMap((branch) => allStates(branch.States)),
+  ]);
+}
+
+function replaceToken(value: unknown, token: string): unknown {
+  if (value === TASK_TOKEN_PLACEHOLDER) return token;
+  if (Array.isArray(value)) return value.map((v) => replaceToken(v, token));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceToken(v, token)]));
+  }
+  return value;
+}
+
+export class LocalWorkflow extends WorkflowStarter {
+  readonly executions = new Map<string, ExecutionRecord>();
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  private readonly waits: Record<string, number> = {};
+  private readonly arnPrefix: string;
+
+  constructor(private readonly props: LocalWorkflowProps) {
+    super();
+    this.machine = new StateMachine(props.definition as never, {
+      validationOptions: { checkArn: false, checkPaths: true },
+    });
+    this.arnPrefix = `arn:aws:states:local:000000000000:execution:${props.stateMachineName ?? 'scimitar'}`;
+    for (const [name, state] of allStates(props.definition.States)) {
+      if (state.Type === 'Wait' && props.waitOverrideMs !== undefined)
+        this.waits[name] = props.waitOverrideMs;
+      if (state.Type !== 'Task') continue;
+      const resource = state.Resource ?? '';
+      if (resource.includes(':sqs:sendMessage.waitForTaskToken')) {
+        const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60;
+        this.handlers[name] = (input) => this.sendAndWait(input, timeoutSeconds);
+      } else {
+        const lambda = props.lambdas[name];
+        if (!lambda)
+          throw new Error(`the workflow's Task state "${name}" (${resource}) has no local handler`);
+        // As Lambda: the payload crosses a JSON boundary both ways.
+        this.handlers[name] = async (input) => JSON.parse(JSON.stringify((await lambda(input)) ?? null));
+      }
+    }
+  }
+
+  async start(name: string, input: unknown): Promise<WorkflowStart> {
+    const existing = this.executions.get(name);
+    if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
+    const execution = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits },
+      context: { Task: { Token: TASK_TOKEN_PLACEHOLDER } },
+    });
+    const record: ExecutionRecord = {
+      name,
+      executionArn: `${this.arnPrefix}:${name}`,
+      input,
+      startedAt: new Date().toISOString(),
+      status: 'RUNNING',
+      done: execution.result
+        .then(
+          (output) => {
+            record.status = 'SUCCEEDED';
+            record.output = output;
+          },
+          (err: Error & { cause?: unknown }) => {
+            record.status = 'FAILED';
+            record.error = err.name;
+            record.cause = err.message;
+          },
+        )
+        .finally(() => {
+          record.stoppedAt = new Date().toISOString();
+          this.props.onExecutionEnd?.(record);
+        }),
+    };
+    this.executions.set(name, record);
+    return { executionArn: record.executionArn, alreadyStarted: false };
+  }
+
+  /** Resolves when every execution started so far has ended. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((e) => e.done));
+  }
+
+  private async sendAndWait(input: unknown, timeoutSeconds: number): Promise<unknown> {
+    const { QueueUrl, MessageBody } = input as { QueueUrl: string; MessageBody: unknown };
+    const { token, settled } = this.props.tokens.issue();
+    // When the state times out, nobody waits for this token any more: a late callback must see
+    // TaskNotWaitingError, as with Step Functions.
+    const timer = setTimeout(
+      () => this.props.tokens.abandon(token, new Error('States.Timeout')),
+      timeoutSeconds * 1000,
+    );
+    timer.unref();
+    settled.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
+    const body = replaceToken(MessageBody, token);
+    await this.props.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.props.queueUrlFor(QueueUrl),
+        MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    );
+    return settled;
+  }
+}
