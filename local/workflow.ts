@@ -43,7 +43,7 @@ export interface ExecutionRecord {
 
 export interface LocalWorkflowProps {
   readonly definition: AslDefinition;
-  /** Lambda Task states by state name → the in-process handler. */
+  /** Lambda Task states' Resource (the function ARN as synthesized) or state name → the in-process handler. */
   readonly lambdas: Record<string, LocalLambda>;
   readonly sqs: SQSClient;
   /** Maps the QueueUrl a state sends to (as synthesized) to the local queue's URL. */
@@ -96,7 +96,7 @@ export class LocalWorkflow extends WorkflowStarter {
         const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60;
         this.handlers[name] = (input) => this.sendAndWait(input, timeoutSeconds);
       } else {
-        const lambda = props.lambdas[name];
+        const lambda = props.lambdas[resource] ?? props.lambdas[name];
         if (!lambda)
           throw new Error(`the workflow's Task state "${name}" (${resource}) has no local handler`);
         // As Lambda: the payload crosses a JSON boundary both ways.
