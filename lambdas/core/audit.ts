@@ -44,12 +44,17 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export type NewAuditEntry = Omit<AuditEntry, 'entryId' | 'at'> & { at?: string };
 
-/** Completes an entry with its time and a collision-free id sortable by time. */
+// Orders entries written by one process within the same millisecond in the order they were made.
+let sequence = 0;
+
+/** Completes an entry with its time and a collision-free id that sorts by time, then by creation. */
 export function auditEntry(entry: NewAuditEntry, now: Date): AuditEntry {
   const at = entry.at ?? now.toISOString();
+  sequence = (sequence + 1) % 36 ** 4;
+  const order = sequence.toString(36).padStart(4, '0');
   return {
     ...entry,
     at,
-    entryId: `${at}#${entry.step}#${entry.targetId ?? '-'}#${randomUUID().slice(0, 8)}`,
+    entryId: `${at}#${order}#${entry.step}#${entry.targetId ?? '-'}#${randomUUID().slice(0, 8)}`,
   };
 }

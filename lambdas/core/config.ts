@@ -28,6 +28,7 @@ const secretName = z
 export const targetTiers = ['privileged', 'standard'] as const;
 export const leaverActions = ['deactivate', 'delete', 'deactivate-then-delete'] as const;
 export const matchAttributes = ['userName', 'externalId', 'email'] as const;
+export type MatchAttribute = (typeof matchAttributes)[number];
 export const patchStyles = ['rfc', 'entra', 'okta'] as const;
 
 const authSchema = z.discriminatedUnion('type', [

@@ -1,6 +1,7 @@
 // Ports: what the domain core needs from the world, as abstract classes. AWS adapters
 // (lambdas/adapters/aws) and the local runtime implement them; the core imports no SDK.
 import type { AuditEntry } from './audit.ts';
+import { ScimitarError } from './errors.ts';
 
 /** Append-only audit log. Implementations must refuse to overwrite an entry. */
 export abstract class AuditLog {
@@ -51,7 +52,18 @@ export abstract class SecretSource {
   abstract read(name: string, options?: { refresh?: boolean }): Promise<string>;
 }
 
-/** Reports a lane's outcome back to the waiting workflow (Step Functions task token). */
+/** The workflow no longer waits for this task (it ended, timed out, or the token is unknown). */
+export class TaskNotWaitingError extends ScimitarError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TaskNotWaitingError';
+  }
+}
+
+/**
+ * Reports a lane's outcome back to the waiting workflow (Step Functions task token).
+ * Throws TaskNotWaitingError when nobody waits any more (e.g. a message redriven from the DLQ).
+ */
 export abstract class TaskCallback {
   abstract succeed(taskToken: string, output: unknown): Promise<void>;
   abstract fail(taskToken: string, error: string, cause: string): Promise<void>;
@@ -68,9 +80,16 @@ export abstract class WorkflowStarter {
   abstract start(name: string, input: unknown): Promise<WorkflowStart>;
 }
 
+export interface Notification {
+  subject: string;
+  message: string;
+  /** Target owner to address (owner notifications are filtered by it); absent for operator alerts. */
+  owner?: string;
+}
+
 /** Tells people: a target owner about a manual task, operators about a failure. */
 export abstract class Notifier {
-  abstract notify(subject: string, message: string): Promise<void>;
+  abstract notify(notification: Notification): Promise<void>;
 }
 
 /** Time, injectable so tests and the local runtime can move it. */

@@ -1,0 +1,69 @@
+// AuditLog on DynamoDB: put-only with a condition, so an entry is never overwritten; reads
+// page through every item (a timeline is small, but never silently cut at 1 MB).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  paginateQuery,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type AuditEntry, auditEntrySchema } from '../../core/audit.ts';
+import { AuditLog } from '../../core/ports.ts';
+import { AUDIT_BY_PERSON_INDEX } from './table-schemas.ts';
+
+export interface DynamoAuditLogProps {
+  readonly tableName: string;
+  /** @default - a client for the function's region */
+  readonly client?: DynamoDBDocumentClient;
+}
+
+export function documentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export class DynamoAuditLog extends AuditLog {
+  private readonly tableName: string;
+  private readonly client: DynamoDBDocumentClient;
+
+  constructor(props: DynamoAuditLogProps) {
+    super();
+    this.tableName = props.tableName;
+    this.client = props.client ?? documentClient();
+  }
+
+  async append(entry: AuditEntry): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: entry,
+        ConditionExpression: 'attribute_not_exists(entryId)',
+      }),
+    );
+  }
+
+  forEvent(eventId: string): Promise<AuditEntry[]> {
+    return this.query({
+      TableName: this.tableName,
+      KeyConditionExpression: 'eventId = :id',
+      ExpressionAttributeValues: { ':id': eventId },
+    });
+  }
+
+  forPerson(personId: string): Promise<AuditEntry[]> {
+    return this.query({
+      TableName: this.tableName,
+      IndexName: AUDIT_BY_PERSON_INDEX,
+      KeyConditionExpression: 'personId = :id',
+      ExpressionAttributeValues: { ':id': personId },
+    });
+  }
+
+  private async query(input: QueryCommandInput): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    for await (const page of paginateQuery({ client: this.client }, input)) {
+      for (const item of page.Items ?? []) entries.push(auditEntrySchema.parse(item));
+    }
+    // Code-unit order, as DynamoDB sorts keys (localeCompare would not).
+    return entries.sort((a, b) => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
+  }
+}

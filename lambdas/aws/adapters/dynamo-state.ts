@@ -1,0 +1,114 @@
+// The state table on DynamoDB: the leaver ledger and the blast-radius budget. Conditional
+// writes only (no transactions: the local emulator has none).
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { LeaverLedger, type LedgerRecord, RevocationBudget } from '../../core/ports.ts';
+import { documentClient } from './dynamo-audit-log.ts';
+
+export interface DynamoStateProps {
+  readonly tableName: string;
+  /** @default - a client for the function's region */
+  readonly client?: DynamoDBDocumentClient;
+}
+
+const leaverKey = (personId: string) => `LEAVER#${personId}`;
+const targetKey = (targetId: string) => `TARGET#${targetId}`;
+
+export class DynamoLeaverLedger extends LeaverLedger {
+  private readonly tableName: string;
+  private readonly client: DynamoDBDocumentClient;
+
+  constructor(props: DynamoStateProps) {
+    super();
+    this.tableName = props.tableName;
+    this.client = props.client ?? documentClient();
+  }
+
+  async record(entry: LedgerRecord): Promise<void> {
+    // Latest outcome per person and target; an older event's late answer never overwrites a newer one.
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: leaverKey(entry.personId), sk: targetKey(entry.targetId), ...entry },
+          ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': entry.at },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async forPerson(personId: string): Promise<LedgerRecord[]> {
+    const records: LedgerRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': leaverKey(personId) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...record } of page.Items ?? []) records.push(record as LedgerRecord);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return records;
+  }
+}
+
+export class DynamoRevocationBudget extends RevocationBudget {
+  private readonly tableName: string;
+  private readonly client: DynamoDBDocumentClient;
+
+  constructor(props: DynamoStateProps) {
+    super();
+    this.tableName = props.tableName;
+    this.client = props.client ?? documentClient();
+  }
+
+  async tryConsume(targetId: string, windowStart: string, limit: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: targetKey(targetId), sk: `WINDOW#${windowStart}` },
+          UpdateExpression: 'ADD #used :one',
+          ConditionExpression: 'attribute_not_exists(#used) OR #used < :limit',
+          ExpressionAttributeNames: { '#used': 'used' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': limit },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async accountCount(targetId: string): Promise<number | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: targetKey(targetId), sk: 'META' } }),
+    );
+    return typeof Item?.accountCount === 'number' ? Item.accountCount : undefined;
+  }
+
+  /** Written by the reconciler after a complete pass over a target's accounts. */
+  async setAccountCount(targetId: string, accountCount: number, at: string): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: targetKey(targetId), sk: 'META', accountCount, at },
+      }),
+    );
+  }
+}

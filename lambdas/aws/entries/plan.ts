@@ -1,0 +1,17 @@
+// Lambda entry of the workflow's Plan step.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SystemClock } from '../../core/ports.ts';
+import { createPlanHandler } from '../../handlers/plan.ts';
+import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
+import { SnsNotifier } from '../adapters/sns-notifier.ts';
+import { requireEnv, runtimeConfig } from '../env.ts';
+
+export const handler = createPlanHandler({
+  config: runtimeConfig(),
+  audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') }),
+  budget: new DynamoRevocationBudget({ tableName: requireEnv('STATE_TABLE') }),
+  owners: new SnsNotifier(requireEnv('OWNER_TOPIC_ARN')),
+  clock: new SystemClock(),
+  logger: new Logger(),
+});

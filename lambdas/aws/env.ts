@@ -1,0 +1,27 @@
+// A Lambda function's configuration, read once at cold start: environment variables that must
+// be there, and the scimitar config the CDK app inlined into the bundle.
+import { parseConfig, type ScimitarConfig } from '../core/config.ts';
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(
+      `environment variable ${name} is not set; the CDK stack sets it (check the function's configuration)`,
+    );
+  }
+  return value;
+}
+
+/** The validated config, inlined at bundle time as process.env.SCIMITAR_CONFIG (env vars cap at 4 KB). */
+export function runtimeConfig(): ScimitarConfig {
+  // Spelled out: esbuild's define replaces only this exact expression.
+  const raw = process.env.SCIMITAR_CONFIG;
+  if (!raw) throw new Error('SCIMITAR_CONFIG is not set; the CDK stack inlines it at bundle time');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error('SCIMITAR_CONFIG is not JSON; rebuild the stack with `cdk deploy`', { cause: err });
+  }
+  return parseConfig(parsed, 'inlined SCIMITAR_CONFIG');
+}

@@ -1,0 +1,161 @@
+// Plans one event's revocation: which targets, in what order (privileged first), how each is
+// matched, and what the plan settles itself (manual tasks, delegated targets, blast-radius
+// refusals, people the target cannot be matched by). Audits PLANNED and every settled target.
+import { type AuditEntry, auditEntry, type NewAuditEntry } from './audit.ts';
+import {
+  type ScimitarConfig,
+  type ScimTargetConfig,
+  type TargetConfig,
+  targetsInRevocationOrder,
+} from './config.ts';
+import type { Lane, Plan, SettledTarget, WorkflowInput } from './messages.ts';
+import { matchValueFor } from './person-match.ts';
+import type { AuditLog, Clock, Notifier, RevocationBudget } from './ports.ts';
+
+export interface PlanDeps {
+  readonly config: ScimitarConfig;
+  readonly audit: AuditLog;
+  readonly budget: RevocationBudget;
+  /** Reaches target owners (manual and delegated targets). */
+  readonly owners: Notifier;
+  readonly clock: Clock;
+}
+
+/** The most revocations a target may take per window: a share of its accounts, never below the floor. */
+export function revocationLimit(config: ScimitarConfig, accountCount: number | undefined): number {
+  const { maxShare, floor } = config.blastRadius;
+  return accountCount === undefined ? floor : Math.max(floor, Math.floor(maxShare * accountCount));
+}
+
+function windowStart(now: Date, windowMinutes: number): string {
+  const size = windowMinutes * 60_000;
+  return new Date(Math.floor(now.getTime() / size) * size).toISOString();
+}
+
+export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Promise<Plan> {
+  const { event, receivedAt } = input;
+  const { config, clock } = deps;
+  const now = clock.now();
+  const personId = event.person.employeeId;
+  const dryRun = config.dryRun;
+  const lanes: Lane[] = [];
+  const settled: SettledTarget[] = [];
+  const entries: NewAuditEntry[] = [];
+  const note = (step: AuditEntry['step'], targetId: string | undefined, detail: Record<string, unknown>) =>
+    entries.push({ eventId: event.eventId, step, personId, targetId, actor: 'plan', detail });
+
+  if (event.kind === 'termination') {
+    for (const target of targetsInRevocationOrder(config)) {
+      if (target.kind === 'scim') {
+        const decision = await planScimTarget(target, input, deps, now);
+        if ('lane' in decision) lanes.push(decision.lane);
+        else {
+          settled.push(decision.settled);
+          note(decision.settled.status === 'refused' ? 'REFUSED' : 'FAILED', target.id, {
+            reason: decision.settled.reason,
+          });
+        }
+      } else {
+        const status = target.kind === 'manual' ? 'manual-task' : 'delegated';
+        const reason = ownerTask(target, input);
+        settled.push({ targetId: target.id, status, reason });
+        if (dryRun) note('DRY_RUN', target.id, { wouldNotify: target.owner, status });
+        else {
+          await deps.owners.notify({
+            subject: reason,
+            message: ownerMessage(target, input),
+            owner: target.owner,
+          });
+          note(target.kind === 'manual' ? 'MANUAL_TASK' : 'DELEGATED', target.id, {
+            owner: target.owner,
+            coverage: target.coverage,
+          });
+        }
+      }
+    }
+  }
+
+  const effectiveAt = new Date(event.effectiveAt).toISOString();
+  note('PLANNED', undefined, {
+    kind: event.kind,
+    effectiveAt,
+    dryRun,
+    lanes: lanes.map((l) => ({ targetId: l.targetId, action: l.action, reportOnly: l.reportOnly })),
+    settled,
+    ...(event.kind === 'termination' ? {} : { reason: `a ${event.kind} event revokes nothing` }),
+  });
+  // PLANNED first in the log, then what the plan settled.
+  const planned = entries.pop();
+  if (planned) entries.unshift(planned);
+  for (const entry of entries) await deps.audit.append(auditEntry(entry, now));
+
+  return { eventId: event.eventId, personId, receivedAt, effectiveAt, dryRun, lanes, settled };
+}
+
+async function planScimTarget(
+  target: ScimTargetConfig,
+  { event }: WorkflowInput,
+  deps: PlanDeps,
+  now: Date,
+): Promise<{ lane: Lane } | { settled: SettledTarget }> {
+  const matchValue = matchValueFor(event.person, target.matchAttribute);
+  if (matchValue === undefined) {
+    return {
+      settled: {
+        targetId: target.id,
+        status: 'failed',
+        reason: `the event gives no ${target.matchAttribute} for the person, and target "${target.id}" matches accounts by it`,
+      },
+    };
+  }
+  const reportOnly = target.mode === 'report-only';
+  if (!reportOnly && !deps.config.dryRun) {
+    const { windowMinutes } = deps.config.blastRadius;
+    const limit = revocationLimit(deps.config, await deps.budget.accountCount(target.id));
+    if (!(await deps.budget.tryConsume(target.id, windowStart(now, windowMinutes), limit))) {
+      return {
+        settled: {
+          targetId: target.id,
+          status: 'refused',
+          reason: `blast-radius guard: target "${target.id}" already had ${limit} revocations in this ${windowMinutes}-minute window (blastRadius.maxShare ${deps.config.blastRadius.maxShare}, floor ${deps.config.blastRadius.floor}); confirm the burst is intended, then redrive`,
+        },
+      };
+    }
+  }
+  return {
+    lane: {
+      targetId: target.id,
+      tier: target.tier,
+      // deactivate-then-delete deactivates now; deletion after deleteAfterDays is a later step.
+      action: target.leaverAction === 'delete' ? 'delete' : 'deactivate',
+      matchAttribute: target.matchAttribute,
+      matchValue,
+      removeFromGroups: target.removeFromGroups,
+      reportOnly,
+    },
+  };
+}
+
+function personLabel({ event }: WorkflowInput): string {
+  const { employeeId, displayName, userName } = event.person;
+  return [displayName ?? userName, `employee ${employeeId}`].filter(Boolean).join(', ');
+}
+
+function ownerTask(target: TargetConfig, input: WorkflowInput): string {
+  return `scimitar: revoke access of ${personLabel(input)} in ${target.displayName}`;
+}
+
+function ownerMessage(target: TargetConfig, input: WorkflowInput): string {
+  const { event } = input;
+  const lines = [
+    `${personLabel(input)} leaves (${event.terminationType ?? 'termination'}), effective ${event.effectiveAt}.`,
+    `${target.displayName} has no automated revocation in scimitar; you are its owner.`,
+    target.kind === 'custom'
+      ? 'Its revocation is delegated to other automation: confirm that it ran.'
+      : 'Disable or delete the account now, then record it per your runbook.',
+    `Identifiers: ${JSON.stringify(event.person)}`,
+    `Event ${event.eventId} from ${event.source}.`,
+  ];
+  if (target.kind !== 'scim') lines.push(`Compensating control: ${target.coverage.compensatingControl}`);
+  return lines.join('\n');
+}

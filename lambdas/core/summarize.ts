@@ -1,0 +1,97 @@
+// Closes one event's revocation: the outcome per target, COMPLETED or PARTIAL in the audit log,
+// the ledger for targets whose lane never answered, latency per target (event received →
+// verified revoked), and an alert naming the targets that failed.
+import { auditEntry } from './audit.ts';
+import type { LaneFailure, LaneResult, SummarizeInput, Summary } from './messages.ts';
+import type { AuditLog, Clock, LeaverLedger, Notifier } from './ports.ts';
+
+export interface SummarizeDeps {
+  readonly audit: AuditLog;
+  readonly ledger: LeaverLedger;
+  /** Operators' alert topic. */
+  readonly alerts: Notifier;
+  readonly clock: Clock;
+}
+
+export interface TargetLatency {
+  readonly targetId: string;
+  readonly latencyMs: number;
+}
+
+export async function summarize(
+  input: SummarizeInput,
+  deps: SummarizeDeps,
+): Promise<{ summary: Summary; latencies: TargetLatency[] }> {
+  const { plan, results } = input;
+  const now = deps.clock.now();
+  const received = Date.parse(plan.receivedAt);
+  const latencies: TargetLatency[] = [];
+  const targets: Summary['targets'] = [];
+  const failures: { targetId: string; reason: string }[] = [];
+
+  for (const result of results) {
+    if (result.status === 'failed') {
+      const failure = result as LaneFailure;
+      failures.push({
+        targetId: failure.targetId,
+        reason: `${failure.error}: ${failure.cause ?? ''}`.trim(),
+      });
+      targets.push({ targetId: failure.targetId, status: 'failed' });
+      // The worker records its own failures; a lane that timed out or never reached its worker did not.
+      await deps.ledger.record({
+        personId: plan.personId,
+        targetId: failure.targetId,
+        outcome: 'failed',
+        eventId: plan.eventId,
+        at: now.toISOString(),
+      });
+      continue;
+    }
+    const done = result as LaneResult;
+    const latencyMs = done.verifiedAt ? Math.max(0, Date.parse(done.verifiedAt) - received) : undefined;
+    if (latencyMs !== undefined) latencies.push({ targetId: done.targetId, latencyMs });
+    targets.push({
+      targetId: done.targetId,
+      status: done.status,
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+    });
+  }
+  for (const settled of plan.settled) {
+    targets.push({ targetId: settled.targetId, status: settled.status });
+    if (settled.status === 'failed' || settled.status === 'refused') {
+      failures.push({ targetId: settled.targetId, reason: settled.reason });
+    }
+  }
+
+  const outcome = failures.length === 0 ? 'COMPLETED' : 'PARTIAL';
+  const summary: Summary = {
+    eventId: plan.eventId,
+    personId: plan.personId,
+    outcome,
+    failedTargets: failures.map((f) => f.targetId),
+    targets,
+  };
+  await deps.audit.append(
+    auditEntry(
+      {
+        eventId: plan.eventId,
+        step: outcome,
+        personId: plan.personId,
+        actor: 'summarize',
+        detail: { targets, failures, dryRun: plan.dryRun },
+      },
+      now,
+    ),
+  );
+  if (failures.length > 0) {
+    await deps.alerts.notify({
+      subject: `scimitar: revocation incomplete for employee ${plan.personId} (${failures.length} target${failures.length === 1 ? '' : 's'})`,
+      message: [
+        `Event ${plan.eventId}: access may remain in these targets:`,
+        ...failures.map((f) => `- ${f.targetId}: ${f.reason}`),
+        'See the runbook "Failed revocation" in docs/operations.md; the audit log has every step.',
+      ].join('\n'),
+    });
+  }
+  return { summary, latencies };
+}

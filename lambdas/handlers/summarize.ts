@@ -1,0 +1,34 @@
+// Summarize step of the workflow: audit the outcome, emit latency and outcome metrics.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Summary, summarizeInputSchema } from '../core/messages.ts';
+import { type SummarizeDeps, summarize } from '../core/summarize.ts';
+import { parseOrThrow } from '../core/validation.ts';
+
+export function createSummarizeHandler(
+  deps: SummarizeDeps & { readonly logger: Logger; readonly metrics: Metrics },
+) {
+  return async (input: unknown): Promise<Summary> => {
+    const parsed = parseOrThrow(summarizeInputSchema, input, 'invalid summarize input');
+    const { summary, latencies } = await summarize(parsed, deps);
+    for (const { targetId, latencyMs } of latencies) {
+      const single = deps.metrics.singleMetric();
+      single.addDimension('target', targetId);
+      single.addMetric('RevocationLatency', MetricUnit.Milliseconds, latencyMs);
+    }
+    for (const target of summary.targets) {
+      const single = deps.metrics.singleMetric();
+      single.addDimension('target', target.targetId);
+      single.addDimension('status', target.status);
+      single.addMetric('TargetOutcome', MetricUnit.Count, 1);
+    }
+    deps.metrics.addMetric(
+      summary.outcome === 'COMPLETED' ? 'EventsCompleted' : 'EventsPartial',
+      MetricUnit.Count,
+      1,
+    );
+    deps.metrics.publishStoredMetrics();
+    deps.logger.info('summarized', { ...summary });
+    return summary;
+  };
+}

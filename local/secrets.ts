@@ -1,0 +1,57 @@
+// Secrets for the local runtime: a JSON file of name → value (e.g. .scimitar/secrets.json),
+// overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
+import { existsSync, readFileSync } from 'node:fs';
+import { ScimitarError } from '../lambdas/core/errors.ts';
+import { SecretSource } from '../lambdas/core/ports.ts';
+
+export class LocalSecretError extends ScimitarError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalSecretError';
+  }
+}
+
+export function envNameFor(secretName: string): string {
+  return `SCIMITAR_SECRET_${secretName.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
+}
+
+export class LocalSecretSource extends SecretSource {
+  private readonly values = new Map<string, string>();
+
+  constructor(
+    private readonly options: {
+      file?: string;
+      env?: NodeJS.ProcessEnv;
+      values?: Record<string, string>;
+    } = {},
+  ) {
+    super();
+    for (const [name, value] of Object.entries(options.values ?? {})) this.values.set(name, value);
+  }
+
+  /** Sets a value, as a rotation would (tests and the demo use it). */
+  put(name: string, value: string): void {
+    this.values.set(name, value);
+  }
+
+  async read(name: string): Promise<string> {
+    const fromEnv = (this.options.env ?? process.env)[envNameFor(name)];
+    if (fromEnv) return fromEnv;
+    const file = this.options.file;
+    if (file && existsSync(file)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        throw new LocalSecretError(`secrets file ${file} is not valid JSON`);
+      }
+      const value = (parsed as Record<string, unknown>)[name];
+      if (typeof value === 'string') return value;
+    }
+    const value = this.values.get(name);
+    if (value !== undefined) return value;
+    throw new LocalSecretError(
+      `secret "${name}" not found: set ${envNameFor(name)} or add it to ${file ?? 'the secrets file'}`,
+    );
+  }
+}

@@ -1,0 +1,138 @@
+// Lambda's SQS event source, in process: polls a queue (fauxqs locally), hands batches to the
+// same worker handler Lambda would run, deletes what succeeded and leaves reported failures to
+// come back after their visibility timeout; SQS itself moves exhausted messages to the DLQ.
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+
+export interface SqsEventSourceProps {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly handler: SqsHandler;
+  /** Function name, for the invocation context. */
+  readonly functionName: string;
+  /** @default 1 */
+  readonly batchSize?: number;
+  /** Batches in flight at once, as the event source's maximum concurrency. @default 2 */
+  readonly maxConcurrency?: number;
+  /** Long-poll wait per receive. @default 1 */
+  readonly waitTimeSeconds?: number;
+  /** Called when the handler throws (Lambda would log it and retry the whole batch). */
+  readonly onError?: (err: unknown) => void;
+}
+
+function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+function context(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export class SqsEventSource {
+  private running = false;
+  private readonly loops: Promise<void>[] = [];
+  private invocations = 0;
+
+  constructor(private readonly props: SqsEventSourceProps) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < (this.props.maxConcurrency ?? 2); i++) this.loops.push(this.poll());
+  }
+
+  /** Stops polling and waits for batches in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops.splice(0));
+  }
+
+  private async poll(): Promise<void> {
+    const { client, queueUrl } = this.props;
+    const region = (await client.config.region()) ?? 'local';
+    while (this.running) {
+      let messages: Message[] = [];
+      try {
+        const answer = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: this.props.batchSize ?? 1,
+            WaitTimeSeconds: this.props.waitTimeSeconds ?? 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        messages = answer.Messages ?? [];
+      } catch (err) {
+        if (!this.running) return;
+        this.props.onError?.(err);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      await this.invoke(messages, region);
+    }
+  }
+
+  private async invoke(messages: Message[], region: string): Promise<void> {
+    const records = messages.map((m) => toRecord(m, this.props.queueArn, region));
+    this.invocations += 1;
+    let failed: Set<string>;
+    try {
+      const response = await this.props.handler(
+        { Records: records },
+        context(this.props.functionName, `local-${this.invocations}`),
+      );
+      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (err) {
+      // As Lambda: a thrown handler fails the whole batch; every message comes back.
+      this.props.onError?.(err);
+      return;
+    }
+    const done = records.filter((r) => !failed.has(r.messageId));
+    if (done.length === 0) return;
+    await this.props.client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.props.queueUrl,
+        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+  }
+}

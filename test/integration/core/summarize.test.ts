@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
+import type { Plan } from '../../../lambdas/core/messages.ts';
+import { type SummarizeDeps, summarize } from '../../../lambdas/core/summarize.ts';
+import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
+
+let dynamo: LocalDynamo;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => dynamo.close());
+
+function deps(): SummarizeDeps & { alerts: RecordingNotifier } {
+  return {
+    audit: new DynamoAuditLog({ tableName: dynamo.auditTable, client: dynamo.client }),
+    ledger: new DynamoLeaverLedger({ tableName: dynamo.stateTable, client: dynamo.client }),
+    alerts: new RecordingNotifier(),
+    clock: new FixedClock(new Date('2026-11-28T10:00:05Z')),
+  };
+}
+
+const plan = (eventId: string, settled: Plan['settled'] = []): Plan => ({
+  eventId,
+  personId: `P-${eventId}`,
+  receivedAt: '2026-11-28T10:00:00.000Z',
+  effectiveAt: '2026-11-28T10:00:00.000Z',
+  dryRun: false,
+  lanes: [],
+  settled,
+});
+
+describe('summarize', () => {
+  it('completes when every target is revoked or had no account, with latency per verified target', async () => {
+    const d = deps();
+    const { summary, latencies } = await summarize(
+      {
+        plan: plan('s1', [{ targetId: 'payroll', status: 'manual-task', reason: 'owner notified' }]),
+        results: [
+          { targetId: 'code', status: 'revoked', verifiedAt: '2026-11-28T10:00:01.250Z', attempts: 1 },
+          { targetId: 'chat', status: 'no-account', attempts: 1 },
+        ],
+      },
+      d,
+    );
+    expect(summary.outcome).toBe('COMPLETED');
+    expect(latencies).toEqual([{ targetId: 'code', latencyMs: 1250 }]);
+    expect(summary.targets.map((t) => t.status)).toEqual(['revoked', 'no-account', 'manual-task']);
+    expect(d.alerts.sent).toEqual([]);
+    expect((await d.audit.forEvent('s1')).map((e) => e.step)).toEqual(['COMPLETED']);
+  });
+
+  it('is PARTIAL when a lane failed: alerts naming the target and records it in the ledger', async () => {
+    const d = deps();
+    const { summary } = await summarize(
+      {
+        plan: plan('s2'),
+        results: [
+          { targetId: 'code', status: 'revoked', verifiedAt: '2026-11-28T10:00:01.000Z', attempts: 1 },
+          { targetId: 'chat', status: 'failed', error: 'States.Timeout', cause: 'no answer in 3600 s' },
+        ],
+      },
+      d,
+    );
+    expect(summary).toMatchObject({ outcome: 'PARTIAL', failedTargets: ['chat'] });
+    expect(d.alerts.sent[0]?.message).toContain('chat: States.Timeout: no answer in 3600 s');
+    expect(await d.ledger.forPerson('P-s2')).toEqual([
+      expect.objectContaining({ targetId: 'chat', outcome: 'failed' }),
+    ]);
+    expect((await d.audit.forEvent('s2')).map((e) => e.step)).toEqual(['PARTIAL']);
+  });
+
+  it('counts a blast-radius refusal as a failure, so it is never silent', async () => {
+    const d = deps();
+    const { summary } = await summarize(
+      {
+        plan: plan('s3', [{ targetId: 'wiki', status: 'refused', reason: 'blast-radius guard' }]),
+        results: [],
+      },
+      d,
+    );
+    expect(summary.outcome).toBe('PARTIAL');
+    expect(d.alerts.sent).toHaveLength(1);
+  });
+});

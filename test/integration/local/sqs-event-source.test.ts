@@ -1,0 +1,134 @@
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqsEventSource } from '../../../local/sqs-event-source.ts';
+
+let fauxqs: FauxqsServer;
+let sqs: SQSClient;
+beforeAll(async () => {
+  fauxqs = await startFauxqs({ port: 0, logger: false });
+  sqs = new SQSClient({
+    endpoint: fauxqs.address,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+afterAll(async () => {
+  sqs.destroy();
+  await fauxqs.stop();
+});
+
+function lane(name: string, maxReceiveCount: number, visibility = 1) {
+  const dlq = fauxqs.createQueue(`${name}-dlq`);
+  const queue = fauxqs.createQueue(name, {
+    attributes: {
+      VisibilityTimeout: String(visibility),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: String(maxReceiveCount),
+      }),
+    },
+  });
+  return { queue, dlq };
+}
+
+async function depth(queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('local SQS event source (fauxqs)', () => {
+  it('hands messages to the handler and deletes the ones it processed', async () => {
+    const { queue } = lane('ok-lane', 3);
+    const seen: string[] = [];
+    const source = new SqsEventSource({
+      client: sqs,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      functionName: 'worker-ok',
+      batchSize: 5,
+      handler: async (event: SQSEvent) => {
+        for (const r of event.Records) seen.push(r.body);
+        return { batchItemFailures: [] };
+      },
+    });
+    source.start();
+    for (const body of ['a', 'b', 'c'])
+      await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: body }));
+    await until(() => seen.length === 3);
+    await source.stop();
+    expect(seen.sort()).toEqual(['a', 'b', 'c']);
+    expect(await depth(queue.queueUrl)).toBe(0);
+  });
+
+  it('redelivers only the reported failures, counting receives, then SQS moves them to the DLQ', async () => {
+    const { queue, dlq } = lane('failing-lane', 2);
+    const receives: Record<string, string[]> = {};
+    const source = new SqsEventSource({
+      client: sqs,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      functionName: 'worker-failing',
+      batchSize: 10,
+      handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
+        for (const r of event.Records) {
+          receives[r.body] = [...(receives[r.body] ?? []), r.attributes.ApproximateReceiveCount];
+        }
+        return {
+          batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({
+            itemIdentifier: r.messageId,
+          })),
+        };
+      },
+    });
+    source.start();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: 'poison' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: 'fine' }));
+    await until(async () => (await depth(dlq.queueUrl)) === 1);
+    await source.stop();
+    expect(receives.fine).toEqual(['1']);
+    expect(receives.poison).toEqual(['1', '2']);
+    expect(await depth(queue.queueUrl)).toBe(0);
+  });
+
+  it('treats a thrown handler as a failed batch: every message comes back', async () => {
+    const { queue } = lane('throwing-lane', 5);
+    let calls = 0;
+    const errors: unknown[] = [];
+    const source = new SqsEventSource({
+      client: sqs,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      functionName: 'worker-throwing',
+      handler: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('cold start failed');
+        return { batchItemFailures: [] };
+      },
+      onError: (err) => errors.push(err),
+    });
+    source.start();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: 'x' }));
+    await until(() => calls === 2);
+    await source.stop();
+    expect(errors).toHaveLength(1);
+    expect(await depth(queue.queueUrl)).toBe(0);
+  });
+});
