@@ -5,22 +5,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../../../lambdas/core/config.ts';
 import type { LifecycleEventInput } from '../../../lambdas/core/event.ts';
 import { signBambooHR, signGeneric } from '../../../lambdas/core/ingest/signature.ts';
-import { Clock, SecretSource } from '../../../lambdas/core/ports.ts';
+import { SecretSource } from '../../../lambdas/core/ports.ts';
 import { createIngestHandler, type IngestHandler } from '../../../lambdas/handlers/ingest.ts';
 import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
+import { FixedClock } from '../../support/recorders.ts';
 
 const GENERIC_KEY = 'sk-generic-4f7d9a0c2e';
 const BAMBOO_KEY = 'sk-bamboohr-b81e66d1';
 const NOW = new Date('2026-11-28T09:00:00Z');
-
-class FixedClock extends Clock {
-  constructor(public at: Date) {
-    super();
-  }
-  now(): Date {
-    return this.at;
-  }
-}
 
 const sources: SourceConfig[] = [
   { id: 'generic', kind: 'generic', toleranceSeconds: 300 },
@@ -114,7 +106,7 @@ describe('ingest handler: accepted deliveries', () => {
   it('answers 202 with the existing execution for a repeated delivery, starting nothing new', async () => {
     const delivery = signedGeneric(JSON.stringify(termination));
     await handler(delivery);
-    clock.at = new Date(NOW.getTime() + 20_000);
+    clock.advance(20_000);
     const again = await handler(delivery);
     expect(again.statusCode).toBe(202);
     expect(json(again).executions).toEqual([
