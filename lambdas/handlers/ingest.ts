@@ -115,7 +115,8 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
         now: clock.now(),
       });
       const accepted = acceptedBody(outcome);
-      logger.info('delivery accepted', {
+      const log = outcome.rejected.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log(outcome.rejected.length > 0 ? 'delivery partly rejected' : 'delivery accepted', {
         source,
         eventIds: accepted.eventIds,
         duplicates: outcome.started.filter((s) => s.duplicate).map((s) => s.eventId),
@@ -137,10 +138,13 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     } catch (err) {
       if (err instanceof IngestError || err instanceof ValidationError) {
         const [status, body] = refusalFor(err, source);
+        // `message` is reserved by the logger: the refusal's text goes under `detail`.
         logger.warn('delivery refused', {
           source: source.slice(0, 64),
           status,
-          ...body,
+          error: body.error,
+          detail: body.message,
+          ...(body.problems && { problems: body.problems }),
           ...(err instanceof SignatureError && { reason: err.reason }),
         });
         return refusal(status, body);

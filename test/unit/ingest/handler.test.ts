@@ -156,6 +156,24 @@ describe('ingest handler: refusals', () => {
     expect(audit.entries).toEqual([]);
   });
 
+  it('logs each refusal with its code, reason and text, and nothing from the body', async () => {
+    const body = JSON.stringify(termination);
+    await handler(signedGeneric(body, 'wrong-key'));
+    const lines = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'delivery refused',
+        source: 'generic',
+        status: 401,
+        error: 'invalid_signature',
+        reason: 'mismatch',
+        detail: expect.stringContaining('matches'),
+      }),
+    ]);
+    expect(logLines.join('\n')).not.toContain('trent@example.com');
+  });
+
   it('refuses a missing, stale or future signature with 401', async () => {
     const body = JSON.stringify(termination);
     expect((await handler(request('generic', body))).statusCode).toBe(401);
