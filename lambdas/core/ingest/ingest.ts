@@ -22,6 +22,11 @@ export const DEFAULT_KEY_REFRESH_INTERVAL_SECONDS = 60;
 /** Events of one delivery processed at once (a BambooHR delivery may hold many leavers). */
 const EVENT_CONCURRENCY = 8;
 
+const NOT_JSON_HINTS: Readonly<Record<SourceConfig['kind'], string>> = {
+  bamboohr: "set the BambooHR webhook's format to JSON (not Form Post)",
+  generic: 'send the lifecycle event as a JSON object',
+};
+
 export interface IngestorDeps {
   sources: readonly SourceConfig[];
   secrets: SecretSource;
@@ -88,7 +93,7 @@ export class Ingestor {
     checkBodySize(body, this.limits.maxBodyBytes);
 
     const { signedAt } = await this.verify(source, body, delivery);
-    const payload = decodeJsonPayload(body, this.limits);
+    const payload = decodeJsonPayload(body, this.limits, NOT_JSON_HINTS[source.kind]);
     const parsed = payloadParsers[source.kind](payload, { source, receivedAt: delivery.now, signedAt });
 
     const receivedAt = delivery.now.toISOString();

@@ -26,8 +26,15 @@ export function checkBodySize(body: Uint8Array, maxBodyBytes: number): void {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses the body as JSON within the limits, or throws MalformedPayloadError / PayloadTooLargeError. */
-export function decodeJsonPayload(body: Uint8Array, limits: PayloadLimits = defaultPayloadLimits): unknown {
+/**
+ * Parses the body as JSON within the limits, or throws MalformedPayloadError / PayloadTooLargeError.
+ * `notJsonHint` is added to the message when the body is not JSON (e.g. how to switch a sender to JSON).
+ */
+export function decodeJsonPayload(
+  body: Uint8Array,
+  limits: PayloadLimits = defaultPayloadLimits,
+  notJsonHint?: string,
+): unknown {
   checkBodySize(body, limits.maxBodyBytes);
   let text: string;
   try {
@@ -42,7 +49,10 @@ export function decodeJsonPayload(body: Uint8Array, limits: PayloadLimits = defa
     value = JSON.parse(text);
   } catch (err) {
     // The parser's message names the position only, never echoes the body.
-    throw new MalformedPayloadError(`the body is not valid JSON: ${(err as Error).message}`, { cause: err });
+    const hint = notJsonHint ? `; ${notJsonHint}` : '';
+    throw new MalformedPayloadError(`the body is not valid JSON: ${(err as Error).message}${hint}`, {
+      cause: err,
+    });
   }
   checkShape(value, limits.maxDepth);
   return value;

@@ -271,6 +271,7 @@ function parseBambooHREmployee(employee: BambooHREmployee, context: DeliveryCont
   if (problems.length > 0) return { kind: 'rejected', problems };
 
   const workEmail = fields.get('workEmail');
+  const displayName = displayNameOf(fields);
   const input: LifecycleEventInput = {
     eventId: bambooHREventId(context.source.id, employeeId, fields, changed),
     source: context.source.id,
@@ -282,7 +283,7 @@ function parseBambooHREmployee(employee: BambooHREmployee, context: DeliveryCont
       employeeId,
       ...(workEmail !== undefined && { userName: workEmail, emails: [workEmail] }),
       ...(fields.has('employeeNumber') && { externalId: fields.get('employeeNumber') }),
-      ...(displayNameOf(fields) !== undefined && { displayName: displayNameOf(fields) }),
+      ...(displayName !== undefined && { displayName }),
     },
     raw: employee,
   };

@@ -218,6 +218,14 @@ describe('ingest handler: refusals', () => {
     expect(result.statusCode).toBe(400);
   });
 
+  it('refuses a BambooHR Form Post body with 400, saying to switch the webhook to JSON', async () => {
+    const body =
+      'employees[123][changedFields][0]=Employment+Status&employees[123][Employment+Status]=Terminated';
+    const result = await handler(request('bamboohr', body, signBambooHR(body, BAMBOO_KEY, NOW)));
+    expect(result.statusCode).toBe(400);
+    expect(json(result).message).toContain('format to JSON (not Form Post)');
+  });
+
   it('refuses an invalid event with 422 and the problems list', async () => {
     const body = JSON.stringify({ ...termination, occurredAt: 'last tuesday', extra: 1 });
     const result = await handler(signedGeneric(body));
