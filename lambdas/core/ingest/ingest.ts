@@ -1,0 +1,239 @@
+// The ingest core: one signed webhook delivery in, one workflow execution per lifecycle event out.
+// Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
+// payload, then per event write the RECEIVED evidence before starting its execution.
+import { createHash } from 'node:crypto';
+import type { AuditEntry } from '../audit.ts';
+import { auditEntry } from '../audit.ts';
+import { type SourceConfig, sourceSecretName } from '../config.ts';
+import { ScimitarError } from '../errors.ts';
+import type { LifecycleEvent } from '../event.ts';
+import { executionName } from '../execution-name.ts';
+import type { WorkflowInput } from '../messages.ts';
+import type { AuditLog, SecretSource, WorkflowStarter } from '../ports.ts';
+import { PayloadTooLargeError, SignatureError, UnknownSourceError } from './errors.ts';
+import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
+import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
+import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';
+
+/** Step Functions refuses an execution input above 256 KiB. */
+export const MAX_WORKFLOW_INPUT_BYTES = 256 * 1024;
+/** Least time between two forced re-reads of one source's key, so forged requests cannot hammer Secrets Manager. */
+export const DEFAULT_KEY_REFRESH_INTERVAL_SECONDS = 60;
+/** Events of one delivery processed at once (a BambooHR delivery may hold many leavers). */
+const EVENT_CONCURRENCY = 8;
+
+const NOT_JSON_HINTS: Readonly<Record<SourceConfig['kind'], string>> = {
+  bamboohr: "set the BambooHR webhook's format to JSON (not Form Post)",
+  generic: 'send the lifecycle event as a JSON object',
+};
+
+export interface IngestorDeps {
+  sources: readonly SourceConfig[];
+  secrets: SecretSource;
+  auditLog: AuditLog;
+  workflows: WorkflowStarter;
+  /** @default 256 KiB body, 20 levels of nesting */
+  limits?: Partial<PayloadLimits>;
+  /** @default 60 */
+  keyRefreshIntervalSeconds?: number;
+}
+
+export interface Delivery {
+  /** The source id from the request path. */
+  sourceId: string;
+  /** The body exactly as received: signatures cover these bytes. */
+  body: Uint8Array | string;
+  headers: HeaderBag;
+  now: Date;
+}
+
+export interface StartedEvent {
+  eventId: string;
+  personId: string;
+  executionName: string;
+  executionArn: string;
+  /** An execution of this name already existed: a repeated delivery, nothing new was started. */
+  duplicate: boolean;
+}
+
+export interface IngestOutcome {
+  source: string;
+  started: StartedEvent[];
+  ignored: IgnoredRecord[];
+  rejected: RejectedRecord[];
+}
+
+/** Some events of a verified delivery could not be recorded or started (an AWS fault, not the sender's). */
+export class EventStartError extends ScimitarError {
+  readonly failedEventIds: readonly string[];
+
+  constructor(failedEventIds: readonly string[], total: number, options?: ErrorOptions) {
+    super(`${failedEventIds.length} of ${total} events could not be recorded or started`, options);
+    this.name = 'EventStartError';
+    this.failedEventIds = failedEventIds;
+  }
+}
+
+export class Ingestor {
+  private readonly sources: ReadonlyMap<string, SourceConfig>;
+  private readonly limits: PayloadLimits;
+  private readonly refreshIntervalMs: number;
+  private readonly lastKeyRefresh = new Map<string, number>();
+
+  constructor(private readonly deps: IngestorDeps) {
+    this.sources = new Map(deps.sources.map((s) => [s.id, s]));
+    this.limits = { ...defaultPayloadLimits, ...deps.limits };
+    this.refreshIntervalMs = (deps.keyRefreshIntervalSeconds ?? DEFAULT_KEY_REFRESH_INTERVAL_SECONDS) * 1000;
+  }
+
+  async ingest(delivery: Delivery): Promise<IngestOutcome> {
+    const source = this.sources.get(delivery.sourceId);
+    if (!source) throw new UnknownSourceError(delivery.sourceId);
+    const body = typeof delivery.body === 'string' ? Buffer.from(delivery.body, 'utf8') : delivery.body;
+    checkBodySize(body, this.limits.maxBodyBytes);
+
+    const { signedAt } = await this.verify(source, body, delivery);
+    const payload = decodeJsonPayload(body, this.limits, NOT_JSON_HINTS[source.kind]);
+    const parsed = payloadParsers[source.kind](payload, { source, receivedAt: delivery.now, signedAt });
+
+    const receivedAt = delivery.now.toISOString();
+    // One delivery listing the same change twice yields one event, not two racing RECEIVED writes.
+    const unique = [...new Map(parsed.events.map((event) => [event.eventId, event])).values()];
+    const inputs = unique.map((event) => workflowInput(event, receivedAt));
+    const deliverySha256 = createHash('sha256').update(body).digest('hex');
+
+    const results = await mapSettled(inputs, EVENT_CONCURRENCY, (input) =>
+      this.record(source, input, { deliverySha256, signedAt, now: delivery.now }),
+    );
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [inputs[i]?.event.eventId ?? '?'] : [],
+    );
+    if (failed.length > 0) {
+      const causes = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      throw new EventStartError(failed, inputs.length, { cause: causes.length === 1 ? causes[0] : causes });
+    }
+    return {
+      source: source.id,
+      started: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+      ignored: parsed.ignored,
+      rejected: parsed.rejected,
+    };
+  }
+
+  /** Verifies with the cached key; on a mismatch re-reads the key once (it may have rotated), rate-limited. */
+  private async verify(
+    source: SourceConfig,
+    body: Uint8Array,
+    delivery: Delivery,
+  ): Promise<VerifiedDelivery> {
+    const verifier = signatureVerifiers[source.kind];
+    const options = { now: delivery.now, toleranceSeconds: source.toleranceSeconds };
+    const secretName = sourceSecretName(source);
+    const key = await this.deps.secrets.read(secretName);
+    try {
+      return verifier(body, delivery.headers, key, options);
+    } catch (err) {
+      if (
+        !(err instanceof SignatureError) ||
+        err.reason !== 'mismatch' ||
+        !this.mayRefresh(source, delivery.now)
+      ) {
+        throw err;
+      }
+    }
+    const fresh = await this.deps.secrets.read(secretName, { refresh: true });
+    return verifier(body, delivery.headers, fresh, options);
+  }
+
+  private mayRefresh(source: SourceConfig, now: Date): boolean {
+    const last = this.lastKeyRefresh.get(source.id);
+    if (last !== undefined && now.getTime() - last < this.refreshIntervalMs) return false;
+    this.lastKeyRefresh.set(source.id, now.getTime());
+    return true;
+  }
+
+  /**
+   * Writes RECEIVED (unless an earlier delivery of this event already did), then starts the
+   * execution. Evidence comes first: if the start fails, the sender's retry finds RECEIVED,
+   * skips it and starts; a retry after a successful start is a duplicate and writes nothing.
+   */
+  private async record(
+    source: SourceConfig,
+    input: WorkflowInput,
+    context: { deliverySha256: string; signedAt: Date; now: Date },
+  ): Promise<StartedEvent> {
+    const { event } = input;
+    const name = executionName(source.id, event.eventId);
+    const earlier = await this.deps.auditLog.forEvent(event.eventId);
+    if (!earlier.some((entry) => isReceivedFrom(entry, source.id))) {
+      await this.deps.auditLog.append(
+        auditEntry(
+          {
+            eventId: event.eventId,
+            step: 'RECEIVED',
+            personId: event.person.employeeId,
+            actor: 'ingest',
+            detail: {
+              source: source.id,
+              sourceKind: source.kind,
+              executionName: name,
+              effectiveAt: event.effectiveAt,
+              signedAt: context.signedAt.toISOString(),
+              // The whole delivery's hash ties this entry to the sender's delivery log;
+              // the payload is this person's part of it, as JSON text (no DynamoDB type limits).
+              deliverySha256: context.deliverySha256,
+              payload: JSON.stringify(event.raw ?? null),
+            },
+          },
+          context.now,
+        ),
+      );
+    }
+    const start = await this.deps.workflows.start(name, input);
+    return {
+      eventId: event.eventId,
+      personId: event.person.employeeId,
+      executionName: name,
+      executionArn: start.executionArn,
+      duplicate: start.alreadyStarted,
+    };
+  }
+}
+
+function isReceivedFrom(entry: AuditEntry, sourceId: string): boolean {
+  return entry.step === 'RECEIVED' && entry.actor === 'ingest' && entry.detail?.source === sourceId;
+}
+
+function workflowInput(event: LifecycleEvent, receivedAt: string): WorkflowInput {
+  const input: WorkflowInput = { event, receivedAt };
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (bytes > MAX_WORKFLOW_INPUT_BYTES) {
+    throw new PayloadTooLargeError(
+      `event ${event.eventId.slice(0, 64)} with its payload is ${bytes} bytes; a workflow input holds at most ${MAX_WORKFLOW_INPUT_BYTES}`,
+      MAX_WORKFLOW_INPUT_BYTES,
+    );
+  }
+  return input;
+}
+
+/** Like Promise.allSettled over `fn(item)`, at most `limit` at once, results in input order. */
+async function mapSettled<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i] as T) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,159 @@
+// The ingest function's handler: an API Gateway (REST, proxy) request in, the ingest core called,
+// its outcome mapped to HTTP. Bad input always gets a 4xx with a JSON reason; only our own faults
+// get a 500, with a generic message (the error goes to the log, never to the sender).
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { SourceConfig } from '../core/config.ts';
+import { ValidationError } from '../core/errors.ts';
+import {
+  IngestError,
+  MalformedPayloadError,
+  PayloadTooLargeError,
+  SignatureError,
+  SourceMismatchError,
+  UnknownSourceError,
+} from '../core/ingest/errors.ts';
+import { type IngestOutcome, Ingestor } from '../core/ingest/ingest.ts';
+import type { PayloadLimits } from '../core/ingest/payload.ts';
+import {
+  type AuditLog,
+  type Clock,
+  type SecretSource,
+  SystemClock,
+  type WorkflowStarter,
+} from '../core/ports.ts';
+
+export interface IngestHandlerDeps {
+  sources: readonly SourceConfig[];
+  secrets: SecretSource;
+  auditLog: AuditLog;
+  workflows: WorkflowStarter;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default 256 KiB body, 20 levels of nesting */
+  limits?: Partial<PayloadLimits>;
+}
+
+export type IngestHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** The body of every refusal. */
+export interface IngestErrorBody {
+  error: string;
+  message: string;
+  problems?: string[];
+}
+
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+function respond(statusCode: number, body: object): APIGatewayProxyResult {
+  return { statusCode, headers: HEADERS, body: JSON.stringify(body) };
+}
+
+function refusal(statusCode: number, body: IngestErrorBody): APIGatewayProxyResult {
+  return respond(statusCode, body);
+}
+
+/** The HTTP status and error code of each refusal, by type. */
+function refusalFor(err: IngestError | ValidationError, source: string): [number, IngestErrorBody] {
+  if (err instanceof UnknownSourceError) return [404, { error: 'unknown_source', message: err.message }];
+  if (err instanceof PayloadTooLargeError) return [413, { error: 'payload_too_large', message: err.message }];
+  if (err instanceof SignatureError) return [401, { error: 'invalid_signature', message: err.message }];
+  if (err instanceof SourceMismatchError) return [422, { error: 'source_mismatch', message: err.message }];
+  if (err instanceof ValidationError) {
+    return [
+      422,
+      { error: 'invalid_event', message: `the ${source} payload is not valid`, problems: [...err.problems] },
+    ];
+  }
+  if (err instanceof MalformedPayloadError)
+    return [400, { error: 'malformed_payload', message: err.message }];
+  return [400, { error: 'bad_request', message: err.message }];
+}
+
+function acceptedBody(outcome: IngestOutcome): Record<string, unknown> {
+  const executions = outcome.started.map(({ eventId, executionArn, duplicate }) => ({
+    eventId,
+    executionArn,
+    duplicate,
+  }));
+  return {
+    eventIds: executions.map((e) => e.eventId),
+    executions,
+    ...(executions.length === 1 && {
+      eventId: executions[0]?.eventId,
+      executionArn: executions[0]?.executionArn,
+    }),
+    ...(outcome.ignored.length > 0 && { ignored: outcome.ignored }),
+  };
+}
+
+function requestBody(event: APIGatewayProxyEvent): Buffer {
+  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
+  const { logger } = deps;
+  const clock = deps.clock ?? new SystemClock();
+  // Built once per container: the key re-read throttle lives as long as the container does.
+  const ingestor = new Ingestor({
+    sources: deps.sources,
+    secrets: deps.secrets,
+    auditLog: deps.auditLog,
+    workflows: deps.workflows,
+    ...(deps.limits && { limits: deps.limits }),
+  });
+
+  return async (event) => {
+    const source = event.pathParameters?.source ?? '';
+    try {
+      const outcome = await ingestor.ingest({
+        sourceId: source,
+        body: requestBody(event),
+        headers: event.headers,
+        now: clock.now(),
+      });
+      const accepted = acceptedBody(outcome);
+      const log = outcome.rejected.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log(outcome.rejected.length > 0 ? 'delivery partly rejected' : 'delivery accepted', {
+        source,
+        eventIds: accepted.eventIds,
+        duplicates: outcome.started.filter((s) => s.duplicate).map((s) => s.eventId),
+        ignored: outcome.ignored,
+        rejected: outcome.rejected,
+      });
+      if (outcome.rejected.length > 0) {
+        // The valid leavers are already started; answering 422 keeps the rest visible at the
+        // sender, whose retry is safe (started events dedupe by execution name).
+        const problems = outcome.rejected.flatMap((r) => r.problems.map((p) => `${r.reference}: ${p}`));
+        const body: IngestErrorBody = {
+          error: 'invalid_event',
+          message: `${outcome.rejected.length} record(s) of the ${source} delivery were rejected; ${outcome.started.length} event(s) were accepted`,
+          problems,
+        };
+        return respond(422, { ...body, ...accepted });
+      }
+      return respond(202, accepted);
+    } catch (err) {
+      if (err instanceof IngestError || err instanceof ValidationError) {
+        const [status, body] = refusalFor(err, source);
+        // `message` is reserved by the logger: the refusal's text goes under `detail`.
+        logger.warn('delivery refused', {
+          source: source.slice(0, 64),
+          status,
+          error: body.error,
+          detail: body.message,
+          ...(body.problems && { problems: body.problems }),
+          ...(err instanceof SignatureError && { reason: err.reason }),
+        });
+        return refusal(status, body);
+      }
+      logger.error('delivery failed', { source: source.slice(0, 64), error: err as Error });
+      return refusal(500, {
+        error: 'internal_error',
+        message: 'scimitar could not record this delivery; it is safe to send it again',
+      });
+    }
+  };
+}

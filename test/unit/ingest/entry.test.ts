@@ -1,0 +1,97 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../../lambdas/core/config.ts';
+import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
+import sample from '../../../scimitar.config.ts';
+
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:scimitar';
+const KEY = 'entry-test-key-31c9';
+const sfn = mockClient(SFNClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+const secretsManager = mockClient(SecretsManagerClient);
+
+const env = {
+  AUDIT_TABLE: 'scimitar-audit',
+  STATE_MACHINE_ARN: STATE_MACHINE,
+  SCIMITAR_CONFIG: JSON.stringify(parseConfig(sample)),
+  AWS_REGION: 'eu-west-1',
+};
+
+function post(source: string, body: string, headers: Record<string, string>): APIGatewayProxyEvent {
+  return {
+    body,
+    headers,
+    isBase64Encoded: false,
+    pathParameters: { source },
+    httpMethod: 'POST',
+  } as unknown as APIGatewayProxyEvent;
+}
+
+beforeEach(() => {
+  vi.resetModules();
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+
+afterEach(() => {
+  sfn.reset();
+  dynamo.reset();
+  secretsManager.reset();
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('ingest Lambda entry', () => {
+  it('wires the AWS adapters: secret read, audit query and put, StartExecution', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: 'scimitar/sources/generic' })
+      .resolves({ SecretString: KEY });
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+    dynamo.on(PutCommand).resolves({});
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: `${STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(),
+    }));
+    const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
+
+    const body = JSON.stringify({
+      eventId: 'evt-entry',
+      source: 'generic',
+      occurredAt: new Date().toISOString(),
+      kind: 'termination',
+      terminationType: 'voluntary',
+      person: { employeeId: 'E9' },
+    });
+    const result = await handler(
+      post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }),
+    );
+
+    expect(result.statusCode).toBe(202);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'scimitar-audit',
+      Item: { eventId: 'evt-entry', step: 'RECEIVED' },
+      ConditionExpression: 'attribute_not_exists(entryId)',
+    });
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'scimitar-audit',
+      ExpressionAttributeValues: { ':id': 'evt-entry' },
+    });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(STATE_MACHINE);
+  });
+
+  it('answers 404 for a source the inlined config does not list', async () => {
+    const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
+    expect((await handler(post('workday', '{}', {}))).statusCode).toBe(404);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('fails at cold start when a variable is missing, naming it', async () => {
+    vi.stubEnv('STATE_MACHINE_ARN', '');
+    await expect(import('../../../lambdas/aws/entries/ingest.ts')).rejects.toThrow(/STATE_MACHINE_ARN/);
+  });
+});

@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SourceConfig } from '../../../lambdas/core/config.ts';
+import { ValidationError } from '../../../lambdas/core/errors.ts';
+import type { LifecycleEventInput } from '../../../lambdas/core/event.ts';
+import { executionName } from '../../../lambdas/core/execution-name.ts';
+import {
+  MalformedPayloadError,
+  PayloadTooLargeError,
+  SignatureError,
+  SourceMismatchError,
+  UnknownSourceError,
+} from '../../../lambdas/core/ingest/errors.ts';
+import { EventStartError, Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
+import { signBambooHR, signGeneric } from '../../../lambdas/core/ingest/signature.ts';
+import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
+
+const GENERIC_KEY = 'generic-signing-key-7a1f';
+const BAMBOO_KEY = 'bamboohr-private-key-55e0';
+const NOW = new Date('2026-11-28T09:00:00Z');
+const later = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+
+const sources: SourceConfig[] = [
+  { id: 'generic', kind: 'generic', toleranceSeconds: 300 },
+  { id: 'bamboohr', kind: 'bamboohr', toleranceSeconds: 300 },
+];
+
+const termination: LifecycleEventInput = {
+  eventId: 'evt-1',
+  source: 'generic',
+  occurredAt: '2026-11-28T08:59:00Z',
+  kind: 'termination',
+  terminationType: 'involuntary',
+  person: { employeeId: 'E1', userName: 'eve@example.com' },
+};
+const bambooBody = readFileSync(new URL('../../fixtures/bamboohr/several.json', import.meta.url), 'utf8');
+
+let audit: InMemoryAuditLog;
+let workflows: InMemoryWorkflowStarter;
+let secrets: InMemorySecretSource;
+let ingestor: Ingestor;
+
+beforeEach(() => {
+  audit = new InMemoryAuditLog();
+  workflows = new InMemoryWorkflowStarter();
+  secrets = new InMemorySecretSource({
+    'scimitar/sources/generic': GENERIC_KEY,
+    'scimitar/sources/bamboohr': BAMBOO_KEY,
+  });
+  ingestor = new Ingestor({ sources, secrets, auditLog: audit, workflows });
+});
+
+function genericDelivery(body: string = JSON.stringify(termination), now = NOW, key = GENERIC_KEY) {
+  return {
+    sourceId: 'generic',
+    body,
+    headers: { 'x-scimitar-signature': signGeneric(body, key, now) },
+    now,
+  };
+}
+
+function bambooDelivery(body = bambooBody, signedAt = NOW, now = signedAt) {
+  return { sourceId: 'bamboohr', body, headers: signBambooHR(body, BAMBOO_KEY, signedAt), now };
+}
+
+describe('ingest: a generic event', () => {
+  it('audits RECEIVED, then starts one execution named for the event', async () => {
+    const outcome = await ingestor.ingest(genericDelivery());
+
+    const name = executionName('generic', 'evt-1');
+    expect(outcome.started).toEqual([
+      {
+        eventId: 'evt-1',
+        personId: 'E1',
+        executionName: name,
+        executionArn: `arn:aws:states:eu-west-1:123456789012:execution:scimitar:${name}`,
+        duplicate: false,
+      },
+    ]);
+    expect(workflows.executions).toHaveLength(1);
+    expect(workflows.executions[0]?.input).toEqual({
+      event: { ...termination, effectiveAt: termination.occurredAt, raw: termination },
+      receivedAt: NOW.toISOString(),
+    });
+
+    expect(audit.entries).toHaveLength(1);
+    const [entry] = audit.entries;
+    expect(entry).toMatchObject({
+      eventId: 'evt-1',
+      step: 'RECEIVED',
+      actor: 'ingest',
+      personId: 'E1',
+      at: NOW.toISOString(),
+      detail: { source: 'generic', sourceKind: 'generic', executionName: name, signedAt: NOW.toISOString() },
+    });
+    expect(JSON.parse(entry?.detail?.payload as string)).toEqual(termination);
+    expect(entry?.detail?.deliverySha256).toMatch(/^[0-9a-f]{64}$/);
+    // Evidence, not secrets: neither the key nor the signature header lands in the audit log.
+    const stored = JSON.stringify(audit.entries);
+    expect(stored).not.toContain(GENERIC_KEY);
+    expect(stored).not.toContain('v1=');
+  });
+
+  it('starts one execution for a replayed delivery and writes RECEIVED once', async () => {
+    const delivery = genericDelivery();
+    const first = await ingestor.ingest(delivery);
+    const replay = await ingestor.ingest({ ...delivery, now: later(30) });
+
+    expect(replay.started[0]).toMatchObject({
+      executionArn: first.started[0]?.executionArn,
+      duplicate: true,
+    });
+    expect(workflows.executions).toHaveLength(1);
+    expect(audit.entries.filter((e) => e.step === 'RECEIVED')).toHaveLength(1);
+  });
+
+  it('refuses a replay once it is older than the source tolerance', async () => {
+    const delivery = genericDelivery();
+    await ingestor.ingest(delivery);
+    await expect(ingestor.ingest({ ...delivery, now: later(301) })).rejects.toMatchObject({
+      reason: 'stale',
+    });
+  });
+
+  it('refuses an event that names another source', async () => {
+    const body = JSON.stringify({ ...termination, source: 'bamboohr' });
+    await expect(ingestor.ingest(genericDelivery(body))).rejects.toBeInstanceOf(SourceMismatchError);
+    expect(workflows.startCalls).toBe(0);
+  });
+
+  it('ignores a valid event that is not a termination, starting nothing', async () => {
+    const { terminationType: _, ...hire } = { ...termination, kind: 'hire' as const };
+    const outcome = await ingestor.ingest(genericDelivery(JSON.stringify(hire)));
+    expect(outcome.started).toEqual([]);
+    expect(outcome.ignored).toHaveLength(1);
+    expect(workflows.startCalls).toBe(0);
+    expect(audit.entries).toEqual([]);
+  });
+});
+
+describe('ingest: refusals before any work', () => {
+  it('refuses an unknown source without reading any secret', async () => {
+    await expect(ingestor.ingest({ ...genericDelivery(), sourceId: 'workday' })).rejects.toBeInstanceOf(
+      UnknownSourceError,
+    );
+    expect(secrets.reads).toBe(0);
+  });
+
+  it('refuses an oversized body before verifying it', async () => {
+    const body = JSON.stringify({ ...termination, raw: 'x'.repeat(300 * 1024) });
+    await expect(ingestor.ingest(genericDelivery(body))).rejects.toBeInstanceOf(PayloadTooLargeError);
+    expect(secrets.reads).toBe(0);
+  });
+
+  it('refuses an event whose workflow input would exceed the Step Functions limit, writing nothing', async () => {
+    // A body just under the body limit: the workflow input adds the event's fields and receivedAt to it.
+    const bare = JSON.stringify({ ...termination, raw: '' });
+    const body = JSON.stringify({ ...termination, raw: 'x'.repeat(256 * 1024 - 16 - bare.length) });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(256 * 1024);
+    await expect(ingestor.ingest(genericDelivery(body))).rejects.toBeInstanceOf(PayloadTooLargeError);
+    expect(audit.entries).toEqual([]);
+    expect(workflows.startCalls).toBe(0);
+  });
+
+  it('verifies the signature before reading the body', async () => {
+    const delivery = { ...genericDelivery(), body: 'not json' };
+    await expect(ingestor.ingest(delivery)).rejects.toBeInstanceOf(SignatureError);
+    await expect(ingestor.ingest(genericDelivery('not json'))).rejects.toBeInstanceOf(MalformedPayloadError);
+  });
+
+  it('fails with the problems list on an invalid event', async () => {
+    const body = JSON.stringify({ ...termination, kind: 'fired' });
+    const error = await ingestor.ingest(genericDelivery(body)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems.join()).toContain('field "kind"');
+  });
+});
+
+describe('ingest: the signing key', () => {
+  it('re-reads a rotated key once on a mismatch, then accepts', async () => {
+    await ingestor.ingest(genericDelivery()); // caches the current key
+    secrets.rotate('scimitar/sources/generic', 'rotated-key-b2');
+
+    const body = JSON.stringify({ ...termination, eventId: 'evt-2' });
+    const outcome = await ingestor.ingest(genericDelivery(body, later(1), 'rotated-key-b2'));
+    expect(outcome.started).toHaveLength(1);
+    expect(secrets.refreshes).toBe(1);
+  });
+
+  it('refuses a wrong key after one re-read, and re-reads at most once a minute per source', async () => {
+    const forged = (now: Date) => genericDelivery(JSON.stringify(termination), now, 'guessed-key');
+    await expect(ingestor.ingest(forged(NOW))).rejects.toMatchObject({ reason: 'mismatch' });
+    await expect(ingestor.ingest(forged(later(10)))).rejects.toMatchObject({ reason: 'mismatch' });
+    await expect(ingestor.ingest(forged(later(59)))).rejects.toMatchObject({ reason: 'mismatch' });
+    expect(secrets.refreshes).toBe(1);
+    await expect(ingestor.ingest(forged(later(61)))).rejects.toMatchObject({ reason: 'mismatch' });
+    expect(secrets.refreshes).toBe(2);
+  });
+
+  it('does not re-read the key for a stale or missing signature', async () => {
+    await expect(ingestor.ingest({ ...genericDelivery(), now: later(400) })).rejects.toMatchObject({
+      reason: 'stale',
+    });
+    await expect(ingestor.ingest({ ...genericDelivery(), headers: {} })).rejects.toMatchObject({
+      reason: 'missing',
+    });
+    expect(secrets.refreshes).toBe(0);
+  });
+});
+
+describe('ingest: BambooHR deliveries', () => {
+  it('starts one execution per terminated employee and reports the others as ignored', async () => {
+    const outcome = await ingestor.ingest(bambooDelivery());
+    expect(outcome.started.map((s) => s.personId)).toEqual(['200', '203']);
+    expect(outcome.ignored.map((i) => i.reference)).toEqual([
+      'employees[1] (id 201)',
+      'employees[2] (id 202)',
+    ]);
+    expect(workflows.executions).toHaveLength(2);
+    expect(audit.entries.map((e) => e.personId).sort()).toEqual(['200', '203']);
+    // Each entry holds that person's part of the delivery, not the other people in it.
+    const entry200 = audit.entries.find((e) => e.personId === '200');
+    expect(entry200?.detail?.payload).toContain('alan.turing@example.com');
+    expect(entry200?.detail?.payload).not.toContain('edsger.dijkstra@example.com');
+  });
+
+  it('dedupes a redelivery that BambooHR signs again with a new timestamp', async () => {
+    await ingestor.ingest(bambooDelivery());
+    const retry = await ingestor.ingest(bambooDelivery(bambooBody, later(120)));
+    expect(retry.started.every((s) => s.duplicate)).toBe(true);
+    expect(workflows.executions).toHaveLength(2);
+    expect(audit.entries).toHaveLength(2);
+  });
+
+  it('starts the valid terminations of a delivery and returns the rejected ones', async () => {
+    const body = readFileSync(
+      new URL('../../fixtures/bamboohr/missing-fields.json', import.meta.url),
+      'utf8',
+    );
+    const outcome = await ingestor.ingest(bambooDelivery(body));
+    expect(outcome.started.map((s) => s.personId)).toEqual(['300']);
+    expect(outcome.rejected.map((r) => r.reference)).toEqual(['employees[1] (id 301)', 'employees[2]']);
+  });
+
+  it('treats the same change listed twice in one delivery as one event', async () => {
+    const twice = JSON.parse(bambooBody) as { employees: unknown[] };
+    const body = JSON.stringify({ employees: [twice.employees[0], twice.employees[0]] });
+    const outcome = await ingestor.ingest(bambooDelivery(body));
+    expect(outcome.started).toHaveLength(1);
+    expect(audit.entries).toHaveLength(1);
+  });
+});
+
+describe('ingest: when AWS fails midway', () => {
+  it('fails when an execution cannot be started, and the retry starts it without a second RECEIVED', async () => {
+    workflows.failNext();
+    const error = await ingestor.ingest(genericDelivery()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventStartError);
+    expect((error as EventStartError).failedEventIds).toEqual(['evt-1']);
+    expect(audit.entries).toHaveLength(1);
+    expect(workflows.executions).toHaveLength(0);
+
+    const retry = await ingestor.ingest(genericDelivery(undefined, later(5)));
+    expect(retry.started[0]?.duplicate).toBe(false);
+    expect(workflows.executions).toHaveLength(1);
+    expect(audit.entries).toHaveLength(1);
+  });
+
+  it('still starts the other leavers of a delivery when one start fails', async () => {
+    workflows.failNext();
+    await expect(ingestor.ingest(bambooDelivery())).rejects.toBeInstanceOf(EventStartError);
+    expect(workflows.executions).toHaveLength(1);
+    const retry = await ingestor.ingest(bambooDelivery(bambooBody, later(60)));
+    expect(retry.started.map((s) => s.duplicate).sort()).toEqual([false, true]);
+    expect(workflows.executions).toHaveLength(2);
+  });
+});
