@@ -46,6 +46,8 @@ export class DynamoAuditLog extends AuditLog {
       TableName: this.tableName,
       KeyConditionExpression: 'eventId = :id',
       ExpressionAttributeValues: { ':id': eventId },
+      // Ingest checks for an earlier RECEIVED right after a retry: it must see the latest write.
+      ConsistentRead: true,
     });
   }
 

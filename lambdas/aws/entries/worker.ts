@@ -1,0 +1,31 @@
+// Lambda entry of a target lane's worker: one deployment per target (TARGET_ID).
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SystemClock } from '../../core/ports.ts';
+import { scimClientFor } from '../../core/target-client.ts';
+import { createWorkerHandler } from '../../handlers/worker.ts';
+import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
+import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
+import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
+import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
+import { requireEnv, runtimeConfig } from '../env.ts';
+
+const targetId = requireEnv('TARGET_ID');
+const target = runtimeConfig().targets.find((t) => t.id === targetId);
+if (target?.kind !== 'scim')
+  throw new Error(`TARGET_ID ${targetId} is not a SCIM target of the inlined config`);
+
+export const handler = createWorkerHandler({
+  targetId,
+  scim: scimClientFor(target, {
+    secretId: requireEnv('TARGET_SECRET_ARN'),
+    secrets: new SecretsManagerSecretSource(),
+  }),
+  audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') }),
+  ledger: new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') }),
+  callback: new SfnTaskCallback(),
+  clock: new SystemClock(),
+  maxAttempts: Number(requireEnv('MAX_ATTEMPTS')),
+  visibility: new SqsMessageVisibility(requireEnv('QUEUE_URL')),
+  logger: new Logger(),
+});
