@@ -1,0 +1,541 @@
+// The whole pipeline on one machine: the same handlers as on AWS, wired to local stand-ins —
+// dynalite for DynamoDB, fauxqs for SQS, the synthesized state machine on aws-local-stepfunctions,
+// an in-process SQS event source per lane, a task-token registry, a file of secrets, SNS as a
+// recorded notifier — plus SCIMMY demo applications for the targets that point at localhost.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+// @ts-expect-error dynalite ships no types
+import dynalite from 'dynalite';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
+import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
+import {
+  type ScimitarConfig,
+  type ScimTargetConfig,
+  sourceSecretName,
+  targetSecretName,
+} from '../lambdas/core/config.ts';
+import { SystemClock } from '../lambdas/core/ports.ts';
+import { scimClientFor } from '../lambdas/core/target-client.ts';
+import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
+import { createPlanHandler } from '../lambdas/handlers/plan.ts';
+import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
+import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
+import { renderLocalAsl } from '../lib/asl.ts';
+import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
+import { type DemoPerson, demoPeople } from './demo-people.ts';
+import { LocalNotifier } from './notifier.ts';
+import { type ScimApp, start as startScimApp } from './scim-app.ts';
+import { LocalSecretSource } from './secrets.ts';
+import { SqsEventSource } from './sqs-event-source.ts';
+import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
+import { type AslDefinition, type ExecutionRecord, LocalWorkflow, type LocalLambda } from './workflow.ts';
+
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_DATA_DIR = '.scimitar';
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const LOCAL_REGION = 'us-east-1';
+
+export interface LocalRuntimeOptions {
+  readonly config: ScimitarConfig;
+  /** Holds secrets.json, notifications.jsonl and, with `persist`, the tables and queues. @default '.scimitar' */
+  readonly dataDir?: string;
+  /** Keep the audit log, ledger and queues on disk across restarts. @default false (in memory) */
+  readonly persist?: boolean;
+  /** Port of the ingest endpoint. @default 8787; 0 picks a free one */
+  readonly port?: number;
+  /** Start a SCIMMY demo application for each SCIM target whose baseUrl is on localhost. @default true */
+  readonly demoApps?: boolean;
+  /** Move demo applications to free ports (tests), rewriting the targets' baseUrls. @default false */
+  readonly ephemeralPorts?: boolean;
+  /** People seeded into each demo application. @default the demo roster */
+  readonly people?: readonly DemoPerson[];
+  /** Milliseconds each Wait state waits instead of until effectiveAt (tests). @default real time */
+  readonly waitOverrideMs?: number;
+  /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default 30 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Per-request timeout of the SCIM client. @default 10_000 */
+  readonly scimTimeoutMs?: number;
+  /** Runtime messages (what listens where, alarms). @default console.log */
+  readonly print?: (line: string) => void;
+  /** Powertools log level of the handlers. @default 'WARN' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface LocalLane {
+  readonly target: ScimTargetConfig;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly source: SqsEventSource;
+  readonly app?: ScimApp;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly config: ScimitarConfig;
+  readonly dataDir: string;
+  readonly secrets: LocalSecretSource;
+  readonly audit: DynamoAuditLog;
+  readonly ledger: DynamoLeaverLedger;
+  readonly workflow: LocalWorkflow;
+  readonly lanes: ReadonlyMap<string, LocalLane>;
+  readonly alerts: LocalNotifier;
+  readonly owners: LocalNotifier;
+  readonly people: readonly DemoPerson[];
+  readonly sqs: SQSClient;
+  /** Moves every message in a target's DLQ back to its queue; returns how many. */
+  redrive(targetId: string): Promise<number>;
+  /** Messages waiting in a target's DLQ. */
+  deadLetters(targetId: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface SecretsFile {
+  [name: string]: string;
+}
+
+/** Secrets of the local runtime: created once per data directory, readable only by the user. */
+function ensureSecrets(config: ScimitarConfig, file: string, demoTargets: ScimTargetConfig[]): SecretsFile {
+  const secrets: SecretsFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile) : {};
+  let changed = !existsSync(file);
+  for (const source of config.sources) {
+    const name = sourceSecretName(source);
+    if (!secrets[name]) {
+      secrets[name] = randomBytes(32).toString('hex');
+      changed = true;
+    }
+  }
+  for (const target of demoTargets) {
+    const name = targetSecretName(target);
+    if (!secrets[name]) {
+      secrets[name] = `demo_${randomBytes(24).toString('hex')}`;
+      changed = true;
+    }
+  }
+  if (changed) {
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return secrets;
+}
+
+function isLoopbackHttp(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+}
+
+async function startDynamo(path: string | undefined): Promise<{
+  endpoint: string;
+  raw: DynamoDBClient;
+  client: DynamoDBDocumentClient;
+  close(): Promise<void>;
+}> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const raw = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  for (const schema of [auditTableSchema('audit'), stateTableSchema('state')]) {
+    try {
+      await raw.send(new CreateTableCommand(schema));
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  return {
+    endpoint,
+    raw,
+    client: documentClient(raw),
+    close: async () => {
+      raw.destroy();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+/** Which demo people each demo application holds: not everyone everywhere, so "no account" happens too. */
+function holdsAccount(targetIndex: number, personIndex: number): boolean {
+  return (personIndex + targetIndex) % 5 !== 4;
+}
+
+async function startDemoApp(
+  target: ScimTargetConfig,
+  index: number,
+  token: string,
+  people: readonly DemoPerson[],
+  ephemeral: boolean,
+): Promise<ScimApp> {
+  const url = new URL(target.baseUrl);
+  const port = ephemeral ? 0 : Number(url.port || 80);
+  let app: ScimApp;
+  try {
+    app = await startScimApp({ tokens: [token], port, host: '127.0.0.1' });
+  } catch (err) {
+    throw new Error(
+      `cannot start the demo application for target "${target.id}" on port ${port}: ${(err as Error).message}. Stop what uses the port, or point the target elsewhere.`,
+      { cause: err },
+    );
+  }
+  const members = people.filter((_, i) => holdsAccount(index, i));
+  app.seed({
+    users: [
+      ...members.map((p) => ({
+        userName: p.userName,
+        externalId: p.employeeId,
+        displayName: p.displayName,
+        emails: p.emails.map((value) => ({ value, type: 'work', primary: true })),
+      })),
+      ...target.allowList.map((userName) => ({ userName, displayName: `${userName} (service account)` })),
+    ],
+    groups: [
+      { displayName: 'everyone', members: members.map((p) => p.userName) },
+      { displayName: 'admins', members: members.slice(0, 2).map((p) => p.userName) },
+    ],
+  });
+  return app;
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const people = options.people ?? demoPeople();
+  // Metrics go to CloudWatch on AWS; locally the summary and the audit log carry the same facts.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const logger = (name: string) => new Logger({ serviceName: `scimitar-${name}`, logLevel: options.logLevel ?? 'WARN' });
+
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.splice(0).reverse()) {
+      await stopOne().catch((err: unknown) => print(`while stopping: ${(err as Error).message}`));
+    }
+  };
+  try {
+    const demoTargets =
+      options.demoApps === false
+        ? []
+        : options.config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim' && isLoopbackHttp(t.baseUrl));
+    const secretsFile = join(dataDir, 'secrets.json');
+    const secretValues = ensureSecrets(options.config, secretsFile, demoTargets);
+    const secrets = new LocalSecretSource({ file: secretsFile });
+
+    // Demo applications first: their ports may move the targets' base URLs.
+    const apps = new Map<string, ScimApp>();
+    for (const [i, target] of demoTargets.entries()) {
+      const app = await startDemoApp(
+        target,
+        i,
+        secretValues[targetSecretName(target)] ?? '',
+        people,
+        options.ephemeralPorts ?? false,
+      );
+      stoppers.push(() => app.close());
+      apps.set(target.id, app);
+    }
+    const config: ScimitarConfig = {
+      ...options.config,
+      targets: options.config.targets.map((t) => {
+        const app = apps.get(t.id);
+        return app && t.kind === 'scim' ? { ...t, baseUrl: app.url } : t;
+      }),
+    };
+
+    const dynamo = await startDynamo(options.persist ? join(dataDir, 'dynamodb') : undefined);
+    stoppers.push(() => dynamo.close());
+    const fauxqs: FauxqsServer = await startFauxqs({
+      port: 0,
+      logger: false,
+      ...(options.persist ? { dataDir: join(dataDir, 'queues') } : {}),
+    });
+    stoppers.push(() => fauxqs.stop());
+    const sqs = new SQSClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    stoppers.push(async () => sqs.destroy());
+
+    const clock = new SystemClock();
+    const audit = new DynamoAuditLog({ tableName: 'audit', client: dynamo.client });
+    const ledger = new DynamoLeaverLedger({ tableName: 'state', client: dynamo.client });
+    const budget = new DynamoRevocationBudget({ tableName: 'state', client: dynamo.client });
+    const alerts = new LocalNotifier('alerts', { print, file: join(dataDir, 'notifications.jsonl') });
+    const owners = new LocalNotifier('owners', { print, file: join(dataDir, 'notifications.jsonl') });
+    const tokens = new TaskTokenRegistry();
+    const callback = new LocalTaskCallback(tokens);
+
+    // The state machine exactly as the CDK app synthesizes it for this config.
+    const asl = renderLocalAsl(config);
+
+    // One lane per SCIM target: queue + DLQ with the stack's redrive policy, and its worker.
+    const lanes = new Map<string, LocalLane>();
+    for (const target of config.targets) {
+      if (target.kind !== 'scim') continue;
+      const dlq = fauxqs.createQueue(`${target.id}-dlq`, {
+        attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) },
+      });
+      const queue = fauxqs.createQueue(`${target.id}-queue`, {
+        attributes: {
+          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: config.maxAttempts }),
+        },
+      });
+      const handler = createWorkerHandler({
+        targetId: target.id,
+        scim: scimClientFor(target, {
+          secretId: targetSecretName(target),
+          secrets,
+          ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
+        }),
+        audit,
+        ledger,
+        callback,
+        clock,
+        maxAttempts: config.maxAttempts,
+        visibility: new SqsMessageVisibility(queue.queueUrl, sqs),
+        logger: logger(`worker-${target.id}`),
+      });
+      const source = new SqsEventSource({
+        client: sqs,
+        queueUrl: queue.queueUrl,
+        queueArn: queue.queueArn,
+        functionName: `scimitar-worker-${target.id}`,
+        handler,
+        batchSize: 1,
+        // As the stack's event source: the target's burst, never below Lambda's minimum of 2.
+        maxConcurrency: Math.max(2, target.rateBudget.burst),
+        onError: (err) => print(`worker ${target.id}: ${(err as Error).message}`),
+      });
+      const app = apps.get(target.id);
+      lanes.set(target.id, { target, queueUrl: queue.queueUrl, dlqUrl: dlq.queueUrl, source, ...(app ? { app } : {}) });
+    }
+
+    const planHandler = createPlanHandler({ config, audit, budget, owners, clock, logger: logger('plan') });
+    const summarizeHandler = createSummarizeHandler({
+      audit,
+      ledger,
+      alerts,
+      clock,
+      logger: logger('summarize'),
+      metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'scimitar-summarize' }),
+    });
+    const byEntry: Record<string, LocalLambda> = { plan: planHandler, summarize: summarizeHandler };
+    const lambdas: Record<string, LocalLambda> = {};
+    for (const [arn, entry] of Object.entries(asl.functions)) {
+      const handler = byEntry[entry];
+      if (handler) lambdas[arn] = handler;
+    }
+    const queueUrls = new Map(
+      Object.entries(asl.queues).map(([placeholder, targetId]) => [placeholder, lanes.get(targetId)?.queueUrl]),
+    );
+    const workflow = new LocalWorkflow({
+      definition: asl.definition as unknown as AslDefinition,
+      lambdas,
+      sqs,
+      queueUrlFor: (synthesized) => {
+        const url = queueUrls.get(synthesized);
+        if (!url) throw new Error(`no local queue for ${synthesized}`);
+        return url;
+      },
+      tokens,
+      stateMachineName: `${config.stackName}-workflow`,
+      ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
+      onExecutionEnd: (execution: ExecutionRecord) => {
+        if (execution.status !== 'FAILED') return;
+        // The stand-in of the ExecutionsFailed alarm.
+        void alerts.notify({
+          subject: `ALARM: scimitar execution failed (${execution.error})`,
+          message: `Execution ${execution.executionArn} failed: ${execution.error}: ${execution.cause ?? ''}`,
+        });
+      },
+    });
+
+    for (const lane of lanes.values()) lane.source.start();
+    stoppers.push(async () => {
+      await Promise.all([...lanes.values()].map((l) => l.source.stop()));
+    });
+
+    // The stand-in of the DLQ alarms: any message in a DLQ alarms once, until the DLQ is empty again.
+    const alarming = new Set<string>();
+    const deadLetters = async (targetId: string): Promise<number> => {
+      const lane = lanes.get(targetId);
+      if (!lane) throw new Error(`no SCIM target "${targetId}"`);
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: lane.dlqUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    };
+    const watchDeadLetters = setInterval(() => {
+      for (const targetId of lanes.keys()) {
+        deadLetters(targetId)
+          .then(async (depth) => {
+            if (depth > 0 && !alarming.has(targetId)) {
+              alarming.add(targetId);
+              await alerts.notify({
+                subject: `ALARM: ${depth} message(s) in the dead-letter queue of target ${targetId}`,
+                message: `Revocations for ${targetId} failed every attempt. Fix the cause, then redrive: npm run scimitar -- redrive ${targetId}`,
+              });
+            } else if (depth === 0) alarming.delete(targetId);
+          })
+          .catch(() => {});
+      }
+    }, 500);
+    watchDeadLetters.unref();
+    stoppers.push(async () => clearInterval(watchDeadLetters));
+
+    const redrive = async (targetId: string): Promise<number> => {
+      const lane = lanes.get(targetId);
+      if (!lane) throw new Error(`no SCIM target "${targetId}"`);
+      let moved = 0;
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: lane.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        if (Messages.length === 0) return moved;
+        for (const message of Messages) {
+          // Send first, then delete: a crash in between duplicates a message (harmless: revocation is idempotent), never loses one.
+          await sqs.send(new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: message.Body ?? '' }));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+          moved += 1;
+        }
+      }
+    };
+
+    const ingest = createIngestHandler({
+      sources: config.sources,
+      secrets,
+      auditLog: audit,
+      workflows: workflow,
+      logger: logger('ingest'),
+      clock,
+    });
+
+    const server: Server = createServer((req, res) => {
+      handleRequest(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'))
+        .catch((err: unknown) => {
+          print(`local API: ${(err as Error).message}`);
+          if (!res.headersSent) writeJson(res, 500, { error: 'internal', message: 'the local runtime failed' });
+        });
+
+      async function handleRequest(method: string, url: URL): Promise<void> {
+        const events = url.pathname.match(/^\/events\/([^/]+)$/);
+        if (events && method === 'POST') {
+          let body: Buffer;
+          try {
+            body = await readBody(req);
+          } catch {
+            writeJson(res, 413, { message: 'Request Entity Too Large' });
+            req.resume();
+            return;
+          }
+          const source = decodeURIComponent(events[1] ?? '');
+          writeResult(res, await ingest(proxyEvent(req, body, '/events/{source}', { source })));
+          return;
+        }
+        if (method === 'GET' && url.pathname === '/health') {
+          writeJson(res, 200, { ok: true });
+          return;
+        }
+        const status = url.pathname.match(/^\/_local\/events\/([^/]+)$/);
+        if (status && method === 'GET') {
+          const eventId = decodeURIComponent(status[1] ?? '');
+          const execution = [...workflow.executions.values()].find(
+            (e) => (e.input as { event?: { eventId?: string } }).event?.eventId === eventId,
+          );
+          writeJson(res, 200, {
+            eventId,
+            execution: execution
+              ? { name: execution.name, executionArn: execution.executionArn, status: execution.status, error: execution.error, output: execution.output }
+              : null,
+            audit: await audit.forEvent(eventId),
+          });
+          return;
+        }
+        const person = url.pathname.match(/^\/_local\/people\/([^/]+)$/);
+        if (person && method === 'GET') {
+          const personId = decodeURIComponent(person[1] ?? '');
+          writeJson(res, 200, { personId, audit: await audit.forPerson(personId), ledger: await ledger.forPerson(personId) });
+          return;
+        }
+        const redriveMatch = url.pathname.match(/^\/_local\/targets\/([^/]+)\/redrive$/);
+        if (redriveMatch && method === 'POST') {
+          const targetId = decodeURIComponent(redriveMatch[1] ?? '');
+          if (!lanes.has(targetId)) {
+            writeJson(res, 404, { error: 'unknown_target', message: `no SCIM target "${targetId}"` });
+            return;
+          }
+          writeJson(res, 200, { targetId, redriven: await redrive(targetId) });
+          return;
+        }
+        if (url.pathname === '/_local/targets' && method === 'GET') {
+          const targets = [];
+          for (const [targetId, lane] of lanes) {
+            targets.push({
+              targetId,
+              displayName: lane.target.displayName,
+              baseUrl: lane.target.baseUrl,
+              deadLetters: await deadLetters(targetId),
+              accounts: lane.app
+                ? [...lane.app.users.values()].map((u) => ({ userName: u.userName, active: u.active, externalId: u.externalId }))
+                : null,
+            });
+          }
+          writeJson(res, 200, { targets });
+          return;
+        }
+        if (url.pathname === '/_local/notifications' && method === 'GET') {
+          writeJson(res, 200, { alerts: alerts.sent, owners: owners.sent });
+          return;
+        }
+        writeJson(res, 404, { error: 'not_found', message: `no route ${method} ${url.pathname}` });
+      }
+    });
+    await new Promise<void>((listening, failed) => {
+      server.once('error', failed);
+      server.listen(options.port ?? DEFAULT_PORT, '127.0.0.1', () => listening());
+    });
+    // Pushed last, so stopped first: no new events while the rest shuts down.
+    stoppers.push(
+      () =>
+        new Promise<void>((closed) => {
+          server.closeAllConnections();
+          server.close(() => closed());
+        }),
+    );
+
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      config,
+      dataDir,
+      secrets,
+      audit,
+      ledger,
+      workflow,
+      lanes,
+      alerts,
+      owners,
+      people,
+      sqs,
+      redrive,
+      deadLetters,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
