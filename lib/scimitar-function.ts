@@ -110,7 +110,7 @@ export class ScimitarFunction extends NodejsFunction {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*". Every other statement of this role names its resources.',
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*"; the role names the resources of every grant scimitar makes.',
     });
   }
 }
