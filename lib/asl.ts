@@ -9,6 +9,8 @@ import { ScimitarStack } from './scimitar-stack.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'local';
+/** Longest execution timeout a local run honours: Node's timer limit, 2^31-1 ms. */
+export const MAX_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** A CloudFormation template, as far as this module reads it. */
 export interface CfnTemplate {
@@ -104,7 +106,7 @@ export function definitionFromTemplate(template: CfnTemplate): Record<string, un
 /**
  * Synthesizes the stack for a config (no bundling, no AWS account) and returns its workflow
  * definition with local placeholders, plus which queue belongs to which target and which
- * function runs which entry.
+ * function runs which entry. The execution timeout is capped at {@link MAX_LOCAL_TIMEOUT_SECONDS}.
  */
 export function renderLocalAsl(config: ScimitarConfig): LocalAsl {
   // Skipping bundling keeps this fast: the definition does not depend on the function code.
@@ -126,5 +128,14 @@ export function renderLocalAsl(config: ScimitarConfig): LocalAsl {
     functions[localArn(stack.getLogicalId(fn.node.defaultChild as CfnElement), 'AWS::Lambda::Function')] =
       fn.entryName;
   }
-  return { definition: definitionFromTemplate(template), queues, functions };
+  const definition = definitionFromTemplate(template);
+  // Node timers overflow past 2^31-1 ms (about 24.8 days) and fire at once: an execution
+  // timeout longer than that would end a local run immediately as timed out.
+  if (
+    typeof definition.TimeoutSeconds === 'number' &&
+    definition.TimeoutSeconds > MAX_LOCAL_TIMEOUT_SECONDS
+  ) {
+    definition.TimeoutSeconds = MAX_LOCAL_TIMEOUT_SECONDS;
+  }
+  return { definition, queues, functions };
 }
