@@ -1,0 +1,237 @@
+// Nothing fails silently: alarms on every dead letter, failed or timed-out execution, worker
+// error and ingest 5XX go to the alert topic; target owners hear about manual tasks on their
+// own topic; a dashboard shows latency, outcomes and dead letters.
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { IngestApi } from './ingest-api.ts';
+import { METRICS_NAMESPACE } from './scimitar-function.ts';
+import type { TargetLane } from './target-lane.ts';
+import type { TokenVault } from './token-vault.ts';
+import type { Workflow } from './workflow.ts';
+
+/** Message attribute the owner topic filters on: plan must set it when it publishes. */
+export const OWNER_TOPIC_TARGET_ATTRIBUTE = 'targetId';
+
+export interface AlertingProps {
+  /** `alerts.email` subscribes to the alert topic; owners of manual and custom targets to the owner topic. */
+  readonly config: ScimitarConfig;
+}
+
+export class Alerting extends Construct {
+  /** Alarms and partial revocations. */
+  public readonly alertTopic: Topic;
+  /** Manual tasks and delegated revocations, for target owners. */
+  public readonly ownerTopic: Topic;
+  public readonly dashboard: Dashboard;
+  /** The key both topics are encrypted with; CloudWatch alarms may use it to publish. */
+  public readonly encryptionKey: Key;
+  private readonly routed: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.encryptionKey = new Key(this, 'Key', {
+      description: 'scimitar alert and owner topics',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to an encrypted topic only if the key lets them.
+    this.encryptionKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+
+    this.alertTopic = new Topic(this, 'AlertTopic', {
+      displayName: 'scimitar alerts',
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+    if (config.alerts.email) {
+      this.alertTopic.addSubscription(new EmailSubscription(config.alerts.email));
+    }
+
+    this.ownerTopic = new Topic(this, 'OwnerTopic', {
+      displayName: 'scimitar tasks for application owners',
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+    // Each owner receives only their targets' tasks; the alert address sees them all, so a
+    // task whose publication lacks the targetId attribute still reaches a person.
+    const targetsByOwner = new Map<string, string[]>();
+    for (const target of config.targets) {
+      if (target.kind === 'scim') continue;
+      targetsByOwner.set(target.owner, [...(targetsByOwner.get(target.owner) ?? []), target.id]);
+    }
+    for (const [owner, targetIds] of targetsByOwner) {
+      this.ownerTopic.addSubscription(
+        new EmailSubscription(owner, {
+          filterPolicy: {
+            [OWNER_TOPIC_TARGET_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: targetIds }),
+          },
+        }),
+      );
+    }
+    if (config.alerts.email && targetsByOwner.size > 0) {
+      this.ownerTopic.addSubscription(new EmailSubscription(config.alerts.email));
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(1),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: '# scimitar\nRevocation latency, outcomes and dead letters. Runbooks: docs/operations.md',
+        width: 24,
+        height: 2,
+      }),
+      new GraphWidget({
+        title: 'Revocation latency per target (p90, ms)',
+        width: 24,
+        left: [
+          // SEARCH finds the metric whatever other dimensions (e.g. Powertools' service) it carries.
+          new MathExpression({
+            expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="RevocationLatency"', 'p90', 300)`,
+            label: 'RevocationLatency',
+            usingMetrics: {},
+            period: Duration.minutes(5),
+          }),
+        ],
+      }),
+    );
+  }
+
+  /** Sends an alarm's ALARM state to the alert topic. */
+  public route(alarm: Alarm): void {
+    alarm.addAlarmAction(new SnsAction(this.alertTopic));
+    this.routed.push(alarm);
+  }
+
+  /** Every alarm routed to the alert topic. */
+  public get alarms(): readonly Alarm[] {
+    return this.routed;
+  }
+
+  /** Alarms on the lane's dead letters and worker errors; dashboard rows for the lane. */
+  public watchLane(lane: TargetLane): void {
+    this.route(lane.deadLetterAlarm);
+    this.route(
+      this.alarmOnAny(`WorkerErrors-${lane.targetId}`, lane.metricWorkerErrors(), {
+        description: `scimitar: the worker of target "${lane.targetId}" failed an invocation (not a per-message failure: a crash, timeout or bug). Runbook: docs/operations.md#worker-errors`,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: `${lane.targetId}: dead letters and queue age`,
+        width: 12,
+        left: [lane.metricDeadLetters({ label: 'dead letters' })],
+        right: [lane.metricOldestMessageAge({ label: 'oldest message (s)' })],
+      }),
+      new GraphWidget({
+        title: `${lane.targetId}: worker errors and throttles`,
+        width: 12,
+        left: [
+          lane.metricWorkerErrors({ label: 'errors' }),
+          lane.metricWorkerThrottles({ label: 'throttles' }),
+        ],
+      }),
+    );
+  }
+
+  /** Alarms on failed and timed-out executions; the outcomes row of the dashboard. */
+  public watchWorkflow(workflow: Workflow): void {
+    this.route(
+      this.alarmOnAny('ExecutionsFailed', workflow.metricFailed(), {
+        description:
+          'scimitar: a revocation execution failed: at least one target was not revoked (PARTIAL) or a step errored. Runbook: docs/operations.md#executions-failed',
+      }),
+    );
+    this.route(
+      this.alarmOnAny('ExecutionsTimedOut', workflow.metricTimedOut(), {
+        description:
+          'scimitar: a revocation execution ran past its timeout. Runbook: docs/operations.md#executions-timed-out',
+      }),
+    );
+    const outcomes: IMetric[] = [
+      workflow.metricSucceeded({ label: 'completed' }),
+      workflow.metricFailed({ label: 'failed or partial' }),
+      workflow.metricTimedOut({ label: 'timed out' }),
+    ];
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Revocation outcomes (executions)', width: 16, left: outcomes }),
+      new SingleValueWidget({
+        title: 'Outcomes, last day',
+        width: 8,
+        metrics: outcomes,
+        setPeriodToTimeRange: true,
+      }),
+    );
+  }
+
+  /** Alarm on ingest 5XX answers; the ingest row of the dashboard. */
+  public watchIngestApi(api: IngestApi): void {
+    this.route(
+      this.alarmOnAny('IngestServerErrors', api.metricServerErrors(), {
+        description:
+          'scimitar: the ingest API answered 5XX: an HRIS event may not have been accepted. Runbook: docs/operations.md#ingest-5xx',
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Ingest: events, client and server errors',
+        width: 24,
+        left: [api.metricRequests({ label: 'requests' })],
+        right: [api.metricClientErrors({ label: '4XX' }), api.metricServerErrors({ label: '5XX' })],
+      }),
+    );
+  }
+
+  /**
+   * Alarms before a hand-renewed target token reaches its maximum age. The age metric comes
+   * from the credential canary; without it the alarm has no data and stays OK.
+   */
+  public watchSecretAge(vault: TokenVault): void {
+    for (const manual of vault.manualRotations) {
+      this.route(
+        new Alarm(this, `SecretAge-${manual.targetId}`, {
+          alarmDescription: `scimitar: the token of target "${manual.targetId}" is within ${manual.warnDaysBefore} days of its ${manual.maxAgeDays}-day limit; renew it in the application's console. Runbook: docs/operations.md#secret-age`,
+          metric: vault.metricSecretAgeDays(manual.targetId),
+          threshold: Math.max(0, manual.maxAgeDays - manual.warnDaysBefore),
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+  }
+
+  private alarmOnAny(id: string, metric: IMetric, options: { description: string }): Alarm {
+    return new Alarm(this, id, {
+      alarmDescription: options.description,
+      metric,
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

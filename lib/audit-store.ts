@@ -1,0 +1,136 @@
+// Where scimitar keeps its evidence and its memory: the append-only audit log (one item per
+// step of a revocation) and the state table (leaver ledger, revocation budget, account state).
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+/** Index of the audit table by person: a leaver's timeline across events. */
+export const AUDIT_BY_PERSON_INDEX = 'byPerson';
+
+/** A function that receives a table's name in its environment. */
+type BindableFunction = IFunction & { addEnvironment(key: string, value: string): unknown };
+
+export interface AuditStoreProps {
+  /**
+   * Key that encrypts both tables at rest.
+   * @default - a new customer-managed key with yearly rotation, retained with the tables
+   */
+  readonly encryptionKey?: IKey;
+  /**
+   * What happens to the tables (and the key this construct creates) when the stack is deleted.
+   * The audit log is evidence: keep it.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class AuditStore extends Construct {
+  /** Audit log: partition key `eventId`, sort key `entryId`, index `byPerson` (`personId`, `entryId`). */
+  public readonly auditTable: Table;
+  /** State: partition key `pk`, sort key `sk` (ledger, revocation budget windows, account state). */
+  public readonly stateTable: Table;
+  /** The key both tables are encrypted with. */
+  public readonly encryptionKey: IKey;
+
+  constructor(scope: Construct, id: string, props: AuditStoreProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retained = removalPolicy === RemovalPolicy.RETAIN;
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new Key(this, 'Key', {
+        description: 'scimitar audit log and state tables',
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+
+    const common = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: retained,
+      removalPolicy,
+    } as const;
+
+    this.auditTable = new Table(this, 'AuditTable', {
+      ...common,
+      partitionKey: { name: 'eventId', type: AttributeType.STRING },
+      sortKey: { name: 'entryId', type: AttributeType.STRING },
+    });
+    this.auditTable.addGlobalSecondaryIndex({
+      indexName: AUDIT_BY_PERSON_INDEX,
+      partitionKey: { name: 'personId', type: AttributeType.STRING },
+      sortKey: { name: 'entryId', type: AttributeType.STRING },
+    });
+
+    this.stateTable = new Table(this, 'StateTable', {
+      ...common,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+    });
+  }
+
+  /**
+   * Lets a grantee add audit entries and nothing else: `dynamodb:PutItem` on the audit table
+   * (entries are written with `attribute_not_exists`, so an entry is never overwritten), plus
+   * `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey` on the table key. No UpdateItem, no
+   * DeleteItem, no BatchWriteItem: the audit log is append-only evidence.
+   */
+  public grantAppend(grantee: IGrantable): Grant {
+    this.grantKey(grantee, true);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.auditTable.tableArn],
+    });
+  }
+
+  /**
+   * Lets a grantee read the audit log: `dynamodb:GetItem`, `dynamodb:Query` on the table and
+   * its `byPerson` index, plus `kms:Decrypt` on the key. For operators and the reconciler.
+   */
+  public grantReadAudit(grantee: IGrantable): Grant {
+    this.grantKey(grantee, false);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      resourceArns: [this.auditTable.tableArn, `${this.auditTable.tableArn}/index/${AUDIT_BY_PERSON_INDEX}`],
+    });
+  }
+
+  /**
+   * Lets a grantee read and write the state table: `dynamodb:GetItem`, `dynamodb:PutItem`,
+   * `dynamodb:UpdateItem` (conditional updates: the revocation budget), `dynamodb:Query`, plus
+   * the key actions of {@link grantAppend}. No DeleteItem: ledger entries are superseded, not removed.
+   */
+  public grantReadWriteState(grantee: IGrantable): Grant {
+    this.grantKey(grantee, true);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resourceArns: [this.stateTable.tableArn],
+    });
+  }
+
+  /** Sets `AUDIT_TABLE` in the function's environment and grants {@link grantAppend}. */
+  public bindAppend(fn: BindableFunction): void {
+    fn.addEnvironment('AUDIT_TABLE', this.auditTable.tableName);
+    this.grantAppend(fn);
+  }
+
+  /** Sets `STATE_TABLE` in the function's environment and grants {@link grantReadWriteState}. */
+  public bindState(fn: BindableFunction): void {
+    fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);
+    this.grantReadWriteState(fn);
+  }
+
+  private grantKey(grantee: IGrantable, write: boolean): void {
+    const actions = write ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
+    this.encryptionKey.grant(grantee, ...actions);
+  }
+}

@@ -1,0 +1,165 @@
+// The front door: HRIS webhooks POST to /events/{source}; the ingest function verifies the
+// source's signature on the raw body, audits RECEIVED and starts one workflow execution per event.
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  Model,
+  RequestValidator,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { AuditStore } from './audit-store.ts';
+import { ScimitarFunction } from './scimitar-function.ts';
+import type { TokenVault } from './token-vault.ts';
+import type { Workflow } from './workflow.ts';
+
+/**
+ * Largest event body the ingest function accepts (it answers 413 above it). API Gateway REST
+ * APIs have only a fixed 10 MB limit; HRIS events are a few KB.
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+export interface IngestApiProps {
+  /** The validated config, inlined in the ingest bundle (sources and their schemes). */
+  readonly config: ScimitarConfig;
+  /** The workflow whose executions ingest starts, and no other. */
+  readonly workflow: Workflow;
+  /** Audit log: ingest appends RECEIVED. */
+  readonly auditStore: AuditStore;
+  /** Holds the sources' signing keys; ingest may read those and no target credential. */
+  readonly vault: TokenVault;
+  /** Steady requests per second the stage accepts. @default 20 */
+  readonly throttlingRateLimit?: number;
+  /** Requests the stage accepts in a burst. @default 40 */
+  readonly throttlingBurstLimit?: number;
+  /** @default RetentionDays.ONE_YEAR */
+  readonly accessLogRetention?: RetentionDays;
+  /** Stage name, the first path segment of the URL. @default 'v1' */
+  readonly stageName?: string;
+}
+
+export class IngestApi extends Construct {
+  public readonly api: RestApi;
+  public readonly ingestFunction: ScimitarFunction;
+  public readonly accessLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+    const rate = props.throttlingRateLimit ?? 20;
+    const burst = props.throttlingBurstLimit ?? 40;
+    if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) {
+      throw new Error(
+        `IngestApi ${id}: throttling must be positive (got rate ${rate}/s, burst ${burst}); an unthrottled webhook endpoint invites floods`,
+      );
+    }
+    if (burst < rate) {
+      throw new Error(
+        `IngestApi ${id}: throttlingBurstLimit ${burst} must be at least throttlingRateLimit ${rate}`,
+      );
+    }
+
+    this.ingestFunction = new ScimitarFunction(this, 'IngestFunction', {
+      entry: 'ingest',
+      config: props.config,
+      description: 'scimitar ingest: verify the HRIS signature, audit RECEIVED, start the workflow',
+      timeout: Duration.seconds(10),
+      environment: { STATE_MACHINE_ARN: props.workflow.stateMachine.stateMachineArn },
+    });
+    props.workflow.grantStartExecution(this.ingestFunction);
+    props.auditStore.bindAppend(this.ingestFunction);
+    props.vault.grantReadSourceSecrets(this.ingestFunction);
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'scimitar: HRIS lifecycle events in',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Execution logs need the account's API Gateway CloudWatch role; keep it if the stack goes.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stageName ?? 'v1',
+        throttlingRateLimit: rate,
+        throttlingBurstLimit: burst,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Request bodies carry personal data and signatures: never in the execution logs.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+    });
+
+    // Refused before the function runs: a request without a source, or a JSON body that is not
+    // an object. The body itself is passed through unchanged, so the signature still matches it.
+    const validator = new RequestValidator(this, 'RequestValidator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    const eventBody = new Model(this, 'EventBodyModel', {
+      restApi: this.api,
+      contentType: 'application/json',
+      description: 'Any HRIS event: a JSON object (each source scheme is parsed by the ingest function)',
+      schema: { schema: JsonSchemaVersion.DRAFT4, type: JsonSchemaType.OBJECT },
+    });
+    const events = this.api.root.addResource('events').addResource('{source}');
+    const method = events.addMethod('POST', new LambdaIntegration(this.ingestFunction, { proxy: true }), {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.source': true },
+      requestModels: { 'application/json': eventBody },
+    });
+
+    const signed =
+      'HRIS webhooks cannot present AWS credentials or Cognito tokens; every request is authenticated by the HMAC signature of its source, verified by the ingest function on the raw body (replays older than toleranceSeconds are refused).';
+    Validations.of(method).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: signed },
+      { id: 'AwsSolutions-COG4', reason: signed },
+    );
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-level logging role: the AWS managed policy is the documented way to let API Gateway write execution logs.",
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF by default: requests are HMAC-authenticated and stage-throttled; attach a web ACL to the stage where policy requires one (docs/operations.md).',
+      },
+    );
+  }
+
+  /** The URL HRIS webhooks post to, with `{source}` as the last segment. */
+  public get eventsUrl(): string {
+    return this.api.urlForPath('/events/{source}');
+  }
+
+  /** 5XX answers (sum over 5 minutes). */
+  public metricServerErrors(options?: MetricOptions): Metric {
+    return this.api.metricServerError({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /** 4XX answers: bad signatures, unknown sources, throttling (sum over 5 minutes). */
+  public metricClientErrors(options?: MetricOptions): Metric {
+    return this.api.metricClientError({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /** Requests (sum over 5 minutes). */
+  public metricRequests(options?: MetricOptions): Metric {
+    return this.api.metricCount({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+}

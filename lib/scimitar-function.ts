@@ -1,0 +1,116 @@
+// The one way scimitar deploys a Lambda function: runtime, architecture, logs, tracing, ESM
+// bundling and the validated config fixed here once, so no construct pastes a NodejsFunction block.
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { ScimitarConfig } from '../lambdas/core/config.ts';
+
+/** The Lambda entries under lambdas/aws/entries/, one per function. */
+export type ScimitarEntry = 'ingest' | 'plan' | 'worker' | 'summarize' | 'rotation';
+
+/** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
+export const METRICS_NAMESPACE = 'Scimitar';
+
+/**
+ * The Lambda runtime of every function. Node.js 24 is the newest the installed aws-cdk-lib
+ * knows; esbuild targets the same version.
+ */
+export const SCIMITAR_RUNTIME = Runtime.NODEJS_24_X;
+
+// Bundled as ESM: some dependencies still call require(); the shim gives them one.
+const REQUIRE_SHIM =
+  "import { createRequire as __scimitarCreateRequire } from 'node:module'; const require = __scimitarCreateRequire(import.meta.url);";
+
+export interface ScimitarFunctionProps {
+  /** Which entry to deploy: `lambdas/aws/entries/<entry>.ts`, exporting `handler`. */
+  readonly entry: ScimitarEntry;
+  /**
+   * The validated config. Inlined into the bundle as `process.env.SCIMITAR_CONFIG` at build
+   * time, because Lambda environment variables are capped at 4 KB in total and a config with
+   * many targets exceeds that.
+   */
+  readonly config: ScimitarConfig;
+  /** @default - a description naming the entry */
+  readonly description?: string;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** Extra environment variables, set next to the Powertools ones. @default - none */
+  readonly environment?: Record<string, string>;
+  /** How long the function's logs are kept. @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+}
+
+export class ScimitarFunction extends NodejsFunction {
+  /** The entry this function runs. */
+  public readonly entryName: ScimitarEntry;
+
+  constructor(scope: Construct, id: string, props: ScimitarFunctionProps) {
+    const memorySize = props.memorySize ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+      throw new Error(
+        `ScimitarFunction ${id}: memorySize ${memorySize} is out of range; use whole MB from 128 to 10240`,
+      );
+    }
+    const timeout = props.timeout ?? Duration.seconds(30);
+    if (timeout.toSeconds() < 1 || timeout.toSeconds() > 900) {
+      throw new Error(
+        `ScimitarFunction ${id}: timeout ${timeout.toHumanString()} is out of range; use 1 second to 15 minutes`,
+      );
+    }
+    // The log group and role must exist before super(), so they are siblings of the function
+    // (ids `<id>LogGroup`, `<id>Role`) rather than its children.
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: logs only to this function's log group.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `scimitar ${props.entry} function`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: fileURLToPath(new URL(`../lambdas/aws/entries/${props.entry}.ts`, import.meta.url)),
+      handler: 'handler',
+      description: props.description ?? `scimitar ${props.entry}`,
+      runtime: SCIMITAR_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize,
+      timeout,
+      role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      tracing: Tracing.ACTIVE,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `scimitar-${props.entry}`,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_SHIM,
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+        define: {
+          'process.env.SCIMITAR_CONFIG': JSON.stringify(JSON.stringify(props.config)),
+        },
+      },
+    });
+    this.entryName = props.entry;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*"; the role names the resources of every grant scimitar makes.',
+    });
+  }
+}

@@ -1,0 +1,91 @@
+// The stack composes the constructs, one per concern, from the validated config; it holds no
+// resources of its own besides outputs.
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
+import { Alerting } from './alerting.ts';
+import { AuditStore } from './audit-store.ts';
+import { IngestApi } from './ingest-api.ts';
+import { TargetLane } from './target-lane.ts';
+import { TokenVault } from './token-vault.ts';
+import { Workflow } from './workflow.ts';
+
+export interface ScimitarStackProps extends StackProps {
+  /** The validated config (lib/config-file.ts, `parseConfig`). */
+  readonly config: ScimitarConfig;
+  /** How long one target may take before the workflow records it as failed. @default Duration.hours(1) */
+  readonly laneTimeout?: Duration;
+  /** How long an execution may run, the wait for a future-dated termination included. @default Duration.days(31) */
+  readonly executionTimeout?: Duration;
+}
+
+export class ScimitarStack extends Stack {
+  public readonly auditStore: AuditStore;
+  public readonly vault: TokenVault;
+  public readonly alerting: Alerting;
+  /** One lane per SCIM target, in config order. */
+  public readonly lanes: readonly TargetLane[];
+  public readonly workflow: Workflow;
+  public readonly ingestApi: IngestApi;
+
+  constructor(scope: Construct, id: string, props: ScimitarStackProps) {
+    super(scope, id, {
+      description: 'scimitar: event-driven SCIM 2.0 deprovisioning',
+      ...props,
+    });
+    const { config } = props;
+
+    this.auditStore = new AuditStore(this, 'AuditStore');
+    this.vault = new TokenVault(this, 'TokenVault', { config });
+    this.alerting = new Alerting(this, 'Alerting', { config });
+
+    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
+    this.lanes = scimTargets.map(
+      (target) =>
+        new TargetLane(this, `Lane-${target.id}`, {
+          config,
+          target,
+          secret: this.vault.targetSecret(target.id),
+          auditStore: this.auditStore,
+        }),
+    );
+
+    this.workflow = new Workflow(this, 'Workflow', {
+      config,
+      lanes: this.lanes,
+      auditStore: this.auditStore,
+      ownerTopic: this.alerting.ownerTopic,
+      alertTopic: this.alerting.alertTopic,
+      laneTimeout: props.laneTimeout,
+      executionTimeout: props.executionTimeout,
+    });
+    for (const lane of this.lanes) this.workflow.grantTaskResponse(lane.worker);
+
+    this.ingestApi = new IngestApi(this, 'IngestApi', {
+      config,
+      workflow: this.workflow,
+      auditStore: this.auditStore,
+      vault: this.vault,
+    });
+
+    this.alerting.watchWorkflow(this.workflow);
+    for (const lane of this.lanes) this.alerting.watchLane(lane);
+    this.alerting.watchIngestApi(this.ingestApi);
+    this.alerting.watchSecretAge(this.vault);
+
+    new CfnOutput(this, 'EventsUrl', {
+      description: 'POST HRIS webhooks here, replacing {source} with a configured source id',
+      value: this.ingestApi.eventsUrl,
+    });
+    new CfnOutput(this, 'AuditTableName', { value: this.auditStore.auditTable.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.alertTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.alerting.dashboard.dashboardName });
+    for (const lane of this.lanes) {
+      new CfnOutput(this, `DeadLetterQueueUrl-${lane.targetId}`, {
+        description: `Dead letters of target ${lane.targetId} (inspect, then redrive)`,
+        value: lane.deadLetterQueue.queueUrl,
+      });
+    }
+  }
+}

@@ -1,0 +1,332 @@
+// The revocation workflow, one Standard execution per lifecycle event: plan, wait until the
+// termination is effective, send the leaver to every target's lane at once and wait for each
+// lane's answer (a failed lane is recorded, never stops the others), then summarize; an
+// execution with any failed target ends failed, so the failed-executions alarm fires.
+//
+// State names are part of the contract with the local runtime, which runs this definition
+// with aws-local-stepfunctions and maps Task states to local handlers: keep them stable.
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  Pass,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { AuditStore } from './audit-store.ts';
+import { ScimitarFunction } from './scimitar-function.ts';
+
+/** The state names of the workflow (the local runtime maps Task states by these). */
+export const STATE = {
+  plan: 'Plan',
+  wait: 'WaitUntilEffective',
+  map: 'RevokeEachTarget',
+  route: 'RouteToTarget',
+  /** One per target: `SendTo-<targetId>`. */
+  send: (targetId: string) => `SendTo-${targetId}`,
+  laneFailed: 'LaneFailed',
+  recordFailure: 'RecordLaneFailure',
+  recordFailureWithoutCause: 'RecordLaneFailureWithoutCause',
+  unknownTarget: 'UnknownTarget',
+  summarize: 'Summarize',
+  checkOutcome: 'CheckOutcome',
+  partial: 'Partial',
+  completed: 'Completed',
+} as const;
+
+/** A target's lane as the workflow sees it: where to send the leaver. */
+export interface WorkflowLane {
+  readonly targetId: string;
+  readonly queue: IQueue;
+}
+
+export interface WorkflowProps {
+  /** The validated config, inlined in the plan and summarize bundles. */
+  readonly config: ScimitarConfig;
+  /** One per SCIM target; the Map routes each planned lane to its target's queue. */
+  readonly lanes: readonly WorkflowLane[];
+  /** Audit log (append) and state table (ledger, budget) for plan and summarize. */
+  readonly auditStore: AuditStore;
+  /** Where plan tells owners of manual and custom targets about a leaver. */
+  readonly ownerTopic: ITopic;
+  /** Where summarize reports a partial revocation. */
+  readonly alertTopic: ITopic;
+  /**
+   * How long a lane may take, all its attempts and Retry-After pauses included, before the
+   * workflow records it as failed (`States.Timeout`).
+   * @default Duration.hours(1)
+   */
+  readonly laneTimeout?: Duration;
+  /**
+   * How long an execution may run, the wait for a future-dated termination included. An event
+   * effective later than this times out (and the timed-out alarm fires).
+   * @default Duration.days(31)
+   */
+  readonly executionTimeout?: Duration;
+  /**
+   * What the state machine logs. Execution data (inputs and outputs) is never logged: it holds
+   * the leaver's personal data and the raw HRIS payload.
+   * @default LogLevel.ALL (every transition, without data)
+   */
+  readonly logLevel?: LogLevel;
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+}
+
+export class Workflow extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly planFunction: ScimitarFunction;
+  public readonly summarizeFunction: ScimitarFunction;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+    const laneTimeout = props.laneTimeout ?? Duration.hours(1);
+    const executionTimeout = props.executionTimeout ?? Duration.days(31);
+    validate(id, props, laneTimeout, executionTimeout);
+    const { config, auditStore } = props;
+
+    this.planFunction = new ScimitarFunction(this, 'PlanFunction', {
+      entry: 'plan',
+      config,
+      description: 'scimitar plan: targets in scope, privileged first, blast-radius guard',
+      environment: { OWNER_TOPIC_ARN: props.ownerTopic.topicArn },
+    });
+    auditStore.bindAppend(this.planFunction);
+    auditStore.bindState(this.planFunction);
+    props.ownerTopic.grantPublish(this.planFunction);
+
+    this.summarizeFunction = new ScimitarFunction(this, 'SummarizeFunction', {
+      entry: 'summarize',
+      config,
+      description: 'scimitar summarize: outcome per target, latency metric, alert on failure',
+      environment: { ALERT_TOPIC_ARN: props.alertTopic.topicArn },
+    });
+    auditStore.bindAppend(this.summarizeFunction);
+    auditStore.bindState(this.summarizeFunction);
+    props.alertTopic.grantPublish(this.summarizeFunction);
+
+    // Plan: input { event, receivedAt } (the execution input), output Plan at $.plan.
+    const plan = new LambdaInvoke(this, STATE.plan, {
+      lambdaFunction: this.planFunction,
+      payloadResponseOnly: true,
+      resultPath: '$.plan',
+    });
+
+    const wait = new Wait(this, STATE.wait, { time: WaitTime.timestampPath('$.plan.effectiveAt') });
+
+    const revokeEachTarget = new MapState(this, STATE.map, {
+      itemsPath: '$.plan.lanes',
+      // Each item becomes a LaneMessage without its task token (lambdas/core/messages.ts).
+      itemSelector: {
+        lane: JsonPath.objectAt('$$.Map.Item.Value'),
+        eventId: JsonPath.stringAt('$.plan.eventId'),
+        receivedAt: JsonPath.stringAt('$$.Execution.Input.receivedAt'),
+        dryRun: JsonPath.stringAt('$.plan.dryRun'),
+        person: JsonPath.objectAt('$$.Execution.Input.event.person'),
+      },
+      resultPath: '$.results',
+      // Every lane at once: the plan already orders privileged targets first.
+      maxConcurrency: 0,
+    });
+    revokeEachTarget.itemProcessor(this.laneRouting(props.lanes, laneTimeout));
+
+    const summarize = new LambdaInvoke(this, STATE.summarize, {
+      lambdaFunction: this.summarizeFunction,
+      payloadResponseOnly: true,
+      payload: TaskInput.fromObject({
+        plan: JsonPath.objectAt('$.plan'),
+        results: JsonPath.listAt('$.results'),
+      }),
+      resultPath: '$.summary',
+    });
+
+    const checkOutcome = new Choice(this, STATE.checkOutcome)
+      .when(
+        Condition.stringEquals('$.summary.outcome', 'PARTIAL'),
+        new Fail(this, STATE.partial, {
+          error: 'RevocationPartial',
+          cause: 'At least one target failed; the summary and the audit log name them.',
+        }),
+      )
+      .otherwise(new Succeed(this, STATE.completed, { outputPath: '$.summary' }));
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      comment: 'scimitar: revoke a leaver in every target, verify, audit',
+      definitionBody: DefinitionBody.fromChainable(
+        plan.next(wait).next(revokeEachTarget).next(summarize).next(checkOutcome),
+      ),
+      timeout: executionTimeout,
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: props.logLevel ?? LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    this.acknowledgeFindings();
+  }
+
+  private acknowledgeFindings(): void {
+    const publish =
+      'SNS documents kms:GenerateDataKey* with kms:Decrypt for publishers to an encrypted topic; the statement names the one topic key.';
+    for (const fn of [this.planFunction, this.summarizeFunction]) {
+      if (fn.role) {
+        Validations.of(fn.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+          reason: publish,
+        });
+      }
+    }
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Logging to CloudWatch Logs (logs:CreateLogDelivery and related delivery actions) and X-Ray tracing support only Resource "*".',
+      },
+      ...[this.planFunction, this.summarizeFunction].map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
+        reason: `The invoke task may call the ${fn.entryName} function's versions and aliases (function ARN with a qualifier); no other function.`,
+      })),
+    );
+  }
+
+  /** Lets a grantee start executions of this state machine only: `states:StartExecution`. */
+  public grantStartExecution(grantee: IGrantable): Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Lets a grantee answer a waiting lane: `states:SendTaskSuccess`, `states:SendTaskFailure`,
+   * `states:SendTaskHeartbeat` on this state machine.
+   */
+  public grantTaskResponse(grantee: IGrantable): Grant {
+    return this.stateMachine.grantTaskResponse(grantee);
+  }
+
+  /** Executions that failed: a partial revocation or a step error (sum over 5 minutes). */
+  public metricFailed(options?: MetricOptions): Metric {
+    return this.stateMachine.metricFailed({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /** Executions that ran past the execution timeout (sum over 5 minutes). */
+  public metricTimedOut(options?: MetricOptions): Metric {
+    return this.stateMachine.metricTimedOut({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /** Executions that completed: every target revoked or nothing to revoke (sum over 5 minutes). */
+  public metricSucceeded(options?: MetricOptions): Metric {
+    return this.stateMachine.metricSucceeded({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /**
+   * Inside the Map: route the item to its target's queue and wait for the worker's answer;
+   * any error becomes a LaneFailure, so one target never stops the others.
+   */
+  private laneRouting(lanes: readonly WorkflowLane[], laneTimeout: Duration): IChainable {
+    const recordFailure = new Pass(this, STATE.recordFailure, {
+      parameters: {
+        targetId: JsonPath.stringAt('$.lane.targetId'),
+        status: 'failed',
+        error: JsonPath.stringAt('$.caught.Error'),
+        cause: JsonPath.stringAt('$.caught.Cause'),
+      },
+    });
+    // SendTaskFailure and a task timeout may carry no Cause: reading a missing path would
+    // fail the whole Map, so the failure is recorded without it.
+    const recordFailureWithoutCause = new Pass(this, STATE.recordFailureWithoutCause, {
+      parameters: {
+        targetId: JsonPath.stringAt('$.lane.targetId'),
+        status: 'failed',
+        error: JsonPath.stringAt('$.caught.Error'),
+      },
+    });
+    const laneFailed = new Choice(this, STATE.laneFailed)
+      .when(Condition.isPresent('$.caught.Cause'), recordFailure)
+      .otherwise(recordFailureWithoutCause);
+
+    const unknownTarget = new Pass(this, STATE.unknownTarget, {
+      parameters: {
+        targetId: JsonPath.stringAt('$.lane.targetId'),
+        status: 'failed',
+        error: 'UnknownTarget',
+        cause:
+          'The plan named a target that has no lane in this deployment; redeploy with the current config.',
+      },
+    });
+    if (lanes.length === 0) return unknownTarget;
+
+    const route = new Choice(this, STATE.route);
+    for (const lane of lanes) {
+      const send = new SqsSendMessage(this, STATE.send(lane.targetId), {
+        queue: lane.queue,
+        integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        messageBody: TaskInput.fromObject({
+          taskToken: JsonPath.taskToken,
+          eventId: JsonPath.stringAt('$.eventId'),
+          receivedAt: JsonPath.stringAt('$.receivedAt'),
+          dryRun: JsonPath.stringAt('$.dryRun'),
+          person: JsonPath.objectAt('$.person'),
+          lane: JsonPath.objectAt('$.lane'),
+        }),
+        taskTimeout: Timeout.duration(laneTimeout),
+      });
+      send.addCatch(laneFailed, { errors: [Errors.ALL], resultPath: '$.caught' });
+      route.when(Condition.stringEquals('$.lane.targetId', lane.targetId), send);
+    }
+    return route.otherwise(unknownTarget);
+  }
+}
+
+function validate(id: string, props: WorkflowProps, laneTimeout: Duration, executionTimeout: Duration): void {
+  const seen = new Set<string>();
+  for (const lane of props.lanes) {
+    if (seen.has(lane.targetId)) {
+      throw new Error(`Workflow ${id}: two lanes for target "${lane.targetId}"; give each target one lane`);
+    }
+    seen.add(lane.targetId);
+  }
+  if (laneTimeout.toSeconds() < 60) {
+    throw new Error(
+      `Workflow ${id}: laneTimeout ${laneTimeout.toHumanString()} is too short for a revocation with retries; use at least 1 minute`,
+    );
+  }
+  if (executionTimeout.toSeconds() <= laneTimeout.toSeconds()) {
+    throw new Error(
+      `Workflow ${id}: executionTimeout (${executionTimeout.toHumanString()}) must be longer than laneTimeout (${laneTimeout.toHumanString()})`,
+    );
+  }
+  if (executionTimeout.toSeconds() > Duration.days(365).toSeconds()) {
+    throw new Error(
+      `Workflow ${id}: executionTimeout ${executionTimeout.toHumanString()} exceeds the Standard workflow limit of one year`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+// Builds the scimitar stack for a config, once per test file, and helps read IAM policies out
+// of the template. Bundling is skipped unless asked for: template assertions do not need code.
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
+import { parseConfig, type ScimitarConfig, type ScimitarConfigInput } from '../../lambdas/core/config.ts';
+import { ScimitarStack } from '../../lib/scimitar-stack.ts';
+import sample from '../../scimitar.config.ts';
+
+export interface Built {
+  readonly config: ScimitarConfig;
+  readonly stack: ScimitarStack;
+  readonly template: Template;
+}
+
+export function build(input: ScimitarConfigInput = sample, options: { bundle?: boolean } = {}): Built {
+  const config = parseConfig(input);
+  const app = new App({ context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ScimitarStack(app, config.stackName, { config });
+  return { config, stack, template: Template.fromStack(stack) };
+}
+
+/** A config with one SCIM target per given id, each overridable. */
+export function configWith(
+  targets: Array<{ id: string } & Record<string, unknown>>,
+  extra: Partial<ScimitarConfigInput> = {},
+): ScimitarConfigInput {
+  return {
+    sources: [{ id: 'generic', kind: 'generic' }],
+    targets: targets.map((t) => ({
+      kind: 'scim',
+      displayName: `App ${t.id}`,
+      owner: 'owner@example.com',
+      baseUrl: `https://${t.id}.example.com/scim/v2`,
+      ...t,
+    })) as ScimitarConfigInput['targets'],
+    ...extra,
+  };
+}
+
+export function logicalId(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).getLogicalId(element);
+}
+
+/** The logical id of a function's execution role. */
+export function roleId(fn: IFunction): string {
+  if (!fn.role) throw new Error(`${fn.node.path} has no role`);
+  return logicalId(fn.role);
+}
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of the identity policies attached to a role, by the role's logical id. */
+export function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => (p.Properties.Roles as Array<{ Ref?: string }>).some((r) => r.Ref === roleLogicalId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** Every statement of every identity policy in the template. */
+export function allStatements(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** Whether a statement's resources mention a logical id (Ref or Fn::GetAtt, however nested). */
+export function mentions(value: unknown, id: string): boolean {
+  return JSON.stringify(value).includes(`"${id}"`);
+}

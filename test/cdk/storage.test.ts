@@ -1,0 +1,195 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { targetSecretName } from '../../lambdas/core/config.ts';
+import {
+  actionsOf,
+  allStatements,
+  type Built,
+  build,
+  configWith,
+  logicalId,
+  mentions,
+  roleId,
+  statementsOfRole,
+} from './fixture.ts';
+
+describe('AuditStore: the audit log and the state table', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = build();
+  });
+
+  it('keys the audit log by event and entry, with a byPerson index', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'eventId', KeyType: 'HASH' },
+        { AttributeName: 'entryId', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byPerson',
+          KeySchema: [
+            { AttributeName: 'personId', KeyType: 'HASH' },
+            { AttributeName: 'entryId', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  it('keys the state table by pk and sk', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it('gives every table point-in-time recovery, a customer-managed key and deletion protection, and retains it', () => {
+    const tables = built.template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(table.Properties.SSESpecification).toMatchObject({
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(built.stack.auditStore.encryptionKey), 'Arn'] },
+      });
+    }
+    built.template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ EnableKeyRotation: true, Description: Match.stringLikeRegexp('audit') }),
+    });
+  });
+
+  it('lets functions only put audit entries: no role may update, delete or batch-write the audit log', () => {
+    const auditTable = logicalId(built.stack.auditStore.auditTable);
+    const onAudit = allStatements(built.template).filter((s) => mentions(s.Resource, auditTable));
+    // ingest, plan, summarize and one worker per SCIM target append.
+    expect(onAudit).toHaveLength(3 + built.stack.lanes.length);
+    for (const statement of onAudit) {
+      expect(actionsOf(statement)).toEqual(['dynamodb:PutItem']);
+    }
+  });
+
+  it('grants the state table without DeleteItem or wildcards', () => {
+    const stateTable = logicalId(built.stack.auditStore.stateTable);
+    const onState = allStatements(built.template).filter((s) => mentions(s.Resource, stateTable));
+    expect(onState.length).toBeGreaterThan(0);
+    for (const statement of onState) {
+      expect(actionsOf(statement).sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
+    }
+  });
+});
+
+describe('TokenVault: target and source secrets', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = build(
+      configWith(
+        [
+          {
+            id: 'apirot',
+            rotation: { strategy: 'api', endpoint: 'https://apirot.example.com/token', everyDays: 7 },
+          },
+          {
+            id: 'oauth',
+            auth: {
+              type: 'oauth2-client-credentials',
+              tokenUrl: 'https://oauth.example.com/t',
+              clientId: 'c',
+            },
+            rotation: { strategy: 'oauth2', everyDays: 45 },
+          },
+          { id: 'byhand', rotation: { strategy: 'manual', maxAgeDays: 60, warnDaysBefore: 10 } },
+          { id: 'named', auth: { type: 'bearer', secretName: 'prod/named-token' } },
+        ],
+        {
+          sources: [
+            { id: 'bamboohr', kind: 'bamboohr' },
+            { id: 'generic', kind: 'generic', secretName: 'hr/generic-signing-key' },
+          ],
+        },
+      ),
+    );
+  });
+
+  it('creates one KMS-encrypted secret per SCIM target, named by targetSecretName', () => {
+    const key = { 'Fn::GetAtt': [logicalId(built.stack.vault.encryptionKey), 'Arn'] };
+    for (const target of built.config.targets) {
+      built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: targetSecretName(target),
+        KmsKeyId: key,
+      });
+    }
+    expect(built.config.targets.map(targetSecretName)).toContain('prod/named-token');
+  });
+
+  it('creates one KMS-encrypted secret per HRIS source, named by sourceSecretName', () => {
+    for (const name of ['scimitar/sources/bamboohr', 'hr/generic-signing-key']) {
+      built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: name,
+        KmsKeyId: Match.anyValue(),
+      });
+    }
+    built.template.resourceCountIs('AWS::SecretsManager::Secret', 6);
+  });
+
+  it('rotates api and oauth2 targets every configured number of days through the rotation function', () => {
+    const rotationFn = built.stack.vault.rotationFunction;
+    if (!rotationFn) throw new Error('expected a rotation function');
+    const schedules = built.template.findResources('AWS::SecretsManager::RotationSchedule');
+    const bySecret = Object.fromEntries(
+      Object.values(schedules).map((s) => [s.Properties.SecretId.Ref, s.Properties]),
+    );
+    expect(Object.keys(bySecret)).toHaveLength(2);
+    expect(bySecret[logicalId(built.stack.vault.targetSecret('apirot'))]).toMatchObject({
+      RotationLambdaARN: { 'Fn::GetAtt': [logicalId(rotationFn), 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(7 days)' },
+    });
+    expect(bySecret[logicalId(built.stack.vault.targetSecret('oauth'))]).toMatchObject({
+      RotationRules: { ScheduleExpression: 'rate(45 days)' },
+    });
+  });
+
+  it('does not rotate manual targets but alarms ahead of their maximum age', () => {
+    expect(built.stack.vault.manualRotations.map((m) => m.targetId)).toEqual(['byhand', 'named']);
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SecretAgeDays',
+      Namespace: 'Scimitar',
+      Dimensions: [{ Name: 'target', Value: 'byhand' }],
+      Threshold: 50,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('deploys no rotation function when no target rotates automatically', () => {
+    const plain = build(configWith([{ id: 'only' }]));
+    expect(plain.stack.vault.rotationFunction).toBeUndefined();
+    plain.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  it('lets the ingest function read the source secrets and no target secret', () => {
+    const ingestRole = roleId(built.stack.ingestApi.ingestFunction);
+    const reads = statementsOfRole(built.template, ingestRole).filter((s) =>
+      actionsOf(s).includes('secretsmanager:GetSecretValue'),
+    );
+    for (const source of ['bamboohr', 'generic']) {
+      expect(mentions(reads, logicalId(built.stack.vault.sourceSecret(source)))).toBe(true);
+    }
+    for (const target of built.config.targets) {
+      expect(mentions(reads, logicalId(built.stack.vault.targetSecret(target.id)))).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,252 @@
+import { createRequire } from 'node:module';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LaneMessage, Plan, SummarizeInput } from '../../lambdas/core/messages.ts';
+import {
+  definitionFromTemplate,
+  type LocalAsl,
+  MAX_LOCAL_TIMEOUT_SECONDS,
+  renderLocalAsl,
+} from '../../lib/asl.ts';
+import { STATE } from '../../lib/workflow.ts';
+import { type Built, build, logicalId } from './fixture.ts';
+
+// asl-validator (a dependency of aws-local-stepfunctions) ships CommonJS without types.
+type AslValidator = (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errorsText: (separator?: string) => string };
+const validateAsl = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+type States = Record<string, Record<string, unknown>>;
+
+function states(definition: Record<string, unknown>): States {
+  return definition.States as States;
+}
+
+function laneStates(definition: Record<string, unknown>): States {
+  const map = states(definition)[STATE.map] as { ItemProcessor: { States: States } };
+  return map.ItemProcessor.States;
+}
+
+describe('Workflow: the revocation state machine', () => {
+  let built: Built;
+  let definition: Record<string, unknown>;
+  beforeAll(() => {
+    built = build();
+    definition = definitionFromTemplate(built.template.toJSON() as never);
+  });
+
+  it('is valid Amazon States Language', () => {
+    const result = validateAsl(structuredClone(definition));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('is a Standard workflow with tracing and logs that leave out execution data', () => {
+    built.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': [logicalId(built.stack.workflow.logGroup), 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('plans, waits until the termination is effective, revokes per target, then summarizes', () => {
+    const s = states(definition);
+    expect(definition.StartAt).toBe(STATE.plan);
+    expect(s[STATE.plan]).toMatchObject({ Type: 'Task', ResultPath: '$.plan', Next: STATE.wait });
+    expect(s[STATE.wait]).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.plan.effectiveAt',
+      Next: STATE.map,
+    });
+    expect(s[STATE.map]).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.lanes',
+      ItemSelector: {
+        'lane.$': '$$.Map.Item.Value',
+        'eventId.$': '$.plan.eventId',
+        'receivedAt.$': '$$.Execution.Input.receivedAt',
+        'dryRun.$': '$.plan.dryRun',
+        'person.$': '$$.Execution.Input.event.person',
+      },
+      ResultPath: '$.results',
+      Next: STATE.summarize,
+    });
+    expect(s[STATE.summarize]).toMatchObject({
+      Parameters: { 'plan.$': '$.plan', 'results.$': '$.results' },
+      ResultPath: '$.summary',
+      Next: STATE.checkOutcome,
+    });
+    expect(s[STATE.partial]).toMatchObject({ Type: 'Fail', Error: 'RevocationPartial' });
+  });
+
+  it('sends each SCIM target its LaneMessage with a task token, a timeout and a Catch for every error', () => {
+    const lanes = laneStates(definition);
+    for (const lane of built.stack.lanes) {
+      const send = lanes[STATE.send(lane.targetId)];
+      expect(send, lane.targetId).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+        TimeoutSeconds: 3600,
+        Parameters: {
+          QueueUrl: expect.stringContaining(logicalId(lane.queue)),
+          MessageBody: {
+            'taskToken.$': '$$.Task.Token',
+            'eventId.$': '$.eventId',
+            'receivedAt.$': '$.receivedAt',
+            'dryRun.$': '$.dryRun',
+            'person.$': '$.person',
+            'lane.$': '$.lane',
+          },
+        },
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: STATE.laneFailed }],
+      });
+      expect(send).not.toHaveProperty('HeartbeatSeconds');
+    }
+  });
+
+  it('lets only the workflow send to the lane queues, and invoke only plan and summarize', () => {
+    const role = built.stack.workflow.stateMachine.role;
+    const statements = Object.values(built.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalId(role)))
+      .flatMap(
+        (p) =>
+          p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+      );
+    const sends = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect(sends.map((s) => s.Resource)).toEqual(
+      built.stack.lanes.map((l) => ({ 'Fn::GetAtt': [logicalId(l.queue), 'Arn'] })),
+    );
+    const invokes = JSON.stringify(
+      statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction')),
+    );
+    expect(invokes).toContain(logicalId(built.stack.workflow.planFunction));
+    expect(invokes).toContain(logicalId(built.stack.workflow.summarizeFunction));
+    for (const lane of built.stack.lanes) expect(invokes).not.toContain(logicalId(lane.worker));
+  });
+});
+
+describe('renderLocalAsl: the definition for the local runtime', () => {
+  let local: LocalAsl;
+  let built: Built;
+  beforeAll(() => {
+    built = build();
+    local = renderLocalAsl(built.config);
+  });
+
+  it('caps the execution timeout at what a Node timer can hold', () => {
+    expect(local.definition.TimeoutSeconds).toBe(MAX_LOCAL_TIMEOUT_SECONDS);
+  });
+
+  it('leaves no CloudFormation token in the definition', () => {
+    const text = JSON.stringify(local.definition);
+    expect(text).not.toMatch(/Fn::|"Ref"|\$\{Token/);
+    expect(text).toContain('arn:aws:lambda:local:000000000000:function:');
+  });
+
+  it('maps each queue placeholder to its target and each function placeholder to its entry', () => {
+    expect(Object.values(local.queues).sort()).toEqual(['chat', 'code', 'wiki']);
+    expect(Object.values(local.functions).sort()).toEqual(['plan', 'summarize']);
+    const lanes = laneStates(local.definition);
+    for (const [queueUrl, targetId] of Object.entries(local.queues)) {
+      expect(lanes[STATE.send(targetId)]).toMatchObject({ Parameters: { QueueUrl: queueUrl } });
+    }
+    const s = states(local.definition);
+    expect(local.functions[s[STATE.plan]?.Resource as string]).toBe('plan');
+    expect(local.functions[s[STATE.summarize]?.Resource as string]).toBe('summarize');
+  });
+
+  it('runs locally: a failed lane is recorded, the others complete, and PARTIAL fails the execution', async () => {
+    const receivedAt = '2026-01-05T09:00:00.000Z';
+    const input = {
+      event: {
+        eventId: 'evt-1',
+        source: 'generic',
+        occurredAt: receivedAt,
+        effectiveAt: receivedAt,
+        kind: 'termination',
+        terminationType: 'voluntary',
+        person: { employeeId: 'E1', userName: 'ada' },
+      },
+      receivedAt,
+    };
+    const plan: Plan = {
+      eventId: 'evt-1',
+      personId: 'E1',
+      receivedAt,
+      effectiveAt: '2000-01-01T00:00:00Z',
+      dryRun: false,
+      lanes: ['code', 'chat', 'wiki', 'gone'].map((targetId) => ({
+        targetId,
+        tier: 'standard',
+        action: 'deactivate',
+        matchAttribute: 'userName',
+        matchValue: 'ada',
+        removeFromGroups: false,
+        reportOnly: false,
+      })),
+      settled: [],
+    };
+    const sent: LaneMessage[] = [];
+    let summarized: SummarizeInput | undefined;
+    const sendTo = (targetId: string) => (message: unknown) => {
+      const body = (message as { MessageBody: LaneMessage }).MessageBody;
+      sent.push(body);
+      if (targetId === 'chat')
+        throw Object.assign(new Error('2 accounts match'), { name: 'ScimAmbiguousMatch' });
+      return { targetId, status: 'revoked', attempts: 1 };
+    };
+    const machine = new StateMachine(local.definition as never);
+    const run = machine.run(input, {
+      // aws-local-stepfunctions fills $$.Execution.Input itself; the task token comes from the context.
+      context: { Task: { Token: 'token-1' } },
+      overrides: {
+        taskResourceLocalHandlers: {
+          [STATE.plan]: () => plan,
+          [STATE.send('code')]: sendTo('code'),
+          [STATE.send('chat')]: sendTo('chat'),
+          [STATE.send('wiki')]: sendTo('wiki'),
+          [STATE.summarize]: (payload) => {
+            summarized = payload as SummarizeInput;
+            const failed = summarized.results.filter((r) => r.status === 'failed').map((r) => r.targetId);
+            return { outcome: failed.length > 0 ? 'PARTIAL' : 'COMPLETED', failedTargets: failed };
+          },
+        },
+      },
+    });
+    await expect(run.result).rejects.toThrow(/RevocationPartial|At least one target failed/);
+
+    expect(sent).toHaveLength(3);
+    expect(sent[0]).toEqual({
+      taskToken: 'token-1',
+      eventId: 'evt-1',
+      receivedAt,
+      dryRun: false,
+      person: input.event.person,
+      lane: plan.lanes[0],
+    });
+    expect(summarized?.plan).toEqual(plan);
+    expect(summarized?.results).toEqual([
+      { targetId: 'code', status: 'revoked', attempts: 1 },
+      { targetId: 'chat', status: 'failed', error: 'ScimAmbiguousMatch', cause: '2 accounts match' },
+      { targetId: 'wiki', status: 'revoked', attempts: 1 },
+      {
+        targetId: 'gone',
+        status: 'failed',
+        error: 'UnknownTarget',
+        cause: expect.stringContaining('no lane in this deployment'),
+      },
+    ]);
+  });
+});
