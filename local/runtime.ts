@@ -70,6 +70,8 @@ export interface LocalRuntimeOptions {
   readonly waitOverrideMs?: number;
   /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default 30 */
   readonly visibilityTimeoutSeconds?: number;
+  /** Seconds between a lane's retries when the target gave no Retry-After (tests). @default 5 s doubling, with jitter */
+  readonly retryBackoffSeconds?: number;
   /** Per-request timeout of the SCIM client. @default 10_000 */
   readonly scimTimeoutMs?: number;
   /** Runtime messages (what listens where, alarms). @default console.log */
@@ -303,6 +305,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         callback,
         clock,
         maxAttempts: config.maxAttempts,
+        ...(options.retryBackoffSeconds !== undefined
+          ? { backoff: () => options.retryBackoffSeconds as number }
+          : {}),
         visibility: new SqsMessageVisibility(queue.queueUrl, sqs),
         logger: logger(`worker-${target.id}`),
       });

@@ -7,6 +7,16 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/ports.ts';
 import type { TaskTokenRegistry } from './task-tokens.ts';
 
+// aws-local-stepfunctions sleeps (timestamp - now) in a Wait state with TimestampPath; for an
+// effectiveAt in the past that is negative, which Node clamps to 1 ms with a warning per process.
+// The behaviour is right (Step Functions moves on at once); only the warning is noise.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning') return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 /** Stands for `$$.Task.Token` in the context object; each SQS task swaps it for a fresh token. */
 export const TASK_TOKEN_PLACEHOLDER = '__scimitar_local_task_token__';
 
@@ -125,9 +135,12 @@ export class LocalWorkflow extends WorkflowStarter {
             record.output = output;
           },
           (err: Error & { cause?: unknown }) => {
+            // aws-local-stepfunctions wraps the states' error in an ExecutionError; Step Functions
+            // reports the inner error and cause (e.g. a Fail state's), as recorded here.
+            const inner = err.name === 'ExecutionError' && err.cause instanceof Error ? err.cause : err;
             record.status = 'FAILED';
-            record.error = err.name;
-            record.cause = err.message;
+            record.error = inner.name;
+            record.cause = inner.message;
           },
         )
         .finally(() => {

@@ -28,6 +28,8 @@ export interface LaneDeps {
   readonly clock: Clock;
   /** Deliveries before the message goes to the dead-letter queue (the queue's maxReceiveCount). */
   readonly maxAttempts: number;
+  /** Seconds before attempt `attempt + 1` when the target gave no Retry-After. @default backoffSeconds */
+  readonly backoff?: (attempt: number) => number;
 }
 
 export type LaneOutcome =
@@ -178,7 +180,7 @@ async function fail(
     const retryAfterMs = err instanceof ScimRetryableError ? err.retryAfterMs : undefined;
     const delaySeconds =
       retryAfterMs === undefined
-        ? backoffSeconds(attempt)
+        ? (deps.backoff ?? backoffSeconds)(attempt)
         : Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(retryAfterMs / 1000)));
     await log('RETRY', { ...detail, delaySeconds, retryAfter: retryAfterMs !== undefined });
     return { kind: 'retry', delaySeconds, reason: cause };

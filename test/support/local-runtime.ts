@@ -1,0 +1,84 @@
+// Starts the local runtime inside a test: free ports, a data directory of its own, quiet output,
+// and helpers to send signed events and wait for their executions.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ScimitarConfig, type ScimitarConfigInput, parseConfig, sourceSecretName } from '../../lambdas/core/config.ts';
+import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../../lambdas/core/ingest/signature.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
+import sample from '../../scimitar.config.ts';
+
+export function testConfig(overrides: Partial<ScimitarConfigInput> = {}): ScimitarConfig {
+  return parseConfig({ ...sample, ...overrides });
+}
+
+export async function startTestRuntime(
+  options: Partial<LocalRuntimeOptions> = {},
+): Promise<LocalRuntime & { lines: string[] }> {
+  const lines: string[] = [];
+  const runtime = await startLocalRuntime({
+    config: testConfig(),
+    dataDir: mkdtempSync(join(tmpdir(), 'scimitar-e2e-')),
+    port: 0,
+    ephemeralPorts: true,
+    logLevel: 'SILENT',
+    print: (line) => lines.push(line),
+    ...options,
+  });
+  return Object.assign(runtime, { lines });
+}
+
+export function signingKey(runtime: LocalRuntime, sourceId = 'generic'): string {
+  const source = runtime.config.sources.find((s) => s.id === sourceId);
+  if (!source) throw new Error(`no source ${sourceId}`);
+  const secrets = JSON.parse(readFileSync(join(runtime.dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+  return secrets[sourceSecretName(source)] ?? '';
+}
+
+export async function postSigned(
+  runtime: LocalRuntime,
+  body: string,
+  options: { source?: string; signature?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const source = options.source ?? 'generic';
+  const response = await fetch(`${runtime.url}/events/${source}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [GENERIC_SIGNATURE_HEADER]: options.signature ?? signGeneric(body, signingKey(runtime, source), new Date()),
+      ...options.headers,
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export function terminationOf(
+  person: { employeeId: string; userName: string; emails: string[]; displayName?: string },
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    eventId: `e2e-${person.employeeId}-${Math.random().toString(36).slice(2, 10)}`,
+    source: 'generic',
+    occurredAt: new Date().toISOString(),
+    kind: 'termination',
+    terminationType: 'involuntary',
+    person: {
+      employeeId: person.employeeId,
+      userName: person.userName,
+      emails: person.emails,
+      externalId: person.employeeId,
+    },
+    ...extra,
+  });
+}
+
+export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
