@@ -19,7 +19,7 @@ export async function loadConfigFile(path: string = DEFAULT_CONFIG_FILE): Promis
   const file = resolve(path);
   if (!existsSync(file)) {
     throw new ConfigFileError(
-      `config file not found: ${file} (pass another with --config or SCIMITAR_CONFIG)`,
+      `config file not found: ${file} (pass another with --config, or SCIMITAR_CONFIG_FILE for cdk synth)`,
     );
   }
   let input: unknown;

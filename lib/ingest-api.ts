@@ -76,6 +76,8 @@ export class IngestApi extends Construct {
     });
     props.workflow.grantStartExecution(this.ingestFunction);
     props.auditStore.bindAppend(this.ingestFunction);
+    // A repeated delivery is recognised by the event's earlier RECEIVED entry (a Query).
+    props.auditStore.grantReadAudit(this.ingestFunction);
     props.vault.grantReadSourceSecrets(this.ingestFunction);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {

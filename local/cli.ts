@@ -14,7 +14,7 @@ import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/
 import { ConfigFileError, DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
 import { demoPeople } from './demo-people.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, type LocalRuntime, startLocalRuntime } from './runtime.ts';
-import { isSettled, renderTargets, renderTimeline, targetStates } from './timeline.ts';
+import { renderTargets, renderTimeline, targetStates } from './timeline.ts';
 
 const USAGE = `usage: scimitar <command> [options]
 
@@ -66,7 +66,9 @@ async function api<T>(url: string, init?: RequestInit): Promise<T> {
   try {
     response = await fetch(url, init);
   } catch {
-    throw new UsageError(`the local runtime does not answer at ${new URL(url).origin}; start it with: npm start`);
+    throw new UsageError(
+      `the local runtime does not answer at ${new URL(url).origin}; start it with: npm start`,
+    );
   }
   const body = (await response.json().catch(() => ({}))) as T & { message?: string };
   if (!response.ok) throw new UsageError(`${response.status}: ${body.message ?? JSON.stringify(body)}`);
@@ -76,28 +78,39 @@ async function api<T>(url: string, init?: RequestInit): Promise<T> {
 function signingKey(config: ScimitarConfig, sourceId: string, dataDir: string): string {
   const source = config.sources.find((s) => s.id === sourceId);
   if (!source) {
-    throw new UsageError(`no source "${sourceId}" in the config; sources: ${config.sources.map((s) => s.id).join(', ')}`);
+    throw new UsageError(
+      `no source "${sourceId}" in the config; sources: ${config.sources.map((s) => s.id).join(', ')}`,
+    );
   }
   const file = join(dataDir, 'secrets.json');
   const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const key = secrets[sourceSecretName(source)];
-  if (!key) throw new UsageError(`no signing key for source "${sourceId}" in ${file}; start the runtime once first`);
+  if (!key)
+    throw new UsageError(`no signing key for source "${sourceId}" in ${file}; start the runtime once first`);
   return key;
 }
 
 /** Signs a body as the source's scheme requires and posts it to the ingest endpoint. */
-async function postEvent(url: string, config: ScimitarConfig, sourceId: string, dataDir: string, body: string) {
+async function postEvent(
+  url: string,
+  config: ScimitarConfig,
+  sourceId: string,
+  dataDir: string,
+  body: string,
+) {
   const key = signingKey(config, sourceId, dataDir);
   const kind = config.sources.find((s) => s.id === sourceId)?.kind;
   const now = new Date();
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (kind === 'bamboohr') Object.assign(headers, signBambooHR(body, key, now));
   else headers[GENERIC_SIGNATURE_HEADER] = signGeneric(body, key, now);
-  const response = await fetch(`${url}/events/${encodeURIComponent(sourceId)}`, { method: 'POST', headers, body }).catch(
-    () => {
-      throw new UsageError(`the local runtime does not answer at ${url}; start it with: npm start`);
-    },
-  );
+  const response = await fetch(`${url}/events/${encodeURIComponent(sourceId)}`, {
+    method: 'POST',
+    headers,
+    body,
+  }).catch(() => {
+    throw new UsageError(`the local runtime does not answer at ${url}; start it with: npm start`);
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -231,7 +244,10 @@ async function demo(args: Args): Promise<void> {
         events.map((e) => api<EventStatus>(`${url}/_local/events/${encodeURIComponent(e.eventId)}`)),
       );
       const screen = statuses
-        .map((s, i) => `\n${events[i]?.name} (${s.execution?.status ?? 'starting'})\n${renderTargets(targetStates(s.audit))}`)
+        .map(
+          (s, i) =>
+            `\n${events[i]?.name} (${s.execution?.status ?? 'starting'})\n${renderTargets(targetStates(s.audit))}`,
+        )
         .join('\n');
       if (screen !== last) {
         console.log(`${screen}\n  [${((Date.now() - started) / 1000).toFixed(1)} s]`);
@@ -243,8 +259,12 @@ async function demo(args: Args): Promise<void> {
     }
     const first = people[0];
     if (first) {
-      const timeline = await api<{ audit: AuditEntry[] }>(`${url}/_local/people/${encodeURIComponent(first.employeeId)}`);
-      console.log(`\nAudit timeline of ${first.displayName} (${first.employeeId}):\n${renderTimeline(timeline.audit)}`);
+      const timeline = await api<{ audit: AuditEntry[] }>(
+        `${url}/_local/people/${encodeURIComponent(first.employeeId)}`,
+      );
+      console.log(
+        `\nAudit timeline of ${first.displayName} (${first.employeeId}):\n${renderTimeline(timeline.audit)}`,
+      );
     }
   } finally {
     await own?.stop();
@@ -252,7 +272,10 @@ async function demo(args: Args): Promise<void> {
 }
 
 async function send(args: Args): Promise<void> {
-  if (!args.employee) throw new UsageError('send needs --employee ID (and --user-name/--email/--external-id to match accounts)');
+  if (!args.employee)
+    throw new UsageError(
+      'send needs --employee ID (and --user-name/--email/--external-id to match accounts)',
+    );
   const config = await loadConfig(args);
   const source = args.source ?? 'generic';
   if (config.sources.find((s) => s.id === source)?.kind !== 'generic') {
@@ -270,7 +293,13 @@ async function send(args: Args): Promise<void> {
     kind: args.kind,
     terminationType: args['termination-type'],
   });
-  const { status, body: answer } = await postEvent(baseUrl(args), config, source, resolve(args['data-dir'] ?? DEFAULT_DATA_DIR), body);
+  const { status, body: answer } = await postEvent(
+    baseUrl(args),
+    config,
+    source,
+    resolve(args['data-dir'] ?? DEFAULT_DATA_DIR),
+    body,
+  );
   console.log(`HTTP ${status}\n${JSON.stringify(answer, null, 2)}`);
   if (status >= 400) process.exitCode = 1;
   else console.log(`\nfollow it: npm run scimitar -- status ${eventId}`);
@@ -279,20 +308,26 @@ async function send(args: Args): Promise<void> {
 async function status(args: Args, eventId: string | undefined): Promise<void> {
   if (!eventId) throw new UsageError('status needs an event id');
   const s = await api<EventStatus>(`${baseUrl(args)}/_local/events/${encodeURIComponent(eventId)}`);
-  if (!s.execution && s.audit.length === 0) throw new UsageError(`no event "${eventId}" in the local runtime`);
-  console.log(`event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`);
+  if (!s.execution && s.audit.length === 0)
+    throw new UsageError(`no event "${eventId}" in the local runtime`);
+  console.log(
+    `event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`,
+  );
   console.log(renderTargets(targetStates(s.audit)));
   console.log(`\n${renderTimeline(s.audit)}`);
 }
 
 async function audit(args: Args, personId: string | undefined): Promise<void> {
   if (!personId) throw new UsageError('audit needs a person (employee) id');
-  const { audit: entries, ledger } = await api<{ audit: AuditEntry[]; ledger: { targetId: string; outcome: string; at: string }[] }>(
-    `${baseUrl(args)}/_local/people/${encodeURIComponent(personId)}`,
-  );
+  const { audit: entries, ledger } = await api<{
+    audit: AuditEntry[];
+    ledger: { targetId: string; outcome: string; at: string }[];
+  }>(`${baseUrl(args)}/_local/people/${encodeURIComponent(personId)}`);
   if (entries.length === 0) throw new UsageError(`no audit entries for "${personId}"`);
   console.log(`audit timeline of ${personId}:\n${renderTimeline(entries)}`);
-  console.log(`\nleaver ledger:\n${ledger.map((l) => `  ${l.targetId.padEnd(10)} ${l.outcome.padEnd(12)} ${l.at}`).join('\n')}`);
+  console.log(
+    `\nleaver ledger:\n${ledger.map((l) => `  ${l.targetId.padEnd(10)} ${l.outcome.padEnd(12)} ${l.at}`).join('\n')}`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -315,18 +350,24 @@ async function main(argv: string[]): Promise<void> {
       return audit(args, subject);
     case 'redrive': {
       if (!subject) throw new UsageError('redrive needs a target id');
-      const answer = await api<{ redriven: number }>(`${baseUrl(args)}/_local/targets/${encodeURIComponent(subject)}/redrive`, {
-        method: 'POST',
-      });
+      const answer = await api<{ redriven: number }>(
+        `${baseUrl(args)}/_local/targets/${encodeURIComponent(subject)}/redrive`,
+        {
+          method: 'POST',
+        },
+      );
       console.log(`${answer.redriven} message(s) moved back to the queue of ${subject}`);
       return;
     }
     case 'notifications': {
-      const { alerts, owners } = await api<{ alerts: { subject: string }[]; owners: { subject: string; owner: string }[] }>(
-        `${baseUrl(args)}/_local/notifications`,
-      );
+      const { alerts, owners } = await api<{
+        alerts: { subject: string }[];
+        owners: { subject: string; owner: string }[];
+      }>(`${baseUrl(args)}/_local/notifications`);
       console.log(`alerts:\n${alerts.map((a) => `  ${a.subject}`).join('\n') || '  none'}`);
-      console.log(`owner notifications:\n${owners.map((o) => `  ${o.owner}: ${o.subject}`).join('\n') || '  none'}`);
+      console.log(
+        `owner notifications:\n${owners.map((o) => `  ${o.owner}: ${o.subject}`).join('\n') || '  none'}`,
+      );
       return;
     }
     default:
@@ -337,7 +378,10 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof ValidationError || err instanceof ConfigFileError) {
     console.error(err.message);
-  } else if (err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+  } else if (
+    err instanceof TypeError &&
+    (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+  ) {
     console.error(`${err.message}\n\n${USAGE}`);
   } else {
     console.error(err);

@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -18,6 +17,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // @ts-expect-error dynalite ships no types
 import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
@@ -45,7 +45,7 @@ import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
-import { type AslDefinition, type ExecutionRecord, LocalWorkflow, type LocalLambda } from './workflow.ts';
+import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_DATA_DIR = '.scimitar';
@@ -114,7 +114,9 @@ interface SecretsFile {
 
 /** Secrets of the local runtime: created once per data directory, readable only by the user. */
 function ensureSecrets(config: ScimitarConfig, file: string, demoTargets: ScimTargetConfig[]): SecretsFile {
-  const secrets: SecretsFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile) : {};
+  const secrets: SecretsFile = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile)
+    : {};
   let changed = !existsSync(file);
   for (const source of config.sources) {
     const name = sourceSecretName(source);
@@ -148,7 +150,12 @@ async function startDynamo(path: string | undefined): Promise<{
   client: DynamoDBDocumentClient;
   close(): Promise<void>;
 }> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(path ? { path } : {}),
+  });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const raw = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -219,7 +226,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const people = options.people ?? demoPeople();
   // Metrics go to CloudWatch on AWS; locally the summary and the audit log carry the same facts.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const logger = (name: string) => new Logger({ serviceName: `scimitar-${name}`, logLevel: options.logLevel ?? 'WARN' });
+  const logger = (name: string) =>
+    new Logger({ serviceName: `scimitar-${name}`, logLevel: options.logLevel ?? 'WARN' });
 
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -231,7 +239,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const demoTargets =
       options.demoApps === false
         ? []
-        : options.config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim' && isLoopbackHttp(t.baseUrl));
+        : options.config.targets.filter(
+            (t): t is ScimTargetConfig => t.kind === 'scim' && isLoopbackHttp(t.baseUrl),
+          );
     const secretsFile = join(dataDir, 'secrets.json');
     const secretValues = ensureSecrets(options.config, secretsFile, demoTargets);
     const secrets = new LocalSecretSource({ file: secretsFile });
@@ -265,7 +275,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.persist ? { dataDir: join(dataDir, 'queues') } : {}),
     });
     stoppers.push(() => fauxqs.stop());
-    const sqs = new SQSClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const sqs = new SQSClient({
+      endpoint: fauxqs.address,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     stoppers.push(async () => sqs.destroy());
 
     const clock = new SystemClock();
@@ -290,7 +304,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const queue = fauxqs.createQueue(`${target.id}-queue`, {
         attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: config.maxAttempts }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlq.queueArn,
+            maxReceiveCount: config.maxAttempts,
+          }),
         },
       });
       const handler = createWorkerHandler({
@@ -323,7 +340,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         onError: (err) => print(`worker ${target.id}: ${(err as Error).message}`),
       });
       const app = apps.get(target.id);
-      lanes.set(target.id, { target, queueUrl: queue.queueUrl, dlqUrl: dlq.queueUrl, source, ...(app ? { app } : {}) });
+      lanes.set(target.id, {
+        target,
+        queueUrl: queue.queueUrl,
+        dlqUrl: dlq.queueUrl,
+        source,
+        ...(app ? { app } : {}),
+      });
     }
 
     const planHandler = createPlanHandler({ config, audit, budget, owners, clock, logger: logger('plan') });
@@ -342,7 +365,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (handler) lambdas[arn] = handler;
     }
     const queueUrls = new Map(
-      Object.entries(asl.queues).map(([placeholder, targetId]) => [placeholder, lanes.get(targetId)?.queueUrl]),
+      Object.entries(asl.queues).map(([placeholder, targetId]) => [
+        placeholder,
+        lanes.get(targetId)?.queueUrl,
+      ]),
     );
     const workflow = new LocalWorkflow({
       definition: asl.definition as unknown as AslDefinition,
@@ -382,7 +408,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
         }),
       );
-      return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      return (
+        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
     };
     const watchDeadLetters = setInterval(() => {
       for (const targetId of lanes.keys()) {
@@ -413,8 +442,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         if (Messages.length === 0) return moved;
         for (const message of Messages) {
           // Send first, then delete: a crash in between duplicates a message (harmless: revocation is idempotent), never loses one.
-          await sqs.send(new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: message.Body ?? '' }));
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+          await sqs.send(
+            new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: message.Body ?? '' }),
+          );
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
           moved += 1;
         }
       }
@@ -430,11 +463,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
 
     const server: Server = createServer((req, res) => {
-      handleRequest(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'))
-        .catch((err: unknown) => {
+      handleRequest(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost')).catch(
+        (err: unknown) => {
           print(`local API: ${(err as Error).message}`);
-          if (!res.headersSent) writeJson(res, 500, { error: 'internal', message: 'the local runtime failed' });
-        });
+          if (!res.headersSent)
+            writeJson(res, 500, { error: 'internal', message: 'the local runtime failed' });
+        },
+      );
 
       async function handleRequest(method: string, url: URL): Promise<void> {
         const events = url.pathname.match(/^\/events\/([^/]+)$/);
@@ -464,7 +499,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           writeJson(res, 200, {
             eventId,
             execution: execution
-              ? { name: execution.name, executionArn: execution.executionArn, status: execution.status, error: execution.error, output: execution.output }
+              ? {
+                  name: execution.name,
+                  executionArn: execution.executionArn,
+                  status: execution.status,
+                  error: execution.error,
+                  output: execution.output,
+                }
               : null,
             audit: await audit.forEvent(eventId),
           });
@@ -473,7 +514,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         const person = url.pathname.match(/^\/_local\/people\/([^/]+)$/);
         if (person && method === 'GET') {
           const personId = decodeURIComponent(person[1] ?? '');
-          writeJson(res, 200, { personId, audit: await audit.forPerson(personId), ledger: await ledger.forPerson(personId) });
+          writeJson(res, 200, {
+            personId,
+            audit: await audit.forPerson(personId),
+            ledger: await ledger.forPerson(personId),
+          });
           return;
         }
         const redriveMatch = url.pathname.match(/^\/_local\/targets\/([^/]+)\/redrive$/);
@@ -495,7 +540,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               baseUrl: lane.target.baseUrl,
               deadLetters: await deadLetters(targetId),
               accounts: lane.app
-                ? [...lane.app.users.values()].map((u) => ({ userName: u.userName, active: u.active, externalId: u.externalId }))
+                ? [...lane.app.users.values()].map((u) => ({
+                    userName: u.userName,
+                    active: u.active,
+                    externalId: u.externalId,
+                  }))
                 : null,
             });
           }

@@ -61,10 +61,6 @@ export function targetStates(entries: readonly AuditEntry[]): TargetView[] {
   });
 }
 
-export function isSettled(state: TargetState): boolean {
-  return state !== 'pending' && state !== 'retrying';
-}
-
 const MARK: Record<TargetState, string> = {
   pending: '…',
   retrying: '↻',
@@ -82,7 +78,9 @@ const MARK: Record<TargetState, string> = {
 export function renderTargets(views: readonly TargetView[]): string {
   const width = Math.max(8, ...views.map((v) => v.targetId.length));
   return views
-    .map((v) => `  ${MARK[v.state]} ${v.targetId.padEnd(width)}  ${v.state}${v.detail ? `  (${v.detail})` : ''}`)
+    .map(
+      (v) => `  ${MARK[v.state]} ${v.targetId.padEnd(width)}  ${v.state}${v.detail ? `  (${v.detail})` : ''}`,
+    )
     .join('\n');
 }
 

@@ -65,6 +65,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
             subject: reason,
             message: ownerMessage(target, input),
             owner: target.owner,
+            targetId: target.id,
           });
           note(target.kind === 'manual' ? 'MANUAL_TASK' : 'DELEGATED', target.id, {
             owner: target.owner,

@@ -1,5 +1,5 @@
 // Ports: what the domain core needs from the world, as abstract classes. AWS adapters
-// (lambdas/adapters/aws) and the local runtime implement them; the core imports no SDK.
+// (lambdas/aws/adapters) and the local runtime implement them; the core imports no SDK.
 import type { AuditEntry } from './audit.ts';
 import { ScimitarError } from './errors.ts';
 
@@ -83,8 +83,10 @@ export abstract class WorkflowStarter {
 export interface Notification {
   subject: string;
   message: string;
-  /** Target owner to address (owner notifications are filtered by it); absent for operator alerts. */
+  /** Target owner to address; absent for operator alerts. */
   owner?: string;
+  /** The target the notification is about: owners' subscriptions filter on it. */
+  targetId?: string;
 }
 
 /** Tells people: a target owner about a manual task, operators about a failure. */

@@ -10,6 +10,7 @@ import {
   logicalId,
   mentions,
   roleId,
+  type Statement,
   statementsOfRole,
 } from './fixture.ts';
 
@@ -70,10 +71,25 @@ describe('AuditStore: the audit log and the state table', () => {
   it('lets functions only put audit entries: no role may update, delete or batch-write the audit log', () => {
     const auditTable = logicalId(built.stack.auditStore.auditTable);
     const onAudit = allStatements(built.template).filter((s) => mentions(s.Resource, auditTable));
+    const appends = onAudit.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
     // ingest, plan, summarize and one worker per SCIM target append.
-    expect(onAudit).toHaveLength(3 + built.stack.lanes.length);
-    for (const statement of onAudit) {
+    expect(appends).toHaveLength(3 + built.stack.lanes.length);
+    for (const statement of appends) {
       expect(actionsOf(statement)).toEqual(['dynamodb:PutItem']);
+    }
+    // Only ingest reads (to recognise a repeated delivery by its RECEIVED entry), and only reads.
+    const reads = onAudit.filter((s) => !actionsOf(s).includes('dynamodb:PutItem'));
+    expect(reads).toHaveLength(1);
+    expect(actionsOf(reads[0] as Statement).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    for (const statement of onAudit) {
+      for (const forbidden of [
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:*',
+      ]) {
+        expect(actionsOf(statement)).not.toContain(forbidden);
+      }
     }
   });
 

@@ -10,7 +10,10 @@ import { postSigned, startTestRuntime, terminationOf, testConfig, until } from '
 let runtime: LocalRuntime & { lines: string[] };
 beforeAll(async () => {
   runtime = await startTestRuntime({
-    config: testConfig({ maxAttempts: 2, targets: sample.targets.filter((t) => t.id === 'code' || t.id === 'chat') }),
+    config: testConfig({
+      maxAttempts: 2,
+      targets: sample.targets.filter((t) => t.id === 'code' || t.id === 'chat'),
+    }),
     retryBackoffSeconds: 1,
     scimTimeoutMs: 1_000,
   });
@@ -32,28 +35,42 @@ describe('local pipeline: a target that is down', () => {
     const { eventId } = JSON.parse(body) as { eventId: string };
 
     // The other target is not held up by the one that is down.
-    await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'VERIFIED' && e.targetId === 'chat'));
+    await until(async () =>
+      (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'VERIFIED' && e.targetId === 'chat'),
+    );
 
     const execution = await until(() =>
       [...runtime.workflow.executions.values()].find(
-        (e) => (e.input as { event: { eventId: string } }).event.eventId === eventId && e.status !== 'RUNNING',
+        (e) =>
+          (e.input as { event: { eventId: string } }).event.eventId === eventId && e.status !== 'RUNNING',
       ),
     );
     expect(execution.status).toBe('FAILED');
     expect(execution.error, execution.cause).toBe('RevocationPartial');
-    const steps = (await runtime.audit.forEvent(eventId)).map((e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`);
+    const steps = (await runtime.audit.forEvent(eventId)).map(
+      (e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`,
+    );
     expect(steps).toContain('RETRY:code');
     expect(steps).toContain('FAILED:code');
     expect(steps).toContain('DLQ:code');
     expect(steps.at(-1)).toBe('PARTIAL');
     await until(async () => (await runtime.deadLetters('code')) === 1);
-    await until(() => runtime.alerts.sent.some((a) => a.subject.includes('dead-letter queue of target code')));
-    expect(runtime.alerts.sent.some((a) => a.subject.startsWith('ALARM: scimitar execution failed'))).toBe(true);
+    await until(() =>
+      runtime.alerts.sent.some((a) => a.subject.includes('dead-letter queue of target code')),
+    );
+    expect(runtime.alerts.sent.some((a) => a.subject.startsWith('ALARM: scimitar execution failed'))).toBe(
+      true,
+    );
     expect(runtime.alerts.sent.some((a) => a.message.includes('code'))).toBe(true);
-    expect((await runtime.ledger.forPerson(person.employeeId)).find((l) => l.targetId === 'code')?.outcome).toBe('failed');
+    expect(
+      (await runtime.ledger.forPerson(person.employeeId)).find((l) => l.targetId === 'code')?.outcome,
+    ).toBe('failed');
 
     // Recovery: the application is back (same port, same token, the account still active).
-    const secrets = JSON.parse(readFileSync(join(runtime.dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+    const secrets = JSON.parse(readFileSync(join(runtime.dataDir, 'secrets.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
     const target = runtime.config.targets.find((t) => t.id === 'code');
     if (!target) throw new Error('no code target');
     const revived = await startScimApp({ tokens: [secrets[targetSecretName(target)] ?? ''], port });
@@ -62,12 +79,16 @@ describe('local pipeline: a target that is down', () => {
       expect(await runtime.redrive('code')).toBe(1);
       await until(() => revived.userByName(person.userName)?.active === false);
       await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'REDRIVEN'));
-      const after = (await runtime.audit.forEvent(eventId)).map((e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`);
+      const after = (await runtime.audit.forEvent(eventId)).map(
+        (e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`,
+      );
       expect(after.slice(after.indexOf('PARTIAL'))).toEqual(
         expect.arrayContaining(['FOUND:code', 'DEACTIVATED:code', 'VERIFIED:code', 'REDRIVEN:code']),
       );
       await until(async () =>
-        (await runtime.ledger.forPerson(person.employeeId)).find((l) => l.targetId === 'code' && l.outcome === 'revoked'),
+        (await runtime.ledger.forPerson(person.employeeId)).find(
+          (l) => l.targetId === 'code' && l.outcome === 'revoked',
+        ),
       );
       expect(await runtime.deadLetters('code')).toBe(0);
     } finally {

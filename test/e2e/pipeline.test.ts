@@ -54,9 +54,13 @@ describe('local pipeline end to end', () => {
     }
     const code = runtime.lanes.get('code')?.app;
     const adaInCode = code?.userByName(ada.userName);
-    expect([...(code?.groups.values() ?? [])].some((g) => g.members.some((m) => m.value === adaInCode?.id))).toBe(false);
+    expect(
+      [...(code?.groups.values() ?? [])].some((g) => g.members.some((m) => m.value === adaInCode?.id)),
+    ).toBe(false);
 
-    const timeline = (await runtime.audit.forEvent(eventId)).map((e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`);
+    const timeline = (await runtime.audit.forEvent(eventId)).map(
+      (e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`,
+    );
     expect(timeline[0]).toBe('RECEIVED');
     expect(timeline[1]).toBe('PLANNED');
     expect(timeline).toContain('MANUAL_TASK:payroll');
@@ -124,7 +128,8 @@ describe('local pipeline end to end', () => {
     expect(done.status).toBe('SUCCEEDED');
     const verified = (await runtime.audit.forEvent(eventId)).filter((e) => e.step === 'VERIFIED');
     expect(verified.length).toBeGreaterThan(0);
-    for (const entry of verified) expect(Date.parse(entry.at)).toBeGreaterThanOrEqual(Date.parse(effectiveAt));
+    for (const entry of verified)
+      expect(Date.parse(entry.at)).toBeGreaterThanOrEqual(Date.parse(effectiveAt));
   });
 });
 
@@ -134,7 +139,9 @@ describe('local pipeline: bad input to the endpoint', () => {
   it('refuses a bad signature with 401 and starts nothing', async () => {
     const before = executions();
     const body = terminationOf(runtime.people[0] ?? { employeeId: 'x', userName: 'x', emails: [] });
-    const answer = await postSigned(runtime, body, { signature: `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` });
+    const answer = await postSigned(runtime, body, {
+      signature: `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`,
+    });
     expect(answer.status).toBe(401);
     expect(answer.body.error).toBe('invalid_signature');
     expect(executions()).toBe(before);

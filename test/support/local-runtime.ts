@@ -3,7 +3,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ScimitarConfig, type ScimitarConfigInput, parseConfig, sourceSecretName } from '../../lambdas/core/config.ts';
+import {
+  parseConfig,
+  type ScimitarConfig,
+  type ScimitarConfigInput,
+  sourceSecretName,
+} from '../../lambdas/core/config.ts';
 import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../../lambdas/core/ingest/signature.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 import sample from '../../scimitar.config.ts';
@@ -31,7 +36,10 @@ export async function startTestRuntime(
 export function signingKey(runtime: LocalRuntime, sourceId = 'generic'): string {
   const source = runtime.config.sources.find((s) => s.id === sourceId);
   if (!source) throw new Error(`no source ${sourceId}`);
-  const secrets = JSON.parse(readFileSync(join(runtime.dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+  const secrets = JSON.parse(readFileSync(join(runtime.dataDir, 'secrets.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
   return secrets[sourceSecretName(source)] ?? '';
 }
 
@@ -45,7 +53,8 @@ export async function postSigned(
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      [GENERIC_SIGNATURE_HEADER]: options.signature ?? signGeneric(body, signingKey(runtime, source), new Date()),
+      [GENERIC_SIGNATURE_HEADER]:
+        options.signature ?? signGeneric(body, signingKey(runtime, source), new Date()),
       ...options.headers,
     },
     body,
@@ -73,7 +82,10 @@ export function terminationOf(
   });
 }
 
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

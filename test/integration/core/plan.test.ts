@@ -68,7 +68,7 @@ describe('plan: a termination', () => {
     const plan = await planRevocation(input, d);
     expect(plan.settled).toEqual([expect.objectContaining({ targetId: 'payroll', status: 'manual-task' })]);
     expect(d.owners.sent).toHaveLength(1);
-    expect(d.owners.sent[0]).toMatchObject({ owner: 'finance-systems@example.com' });
+    expect(d.owners.sent[0]).toMatchObject({ owner: 'finance-systems@example.com', targetId: 'payroll' });
     expect(d.owners.sent[0]?.subject).toContain('Ada Lovelace');
     expect(d.owners.sent[0]?.message).toContain('Legacy payroll');
     const steps = (await d.audit.forEvent(input.event.eventId)).map((e) => [e.step, e.targetId ?? '-']);

@@ -56,18 +56,22 @@ describe('Step Functions task callback', () => {
 });
 
 describe('SNS notifier', () => {
-  it('addresses owner notifications through the owner attribute', async () => {
+  it('addresses owner notifications through the targetId attribute the owner subscriptions filter on', async () => {
     sns.on(PublishCommand).resolves({});
     await new SnsNotifier('arn:topic', new SNSClient({})).notify({
       subject: 's',
       message: 'm',
       owner: 'o@example.com',
+      targetId: 'legacy',
     });
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input).toEqual({
       TopicArn: 'arn:topic',
       Subject: 's',
       Message: 'm',
-      MessageAttributes: { owner: { DataType: 'String', StringValue: 'o@example.com' } },
+      MessageAttributes: {
+        owner: { DataType: 'String', StringValue: 'o@example.com' },
+        targetId: { DataType: 'String', StringValue: 'legacy' },
+      },
     });
   });
 
