@@ -219,6 +219,18 @@ async function startDemoApp(
   return app;
 }
 
+// A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
+const renderedAsl = new Map<string, ReturnType<typeof renderLocalAsl>>();
+function renderAslOnce(config: ScimitarConfig): ReturnType<typeof renderLocalAsl> {
+  const key = JSON.stringify(config);
+  let asl = renderedAsl.get(key);
+  if (!asl) {
+    asl = renderLocalAsl(config);
+    renderedAsl.set(key, asl);
+  }
+  return structuredClone(asl);
+}
+
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const print = options.print ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
@@ -292,7 +304,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const callback = new LocalTaskCallback(tokens);
 
     // The state machine exactly as the CDK app synthesizes it for this config.
-    const asl = renderLocalAsl(config);
+    const asl = renderAslOnce(config);
 
     // One lane per SCIM target: queue + DLQ with the stack's redrive policy, and its worker.
     const lanes = new Map<string, LocalLane>();
@@ -381,6 +393,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
       tokens,
       stateMachineName: `${config.stackName}-workflow`,
+      ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
       ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
       onExecutionEnd: (execution: ExecutionRecord) => {
         if (execution.status !== 'FAILED') return;
@@ -396,6 +409,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(async () => {
       await Promise.all([...lanes.values()].map((l) => l.source.stop()));
     });
+    // Before the lanes stop (stoppers run in reverse): no execution or plan step writes after the stores close.
+    stoppers.push(() => workflow.stop());
 
     // The stand-in of the DLQ alarms: any message in a DLQ alarms once, until the DLQ is empty again.
     const alarming = new Set<string>();

@@ -2,6 +2,7 @@
 // aws-local-stepfunctions. Lambda Task states run the same handler functions in process; SQS
 // `.waitForTaskToken` states send the real message to the local queue and wait for the lane's
 // callback through the task-token registry. Executions are named, so a name runs once.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/ports.ts';
@@ -43,7 +44,8 @@ export interface ExecutionRecord {
   readonly executionArn: string;
   readonly input: unknown;
   readonly startedAt: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** ABORTED: the local runtime stopped while it ran (its lane messages finish as redrives). */
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   stoppedAt?: string;
   output?: unknown;
   error?: string;
@@ -62,6 +64,12 @@ export interface LocalWorkflowProps {
   /** Milliseconds every Wait state waits instead of its own time (tests); @default - real time */
   readonly waitOverrideMs?: number;
   readonly stateMachineName?: string;
+  /**
+   * A file recording every execution's start and end, so that execution names stay taken across
+   * restarts (as Step Functions keeps them), and a repeated delivery never runs twice.
+   * @default - executions are remembered in memory only
+   */
+  readonly journal?: string;
   /** Called once per execution when it ends (the failed-executions alarm listens here). */
   readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
 }
@@ -110,15 +118,53 @@ export class LocalWorkflow extends WorkflowStarter {
         if (!lambda)
           throw new Error(`the workflow's Task state "${name}" (${resource}) has no local handler`);
         // As Lambda: the payload crosses a JSON boundary both ways.
-        this.handlers[name] = async (input) => JSON.parse(JSON.stringify((await lambda(input)) ?? null));
+        this.handlers[name] = (input) => {
+          const call = lambda(input).then((output) => JSON.parse(JSON.stringify(output ?? null)) as unknown);
+          this.inFlight.add(call);
+          void call.finally(() => this.inFlight.delete(call)).catch(() => {});
+          return call;
+        };
       }
     }
+    this.loadJournal();
+  }
+
+  private readonly aborts = new Map<string, () => void>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  /** Reads the journal: executions that were running when the runtime stopped are ABORTED. */
+  private loadJournal(): void {
+    const file = this.props.journal;
+    if (!file || !existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let entry: Omit<ExecutionRecord, 'done'>;
+      try {
+        entry = JSON.parse(line) as Omit<ExecutionRecord, 'done'>;
+      } catch {
+        continue; // a line cut short by a crash
+      }
+      const record: ExecutionRecord = { ...entry, done: Promise.resolve() };
+      if (record.status === 'RUNNING') {
+        record.status = 'ABORTED';
+        record.error = 'LocalRuntimeStopped';
+        record.cause = 'the local runtime stopped while this execution ran';
+      }
+      this.executions.set(record.name, record);
+    }
+  }
+
+  private record(execution: ExecutionRecord): void {
+    if (!this.props.journal) return;
+    const { done: _done, ...entry } = execution;
+    appendFileSync(this.props.journal, `${JSON.stringify(entry)}\n`);
   }
 
   async start(name: string, input: unknown): Promise<WorkflowStart> {
     const existing = this.executions.get(name);
     if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
     const execution = this.machine.run(input as never, {
+      noThrowOnAbort: true,
       overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits },
       context: { Task: { Token: TASK_TOKEN_PLACEHOLDER } },
     });
@@ -131,6 +177,7 @@ export class LocalWorkflow extends WorkflowStarter {
       done: execution.result
         .then(
           (output) => {
+            if (record.status !== 'RUNNING') return; // aborted
             record.status = 'SUCCEEDED';
             record.output = output;
           },
@@ -144,12 +191,30 @@ export class LocalWorkflow extends WorkflowStarter {
           },
         )
         .finally(() => {
+          this.aborts.delete(name);
           record.stoppedAt = new Date().toISOString();
+          this.record(record);
           this.props.onExecutionEnd?.(record);
         }),
     };
     this.executions.set(name, record);
+    this.aborts.set(name, () => {
+      record.status = 'ABORTED';
+      record.error = 'LocalRuntimeStopped';
+      record.cause = 'the local runtime stopped while this execution ran';
+      execution.abort();
+    });
+    this.record(record);
     return { executionArn: record.executionArn, alreadyStarted: false };
+  }
+
+  /**
+   * Aborts running executions (as the end of the process would) and waits for the Lambda
+   * handlers in flight, so nothing writes after the stores close.
+   */
+  async stop(): Promise<void> {
+    for (const abort of [...this.aborts.values()]) abort();
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Resolves when every execution started so far has ended. */

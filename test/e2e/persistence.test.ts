@@ -1,0 +1,41 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
+
+describe('local runtime: on-disk state', () => {
+  it('keeps the audit log and the ledger across a restart with --persist', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-persist-'));
+    const first = await startTestRuntime({ dataDir, persist: true });
+    const [ada] = first.people;
+    if (!ada) throw new Error('no demo people');
+    const body = terminationOf(ada);
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    try {
+      expect((await postSigned(first, body)).status).toBe(202);
+      await until(async () => (await first.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'));
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startTestRuntime({ dataDir, persist: true });
+    try {
+      const steps = (await second.audit.forEvent(eventId)).map((e) => e.step);
+      expect(steps[0]).toBe('RECEIVED');
+      expect(steps.at(-1)).toBe('COMPLETED');
+      expect((await second.audit.forPerson(ada.employeeId)).length).toBe(steps.length);
+      expect((await second.ledger.forPerson(ada.employeeId)).map((l) => l.outcome)).toEqual([
+        'revoked',
+        'revoked',
+        'revoked',
+      ]);
+      // The same signing key: secrets.json persisted in the data directory.
+      expect((await postSigned(second, body)).body.executions).toEqual([
+        expect.objectContaining({ eventId, duplicate: true }),
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
+});
