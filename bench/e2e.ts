@@ -18,8 +18,18 @@ const BATCHES = (process.env.BENCH_BATCHES ?? '1,10,100').split(',').map(Number)
 const people = demoPeople(BATCHES.reduce((a, b) => a + b, 0) + 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-bench-'));
 const runtime = await startLocalRuntime({
-  // The blast-radius guard would (rightly) refuse 100 leavers an hour: lifted for the benchmark.
-  config: parseConfig({ ...sample, blastRadius: { maxShare: 1, floor: 10_000 } }),
+  // The blast-radius guard would (rightly) refuse 100 leavers an hour, and the sample's rate
+  // budgets (5 requests/s) would measure pacing, not the pipeline: both lifted for the benchmark.
+  // Concurrency per target stays the sample's burst.
+  config: parseConfig({
+    ...sample,
+    blastRadius: { maxShare: 1, floor: 10_000 },
+    targets: sample.targets.map((t) =>
+      t.kind === 'scim'
+        ? { ...t, rateBudget: { requestsPerSecond: 1000, burst: t.rateBudget?.burst ?? 5 } }
+        : t,
+    ),
+  }),
   dataDir,
   port: 0,
   ephemeralPorts: true,

@@ -25,7 +25,7 @@ const NAMES = [
 ] as const;
 
 /** `count` people: the named dozen first, then numbered ones (for benchmarks). */
-export function demoPeople(count = NAMES.length): DemoPerson[] {
+export function demoPeople(count: number = NAMES.length): DemoPerson[] {
   return Array.from({ length: count }, (_, i) => {
     const [first, last] = NAMES[i] ?? ['Person', String(i + 1).padStart(5, '0')];
     const handle = `${first}.${last}`.toLowerCase().replace(/[^a-z0-9.]/g, '');

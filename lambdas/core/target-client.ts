@@ -1,6 +1,7 @@
 // Builds the SCIM client for a configured target: its base URL, quirks and credential, read
 // from the target's secret (a bearer token, or an OAuth2 client secret).
 import type { ScimTargetConfig } from './config.ts';
+import { pacedFetch, RequestPacer } from './pacing.ts';
 import type { SecretSource } from './ports.ts';
 import { BearerToken, type CredentialSource, OAuth2ClientCredentials, ScimClient } from './scim/index.ts';
 
@@ -12,6 +13,12 @@ export interface TargetClientOptions {
   readonly timeoutMs?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * This client's share of the target's rate budget: 1 where one client serves the target (the
+   * local runtime), 1/n where n worker instances run at once (each Lambda instance has its own).
+   * @default 1
+   */
+  readonly rateShare?: number;
 }
 
 /**
@@ -55,12 +62,17 @@ export function credentialsFor(target: ScimTargetConfig, options: TargetClientOp
 
 export function scimClientFor(target: ScimTargetConfig, options: TargetClientOptions): ScimClient {
   const { userAgent, ...quirks } = target.quirks;
+  const share = options.rateShare ?? 1;
+  const pacer = new RequestPacer({
+    ratePerSecond: target.rateBudget.requestsPerSecond * share,
+    burst: Math.max(1, Math.floor(target.rateBudget.burst * share)),
+  });
   return new ScimClient({
     baseUrl: target.baseUrl,
     credentials: credentialsFor(target, options),
     quirks,
     ...(userAgent ? { userAgent } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: pacedFetch(pacer, options.fetch),
   });
 }

@@ -20,6 +20,8 @@ export const handler = createWorkerHandler({
   scim: scimClientFor(target, {
     secretId: requireEnv('TARGET_SECRET_ARN'),
     secrets: new SecretsManagerSecretSource(),
+    // Up to maxConcurrency instances run at once (lib/target-lane.ts): each spends its share.
+    rateShare: 1 / Math.max(2, target.rateBudget.burst),
   }),
   audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') }),
   ledger: new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') }),
