@@ -179,7 +179,7 @@ describe('Credential canary: handler', () => {
     });
   }
 
-  function run(fake: FakeSecretsManager, clock: FixedClock) {
+  function run(clock: FixedClock) {
     const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
     return createCanaryHandler({
       config: handlerConfig(),
@@ -205,11 +205,11 @@ describe('Credential canary: handler', () => {
   }
 
   it('publishes CanaryFailed per target (1 or 0) and the age of hand-renewed credentials, without secrets', async () => {
-    const fake = secretsManager();
+    secretsManager();
     const output = captureOutput();
     try {
       // 2026-09-01 + 80 days: past the warning at 90 - 14 = 76 days.
-      const run80 = run(fake, new FixedClock(new Date('2026-11-20T00:00:00Z')));
+      const run80 = run(new FixedClock(new Date('2026-11-20T00:00:00Z')));
       const outcome = await run80({});
       expect(outcome.results.map((r) => r.ok)).toEqual([true, false, false, true]);
       expect(output.metric('CanaryFailed')).toEqual([
@@ -240,7 +240,7 @@ describe('Credential canary: handler', () => {
   });
 
   it('fails the run when a credential age cannot be measured, after publishing everything else', async () => {
-    const fake = secretsManager();
+    secretsManager();
     const output = captureOutput();
     try {
       const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
@@ -284,13 +284,10 @@ describe('Credential canary: handler', () => {
   });
 
   it('probes only the targets asked for on demand', async () => {
-    const fake = secretsManager();
+    secretsManager();
     const output = captureOutput();
     try {
-      const outcome = await run(
-        fake,
-        new FixedClock(new Date('2026-09-02T00:00:00Z')),
-      )({ targetIds: ['healthy'] });
+      const outcome = await run(new FixedClock(new Date('2026-09-02T00:00:00Z')))({ targetIds: ['healthy'] });
       expect(outcome.results.map((r) => r.targetId)).toEqual(['healthy']);
       expect(output.metric('CanaryFailed')).toHaveLength(1);
     } finally {
