@@ -6,11 +6,11 @@ import { ScimError } from '../core/scim/index.ts';
 
 export interface FailureReport {
   readonly error: string;
-  readonly message?: string;
+  readonly reason?: string;
 }
 
 export function reportFailure(err: unknown): FailureReport {
   if (!(err instanceof Error)) return { error: 'unknown error' };
   const known = err instanceof ScimitarError || err instanceof ScimError || '$metadata' in err;
-  return known ? { error: err.name, message: err.message } : { error: err.name };
+  return known ? { error: err.name, reason: err.message } : { error: err.name };
 }

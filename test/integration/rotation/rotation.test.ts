@@ -432,6 +432,7 @@ describe('Rotation handler', () => {
       ]);
       const failure = output.records.find((r) => r.message === 'rotation step failed');
       expect(failure).toMatchObject({ step: 'testSecret', error: 'CredentialTestError' });
+      expect(failure?.reason).toContain('the pending credential failed the read-only probe');
       expect(output.text()).not.toContain(TOKEN);
       expect(output.text()).not.toContain(issuer.minted.at(-1));
     } finally {
