@@ -1,4 +1,13 @@
-// Placeholder so the CDK app can bundle this entry; the real rotation entry replaces it.
-export const handler = async () => {
-  throw new Error('not wired yet');
-};
+// Lambda entry of the rotation function that Secrets Manager calls for the targets' secrets.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createRotationHandler } from '../../handlers/rotation.ts';
+import { SecretsManagerStore } from '../adapters/secrets-manager-store.ts';
+import { runtimeConfig } from '../env.ts';
+
+export const handler = createRotationHandler({
+  store: new SecretsManagerStore(),
+  config: runtimeConfig(),
+  logger: new Logger(),
+  metrics: new Metrics(),
+});

@@ -1,0 +1,45 @@
+// The credential canary's function: on schedule (or invoked with `{ "targetIds": [...] }`), probes
+// every SCIM target read-only, records each result, publishes CanaryFailed per target (1 or 0, so
+// the alarm also clears), then measures the age of hand-renewed credentials.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { type CanaryDeps, type CanaryResult, checkTargets } from '../core/canary.ts';
+import type { ScimitarConfig } from '../core/config.ts';
+import { type CredentialAgeReport, measureCredentialAges } from '../core/credential-age.ts';
+import type { SecretStore } from '../core/secret-store.ts';
+import { parseOrThrow } from '../core/validation.ts';
+import { publishCredentialAges } from './credential-age.ts';
+
+// Scheduler sends `{}`; anything else it might add is ignored.
+export const canaryInputSchema = z.object({ targetIds: z.array(z.string().min(1)).min(1).optional() });
+
+export interface CanaryHandlerDeps extends CanaryDeps {
+  readonly config: ScimitarConfig;
+  /** For the age of manual targets' credentials. */
+  readonly store: SecretStore;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface CanaryRun {
+  readonly results: readonly CanaryResult[];
+  readonly ages: CredentialAgeReport;
+}
+
+export function createCanaryHandler(deps: CanaryHandlerDeps) {
+  return async (input: unknown): Promise<CanaryRun> => {
+    const { targetIds } = parseOrThrow(canaryInputSchema, input ?? {}, 'invalid canary input');
+    const results = await checkTargets(deps.config, deps, targetIds ? { targetIds } : {});
+    for (const result of results) {
+      const single = deps.metrics.singleMetric();
+      single.addDimension('target', result.targetId);
+      single.addMetric('CanaryFailed', MetricUnit.Count, result.ok ? 0 : 1);
+      if (result.ok) deps.logger.info('canary passed', { ...result });
+      else deps.logger.error('canary failed', { ...result });
+    }
+    const ages = await measureCredentialAges(deps.config, deps);
+    publishCredentialAges(ages, deps);
+    return { results, ages };
+  };
+}

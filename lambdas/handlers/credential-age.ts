@@ -1,0 +1,56 @@
+// Age check of hand-renewed credentials (rotation strategy 'manual'): publishes CredentialAgeDays
+// per target for its alarm, and fails when an age could not be measured, so a missing metric is
+// never silent. The canary function runs it on the canary's schedule.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ScimitarConfig } from '../core/config.ts';
+import { type CredentialAgeReport, measureCredentialAges } from '../core/credential-age.ts';
+import { ScimitarError } from '../core/errors.ts';
+import type { Clock } from '../core/ports.ts';
+import type { SecretStore } from '../core/secret-store.ts';
+
+/** Some manual target's credential age is unknown: its max-age alarm cannot see it. */
+export class CredentialAgeUnknownError extends ScimitarError {
+  readonly targetIds: readonly string[];
+  constructor(failures: CredentialAgeReport['failures']) {
+    super(
+      `could not measure the credential age of ${failures.map((f) => `"${f.targetId}" (${f.reason})`).join(', ')}`,
+    );
+    this.name = 'CredentialAgeUnknownError';
+    this.targetIds = failures.map((f) => f.targetId);
+  }
+}
+
+export interface CredentialAgeDeps {
+  readonly config: ScimitarConfig;
+  readonly store: SecretStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Publishes the ages, then throws CredentialAgeUnknownError if any target could not be measured. */
+export function publishCredentialAges(
+  report: CredentialAgeReport,
+  deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
+): void {
+  for (const age of report.ages) {
+    const single = deps.metrics.singleMetric();
+    single.addDimension('target', age.targetId);
+    single.addMetric('CredentialAgeDays', MetricUnit.Count, age.ageDays);
+    const log = age.due ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+    log(age.due ? 'credential due for renewal' : 'credential age', { ...age });
+  }
+  if (report.failures.length > 0) {
+    deps.logger.error('credential age unknown', { failures: report.failures });
+    throw new CredentialAgeUnknownError(report.failures);
+  }
+}
+
+export function createCredentialAgeHandler(deps: CredentialAgeDeps) {
+  return async (): Promise<CredentialAgeReport> => {
+    const report = await measureCredentialAges(deps.config, deps);
+    publishCredentialAges(report, deps);
+    return report;
+  };
+}

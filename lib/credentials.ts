@@ -1,0 +1,326 @@
+// Credentials that never silently expire: the rotation function Secrets Manager calls for targets
+// whose tokens scimitar can renew (strategies 'api' and 'oauth2'), the credential canary on a
+// schedule, and the alarms that say when either fails or a hand-renewed token grows old.
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IAlarmAction,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { scheduleIntervalMs } from '../lambdas/core/canary.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
+import { warnAtDays } from '../lambdas/core/credential-age.ts';
+import { TARGET_TAG } from '../lambdas/core/rotation.ts';
+
+/** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
+export const CREDENTIAL_METRICS_NAMESPACE = 'Scimitar';
+/** Powertools adds `service` to every metric's dimensions: alarms must name the same value. */
+export const CANARY_SERVICE = 'scimitar-canary';
+export const ROTATION_SERVICE = 'scimitar-rotation';
+
+const RUNBOOK = 'docs/credentials.md';
+
+// Bundled as ESM: some dependencies still call require(); the shim gives them one.
+const REQUIRE_SHIM =
+  "import { createRequire as __scimitarCreateRequire } from 'node:module'; const require = __scimitarCreateRequire(import.meta.url);";
+
+export interface CredentialRotationProps {
+  /** The validated config: its SCIM targets, their rotation strategies and `canary.schedule`. */
+  readonly config: ScimitarConfig;
+  /**
+   * The secret of every SCIM target, by target id. Each must be the secret the functions read by
+   * name: the target's `auth.secretName` (default `scimitar/targets/<id>`).
+   */
+  readonly targetSecrets: Readonly<Record<string, ISecret>>;
+  /** The state table (pk, sk): the canary writes one item per target (`TARGET#<id>` / `CANARY`). */
+  readonly stateTable: ITable;
+  /** Every alarm of this construct notifies this topic. */
+  readonly alarmTopic: ITopic;
+  /** How long the functions' logs are kept. @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+}
+
+export class CredentialRotation extends Construct {
+  /**
+   * The function Secrets Manager calls for targets with rotation strategy 'api' or 'oauth2'.
+   * @default - undefined when every target rotates manually
+   */
+  public readonly rotationFunction?: NodejsFunction;
+  /** Probes every SCIM target and measures the age of hand-renewed credentials. */
+  public readonly canaryFunction: NodejsFunction;
+  public readonly canarySchedule: Schedule;
+  /** Any failed rotation step. @default - undefined without a rotation function */
+  public readonly rotationFailedAlarm?: Alarm;
+  /** The canary crashed, or could not measure a credential's age. */
+  public readonly canaryErrorsAlarm: Alarm;
+  /** The canary has not run for two of its intervals (capped at one day). */
+  public readonly canaryMissingAlarm: Alarm;
+  /** Per SCIM target: its latest probe failed. */
+  public readonly canaryFailedAlarms: Readonly<Record<string, Alarm>>;
+  /** Per target with rotation strategy 'manual': its token reached maxAgeDays - warnDaysBefore. */
+  public readonly credentialAgeAlarms: Readonly<Record<string, Alarm>>;
+
+  private readonly metricPeriod: Duration;
+
+  constructor(scope: Construct, id: string, props: CredentialRotationProps) {
+    super(scope, id);
+    const { config } = props;
+    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
+    validate(scimTargets, props.targetSecrets);
+    const secretOf = (target: ScimTargetConfig) => props.targetSecrets[target.id] as ISecret;
+    const alarmAction: IAlarmAction = new SnsAction(props.alarmTopic);
+    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+
+    // Metrics arrive once per canary run: alarm periods follow the schedule (CloudWatch allows
+    // at most one day of evaluation).
+    const intervalSeconds = Math.round(scheduleIntervalMs(config.canary.schedule) / 1000);
+    this.metricPeriod = Duration.seconds(Math.min(Math.max(intervalSeconds, 300), 86_400));
+    const missingPeriod = Duration.seconds(Math.min(Math.max(2 * intervalSeconds, 300), 86_400));
+
+    const rotating = scimTargets.filter((t) => t.rotation.strategy !== 'manual');
+    if (rotating.length > 0) {
+      const fn = credentialFunction(this, 'RotationFunction', {
+        entry: 'rotation',
+        service: ROTATION_SERVICE,
+        config,
+        description: 'scimitar: rotates target credentials (Secrets Manager four-step protocol)',
+        timeout: Duration.minutes(1),
+        logRetention,
+      });
+      this.rotationFunction = fn;
+      for (const target of rotating) {
+        const rotation = target.rotation as Exclude<ScimTargetConfig['rotation'], { strategy: 'manual' }>;
+        const secret = secretOf(target);
+        Tags.of(secret).add(TARGET_TAG, target.id);
+        // Grants the function the protocol's four actions on this secret only (DescribeSecret,
+        // GetSecretValue, PutSecretValue, UpdateSecretVersionStage), KMS through Secrets Manager,
+        // and lets Secrets Manager invoke it.
+        secret.addRotationSchedule('CredentialRotation', {
+          rotationLambda: fn,
+          automaticallyAfter: Duration.days(rotation.everyDays),
+        });
+      }
+      if (fn.role) {
+        Validations.of(fn.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'addRotationSchedule grants secretsmanager:GetRandomPassword, which supports only Resource "*" and reads no secret; every secret the function may change is named.',
+        });
+      }
+      this.rotationFailedAlarm = new Alarm(this, 'RotationFailed', {
+        alarmDescription: `scimitar: a credential rotation step failed; AWSCURRENT is unchanged unless the log says the old token could not be revoked. Runbook: ${RUNBOOK}#rotation-failed`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      this.rotationFailedAlarm.addAlarmAction(alarmAction);
+    }
+
+    this.canaryFunction = credentialFunction(this, 'CanaryFunction', {
+      entry: 'canary',
+      service: CANARY_SERVICE,
+      config,
+      description: 'scimitar: credential canary (read-only probe per target) and credential age',
+      timeout: Duration.minutes(5),
+      logRetention,
+      environment: { STATE_TABLE: props.stateTable.tableName },
+    });
+    for (const target of scimTargets) secretOf(target).grantRead(this.canaryFunction);
+    grantCanaryWrite(props.stateTable, this.canaryFunction);
+
+    this.canarySchedule = new Schedule(this, 'CanarySchedule', {
+      description: 'scimitar: credential canary',
+      schedule: ScheduleExpression.expression(config.canary.schedule),
+      target: new LambdaInvoke(this.canaryFunction, {
+        input: ScheduleTargetInput.fromObject({}),
+        // The next run is at most one interval away; a stale retry adds nothing.
+        retryAttempts: 2,
+        maxEventAge: Duration.seconds(Math.min(Math.max(intervalSeconds, 60), 86_400)),
+      }),
+    });
+
+    this.canaryErrorsAlarm = new Alarm(this, 'CanaryErrors', {
+      alarmDescription: `scimitar: the credential canary failed to run or could not measure a credential's age. Runbook: ${RUNBOOK}#canary-errors`,
+      metric: this.canaryFunction.metricErrors({ period: this.metricPeriod, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.canaryErrorsAlarm.addAlarmAction(alarmAction);
+
+    this.canaryMissingAlarm = new Alarm(this, 'CanaryMissing', {
+      alarmDescription: `scimitar: the credential canary has not run on its schedule (${config.canary.schedule}); no credential is being watched. Runbook: ${RUNBOOK}#canary-errors`,
+      metric: this.canaryFunction.metricInvocations({ period: missingPeriod, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    this.canaryMissingAlarm.addAlarmAction(alarmAction);
+
+    const canaryFailed: Record<string, Alarm> = {};
+    const ageAlarms: Record<string, Alarm> = {};
+    for (const target of scimTargets) {
+      const failed = new Alarm(this, `CanaryFailed-${target.id}`, {
+        alarmDescription: `scimitar: the canary's read-only probe of target "${target.id}" (${target.displayName}) failed; leavers there would fail too. Owner: ${target.owner}. Runbook: ${RUNBOOK}#canary-failed`,
+        metric: this.metricCanaryFailed(target.id),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No data means the canary did not run: CanaryMissing says so.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      failed.addAlarmAction(alarmAction);
+      canaryFailed[target.id] = failed;
+
+      if (target.rotation.strategy === 'manual') {
+        const rotation = target.rotation;
+        const age = new Alarm(this, `CredentialAge-${target.id}`, {
+          alarmDescription: `scimitar: the token of target "${target.id}" (${target.displayName}) is ${warnAtDays(rotation)} days old or more, within ${rotation.warnDaysBefore} days of its ${rotation.maxAgeDays}-day limit; renew it in the application's console. Owner: ${target.owner}. Runbook: ${RUNBOOK}#credential-age`,
+          metric: this.metricCredentialAgeDays(target.id),
+          threshold: warnAtDays(rotation),
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          // No data means no measurement: CanaryErrors or CanaryMissing says so.
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+        age.addAlarmAction(alarmAction);
+        ageAlarms[target.id] = age;
+      }
+    }
+    this.canaryFailedAlarms = canaryFailed;
+    this.credentialAgeAlarms = ageAlarms;
+  }
+
+  /** 1 when the target's latest probe failed, 0 when it passed (Maximum per canary interval). */
+  public metricCanaryFailed(targetId: string): Metric {
+    return this.metric('CanaryFailed', targetId);
+  }
+
+  /** Age in days of a manual target's AWSCURRENT credential (Maximum per canary interval). */
+  public metricCredentialAgeDays(targetId: string): Metric {
+    return this.metric('CredentialAgeDays', targetId);
+  }
+
+  private metric(metricName: string, targetId: string): Metric {
+    return new Metric({
+      namespace: CREDENTIAL_METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: CANARY_SERVICE, target: targetId },
+      statistic: 'Maximum',
+      period: this.metricPeriod,
+    });
+  }
+}
+
+function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record<string, ISecret>>): void {
+  const problems: string[] = [];
+  for (const target of targets) {
+    if (!secrets[target.id]) {
+      problems.push(
+        `targetSecrets has no secret for SCIM target "${target.id}"; add targetSecrets["${target.id}"]`,
+      );
+    }
+    const { rotation, auth } = target;
+    if (rotation.strategy === 'api' && auth.type !== 'bearer') {
+      problems.push(
+        `target "${target.id}" field "rotation.strategy": 'api' mints bearer tokens, but auth.type is '${auth.type}'; use 'oauth2' or auth.type 'bearer'`,
+      );
+    }
+    if (rotation.strategy === 'oauth2' && auth.type !== 'oauth2-client-credentials') {
+      problems.push(
+        `target "${target.id}" field "rotation.strategy": 'oauth2' needs auth.type 'oauth2-client-credentials', got '${auth.type}'; use 'api' or 'manual'`,
+      );
+    }
+  }
+  const known = new Set(targets.map((t) => t.id));
+  for (const id of Object.keys(secrets)) {
+    if (!known.has(id)) problems.push(`targetSecrets["${id}"] names no SCIM target in the config; remove it`);
+  }
+  if (problems.length > 0) throw new Error(`CredentialRotation: ${problems.join('; ')}`);
+}
+
+/**
+ * The canary writes its items only: dynamodb:UpdateItem on the state table, limited to partition
+ * keys `TARGET#...` (plus KMS when the table has its own key).
+ */
+function grantCanaryWrite(table: ITable, fn: NodejsFunction): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] } },
+    }),
+  );
+  table.encryptionKey?.grantEncryptDecrypt(fn);
+}
+
+interface CredentialFunctionProps {
+  readonly entry: 'rotation' | 'canary';
+  readonly service: string;
+  readonly config: ScimitarConfig;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  readonly environment?: Record<string, string>;
+}
+
+/** Node 24 on arm64, an ESM bundle built by the local esbuild with the config inlined, its own log group and role. */
+function credentialFunction(scope: Construct, id: string, props: CredentialFunctionProps): NodejsFunction {
+  const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+    retention: props.logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  // An own role instead of AWSLambdaBasicExecutionRole: logs only to this function's log group.
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `scimitar ${props.entry} function`,
+  });
+  logGroup.grantWrite(role);
+  return new NodejsFunction(scope, id, {
+    entry: fileURLToPath(new URL(`../lambdas/aws/entries/${props.entry}.ts`, import.meta.url)),
+    handler: 'handler',
+    description: props.description,
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    memorySize: 512,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: props.service,
+      POWERTOOLS_METRICS_NAMESPACE: CREDENTIAL_METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    },
+    bundling: {
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      banner: REQUIRE_SHIM,
+      minify: true,
+      sourceMap: true,
+      forceDockerBundling: false,
+      define: {
+        'process.env.SCIMITAR_CONFIG': JSON.stringify(JSON.stringify(props.config)),
+      },
+    },
+  });
+}

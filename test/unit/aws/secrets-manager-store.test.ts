@@ -1,0 +1,88 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SecretsManagerStore } from '../../../lambdas/aws/adapters/secrets-manager-store.ts';
+import { SecretStoreError } from '../../../lambdas/core/secret-store.ts';
+
+const sm = mockClient(SecretsManagerClient);
+afterEach(() => sm.reset());
+const store = () => new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
+
+describe('Secrets Manager secret store', () => {
+  it('describes versions, labels, tags and rotation', async () => {
+    sm.on(DescribeSecretCommand).resolves({
+      ARN: 'arn:s',
+      Name: 'scimitar/targets/code',
+      RotationEnabled: true,
+      VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
+      Tags: [{ Key: 'scimitar:target', Value: 'code' }],
+      LastChangedDate: new Date('2026-01-02T00:00:00Z'),
+    });
+    await expect(store().describe('arn:s')).resolves.toEqual({
+      arn: 'arn:s',
+      name: 'scimitar/targets/code',
+      rotationEnabled: true,
+      versions: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
+      tags: { 'scimitar:target': 'code' },
+      lastChangedDate: new Date('2026-01-02T00:00:00Z'),
+    });
+  });
+
+  it('reads a version by id and label, with its creation date', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: 's', VersionId: 'v2', VersionStage: 'AWSPENDING' }).resolves({
+      VersionId: 'v2',
+      SecretString: 'value',
+      CreatedDate: new Date('2026-01-03T00:00:00Z'),
+    });
+    await expect(store().getValue('s', { versionId: 'v2', stage: 'AWSPENDING' })).resolves.toEqual({
+      versionId: 'v2',
+      value: 'value',
+      createdDate: new Date('2026-01-03T00:00:00Z'),
+    });
+  });
+
+  it('answers undefined for a version that does not exist or has no value yet', async () => {
+    sm.on(GetSecretValueCommand).rejects(
+      new ResourceNotFoundException({ message: 'not found', $metadata: {} }),
+    );
+    await expect(store().getValue('s', { stage: 'AWSPENDING' })).resolves.toBeUndefined();
+  });
+
+  it('fails on any other error, such as throttling or access denied', async () => {
+    sm.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    await expect(store().getValue('s', { stage: 'AWSCURRENT' })).rejects.toThrow('AccessDeniedException');
+  });
+
+  it('refuses a binary secret', async () => {
+    sm.on(GetSecretValueCommand).resolves({ Name: 's', VersionId: 'v1', SecretBinary: new Uint8Array([1]) });
+    await expect(store().getValue('s', { stage: 'AWSCURRENT' })).rejects.toBeInstanceOf(SecretStoreError);
+  });
+
+  it('puts the pending value under the rotation token, labelled AWSPENDING only', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    await store().putPending('s', 'tok-1', 'new');
+    expect(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input).toEqual({
+      SecretId: 's',
+      ClientRequestToken: 'tok-1',
+      SecretString: 'new',
+      VersionStages: ['AWSPENDING'],
+    });
+  });
+
+  it('moves a label, and detaches one without moving it', async () => {
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    await store().updateStage('s', 'AWSCURRENT', 'v2', 'v1');
+    await store().updateStage('s', 'AWSPENDING', undefined, 'v2');
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: 's', VersionStage: 'AWSCURRENT', MoveToVersionId: 'v2', RemoveFromVersionId: 'v1' },
+      { SecretId: 's', VersionStage: 'AWSPENDING', RemoveFromVersionId: 'v2' },
+    ]);
+  });
+});

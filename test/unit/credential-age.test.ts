@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/core/config.ts';
+import { measureCredentialAges, warnAtDays } from '../../lambdas/core/credential-age.ts';
+import {
+  type SecretDescription,
+  SecretStore,
+  type SecretVersionValue,
+  type VersionSelector,
+} from '../../lambdas/core/secret-store.ts';
+import { FixedClock } from '../support/recorders.ts';
+
+/** Secrets by name: a value with an optional version date, and the secret's last change. */
+class StaticStore extends SecretStore {
+  constructor(private readonly secrets: Record<string, { created?: string; changed?: string }>) {
+    super();
+  }
+  async describe(secretId: string): Promise<SecretDescription> {
+    const changed = this.secrets[secretId]?.changed;
+    return {
+      arn: secretId,
+      name: secretId,
+      rotationEnabled: false,
+      versions: { v1: ['AWSCURRENT'] },
+      tags: {},
+      ...(changed ? { lastChangedDate: new Date(changed) } : {}),
+    };
+  }
+  async getValue(secretId: string, _select: VersionSelector): Promise<SecretVersionValue | undefined> {
+    const secret = this.secrets[secretId];
+    if (!secret) return undefined;
+    return {
+      versionId: 'v1',
+      value: 'tok_static_value',
+      ...(secret.created ? { createdDate: new Date(secret.created) } : {}),
+    };
+  }
+  async putPending(): Promise<void> {
+    throw new Error('read-only');
+  }
+  async updateStage(): Promise<void> {
+    throw new Error('read-only');
+  }
+}
+
+const config = parseConfig({
+  sources: [{ id: 'hr', kind: 'generic' }],
+  targets: [
+    ['aa', { strategy: 'manual', maxAgeDays: 90, warnDaysBefore: 14 }],
+    ['bb', { strategy: 'manual', maxAgeDays: 30, warnDaysBefore: 7 }],
+    ['cc', { strategy: 'oauth2' }],
+  ].map(([id, rotation]) => ({
+    id,
+    kind: 'scim',
+    displayName: id,
+    owner: 'o@example.com',
+    baseUrl: 'https://app.example/scim/v2',
+    rotation,
+  })),
+});
+const clock = new FixedClock(new Date('2026-03-01T00:00:00Z'));
+
+describe('Credential age of manual targets', () => {
+  it('counts from the AWSCURRENT version and is due at maxAgeDays - warnDaysBefore', async () => {
+    const store = new StaticStore({
+      'scimitar/targets/aa': { created: '2025-12-15T00:00:00Z' }, // 76 days: due
+      'scimitar/targets/bb': { created: '2026-02-07T12:00:00Z' }, // 21.5 days: not yet (23)
+    });
+    const { ages, failures } = await measureCredentialAges(config, { store, clock });
+    expect(failures).toEqual([]);
+    expect(ages).toEqual([
+      {
+        targetId: 'aa',
+        ageDays: 76,
+        maxAgeDays: 90,
+        warnAtDays: 76,
+        due: true,
+        since: '2025-12-15T00:00:00.000Z',
+        basis: 'version-created',
+      },
+      {
+        targetId: 'bb',
+        ageDays: 21.5,
+        maxAgeDays: 30,
+        warnAtDays: 23,
+        due: false,
+        since: '2026-02-07T12:00:00.000Z',
+        basis: 'version-created',
+      },
+    ]);
+  });
+
+  it("falls back to the secret's last change when the version has no date", async () => {
+    const store = new StaticStore({
+      'scimitar/targets/aa': { changed: '2026-02-01T00:00:00Z' },
+      'scimitar/targets/bb': { created: '2026-02-28T00:00:00Z' },
+    });
+    const { ages } = await measureCredentialAges(config, { store, clock });
+    expect(ages[0]).toMatchObject({ targetId: 'aa', ageDays: 28, basis: 'last-changed', due: false });
+  });
+
+  it('fails one target without a secret and still measures the others', async () => {
+    const store = new StaticStore({ 'scimitar/targets/bb': { created: '2026-02-28T00:00:00Z' } });
+    const { ages, failures } = await measureCredentialAges(config, { store, clock });
+    expect(ages.map((a) => a.targetId)).toEqual(['bb']);
+    expect(failures).toEqual([
+      { targetId: 'aa', reason: 'secret "scimitar/targets/aa" of target "aa" has no AWSCURRENT value' },
+    ]);
+  });
+
+  it('never sets the alarm threshold below zero', () => {
+    expect(warnAtDays({ maxAgeDays: 10, warnDaysBefore: 14 })).toBe(0);
+    expect(warnAtDays({ maxAgeDays: 90, warnDaysBefore: 14 })).toBe(76);
+  });
+});
