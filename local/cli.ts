@@ -30,6 +30,8 @@ commands:
   status <eventId> [--url URL]      the event's execution and each target's state
   audit <personId> [--url URL]      a person's audit timeline and ledger
   redrive <targetId> [--url URL]    move a target's dead-letter messages back to its queue
+  targets check [TARGET...] [--url URL]
+        the credential canary now: a read-only probe of each SCIM target
   notifications [--url URL]         alerts and owner notifications sent so far
 
 options shared by the commands that sign: --config FILE (default ${DEFAULT_CONFIG_FILE}),
@@ -357,6 +359,20 @@ async function main(argv: string[]): Promise<void> {
         },
       );
       console.log(`${answer.redriven} message(s) moved back to the queue of ${subject}`);
+      return;
+    }
+    case 'targets': {
+      if (subject !== 'check') throw new UsageError('usage: scimitar targets check [TARGET...]');
+      const query = new URLSearchParams(positionals.slice(2).map((id): [string, string] => ['target', id]));
+      const { results } = await api<{
+        results: { targetId: string; ok: boolean; problems: string[]; durationMs: number }[];
+      }>(`${baseUrl(args)}/_local/targets/check${query.size ? `?${query}` : ''}`, { method: 'POST' });
+      for (const r of results) {
+        console.log(
+          `  ${r.ok ? '✔' : '✖'} ${r.targetId.padEnd(10)} ${r.ok ? 'credential works' : 'FAILING'}  (${r.durationMs} ms)${r.problems.length ? `\n      ${r.problems.join('\n      ')}` : ''}`,
+        );
+      }
+      if (results.some((r) => !r.ok)) process.exitCode = 1;
       return;
     }
     case 'notifications': {

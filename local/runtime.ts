@@ -22,9 +22,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
+import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/canary.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
@@ -76,6 +78,8 @@ export interface LocalRuntimeOptions {
   readonly scimTimeoutMs?: number;
   /** Runtime messages (what listens where, alarms). @default console.log */
   readonly print?: (line: string) => void;
+  /** Run the credential canary at start and on `canary.schedule`. @default true */
+  readonly canary?: boolean;
   /** Powertools log level of the handlers. @default 'WARN' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -105,6 +109,8 @@ export interface LocalRuntime {
   redrive(targetId: string): Promise<number>;
   /** Messages waiting in a target's DLQ. */
   deadLetters(targetId: string): Promise<number>;
+  /** The credential canary, now: a read-only probe of each SCIM target (or of those named). */
+  checkTargets(targetIds?: readonly string[]): Promise<CanaryResult[]>;
   stop(): Promise<void>;
 }
 
@@ -468,6 +474,37 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
     };
 
+    // The credential canary, as the scheduled function runs it on AWS; its failures alarm.
+    const canaryStatus = new DynamoCanaryStatus({ tableName: 'state', client: dynamo.client });
+    const runCanary = async (targetIds?: readonly string[]): Promise<CanaryResult[]> => {
+      const results = await checkTargets(
+        config,
+        {
+          secrets,
+          status: canaryStatus,
+          clock,
+          ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
+        },
+        targetIds ? { targetIds } : {},
+      );
+      for (const failed of results.filter((r) => !r.ok)) {
+        await alerts.notify({
+          subject: `ALARM: credential canary failed for target ${failed.targetId}`,
+          message: `The read-only probe of ${failed.targetId} failed: ${failed.problems.join('; ')}. Leavers there would fail too. Runbook: docs/credentials.md#canary-failed`,
+        });
+      }
+      return results;
+    };
+    if (options.canary !== false) {
+      void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`));
+      const every = setInterval(
+        () => void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`)),
+        Math.min(scheduleIntervalMs(config.canary.schedule), 2 ** 31 - 1),
+      );
+      every.unref();
+      stoppers.push(async () => clearInterval(every));
+    }
+
     const ingest = createIngestHandler({
       sources: config.sources,
       secrets,
@@ -566,6 +603,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           writeJson(res, 200, { targets });
           return;
         }
+        if (url.pathname === '/_local/targets/check' && method === 'POST') {
+          const only = url.searchParams.getAll('target');
+          const unknown = only.filter((id) => !lanes.has(id));
+          if (unknown.length > 0) {
+            writeJson(res, 404, {
+              error: 'unknown_target',
+              message: `no SCIM target ${unknown.map((id) => `"${id}"`).join(', ')}`,
+            });
+            return;
+          }
+          writeJson(res, 200, { results: await runCanary(only.length > 0 ? only : undefined) });
+          return;
+        }
         if (url.pathname === '/_local/notifications' && method === 'GET') {
           writeJson(res, 200, { alerts: alerts.sent, owners: owners.sent });
           return;
@@ -601,6 +651,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       redrive,
       deadLetters,
+      checkTargets: runCanary,
       stop,
     };
   } catch (err) {

@@ -163,3 +163,30 @@ describe('local pipeline: bad input to the endpoint', () => {
     expect(answer.status).toBe(404);
   });
 });
+
+describe('local pipeline: credential canary', () => {
+  it('probes every SCIM target read-only on demand, and alarms on a rejected credential', async () => {
+    const results = await runtime.checkTargets();
+    expect(results.map((r) => [r.targetId, r.ok]).sort()).toEqual([
+      ['chat', true],
+      ['code', true],
+      ['wiki', true],
+    ]);
+    // The application stops accepting the stored token (revoked in its console, say).
+    const wiki = runtime.lanes.get('wiki')?.app;
+    wiki?.acceptTokens(['a-token-scimitar-does-not-have']);
+    const seen = wiki?.requests.length ?? 0;
+    try {
+      const [failed] = await runtime.checkTargets(['wiki']);
+      expect(failed).toMatchObject({ targetId: 'wiki', ok: false, authenticated: false });
+      expect(
+        runtime.alerts.sent.some((a) => a.subject === 'ALARM: credential canary failed for target wiki'),
+      ).toBe(true);
+      expect(wiki?.requests.slice(seen).length).toBeGreaterThan(0);
+      expect(wiki?.requests.slice(seen).filter((r) => r.method !== 'GET')).toEqual([]);
+    } finally {
+      const token = await runtime.secrets.read('scimitar/targets/wiki');
+      wiki?.acceptTokens([token]);
+    }
+  });
+});
