@@ -15,8 +15,6 @@ import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLim
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
 import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';
 
-/** Step Functions refuses an execution input above 256 KiB. */
-export const MAX_WORKFLOW_INPUT_BYTES = 256 * 1024;
 /** Least time between two forced re-reads of one source's key, so forged requests cannot hammer Secrets Manager. */
 export const DEFAULT_KEY_REFRESH_INTERVAL_SECONDS = 60;
 /** Events of one delivery processed at once (a BambooHR delivery may hold many leavers). */
@@ -99,18 +97,15 @@ export class Ingestor {
     const receivedAt = delivery.now.toISOString();
     // One delivery listing the same change twice yields one event, not two racing RECEIVED writes.
     const unique = [...new Map(parsed.events.map((event) => [event.eventId, event])).values()];
-    const inputs = unique.map((event) => workflowInput(event, receivedAt));
     const deliverySha256 = createHash('sha256').update(body).digest('hex');
 
-    const results = await mapSettled(inputs, EVENT_CONCURRENCY, (input) =>
-      this.record(source, input, { deliverySha256, signedAt, now: delivery.now }),
+    const results = await mapSettled(unique, EVENT_CONCURRENCY, (event) =>
+      this.record(source, event, { receivedAt, deliverySha256, signedAt, now: delivery.now }),
     );
-    const failed = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [inputs[i]?.event.eventId ?? '?'] : [],
-    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [unique[i]?.eventId ?? '?'] : []));
     if (failed.length > 0) {
       const causes = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-      throw new EventStartError(failed, inputs.length, { cause: causes.length === 1 ? causes[0] : causes });
+      throw new EventStartError(failed, unique.length, { cause: causes.length === 1 ? causes[0] : causes });
     }
     return {
       source: source.id,
@@ -159,10 +154,9 @@ export class Ingestor {
    */
   private async record(
     source: SourceConfig,
-    input: WorkflowInput,
-    context: { deliverySha256: string; signedAt: Date; now: Date },
+    event: LifecycleEvent,
+    context: { receivedAt: string; deliverySha256: string; signedAt: Date; now: Date },
   ): Promise<StartedEvent> {
-    const { event } = input;
     const name = executionName(source.id, event.eventId);
     const earlier = await this.deps.auditLog.forEvent(event.eventId);
     if (!earlier.some((entry) => isReceivedFrom(entry, source.id))) {
@@ -189,7 +183,7 @@ export class Ingestor {
         ),
       );
     }
-    const start = await this.deps.workflows.start(name, input);
+    const start = await this.deps.workflows.start(name, workflowInput(event, context.receivedAt));
     return {
       eventId: event.eventId,
       personId: event.person.employeeId,
@@ -204,16 +198,15 @@ function isReceivedFrom(entry: AuditEntry, sourceId: string): boolean {
   return entry.step === 'RECEIVED' && entry.actor === 'ingest' && entry.detail?.source === sourceId;
 }
 
+/**
+ * The execution's input: the normalised event and when it arrived. The raw HRIS payload stays in
+ * the audit log (RECEIVED), so the execution's input and history carry no more of the person's
+ * data than revocation needs. The event schema bounds every field, so this stays far below the
+ * 256 KB Step Functions accepts.
+ */
 function workflowInput(event: LifecycleEvent, receivedAt: string): WorkflowInput {
-  const input: WorkflowInput = { event, receivedAt };
-  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
-  if (bytes > MAX_WORKFLOW_INPUT_BYTES) {
-    throw new PayloadTooLargeError(
-      `event ${event.eventId.slice(0, 64)} with its payload is ${bytes} bytes; a workflow input holds at most ${MAX_WORKFLOW_INPUT_BYTES}`,
-      MAX_WORKFLOW_INPUT_BYTES,
-    );
-  }
-  return input;
+  const { raw: _raw, ...normalised } = event;
+  return { event: normalised, receivedAt };
 }
 
 /** Like Promise.allSettled over `fn(item)`, at most `limit` at once, results in input order. */

@@ -79,7 +79,8 @@ describe('ingest: a generic event', () => {
     ]);
     expect(workflows.executions).toHaveLength(1);
     expect(workflows.executions[0]?.input).toEqual({
-      event: { ...termination, effectiveAt: termination.occurredAt, raw: termination },
+      // The raw payload is evidence for the audit log only, never part of the execution.
+      event: { ...termination, effectiveAt: termination.occurredAt },
       receivedAt: NOW.toISOString(),
     });
 
@@ -152,14 +153,14 @@ describe('ingest: refusals before any work', () => {
     expect(secrets.reads).toBe(0);
   });
 
-  it('refuses an event whose workflow input would exceed the Step Functions limit, writing nothing', async () => {
-    // A body just under the body limit: the workflow input adds the event's fields and receivedAt to it.
-    const bare = JSON.stringify({ ...termination, raw: '' });
-    const body = JSON.stringify({ ...termination, raw: 'x'.repeat(256 * 1024 - 16 - bare.length) });
-    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(256 * 1024);
-    await expect(ingestor.ingest(genericDelivery(body))).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(audit.entries).toEqual([]);
-    expect(workflows.startCalls).toBe(0);
+  it('keeps a large raw payload out of the workflow input, recording it in the audit log', async () => {
+    const raw = { note: 'x'.repeat(200 * 1024) };
+    const body = JSON.stringify({ ...termination, raw });
+    await ingestor.ingest(genericDelivery(body));
+    const input = JSON.stringify(workflows.executions[0]?.input);
+    expect(input).not.toContain('xxxx');
+    expect(Buffer.byteLength(input)).toBeLessThan(4 * 1024);
+    expect(JSON.parse(audit.entries[0]?.detail?.payload as string)).toMatchObject({ raw });
   });
 
   it('verifies the signature before reading the body', async () => {
