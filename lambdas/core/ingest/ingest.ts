@@ -10,7 +10,7 @@ import type { LifecycleEvent } from '../event.ts';
 import { executionName } from '../execution-name.ts';
 import type { WorkflowInput } from '../messages.ts';
 import type { AuditLog, SecretSource, WorkflowStarter } from '../ports.ts';
-import { PayloadTooLargeError, SignatureError, UnknownSourceError } from './errors.ts';
+import { SignatureError, UnknownSourceError } from './errors.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
 import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';
