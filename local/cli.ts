@@ -185,6 +185,7 @@ async function loadConfig(args: Args): Promise<ScimitarConfig> {
 async function start(args: Args): Promise<void> {
   const config = await loadConfig(args);
   const persist = args.persist ?? false;
+  console.log('scimitar: starting (the first step synthesizes the stack to run its state machine)…');
   const runtime = await startLocalRuntime({
     config,
     dataDir: args['data-dir'] ?? DEFAULT_DATA_DIR,
