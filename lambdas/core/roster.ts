@@ -41,6 +41,14 @@ export abstract class RosterStore extends RosterSource {
   abstract replace(roster: Roster): Promise<StoredRoster>;
 }
 
+/** An upload older than the roster in place, or one that lost a race with another upload. */
+export class RosterConflictError extends ScimitarError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RosterConflictError';
+  }
+}
+
 /** The roster cannot be used: missing, stale, or it changed while being read. */
 export class RosterUnavailableError extends ScimitarError {
   constructor(message: string, options?: ErrorOptions) {
@@ -184,7 +192,7 @@ function validatePeople(rows: unknown[], format: RosterFormat): Person[] {
   if (rows.length > MAX_ROSTER_PEOPLE)
     problem(`the roster lists ${rows.length} people; at most ${MAX_ROSTER_PEOPLE}`);
   const people: Person[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, string>();
   rows.forEach((row, i) => {
     const where = format === 'csv' ? `row ${i + 2}` : `people[${i}]`;
     const parsed = personSchema.safeParse(row, { reportInput: true });
@@ -197,7 +205,7 @@ function validatePeople(rows: unknown[], format: RosterFormat): Person[] {
       problem(`${where}: employeeId ${JSON.stringify(parsed.data.employeeId)} repeats ${first}`);
       return;
     }
-    seen.set(parsed.data.employeeId, i);
+    seen.set(parsed.data.employeeId, where);
     people.push(parsed.data);
   });
   if (more > 0) problems.push(`... and ${more} more problems`);
