@@ -107,17 +107,45 @@ export interface ScimApp {
 
 const BASE_PATH = '/scim/v2';
 
+/** Users by id, indexed by lowercased userName too: seeding 100,000 users must not be quadratic. */
+class UserMap extends Map<string, StoredUser> {
+  private readonly byName = new Map<string, string>();
+
+  override set(id: string, user: StoredUser): this {
+    const previous = super.get(id);
+    if (previous) this.byName.delete(previous.userName.toLowerCase());
+    // Map's constructor calls set before fields exist; this app never passes entries to it.
+    this.byName?.set(user.userName.toLowerCase(), id);
+    return super.set(id, user);
+  }
+
+  override delete(id: string): boolean {
+    const previous = super.get(id);
+    if (previous) this.byName.delete(previous.userName.toLowerCase());
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    this.byName.clear();
+    super.clear();
+  }
+
+  byUserName(lowercased: string): StoredUser | undefined {
+    // Stored users are replaced on every change, never renamed in place, so the index stays true.
+    const id = this.byName.get(lowercased);
+    return id === undefined ? undefined : super.get(id);
+  }
+}
+
 /** The in-memory state of one application; SCIMMY's handlers are global, so each request names its store. */
 class Directory {
-  readonly users = new Map<string, StoredUser>();
+  readonly users = new UserMap();
   readonly groups = new Map<string, StoredGroup>();
 
   constructor(readonly maxResults: number) {}
 
   userByName(userName: string): StoredUser | undefined {
-    const wanted = userName.toLowerCase();
-    for (const user of this.users.values()) if (user.userName.toLowerCase() === wanted) return user;
-    return undefined;
+    return this.users.byUserName(userName.toLowerCase());
   }
 
   groupsOf(userId: string): { value: string; display: string; type: string }[] {
@@ -175,10 +203,19 @@ function page<T>(resource: ScimResourceLike, matched: T[], maxResults: number): 
   const requested = resource.constraints?.count;
   const count = Math.min(requested ?? maxResults, maxResults);
   const startIndex = resource.constraints?.startIndex ?? 1;
-  resource.constraints = { ...resource.constraints, count, startIndex, totalResults: matched.length };
+  const total = matched.length;
+  resource.constraints = { ...resource.constraints, count, startIndex, totalResults: total };
   // SCIMMY's ListResponse slices by startIndex itself, except past the end, where it would return
   // the first page again: answer an empty page there.
-  return startIndex > matched.length ? [] : matched;
+  if (startIndex > total) return [];
+  // SCIMMY turns every resource it is given into a User before slicing: with 100,000 users that is
+  // seconds per page. Hand it little. Past the first `count` items the page alone does (it slices
+  // only when it holds at least startIndex items); before, a prefix that holds the page, one item
+  // longer when the prefix length would trip its "already sliced" test (total = length + start - 1).
+  if (startIndex > count) return matched.slice(startIndex - 1, startIndex - 1 + count);
+  let end = Math.min(total, startIndex - 1 + count);
+  if (startIndex > 1 && total === end + startIndex - 1 && end < total) end += 1;
+  return matched.slice(0, end);
 }
 
 function userOut(dir: Directory, user: StoredUser): Record<string, unknown> {

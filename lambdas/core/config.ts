@@ -139,6 +139,12 @@ export const scimTargetSchema = z
     mode: z.enum(['revoke', 'report-only']).default('revoke'),
     /** userNames of service and break-glass accounts the reconciler accepts. */
     allowList: z.array(text(512)).max(1000).default([]),
+    /**
+     * Why a target scimitar does not revoke in (mode 'report-only') is still covered: the coverage
+     * report counts a report-only target without it as an unmanaged risk.
+     * @default - none
+     */
+    coverage: coverageSchema.optional(),
     rotation: rotationSchema.default({ strategy: 'manual', maxAgeDays: 90, warnDaysBefore: 14 }),
   })
   .strict();
@@ -219,9 +225,23 @@ export const configSchema = z
       .strict()
       .default({}),
     reconciliation: z
-      .object({ schedule: scheduleExpression.default('rate(1 day)') })
+      .object({
+        schedule: scheduleExpression.default('rate(1 day)'),
+        /**
+         * Deactivate orphans (accounts matching no active person) through the target's lane, within
+         * the blast-radius limit. Off: orphans are only flagged.
+         */
+        deactivateOrphans: z.boolean().default(false),
+        /** A roster older than this is not trusted to call an account an orphan: the run stops. */
+        rosterMaxAgeHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 31)
+          .default(72),
+      })
       .strict()
-      .default({ schedule: 'rate(1 day)' }),
+      .default({ schedule: 'rate(1 day)', deactivateOrphans: false, rosterMaxAgeHours: 72 }),
     canary: z
       .object({ schedule: scheduleExpression.default('rate(1 hour)') })
       .strict()

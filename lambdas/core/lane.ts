@@ -74,6 +74,8 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
       outcome,
       eventId: message.eventId,
       at: deps.clock.now().toISOString(),
+      matchAttribute: lane.matchAttribute,
+      matchValue: lane.matchValue,
       ...(account ? { accountId: account.id, userName: account.userName } : {}),
     });
   const match = { attribute: lane.matchAttribute, value: lane.matchValue };

@@ -27,7 +27,8 @@ export function revocationLimit(config: ScimitarConfig, accountCount: number | u
   return accountCount === undefined ? floor : Math.max(floor, Math.floor(maxShare * accountCount));
 }
 
-function windowStart(now: Date, windowMinutes: number): string {
+/** Start of the blast-radius window `now` falls in. */
+export function windowStart(now: Date, windowMinutes: number): string {
   const size = windowMinutes * 60_000;
   return new Date(Math.floor(now.getTime() / size) * size).toISOString();
 }

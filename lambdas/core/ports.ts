@@ -1,6 +1,7 @@
 // Ports: what the domain core needs from the world, as abstract classes. AWS adapters
 // (lambdas/aws/adapters) and the local runtime implement them; the core imports no SDK.
 import type { AuditEntry } from './audit.ts';
+import type { MatchAttribute } from './config.ts';
 import { ScimitarError } from './errors.ts';
 
 /** Append-only audit log. Implementations must refuse to overwrite an entry. */
@@ -29,6 +30,9 @@ export interface LedgerRecord {
   at: string;
   accountId?: string;
   userName?: string;
+  /** How the person was matched at the target: lets the reconciler recognise the account later. */
+  matchAttribute?: MatchAttribute;
+  matchValue?: string;
 }
 
 /** The leaver ledger: per person and target, the latest revocation outcome. */

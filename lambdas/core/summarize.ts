@@ -38,12 +38,14 @@ export async function summarize(
       });
       targets.push({ targetId: failure.targetId, status: 'failed' });
       // The worker records its own failures; a lane that timed out or never reached its worker did not.
+      const lane = plan.lanes.find((l) => l.targetId === failure.targetId);
       await deps.ledger.record({
         personId: plan.personId,
         targetId: failure.targetId,
         outcome: 'failed',
         eventId: plan.eventId,
         at: now.toISOString(),
+        ...(lane && { matchAttribute: lane.matchAttribute, matchValue: lane.matchValue }),
       });
       continue;
     }

@@ -32,19 +32,44 @@ export class DynamoLeaverLedger extends LeaverLedger {
 
   async record(entry: LedgerRecord): Promise<void> {
     // Latest outcome per person and target; an older event's late answer never overwrites a newer one.
-    try {
-      await this.client.send(
-        new PutCommand({
+    // Written twice: by person (a leaver's outcomes) and by target (the reconciler's leavers of a
+    // target). No transactions: the target copy goes second, and the reconciler tolerates a missing one.
+    const keys = [
+      { pk: leaverKey(entry.personId), sk: targetKey(entry.targetId) },
+      { pk: targetKey(entry.targetId), sk: leaverKey(entry.personId) },
+    ];
+    for (const key of keys) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...key, ...entry },
+            ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':at': entry.at },
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    }
+  }
+
+  /** Every leaver recorded for a target (latest outcome each): what the reconciler calls drift by. */
+  async *forTarget(targetId: string): AsyncGenerator<LedgerRecord, void, undefined> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
           TableName: this.tableName,
-          Item: { pk: leaverKey(entry.personId), sk: targetKey(entry.targetId), ...entry },
-          ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':at': entry.at },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :leaver)',
+          ExpressionAttributeValues: { ':pk': targetKey(targetId), ':leaver': 'LEAVER#' },
+          ExclusiveStartKey: start,
         }),
       );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      for (const { pk: _pk, sk: _sk, ...record } of page.Items ?? []) yield record as LedgerRecord;
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   async forPerson(personId: string): Promise<LedgerRecord[]> {

@@ -17,7 +17,7 @@ import {
   ScimVerificationError,
 } from './errors.ts';
 import { type AccountMatch, buildFilter, isFilterSafe, matchesExactly } from './filter.ts';
-import { type PagingStyle, pages } from './paging.ts';
+import { type ListedPage, type ListPosition, listPages, type PagingStyle, pages } from './paging.ts';
 import { deactivateRequest, type PatchStyle, removeMemberRequest } from './patch.ts';
 import {
   describeIssues,
@@ -356,6 +356,24 @@ export class ScimClient {
     return this.listUsers({ pageSize: options.pageSize });
   }
 
+  /**
+   * Every account of the target a page at a time, with the position of the next page, so a long
+   * walk (reconciliation) can stop between pages and continue from `from` in a later process.
+   */
+  listAccountPages(
+    options: { pageSize?: number; from?: ListPosition } = {},
+  ): AsyncGenerator<ListedPage<ScimAccount>, void, undefined> {
+    const pageSize = Math.min(options.pageSize ?? this.quirks.maxPageSize, this.quirks.maxPageSize);
+    return listPages<ScimAccount>({
+      style: this.quirks.paging,
+      pageSize,
+      idOf: (a) => a.id,
+      describe: { method: 'GET', path: USERS },
+      fetchPage: (request) => this.fetchUserPage(undefined, request.query, undefined),
+      ...(options.from && { from: options.from }),
+    });
+  }
+
   /** Read-only check of a target: what it says it supports, whether our credentials work. Never writes. */
   async probe(): Promise<ProbeReport> {
     const requests: RequestRecord[] = [];
@@ -429,19 +447,25 @@ export class ScimClient {
       pageSize,
       idOf: (a) => a.id,
       describe,
-      fetchPage: async ({ query }) => {
-        const params = new URLSearchParams(opts.filter === undefined ? {} : { filter: opts.filter });
-        for (const [k, v] of Object.entries(query)) params.set(k, v);
-        const path = `${USERS}?${params}`;
-        const sent = await this.send('GET', path, { expect: 'json', trace: opts.trace });
-        const list = this.parseList(sent.json, 'GET', path);
-        return {
-          resources: (list.Resources ?? []).map((r) => this.parseUser(r, 'GET', path)),
-          totalResults: list.totalResults,
-          ...(list.nextCursor !== undefined && { nextCursor: list.nextCursor }),
-        };
-      },
+      fetchPage: ({ query }) => this.fetchUserPage(opts.filter, query, opts.trace),
     });
+  }
+
+  private async fetchUserPage(
+    filter: string | undefined,
+    query: Record<string, string>,
+    trace: RequestRecord[] | undefined,
+  ) {
+    const params = new URLSearchParams(filter === undefined ? {} : { filter });
+    for (const [k, v] of Object.entries(query)) params.set(k, v);
+    const path = `${USERS}?${params}`;
+    const sent = await this.send('GET', path, { expect: 'json', trace });
+    const list = this.parseList(sent.json, 'GET', path);
+    return {
+      resources: (list.Resources ?? []).map((r) => this.parseUser(r, 'GET', path)),
+      totalResults: list.totalResults,
+      ...(list.nextCursor !== undefined && { nextCursor: list.nextCursor }),
+    };
   }
 
   private async *listGroupsWithMember(userId: string, trace?: RequestRecord[]): AsyncGenerator<string> {

@@ -39,6 +39,6 @@ export {
   type MatchAttribute,
   matchesExactly,
 } from './filter.ts';
-export type { PagingStyle } from './paging.ts';
+export type { ListedPage, ListPosition, PagingStyle } from './paging.ts';
 export { PATCH_OP_SCHEMA, type PatchRequest, type PatchStyle } from './patch.ts';
 export type { ScimAccount } from './responses.ts';

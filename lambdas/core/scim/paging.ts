@@ -30,16 +30,37 @@ export interface PagingOptions<T> {
   readonly maxPages?: number;
 }
 
+/** Where a listing stands between pages: what the next page request starts from. */
+export type ListPosition = { readonly startIndex: number } | { readonly cursor: string };
+
+export interface ListedPage<T> {
+  /** Resources of this page not yielded before by this listing. */
+  readonly resources: readonly T[];
+  /** Where the next page starts; undefined when this was the last page. */
+  readonly next?: ListPosition;
+}
+
 /**
  * Yields every resource of the list once. Holds one page of resources in memory, plus the ids
  * already yielded (the only way to notice a server that serves the same page again).
  */
 export async function* pages<T>(options: PagingOptions<T>): AsyncGenerator<T, void, undefined> {
-  const { style, pageSize, idOf, fetchPage, describe, maxPages = 100_000 } = options;
+  for await (const page of listPages(options)) yield* page.resources;
+}
+
+/**
+ * The same walk as `pages`, a page at a time with the position of the next one, so a caller can
+ * stop between pages and continue later (from another process) with `from`. Ids already yielded
+ * are remembered only within one walk: a caller that resumes must notice repeats across walks.
+ */
+export async function* listPages<T>(
+  options: PagingOptions<T> & { readonly from?: ListPosition },
+): AsyncGenerator<ListedPage<T>, void, undefined> {
+  const { style, pageSize, idOf, fetchPage, describe, maxPages = 100_000, from } = options;
   const seen = new Set<string>();
-  let startIndex = 1;
-  let cursor: string | undefined;
-  const cursorsUsed = new Set<string>();
+  let startIndex = from && 'startIndex' in from ? from.startIndex : 1;
+  let cursor: string | undefined = from && 'cursor' in from ? from.cursor : undefined;
+  const cursorsUsed = new Set<string>(cursor === undefined ? [] : [cursor]);
   let overlapped = false;
 
   for (let pageNumber = 1; ; pageNumber++) {
@@ -68,22 +89,24 @@ export async function* pages<T>(options: PagingOptions<T>): AsyncGenerator<T, vo
         describe,
       );
     }
-    yield* fresh;
 
+    let next: ListPosition | undefined;
     if (style === 'index') {
       // Advance by what was returned, not by what was asked: servers cap count silently.
       startIndex += page.resources.length;
       // Overlapping pages mean the list shifted under us (accounts added while listing): totalResults
       // no longer tells where the end is, so read on until an empty page.
       if (fresh.length < page.resources.length) overlapped = true;
-      if (startIndex > page.totalResults && !overlapped) return;
-    } else {
-      if (!page.nextCursor) return;
+      if (!(startIndex > page.totalResults && !overlapped)) next = { startIndex };
+    } else if (page.nextCursor) {
       if (cursorsUsed.has(page.nextCursor)) {
         throw new ScimPagingError('the server returned a cursor it had already returned', describe);
       }
       cursorsUsed.add(page.nextCursor);
       cursor = page.nextCursor;
+      next = { cursor };
     }
+    yield next ? { resources: fresh, next } : { resources: fresh };
+    if (!next) return;
   }
 }

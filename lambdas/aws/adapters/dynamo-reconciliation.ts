@@ -1,0 +1,199 @@
+// Reconciliation state on the state table, next to the ledger and the budget (see table-schemas.ts):
+//   TARGET#<targetId> / RECONCILE          the pass in progress (checkpoint, lease), last and last complete result
+//   TARGET#<targetId> / ACCOUNT#<scimId>   one account as the last pass saw it
+// Batch reads and writes, one page of accounts at a time; conditional puts on the RECONCILE item
+// (a version) keep two invocations from running one target's pass at once.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type AccountState,
+  ReconcileConflictError,
+  ReconciliationStore,
+  type TargetReconciliation,
+} from '../../core/reconcile-ports.ts';
+import { documentClient } from './dynamo-audit-log.ts';
+
+export interface DynamoReconciliationProps {
+  readonly tableName: string;
+  /** @default - a client for the function's region */
+  readonly client?: DynamoDBDocumentClient;
+}
+
+const targetKey = (targetId: string) => `TARGET#${targetId}`;
+const ACCOUNT_PREFIX = 'ACCOUNT#';
+const RECONCILE_SK = 'RECONCILE';
+/** BatchGetItem takes 100 keys, BatchWriteItem 25 requests. */
+const GET_BATCH = 100;
+const WRITE_BATCH = 25;
+const WRITE_CONCURRENCY = 4;
+const UNPROCESSED_ATTEMPTS = 8;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+
+export class DynamoReconciliationStore extends ReconciliationStore {
+  private readonly tableName: string;
+  private readonly client: DynamoDBDocumentClient;
+
+  constructor(props: DynamoReconciliationProps) {
+    super();
+    this.tableName = props.tableName;
+    this.client = props.client ?? documentClient();
+  }
+
+  async target(targetId: string): Promise<TargetReconciliation> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: targetKey(targetId), sk: RECONCILE_SK },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return { targetId, version: 0 };
+    const { pk: _pk, sk: _sk, kind: _kind, ...state } = Item;
+    return state as TargetReconciliation;
+  }
+
+  async saveTarget(state: TargetReconciliation): Promise<TargetReconciliation> {
+    const saved = { ...state, version: state.version + 1 };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: targetKey(state.targetId), sk: RECONCILE_SK, kind: 'reconciliation', ...saved },
+          ...(state.version === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': state.version },
+              }),
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ReconcileConflictError(
+          `target ${state.targetId}: another invocation saved its reconciliation (expected version ${state.version})`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    return saved;
+  }
+
+  async accountsByIds(targetId: string, scimIds: readonly string[]): Promise<Map<string, AccountState>> {
+    const found = new Map<string, AccountState>();
+    const unique = [...new Set(scimIds)];
+    for (const batch of chunks(unique, GET_BATCH)) {
+      let keys: Record<string, unknown>[] = batch.map((id) => ({
+        pk: targetKey(targetId),
+        sk: `${ACCOUNT_PREFIX}${id}`,
+      }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= UNPROCESSED_ATTEMPTS) {
+          throw new Error(`DynamoDB left ${keys.length} keys unprocessed ${UNPROCESSED_ATTEMPTS} times`);
+        }
+        if (attempt > 0) await pause(attempt);
+        const answer = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of answer.Responses?.[this.tableName] ?? []) {
+          const state = accountState(item);
+          found.set(state.scimId, state);
+        }
+        keys =
+          (answer.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  async putAccounts(states: readonly AccountState[]): Promise<void> {
+    const requests = states.map((state) => ({
+      PutRequest: {
+        Item: {
+          pk: targetKey(state.targetId),
+          sk: `${ACCOUNT_PREFIX}${state.scimId}`,
+          kind: 'account',
+          ...state,
+        },
+      },
+    }));
+    await this.writeAll(requests);
+  }
+
+  async sweep(
+    targetId: string,
+    runId: string,
+    options: { from?: string; limit: number },
+  ): Promise<{ removed: number; next?: string }> {
+    const pk = targetKey(targetId);
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :account)',
+        ExpressionAttributeValues: { ':pk': pk, ':account': ACCOUNT_PREFIX },
+        ProjectionExpression: 'sk, runId',
+        Limit: options.limit,
+        ConsistentRead: true,
+        ...(options.from !== undefined && { ExclusiveStartKey: { pk, sk: options.from } }),
+      }),
+    );
+    const gone = (page.Items ?? []).filter((item) => item.runId !== runId);
+    await this.writeAll(gone.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
+    const next = page.LastEvaluatedKey?.sk as string | undefined;
+    return { removed: gone.length, ...(next !== undefined && { next }) };
+  }
+
+  async *accounts(targetId: string): AsyncGenerator<AccountState, void, undefined> {
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :account)',
+        ExpressionAttributeValues: { ':pk': targetKey(targetId), ':account': ACCOUNT_PREFIX },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) yield accountState(item);
+  }
+
+  private async writeAll(requests: Record<string, unknown>[]): Promise<void> {
+    const batches = chunks(requests, WRITE_BATCH);
+    for (let i = 0; i < batches.length; i += WRITE_CONCURRENCY) {
+      await Promise.all(batches.slice(i, i + WRITE_CONCURRENCY).map((batch) => this.writeBatch(batch)));
+    }
+  }
+
+  private async writeBatch(batch: Record<string, unknown>[]): Promise<void> {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= UNPROCESSED_ATTEMPTS) {
+        throw new Error(`DynamoDB left ${pending.length} writes unprocessed ${UNPROCESSED_ATTEMPTS} times`);
+      }
+      if (attempt > 0) await pause(attempt);
+      const answer = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+      );
+      pending = (answer.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
+    }
+  }
+}
+
+function accountState(item: Record<string, unknown>): AccountState {
+  const { pk: _pk, sk: _sk, kind: _kind, ...state } = item;
+  return state as unknown as AccountState;
+}

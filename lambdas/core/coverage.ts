@@ -1,0 +1,219 @@
+// The coverage report: every application in the config, classified as the offboarding standard asks:
+// SCIM-integrated (revoked and reconciled by scimitar), covered by other automation, or an accepted
+// and documented gap (compensating control, owner, review cadence). Anything else is an unmanaged
+// risk: a report-only target without a coverage note, or a SCIM target never reconciled completely,
+// failing, or not reconciled for longer than its schedule allows. Privileged tier first.
+import type { ScimitarConfig, TargetConfig } from './config.ts';
+import type { LeaverIndex, ReconciliationStore, RunResult, TargetReconciliation } from './reconcile-ports.ts';
+
+export const coverageStatuses = [
+  'unmanaged-risk',
+  'accepted-gap',
+  'other-automation',
+  'scim-integrated',
+] as const;
+export type CoverageStatus = (typeof coverageStatuses)[number];
+
+export interface CoverageEntry {
+  readonly targetId: string;
+  readonly displayName: string;
+  readonly owner: string;
+  readonly tier: TargetConfig['tier'];
+  readonly kind: TargetConfig['kind'];
+  readonly mode?: 'revoke' | 'report-only';
+  readonly status: CoverageStatus;
+  /** Why this status, and findings worth a look. */
+  readonly reasons: readonly string[];
+  readonly compensatingControl?: string;
+  readonly reviewCadenceDays?: number;
+  readonly lastReconciliation?: RunResult;
+  readonly lastCompleteReconciliation?: string;
+  readonly lastVerifiedRevocation?: string;
+}
+
+export interface CoverageReport {
+  readonly generatedAt: string;
+  readonly entries: readonly CoverageEntry[];
+  readonly totals: Readonly<Record<CoverageStatus, number>>;
+}
+
+/** What the report is computed from, gathered from the state table (gatherCoverageFacts) or given. */
+export interface CoverageFacts {
+  readonly reconciliations: Readonly<Record<string, TargetReconciliation | undefined>>;
+  readonly lastVerifiedRevocations: Readonly<Record<string, string | undefined>>;
+}
+
+const HOUR = 3_600_000;
+const UNIT_MS: Record<string, number> = { minute: 60_000, hour: HOUR, day: 24 * HOUR };
+
+/** How often the schedule runs; cron expressions count as daily. */
+export function scheduleIntervalMs(schedule: string): number {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
+  return rate ? Number(rate[1]) * (UNIT_MS[rate[2] as string] ?? 24 * HOUR) : 24 * HOUR;
+}
+
+export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now: Date): CoverageReport {
+  // A pass may be late by one interval (a slow or retried run) before the target counts as unreconciled.
+  const staleAfterMs = 2 * scheduleIntervalMs(config.reconciliation.schedule) + HOUR;
+  const entries = config.targets.map((target): CoverageEntry => {
+    const base = {
+      targetId: target.id,
+      displayName: target.displayName,
+      owner: target.owner,
+      tier: target.tier,
+      kind: target.kind,
+    };
+    const lastVerifiedRevocation = facts.lastVerifiedRevocations[target.id];
+    const revoked = lastVerifiedRevocation ? { lastVerifiedRevocation } : {};
+    if (target.kind !== 'scim') {
+      return {
+        ...base,
+        status:
+          target.kind === 'custom' || target.coverage.status === 'other-automation'
+            ? 'other-automation'
+            : 'accepted-gap',
+        reasons: [`${target.coverage.status}: ${target.coverage.compensatingControl}`],
+        compensatingControl: target.coverage.compensatingControl,
+        reviewCadenceDays: target.coverage.reviewCadenceDays,
+        ...revoked,
+      };
+    }
+    const reconciliation = facts.reconciliations[target.id];
+    const last = reconciliation?.last;
+    const lastComplete = reconciliation?.lastComplete;
+    const seen = {
+      mode: target.mode,
+      ...(last && { lastReconciliation: last }),
+      ...(lastComplete && { lastCompleteReconciliation: lastComplete.finishedAt }),
+      ...revoked,
+    };
+    const findings: string[] = [];
+    if (lastComplete && lastComplete.counts.orphan > 0)
+      findings.push(`${lastComplete.counts.orphan} orphan(s) in the last complete pass`);
+    if (lastComplete && lastComplete.counts.drift > 0)
+      findings.push(`${lastComplete.counts.drift} drift account(s) in the last complete pass`);
+
+    if (target.mode === 'report-only') {
+      if (!target.coverage) {
+        return {
+          ...base,
+          ...seen,
+          status: 'unmanaged-risk',
+          reasons: [
+            'report-only: scimitar never revokes here, and the target has no coverage note saying what does',
+            ...findings,
+          ],
+        };
+      }
+      return {
+        ...base,
+        ...seen,
+        status: target.coverage.status === 'other-automation' ? 'other-automation' : 'accepted-gap',
+        reasons: [
+          `report-only, ${target.coverage.status}: ${target.coverage.compensatingControl}`,
+          ...findings,
+        ],
+        compensatingControl: target.coverage.compensatingControl,
+        reviewCadenceDays: target.coverage.reviewCadenceDays,
+      };
+    }
+    const risks: string[] = [];
+    if (!lastComplete) risks.push('never reconciled completely: its accounts were never all checked');
+    else if (now.getTime() - Date.parse(lastComplete.finishedAt) > staleAfterMs) {
+      risks.push(
+        `last complete reconciliation ${lastComplete.finishedAt} is older than its schedule (${config.reconciliation.schedule}) allows`,
+      );
+    }
+    if (last && last.status === 'incomplete')
+      risks.push(`last reconciliation incomplete: ${last.error ?? 'no reason recorded'}`);
+    return {
+      ...base,
+      ...seen,
+      status: risks.length > 0 ? 'unmanaged-risk' : 'scim-integrated',
+      reasons: [...risks, ...findings],
+    };
+  });
+
+  const order = (e: CoverageEntry) =>
+    [e.tier === 'privileged' ? 0 : 1, coverageStatuses.indexOf(e.status)] as const;
+  entries.sort((a, b) => {
+    const [ta, sa] = order(a);
+    const [tb, sb] = order(b);
+    return ta - tb || sa - sb || (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0);
+  });
+  const totals = Object.fromEntries(
+    coverageStatuses.map((s) => [s, entries.filter((e) => e.status === s).length]),
+  ) as Record<CoverageStatus, number>;
+  return { generatedAt: now.toISOString(), entries, totals };
+}
+
+/** Reads what the report needs: each SCIM target's reconciliation and its latest verified revocation. */
+export async function gatherCoverageFacts(
+  config: ScimitarConfig,
+  deps: { readonly store: ReconciliationStore; readonly leavers: LeaverIndex },
+): Promise<CoverageFacts> {
+  const reconciliations: Record<string, TargetReconciliation | undefined> = {};
+  const lastVerifiedRevocations: Record<string, string | undefined> = {};
+  for (const target of config.targets) {
+    if (target.kind === 'scim') reconciliations[target.id] = await deps.store.target(target.id);
+    let latest: string | undefined;
+    for await (const record of deps.leavers.forTarget(target.id)) {
+      if (record.outcome === 'revoked' && (!latest || record.at > latest)) latest = record.at;
+    }
+    lastVerifiedRevocations[target.id] = latest;
+  }
+  return { reconciliations, lastVerifiedRevocations };
+}
+
+const STATUS_LABEL: Record<CoverageStatus, string> = {
+  'scim-integrated': 'SCIM-integrated',
+  'other-automation': 'other automation',
+  'accepted-gap': 'accepted gap',
+  'unmanaged-risk': 'UNMANAGED RISK',
+};
+
+/** The report as a terminal table: one row per application, reasons indented below it. */
+export function renderCoverageTable(report: CoverageReport): string {
+  const day = (iso: string | undefined) => (iso ? iso.slice(0, 16).replace('T', ' ') : '-');
+  const header = [
+    'TIER',
+    'APPLICATION',
+    'KIND',
+    'COVERAGE',
+    'LAST RECONCILIATION',
+    'ORPHANS',
+    'DRIFT',
+    'LAST VERIFIED REVOCATION',
+  ];
+  const rows = report.entries.map((e) => {
+    const last = e.lastReconciliation;
+    const counts = last?.counts;
+    return [
+      e.tier,
+      `${e.targetId} (${e.displayName})`,
+      e.mode === 'report-only' ? 'scim, report-only' : e.kind,
+      STATUS_LABEL[e.status],
+      last ? `${last.status} ${day(last.finishedAt)}` : e.kind === 'scim' ? 'never' : '-',
+      counts ? String(counts.orphan) : '-',
+      counts ? String(counts.drift) : '-',
+      day(e.lastVerifiedRevocation),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w)))];
+  report.entries.forEach((e, i) => {
+    out.push(line(rows[i] ?? []));
+    for (const reason of e.reasons) out.push(`    ${reason}`);
+  });
+  const t = report.totals;
+  out.push(
+    '',
+    `${report.entries.length} applications: ${t['scim-integrated']} SCIM-integrated, ${t['other-automation']} other automation, ${t['accepted-gap']} accepted gaps, ${t['unmanaged-risk']} unmanaged risks (as of ${report.generatedAt})`,
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,283 @@
+// The HR roster: the people who are active today, as an HRIS export says. The reconciler calls an
+// account an orphan when it matches nobody here. Parsed from JSON or CSV (API upload, local file),
+// validated as a whole: a roster with one bad row is refused, never half-applied.
+
+import type { MatchAttribute } from './config.ts';
+import { ScimitarError, ValidationError } from './errors.ts';
+import { type Person, personSchema } from './event.ts';
+import { matchValueFor } from './person-match.ts';
+import { matchesExactly, type ScimAccount } from './scim/index.ts';
+import { describeIssues } from './validation.ts';
+
+/** A roster larger than this is refused: it would not fit a reconciler's memory comfortably. */
+export const MAX_ROSTER_PEOPLE = 500_000;
+/** Problems listed per refused roster; the rest are counted. */
+const MAX_PROBLEMS = 20;
+/** The HRIS clock and ours may disagree a little. */
+const FUTURE_SKEW_MS = 5 * 60_000;
+
+export interface Roster {
+  /** When the export was taken: a leaver recorded after this is still in it, and still a leaver. */
+  readonly asOf: string;
+  readonly people: readonly Person[];
+}
+
+export type RosterFormat = 'json' | 'csv';
+
+/** Where the reconciler reads the current roster from. */
+export abstract class RosterSource {
+  /** The latest roster, or undefined when none was ever supplied. */
+  abstract current(): Promise<Roster | undefined>;
+}
+
+export interface StoredRoster {
+  readonly version: string;
+  readonly asOf: string;
+  readonly count: number;
+}
+
+/** A roster that uploads replace as a whole. */
+export abstract class RosterStore extends RosterSource {
+  abstract replace(roster: Roster): Promise<StoredRoster>;
+}
+
+/** An upload older than the roster in place, or one that lost a race with another upload. */
+export class RosterConflictError extends ScimitarError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RosterConflictError';
+  }
+}
+
+/** The roster cannot be used: missing, stale, or it changed while being read. */
+export class RosterUnavailableError extends ScimitarError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RosterUnavailableError';
+  }
+}
+
+const CSV_COLUMNS = ['employeeId', 'userName', 'emails', 'externalId', 'displayName'] as const;
+
+/**
+ * Parses and validates a roster. JSON: an array of people, or `{ asOf?, people }`. CSV: a header row
+ * naming any of employeeId, userName, emails (several separated by `;`), externalId, displayName.
+ * @param asOf when the export was taken, unless the JSON says; @default now
+ * @throws ValidationError naming each bad row and field
+ */
+export function parseRoster(
+  text: string,
+  format: RosterFormat,
+  options: { asOf?: string; now: Date },
+): Roster {
+  const rows = format === 'json' ? jsonRows(text) : csvRows(text);
+  const asOf = checkAsOf(rows.asOf ?? options.asOf ?? options.now.toISOString(), options.now);
+  return { asOf, people: validatePeople(rows.people, format) };
+}
+
+function jsonRows(text: string): { people: unknown[]; asOf?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ValidationError('invalid roster', [`body is not JSON: ${(err as Error).message}`]);
+  }
+  if (Array.isArray(parsed)) return { people: parsed };
+  if (parsed && typeof parsed === 'object' && Array.isArray((parsed as { people?: unknown }).people)) {
+    const { people, asOf } = parsed as { people: unknown[]; asOf?: unknown };
+    if (asOf !== undefined && typeof asOf !== 'string') {
+      throw new ValidationError('invalid roster', ['field "asOf" must be an ISO 8601 date-time string']);
+    }
+    return { people, ...(asOf !== undefined && { asOf }) };
+  }
+  throw new ValidationError('invalid roster', [
+    'JSON must be an array of people or an object { "asOf": "...", "people": [...] }',
+  ]);
+}
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM, as spreadsheet exports write it
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new ValidationError('invalid roster', ['CSV ends inside a quoted field']);
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => !(r.length === 1 && r[0]?.trim() === ''));
+}
+
+function csvRows(text: string): { people: unknown[]; asOf?: string } {
+  const [header, ...body] = parseCsv(text);
+  if (!header)
+    throw new ValidationError('invalid roster', ['CSV is empty; the first row must name the columns']);
+  const columns = header.map((name) => {
+    const known = CSV_COLUMNS.find((c) => c.toLowerCase() === name.trim().toLowerCase());
+    if (!known) {
+      throw new ValidationError('invalid roster', [
+        `CSV column ${JSON.stringify(name)} is not known; allowed: ${CSV_COLUMNS.join(', ')}`,
+      ]);
+    }
+    return known;
+  });
+  if (!columns.includes('employeeId')) {
+    throw new ValidationError('invalid roster', ['CSV has no employeeId column']);
+  }
+  const people = body.map((cells, r) => {
+    if (cells.length !== columns.length) {
+      throw new ValidationError('invalid roster', [
+        `row ${r + 2}: has ${cells.length} fields, the header names ${columns.length}`,
+      ]);
+    }
+    const person: Record<string, unknown> = {};
+    columns.forEach((column, c) => {
+      const value = (cells[c] ?? '').trim();
+      if (value === '') return;
+      person[column] =
+        column === 'emails'
+          ? value
+              .split(/[;\s]+/)
+              .map((e) => e.trim())
+              .filter(Boolean)
+          : value;
+    });
+    return person;
+  });
+  return { people };
+}
+
+function checkAsOf(asOf: string, now: Date): string {
+  const at = Date.parse(asOf);
+  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(asOf)) {
+    throw new ValidationError('invalid roster', [
+      `asOf ${JSON.stringify(asOf)} is not an ISO 8601 date-time`,
+    ]);
+  }
+  if (at > now.getTime() + FUTURE_SKEW_MS) {
+    throw new ValidationError('invalid roster', [`asOf ${asOf} is in the future`]);
+  }
+  return new Date(at).toISOString();
+}
+
+function validatePeople(rows: unknown[], format: RosterFormat): Person[] {
+  const problems: string[] = [];
+  let more = 0;
+  const problem = (text: string) => (problems.length < MAX_PROBLEMS ? problems.push(text) : more++);
+  if (rows.length === 0)
+    problem('the roster lists nobody; an empty roster would make every account an orphan');
+  if (rows.length > MAX_ROSTER_PEOPLE)
+    problem(`the roster lists ${rows.length} people; at most ${MAX_ROSTER_PEOPLE}`);
+  const people: Person[] = [];
+  const seen = new Map<string, string>();
+  rows.forEach((row, i) => {
+    const where = format === 'csv' ? `row ${i + 2}` : `people[${i}]`;
+    const parsed = personSchema.safeParse(row, { reportInput: true });
+    if (!parsed.success) {
+      for (const line of describeIssues(parsed.error.issues, row)) problem(`${where}: ${line}`);
+      return;
+    }
+    const first = seen.get(parsed.data.employeeId);
+    if (first !== undefined) {
+      problem(`${where}: employeeId ${JSON.stringify(parsed.data.employeeId)} repeats ${first}`);
+      return;
+    }
+    seen.set(parsed.data.employeeId, where);
+    people.push(parsed.data);
+  });
+  if (more > 0) problems.push(`... and ${more} more problems`);
+  if (problems.length > 0) throw new ValidationError('invalid roster', problems);
+  return people;
+}
+
+/**
+ * The roster indexed for one target's match attribute. userName and email compare without regard to
+ * case, externalId exactly (RFC 7643); the index proposes, `matchesExactly` (the SCIM client's own
+ * rule for a leaver's account) decides.
+ */
+export class RosterIndex {
+  private readonly byKey = new Map<string, Person[]>();
+  private readonly employees = new Set<string>();
+
+  constructor(
+    readonly roster: Roster,
+    readonly attribute: MatchAttribute,
+  ) {
+    for (const person of roster.people) {
+      this.employees.add(person.employeeId);
+      for (const value of personValues(person, attribute)) {
+        const key = normalise(attribute, value);
+        const list = this.byKey.get(key);
+        if (list) list.push(person);
+        else this.byKey.set(key, [person]);
+      }
+    }
+  }
+
+  /** Whether the person (by HRIS employee id) is active in the roster. */
+  hasEmployee(employeeId: string): boolean {
+    return this.employees.has(employeeId);
+  }
+
+  /** The active people the account belongs to by the target's match attribute (usually one). */
+  match(account: ScimAccount): Person[] {
+    const found = new Set<Person>();
+    for (const value of accountValues(account, this.attribute)) {
+      for (const person of this.byKey.get(normalise(this.attribute, value)) ?? []) {
+        if (
+          personValues(person, this.attribute).some((v) =>
+            matchesExactly(account, { attribute: this.attribute, value: v }),
+          )
+        ) {
+          found.add(person);
+        }
+      }
+    }
+    return [...found];
+  }
+}
+
+/** The person's values for a match attribute: every email, since an account may carry any of them. */
+export function personValues(person: Person, attribute: MatchAttribute): string[] {
+  if (attribute === 'email') return person.emails ?? [];
+  const value = matchValueFor(person, attribute);
+  return value === undefined ? [] : [value];
+}
+
+export function accountValues(account: ScimAccount, attribute: MatchAttribute): string[] {
+  switch (attribute) {
+    case 'userName':
+      return [account.userName];
+    case 'email':
+      return account.emails.flatMap((e) => (e.value === undefined ? [] : [e.value]));
+    case 'externalId':
+      return account.externalId === undefined ? [] : [account.externalId];
+  }
+}
+
+export function normalise(attribute: MatchAttribute, value: string): string {
+  return attribute === 'externalId' ? value : value.toLowerCase();
+}

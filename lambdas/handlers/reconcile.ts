@@ -1,0 +1,122 @@
+// The reconciler function: invoked by the schedule, by an operator (CLI) or by itself to continue a
+// round that ran out of time. Parses the request, reconciles until the time budget is short, emits
+// metrics per finished target, and hands the rest of the round to the next invocation.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import {
+  type ReconcileDeps,
+  type ReconcileResult,
+  reconcile,
+  type TargetOutcome,
+} from '../core/reconcile.ts';
+import { parseOrThrow } from '../core/validation.ts';
+
+export const reconcileInvocationSchema = z.object({
+  /** Who asked: the schedule, an operator, or the previous invocation of this round. */
+  source: z.enum(['schedule', 'cli', 'continuation']).default('schedule'),
+  /** Only these targets. @default every SCIM target */
+  targets: z.array(z.string().min(1)).min(1).optional(),
+  /** Abandon passes in progress and start over. */
+  restart: z.boolean().default(false),
+  /** Start of the round: targets finished since are not reconciled again in it. */
+  since: z.iso.datetime({ offset: true }).optional(),
+  /** How many invocations continued this round so far. */
+  continuation: z.number().int().min(0).default(0),
+});
+export type ReconcileInvocation = z.output<typeof reconcileInvocationSchema>;
+
+/** Starts the next invocation of a round (the function invoking itself asynchronously). */
+export abstract class ReconcileContinuation {
+  abstract resume(invocation: ReconcileInvocation): Promise<void>;
+}
+
+export interface ReconcileHandlerDeps extends ReconcileDeps {
+  readonly continuation: ReconcileContinuation;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Invocations one round may chain before it stops and says so. @default 50 */
+  readonly maxContinuations?: number;
+  /** Time kept back per invocation for saving progress. @default 30_000 */
+  readonly reserveMs?: number;
+}
+
+export interface ReconcileResponse extends ReconcileResult {
+  /** Another invocation was started to continue the round. */
+  readonly continued: boolean;
+}
+
+/** Metric names; the Reconciler construct's alarms read these. */
+export const RECONCILE_METRICS = {
+  accounts: 'ReconcileAccounts',
+  orphans: 'ReconcileOrphans',
+  drift: 'ReconcileDrift',
+  remediated: 'ReconcileRemediated',
+  incomplete: 'ReconcileIncomplete',
+} as const;
+
+export function createReconcileHandler(deps: ReconcileHandlerDeps) {
+  return async (
+    input: unknown,
+    context?: { getRemainingTimeInMillis(): number },
+  ): Promise<ReconcileResponse> => {
+    const invocation = parseOrThrow(reconcileInvocationSchema, input ?? {}, 'invalid reconciliation request');
+    const since = invocation.since ?? deps.clock.now().toISOString();
+    const result = await reconcile(
+      {
+        ...(invocation.targets && { targets: invocation.targets }),
+        restart: invocation.restart,
+        ...(invocation.since && { since: invocation.since }),
+        ...(context && { remainingMs: () => context.getRemainingTimeInMillis() }),
+        reserveMs: deps.reserveMs ?? 30_000,
+      },
+      deps,
+    );
+    for (const outcome of result.outcomes) {
+      emitMetrics(deps.metrics, outcome);
+      const log = outcome.status === 'incomplete' ? deps.logger.error : deps.logger.info;
+      log.call(deps.logger, 'reconciliation', { ...outcome, source: invocation.source });
+    }
+
+    let continued = false;
+    if (result.paused) {
+      const max = deps.maxContinuations ?? 50;
+      if (!result.progressed) {
+        deps.logger.error('reconciliation made no progress in this invocation; not continuing', {
+          continuation: invocation.continuation,
+        });
+      } else if (invocation.continuation >= max) {
+        deps.logger.error(`reconciliation round stopped after ${max} continuations`, { since });
+      } else {
+        await deps.continuation.resume({
+          ...invocation,
+          source: 'continuation',
+          restart: false,
+          since,
+          continuation: invocation.continuation + 1,
+        });
+        continued = true;
+      }
+    }
+    return { ...result, continued };
+  };
+}
+
+/**
+ * Per target, once its pass ends. An incomplete pass never reports zero orphans or drift (the alarm
+ * would clear on a pass that did not look everywhere); it reports what it found, and Incomplete.
+ */
+function emitMetrics(metrics: Metrics, outcome: TargetOutcome): void {
+  if (outcome.status !== 'complete' && outcome.status !== 'incomplete') return;
+  const complete = outcome.status === 'complete';
+  const emit = (name: string, value: number) => {
+    const single = metrics.singleMetric();
+    single.addDimension('target', outcome.targetId);
+    single.addMetric(name, MetricUnit.Count, value);
+  };
+  emit(RECONCILE_METRICS.incomplete, complete ? 0 : 1);
+  if (complete) emit(RECONCILE_METRICS.accounts, outcome.counts.accounts);
+  if (complete || outcome.counts.orphan > 0) emit(RECONCILE_METRICS.orphans, outcome.counts.orphan);
+  if (complete || outcome.counts.drift > 0) emit(RECONCILE_METRICS.drift, outcome.counts.drift);
+  emit(RECONCILE_METRICS.remediated, outcome.counts.remediated);
+}

@@ -1,0 +1,125 @@
+// Reconciliation on demand, from a terminal, with the same core and adapters as the Lambda:
+//   npm run reconcile -- run [--target ID]... [--roster FILE] [--restart] [--json]
+//                            [--dynamo ENDPOINT] [--sqs ENDPOINT --queue ID=URL ...]
+//   npm run reconcile -- coverage [--json] [--dynamo ENDPOINT | --state-table NAME]
+// Without --dynamo, `run` keeps state in an in-process dynalite (gone at exit); --state-table reads a
+// deployed stack's table with the usual AWS credentials. Without --sqs nothing can be re-queued, so
+// `run` is a dry run: it classifies, records and audits, and writes nowhere.
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
+import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
+import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
+import { targetSecretName } from '../lambdas/core/config.ts';
+import { coverageReport, gatherCoverageFacts, renderCoverageTable } from '../lambdas/core/coverage.ts';
+import { SystemClock } from '../lambdas/core/ports.ts';
+import { reconcile } from '../lambdas/core/reconcile.ts';
+import { LaneQueue } from '../lambdas/core/reconcile-ports.ts';
+import { scimClientFor } from '../lambdas/core/target-client.ts';
+import { loadConfigFile } from '../lib/config-file.ts';
+import { FileRosterSource } from './roster-file.ts';
+import { LocalSecretSource } from './secrets.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    config: { type: 'string' },
+    target: { type: 'string', multiple: true },
+    roster: { type: 'string', default: '.scimitar/roster.csv' },
+    secrets: { type: 'string', default: '.scimitar/secrets.json' },
+    restart: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    dynamo: { type: 'string' },
+    'state-table': { type: 'string' },
+    'audit-table': { type: 'string' },
+    sqs: { type: 'string' },
+    queue: { type: 'string', multiple: true },
+  },
+});
+const command = positionals[0];
+if (command !== 'run' && command !== 'coverage') {
+  console.error('usage: npm run reconcile -- run|coverage [options] (see local/reconcile-cli.ts)');
+  process.exit(2);
+}
+
+let config = await loadConfigFile(values.config);
+const local = { region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+let stopDynalite = async () => {};
+let dynamo: DynamoDBClient;
+let stateTable = values['state-table'] ?? 'state';
+let auditTable = values['audit-table'] ?? 'audit';
+if (values.dynamo) dynamo = new DynamoDBClient({ endpoint: values.dynamo, ...local });
+else if (values['state-table']) dynamo = new DynamoDBClient({});
+else {
+  // @ts-expect-error dynalite ships no types
+  const { default: dynalite } = await import('dynalite');
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${server.address().port}`, ...local });
+  const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
+  stateTable = 'state';
+  auditTable = 'audit';
+  await dynamo.send(new CreateTableCommand(stateTableSchema(stateTable)));
+  await dynamo.send(new CreateTableCommand(auditTableSchema(auditTable)));
+  stopDynalite = () => new Promise((resolve) => server.close(() => resolve()));
+}
+const client = documentClient(dynamo);
+const state = { tableName: stateTable, client };
+const store = new DynamoReconciliationStore(state);
+const ledger = new DynamoLeaverLedger(state);
+
+try {
+  if (command === 'coverage') {
+    const report = coverageReport(
+      config,
+      await gatherCoverageFacts(config, { store, leavers: ledger }),
+      new Date(),
+    );
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderCoverageTable(report));
+  } else {
+    let queue: LaneQueue;
+    if (values.sqs) {
+      const urls = Object.fromEntries((values.queue ?? []).map((q) => q.split('=', 2) as [string, string]));
+      queue = new SqsLaneQueue(urls, new SQSClient({ endpoint: values.sqs, ...local }));
+    } else {
+      config = { ...config, dryRun: true };
+      queue = new (class extends LaneQueue {
+        async send(): Promise<void> {
+          throw new Error('no lane queue: pass --sqs and --queue to re-queue');
+        }
+      })();
+    }
+    const secrets = new LocalSecretSource({ file: values.secrets });
+    const result = await reconcile(
+      { ...(values.target && { targets: values.target }), restart: values.restart },
+      {
+        config,
+        scim: (target) => scimClientFor(target, { secretId: targetSecretName(target), secrets }),
+        store,
+        leavers: ledger,
+        roster: new FileRosterSource(values.roster),
+        queue,
+        budget: new DynamoRevocationBudget(state),
+        audit: new DynamoAuditLog({ tableName: auditTable, client }),
+        clock: new SystemClock(),
+      },
+    );
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      for (const o of result.outcomes) {
+        const c = o.counts;
+        console.log(
+          `${o.targetId.padEnd(20)} ${o.status.padEnd(10)} accounts ${c.accounts}, managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, accepted ${c.accepted}, inactive ${c.inactive}, re-queued ${c.remediated}, refused ${c.refused}${o.error ? `\n    ${o.error}` : ''}`,
+        );
+      }
+      if (config.dryRun && !values.sqs) console.log('(dry run: no --sqs given, nothing was re-queued)');
+    }
+    if (result.outcomes.some((o) => o.status === 'incomplete')) process.exitCode = 1;
+  }
+} finally {
+  dynamo.destroy();
+  await stopDynalite();
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
+import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
+import { parseConfig } from '../../../lambdas/core/config.ts';
+import {
+  type CoverageFacts,
+  coverageReport,
+  gatherCoverageFacts,
+  renderCoverageTable,
+} from '../../../lambdas/core/coverage.ts';
+import { emptyCounts, type RunResult } from '../../../lambdas/core/reconcile-ports.ts';
+import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { ago, DAY, freshId, NOW } from './world.ts';
+
+const control = { compensatingControl: 'Quarterly access review by the owner.', reviewCadenceDays: 90 };
+const scim = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  kind: 'scim',
+  displayName: id.toUpperCase(),
+  owner: `${id}@example.com`,
+  baseUrl: `https://${id}.example.com/scim/v2`,
+  ...extra,
+});
+const config = parseConfig({
+  sources: [{ id: 'generic', kind: 'generic' }],
+  targets: [
+    scim('chat'),
+    scim('code', { tier: 'privileged' }),
+    scim('cloud', { tier: 'privileged' }),
+    scim('wiki', { mode: 'report-only' }),
+    scim('crm', { mode: 'report-only', coverage: { status: 'other-automation', ...control } }),
+    scim('stale'),
+    scim('never'),
+    {
+      id: 'payroll',
+      kind: 'manual',
+      displayName: 'Payroll',
+      owner: 'fin@example.com',
+      tier: 'privileged',
+      coverage: { status: 'manual-runbook', ...control },
+    },
+    {
+      id: 'hr',
+      kind: 'custom',
+      displayName: 'HRIS',
+      owner: 'hr@example.com',
+      coverage: { status: 'other-automation', ...control },
+    },
+  ],
+});
+
+const run = (
+  status: 'complete' | 'incomplete',
+  finishedAt: string,
+  counts = {},
+  error?: string,
+): RunResult => ({
+  runId: `r-${finishedAt}`,
+  startedAt: finishedAt,
+  finishedAt,
+  status,
+  counts: { ...emptyCounts(), ...counts },
+  ...(error && { error }),
+});
+
+const facts: CoverageFacts = {
+  reconciliations: {
+    chat: {
+      targetId: 'chat',
+      version: 3,
+      last: run('complete', ago(DAY)),
+      lastComplete: run('complete', ago(DAY)),
+    },
+    code: {
+      targetId: 'code',
+      version: 9,
+      last: run('complete', ago(3_600_000), { accounts: 40, orphan: 2, drift: 1 }),
+      lastComplete: run('complete', ago(3_600_000), { accounts: 40, orphan: 2, drift: 1 }),
+    },
+    cloud: {
+      targetId: 'cloud',
+      version: 4,
+      last: run('incomplete', ago(3_600_000), {}, 'ScimRetryableError: 503'),
+      lastComplete: run('complete', ago(DAY)),
+    },
+    stale: {
+      targetId: 'stale',
+      version: 2,
+      last: run('complete', ago(5 * DAY)),
+      lastComplete: run('complete', ago(5 * DAY)),
+    },
+    never: { targetId: 'never', version: 0 },
+  },
+  lastVerifiedRevocations: { code: ago(2 * DAY) },
+};
+
+describe('coverage report', () => {
+  it('classifies every application as the standard asks, privileged first', () => {
+    const report = coverageReport(config, facts, NOW);
+    expect(report.entries.map((e) => [e.targetId, e.status])).toEqual([
+      ['cloud', 'unmanaged-risk'],
+      ['payroll', 'accepted-gap'],
+      ['code', 'scim-integrated'],
+      ['never', 'unmanaged-risk'],
+      ['stale', 'unmanaged-risk'],
+      ['wiki', 'unmanaged-risk'],
+      ['crm', 'other-automation'],
+      ['hr', 'other-automation'],
+      ['chat', 'scim-integrated'],
+    ]);
+    const by = Object.fromEntries(report.entries.map((e) => [e.targetId, e]));
+    expect(by.cloud?.reasons).toEqual(['last reconciliation incomplete: ScimRetryableError: 503']);
+    expect(by.never?.reasons).toEqual(['never reconciled completely: its accounts were never all checked']);
+    expect(by.stale?.reasons).toEqual([
+      expect.stringMatching(/older than its schedule \(rate\(1 day\)\) allows/),
+    ]);
+    expect(by.wiki?.reasons).toEqual([expect.stringMatching(/report-only.*no coverage note/)]);
+    expect(by.code).toMatchObject({
+      reasons: ['2 orphan(s) in the last complete pass', '1 drift account(s) in the last complete pass'],
+      lastVerifiedRevocation: ago(2 * DAY),
+    });
+    expect(by.payroll).toMatchObject({
+      compensatingControl: control.compensatingControl,
+      reviewCadenceDays: 90,
+    });
+    expect(report.totals).toEqual({
+      'unmanaged-risk': 4,
+      'accepted-gap': 1,
+      'other-automation': 2,
+      'scim-integrated': 2,
+    });
+    // JSON is the report as it is.
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it('renders a terminal table: a row per application, reasons below, totals last', () => {
+    const table = renderCoverageTable(coverageReport(config, facts, NOW));
+    const lines = table.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^TIER\s+APPLICATION\s+KIND\s+COVERAGE\s+LAST RECONCILIATION\s+ORPHANS\s+DRIFT\s+LAST VERIFIED REVOCATION$/,
+    );
+    expect(lines[1]).toMatch(/^-+ {2}-+/);
+    expect(lines[2]).toMatch(
+      /^privileged\s+cloud \(CLOUD\)\s+scim\s+UNMANAGED RISK\s+incomplete 2026-11-28 09:00/,
+    );
+    expect(lines[3]).toBe('    last reconciliation incomplete: ScimRetryableError: 503');
+    expect(table).toMatch(
+      /code \(CODE\)\s+scim\s+SCIM-integrated\s+complete 2026-11-28 09:00\s+2\s+1\s+2026-11-26 10:00/,
+    );
+    expect(table).toMatch(/wiki \(WIKI\)\s+scim, report-only\s+UNMANAGED RISK\s+never/);
+    expect(lines.at(-1)).toBe(
+      '9 applications: 2 SCIM-integrated, 2 other automation, 1 accepted gaps, 4 unmanaged risks (as of 2026-11-28T10:00:00.000Z)',
+    );
+  });
+
+  it('gathers the last reconciliation and the last verified revocation from the state table', async () => {
+    const dynamo: LocalDynamo = await startDynalite();
+    try {
+      const id = freshId();
+      const cfg = parseConfig({ sources: [{ id: 'generic', kind: 'generic' }], targets: [scim(id)] });
+      const table = { tableName: dynamo.stateTable, client: dynamo.client };
+      const store = new DynamoReconciliationStore(table);
+      const ledger = new DynamoLeaverLedger(table);
+      const done = run('complete', ago(3_600_000), { accounts: 3 });
+      await store.saveTarget({ targetId: id, version: 0, last: done, lastComplete: done });
+      await ledger.record({
+        personId: 'A',
+        targetId: id,
+        outcome: 'revoked',
+        eventId: 'e1',
+        at: ago(3 * DAY),
+      });
+      await ledger.record({ personId: 'B', targetId: id, outcome: 'revoked', eventId: 'e2', at: ago(DAY) });
+      await ledger.record({ personId: 'C', targetId: id, outcome: 'failed', eventId: 'e3', at: ago(1_000) });
+      const gathered = await gatherCoverageFacts(cfg, { store, leavers: ledger });
+      expect(gathered.lastVerifiedRevocations[id]).toBe(ago(DAY));
+      expect(coverageReport(cfg, gathered, NOW).entries[0]).toMatchObject({
+        status: 'scim-integrated',
+        lastReconciliation: done,
+      });
+    } finally {
+      await dynamo.close();
+    }
+  });
+});
