@@ -8,7 +8,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ScimitarConfig, targetSecretName } from '../../lambdas/core/config.ts';
-import { CANARY_SERVICE, CredentialRotation, type CredentialRotationProps } from '../../lib/credentials.ts';
+import {
+  CANARY_SERVICE,
+  CredentialRotation,
+  type CredentialRotationProps,
+  ROTATION_SERVICE,
+} from '../../lib/credentials.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 
@@ -85,6 +90,8 @@ function statementsOf(roleLogicalId: string): Statement[] {
 }
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+/** Active tracing (ScimitarFunction): the only X-Ray actions, which AWS authorizes on Resource "*" alone. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const roleOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
   built.stack.getLogicalId(fn.role?.node.defaultChild as never);
 
@@ -205,6 +212,16 @@ describe('CredentialRotation: functions and least privilege', () => {
     });
   });
 
+  it("publishes under the service its alarms name: Powertools' service dimension is the function's POWERTOOLS_SERVICE_NAME", () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const serviceOf = (fn: unknown) =>
+      functions[built.stack.getLogicalId((fn as Secret).node.defaultChild as never)]?.Properties.Environment
+        .Variables.POWERTOOLS_SERVICE_NAME;
+    expect(serviceOf(built.credentials.canaryFunction)).toBe(CANARY_SERVICE);
+    expect(serviceOf(built.credentials.rotationFunction)).toBe(ROTATION_SERVICE);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 2);
+  });
+
   it('lets the rotation function change only the secrets it rotates', () => {
     const statements = statementsOf(roleOf(built.credentials.rotationFunction as never));
     const secretStatements = statements.filter((s) =>
@@ -215,8 +232,9 @@ describe('CredentialRotation: functions and least privilege', () => {
     expect(resources).toContain(logicalId(built.targetSecrets.crm as ISecret));
     expect(resources).not.toContain(logicalId(built.targetSecrets.legacy as ISecret));
     expect(resources).not.toContain(logicalId(built.targetSecrets.wiki as ISecret));
+    const wildcard = statements.filter((s) => s.Resource === '*').map((s) => actionsOf(s).sort());
+    expect(wildcard.sort()).toEqual([['secretsmanager:GetRandomPassword'], XRAY_ACTIONS]);
     for (const s of statements) {
-      if (s.Resource === '*') expect(actionsOf(s)).toEqual(['secretsmanager:GetRandomPassword']);
       expect(actionsOf(s).some((a) => a.startsWith('dynamodb:'))).toBe(false);
     }
     expect(new Set(secretStatements.flatMap(actionsOf))).toEqual(
@@ -245,7 +263,8 @@ describe('CredentialRotation: functions and least privilege', () => {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] },
     });
     expect(JSON.stringify(dynamo[0]?.Resource)).toMatch(/"Fn::GetAtt":\["State[0-9A-F]+","Arn"\]/);
-    for (const s of statements) expect(s.Resource).not.toBe('*');
+    const wildcard = statements.filter((s) => s.Resource === '*').map((s) => actionsOf(s).sort());
+    expect(wildcard).toEqual([XRAY_ACTIONS]);
   });
 });
 
