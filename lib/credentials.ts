@@ -1,7 +1,7 @@
 // Credentials that never silently expire: the rotation function Secrets Manager calls for targets
 // whose tokens scimitar can renew (strategies 'api' and 'oauth2'), the credential canary on a
 // schedule, and the alarms that say when either fails or a hand-renewed token grows old.
-import { Duration, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -11,7 +11,8 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -135,10 +136,34 @@ export class CredentialRotation extends Construct {
     for (const target of scimTargets) secretOf(target).grantRead(this.canaryFunction);
     grantCanaryWrite(props.stateTable, this.canaryFunction);
 
+    // The schedule's own role, inside this construct (LambdaInvoke would otherwise share one at
+    // stack level): only EventBridge Scheduler of this account's default group may assume it.
+    const stack = Stack.of(this);
+    const scheduleRole = new Role(this, 'CanaryScheduleRole', {
+      description: 'scimitar: EventBridge Scheduler invokes the credential canary',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.canaryFunction.node.defaultChild as CfnFunction)}.Arn>:*]`,
+      reason:
+        "LambdaInvoke's grantInvoke lets the schedule call the canary function's versions and aliases (function ARN with a qualifier); no other function.",
+    });
     this.canarySchedule = new Schedule(this, 'CanarySchedule', {
       description: 'scimitar: credential canary',
       schedule: ScheduleExpression.expression(config.canary.schedule),
       target: new LambdaInvoke(this.canaryFunction, {
+        role: scheduleRole,
         input: ScheduleTargetInput.fromObject({}),
         // The next run is at most one interval away; a stale retry adds nothing.
         retryAttempts: 2,
@@ -250,7 +275,8 @@ function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record
 
 /**
  * The canary writes its items only: dynamodb:UpdateItem on the state table, limited to partition
- * keys `TARGET#...` (plus KMS when the table has its own key).
+ * keys `TARGET#...`, plus `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey` on the table's key
+ * when it has its own (the actions AuditStore grants its writers; no wildcard actions).
  */
 function grantCanaryWrite(table: ITable, fn: ScimitarFunction): void {
   fn.addToRolePolicy(
@@ -260,5 +286,5 @@ function grantCanaryWrite(table: ITable, fn: ScimitarFunction): void {
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] } },
     }),
   );
-  table.encryptionKey?.grantEncryptDecrypt(fn);
+  table.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 }

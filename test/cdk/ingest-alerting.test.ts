@@ -150,7 +150,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     });
   });
 
-  it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX', () => {
+  it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX, credentials', () => {
     const alertTopic = { Ref: logicalId(built.stack.alerting.alertTopic) };
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alertTopic]);
@@ -175,8 +175,23 @@ describe('Alerting: topics, alarms and the dashboard', () => {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
     });
-    // 3 dead-letter + 3 worker-error + failed + timed out + 5XX + one secret age per manual-rotation target.
-    expect(alarms).toHaveLength(3 + 3 + 3 + built.stack.vault.manualRotations.length);
+    // The sample's three SCIM targets all rotate manually: no RotationFailed alarm.
+    expect(built.stack.credentials.rotationFailedAlarm).toBeUndefined();
+    for (const target of ['code', 'chat', 'wiki']) {
+      for (const metric of ['CanaryFailed', 'CredentialAgeDays']) {
+        built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'Scimitar',
+          MetricName: metric,
+          Dimensions: [
+            { Name: 'service', Value: 'scimitar-canary' },
+            { Name: 'target', Value: target },
+          ],
+        });
+      }
+    }
+    // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
+    // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target.
+    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3);
   });
 
   it('shows revocation latency per target, outcomes and dead letters on the dashboard', () => {
@@ -187,5 +202,26 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     expect(body).toContain('Namespace=\\\\\\"Scimitar\\\\\\"');
     expect(body).toContain('ExecutionsSucceeded');
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
+  });
+
+  it('shows the credentials: canary probes and credential age per target under the canary service, and every credential alarm', () => {
+    const dashboards = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const target of ['code', 'chat', 'wiki']) {
+      for (const metric of ['CanaryFailed', 'CredentialAgeDays']) {
+        expect(body).toContain(
+          `[\\"Scimitar\\",\\"${metric}\\",\\"service\\",\\"scimitar-canary\\",\\"target\\",\\"${target}\\"`,
+        );
+      }
+    }
+    const credentials = built.stack.credentials;
+    const credentialAlarms = [
+      credentials.canaryErrorsAlarm,
+      credentials.canaryMissingAlarm,
+      ...Object.values(credentials.canaryFailedAlarms),
+      ...Object.values(credentials.credentialAgeAlarms),
+    ];
+    expect(credentialAlarms).toHaveLength(8);
+    for (const alarm of credentialAlarms) expect(body).toContain(logicalId(alarm));
   });
 });
