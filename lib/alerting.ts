@@ -11,7 +11,6 @@ import {
   GraphWidget,
   type IMetric,
   type IWidget,
-  MathExpression,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
@@ -25,7 +24,6 @@ import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import type { CredentialRotation } from './credentials.ts';
 import type { IngestApi } from './ingest-api.ts';
-import { METRICS_NAMESPACE } from './scimitar-function.ts';
 import type { TargetLane } from './target-lane.ts';
 import type { Workflow } from './workflow.ts';
 
@@ -107,19 +105,6 @@ export class Alerting extends Construct {
         width: 24,
         height: 2,
       }),
-      new GraphWidget({
-        title: 'Revocation latency per target (p90, ms)',
-        width: 24,
-        left: [
-          // SEARCH finds the metric whatever other dimensions (e.g. Powertools' service) it carries.
-          new MathExpression({
-            expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="RevocationLatency"', 'p90', 300)`,
-            label: 'RevocationLatency',
-            usingMetrics: {},
-            period: Duration.minutes(5),
-          }),
-        ],
-      }),
     );
   }
 
@@ -163,7 +148,7 @@ export class Alerting extends Construct {
     );
   }
 
-  /** Alarms on failed and timed-out executions; the outcomes row of the dashboard. */
+  /** Alarms on failed and timed-out executions; the latency and outcomes rows of the dashboard. */
   public watchWorkflow(workflow: Workflow): void {
     this.route(
       this.alarmOnAny('ExecutionsFailed', workflow.metricFailed(), {
@@ -183,6 +168,16 @@ export class Alerting extends Construct {
       workflow.metricTimedOut({ label: 'timed out' }),
     ];
     this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Revocation latency per target (p90, ms)',
+        width: 12,
+        left: [workflow.metricRevocationLatency()],
+      }),
+      new GraphWidget({
+        title: 'Outcomes per target and status',
+        width: 12,
+        left: [workflow.metricTargetOutcomes()],
+      }),
       new GraphWidget({ title: 'Revocation outcomes (executions)', width: 16, left: outcomes }),
       new SingleValueWidget({
         title: 'Outcomes, last day',

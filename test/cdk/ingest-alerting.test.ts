@@ -194,14 +194,21 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3);
   });
 
-  it('shows revocation latency per target, outcomes and dead letters on the dashboard', () => {
+  it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {
     const dashboards = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
-    expect(body).toContain('RevocationLatency');
-    expect(body).toContain('Namespace=\\\\\\"Scimitar\\\\\\"');
     expect(body).toContain('ExecutionsSucceeded');
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    // Summarize publishes through Powertools' singleMetric(), which keeps the service dimension:
+    // the dimension sets are exactly {service, target} and {service, target, status}.
+    const searches = dashboardExpressions(dashboards[0]?.Properties.DashboardBody);
+    expect(searches).toContain(
+      `SEARCH('{Scimitar,service,target} MetricName="RevocationLatency" service="scimitar-summarize"', 'p90', 300)`,
+    );
+    expect(searches).toContain(
+      `SEARCH('{Scimitar,service,target,status} MetricName="TargetOutcome" service="scimitar-summarize"', 'Sum', 300)`,
+    );
   });
 
   it('shows the credentials: canary probes and credential age per target under the canary service, and every credential alarm', () => {
@@ -225,3 +232,17 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     for (const alarm of credentialAlarms) expect(body).toContain(logicalId(alarm));
   });
 });
+
+/** The math and search expressions of a dashboard body (a Fn::Join; tokens inside strings become "?"). */
+function dashboardExpressions(body: unknown): string[] {
+  const join = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const text = join[1].map((part) => (typeof part === 'string' ? part : '?')).join(join[0]);
+  const widgets = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets;
+  return widgets.flatMap((w) =>
+    (w.properties.metrics ?? []).flatMap((row) =>
+      row.flatMap((cell) =>
+        cell && typeof cell === 'object' && 'expression' in cell ? [String(cell.expression)] : [],
+      ),
+    ),
+  );
+}
