@@ -1,14 +1,16 @@
 // Nothing fails silently: alarms on every dead letter, failed or timed-out execution, worker
-// error and ingest 5XX go to the alert topic; target owners hear about manual tasks on their
-// own topic; a dashboard shows latency, outcomes and dead letters.
+// error and ingest 5XX go to the alert topic (CredentialRotation's alarms reach it too); target
+// owners hear about manual tasks on their own topic; a dashboard shows latency, outcomes, dead
+// letters and the credentials' health.
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
+  AlarmStatusWidget,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
   type IMetric,
-  MathExpression,
+  type IWidget,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
@@ -20,10 +22,9 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { CredentialRotation } from './credentials.ts';
 import type { IngestApi } from './ingest-api.ts';
-import { METRICS_NAMESPACE } from './scimitar-function.ts';
 import type { TargetLane } from './target-lane.ts';
-import type { TokenVault } from './token-vault.ts';
 import type { Workflow } from './workflow.ts';
 
 /** Message attribute the owner topic filters on: plan must set it when it publishes. */
@@ -104,19 +105,6 @@ export class Alerting extends Construct {
         width: 24,
         height: 2,
       }),
-      new GraphWidget({
-        title: 'Revocation latency per target (p90, ms)',
-        width: 24,
-        left: [
-          // SEARCH finds the metric whatever other dimensions (e.g. Powertools' service) it carries.
-          new MathExpression({
-            expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="RevocationLatency"', 'p90', 300)`,
-            label: 'RevocationLatency',
-            usingMetrics: {},
-            period: Duration.minutes(5),
-          }),
-        ],
-      }),
     );
   }
 
@@ -126,7 +114,10 @@ export class Alerting extends Construct {
     this.routed.push(alarm);
   }
 
-  /** Every alarm routed to the alert topic. */
+  /**
+   * Every alarm this construct routed to the alert topic. CredentialRotation's alarms are not
+   * among them: that construct points them at the topic itself (its `alarmTopic`).
+   */
   public get alarms(): readonly Alarm[] {
     return this.routed;
   }
@@ -157,7 +148,7 @@ export class Alerting extends Construct {
     );
   }
 
-  /** Alarms on failed and timed-out executions; the outcomes row of the dashboard. */
+  /** Alarms on failed and timed-out executions; the latency and outcomes rows of the dashboard. */
   public watchWorkflow(workflow: Workflow): void {
     this.route(
       this.alarmOnAny('ExecutionsFailed', workflow.metricFailed(), {
@@ -177,6 +168,16 @@ export class Alerting extends Construct {
       workflow.metricTimedOut({ label: 'timed out' }),
     ];
     this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Revocation latency per target (p90, ms)',
+        width: 12,
+        left: [workflow.metricRevocationLatency()],
+      }),
+      new GraphWidget({
+        title: 'Outcomes per target and status',
+        width: 12,
+        left: [workflow.metricTargetOutcomes()],
+      }),
       new GraphWidget({ title: 'Revocation outcomes (executions)', width: 16, left: outcomes }),
       new SingleValueWidget({
         title: 'Outcomes, last day',
@@ -206,22 +207,49 @@ export class Alerting extends Construct {
   }
 
   /**
-   * Alarms before a hand-renewed target token reaches its maximum age. The age metric comes
-   * from the credential canary; without it the alarm has no data and stays OK.
+   * The credentials row of the dashboard: canary probes per target, the age of hand-renewed
+   * tokens against their alarm thresholds, and the state of every credential alarm. The alarms
+   * themselves already notify the alert topic (CredentialRotation's `alarmTopic`).
    */
-  public watchSecretAge(vault: TokenVault): void {
-    for (const manual of vault.manualRotations) {
-      this.route(
-        new Alarm(this, `SecretAge-${manual.targetId}`, {
-          alarmDescription: `scimitar: the token of target "${manual.targetId}" is within ${manual.warnDaysBefore} days of its ${manual.maxAgeDays}-day limit; renew it in the application's console. Runbook: docs/operations.md#secret-age`,
-          metric: vault.metricSecretAgeDays(manual.targetId),
-          threshold: Math.max(0, manual.maxAgeDays - manual.warnDaysBefore),
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
+  public watchCredentials(credentials: CredentialRotation): void {
+    const probed = Object.keys(credentials.canaryFailedAlarms);
+    const aged = Object.entries(credentials.credentialAgeAlarms);
+    const alarms = [
+      ...(credentials.rotationFailedAlarm ? [credentials.rotationFailedAlarm] : []),
+      credentials.canaryErrorsAlarm,
+      credentials.canaryMissingAlarm,
+      ...Object.values(credentials.canaryFailedAlarms),
+      ...aged.map(([, alarm]) => alarm),
+    ];
+    const widgets: IWidget[] = [
+      new TextWidget({
+        markdown: '## Credentials\nCanary probes, credential age, rotation. Runbooks: docs/credentials.md',
+        width: 24,
+        height: 2,
+      }),
+    ];
+    if (probed.length > 0) {
+      widgets.push(
+        new GraphWidget({
+          title: 'Canary: failed probe per target (1 = failed)',
+          width: 12,
+          left: probed.map((id) => credentials.metricCanaryFailed(id).with({ label: id })),
+          leftYAxis: { min: 0, max: 1 },
         }),
       );
     }
+    if (aged.length > 0) {
+      widgets.push(
+        new GraphWidget({
+          title: 'Credential age of manual targets (days)',
+          width: 12,
+          left: aged.map(([id]) => credentials.metricCredentialAgeDays(id).with({ label: id })),
+          leftAnnotations: aged.map(([id, alarm]) => ({ ...alarm.toAnnotation(), label: `${id}: alarm` })),
+        }),
+      );
+    }
+    widgets.push(new AlarmStatusWidget({ title: 'Credential alarms', width: 24, alarms }));
+    this.dashboard.addWidgets(...widgets);
   }
 
   private alarmOnAny(id: string, metric: IMetric, options: { description: string }): Alarm {

@@ -1,8 +1,7 @@
 // Credentials that never silently expire: the rotation function Secrets Manager calls for targets
 // whose tokens scimitar can renew (strategies 'api' and 'oauth2'), the credential canary on a
 // schedule, and the alarms that say when either fails or a hand-renewed token grows old.
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -13,9 +12,8 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,18 +23,13 @@ import { scheduleIntervalMs } from '../lambdas/core/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { warnAtDays } from '../lambdas/core/credential-age.ts';
 import { TARGET_TAG } from '../lambdas/core/rotation.ts';
+import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
-/** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
-export const CREDENTIAL_METRICS_NAMESPACE = 'Scimitar';
 /** Powertools adds `service` to every metric's dimensions: alarms must name the same value. */
-export const CANARY_SERVICE = 'scimitar-canary';
-export const ROTATION_SERVICE = 'scimitar-rotation';
+export const CANARY_SERVICE = serviceName('canary');
+export const ROTATION_SERVICE = serviceName('rotation');
 
 const RUNBOOK = 'docs/credentials.md';
-
-// Bundled as ESM: some dependencies still call require(); the shim gives them one.
-const REQUIRE_SHIM =
-  "import { createRequire as __scimitarCreateRequire } from 'node:module'; const require = __scimitarCreateRequire(import.meta.url);";
 
 export interface CredentialRotationProps {
   /** The validated config: its SCIM targets, their rotation strategies and `canary.schedule`. */
@@ -59,9 +52,9 @@ export class CredentialRotation extends Construct {
    * The function Secrets Manager calls for targets with rotation strategy 'api' or 'oauth2'.
    * @default - undefined when every target rotates manually
    */
-  public readonly rotationFunction?: NodejsFunction;
+  public readonly rotationFunction?: ScimitarFunction;
   /** Probes every SCIM target and measures the age of hand-renewed credentials. */
-  public readonly canaryFunction: NodejsFunction;
+  public readonly canaryFunction: ScimitarFunction;
   public readonly canarySchedule: Schedule;
   /** Any failed rotation step. @default - undefined without a rotation function */
   public readonly rotationFailedAlarm?: Alarm;
@@ -83,7 +76,6 @@ export class CredentialRotation extends Construct {
     validate(scimTargets, props.targetSecrets);
     const secretOf = (target: ScimTargetConfig) => props.targetSecrets[target.id] as ISecret;
     const alarmAction: IAlarmAction = new SnsAction(props.alarmTopic);
-    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
 
     // Metrics arrive once per canary run: alarm periods follow the schedule (CloudWatch allows
     // at most one day of evaluation).
@@ -93,13 +85,12 @@ export class CredentialRotation extends Construct {
 
     const rotating = scimTargets.filter((t) => t.rotation.strategy !== 'manual');
     if (rotating.length > 0) {
-      const fn = credentialFunction(this, 'RotationFunction', {
+      const fn = new ScimitarFunction(this, 'RotationFunction', {
         entry: 'rotation',
-        service: ROTATION_SERVICE,
         config,
         description: 'scimitar: rotates target credentials (Secrets Manager four-step protocol)',
         timeout: Duration.minutes(1),
-        logRetention,
+        logRetention: props.logRetention,
       });
       this.rotationFunction = fn;
       for (const target of rotating) {
@@ -108,8 +99,10 @@ export class CredentialRotation extends Construct {
         Tags.of(secret).add(TARGET_TAG, target.id);
         // Grants the function the protocol's four actions on this secret only (DescribeSecret,
         // GetSecretValue, PutSecretValue, UpdateSecretVersionStage), KMS through Secrets Manager,
-        // and lets Secrets Manager invoke it.
-        secret.addRotationSchedule('CredentialRotation', {
+        // and lets Secrets Manager invoke it. The schedule is the secret's child: id 'Rotation'
+        // keeps the logical id TokenVault gave it, so a deployed schedule is updated in place
+        // rather than replaced (a secret has only one rotation schedule).
+        secret.addRotationSchedule('Rotation', {
           rotationLambda: fn,
           automaticallyAfter: Duration.days(rotation.everyDays),
         });
@@ -118,7 +111,7 @@ export class CredentialRotation extends Construct {
         Validations.of(fn.role).acknowledge({
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason:
-            'addRotationSchedule grants secretsmanager:GetRandomPassword, which supports only Resource "*" and reads no secret; every secret the function may change is named.',
+            'addRotationSchedule grants secretsmanager:GetRandomPassword, which supports only Resource "*" and reads no secret (ScimitarFunction acknowledges the X-Ray actions); every secret the function may change is named.',
         });
       }
       this.rotationFailedAlarm = new Alarm(this, 'RotationFailed', {
@@ -132,22 +125,45 @@ export class CredentialRotation extends Construct {
       this.rotationFailedAlarm.addAlarmAction(alarmAction);
     }
 
-    this.canaryFunction = credentialFunction(this, 'CanaryFunction', {
+    this.canaryFunction = new ScimitarFunction(this, 'CanaryFunction', {
       entry: 'canary',
-      service: CANARY_SERVICE,
       config,
       description: 'scimitar: credential canary (read-only probe per target) and credential age',
       timeout: Duration.minutes(5),
-      logRetention,
+      logRetention: props.logRetention,
       environment: { STATE_TABLE: props.stateTable.tableName },
     });
     for (const target of scimTargets) secretOf(target).grantRead(this.canaryFunction);
     grantCanaryWrite(props.stateTable, this.canaryFunction);
 
+    // The schedule's own role, inside this construct (LambdaInvoke would otherwise share one at
+    // stack level): only EventBridge Scheduler of this account's default group may assume it.
+    const stack = Stack.of(this);
+    const scheduleRole = new Role(this, 'CanaryScheduleRole', {
+      description: 'scimitar: EventBridge Scheduler invokes the credential canary',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.canaryFunction.node.defaultChild as CfnFunction)}.Arn>:*]`,
+      reason:
+        "LambdaInvoke's grantInvoke lets the schedule call the canary function's versions and aliases (function ARN with a qualifier); no other function.",
+    });
     this.canarySchedule = new Schedule(this, 'CanarySchedule', {
       description: 'scimitar: credential canary',
       schedule: ScheduleExpression.expression(config.canary.schedule),
       target: new LambdaInvoke(this.canaryFunction, {
+        role: scheduleRole,
         input: ScheduleTargetInput.fromObject({}),
         // The next run is at most one interval away; a stale retry adds nothing.
         retryAttempts: 2,
@@ -221,7 +237,7 @@ export class CredentialRotation extends Construct {
 
   private metric(metricName: string, targetId: string): Metric {
     return new Metric({
-      namespace: CREDENTIAL_METRICS_NAMESPACE,
+      namespace: METRICS_NAMESPACE,
       metricName,
       dimensionsMap: { service: CANARY_SERVICE, target: targetId },
       statistic: 'Maximum',
@@ -259,9 +275,10 @@ function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record
 
 /**
  * The canary writes its items only: dynamodb:UpdateItem on the state table, limited to partition
- * keys `TARGET#...` (plus KMS when the table has its own key).
+ * keys `TARGET#...`, plus `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey` on the table's key
+ * when it has its own (the actions AuditStore grants its writers; no wildcard actions).
  */
-function grantCanaryWrite(table: ITable, fn: NodejsFunction): void {
+function grantCanaryWrite(table: ITable, fn: ScimitarFunction): void {
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: ['dynamodb:UpdateItem'],
@@ -269,58 +286,5 @@ function grantCanaryWrite(table: ITable, fn: NodejsFunction): void {
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] } },
     }),
   );
-  table.encryptionKey?.grantEncryptDecrypt(fn);
-}
-
-interface CredentialFunctionProps {
-  readonly entry: 'rotation' | 'canary';
-  readonly service: string;
-  readonly config: ScimitarConfig;
-  readonly description: string;
-  readonly timeout: Duration;
-  readonly logRetention: RetentionDays;
-  readonly environment?: Record<string, string>;
-}
-
-/** Node 24 on arm64, an ESM bundle built by the local esbuild with the config inlined, its own log group and role. */
-function credentialFunction(scope: Construct, id: string, props: CredentialFunctionProps): NodejsFunction {
-  const logGroup = new LogGroup(scope, `${id}LogGroup`, {
-    retention: props.logRetention,
-    removalPolicy: RemovalPolicy.DESTROY,
-  });
-  // An own role instead of AWSLambdaBasicExecutionRole: logs only to this function's log group.
-  const role = new Role(scope, `${id}Role`, {
-    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-    description: `scimitar ${props.entry} function`,
-  });
-  logGroup.grantWrite(role);
-  return new NodejsFunction(scope, id, {
-    entry: fileURLToPath(new URL(`../lambdas/aws/entries/${props.entry}.ts`, import.meta.url)),
-    handler: 'handler',
-    description: props.description,
-    runtime: Runtime.NODEJS_24_X,
-    architecture: Architecture.ARM_64,
-    memorySize: 512,
-    timeout: props.timeout,
-    role,
-    logGroup,
-    loggingFormat: LoggingFormat.JSON,
-    environment: {
-      POWERTOOLS_SERVICE_NAME: props.service,
-      POWERTOOLS_METRICS_NAMESPACE: CREDENTIAL_METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-      ...props.environment,
-    },
-    bundling: {
-      format: OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      banner: REQUIRE_SHIM,
-      minify: true,
-      sourceMap: true,
-      forceDockerBundling: false,
-      define: {
-        'process.env.SCIMITAR_CONFIG': JSON.stringify(JSON.stringify(props.config)),
-      },
-    },
-  });
+  table.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 }

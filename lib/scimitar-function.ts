@@ -10,10 +10,18 @@ import type { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 
 /** The Lambda entries under lambdas/aws/entries/, one per function. */
-export type ScimitarEntry = 'ingest' | 'plan' | 'worker' | 'summarize' | 'rotation';
+export type ScimitarEntry = 'ingest' | 'plan' | 'worker' | 'summarize' | 'rotation' | 'canary';
 
 /** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
 export const METRICS_NAMESPACE = 'Scimitar';
+
+/**
+ * The function's POWERTOOLS_SERVICE_NAME. Powertools adds it as the `service` dimension of every
+ * metric the function publishes, so an alarm on a custom metric must name this value too.
+ */
+export function serviceName(entry: ScimitarEntry): string {
+  return `scimitar-${entry}`;
+}
 
 /**
  * The Lambda runtime of every function. Node.js 24 is the newest the installed aws-cdk-lib
@@ -89,7 +97,7 @@ export class ScimitarFunction extends NodejsFunction {
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
       environment: {
-        POWERTOOLS_SERVICE_NAME: `scimitar-${props.entry}`,
+        POWERTOOLS_SERVICE_NAME: serviceName(props.entry),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

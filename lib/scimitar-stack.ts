@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { Alerting } from './alerting.ts';
 import { AuditStore } from './audit-store.ts';
+import { CredentialRotation } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
 import { TargetLane } from './target-lane.ts';
 import { TokenVault } from './token-vault.ts';
@@ -23,6 +24,8 @@ export class ScimitarStack extends Stack {
   public readonly auditStore: AuditStore;
   public readonly vault: TokenVault;
   public readonly alerting: Alerting;
+  /** Rotation of api/oauth2 targets' secrets, the credential canary, and their alarms. */
+  public readonly credentials: CredentialRotation;
   /** One lane per SCIM target, in config order. */
   public readonly lanes: readonly TargetLane[];
   public readonly workflow: Workflow;
@@ -38,6 +41,12 @@ export class ScimitarStack extends Stack {
     this.auditStore = new AuditStore(this, 'AuditStore');
     this.vault = new TokenVault(this, 'TokenVault', { config });
     this.alerting = new Alerting(this, 'Alerting', { config });
+    this.credentials = new CredentialRotation(this, 'Credentials', {
+      config,
+      targetSecrets: this.vault.targetSecrets(),
+      stateTable: this.auditStore.stateTable,
+      alarmTopic: this.alerting.alertTopic,
+    });
 
     const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
     this.lanes = scimTargets.map(
@@ -71,7 +80,7 @@ export class ScimitarStack extends Stack {
     this.alerting.watchWorkflow(this.workflow);
     for (const lane of this.lanes) this.alerting.watchLane(lane);
     this.alerting.watchIngestApi(this.ingestApi);
-    this.alerting.watchSecretAge(this.vault);
+    this.alerting.watchCredentials(this.credentials);
 
     new CfnOutput(this, 'EventsUrl', {
       description: 'POST HRIS webhooks here, replacing {source} with a configured source id',

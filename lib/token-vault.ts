@@ -1,8 +1,7 @@
 // The credentials scimitar holds: one secret per SCIM target (its bearer token or OAuth2 client
-// secret) and one per HRIS source (its webhook signing key), KMS-encrypted, with rotation where
-// the target's strategy allows it.
-import { Duration, Validations } from 'aws-cdk-lib';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
+// secret) and one per HRIS source (its webhook signing key), KMS-encrypted. Rotating or watching
+// the target secrets is CredentialRotation's job (lib/credentials.ts).
+import { Validations } from 'aws-cdk-lib';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,14 +12,7 @@ import {
   sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/config.ts';
-import { METRICS_NAMESPACE, ScimitarFunction } from './scimitar-function.ts';
-
-/** A target whose token only a person can renew (strategy 'manual'), with its age limits. */
-export interface ManualRotation {
-  readonly targetId: string;
-  readonly maxAgeDays: number;
-  readonly warnDaysBefore: number;
-}
+import { warnAtDays } from '../lambdas/core/credential-age.ts';
 
 export interface TokenVaultProps {
   /** The validated config: its SCIM targets and HRIS sources get a secret each. */
@@ -35,15 +27,8 @@ export interface TokenVaultProps {
 export class TokenVault extends Construct {
   /** The key every secret is encrypted with. */
   public readonly encryptionKey: IKey;
-  /**
-   * The function Secrets Manager calls to rotate target tokens (strategies 'api' and 'oauth2').
-   * @default - undefined when no target rotates automatically
-   */
-  public readonly rotationFunction?: ScimitarFunction;
-  /** Targets whose tokens are renewed by hand: alarm on their age (see {@link metricSecretAgeDays}). */
-  public readonly manualRotations: readonly ManualRotation[];
 
-  private readonly targetSecrets = new Map<string, Secret>();
+  private readonly secretsByTarget = new Map<string, Secret>();
   private readonly sourceSecrets = new Map<string, Secret>();
 
   constructor(scope: Construct, id: string, props: TokenVaultProps) {
@@ -57,24 +42,6 @@ export class TokenVault extends Construct {
       });
 
     const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
-    const rotating = scimTargets.filter((t) => t.rotation.strategy !== 'manual');
-    if (rotating.length > 0) {
-      this.rotationFunction = new ScimitarFunction(this, 'RotationFunction', {
-        entry: 'rotation',
-        config,
-        description: 'scimitar: rotates target tokens (Secrets Manager four-step protocol)',
-        timeout: Duration.minutes(1),
-      });
-      if (this.rotationFunction.role) {
-        Validations.of(this.rotationFunction.role).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'Rotation: secretsmanager:GetRandomPassword (granted by the rotation schedule) and the X-Ray actions support only Resource "*"; the secrets it may change are named.',
-        });
-      }
-    }
-
-    const manual: ManualRotation[] = [];
     for (const target of scimTargets) {
       const secret = new Secret(this, `Target-${target.id}`, {
         secretName: targetSecretName(target),
@@ -83,26 +50,16 @@ export class TokenVault extends Construct {
         // A placeholder until an operator puts the real token (docs/operations.md).
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
       });
-      this.targetSecrets.set(target.id, secret);
+      this.secretsByTarget.set(target.id, secret);
       const rotation = target.rotation;
+      // 'api' and 'oauth2' targets get their rotation schedule from CredentialRotation.
       if (rotation.strategy === 'manual') {
-        manual.push({
-          targetId: target.id,
-          maxAgeDays: rotation.maxAgeDays,
-          warnDaysBefore: rotation.warnDaysBefore,
-        });
         Validations.of(secret).acknowledge({
           id: 'AwsSolutions-SMG4',
-          reason: `Target "${target.id}" issues tokens only in its admin console (rotation strategy 'manual'): a person renews it; the SecretAgeDays alarm warns ${rotation.warnDaysBefore} days before its ${rotation.maxAgeDays}-day limit.`,
-        });
-      } else if (this.rotationFunction) {
-        secret.addRotationSchedule('Rotation', {
-          rotationLambda: this.rotationFunction,
-          automaticallyAfter: Duration.days(rotation.everyDays),
+          reason: `Target "${target.id}" issues tokens only in its admin console (rotation strategy 'manual'): a person renews it; CredentialRotation's CredentialAge-${target.id} alarm fires at ${warnAtDays(rotation)} days, ${rotation.warnDaysBefore} days before its ${rotation.maxAgeDays}-day limit (docs/credentials.md#credential-age).`,
         });
       }
     }
-    this.manualRotations = manual;
 
     for (const source of config.sources) {
       const secret = new Secret(this, `Source-${source.id}`, {
@@ -121,13 +78,18 @@ export class TokenVault extends Construct {
 
   /** The secret holding a SCIM target's credential. Throws for a target without one. */
   public targetSecret(targetId: string): ISecret {
-    const secret = this.targetSecrets.get(targetId);
+    const secret = this.secretsByTarget.get(targetId);
     if (!secret) {
       throw new Error(
-        `TokenVault: no secret for target "${targetId}"; only SCIM targets have one (known: ${[...this.targetSecrets.keys()].join(', ') || 'none'})`,
+        `TokenVault: no secret for target "${targetId}"; only SCIM targets have one (known: ${[...this.secretsByTarget.keys()].join(', ') || 'none'})`,
       );
     }
     return secret;
+  }
+
+  /** Every SCIM target's secret by target id, in config order (CredentialRotation's `targetSecrets`). */
+  public targetSecrets(): Record<string, ISecret> {
+    return Object.fromEntries(this.secretsByTarget);
   }
 
   /** The secret holding an HRIS source's signing key. Throws for an unknown source. */
@@ -156,20 +118,5 @@ export class TokenVault extends Construct {
    */
   public grantReadSourceSecrets(grantee: IGrantable): void {
     for (const secret of this.sourceSecrets.values()) secret.grantRead(grantee);
-  }
-
-  /**
-   * Age in days of a target's credential, published by the credential canary (a later part of
-   * scimitar) as `SecretAgeDays` with dimension `target`. Alerting alarms on it for targets
-   * with manual rotation; until the canary runs, the metric has no data and the alarm stays OK.
-   */
-  public metricSecretAgeDays(targetId: string): Metric {
-    return new Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: 'SecretAgeDays',
-      dimensionsMap: { target: targetId },
-      statistic: 'Maximum',
-      period: Duration.hours(1),
-    });
   }
 }

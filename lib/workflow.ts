@@ -6,7 +6,7 @@
 // State names are part of the contract with the local runtime, which runs this definition
 // with aws-local-stepfunctions and maps Task states to local handlers: keep them stable.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Metric, type MetricOptions, SearchExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -36,7 +36,7 @@ import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-task
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import type { AuditStore } from './audit-store.ts';
-import { ScimitarFunction } from './scimitar-function.ts';
+import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 /** The state names of the workflow (the local runtime maps Task states by these). */
 export const STATE = {
@@ -245,6 +245,40 @@ export class Workflow extends Construct {
   /** Executions that completed: every target revoked or nothing to revoke (sum over 5 minutes). */
   public metricSucceeded(options?: MetricOptions): Metric {
     return this.stateMachine.metricSucceeded({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /**
+   * Revocation latency per target (event received to verified revoked, ms), p90 per 5 minutes:
+   * one series per target. Summarize publishes `RevocationLatency` through Powertools'
+   * `singleMetric()`, which keeps the `service` dimension: the dimension set is exactly
+   * {service, target}, and the search names that schema. For dashboards (a search cannot alarm).
+   */
+  public metricRevocationLatency(): SearchExpression {
+    return this.summarizeSearch('RevocationLatency', ['target'], 'p90');
+  }
+
+  /**
+   * Outcomes per target and status (revoked, no-account, failed, refused, manual-task, ...), sum
+   * per 5 minutes. Summarize publishes `TargetOutcome` = 1 per target of each event, with exactly
+   * the dimensions {service, target, status}.
+   */
+  public metricTargetOutcomes(): SearchExpression {
+    return this.summarizeSearch('TargetOutcome', ['target', 'status'], 'Sum');
+  }
+
+  private summarizeSearch(
+    metricName: string,
+    dimensions: readonly string[],
+    statistic: string,
+  ): SearchExpression {
+    const service = serviceName(this.summarizeFunction.entryName);
+    const schema = [METRICS_NAMESPACE, 'service', ...dimensions].join(',');
+    return new SearchExpression({
+      expression: `SEARCH('{${schema}} MetricName="${metricName}" service="${service}"', '${statistic}', 300)`,
+      // A CloudWatch dynamic label per series: its dimension values, e.g. "code revoked".
+      label: dimensions.map((d) => `\${PROP('Dim.${d}')}`).join(' '),
+      period: Duration.minutes(5),
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 // CredentialRotation in a small stack: every target secret is rotated or watched for age, the
 // canary runs on its schedule, alarms reach the topic, and each function may do only its job.
+// Then the same config in the full ScimitarStack, where TokenVault owns the secrets.
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -7,8 +8,19 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type ScimitarConfig, targetSecretName } from '../../lambdas/core/config.ts';
-import { CANARY_SERVICE, CredentialRotation, type CredentialRotationProps } from '../../lib/credentials.ts';
+import {
+  parseConfig,
+  type ScimitarConfig,
+  type ScimitarConfigInput,
+  targetSecretName,
+} from '../../lambdas/core/config.ts';
+import {
+  CANARY_SERVICE,
+  CredentialRotation,
+  type CredentialRotationProps,
+  ROTATION_SERVICE,
+} from '../../lib/credentials.ts';
+import * as full from './fixture.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 
@@ -21,7 +33,7 @@ const scim = (id: string, extra: Record<string, unknown>) => ({
   ...extra,
 });
 
-const config = parseConfig({
+const input = {
   sources: [{ id: 'hr', kind: 'generic' }],
   targets: [
     scim('code', { rotation: { strategy: 'api', endpoint: 'https://code.example/tokens', everyDays: 30 } }),
@@ -40,7 +52,8 @@ const config = parseConfig({
     },
   ],
   canary: { schedule: 'rate(30 minutes)' },
-});
+} as ScimitarConfigInput;
+const config = parseConfig(input);
 
 function build(cfg: ScimitarConfig, override: Partial<CredentialRotationProps> = {}) {
   const app = new App();
@@ -85,6 +98,8 @@ function statementsOf(roleLogicalId: string): Statement[] {
 }
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+/** Active tracing (ScimitarFunction): the only X-Ray actions, which AWS authorizes on Resource "*" alone. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const roleOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
   built.stack.getLogicalId(fn.role?.node.defaultChild as never);
 
@@ -205,6 +220,16 @@ describe('CredentialRotation: functions and least privilege', () => {
     });
   });
 
+  it("publishes under the service its alarms name: Powertools' service dimension is the function's POWERTOOLS_SERVICE_NAME", () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const serviceOf = (fn: unknown) =>
+      functions[built.stack.getLogicalId((fn as Secret).node.defaultChild as never)]?.Properties.Environment
+        .Variables.POWERTOOLS_SERVICE_NAME;
+    expect(serviceOf(built.credentials.canaryFunction)).toBe(CANARY_SERVICE);
+    expect(serviceOf(built.credentials.rotationFunction)).toBe(ROTATION_SERVICE);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 2);
+  });
+
   it('lets the rotation function change only the secrets it rotates', () => {
     const statements = statementsOf(roleOf(built.credentials.rotationFunction as never));
     const secretStatements = statements.filter((s) =>
@@ -215,8 +240,9 @@ describe('CredentialRotation: functions and least privilege', () => {
     expect(resources).toContain(logicalId(built.targetSecrets.crm as ISecret));
     expect(resources).not.toContain(logicalId(built.targetSecrets.legacy as ISecret));
     expect(resources).not.toContain(logicalId(built.targetSecrets.wiki as ISecret));
+    const wildcard = statements.filter((s) => s.Resource === '*').map((s) => actionsOf(s).sort());
+    expect(wildcard.sort()).toEqual([['secretsmanager:GetRandomPassword'], XRAY_ACTIONS]);
     for (const s of statements) {
-      if (s.Resource === '*') expect(actionsOf(s)).toEqual(['secretsmanager:GetRandomPassword']);
       expect(actionsOf(s).some((a) => a.startsWith('dynamodb:'))).toBe(false);
     }
     expect(new Set(secretStatements.flatMap(actionsOf))).toEqual(
@@ -245,7 +271,8 @@ describe('CredentialRotation: functions and least privilege', () => {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] },
     });
     expect(JSON.stringify(dynamo[0]?.Resource)).toMatch(/"Fn::GetAtt":\["State[0-9A-F]+","Arn"\]/);
-    for (const s of statements) expect(s.Resource).not.toBe('*');
+    const wildcard = statements.filter((s) => s.Resource === '*').map((s) => actionsOf(s).sort());
+    expect(wildcard).toEqual([XRAY_ACTIONS]);
   });
 });
 
@@ -301,4 +328,91 @@ describe('CredentialRotation: props', () => {
     t().resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
     t().resourceCountIs('AWS::Lambda::Function', 1);
   }, 120_000);
+});
+
+describe('CredentialRotation in the ScimitarStack', () => {
+  let stack: full.Built;
+  beforeAll(() => {
+    stack = full.build(input);
+  });
+  const secretIds = () =>
+    Object.fromEntries(
+      ['code', 'crm', 'legacy', 'wiki'].map((id) => [id, full.logicalId(stack.stack.vault.targetSecret(id))]),
+    );
+
+  it('gives every target secret exactly one rotation schedule or one CredentialAge alarm, never both', () => {
+    const schedules = Object.values(stack.template.findResources('AWS::SecretsManager::RotationSchedule'));
+    const ageAlarms = Object.values(stack.template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'CredentialAgeDays',
+    );
+    const rotation = full.logicalId(stack.stack.credentials.rotationFunction as never);
+    for (const [id, secret] of Object.entries(secretIds())) {
+      const mine = schedules.filter((s) => s.Properties.SecretId.Ref === secret);
+      const aged = ageAlarms.filter((a) =>
+        (a.Properties.Dimensions as { Name: string; Value: string }[]).some(
+          (d) => d.Name === 'target' && d.Value === id,
+        ),
+      );
+      const manual = id === 'legacy' || id === 'wiki';
+      expect([mine.length, aged.length], `target ${id}`).toEqual(manual ? [0, 1] : [1, 0]);
+      for (const schedule of mine) {
+        expect(schedule.Properties.RotationLambdaARN).toEqual({ 'Fn::GetAtt': [rotation, 'Arn'] });
+      }
+    }
+    expect(schedules).toHaveLength(2);
+    expect(ageAlarms).toHaveLength(2);
+  });
+
+  it('invokes the canary on its schedule through a role that may invoke the canary only', () => {
+    const canary = full.logicalId(stack.stack.credentials.canaryFunction);
+    const scheduleRole = full.logicalId(stack.stack.credentials.node.findChild('CanaryScheduleRole'));
+    stack.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [canary, 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [scheduleRole, 'Arn'] },
+      }),
+    });
+    const statements = full.statementsOfRole(stack.template, scheduleRole);
+    expect(statements.flatMap(full.actionsOf)).toEqual(['lambda:InvokeFunction']);
+    for (const s of statements) {
+      for (const resource of [s.Resource].flat()) expect(full.mentions(resource, canary)).toBe(true);
+    }
+    // No stack-level scheduler role besides it.
+    expect(
+      Object.keys(stack.template.findResources('AWS::IAM::Role')).filter((id) =>
+        id.startsWith('SchedulerRole'),
+      ),
+    ).toEqual([]);
+  });
+
+  it("lets the rotation role touch only the rotating targets' secrets", () => {
+    const rotationFn = stack.stack.credentials.rotationFunction;
+    if (!rotationFn) throw new Error('expected a rotation function');
+    const statements = full.statementsOfRole(stack.template, full.roleId(rotationFn));
+    const ids = secretIds();
+    const onSecrets = statements.filter((s) =>
+      full
+        .actionsOf(s)
+        .some((a) => a.startsWith('secretsmanager:') && a !== 'secretsmanager:GetRandomPassword'),
+    );
+    expect(onSecrets.length).toBeGreaterThan(0);
+    for (const s of onSecrets) {
+      const named = Object.entries(ids).filter(([, secret]) => full.mentions(s.Resource, secret));
+      expect(
+        named.map(([id]) => id).every((id) => id === 'code' || id === 'crm'),
+        JSON.stringify(s),
+      ).toBe(true);
+      expect(named.length, JSON.stringify(s)).toBeGreaterThan(0);
+    }
+    for (const rotating of ['code', 'crm']) {
+      expect(full.mentions(onSecrets, ids[rotating] as string)).toBe(true);
+    }
+    // Nothing else of the stack: no source secret, no table, no queue, no other secret.
+    const everything = JSON.stringify(statements);
+    for (const manual of ['legacy', 'wiki']) expect(everything).not.toContain(`"${ids[manual]}"`);
+    expect(everything).not.toContain(`"${full.logicalId(stack.stack.vault.sourceSecret('hr'))}"`);
+    expect(statements.flatMap(full.actionsOf).some((a) => /^(dynamodb|sqs|states|sns):/.test(a))).toBe(false);
+  });
 });

@@ -150,7 +150,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     });
   });
 
-  it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX', () => {
+  it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX, credentials', () => {
     const alertTopic = { Ref: logicalId(built.stack.alerting.alertTopic) };
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alertTopic]);
@@ -175,17 +175,74 @@ describe('Alerting: topics, alarms and the dashboard', () => {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
     });
-    // 3 dead-letter + 3 worker-error + failed + timed out + 5XX + one secret age per manual-rotation target.
-    expect(alarms).toHaveLength(3 + 3 + 3 + built.stack.vault.manualRotations.length);
+    // The sample's three SCIM targets all rotate manually: no RotationFailed alarm.
+    expect(built.stack.credentials.rotationFailedAlarm).toBeUndefined();
+    for (const target of ['code', 'chat', 'wiki']) {
+      for (const metric of ['CanaryFailed', 'CredentialAgeDays']) {
+        built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'Scimitar',
+          MetricName: metric,
+          Dimensions: [
+            { Name: 'service', Value: 'scimitar-canary' },
+            { Name: 'target', Value: target },
+          ],
+        });
+      }
+    }
+    // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
+    // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target.
+    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3);
   });
 
-  it('shows revocation latency per target, outcomes and dead letters on the dashboard', () => {
+  it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {
     const dashboards = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
-    expect(body).toContain('RevocationLatency');
-    expect(body).toContain('Namespace=\\\\\\"Scimitar\\\\\\"');
     expect(body).toContain('ExecutionsSucceeded');
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    // Summarize publishes through Powertools' singleMetric(), which keeps the service dimension:
+    // the dimension sets are exactly {service, target} and {service, target, status}.
+    const searches = dashboardExpressions(dashboards[0]?.Properties.DashboardBody);
+    expect(searches).toContain(
+      `SEARCH('{Scimitar,service,target} MetricName="RevocationLatency" service="scimitar-summarize"', 'p90', 300)`,
+    );
+    expect(searches).toContain(
+      `SEARCH('{Scimitar,service,target,status} MetricName="TargetOutcome" service="scimitar-summarize"', 'Sum', 300)`,
+    );
+  });
+
+  it('shows the credentials: canary probes and credential age per target under the canary service, and every credential alarm', () => {
+    const dashboards = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const target of ['code', 'chat', 'wiki']) {
+      for (const metric of ['CanaryFailed', 'CredentialAgeDays']) {
+        expect(body).toContain(
+          `[\\"Scimitar\\",\\"${metric}\\",\\"service\\",\\"scimitar-canary\\",\\"target\\",\\"${target}\\"`,
+        );
+      }
+    }
+    const credentials = built.stack.credentials;
+    const credentialAlarms = [
+      credentials.canaryErrorsAlarm,
+      credentials.canaryMissingAlarm,
+      ...Object.values(credentials.canaryFailedAlarms),
+      ...Object.values(credentials.credentialAgeAlarms),
+    ];
+    expect(credentialAlarms).toHaveLength(8);
+    for (const alarm of credentialAlarms) expect(body).toContain(logicalId(alarm));
   });
 });
+
+/** The math and search expressions of a dashboard body (a Fn::Join; tokens inside strings become "?"). */
+function dashboardExpressions(body: unknown): string[] {
+  const join = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const text = join[1].map((part) => (typeof part === 'string' ? part : '?')).join(join[0]);
+  const widgets = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets;
+  return widgets.flatMap((w) =>
+    (w.properties.metrics ?? []).flatMap((row) =>
+      row.flatMap((cell) =>
+        cell && typeof cell === 'object' && 'expression' in cell ? [String(cell.expression)] : [],
+      ),
+    ),
+  );
+}

@@ -96,8 +96,22 @@ describe('AuditStore: the audit log and the state table', () => {
   it('grants the state table without DeleteItem or wildcards', () => {
     const stateTable = logicalId(built.stack.auditStore.stateTable);
     const onState = allStatements(built.template).filter((s) => mentions(s.Resource, stateTable));
-    expect(onState.length).toBeGreaterThan(0);
-    for (const statement of onState) {
+    const canary = statementsOfRole(built.template, roleId(built.stack.credentials.canaryFunction)).filter(
+      (s) => mentions(s.Resource, stateTable),
+    );
+    // The credential canary updates only its own items: UpdateItem on partition keys TARGET#...
+    expect(canary).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [stateTable, 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] } },
+      },
+    ]);
+    const others = onState.filter((s) => JSON.stringify(s) !== JSON.stringify(canary[0]));
+    expect(others).toHaveLength(onState.length - 1);
+    expect(others.length).toBeGreaterThan(0);
+    for (const statement of others) {
       expect(actionsOf(statement).sort()).toEqual([
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -161,8 +175,16 @@ describe('TokenVault: target and source secrets', () => {
     built.template.resourceCountIs('AWS::SecretsManager::Secret', 6);
   });
 
+  it('hands every SCIM target secret, and only those, to CredentialRotation', () => {
+    const secrets = built.stack.vault.targetSecrets();
+    expect(Object.keys(secrets)).toEqual(['apirot', 'oauth', 'byhand', 'named']);
+    for (const [id, secret] of Object.entries(secrets)) {
+      expect(secret).toBe(built.stack.vault.targetSecret(id));
+    }
+  });
+
   it('rotates api and oauth2 targets every configured number of days through the rotation function', () => {
-    const rotationFn = built.stack.vault.rotationFunction;
+    const rotationFn = built.stack.credentials.rotationFunction;
     if (!rotationFn) throw new Error('expected a rotation function');
     const schedules = built.template.findResources('AWS::SecretsManager::RotationSchedule');
     const bySecret = Object.fromEntries(
@@ -174,25 +196,35 @@ describe('TokenVault: target and source secrets', () => {
       RotationRules: { ScheduleExpression: 'rate(7 days)' },
     });
     expect(bySecret[logicalId(built.stack.vault.targetSecret('oauth'))]).toMatchObject({
+      RotationLambdaARN: { 'Fn::GetAtt': [logicalId(rotationFn), 'Arn'] },
       RotationRules: { ScheduleExpression: 'rate(45 days)' },
     });
   });
 
   it('does not rotate manual targets but alarms ahead of their maximum age', () => {
-    expect(built.stack.vault.manualRotations.map((m) => m.targetId)).toEqual(['byhand', 'named']);
-    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'SecretAgeDays',
-      Namespace: 'Scimitar',
-      Dimensions: [{ Name: 'target', Value: 'byhand' }],
-      Threshold: 50,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
+    expect(Object.keys(built.stack.credentials.credentialAgeAlarms)).toEqual(['byhand', 'named']);
+    for (const [target, threshold] of [
+      ['byhand', 50],
+      ['named', 76],
+    ] as const) {
+      built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'CredentialAgeDays',
+        Namespace: 'Scimitar',
+        Dimensions: [
+          { Name: 'service', Value: 'scimitar-canary' },
+          { Name: 'target', Value: target },
+        ],
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(built.stack.alerting.alertTopic) }],
+      });
+    }
   });
 
   it('deploys no rotation function when no target rotates automatically', () => {
     const plain = build(configWith([{ id: 'only' }]));
-    expect(plain.stack.vault.rotationFunction).toBeUndefined();
+    expect(plain.stack.credentials.rotationFunction).toBeUndefined();
     plain.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   });
 

@@ -1,8 +1,12 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import type { Plan } from '../../../lambdas/core/messages.ts';
 import { type SummarizeDeps, summarize } from '../../../lambdas/core/summarize.ts';
+import { createSummarizeHandler } from '../../../lambdas/handlers/summarize.ts';
+import { captureOutput } from '../../support/captured-output.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
 
@@ -82,5 +86,49 @@ describe('summarize', () => {
     );
     expect(summary.outcome).toBe('PARTIAL');
     expect(d.alerts.sent).toHaveLength(1);
+  });
+});
+
+describe('summarize handler: metrics', () => {
+  it('publishes RevocationLatency with exactly {service, target} and TargetOutcome with exactly {service, target, status}', async () => {
+    // Prepare: the dashboard's searches (lib/workflow.ts) name these dimension sets exactly.
+    const handler = createSummarizeHandler({
+      ...deps(),
+      logger: new Logger({ serviceName: 'scimitar-summarize', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'scimitar-summarize' }),
+    });
+    const output = captureOutput();
+    try {
+      // Act
+      await handler({
+        plan: plan('m1'),
+        results: [
+          { targetId: 'code', status: 'revoked', verifiedAt: '2026-11-28T10:00:01.250Z', attempts: 1 },
+        ],
+      });
+    } finally {
+      output.restore();
+    }
+    // Assess
+    const dimensionSets = (metric: string) =>
+      output.records
+        .filter((r) => metric in r)
+        .map(
+          (r) =>
+            (r._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] })
+              .CloudWatchMetrics,
+        );
+    expect(dimensionSets('RevocationLatency')).toEqual([
+      [expect.objectContaining({ Namespace: 'Scimitar', Dimensions: [['service', 'target']] })],
+    ]);
+    expect(dimensionSets('TargetOutcome')).toEqual([
+      [expect.objectContaining({ Namespace: 'Scimitar', Dimensions: [['service', 'target', 'status']] })],
+    ]);
+    expect(output.metric('TargetOutcome')).toEqual([
+      { value: 1, dimensions: { service: 'scimitar-summarize', target: 'code', status: 'revoked' } },
+    ]);
+    expect(output.metric('RevocationLatency')).toEqual([
+      { value: 1250, dimensions: { service: 'scimitar-summarize', target: 'code' } },
+    ]);
   });
 });
