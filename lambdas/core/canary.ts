@@ -1,10 +1,12 @@
 // The credential canary: probes every SCIM target read-only with its current credential
 // (ServiceProviderConfig and a one-item /Users listing) and records the result per target, so a
 // dead token or endpoint raises an alarm before any leaver depends on that target.
+
 import type { ScimitarConfig, ScimTargetConfig } from './config.ts';
 import { targetSecretName } from './config.ts';
 import { ScimitarError } from './errors.ts';
 import type { Clock, SecretSource } from './ports.ts';
+import { scheduleIntervalMs } from './schedule.ts';
 import { ScimError } from './scim/index.ts';
 import { scimClientFor } from './target-client.ts';
 
@@ -167,11 +169,5 @@ export async function readCanaryStatus(
   );
 }
 
-const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
-/** The interval of an EventBridge schedule expression; a cron counts as one day (its longest common period). */
-export function scheduleIntervalMs(expression: string): number {
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
-  if (!rate) return UNIT_MS.day as number;
-  return Number(rate[1]) * (UNIT_MS[rate[2] as string] as number);
-}
+// Kept here too: the canary's construct and the local runtime read it from the canary module.
+export { scheduleIntervalMs } from './schedule.ts';

@@ -3,8 +3,11 @@
 // and documented gap (compensating control, owner, review cadence). Anything else is an unmanaged
 // risk: a report-only target without a coverage note, or a SCIM target never reconciled completely,
 // failing, or not reconciled for longer than its schedule allows. Privileged tier first.
+import { type CanaryCoverage, type CanaryStatus, readCanaryStatus } from './canary.ts';
 import type { ScimitarConfig, TargetConfig } from './config.ts';
+import type { Clock } from './ports.ts';
 import type { LeaverIndex, ReconciliationStore, RunResult, TargetReconciliation } from './reconcile-ports.ts';
+import { scheduleIntervalMs } from './schedule.ts';
 
 export const coverageStatuses = [
   'unmanaged-risk',
@@ -29,6 +32,8 @@ export interface CoverageEntry {
   readonly lastReconciliation?: RunResult;
   readonly lastCompleteReconciliation?: string;
   readonly lastVerifiedRevocation?: string;
+  /** What the credential canary last found for a SCIM target. */
+  readonly credential?: CanaryCoverage['state'];
 }
 
 export interface CoverageReport {
@@ -41,16 +46,11 @@ export interface CoverageReport {
 export interface CoverageFacts {
   readonly reconciliations: Readonly<Record<string, TargetReconciliation | undefined>>;
   readonly lastVerifiedRevocations: Readonly<Record<string, string | undefined>>;
+  /** The credential canary's view per SCIM target. @default - not reported */
+  readonly credentials?: Readonly<Record<string, CanaryCoverage | undefined>>;
 }
 
 const HOUR = 3_600_000;
-const UNIT_MS: Record<string, number> = { minute: 60_000, hour: HOUR, day: 24 * HOUR };
-
-/** How often the schedule runs; cron expressions count as daily. */
-export function scheduleIntervalMs(schedule: string): number {
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
-  return rate ? Number(rate[1]) * (UNIT_MS[rate[2] as string] ?? 24 * HOUR) : 24 * HOUR;
-}
 
 export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now: Date): CoverageReport {
   // A pass may be late by one interval (a slow or retried run) before the target counts as unreconciled.
@@ -81,13 +81,27 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
     const reconciliation = facts.reconciliations[target.id];
     const last = reconciliation?.last;
     const lastComplete = reconciliation?.lastComplete;
+    const credential = facts.credentials?.[target.id];
     const seen = {
       mode: target.mode,
       ...(last && { lastReconciliation: last }),
       ...(lastComplete && { lastCompleteReconciliation: lastComplete.finishedAt }),
+      ...(credential && { credential: credential.state }),
       ...revoked,
     };
     const findings: string[] = [];
+    const risks: string[] = [];
+    if (credential?.state === 'failing') {
+      // A credential that fails the canary fails every revocation there too.
+      const problems = credential.record?.problems.join('; ') || 'no reason recorded';
+      (target.mode === 'report-only' ? findings : risks).push(
+        `credential canary failing since ${credential.record?.lastOkAt ? `the pass at ${credential.record.lastOkAt}` : 'its first check'}: ${problems}`,
+      );
+    } else if (facts.credentials && credential?.state !== 'ok') {
+      findings.push(
+        `credential canary ${credential?.state ?? 'never-checked'}: the credential is not known to work`,
+      );
+    }
     if (lastComplete && lastComplete.counts.orphan > 0)
       findings.push(`${lastComplete.counts.orphan} orphan(s) in the last complete pass`);
     if (lastComplete && lastComplete.counts.drift > 0)
@@ -117,7 +131,6 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
         reviewCadenceDays: target.coverage.reviewCadenceDays,
       };
     }
-    const risks: string[] = [];
     if (!lastComplete) risks.push('never reconciled completely: its accounts were never all checked');
     else if (now.getTime() - Date.parse(lastComplete.finishedAt) > staleAfterMs) {
       risks.push(
@@ -150,7 +163,12 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
 /** Reads what the report needs: each SCIM target's reconciliation and its latest verified revocation. */
 export async function gatherCoverageFacts(
   config: ScimitarConfig,
-  deps: { readonly store: ReconciliationStore; readonly leavers: LeaverIndex },
+  deps: {
+    readonly store: ReconciliationStore;
+    readonly leavers: LeaverIndex;
+    /** Adds the credential canary's results. @default - the report says nothing of credentials */
+    readonly canary?: { readonly status: CanaryStatus; readonly clock: Clock };
+  },
 ): Promise<CoverageFacts> {
   const reconciliations: Record<string, TargetReconciliation | undefined> = {};
   const lastVerifiedRevocations: Record<string, string | undefined> = {};
@@ -162,7 +180,11 @@ export async function gatherCoverageFacts(
     }
     lastVerifiedRevocations[target.id] = latest;
   }
-  return { reconciliations, lastVerifiedRevocations };
+  if (!deps.canary) return { reconciliations, lastVerifiedRevocations };
+  const credentials = Object.fromEntries(
+    (await readCanaryStatus(config, deps.canary)).map((c) => [c.targetId, c] as const),
+  );
+  return { reconciliations, lastVerifiedRevocations, credentials };
 }
 
 const STATUS_LABEL: Record<CoverageStatus, string> = {
@@ -180,6 +202,7 @@ export function renderCoverageTable(report: CoverageReport): string {
     'APPLICATION',
     'KIND',
     'COVERAGE',
+    'CREDENTIAL',
     'LAST RECONCILIATION',
     'ORPHANS',
     'DRIFT',
@@ -193,6 +216,7 @@ export function renderCoverageTable(report: CoverageReport): string {
       `${e.targetId} (${e.displayName})`,
       e.mode === 'report-only' ? 'scim, report-only' : e.kind,
       STATUS_LABEL[e.status],
+      e.credential ?? '-',
       last ? `${last.status} ${day(last.finishedAt)}` : e.kind === 'scim' ? 'never' : '-',
       counts ? String(counts.orphan) : '-',
       counts ? String(counts.drift) : '-',

@@ -77,7 +77,7 @@ describe('reconcile CLI', () => {
 
     const table = await cli('coverage', '--dynamo', dynamo.endpoint);
     expect(table.stdout).toMatch(
-      /privileged\s+app \(App\)\s+scim\s+SCIM-integrated\s+complete \S+ \S+\s+1\s+0/,
+      /privileged\s+app \(App\)\s+scim\s+SCIM-integrated\s+-\s+complete \S+ \S+\s+1\s+0/,
     );
     expect(table.stdout).toMatch(/ledger-book \(Ledger book\)\s+manual\s+accepted gap/);
     const json = JSON.parse((await cli('coverage', '--dynamo', dynamo.endpoint, '--json')).stdout);

@@ -95,6 +95,48 @@ const facts: CoverageFacts = {
 };
 
 describe('coverage report', () => {
+  it('counts a SCIM target whose credential fails the canary as an unmanaged risk, naming the problem', () => {
+    const report = coverageReport(
+      config,
+      {
+        ...facts,
+        credentials: {
+          chat: {
+            targetId: 'chat',
+            state: 'failing',
+            record: {
+              targetId: 'chat',
+              checkedAt: ago(60_000),
+              ok: false,
+              reachable: true,
+              authenticated: false,
+              problems: ['GET /Users?count=1 answered 401'],
+              durationMs: 12,
+              consecutiveFailures: 3,
+              lastOkAt: ago(DAY),
+            },
+          },
+          code: { targetId: 'code', state: 'ok' },
+          wiki: { targetId: 'wiki', state: 'failing' },
+        },
+      },
+      NOW,
+    );
+    const by = Object.fromEntries(report.entries.map((e) => [e.targetId, e]));
+    expect(by.chat).toMatchObject({ status: 'unmanaged-risk', credential: 'failing' });
+    expect(by.chat?.reasons[0]).toMatch(
+      /^credential canary failing since the pass at .*: GET \/Users\?count=1 answered 401$/,
+    );
+    expect(by.code).toMatchObject({ status: 'scim-integrated', credential: 'ok' });
+    // Report-only: scimitar never writes there, so a failing credential is a finding, not the verdict.
+    expect(by.wiki?.reasons).toContainEqual(expect.stringMatching(/^credential canary failing/));
+    // Targets the canary has no word on say so.
+    expect(by.stale?.reasons).toContainEqual(
+      'credential canary never-checked: the credential is not known to work',
+    );
+    expect(renderCoverageTable(report)).toMatch(/chat \(CHAT\)\s+scim\s+UNMANAGED RISK\s+failing/);
+  });
+
   it('classifies every application as the standard asks, privileged first', () => {
     const report = coverageReport(config, facts, NOW);
     expect(report.entries.map((e) => [e.targetId, e.status])).toEqual([
@@ -137,17 +179,17 @@ describe('coverage report', () => {
     const table = renderCoverageTable(coverageReport(config, facts, NOW));
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^TIER\s+APPLICATION\s+KIND\s+COVERAGE\s+LAST RECONCILIATION\s+ORPHANS\s+DRIFT\s+LAST VERIFIED REVOCATION$/,
+      /^TIER\s+APPLICATION\s+KIND\s+COVERAGE\s+CREDENTIAL\s+LAST RECONCILIATION\s+ORPHANS\s+DRIFT\s+LAST VERIFIED REVOCATION$/,
     );
     expect(lines[1]).toMatch(/^-+ {2}-+/);
     expect(lines[2]).toMatch(
-      /^privileged\s+cloud \(CLOUD\)\s+scim\s+UNMANAGED RISK\s+incomplete 2026-11-28 09:00/,
+      /^privileged\s+cloud \(CLOUD\)\s+scim\s+UNMANAGED RISK\s+-\s+incomplete 2026-11-28 09:00/,
     );
     expect(lines[3]).toBe('    last reconciliation incomplete: ScimRetryableError: 503');
     expect(table).toMatch(
-      /code \(CODE\)\s+scim\s+SCIM-integrated\s+complete 2026-11-28 09:00\s+2\s+1\s+2026-11-26 10:00/,
+      /code \(CODE\)\s+scim\s+SCIM-integrated\s+-\s+complete 2026-11-28 09:00\s+2\s+1\s+2026-11-26 10:00/,
     );
-    expect(table).toMatch(/wiki \(WIKI\)\s+scim, report-only\s+UNMANAGED RISK\s+never/);
+    expect(table).toMatch(/wiki \(WIKI\)\s+scim, report-only\s+UNMANAGED RISK\s+-\s+never/);
     expect(lines.at(-1)).toBe(
       '9 applications: 2 SCIM-integrated, 2 other automation, 1 accepted gaps, 4 unmanaged risks (as of 2026-11-28T10:00:00.000Z)',
     );
