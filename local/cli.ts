@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditEntry } from '../lambdas/core/audit.ts';
 import { type ScimitarConfig, sourceSecretName } from '../lambdas/core/config.ts';
+import { type CoverageReport, renderCoverageTable } from '../lambdas/core/coverage.ts';
 import { ValidationError } from '../lambdas/core/errors.ts';
 import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/core/ingest/signature.ts';
 import { ConfigFileError, DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
@@ -30,6 +31,10 @@ commands:
   status <eventId> [--url URL]      the event's execution and each target's state
   audit <personId> [--url URL]      a person's audit timeline and ledger
   redrive <targetId> [--url URL]    move a target's dead-letter messages back to its queue
+  reconcile [TARGET...] [--restart] [--url URL]
+        a reconciliation pass now: orphans, drift (re-queued for revocation), accepted accounts
+  coverage [--json] [--url URL]
+        every application: SCIM-integrated, other automation, accepted gap or unmanaged risk
   targets check [TARGET...] [--url URL]
         the credential canary now: a read-only probe of each SCIM target
   notifications [--url URL]         alerts and owner notifications sent so far
@@ -56,6 +61,8 @@ const options = {
   'event-id': { type: 'string' },
   kind: { type: 'string' },
   'termination-type': { type: 'string' },
+  restart: { type: 'boolean' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -360,6 +367,27 @@ async function main(argv: string[]): Promise<void> {
         },
       );
       console.log(`${answer.redriven} message(s) moved back to the queue of ${subject}`);
+      return;
+    }
+    case 'reconcile': {
+      const query = new URLSearchParams(positionals.slice(1).map((id): [string, string] => ['target', id]));
+      if (args.restart) query.set('restart', '1');
+      const { outcomes } = await api<{
+        outcomes: { targetId: string; status: string; error?: string; counts: Record<string, number> }[];
+      }>(`${baseUrl(args)}/_local/reconcile${query.size ? `?${query}` : ''}`, { method: 'POST' });
+      for (const o of outcomes) {
+        const c = o.counts;
+        console.log(
+          `  ${o.targetId.padEnd(10)} ${o.status.padEnd(10)} accounts ${c.accounts}, managed ${c.managed}, drift ${c.drift} (re-queued ${c.remediated}), orphans ${c.orphan}, accepted ${c.accepted}, inactive ${c.inactive}${o.error ? `\n      ${o.error}` : ''}`,
+        );
+      }
+      if (outcomes.some((o) => o.status === 'incomplete')) process.exitCode = 1;
+      return;
+    }
+    case 'coverage': {
+      const report = await api<CoverageReport>(`${baseUrl(args)}/_local/coverage`);
+      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderCoverageTable(report));
+      if (report.totals['unmanaged-risk'] > 0) process.exitCode = 1;
       return;
     }
     case 'targets': {

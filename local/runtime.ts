@@ -23,7 +23,9 @@ import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status.ts';
+import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
 import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/canary.ts';
@@ -33,7 +35,11 @@ import {
   sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/config.ts';
+import { type CoverageReport, coverageReport, gatherCoverageFacts } from '../lambdas/core/coverage.ts';
 import { SystemClock } from '../lambdas/core/ports.ts';
+import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile.ts';
+import { scheduleIntervalMs as intervalOf } from '../lambdas/core/schedule.ts';
+import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import { scimClientFor } from '../lambdas/core/target-client.ts';
 import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
 import { createPlanHandler } from '../lambdas/handlers/plan.ts';
@@ -43,6 +49,7 @@ import { renderLocalAsl } from '../lib/asl.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
 import { LocalNotifier } from './notifier.ts';
+import { FileRosterSource } from './roster-file.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
@@ -80,6 +87,14 @@ export interface LocalRuntimeOptions {
   readonly print?: (line: string) => void;
   /** Run the credential canary at start and on `canary.schedule`. @default true */
   readonly canary?: boolean;
+  /**
+   * The HR roster (active people) the reconciler compares accounts with: a CSV or JSON export,
+   * read at every pass. With demo applications, a roster of the demo people is written there
+   * when the file does not exist. @default '<dataDir>/roster.csv'
+   */
+  readonly roster?: string;
+  /** Reconcile at start and on `reconciliation.schedule`. @default true */
+  readonly reconcileOnSchedule?: boolean;
   /** Powertools log level of the handlers. @default 'WARN' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -89,6 +104,7 @@ export interface LocalLane {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly source: SqsEventSource;
+  readonly scim: ScimClient;
   readonly app?: ScimApp;
 }
 
@@ -111,6 +127,12 @@ export interface LocalRuntime {
   deadLetters(targetId: string): Promise<number>;
   /** The credential canary, now: a read-only probe of each SCIM target (or of those named). */
   checkTargets(targetIds?: readonly string[]): Promise<CanaryResult[]>;
+  /** A reconciliation pass, now (every SCIM target, or those named). Drift goes to the lanes. */
+  reconcile(options?: { targets?: readonly string[]; restart?: boolean }): Promise<ReconcileResult>;
+  /** The coverage report: every application, how it is covered, its last reconciliation and canary. */
+  coverage(): Promise<CoverageReport>;
+  /** Where the reconciler reads the HR roster. */
+  readonly rosterFile: string;
   stop(): Promise<void>;
 }
 
@@ -181,6 +203,12 @@ async function startDynamo(path: string | undefined): Promise<{
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+/** The demo company's HR roster: everyone is active until a termination says otherwise. */
+function demoRosterCsv(people: readonly DemoPerson[]): string {
+  const rows = people.map((p) => [p.employeeId, p.userName, p.emails.join(';'), p.employeeId].join(','));
+  return `employeeId,userName,emails,externalId\n${rows.join('\n')}\n`;
 }
 
 /** Which demo people each demo application holds: not everyone everywhere, so "no account" happens too. */
@@ -328,13 +356,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           }),
         },
       });
+      // One client per target: the worker and the reconciler share its rate budget, as they share the application.
+      const scim = scimClientFor(target, {
+        secretId: targetSecretName(target),
+        secrets,
+        ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
+      });
       const handler = createWorkerHandler({
         targetId: target.id,
-        scim: scimClientFor(target, {
-          secretId: targetSecretName(target),
-          secrets,
-          ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
-        }),
+        scim,
         audit,
         ledger,
         callback,
@@ -363,6 +393,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         queueUrl: queue.queueUrl,
         dlqUrl: dlq.queueUrl,
         source,
+        scim,
         ...(app ? { app } : {}),
       });
     }
@@ -505,6 +536,70 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stoppers.push(async () => clearInterval(every));
     }
 
+    // Reconciliation, as the scheduled function runs it on AWS: drift goes back through the lanes.
+    const rosterFile = resolve(options.roster ?? join(dataDir, 'roster.csv'));
+    if (!existsSync(rosterFile) && apps.size > 0) writeFileSync(rosterFile, demoRosterCsv(people));
+    const reconciliationStore = new DynamoReconciliationStore({ tableName: 'state', client: dynamo.client });
+    const laneQueue = new SqsLaneQueue(
+      Object.fromEntries([...lanes].map(([id, lane]) => [id, lane.queueUrl])),
+      sqs,
+    );
+    const runReconcile = async (request: { targets?: readonly string[]; restart?: boolean } = {}) => {
+      const result = await reconcile(
+        { ...(request.targets ? { targets: request.targets } : {}), restart: request.restart ?? false },
+        {
+          config,
+          scim: (target) => {
+            const lane = lanes.get(target.id);
+            if (!lane) throw new Error(`no lane for target "${target.id}"`);
+            return lane.scim;
+          },
+          store: reconciliationStore,
+          leavers: ledger,
+          roster: new FileRosterSource(rosterFile),
+          queue: laneQueue,
+          budget,
+          audit,
+          clock,
+        },
+      );
+      const privileged = new Set(config.targets.filter((t) => t.tier === 'privileged').map((t) => t.id));
+      for (const outcome of result.outcomes) {
+        // The stand-ins of the reconciler's alarms: a privileged orphan or drift, an incomplete pass.
+        if (privileged.has(outcome.targetId) && outcome.counts.orphan + outcome.counts.drift > 0) {
+          await alerts.notify({
+            subject: `ALARM: privileged target ${outcome.targetId} has ${outcome.counts.orphan} orphan(s) and ${outcome.counts.drift} drift account(s)`,
+            message: 'See the coverage report (npm run scimitar -- coverage) and docs/reconciliation.md.',
+          });
+        }
+        if (outcome.status === 'incomplete') {
+          await alerts.notify({
+            subject: `ALARM: reconciliation of ${outcome.targetId} incomplete`,
+            message: outcome.error ?? 'no reason recorded',
+          });
+        }
+      }
+      return result;
+    };
+    const coverage = async (): Promise<CoverageReport> =>
+      coverageReport(
+        config,
+        await gatherCoverageFacts(config, {
+          store: reconciliationStore,
+          leavers: ledger,
+          canary: { status: canaryStatus, clock },
+        }),
+        clock.now(),
+      );
+    if (options.reconcileOnSchedule !== false) {
+      const pass = () =>
+        void runReconcile().catch((err: unknown) => print(`reconcile: ${(err as Error).message}`));
+      pass();
+      const every = setInterval(pass, Math.min(intervalOf(config.reconciliation.schedule), 2 ** 31 - 1));
+      every.unref();
+      stoppers.push(async () => clearInterval(every));
+    }
+
     const ingest = createIngestHandler({
       sources: config.sources,
       secrets,
@@ -616,6 +711,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           writeJson(res, 200, { results: await runCanary(only.length > 0 ? only : undefined) });
           return;
         }
+        if (url.pathname === '/_local/reconcile' && method === 'POST') {
+          const only = url.searchParams.getAll('target');
+          const unknown = only.filter((id) => !lanes.has(id));
+          if (unknown.length > 0) {
+            writeJson(res, 404, {
+              error: 'unknown_target',
+              message: `no SCIM target ${unknown.map((id) => `"${id}"`).join(', ')}`,
+            });
+            return;
+          }
+          writeJson(
+            res,
+            200,
+            await runReconcile({
+              ...(only.length ? { targets: only } : {}),
+              restart: url.searchParams.has('restart'),
+            }),
+          );
+          return;
+        }
+        if (url.pathname === '/_local/coverage' && method === 'GET') {
+          writeJson(res, 200, await coverage());
+          return;
+        }
         if (url.pathname === '/_local/notifications' && method === 'GET') {
           writeJson(res, 200, { alerts: alerts.sent, owners: owners.sent });
           return;
@@ -652,6 +771,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       redrive,
       deadLetters,
       checkTargets: runCanary,
+      reconcile: runReconcile,
+      coverage,
+      rosterFile,
       stop,
     };
   } catch (err) {

@@ -113,7 +113,9 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
         if (!(err instanceof TaskNotWaitingError)) throw err;
         redriven = true;
       }
-    } else redriven = true;
+    }
+    // A message without a token is the reconciler's remediation (REMEDIATED is in the log): no
+    // workflow waits for it by design. REDRIVEN marks a message that outlived its execution.
     if (redriven)
       await log('REDRIVEN', { status: result.status, reason: 'no workflow waits for this message' });
     return { kind: 'done', result, redriven };

@@ -193,7 +193,6 @@ describe('reconciliation: classification', () => {
       'FOUND',
       'DEACTIVATED',
       'VERIFIED',
-      'REDRIVEN',
     ]);
 
     // The next pass finds them inactive: no drift left, nothing re-queued; first sight is kept.

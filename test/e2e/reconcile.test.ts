@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
+
+let runtime: LocalRuntime & { lines: string[] };
+beforeAll(async () => {
+  runtime = await startTestRuntime({ reconcileOnSchedule: false, canary: false });
+});
+afterAll(async () => runtime?.stop());
+
+describe('local runtime: reconciliation and coverage', () => {
+  it('finds drift and orphans, revokes the drift through the lane, accepts the allow-list, and reports coverage', async () => {
+    const chat = runtime.lanes.get('chat')?.app;
+    const code = runtime.lanes.get('code')?.app;
+    if (!chat || !code) throw new Error('demo apps missing');
+    const leaver = runtime.people.find((p) => chat.userByName(p.userName) && code.userByName(p.userName));
+    if (!leaver) throw new Error('no demo person in both chat and code');
+
+    // A leaver, revoked everywhere by the pipeline.
+    const body = terminationOf(leaver);
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    expect((await postSigned(runtime, body)).status).toBe(202);
+    await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'));
+    expect(chat.userByName(leaver.userName)).toBeUndefined();
+
+    // Someone re-creates the leaver's chat account by hand (drift), and an account nobody in
+    // HR knows appears in the privileged code host (an orphan).
+    chat.seed({ users: [{ userName: leaver.userName, externalId: leaver.employeeId }] });
+    code.seed({ users: [{ userName: 'mallory@example.com' }] });
+
+    const { outcomes } = await runtime.reconcile();
+    const by = Object.fromEntries(outcomes.map((o) => [o.targetId, o]));
+    expect(by.chat).toMatchObject({
+      status: 'complete',
+      counts: expect.objectContaining({ drift: 1, remediated: 1, orphan: 0 }),
+    });
+    expect(by.code).toMatchObject({
+      status: 'complete',
+      counts: expect.objectContaining({ orphan: 1, drift: 0 }),
+    });
+    expect(by.wiki).toMatchObject({
+      status: 'complete',
+      counts: expect.objectContaining({ accepted: 1, orphan: 0 }),
+    });
+
+    // The drift went back through chat's lane: deleted and verified, recorded as a remediation.
+    await until(() => chat.userByName(leaver.userName) === undefined);
+    await until(async () =>
+      (await runtime.audit.forPerson(leaver.employeeId)).some(
+        (e) => e.step === 'VERIFIED' && e.actor === 'worker' && e.eventId !== eventId,
+      ),
+    );
+    const steps = (await runtime.audit.forPerson(leaver.employeeId)).map((e) => e.step);
+    expect(steps).toContain('REMEDIATED');
+    expect(steps.filter((s) => s === 'REDRIVEN')).toEqual([]);
+    // The orphan is reported, never written: deactivating orphans is off by default.
+    expect(code.userByName('mallory@example.com')?.active).toBe(true);
+    expect(
+      runtime.alerts.sent.some((a) => a.subject.startsWith('ALARM: privileged target code has 1 orphan(s)')),
+    ).toBe(true);
+
+    const report = await runtime.coverage();
+    const entries = Object.fromEntries(report.entries.map((e) => [e.targetId, e]));
+    expect(entries.payroll?.status).toBe('accepted-gap');
+    expect(entries.code?.status).toBe('scim-integrated');
+    expect(entries.code?.reasons).toContain('1 orphan(s) in the last complete pass');
+    expect(entries.chat?.lastVerifiedRevocation).toBeDefined();
+    // The canary never ran in this runtime: the report says the credentials are not known to work.
+    expect(entries.chat?.reasons).toContain(
+      'credential canary never-checked: the credential is not known to work',
+    );
+    expect(report.entries[0]?.tier).toBe('privileged');
+  });
+
+  it('refuses to reconcile a target that is not a configured SCIM target', async () => {
+    const response = await fetch(`${runtime.url}/_local/reconcile?target=nope`, { method: 'POST' });
+    expect(response.status).toBe(404);
+  });
+});
