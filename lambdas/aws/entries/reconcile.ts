@@ -12,7 +12,7 @@ import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts'
 import { DynamoRosterStore } from '../adapters/dynamo-roster.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
 import { LambdaReconcileContinuation } from '../adapters/lambda-continuation.ts';
-import { SecretsManagerSecretSource } from '../adapters/secrets-manager-source.ts';
+import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SqsLaneQueue } from '../adapters/sqs-lane-queue.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
 import { readTargetResources } from '../target-env.ts';

@@ -1,21 +1,17 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LambdaReconcileContinuation } from '../../../lambdas/aws/adapters/lambda-continuation.ts';
-import { SecretsManagerSecretSource } from '../../../lambdas/aws/adapters/secrets-manager-source.ts';
 import { SqsLaneQueue } from '../../../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { readTargetResources } from '../../../lambdas/aws/target-env.ts';
 import type { LaneMessage } from '../../../lambdas/core/messages.ts';
 
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
-const secretsManager = mockClient(SecretsManagerClient);
 afterEach(() => {
   sqs.reset();
   lambda.reset();
-  secretsManager.reset();
   vi.unstubAllEnvs();
 });
 
@@ -93,19 +89,5 @@ describe('per-target resources from the environment', () => {
     expect(() => readTargetResources()).toThrow(/TARGET_QUEUES is not set/);
     vi.stubEnv('TARGET_QUEUES', '["a"]');
     expect(() => readTargetResources()).toThrow(/TARGET_QUEUES must map target ids/);
-  });
-});
-
-describe('Secrets Manager secret source', () => {
-  it('caches a secret, and reads it fresh when asked to refresh', async () => {
-    secretsManager
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: 'one' })
-      .resolves({ SecretString: 'two' });
-    const source = new SecretsManagerSecretSource();
-    expect(await source.read('arn:secret:code')).toBe('one');
-    expect(await source.read('arn:secret:code')).toBe('one');
-    expect(await source.read('arn:secret:code', { refresh: true })).toBe('two');
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 });
