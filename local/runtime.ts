@@ -619,6 +619,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       );
 
       async function handleRequest(method: string, url: URL): Promise<void> {
+        /** The SCIM targets named by `?target=` (none: all); answers 404 and returns null for an unknown one. */
+        const namedTargets = (): string[] | null => {
+          const only = url.searchParams.getAll('target');
+          const unknown = only.filter((id) => !lanes.has(id));
+          if (unknown.length === 0) return only;
+          writeJson(res, 404, {
+            error: 'unknown_target',
+            message: `no SCIM target ${unknown.map((id) => `"${id}"`).join(', ')}`,
+          });
+          return null;
+        };
         const events = url.pathname.match(/^\/events\/([^/]+)$/);
         if (events && method === 'POST') {
           let body: Buffer;
@@ -699,28 +710,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           return;
         }
         if (url.pathname === '/_local/targets/check' && method === 'POST') {
-          const only = url.searchParams.getAll('target');
-          const unknown = only.filter((id) => !lanes.has(id));
-          if (unknown.length > 0) {
-            writeJson(res, 404, {
-              error: 'unknown_target',
-              message: `no SCIM target ${unknown.map((id) => `"${id}"`).join(', ')}`,
-            });
-            return;
-          }
+          const only = namedTargets();
+          if (!only) return;
           writeJson(res, 200, { results: await runCanary(only.length > 0 ? only : undefined) });
           return;
         }
         if (url.pathname === '/_local/reconcile' && method === 'POST') {
-          const only = url.searchParams.getAll('target');
-          const unknown = only.filter((id) => !lanes.has(id));
-          if (unknown.length > 0) {
-            writeJson(res, 404, {
-              error: 'unknown_target',
-              message: `no SCIM target ${unknown.map((id) => `"${id}"`).join(', ')}`,
-            });
-            return;
-          }
+          const only = namedTargets();
+          if (!only) return;
           writeJson(
             res,
             200,
