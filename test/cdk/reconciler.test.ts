@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/config.ts';
+import { AuditStore } from '../../lib/audit-store.ts';
 import { Reconciler, type ReconcilerProps } from '../../lib/reconciler.ts';
 
 const config = parseConfig({
@@ -47,21 +47,9 @@ const config = parseConfig({
 function build(overrides: (stack: Stack, props: ReconcilerProps) => Partial<ReconcilerProps> = () => ({})) {
   const app = new App();
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const key = {
-    partitionKey: { name: 'pk', type: AttributeType.STRING },
-    sortKey: { name: 'sk', type: AttributeType.STRING },
-  };
   const props: ReconcilerProps = {
     config,
-    auditTable: new Table(stack, 'Audit', {
-      partitionKey: { name: 'eventId', type: AttributeType.STRING },
-      sortKey: { name: 'entryId', type: AttributeType.STRING },
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    }),
-    stateTable: new Table(stack, 'State', {
-      ...key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    }),
+    auditStore: new AuditStore(stack, 'AuditStore', { removalPolicy: RemovalPolicy.DESTROY }),
     targets: Object.fromEntries(
       ['code', 'chat'].map((id) => [
         id,
@@ -100,9 +88,9 @@ describe('Reconciler construct', () => {
       TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({
-          AUDIT_TABLE: { Ref: Match.stringLikeRegexp('^Audit') },
-          STATE_TABLE: { Ref: Match.stringLikeRegexp('^State') },
-          POWERTOOLS_SERVICE_NAME: 'reconciler',
+          AUDIT_TABLE: { Ref: Match.stringLikeRegexp('^AuditStoreAuditTable') },
+          STATE_TABLE: { Ref: Match.stringLikeRegexp('^AuditStoreStateTable') },
+          POWERTOOLS_SERVICE_NAME: 'scimitar-reconcile',
           POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
           TARGET_QUEUES: Match.anyValue(),
           TARGET_SECRETS: Match.anyValue(),
@@ -142,7 +130,7 @@ describe('Reconciler construct', () => {
       (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
     );
     const actions = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-    const audit = statements.filter((s) => JSON.stringify(s.Resource).includes('Audit'));
+    const audit = statements.filter((s) => JSON.stringify(s.Resource).includes('AuditStoreAuditTable'));
     expect(audit.flatMap(actions).sort()).toEqual(['dynamodb:PutItem']);
     expect(statements.flatMap(actions)).not.toContain('dynamodb:DeleteItem');
     expect(statements.flatMap(actions)).not.toContain('dynamodb:Scan');
