@@ -1,7 +1,7 @@
 // Nothing fails silently: alarms on every dead letter, failed or timed-out execution, worker
-// error and ingest 5XX go to the alert topic (CredentialRotation's alarms reach it too); target
-// owners hear about manual tasks on their own topic; a dashboard shows latency, outcomes, dead
-// letters and the credentials' health.
+// error and ingest 5XX go to the alert topic (CredentialRotation's and the Reconciler's alarms
+// reach it too); target owners hear about manual tasks on their own topic; a dashboard shows
+// latency, outcomes, dead letters, the credentials' health and reconciliation findings.
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import type { CredentialRotation } from './credentials.ts';
 import type { IngestApi } from './ingest-api.ts';
+import type { Reconciler } from './reconciler.ts';
 import type { TargetLane } from './target-lane.ts';
 import type { Workflow } from './workflow.ts';
 
@@ -115,8 +116,9 @@ export class Alerting extends Construct {
   }
 
   /**
-   * Every alarm this construct routed to the alert topic. CredentialRotation's alarms are not
-   * among them: that construct points them at the topic itself (its `alarmTopic`).
+   * Every alarm this construct routed to the alert topic. CredentialRotation's and the
+   * Reconciler's alarms are not among them: those constructs point them at the topic themselves
+   * (their `alarmTopic`).
    */
   public get alarms(): readonly Alarm[] {
     return this.routed;
@@ -193,7 +195,7 @@ export class Alerting extends Construct {
     this.route(
       this.alarmOnAny('IngestServerErrors', api.metricServerErrors(), {
         description:
-          'scimitar: the ingest API answered 5XX: an HRIS event may not have been accepted. Runbook: docs/operations.md#ingest-5xx',
+          'scimitar: the ingest API answered 5XX: an HRIS event or a roster upload may not have been accepted. Runbook: docs/operations.md#ingest-5xx',
       }),
     );
     this.dashboard.addWidgets(
@@ -250,6 +252,38 @@ export class Alerting extends Construct {
     }
     widgets.push(new AlarmStatusWidget({ title: 'Credential alarms', width: 24, alarms }));
     this.dashboard.addWidgets(...widgets);
+  }
+
+  /**
+   * The reconciliation row of the dashboard: orphans, drift and remediated writes per target, as
+   * each target's last pass reported them, and the state of the reconciler's alarms. The alarms
+   * already notify the alert topic (the Reconciler's `alarmTopic`).
+   */
+  public watchReconciler(reconciler: Reconciler): void {
+    const perTarget = (title: string, metric: (id: string) => IMetric) =>
+      new GraphWidget({
+        title,
+        width: 8,
+        left: reconciler.targetIds.map((id) => metric(id)),
+        leftYAxis: { min: 0 },
+      });
+    const alarms = [
+      ...(reconciler.privilegedFindingsAlarm ? [reconciler.privilegedFindingsAlarm] : []),
+      reconciler.incompleteAlarm,
+      reconciler.errorsAlarm,
+    ];
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          "## Reconciliation\nWhat each target's last pass found and queued. Runbooks: docs/reconciliation.md",
+        width: 24,
+        height: 2,
+      }),
+      perTarget('Orphans per target', (id) => reconciler.metricOrphans(id, { label: id })),
+      perTarget('Drift per target', (id) => reconciler.metricDrift(id, { label: id })),
+      perTarget('Remediated (queued) per target', (id) => reconciler.metricRemediated(id, { label: id })),
+      new AlarmStatusWidget({ title: 'Reconciliation alarms', width: 24, alarms }),
+    );
   }
 
   private alarmOnAny(id: string, metric: IMetric, options: { description: string }): Alarm {

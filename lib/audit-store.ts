@@ -2,13 +2,18 @@
 // step of a revocation) and the state table (leaver ledger, revocation budget, account state).
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
 /** Index of the audit table by person: a leaver's timeline across events. */
 export const AUDIT_BY_PERSON_INDEX = 'byPerson';
+
+/** Partition keys of a target's items: reconciliation state, account states, leaver copies, budget. */
+const PASS_KEYS = ['TARGET#*'] as const;
+/** Partition keys of the HR roster: the pointer to the current version, and each version's chunks. */
+const ROSTER_KEYS = ['ROSTER', 'ROSTER#*'] as const;
 
 /** A function that receives a table's name in its environment. */
 type BindableFunction = IFunction & { addEnvironment(key: string, value: string): unknown };
@@ -117,6 +122,44 @@ export class AuditStore extends Construct {
     });
   }
 
+  /**
+   * Lets a grantee run reconciliation passes on the state table, and nothing beyond the items a
+   * pass owns. Reads: `dynamodb:GetItem`, `dynamodb:Query`, `dynamodb:BatchGetItem` on partition
+   * keys `TARGET#*` (reconciliation state, account states, the target's leavers, budget) and
+   * `ROSTER`, `ROSTER#*` (the roster). Writes: `dynamodb:PutItem`, `dynamodb:UpdateItem`,
+   * `dynamodb:BatchWriteItem` on partition keys `TARGET#*` only; BatchWriteItem also deletes (a
+   * pass removes the account states a target no longer lists), so deletion stays within `TARGET#`
+   * items. Plus the key actions of {@link grantAppend}. No DeleteItem, no ledger or roster writes.
+   */
+  public grantReconcile(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(
+      grantee,
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      [...PASS_KEYS, ...ROSTER_KEYS],
+    );
+    this.grantState(
+      grantee,
+      ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      PASS_KEYS,
+    );
+  }
+
+  /**
+   * Lets a grantee replace the HR roster and touch nothing else of the state table:
+   * `dynamodb:GetItem`, `dynamodb:Query`, `dynamodb:PutItem`, `dynamodb:BatchWriteItem` on
+   * partition keys `ROSTER` (the current version's pointer) and `ROSTER#*` (chunks; superseded
+   * versions are deleted through BatchWriteItem), plus the key actions of {@link grantAppend}.
+   */
+  public grantReplaceRoster(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(
+      grantee,
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+      ROSTER_KEYS,
+    );
+  }
+
   /** Sets `AUDIT_TABLE` in the function's environment and grants {@link grantAppend}. */
   public bindAppend(fn: BindableFunction): void {
     fn.addEnvironment('AUDIT_TABLE', this.auditTable.tableName);
@@ -127,6 +170,17 @@ export class AuditStore extends Construct {
   public bindState(fn: BindableFunction): void {
     fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);
     this.grantReadWriteState(fn);
+  }
+
+  /** Actions on the state table, for items whose partition key matches one of the patterns. */
+  private grantState(grantee: IGrantable, actions: string[], leadingKeys: readonly string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions,
+        resources: [this.stateTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } },
+      }),
+    );
   }
 
   private grantKey(grantee: IGrantable, write: boolean): void {

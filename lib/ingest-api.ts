@@ -1,19 +1,24 @@
 // The front door: HRIS webhooks POST to /events/{source}; the ingest function verifies the
 // source's signature on the raw body, audits RECEIVED and starts one workflow execution per event.
+// The HRIS export job POSTs the roster to /roster, signed with SigV4 (AWS_IAM authorization).
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
+  AuthorizationType,
   EndpointType,
   JsonSchemaType,
   JsonSchemaVersion,
   LambdaIntegration,
   LogGroupLogDestination,
+  type Method,
   MethodLoggingLevel,
   Model,
   RequestValidator,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
@@ -45,12 +50,21 @@ export interface IngestApiProps {
   readonly accessLogRetention?: RetentionDays;
   /** Stage name, the first path segment of the URL. @default 'v1' */
   readonly stageName?: string;
+  /**
+   * The roster upload function (Reconciler's `rosterUploadFunction`), served as `POST /roster`
+   * with AWS_IAM authorization: callers sign with SigV4 and need `execute-api:Invoke` on the
+   * route ({@link IngestApi.grantUploadRoster}).
+   * @default - no /roster route
+   */
+  readonly rosterUpload?: IFunction;
 }
 
 export class IngestApi extends Construct {
   public readonly api: RestApi;
   public readonly ingestFunction: ScimitarFunction;
   public readonly accessLogGroup: LogGroup;
+  /** `POST /roster`, IAM-authorised. @default - undefined without `rosterUpload` */
+  public readonly rosterMethod?: Method;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
@@ -86,7 +100,7 @@ export class IngestApi extends Construct {
     });
 
     this.api = new RestApi(this, 'Api', {
-      description: 'scimitar: HRIS lifecycle events in',
+      description: 'scimitar: HRIS lifecycle events and the roster in',
       endpointTypes: [EndpointType.REGIONAL],
       // Execution logs need the account's API Gateway CloudWatch role; keep it if the stack goes.
       cloudWatchRole: true,
@@ -125,6 +139,22 @@ export class IngestApi extends Construct {
       requestModels: { 'application/json': eventBody },
     });
 
+    if (props.rosterUpload) {
+      // The roster is replaced as a whole: no JSON model (CSV is allowed), the function validates
+      // every row and refuses bodies over MAX_ROSTER_BYTES (lambdas/handlers/roster-upload.ts,
+      // 5 MiB). API Gateway's own limit is a fixed 10 MB.
+      this.rosterMethod = this.api.root
+        .addResource('roster')
+        .addMethod('POST', new LambdaIntegration(props.rosterUpload, { proxy: true }), {
+          authorizationType: AuthorizationType.IAM,
+        });
+      Validations.of(this.rosterMethod).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'The roster is uploaded by the HRIS export job, a workload with an IAM role and no Cognito user: the route uses AWS_IAM authorization (SigV4) and only principals granted execute-api:Invoke on it may call it.',
+      });
+    }
+
     const signed =
       'HRIS webhooks cannot present AWS credentials or Cognito tokens; every request is authenticated by the HMAC signature of its source, verified by the ingest function on the raw body (replays older than toleranceSeconds are refused).';
     Validations.of(method).acknowledge(
@@ -150,12 +180,28 @@ export class IngestApi extends Construct {
     return this.api.urlForPath('/events/{source}');
   }
 
+  /** The URL the HRIS export job POSTs the roster to. @default - undefined without `rosterUpload` */
+  public get rosterUrl(): string | undefined {
+    return this.rosterMethod ? this.api.urlForPath('/roster') : undefined;
+  }
+
+  /**
+   * Lets a principal upload the roster: `execute-api:Invoke` on `POST /roster` of this stage only.
+   * Throws when the API has no /roster route.
+   */
+  public grantUploadRoster(grantee: IGrantable): Grant {
+    if (!this.rosterMethod) {
+      throw new Error(`IngestApi ${this.node.id}: no /roster route; pass rosterUpload to create it`);
+    }
+    return this.rosterMethod.grantExecute(grantee);
+  }
+
   /** 5XX answers (sum over 5 minutes). */
   public metricServerErrors(options?: MetricOptions): Metric {
     return this.api.metricServerError({ statistic: 'Sum', period: Duration.minutes(5), ...options });
   }
 
-  /** 4XX answers: bad signatures, unknown sources, throttling (sum over 5 minutes). */
+  /** 4XX answers: bad signatures, unknown sources, refused rosters, throttling (sum over 5 minutes). */
   public metricClientErrors(options?: MetricOptions): Metric {
     return this.api.metricClientError({ statistic: 'Sum', period: Duration.minutes(5), ...options });
   }

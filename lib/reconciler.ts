@@ -1,7 +1,6 @@
 // The reconciler as one construct: its function (on a schedule, continuing itself when a round
 // outlives one invocation), the roster upload function, least-privilege grants, and the alarms on
 // privileged orphans or drift and on incomplete passes. No business logic here.
-import { fileURLToPath } from 'node:url';
 import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -11,14 +10,13 @@ import {
   type IAlarm,
   MathExpression,
   Metric,
+  type MetricOptions,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,6 +26,13 @@ import { Construct } from 'constructs';
 import { TARGET_ENV, TARGET_ENV_BYTES_PER_TARGET } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
+import type { AuditStore } from './audit-store.ts';
+import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
+
+/** Powertools adds `service` to every metric's dimensions: the alarms must name the same value. */
+export const RECONCILE_SERVICE = serviceName('reconcile');
+
+const RUNBOOK = 'docs/reconciliation.md';
 
 export interface ReconcilerTargetResources {
   /** The target's lane queue: drift is re-queued there. */
@@ -37,21 +42,18 @@ export interface ReconcilerTargetResources {
 }
 
 export interface ReconcilerProps {
-  /** The validated config; inlined into the bundle (SCIMITAR_CONFIG). */
+  /** The validated config; inlined into the bundles (SCIMITAR_CONFIG). */
   readonly config: ScimitarConfig;
-  /** The audit log: the reconciler appends (PutItem) only. */
-  readonly auditTable: ITable;
-  /** The state table: ledger, budget, reconciliation state and roster. */
-  readonly stateTable: ITable;
+  /**
+   * Audit log and state table. The reconciler appends to the audit log (`grantAppend`) and
+   * writes only its `TARGET#` items of the state table (`grantReconcile`); the roster upload
+   * writes only the roster (`grantReplaceRoster`).
+   */
+  readonly auditStore: AuditStore;
   /** Lane queue and secret of every SCIM target in the config, by target id. */
   readonly targets: Readonly<Record<string, ReconcilerTargetResources>>;
   /** Where the alarms notify. */
   readonly alarmTopic: ITopic;
-  /**
-   * CloudWatch namespace of the reconciler's metrics.
-   * @default 'Scimitar'
-   */
-  readonly metricsNamespace?: string;
   /**
    * Time per invocation; a round that needs longer continues in the next invocation.
    * @default Duration.minutes(15)
@@ -62,23 +64,21 @@ export interface ReconcilerProps {
    * @default 1024
    */
   readonly memorySize?: number;
-  /** @default RetentionDays.ONE_YEAR */
+  /** How long both functions' logs are kept. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
 }
 
 /** Lambda caps environment variables at 4 KB; what is not per target takes about 600 bytes. */
 const ENV_BUDGET_BYTES = 4096 - 600;
-const SERVICE = 'reconciler';
-
-const entry = (file: string) => fileURLToPath(new URL(`../lambdas/aws/entries/${file}`, import.meta.url));
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export class Reconciler extends Construct {
   /** The reconciler function (schedule, CLI: `aws lambda invoke`, and its own continuations). */
-  public readonly function: NodejsFunction;
+  public readonly function: ScimitarFunction;
   /** Roster upload (API Gateway proxy integration); attach it to an IAM-authorised route. */
-  public readonly rosterUploadFunction: NodejsFunction;
+  public readonly rosterUploadFunction: ScimitarFunction;
   public readonly schedule: Schedule;
+  /** The SCIM targets reconciled, in config order. */
+  public readonly targetIds: readonly string[];
   /** Fires when any privileged-tier target has an orphan or drift; absent without privileged SCIM targets. */
   public readonly privilegedFindingsAlarm?: IAlarm;
   /** Fires when a target's pass ends incomplete. */
@@ -87,34 +87,28 @@ export class Reconciler extends Construct {
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
-    const scimTargets = props.config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
+    const { config, auditStore } = props;
+    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
     validateTargets(scimTargets, props.targets);
-    const namespace = props.metricsNamespace ?? 'Scimitar';
+    this.targetIds = scimTargets.map((t) => t.id);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
-    this.function = this.bundledFunction('Function', 'reconcile.ts', props, {
+    this.function = new ScimitarFunction(this, 'Function', {
+      entry: 'reconcile',
+      config,
       description: 'scimitar reconciler: classifies every SCIM account, re-queues drift',
       timeout: props.timeout ?? Duration.minutes(15),
       memorySize: props.memorySize ?? 1024,
-      // A failed invocation is retried by the next schedule, which resumes its checkpoint.
-      retryAttempts: 0,
+      logRetention,
       environment: {
-        AUDIT_TABLE: props.auditTable.tableName,
-        STATE_TABLE: props.stateTable.tableName,
-        POWERTOOLS_SERVICE_NAME: SERVICE,
-        POWERTOOLS_METRICS_NAMESPACE: namespace,
+        STATE_TABLE: auditStore.stateTable.tableName,
         ...targetEnvironment(this, scimTargets, props.targets),
       },
     });
-    props.auditTable.grant(this.function, 'dynamodb:PutItem');
-    props.stateTable.grant(
-      this.function,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:Query',
-      'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
-    );
+    // A failed invocation is retried by the next schedule, which resumes its checkpoint.
+    this.function.configureAsyncInvoke({ retryAttempts: 0 });
+    auditStore.bindAppend(this.function);
+    auditStore.grantReconcile(this.function);
     for (const target of scimTargets) {
       const resources = props.targets[target.id] as ReconcilerTargetResources;
       resources.secret.grantRead(this.function);
@@ -128,44 +122,60 @@ export class Reconciler extends Construct {
       ],
     });
 
-    this.rosterUploadFunction = this.bundledFunction('RosterUploadFunction', 'roster-upload.ts', props, {
+    this.rosterUploadFunction = new ScimitarFunction(this, 'RosterUploadFunction', {
+      entry: 'roster-upload',
+      config,
       description: 'scimitar roster upload: replaces the HR roster the reconciler reads',
       timeout: Duration.seconds(60),
       memorySize: 1024,
-      environment: { STATE_TABLE: props.stateTable.tableName },
+      logRetention,
+      environment: { STATE_TABLE: auditStore.stateTable.tableName },
     });
-    props.stateTable.grant(
-      this.rosterUploadFunction,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-      'dynamodb:BatchWriteItem',
-    );
+    auditStore.grantReplaceRoster(this.rosterUploadFunction);
 
+    // The schedule's own role: only EventBridge Scheduler of this account's default group may
+    // assume it, and it may invoke the reconciler only.
+    const stack = Stack.of(this);
+    const scheduleRole = new Role(this, 'ScheduleRole', {
+      description: 'scimitar: EventBridge Scheduler invokes the reconciler',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
+      reason:
+        "LambdaInvoke's grantInvoke lets the schedule call the reconciler function's versions and aliases (function ARN with a qualifier); no other function.",
+    });
     this.schedule = new Schedule(this, 'Schedule', {
       description: 'scimitar: reconcile every SCIM target',
-      schedule: ScheduleExpression.expression(props.config.reconciliation.schedule),
+      schedule: ScheduleExpression.expression(config.reconciliation.schedule),
       target: new LambdaInvoke(this.function, {
         input: ScheduleTargetInput.fromObject({ source: 'schedule' }),
         retryAttempts: 0,
-        role: new Role(this, 'ScheduleRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') }),
+        role: scheduleRole,
       }),
     });
 
     const action = new SnsAction(props.alarmTopic);
-    const metric = (metricName: string, targetId: string) =>
-      new Metric({
-        namespace,
-        metricName,
-        dimensionsMap: { service: SERVICE, target: targetId },
-        statistic: 'Maximum',
-        period: Duration.hours(1),
-      });
     // Metrics arrive once per pass: between passes the alarm keeps the state of the last one.
-    const perTarget = (kind: string, target: ScimTargetConfig, expression: MathExpression | Metric) =>
+    const perTarget = (
+      kind: 'Findings' | 'Incomplete',
+      target: ScimTargetConfig,
+      metric: MathExpression | Metric,
+    ) =>
       new Alarm(this, `${kind}${pascal(target.id)}`, {
-        alarmDescription: `${kind === 'Findings' ? 'Orphans or drift' : 'Incomplete reconciliation'} in ${target.displayName} (${target.id}); runbook: docs/reconciliation.md`,
-        metric: expression,
+        alarmDescription: `scimitar: ${kind === 'Findings' ? 'orphans or drift' : 'incomplete reconciliation'} in ${target.displayName} (${target.id}). Runbook: ${RUNBOOK}#runbook-alarms`,
+        metric,
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -180,37 +190,29 @@ export class Reconciler extends Construct {
           t,
           new MathExpression({
             expression: 'orphans + drift',
-            usingMetrics: {
-              orphans: metric(RECONCILE_METRICS.orphans, t.id),
-              drift: metric(RECONCILE_METRICS.drift, t.id),
-            },
+            usingMetrics: { orphans: this.metricOrphans(t.id), drift: this.metricDrift(t.id) },
             period: Duration.hours(1),
             label: `orphans and drift in ${t.id}`,
           }),
         ),
       );
       const alarm = new CompositeAlarm(this, 'PrivilegedFindingsAlarm', {
-        alarmDescription:
-          'A privileged-tier target has an orphan or a drift account; runbook: docs/reconciliation.md "Privileged orphan or drift"',
+        alarmDescription: `scimitar: a privileged-tier target has an orphan or a drift account. Runbook: ${RUNBOOK}#privileged-orphan-or-drift-privilegedfindingsalarm`,
         alarmRule: AlarmRule.anyOf(...findings),
       });
       alarm.addAlarmAction(action);
       this.privilegedFindingsAlarm = alarm;
     }
-    const incomplete = scimTargets.map((t) =>
-      perTarget('Incomplete', t, metric(RECONCILE_METRICS.incomplete, t.id)),
-    );
+    const incomplete = scimTargets.map((t) => perTarget('Incomplete', t, this.metricIncomplete(t.id)));
     const incompleteAlarm = new CompositeAlarm(this, 'IncompleteAlarm', {
-      alarmDescription:
-        'A target could not be reconciled completely: it is not known to be clean; runbook: docs/reconciliation.md',
+      alarmDescription: `scimitar: a target could not be reconciled completely: it is not known to be clean. Runbook: ${RUNBOOK}#incomplete-reconciliation-incompletealarm`,
       alarmRule: AlarmRule.anyOf(...incomplete),
     });
     incompleteAlarm.addAlarmAction(action);
     this.incompleteAlarm = incompleteAlarm;
 
     this.errorsAlarm = new Alarm(this, 'ErrorsAlarm', {
-      alarmDescription:
-        'The reconciler function failed (crash or timeout); its next run resumes the checkpoint',
+      alarmDescription: `scimitar: the reconciler function failed (crash or timeout); its next run resumes the checkpoint. Runbook: ${RUNBOOK}#reconciler-errors-errorsalarm`,
       metric: this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -218,54 +220,36 @@ export class Reconciler extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.errorsAlarm.addAlarmAction(action);
-
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWSLambdaBasicExecutionRole only lets each function write its own logs',
-      },
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) accepts no narrower resource',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
-        reason:
-          "The schedule's role may invoke the reconciler's versions and aliases, nothing else (grantInvoke)",
-      },
-    );
   }
 
-  /** Node.js 24 on ARM, ESM bundle built with the local esbuild, the config inlined. */
-  private bundledFunction(
-    id: string,
-    file: string,
-    props: ReconcilerProps,
-    extra: Partial<NodejsFunctionProps>,
-  ): NodejsFunction {
-    return new NodejsFunction(this, id, {
-      entry: entry(file),
-      projectRoot,
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      tracing: Tracing.ACTIVE,
-      logGroup: new LogGroup(this, `${id}Logs`, { retention: props.logRetention ?? RetentionDays.ONE_YEAR }),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        // The config rides in the bundle: Lambda environment variables cap at 4 KB in total.
-        define: { 'process.env.SCIMITAR_CONFIG': JSON.stringify(JSON.stringify(props.config)) },
-        // Some dependencies still require() Node built-ins.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-      ...extra,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...extra.environment },
+  /** Orphans a target's last pass found (Maximum per hour; an incomplete pass reports only non-zero). */
+  public metricOrphans(targetId: string, options?: MetricOptions): Metric {
+    return this.metric(RECONCILE_METRICS.orphans, targetId, options);
+  }
+
+  /** Drift accounts a target's last pass found (Maximum per hour; an incomplete pass reports only non-zero). */
+  public metricDrift(targetId: string, options?: MetricOptions): Metric {
+    return this.metric(RECONCILE_METRICS.drift, targetId, options);
+  }
+
+  /** Writes a target's last pass queued: drift, due deletions, orphans when deactivated (Maximum per hour). */
+  public metricRemediated(targetId: string, options?: MetricOptions): Metric {
+    return this.metric(RECONCILE_METRICS.remediated, targetId, options);
+  }
+
+  /** 1 when a target's last pass ended incomplete, 0 when it completed (Maximum per hour). */
+  public metricIncomplete(targetId: string, options?: MetricOptions): Metric {
+    return this.metric(RECONCILE_METRICS.incomplete, targetId, options);
+  }
+
+  private metric(metricName: string, targetId: string, options?: MetricOptions): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: RECONCILE_SERVICE, target: targetId },
+      statistic: 'Maximum',
+      period: Duration.hours(1),
+      ...options,
     });
   }
 }

@@ -10,7 +10,15 @@ import type { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 
 /** The Lambda entries under lambdas/aws/entries/, one per function. */
-export type ScimitarEntry = 'ingest' | 'plan' | 'worker' | 'summarize' | 'rotation' | 'canary';
+export type ScimitarEntry =
+  | 'ingest'
+  | 'plan'
+  | 'worker'
+  | 'summarize'
+  | 'rotation'
+  | 'canary'
+  | 'reconcile'
+  | 'roster-upload';
 
 /** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
 export const METRICS_NAMESPACE = 'Scimitar';

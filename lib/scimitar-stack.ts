@@ -7,6 +7,7 @@ import { Alerting } from './alerting.ts';
 import { AuditStore } from './audit-store.ts';
 import { CredentialRotation } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
+import { Reconciler } from './reconciler.ts';
 import { TargetLane } from './target-lane.ts';
 import { TokenVault } from './token-vault.ts';
 import { Workflow } from './workflow.ts';
@@ -29,6 +30,8 @@ export class ScimitarStack extends Stack {
   /** One lane per SCIM target, in config order. */
   public readonly lanes: readonly TargetLane[];
   public readonly workflow: Workflow;
+  /** Reconciles every SCIM target on `reconciliation.schedule`; its roster upload is `POST /roster`. */
+  public readonly reconciler: Reconciler;
   public readonly ingestApi: IngestApi;
 
   constructor(scope: Construct, id: string, props: ScimitarStackProps) {
@@ -70,22 +73,52 @@ export class ScimitarStack extends Stack {
     });
     for (const lane of this.lanes) this.workflow.grantTaskResponse(lane.worker);
 
+    this.reconciler = new Reconciler(this, 'Reconciler', {
+      config,
+      auditStore: this.auditStore,
+      targets: Object.fromEntries(
+        this.lanes.map((lane) => [
+          lane.targetId,
+          { queue: lane.queue, secret: this.vault.targetSecret(lane.targetId) },
+        ]),
+      ),
+      alarmTopic: this.alerting.alertTopic,
+    });
+
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       config,
       workflow: this.workflow,
       auditStore: this.auditStore,
       vault: this.vault,
+      rosterUpload: this.reconciler.rosterUploadFunction,
     });
 
     this.alerting.watchWorkflow(this.workflow);
     for (const lane of this.lanes) this.alerting.watchLane(lane);
     this.alerting.watchIngestApi(this.ingestApi);
     this.alerting.watchCredentials(this.credentials);
+    this.alerting.watchReconciler(this.reconciler);
 
     new CfnOutput(this, 'EventsUrl', {
       description: 'POST HRIS webhooks here, replacing {source} with a configured source id',
       value: this.ingestApi.eventsUrl,
     });
+    const { rosterMethod, rosterUrl } = this.ingestApi;
+    if (rosterMethod && rosterUrl) {
+      new CfnOutput(this, 'RosterUrl', {
+        description: 'POST the HR roster here (JSON or CSV), signed with SigV4',
+        value: rosterUrl,
+      });
+      new CfnOutput(this, 'RosterUploadInvokeArn', {
+        description: "Allow execute-api:Invoke on this ARN in the HRIS export job's IAM policy",
+        value: rosterMethod.methodArn,
+      });
+    }
+    new CfnOutput(this, 'ReconcilerFunctionName', {
+      description: 'Invoke to reconcile now: payload {"source":"cli"}, optionally "targets" and "restart"',
+      value: this.reconciler.function.functionName,
+    });
+    new CfnOutput(this, 'StateTableName', { value: this.auditStore.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.auditStore.auditTable.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.alertTopic.topicArn });

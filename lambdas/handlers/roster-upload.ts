@@ -6,14 +6,17 @@ import { ValidationError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { parseRoster, RosterConflictError, type RosterFormat, type RosterStore } from '../core/roster.ts';
 
+/**
+ * Largest roster body accepted, decoded (the handler answers 413 above it): under Lambda's 6 MB
+ * synchronous payload limit with room for the API Gateway event around it.
+ */
+export const MAX_ROSTER_BYTES = 5 * 1024 * 1024;
+
 export interface RosterUploadDeps {
   readonly store: RosterStore;
   readonly clock: Clock;
   readonly logger: Logger;
-  /**
-   * Largest body accepted, decoded. Lambda's synchronous payload limit is 6 MB.
-   * @default 5 MiB
-   */
+  /** Largest body accepted, decoded. @default MAX_ROSTER_BYTES (5 MiB) */
   readonly maxBytes?: number;
 }
 
@@ -32,7 +35,7 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
 }
 
 export function createRosterUploadHandler(deps: RosterUploadDeps) {
-  const maxBytes = deps.maxBytes ?? 5 * 1024 * 1024;
+  const maxBytes = deps.maxBytes ?? MAX_ROSTER_BYTES;
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     if (event.httpMethod !== 'PUT' && event.httpMethod !== 'POST') {
       return answer(405, { error: `method ${event.httpMethod} not allowed; PUT the roster` });

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actionsOf,
@@ -37,6 +38,87 @@ describe('IngestApi: POST /events/{source}', () => {
       ValidateRequestParameters: true,
       ValidateRequestBody: true,
     });
+  });
+
+  it('serves POST /roster with AWS_IAM authorization through the roster upload function', () => {
+    const roster = logicalId(built.stack.reconciler.rosterUploadFunction);
+    const resources = built.template.findResources('AWS::ApiGateway::Resource', {
+      Properties: { PathPart: 'roster' },
+    });
+    const [resourceId] = Object.keys(resources);
+    expect(resources[resourceId as string]?.Properties.ParentId).toEqual({
+      'Fn::GetAtt': [logicalId(built.stack.ingestApi.api), 'RootResourceId'],
+    });
+    const methods = Object.values(built.template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.ResourceId?.Ref === resourceId,
+    );
+    expect(methods).toHaveLength(1);
+    expect(methods[0]?.Properties).toMatchObject({
+      HttpMethod: 'POST',
+      AuthorizationType: 'AWS_IAM',
+      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+    });
+    expect(JSON.stringify(methods[0]?.Properties.Integration.Uri)).toContain(`"${roster}"`);
+    // Every other method is the HMAC-signed webhook; nothing else is open.
+    const open = Object.values(built.template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.AuthorizationType === 'NONE',
+    );
+    expect(open.map((m) => m.Properties.ResourceId)).toEqual([
+      {
+        Ref: logicalId(
+          built.stack.ingestApi.api.root.getResource('events')?.getResource('{source}') as never,
+        ),
+      },
+    ]);
+    built.template.hasOutput('RosterUrl', { Value: Match.anyValue() });
+    built.template.hasOutput('RosterUploadInvokeArn', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/POST/roster$')])] },
+    });
+  });
+
+  it('grants execute-api:Invoke on POST /roster of this stage, and only with a roster route', async () => {
+    const { App, Stack } = await import('aws-cdk-lib');
+    const { Role, AccountPrincipal } = await import('aws-cdk-lib/aws-iam');
+    const { Template } = await import('aws-cdk-lib/assertions');
+    const { IngestApi } = await import('../../lib/ingest-api.ts');
+    const { ScimitarStack } = await import('../../lib/scimitar-stack.ts');
+    // A stack of its own: the shared one is already synthesized.
+    const own = new ScimitarStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Own', {
+      config: built.config,
+    });
+    const exporter = new Role(own, 'HrisExport', { assumedBy: new AccountPrincipal('111111111111') });
+    own.ingestApi.grantUploadRoster(exporter);
+    const statements = statementsOfRole(Template.fromStack(own), logicalId(exporter));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.Action).toBe('execute-api:Invoke');
+    expect(statements[0]?.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':execute-api:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':',
+          { Ref: logicalId(own.ingestApi.api) },
+          '/',
+          { Ref: logicalId(own.ingestApi.api.deploymentStage) },
+          '/POST/roster',
+        ],
+      ],
+    });
+
+    const stack = new Stack(new App(), 'Probe');
+    const bare = new IngestApi(stack, 'Bare', {
+      config: built.config,
+      workflow: built.stack.workflow,
+      auditStore: built.stack.auditStore,
+      vault: built.stack.vault,
+    });
+    expect(bare.rosterMethod).toBeUndefined();
+    expect(() => bare.grantUploadRoster(exporter)).toThrow(/no \/roster route; pass rosterUpload/);
   });
 
   it('throttles the stage, logs access, and never logs request data', () => {
@@ -150,10 +232,20 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     });
   });
 
-  it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX, credentials', () => {
+  it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX, credentials, reconciliation', () => {
     const alertTopic = { Ref: logicalId(built.stack.alerting.alertTopic) };
-    const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alertTopic]);
+    const alarmsById = built.template.findResources('AWS::CloudWatch::Alarm');
+    const alarms = Object.values(alarmsById);
+    // An alarm either notifies the alert topic itself, or feeds a composite alarm that does (the
+    // reconciler's per-target alarms: one notification however many targets are in ALARM).
+    const composites = Object.values(built.template.findResources('AWS::CloudWatch::CompositeAlarm'));
+    for (const composite of composites) expect(composite.Properties.AlarmActions).toEqual([alertTopic]);
+    const fedToComposite = (id: string) =>
+      composites.some((c) => JSON.stringify(c.Properties.AlarmRule).includes(`"${id}"`));
+    for (const [id, alarm] of Object.entries(alarmsById)) {
+      if (alarm.Properties.AlarmActions === undefined) expect(fedToComposite(id), id).toBe(true);
+      else expect(alarm.Properties.AlarmActions, id).toEqual([alertTopic]);
+    }
     const machine = { Ref: logicalId(built.stack.workflow.stateMachine) };
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
       built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -189,9 +281,27 @@ describe('Alerting: topics, alarms and the dashboard', () => {
         });
       }
     }
+    // The reconciler's: errors, and findings (privileged 'code') and incomplete per SCIM target
+    // behind the two composites.
+    const reconciler = built.stack.reconciler;
+    expect(alarmsById[logicalId(reconciler.errorsAlarm)]?.Properties.AlarmActions).toEqual([alertTopic]);
+    const compositeIds = Object.keys(built.template.findResources('AWS::CloudWatch::CompositeAlarm'));
+    expect(compositeIds.sort()).toEqual(
+      [reconciler.privilegedFindingsAlarm, reconciler.incompleteAlarm]
+        .map((a) => logicalId(a as IAlarm))
+        .sort(),
+    );
+    const fed = alarms.filter((a) => a.Properties.AlarmActions === undefined);
+    expect(fed.map((a) => a.Properties.MetricName ?? 'orphans + drift').sort()).toEqual([
+      'ReconcileIncomplete',
+      'ReconcileIncomplete',
+      'ReconcileIncomplete',
+      'orphans + drift',
+    ]);
     // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
-    // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target.
-    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3);
+    // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target
+    // + reconciler errors + findings of the privileged target + incomplete per SCIM target.
+    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3);
   });
 
   it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {

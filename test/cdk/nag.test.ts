@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Built, build, configWith } from './fixture.ts';
+import { type Built, build, configWith, logicalId } from './fixture.ts';
 
 /** Actions that AWS authorizes only on Resource "*". */
 const RESOURCELESS_ACTIONS =
@@ -62,6 +62,17 @@ describe('cdk-nag: AWS Solutions checks', () => {
     expect(findings(rotating)).toEqual([]);
   });
 
+  it("bundles with the local esbuild: the reconciler's bundle carries the config, no environment does", () => {
+    const functions = sample.template.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(functions)) {
+      expect(JSON.stringify(fn.Properties.Environment ?? {})).not.toContain('SCIMITAR_CONFIG');
+    }
+    const key = functions[logicalId(sample.stack.reconciler.function)]?.Properties.Code.S3Key as string;
+    const outdir = (sample.stack.node.root as App).synth().directory;
+    const bundle = readFileSync(join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    expect(bundle).toContain(sample.config.targets.find((t) => t.kind === 'scim')?.baseUrl);
+  });
+
   it('is not vacuous: it reports an unencrypted queue', () => {
     const probe = build(configWith([{ id: 'probe' }]));
     const queue = probe.stack.lanes[0]?.deadLetterQueue.node.defaultChild as CfnQueue;
@@ -83,7 +94,7 @@ describe('cdk-nag: AWS Solutions checks', () => {
     const ids = new Set(acked.map((a) => a.id.replace(/^Annotation::/i, '')));
     for (const id of ids) {
       expect(id).toMatch(
-        /^AwsSolutions-IAM5\[(Resource::\*|Action::kms:GenerateDataKey\*|Resource::<(Workflow\w+|CredentialsCanary)Function\w+\.Arn>:\*)\]$/,
+        /^AwsSolutions-IAM5\[(Resource::\*|Action::kms:GenerateDataKey\*|Resource::<(Workflow\w+|CredentialsCanary|Reconciler)Function\w+\.Arn>:\*)\]$/,
       );
     }
     // A role whose "*" is acknowledged must use it only for actions that take no resource.

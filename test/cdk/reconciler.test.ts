@@ -1,221 +1,295 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+// The Reconciler as the ScimitarStack composes it: its functions, schedule, grants against the
+// stack's real secrets and queues, alarms and dashboard row. The stack-wide properties it must keep
+// (audit log put-only, state table grants, cdk-nag) are in storage.test.ts and nag.test.ts.
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/core/config.ts';
-import { Reconciler, type ReconcilerProps } from '../../lib/reconciler.ts';
+import { parseConfig, type ScimitarConfig } from '../../lambdas/core/config.ts';
+import { AuditStore } from '../../lib/audit-store.ts';
+import { RECONCILE_SERVICE, Reconciler } from '../../lib/reconciler.ts';
+import {
+  actionsOf,
+  type Built,
+  build,
+  configWith,
+  logicalId,
+  mentions,
+  roleId,
+  type Statement,
+  statementsOfRole,
+} from './fixture.ts';
 
-const config = parseConfig({
-  sources: [{ id: 'generic', kind: 'generic' }],
-  targets: [
-    {
-      id: 'code',
-      kind: 'scim',
-      displayName: 'Code',
-      owner: 'a@example.com',
-      tier: 'privileged',
-      baseUrl: 'https://code.example.com/scim/v2',
-    },
-    {
-      id: 'chat',
-      kind: 'scim',
-      displayName: 'Chat',
-      owner: 'b@example.com',
-      baseUrl: 'https://chat.example.com/scim/v2',
-    },
-    {
-      id: 'payroll',
-      kind: 'manual',
-      displayName: 'Payroll',
-      owner: 'c@example.com',
-      coverage: {
-        status: 'manual-runbook',
-        compensatingControl: 'Owner disables it.',
-        reviewCadenceDays: 90,
-      },
-    },
-  ],
-  reconciliation: { schedule: 'cron(0 3 * * ? *)' },
-});
-
-function build(overrides: (stack: Stack, props: ReconcilerProps) => Partial<ReconcilerProps> = () => ({})) {
-  const app = new App();
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const key = {
-    partitionKey: { name: 'pk', type: AttributeType.STRING },
-    sortKey: { name: 'sk', type: AttributeType.STRING },
-  };
-  const props: ReconcilerProps = {
-    config,
-    auditTable: new Table(stack, 'Audit', {
-      partitionKey: { name: 'eventId', type: AttributeType.STRING },
-      sortKey: { name: 'entryId', type: AttributeType.STRING },
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    }),
-    stateTable: new Table(stack, 'State', {
-      ...key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    }),
-    targets: Object.fromEntries(
-      ['code', 'chat'].map((id) => [
-        id,
-        {
-          queue: new Queue(stack, `Queue-${id}`, {
-            enforceSSL: true,
-            deadLetterQueue: {
-              queue: new Queue(stack, `Dlq-${id}`, { enforceSSL: true }),
-              maxReceiveCount: 5,
-            },
-          }),
-          secret: Secret.fromSecretNameV2(stack, `Secret-${id}`, `scimitar/targets/${id}`),
-        },
-      ]),
-    ),
-    alarmTopic: new Topic(stack, 'Alarms', { enforceSSL: true }),
-  };
-  const reconciler = new Reconciler(stack, 'Reconciler', { ...props, ...overrides(stack, props) });
-  return { app, stack, reconciler };
-}
-
-describe('Reconciler construct', () => {
-  let built: ReturnType<typeof build>;
-  let template: Template;
+describe('Reconciler in the ScimitarStack', () => {
+  let built: Built;
+  let plain: Built;
   beforeAll(() => {
     built = build();
-    template = Template.fromStack(built.stack);
+    // No privileged target, and a schedule of its own.
+    plain = build(
+      configWith([{ id: 'docs' }, { id: 'crm' }], { reconciliation: { schedule: 'cron(0 3 * * ? *)' } }),
+    );
   });
 
-  it('runs the reconciler on Node.js 24, ARM, with its tables and compact per-target environment', () => {
+  const scimIds = (b: Built) => b.stack.lanes.map((l) => l.targetId);
+
+  it('runs the reconciler on ScimitarFunction: 15 minutes, 1 GB, no async retry, its tables and per-target resources', () => {
+    const { stack, template } = built;
+    const fn = logicalId(stack.reconciler.function);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('reconciler'),
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Timeout: 900,
       TracingConfig: { Mode: 'Active' },
+      Timeout: 900,
+      MemorySize: 1024,
+      Role: { 'Fn::GetAtt': [roleId(stack.reconciler.function), 'Arn'] },
       Environment: {
         Variables: Match.objectLike({
-          AUDIT_TABLE: { Ref: Match.stringLikeRegexp('^Audit') },
-          STATE_TABLE: { Ref: Match.stringLikeRegexp('^State') },
-          POWERTOOLS_SERVICE_NAME: 'reconciler',
+          AUDIT_TABLE: { Ref: logicalId(stack.auditStore.auditTable) },
+          STATE_TABLE: { Ref: logicalId(stack.auditStore.stateTable) },
+          POWERTOOLS_SERVICE_NAME: 'scimitar-reconcile',
           POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
-          TARGET_QUEUES: Match.anyValue(),
-          TARGET_SECRETS: Match.anyValue(),
           QUEUE_URL_PREFIX: Match.anyValue(),
           SECRET_ARN_PREFIX: Match.anyValue(),
         }),
       },
     });
-  });
-
-  it('inlines the config in the bundle, not in the environment', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-    for (const fn of Object.values(functions)) {
-      expect(JSON.stringify(fn.Properties.Environment ?? {})).not.toContain('SCIMITAR_CONFIG');
+    const variables = template.findResources('AWS::Lambda::Function')[fn]?.Properties.Environment.Variables;
+    for (const lane of stack.lanes) {
+      expect(mentions(variables.TARGET_QUEUES, logicalId(lane.queue)), lane.targetId).toBe(true);
+      expect(
+        mentions(variables.TARGET_SECRETS, logicalId(stack.vault.targetSecret(lane.targetId))),
+        lane.targetId,
+      ).toBe(true);
     }
-    const outdir = built.app.synth().directory;
-    const bundles = readdirSync(outdir)
-      .filter((d) => d.startsWith('asset.'))
-      .map((d) => readFileSync(join(outdir, d, 'index.mjs'), 'utf8'));
-    expect(bundles.length).toBe(2);
-    expect(bundles.some((b) => b.includes('https://code.example.com/scim/v2'))).toBe(true);
-  });
-
-  it('runs on the configured schedule, telling the function who asked', () => {
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0 3 * * ? *)',
-      Target: Match.objectLike({
-        Input: JSON.stringify({ source: 'schedule' }),
-        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }),
-      }),
+    // A failed invocation is not retried: the next schedule resumes the checkpoint.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fn },
+      MaximumRetryAttempts: 0,
     });
+    // Both functions keep their logs a year.
+    for (const f of [stack.reconciler.function, stack.reconciler.rosterUploadFunction]) {
+      const logGroup =
+        template.findResources('AWS::Lambda::Function')[logicalId(f)]?.Properties.LoggingConfig.LogGroup;
+      const id = (logGroup as { Ref: string }).Ref;
+      expect(template.findResources('AWS::Logs::LogGroup')[id]?.Properties.RetentionInDays).toBe(365);
+    }
   });
 
-  it('grants least privilege: append to the audit log, read the secrets, send to the lanes, invoke itself', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
-    const statements = Object.values(policies).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
-    );
-    const actions = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-    const audit = statements.filter((s) => JSON.stringify(s.Resource).includes('Audit'));
-    expect(audit.flatMap(actions).sort()).toEqual(['dynamodb:PutItem']);
-    expect(statements.flatMap(actions)).not.toContain('dynamodb:DeleteItem');
-    expect(statements.flatMap(actions)).not.toContain('dynamodb:Scan');
-    for (const id of ['code', 'chat']) {
-      expect(
-        statements.some(
-          (s) =>
-            actions(s).includes('secretsmanager:GetSecretValue') &&
-            JSON.stringify(s.Resource).includes(`scimitar/targets/${id}`),
-        ),
-      ).toBe(true);
-      expect(
-        statements.some(
-          (s) => actions(s).includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes(`Queue${id}`),
-        ),
-      ).toBe(true);
-    }
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'lambda:InvokeFunction',
-            Effect: 'Allow',
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReconcilerFunction'), 'Arn'] },
-          },
-        ],
+  it('runs the roster upload with the state table only', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [roleId(built.stack.reconciler.rosterUploadFunction), 'Arn'] },
+      Timeout: 60,
+      Environment: {
+        Variables: {
+          STATE_TABLE: { Ref: logicalId(built.stack.auditStore.stateTable) },
+          POWERTOOLS_SERVICE_NAME: 'scimitar-roster-upload',
+          POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
       },
     });
   });
 
-  it('alarms when a privileged target has an orphan or drift, and only privileged targets count', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'orphans + drift' }),
-        Match.objectLike({
-          Id: 'orphans',
-          MetricStat: Match.objectLike({
-            Metric: {
-              Namespace: 'Scimitar',
-              MetricName: 'ReconcileOrphans',
-              Dimensions: Match.arrayWith([{ Name: 'target', Value: 'code' }]),
-            },
-          }),
+  it('runs on config.reconciliation.schedule, telling the function who asked, through a role that may invoke it only', () => {
+    for (const b of [built, plain]) {
+      const fn = logicalId(b.stack.reconciler.function);
+      const scheduleRole = logicalId(b.stack.reconciler.node.findChild('ScheduleRole'));
+      b.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: b.config.reconciliation.schedule,
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': [scheduleRole, 'Arn'] },
+          Input: JSON.stringify({ source: 'schedule' }),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }),
         }),
-      ]),
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-      TreatMissingData: 'ignore',
-    });
-    const findingAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      });
+      const statements = statementsOfRole(b.template, scheduleRole);
+      expect(statements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+      for (const s of statements) {
+        for (const resource of [s.Resource].flat()) expect(mentions(resource, fn)).toBe(true);
+      }
+    }
+    expect(plain.config.reconciliation.schedule).toBe('cron(0 3 * * ? *)');
+  });
+
+  it('lets the reconciler read every target secret and send to every lane queue, and no other secret or queue', () => {
+    const { stack, template } = built;
+    const statements = statementsOfRole(template, roleId(stack.reconciler.function));
+    const onSecrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(onSecrets.map((s) => s.Resource)).toEqual(
+      scimIds(built).map((id) => ({ Ref: logicalId(stack.vault.targetSecret(id)) })),
+    );
+    for (const s of onSecrets) {
+      expect(actionsOf(s).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    }
+    const onQueues = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(onQueues.map((s) => s.Resource)).toEqual(
+      stack.lanes.map((lane) => ({ 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] })),
+    );
+    for (const s of onQueues) {
+      expect(actionsOf(s).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    }
+    // Not the HRIS sources' signing keys, not the dead letters.
+    for (const source of built.config.sources) {
+      expect(mentions(statements, logicalId(stack.vault.sourceSecret(source.id))), source.id).toBe(false);
+    }
+    for (const lane of stack.lanes) expect(mentions(statements, logicalId(lane.deadLetterQueue))).toBe(false);
+    // It may invoke itself (a round's continuation) and nothing else; no workflow, no topic.
+    const invokes = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    expect(invokes).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [logicalId(stack.reconciler.function), 'Arn'] },
+      },
+    ]);
+    expect(statements.flatMap(actionsOf).some((a) => /^(states|sns|execute-api):/.test(a))).toBe(false);
+  });
+
+  it('lets exactly the workflow and the reconciler send to the lane queues', () => {
+    const { stack, template } = built;
+    const senders = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).some(
+          (s) =>
+            actionsOf(s).includes('sqs:SendMessage') &&
+            stack.lanes.some((lane) => mentions(s.Resource, logicalId(lane.queue))),
+        ),
+      )
+      .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref));
+    expect(senders.sort()).toEqual(
+      [logicalId(stack.workflow.stateMachine.role), roleId(stack.reconciler.function)].sort(),
+    );
+  });
+
+  it('gives the roster upload no secret, queue, audit log or invoke permission', () => {
+    const statements = statementsOfRole(built.template, roleId(built.stack.reconciler.rosterUploadFunction));
+    const services = new Set(statements.flatMap(actionsOf).map((a) => a.split(':')[0]));
+    expect([...services].sort()).toEqual(['dynamodb', 'kms', 'logs', 'xray']);
+    expect(mentions(statements, logicalId(built.stack.auditStore.auditTable))).toBe(false);
+  });
+
+  it('alarms on the metrics the function publishes: namespace Scimitar, its service name, per target', () => {
+    const { stack, template } = built;
+    // Powertools puts POWERTOOLS_SERVICE_NAME on every metric as the service dimension.
+    expect(RECONCILE_SERVICE).toBe('scimitar-reconcile');
+    const dimensions = (target: string) => [
+      { Name: 'service', Value: RECONCILE_SERVICE },
+      { Name: 'target', Value: target },
+    ];
+    for (const target of scimIds(built)) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Scimitar',
+        MetricName: 'ReconcileIncomplete',
+        Dimensions: dimensions(target),
+        Statistic: 'Maximum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'ignore',
+      });
+    }
+    // Orphans and drift alarm only for the privileged target (code), summed.
+    const findings = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
       JSON.stringify(a).includes('orphans + drift'),
     );
-    expect(findingAlarms).toHaveLength(1);
-    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
-      AlarmDescription: Match.stringLikeRegexp('privileged'),
-      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
-      AlarmRule: Match.anyValue(),
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.Properties.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Expression: 'orphans + drift' }),
+        ...(['ReconcileOrphans', 'ReconcileDrift'] as const).map((MetricName) =>
+          expect.objectContaining({
+            MetricStat: expect.objectContaining({
+              Metric: { Namespace: 'Scimitar', MetricName, Dimensions: dimensions('code') },
+            }),
+          }),
+        ),
+      ]),
+    );
+    expect(stack.reconciler.privilegedFindingsAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.reconciler.function) } }],
+      AlarmActions: [{ Ref: logicalId(stack.alerting.alertTopic) }],
     });
-    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 2);
   });
 
-  it('passes the AWS Solutions checks, each acknowledgement with a reason', () => {
-    const { app } = build();
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).not.toThrow();
+  it('has no privileged findings alarm without a privileged SCIM target, but still alarms on incomplete passes', () => {
+    expect(plain.stack.reconciler.privilegedFindingsAlarm).toBeUndefined();
+    expect(JSON.stringify(plain.template.findResources('AWS::CloudWatch::Alarm'))).not.toContain(
+      'orphans + drift',
+    );
+    plain.template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
+    plain.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmDescription: Match.stringLikeRegexp('could not be reconciled completely'),
+      AlarmActions: [{ Ref: logicalId(plain.stack.alerting.alertTopic) }],
+    });
   });
+
+  it('shows a Reconciliation row: orphans, drift and remediated per target, and the reconciler alarms', () => {
+    const { stack, template } = built;
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    expect(body).toContain('## Reconciliation');
+    for (const target of scimIds(built)) {
+      for (const metric of ['ReconcileOrphans', 'ReconcileDrift', 'ReconcileRemediated']) {
+        expect(body).toContain(
+          `[\\"Scimitar\\",\\"${metric}\\",\\"service\\",\\"scimitar-reconcile\\",\\"target\\",\\"${target}\\"`,
+        );
+      }
+    }
+    const alarms = [
+      stack.reconciler.privilegedFindingsAlarm,
+      stack.reconciler.incompleteAlarm,
+      stack.reconciler.errorsAlarm,
+    ];
+    for (const alarm of alarms) expect(body).toContain(logicalId(alarm as Reconciler['errorsAlarm']));
+  });
+
+  it('names the reconciler and the state table in the outputs', () => {
+    built.template.hasOutput('ReconcilerFunctionName', {
+      Value: { Ref: logicalId(built.stack.reconciler.function) },
+    });
+    built.template.hasOutput('StateTableName', {
+      Value: { Ref: logicalId(built.stack.auditStore.stateTable) },
+    });
+  });
+});
+
+describe('Reconciler: props', () => {
+  const config = parseConfig(configWith([{ id: 'code' }, { id: 'chat' }]));
+  function reconciler(cfg: ScimitarConfig, targetIds: readonly string[]): Reconciler {
+    const stack = new Stack(new App(), 'Probe');
+    const targets = Object.fromEntries(
+      targetIds.map((id) => [
+        id,
+        { queue: new Queue(stack, `Queue-${id}`), secret: new Secret(stack, `Secret-${id}`) },
+      ]),
+    );
+    return new Reconciler(stack, 'Reconciler', {
+      config: cfg,
+      auditStore: new AuditStore(stack, 'AuditStore', { removalPolicy: RemovalPolicy.DESTROY }),
+      targets,
+      alarmTopic: new Topic(stack, 'Alarms'),
+    });
+  }
 
   it('refuses props that leave a SCIM target without its queue and secret, naming it', () => {
-    expect(() => build((_stack, props) => ({ targets: { code: props.targets.code as never } }))).toThrow(
-      /no queue and secret for SCIM target\(s\) chat/,
+    expect(() => reconciler(config, ['code'])).toThrow(/no queue and secret for SCIM target\(s\) chat/);
+  });
+
+  it('refuses props naming a target the config has no SCIM target for', () => {
+    expect(() => reconciler(config, ['code', 'chat', 'payroll'])).toThrow(
+      /names payroll, which the config has no SCIM target for/,
     );
-    expect(() =>
-      build((_stack, props) => ({ targets: { ...props.targets, payroll: props.targets.code as never } })),
-    ).toThrow(/names payroll, which the config has no SCIM target for/);
+  });
+
+  it('refuses more SCIM targets than 4 KB of environment can name', () => {
+    const ids = Array.from({ length: 25 }, (_, i) => `application-number-${String(i).padStart(2, '0')}`);
+    const many = parseConfig(configWith(ids.map((id) => ({ id }))));
+    expect(() => reconciler(many, ids)).toThrow(/25 SCIM targets need about \d+ bytes of environment/);
   });
 });

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../lambdas/core/config.ts';
 import {
@@ -72,11 +73,20 @@ describe('AuditStore: the audit log and the state table', () => {
     const auditTable = logicalId(built.stack.auditStore.auditTable);
     const onAudit = allStatements(built.template).filter((s) => mentions(s.Resource, auditTable));
     const appends = onAudit.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
-    // ingest, plan, summarize and one worker per SCIM target append.
-    expect(appends).toHaveLength(3 + built.stack.lanes.length);
+    // ingest, plan, summarize, the reconciler and one worker per SCIM target append.
+    expect(appends).toHaveLength(4 + built.stack.lanes.length);
     for (const statement of appends) {
       expect(actionsOf(statement)).toEqual(['dynamodb:PutItem']);
     }
+    const reconciler = statementsOfRole(built.template, roleId(built.stack.reconciler.function)).filter((s) =>
+      mentions(s.Resource, auditTable),
+    );
+    expect(reconciler).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [auditTable, 'Arn'] } },
+    ]);
+    // The roster upload has no business with the audit log.
+    const roster = statementsOfRole(built.template, roleId(built.stack.reconciler.rosterUploadFunction));
+    expect(mentions(roster, auditTable)).toBe(false);
     // Only ingest reads (to recognise a repeated delivery by its RECEIVED entry), and only reads.
     const reads = onAudit.filter((s) => !actionsOf(s).includes('dynamodb:PutItem'));
     expect(reads).toHaveLength(1);
@@ -93,23 +103,50 @@ describe('AuditStore: the audit log and the state table', () => {
     }
   });
 
-  it('grants the state table without DeleteItem or wildcards', () => {
+  it('grants the state table without DeleteItem or wildcards, and batch writes only on the keys a role owns', () => {
     const stateTable = logicalId(built.stack.auditStore.stateTable);
+    const table = { 'Fn::GetAtt': [stateTable, 'Arn'] };
     const onState = allStatements(built.template).filter((s) => mentions(s.Resource, stateTable));
-    const canary = statementsOfRole(built.template, roleId(built.stack.credentials.canaryFunction)).filter(
-      (s) => mentions(s.Resource, stateTable),
-    );
+    const ofRole = (fn: IFunction) =>
+      statementsOfRole(built.template, roleId(fn)).filter((s) => mentions(s.Resource, stateTable));
+    const leading = (...keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
+
     // The credential canary updates only its own items: UpdateItem on partition keys TARGET#...
+    const canary = ofRole(built.stack.credentials.canaryFunction);
     expect(canary).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: leading('TARGET#*') },
+    ]);
+    // The reconciler reads its targets' items and the roster, and writes (batch deletes included)
+    // only TARGET# items: never the ledger by person, never the roster.
+    const reconciler = ofRole(built.stack.reconciler.function);
+    expect(reconciler).toEqual([
       {
         Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: { 'Fn::GetAtt': [stateTable, 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] } },
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+        Resource: table,
+        Condition: leading('TARGET#*', 'ROSTER', 'ROSTER#*'),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        Resource: table,
+        Condition: leading('TARGET#*'),
       },
     ]);
-    const others = onState.filter((s) => JSON.stringify(s) !== JSON.stringify(canary[0]));
-    expect(others).toHaveLength(onState.length - 1);
+    // The roster upload replaces the roster and touches nothing else.
+    const roster = ofRole(built.stack.reconciler.rosterUploadFunction);
+    expect(roster).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+        Resource: table,
+        Condition: leading('ROSTER', 'ROSTER#*'),
+      },
+    ]);
+
+    const scoped = [...canary, ...reconciler, ...roster].map((s) => JSON.stringify(s));
+    const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)));
+    expect(others).toHaveLength(onState.length - scoped.length);
     expect(others.length).toBeGreaterThan(0);
     for (const statement of others) {
       expect(actionsOf(statement).sort()).toEqual([
@@ -118,6 +155,11 @@ describe('AuditStore: the audit log and the state table', () => {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ]);
+    }
+    for (const statement of onState) {
+      expect(actionsOf(statement)).not.toContain('dynamodb:DeleteItem');
+      expect(actionsOf(statement).some((a) => a.includes('*'))).toBe(false);
+      if (actionsOf(statement).includes('dynamodb:BatchWriteItem')) expect(statement.Condition).toBeDefined();
     }
   });
 });

@@ -116,7 +116,7 @@ describe('Workflow: the revocation state machine', () => {
     }
   });
 
-  it('lets only the workflow send to the lane queues, and invoke only plan and summarize', () => {
+  it('lets the workflow send to every lane queue, and invoke only plan and summarize', () => {
     const role = built.stack.workflow.stateMachine.role;
     const statements = Object.values(built.template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalId(role)))
