@@ -38,7 +38,7 @@ export function createRosterUploadHandler(deps: RosterUploadDeps) {
   const maxBytes = deps.maxBytes ?? MAX_ROSTER_BYTES;
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     if (event.httpMethod !== 'PUT' && event.httpMethod !== 'POST') {
-      return answer(405, { error: `method ${event.httpMethod} not allowed; PUT the roster` });
+      return answer(405, { error: `method ${event.httpMethod} not allowed; POST the roster` });
     }
     const type = (header(event, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const format = FORMATS[type];

@@ -183,7 +183,7 @@ describe('roster: upload handler', () => {
 
   it('refuses bad uploads with a clear 4xx, before touching the store', async () => {
     const cases: [Partial<APIGatewayProxyEvent>, number, RegExp][] = [
-      [{ httpMethod: 'GET' }, 405, /PUT the roster/],
+      [{ httpMethod: 'GET' }, 405, /POST the roster/],
       [{ headers: { 'content-type': 'application/xml' } }, 415, /application\/json or text\/csv/],
       [{ headers: {} }, 415, /"none"/],
       [{ body: null }, 400, /body is empty/],
