@@ -36,6 +36,9 @@ const runtime = await startLocalRuntime({
   people,
   logLevel: 'SILENT',
   print: () => {},
+  // Only the pipeline is measured: no canary probes or reconciliation passes alongside.
+  canary: false,
+  reconcileOnSchedule: false,
 });
 const { readFileSync } = await import('node:fs');
 const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
