@@ -2,6 +2,7 @@
 // in dry-run and report-only), verify, audit each step, record the ledger and tell the waiting
 // workflow. Decides retry, fail or dead-letter from the error's type, never from its text.
 import { type AuditEntry, auditEntry } from './audit.ts';
+import { ScimitarError } from './errors.ts';
 import type { LaneMessage, LaneResult } from './messages.ts';
 import type { AuditLog, Clock, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
 import { TaskNotWaitingError } from './ports.ts';
@@ -42,6 +43,19 @@ export type LaneOutcome =
       readonly cause: string;
     };
 
+/** A lane message reached the worker of another target: acting on it could write to the wrong account. */
+export class LaneMisroutedError extends ScimitarError {
+  constructor(
+    readonly messageTargetId: string,
+    workerTargetId: string,
+  ) {
+    super(
+      `lane message for target "${messageTargetId}" reached the worker of target "${workerTargetId}"; nothing was written`,
+    );
+    this.name = 'LaneMisroutedError';
+  }
+}
+
 /** Backoff when the target gave no Retry-After: 5 s, 10 s, 20 s ... capped at 15 minutes, with jitter. */
 export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(900, 5 * 2 ** Math.max(0, attempt - 1));
@@ -79,6 +93,14 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
       ...(account ? { accountId: account.id, userName: account.userName } : {}),
     });
   const match = { attribute: lane.matchAttribute, value: lane.matchValue };
+
+  // The message's match value, attribute and action belong to its own target's config; at another
+  // target they may name someone else. Refuse before any request, and leave this target's ledger
+  // alone (the workflow's Catch records the failure for the message's target).
+  if (lane.targetId !== deps.targetId) {
+    const err = new LaneMisroutedError(lane.targetId, deps.targetId);
+    return fail(err, message, attempt, deps, log, async () => {});
+  }
 
   try {
     let result: LaneResult;
@@ -167,9 +189,9 @@ async function fail(
   log: (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>,
   ledger: (outcome: LeaverOutcome) => Promise<void>,
 ): Promise<LaneOutcome> {
-  // Anything that is not a SCIM error (the audit table throttled, a network blip to AWS) is
+  // Anything else that is not a SCIM error (the audit table throttled, a network blip to AWS) is
   // transient from the lane's view: retrying is safe because every step is idempotent.
-  const retryable = err instanceof ScimError ? err.retryable : true;
+  const retryable = err instanceof ScimError ? err.retryable : !(err instanceof LaneMisroutedError);
   const error = err instanceof Error ? err.name : 'Error';
   const cause = err instanceof Error ? err.message : String(err);
   const detail = {
@@ -179,6 +201,7 @@ async function fail(
     ...(err instanceof ScimError
       ? { status: err.status, scimType: err.scimType, request: `${err.method} ${err.path}` }
       : {}),
+    ...(err instanceof LaneMisroutedError && { messageTargetId: err.messageTargetId }),
   };
   if (retryable && attempt < deps.maxAttempts) {
     const retryAfterMs = err instanceof ScimRetryableError ? err.retryAfterMs : undefined;

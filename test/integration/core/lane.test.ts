@@ -204,6 +204,37 @@ describe('lane: failures', () => {
     expect(target.app.userByName('lane.twin2@example.com')?.active).toBe(true);
   });
 
+  it('refuses a message addressed to another target: writes nothing, records no ledger, tells the workflow', async () => {
+    // Target "other" matches by externalId and deletes; this worker's target must not act on its message.
+    target.app.seed({ users: [{ userName: 'lane.misrouted@example.com', externalId: 'X-77' }] });
+    const d = deps();
+    const msg = message('lane.misrouted@example.com', {
+      targetId: 'other',
+      action: 'delete',
+      matchAttribute: 'externalId',
+      matchValue: 'X-77',
+    });
+    expect(await runLane(msg, 1, d)).toMatchObject({
+      kind: 'failed',
+      toDeadLetter: false,
+      error: 'LaneMisroutedError',
+    });
+    expect(target.app.userByName('lane.misrouted@example.com')?.active).toBe(true);
+    expect(target.proxy.requests).toEqual([]);
+    expect(d.callback.failed).toEqual([
+      expect.objectContaining({ taskToken: msg.taskToken, error: 'LaneMisroutedError' }),
+    ]);
+    expect(d.callback.succeeded).toEqual([]);
+    const [failed, ...rest] = await d.audit.forEvent(msg.eventId);
+    expect(rest).toEqual([]);
+    expect(failed).toMatchObject({
+      step: 'FAILED',
+      targetId: 'app',
+      detail: expect.objectContaining({ retryable: false, messageTargetId: 'other' }),
+    });
+    expect(await d.ledger.forPerson(msg.person.employeeId)).toEqual([]);
+  });
+
   it('fails a rejected credential after one re-read, and never puts the token in the audit log', async () => {
     target.app.seed({ users: [{ userName: 'lane.401@example.com' }] });
     target.proxy.inject({ kind: 'status', status: 401, body: `bad token ${TOKEN}` }, { times: 10 });
