@@ -125,7 +125,7 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
         action: lane.action,
         removeFromGroups: lane.removeFromGroups,
       });
-      result = await recordEvidence(evidence, log, ledger, deps, attempt, match);
+      result = await recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match);
     }
     let redriven = false;
     if (message.taskToken) {
@@ -148,6 +148,7 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
 
 async function recordEvidence(
   evidence: RevokeEvidence,
+  action: RevokeRequest['action'],
   log: (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>,
   ledger: (outcome: LeaverOutcome, account?: { id: string; userName: string }) => Promise<void>,
   deps: LaneDeps,
@@ -163,8 +164,9 @@ async function recordEvidence(
   const { account } = evidence;
   await log('FOUND', { account });
   if (evidence.groups) await log('GROUPS_REMOVED', { ...evidence.groups });
-  const deleted = evidence.verified !== undefined && 'deleted' in evidence.verified;
-  await log(deleted ? 'DELETED' : 'DEACTIVATED', {
+  // The step names the write that was sent; VERIFIED carries what the read-back showed (a server
+  // may answer 404 for a deactivated user, or keep a deleted one as inactive).
+  await log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
     accountId: account.id,
     alreadyGone: evidence.alreadyGone ?? false,
     alreadyInactive: evidence.outcome === 'already-revoked',

@@ -90,6 +90,21 @@ describe('lane: revoke', () => {
     expect(await steps(msg.eventId)).toEqual(['FOUND', 'DELETED', 'VERIFIED']);
   });
 
+  it('audits the write it made, not what the read-back looked like: a PATCH read back as gone is DEACTIVATED', async () => {
+    // Some servers (Atlassian) answer 404 for a deactivated user: verified, but nothing was deleted.
+    target.app.seed({ users: [{ userName: 'lane.gone@example.com' }] });
+    target.proxy.inject(
+      { kind: 'status', status: 404 },
+      { when: (r) => r.method === 'GET' && r.url.includes('/Users/') },
+    );
+    const msg = message('lane.gone@example.com');
+    expect(await runLane(msg, 1, deps())).toMatchObject({ kind: 'done', result: { status: 'revoked' } });
+    expect(target.proxy.requests.map((r) => r.method)).not.toContain('DELETE');
+    const entries = await deps().audit.forEvent(msg.eventId);
+    expect(entries.map((e) => e.step)).toEqual(['FOUND', 'DEACTIVATED', 'VERIFIED']);
+    expect(entries[2]?.detail).toMatchObject({ verified: { deleted: true } });
+  });
+
   it('reports no account as a success with nothing written', async () => {
     const msg = message('nobody@example.com');
     const d = deps();
