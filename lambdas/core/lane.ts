@@ -124,6 +124,7 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
         match,
         action: lane.action,
         removeFromGroups: lane.removeFromGroups,
+        ...(lane.accountId !== undefined && { accountId: lane.accountId }),
       });
       result = await recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match);
     }

@@ -250,6 +250,31 @@ describe('lane: failures', () => {
     expect(await d.ledger.forPerson(msg.person.employeeId)).toEqual([]);
   });
 
+  it('refuses to write when the lane names an account id and the match finds another account', async () => {
+    // The reconciler saw account A under this userName; A was deleted and the name given to someone new.
+    target.app.seed({ users: [{ userName: 'lane.reused@example.com' }] });
+    const d = deps();
+    const msg = message('lane.reused@example.com', { accountId: 'the-account-the-reconciler-saw' });
+    expect(await runLane(msg, 1, d)).toMatchObject({
+      kind: 'failed',
+      toDeadLetter: false,
+      error: 'ScimAccountMismatchError',
+    });
+    expect(target.app.userByName('lane.reused@example.com')?.active).toBe(true);
+    expect(target.proxy.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('writes when the named account id is the one the match finds', async () => {
+    target.app.seed({ users: [{ userName: 'lane.pinned@example.com' }] });
+    const id = target.app.userByName('lane.pinned@example.com')?.id ?? '';
+    const msg = message('lane.pinned@example.com', { accountId: id });
+    expect(await runLane(msg, 1, deps())).toMatchObject({
+      kind: 'done',
+      result: { status: 'revoked', accountId: id },
+    });
+    expect(target.app.userByName('lane.pinned@example.com')?.active).toBe(false);
+  });
+
   it('fails a rejected credential after one re-read, and never puts the token in the audit log', async () => {
     target.app.seed({ users: [{ userName: 'lane.401@example.com' }] });
     target.proxy.inject({ kind: 'status', status: 401, body: `bad token ${TOKEN}` }, { times: 10 });
