@@ -2,6 +2,7 @@
 // in dry-run and report-only), verify, audit each step, record the ledger and tell the waiting
 // workflow. Decides retry, fail or dead-letter from the error's type, never from its text.
 import { type AuditEntry, auditEntry } from './audit.ts';
+import { ScimitarError } from './errors.ts';
 import type { LaneMessage, LaneResult } from './messages.ts';
 import type { AuditLog, Clock, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
 import { TaskNotWaitingError } from './ports.ts';
@@ -42,6 +43,19 @@ export type LaneOutcome =
       readonly cause: string;
     };
 
+/** A lane message reached the worker of another target: acting on it could write to the wrong account. */
+export class LaneMisroutedError extends ScimitarError {
+  constructor(
+    readonly messageTargetId: string,
+    workerTargetId: string,
+  ) {
+    super(
+      `lane message for target "${messageTargetId}" reached the worker of target "${workerTargetId}"; nothing was written`,
+    );
+    this.name = 'LaneMisroutedError';
+  }
+}
+
 /** Backoff when the target gave no Retry-After: 5 s, 10 s, 20 s ... capped at 15 minutes, with jitter. */
 export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(900, 5 * 2 ** Math.max(0, attempt - 1));
@@ -80,6 +94,14 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
     });
   const match = { attribute: lane.matchAttribute, value: lane.matchValue };
 
+  // The message's match value, attribute and action belong to its own target's config; at another
+  // target they may name someone else. Refuse before any request, and leave this target's ledger
+  // alone (the workflow's Catch records the failure for the message's target).
+  if (lane.targetId !== deps.targetId) {
+    const err = new LaneMisroutedError(lane.targetId, deps.targetId);
+    return fail(err, message, attempt, deps, log, async () => {});
+  }
+
   try {
     let result: LaneResult;
     if (lane.reportOnly || message.dryRun) {
@@ -102,8 +124,9 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
         match,
         action: lane.action,
         removeFromGroups: lane.removeFromGroups,
+        ...(lane.accountId !== undefined && { accountId: lane.accountId }),
       });
-      result = await recordEvidence(evidence, log, ledger, deps, attempt, match);
+      result = await recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match);
     }
     let redriven = false;
     if (message.taskToken) {
@@ -126,6 +149,7 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
 
 async function recordEvidence(
   evidence: RevokeEvidence,
+  action: RevokeRequest['action'],
   log: (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>,
   ledger: (outcome: LeaverOutcome, account?: { id: string; userName: string }) => Promise<void>,
   deps: LaneDeps,
@@ -141,8 +165,9 @@ async function recordEvidence(
   const { account } = evidence;
   await log('FOUND', { account });
   if (evidence.groups) await log('GROUPS_REMOVED', { ...evidence.groups });
-  const deleted = evidence.verified !== undefined && 'deleted' in evidence.verified;
-  await log(deleted ? 'DELETED' : 'DEACTIVATED', {
+  // The step names the write that was sent; VERIFIED carries what the read-back showed (a server
+  // may answer 404 for a deactivated user, or keep a deleted one as inactive).
+  await log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
     accountId: account.id,
     alreadyGone: evidence.alreadyGone ?? false,
     alreadyInactive: evidence.outcome === 'already-revoked',
@@ -167,9 +192,9 @@ async function fail(
   log: (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>,
   ledger: (outcome: LeaverOutcome) => Promise<void>,
 ): Promise<LaneOutcome> {
-  // Anything that is not a SCIM error (the audit table throttled, a network blip to AWS) is
+  // Anything else that is not a SCIM error (the audit table throttled, a network blip to AWS) is
   // transient from the lane's view: retrying is safe because every step is idempotent.
-  const retryable = err instanceof ScimError ? err.retryable : true;
+  const retryable = err instanceof ScimError ? err.retryable : !(err instanceof LaneMisroutedError);
   const error = err instanceof Error ? err.name : 'Error';
   const cause = err instanceof Error ? err.message : String(err);
   const detail = {
@@ -179,6 +204,7 @@ async function fail(
     ...(err instanceof ScimError
       ? { status: err.status, scimType: err.scimType, request: `${err.method} ${err.path}` }
       : {}),
+    ...(err instanceof LaneMisroutedError && { messageTargetId: err.messageTargetId }),
   };
   if (retryable && attempt < deps.maxAttempts) {
     const retryAfterMs = err instanceof ScimRetryableError ? err.retryAfterMs : undefined;

@@ -21,6 +21,11 @@ export const laneSchema = z.object({
   matchValue: z.string(),
   removeFromGroups: z.boolean(),
   reportOnly: z.boolean(),
+  /**
+   * SCIM id of the account the sender saw (the reconciler's listing): the lane writes only if the
+   * match finds exactly this account, never a later holder of the same userName.
+   */
+  accountId: z.string().min(1).optional(),
 });
 export type Lane = z.infer<typeof laneSchema>;
 

@@ -554,9 +554,11 @@ class Judge {
         targetId: target.id,
         tier: target.tier,
         action,
-        // The account as listed, by its userName: the lane finds exactly it (or nothing, if gone).
+        // The account as listed, found by its userName and pinned by its SCIM id: should the account
+        // go and its name pass to someone else before the lane runs, the lane refuses to write.
         matchAttribute: 'userName',
         matchValue: account.userName,
+        accountId: account.id,
         removeFromGroups: target.removeFromGroups,
         reportOnly: false,
       },

@@ -6,6 +6,7 @@ import type { CredentialSource } from './credentials.ts';
 import {
   parseRetryAfter,
   redactSecrets,
+  ScimAccountMismatchError,
   ScimAmbiguousMatchError,
   ScimCredentialError,
   ScimError,
@@ -88,6 +89,8 @@ export interface RevokeRequest {
   readonly action: 'deactivate' | 'delete';
   /** Remove the account from every group first. @default false */
   readonly removeFromGroups?: boolean;
+  /** Write only if the match finds the account of this SCIM id. @default - any one exact match */
+  readonly accountId?: string;
 }
 
 export interface RevokeEvidence {
@@ -268,6 +271,12 @@ export class ScimClient {
     const found = await this.findAccount(request.match, requests);
     if (found.status === 'none') return { outcome: 'no-account', requests };
     const { account } = found;
+    if (request.accountId !== undefined && account.id !== request.accountId) {
+      throw new ScimAccountMismatchError(
+        `${request.match.attribute} now matches account ${account.id}, not account ${request.accountId} the request named; refusing to write`,
+        { method: 'GET', path: USERS },
+      );
+    }
     const summary = {
       id: account.id,
       userName: account.userName,

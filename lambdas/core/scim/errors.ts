@@ -93,6 +93,14 @@ export class ScimAmbiguousMatchError extends ScimPermanentError {
   }
 }
 
+/** The match found an account other than the one the request named by SCIM id: refusing to write to it. */
+export class ScimAccountMismatchError extends ScimPermanentError {
+  constructor(message: string, details: ScimErrorDetails) {
+    super(message, details);
+    this.name = 'ScimAccountMismatchError';
+  }
+}
+
 /** The server's paging cannot be trusted (same page again, repeated cursor, no end). */
 export class ScimPagingError extends ScimPermanentError {
   constructor(message: string, details: ScimErrorDetails) {

@@ -21,6 +21,7 @@ export {
 } from './credentials.ts';
 export {
   parseRetryAfter,
+  ScimAccountMismatchError,
   ScimAmbiguousMatchError,
   ScimCredentialError,
   ScimError,

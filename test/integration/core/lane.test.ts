@@ -90,6 +90,21 @@ describe('lane: revoke', () => {
     expect(await steps(msg.eventId)).toEqual(['FOUND', 'DELETED', 'VERIFIED']);
   });
 
+  it('audits the write it made, not what the read-back looked like: a PATCH read back as gone is DEACTIVATED', async () => {
+    // Some servers (Atlassian) answer 404 for a deactivated user: verified, but nothing was deleted.
+    target.app.seed({ users: [{ userName: 'lane.gone@example.com' }] });
+    target.proxy.inject(
+      { kind: 'status', status: 404 },
+      { when: (r) => r.method === 'GET' && r.url.includes('/Users/') },
+    );
+    const msg = message('lane.gone@example.com');
+    expect(await runLane(msg, 1, deps())).toMatchObject({ kind: 'done', result: { status: 'revoked' } });
+    expect(target.proxy.requests.map((r) => r.method)).not.toContain('DELETE');
+    const entries = await deps().audit.forEvent(msg.eventId);
+    expect(entries.map((e) => e.step)).toEqual(['FOUND', 'DEACTIVATED', 'VERIFIED']);
+    expect(entries[2]?.detail).toMatchObject({ verified: { deleted: true } });
+  });
+
   it('reports no account as a success with nothing written', async () => {
     const msg = message('nobody@example.com');
     const d = deps();
@@ -202,6 +217,62 @@ describe('lane: failures', () => {
     });
     expect(target.app.userByName('lane.twin1@example.com')?.active).toBe(true);
     expect(target.app.userByName('lane.twin2@example.com')?.active).toBe(true);
+  });
+
+  it('refuses a message addressed to another target: writes nothing, records no ledger, tells the workflow', async () => {
+    // Target "other" matches by externalId and deletes; this worker's target must not act on its message.
+    target.app.seed({ users: [{ userName: 'lane.misrouted@example.com', externalId: 'X-77' }] });
+    const d = deps();
+    const msg = message('lane.misrouted@example.com', {
+      targetId: 'other',
+      action: 'delete',
+      matchAttribute: 'externalId',
+      matchValue: 'X-77',
+    });
+    expect(await runLane(msg, 1, d)).toMatchObject({
+      kind: 'failed',
+      toDeadLetter: false,
+      error: 'LaneMisroutedError',
+    });
+    expect(target.app.userByName('lane.misrouted@example.com')?.active).toBe(true);
+    expect(target.proxy.requests).toEqual([]);
+    expect(d.callback.failed).toEqual([
+      expect.objectContaining({ taskToken: msg.taskToken, error: 'LaneMisroutedError' }),
+    ]);
+    expect(d.callback.succeeded).toEqual([]);
+    const [failed, ...rest] = await d.audit.forEvent(msg.eventId);
+    expect(rest).toEqual([]);
+    expect(failed).toMatchObject({
+      step: 'FAILED',
+      targetId: 'app',
+      detail: expect.objectContaining({ retryable: false, messageTargetId: 'other' }),
+    });
+    expect(await d.ledger.forPerson(msg.person.employeeId)).toEqual([]);
+  });
+
+  it('refuses to write when the lane names an account id and the match finds another account', async () => {
+    // The reconciler saw account A under this userName; A was deleted and the name given to someone new.
+    target.app.seed({ users: [{ userName: 'lane.reused@example.com' }] });
+    const d = deps();
+    const msg = message('lane.reused@example.com', { accountId: 'the-account-the-reconciler-saw' });
+    expect(await runLane(msg, 1, d)).toMatchObject({
+      kind: 'failed',
+      toDeadLetter: false,
+      error: 'ScimAccountMismatchError',
+    });
+    expect(target.app.userByName('lane.reused@example.com')?.active).toBe(true);
+    expect(target.proxy.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('writes when the named account id is the one the match finds', async () => {
+    target.app.seed({ users: [{ userName: 'lane.pinned@example.com' }] });
+    const id = target.app.userByName('lane.pinned@example.com')?.id ?? '';
+    const msg = message('lane.pinned@example.com', { accountId: id });
+    expect(await runLane(msg, 1, deps())).toMatchObject({
+      kind: 'done',
+      result: { status: 'revoked', accountId: id },
+    });
+    expect(target.app.userByName('lane.pinned@example.com')?.active).toBe(false);
   });
 
   it('fails a rejected credential after one re-read, and never puts the token in the audit log', async () => {

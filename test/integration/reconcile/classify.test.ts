@@ -153,8 +153,11 @@ describe('reconciliation: classification', () => {
       expect(message.lane).toMatchObject({
         action: 'deactivate',
         matchAttribute: 'userName',
+        // The account as listed: the lane writes to it only, never to a new holder of the name.
+        accountId: target.app.userByName(message.lane.matchValue)?.id,
         reportOnly: false,
       });
+      expect(message.lane.accountId).toEqual(expect.any(String));
       expect(message.dryRun).toBe(false);
     }
     const bobTimeline = await deps.audit.forPerson(p(id, 'E-bob'));
