@@ -31,7 +31,8 @@ export class DynamoLeaverLedger extends LeaverLedger {
   }
 
   async record(entry: LedgerRecord): Promise<void> {
-    // Latest outcome per person and target; an older event's late answer never overwrites a newer one.
+    // Latest outcome per person and target, by the time of the outcome: a record stamped earlier than
+    // the one stored (a slow writer finishing late) never replaces it.
     // Written twice: by person (a leaver's outcomes) and by target (the reconciler's leavers of a
     // target). No transactions: the target copy goes second, and the reconciler tolerates a missing one.
     const keys = [

@@ -62,6 +62,8 @@ export async function* listPages<T>(
   let cursor: string | undefined = from && 'cursor' in from ? from.cursor : undefined;
   const cursorsUsed = new Set<string>(cursor === undefined ? [] : [cursor]);
   let overlapped = false;
+  // Past the end the server reported, a full page was read on once (it may under-report).
+  let beyondReportedEnd = false;
 
   for (let pageNumber = 1; ; pageNumber++) {
     if (pageNumber > maxPages) {
@@ -82,6 +84,8 @@ export async function* listPages<T>(
       return true;
     });
     if (fresh.length === 0) {
+      // Servers that repeat a page past their end (SCIMMY does) after a full last page: the end.
+      if (beyondReportedEnd) return;
       throw new ScimPagingError(
         style === 'index'
           ? `the server answered startIndex=${startIndex} with resources it had already returned; it ignores startIndex, so the listing cannot be completed`
@@ -97,7 +101,11 @@ export async function* listPages<T>(
       // Overlapping pages mean the list shifted under us (accounts added while listing): totalResults
       // no longer tells where the end is, so read on until an empty page.
       if (fresh.length < page.resources.length) overlapped = true;
-      if (!(startIndex > page.totalResults && !overlapped)) next = { startIndex };
+      beyondReportedEnd = startIndex > page.totalResults;
+      // A full page past the reported end may mean totalResults under-reports: stopping there
+      // could miss the one account a revocation looks for, so read on until a short page.
+      const full = page.resources.length >= pageSize;
+      if (!(beyondReportedEnd && !overlapped && !full)) next = { startIndex };
     } else if (page.nextCursor) {
       if (cursorsUsed.has(page.nextCursor)) {
         throw new ScimPagingError('the server returned a cursor it had already returned', describe);

@@ -44,6 +44,24 @@ describe('SCIM paging: startIndex', () => {
     expect(await collect(pages({ ...base, style: 'index', pageSize: 2, fetchPage }))).toEqual(['a', 'b']);
   });
 
+  it('reads past a totalResults that under-reports the list, until a short page', async () => {
+    // A server that says 4 while holding 7: stopping at its word would miss the account sought.
+    const all = ids(7);
+    const fetchPage = async ({ query }: PageRequest) => {
+      const start = Number(query.startIndex);
+      return { resources: all.slice(start - 1, start - 1 + Number(query.count)), totalResults: 4 };
+    };
+    expect(await collect(pages({ ...base, style: 'index', pageSize: 2, fetchPage }))).toEqual(all);
+  });
+
+  it('ends cleanly when a server repeats page one past the end of an exactly full last page', async () => {
+    const s = server(ids(4), { pastEnd: 'first' });
+    expect(await collect(pages({ ...base, style: 'index', pageSize: 2, fetchPage: s.fetchPage }))).toEqual(
+      ids(4),
+    );
+    expect(s.asked.map((q) => q.startIndex)).toEqual(['1', '3', '5']);
+  });
+
   it('fails rather than loop when the server ignores startIndex', async () => {
     const s = server(ids(30), { ignoreStart: true });
     const got: string[] = [];
