@@ -34,6 +34,9 @@ export const settledTargetSchema = z.object({
   targetId: z.string(),
   status: z.enum(['manual-task', 'delegated', 'refused', 'failed']),
   reason: z.string(),
+  /** For a refused target: how the person is found there, so the ledger lets the reconciler see the drift. */
+  matchAttribute: z.enum(['userName', 'externalId', 'email']).optional(),
+  matchValue: z.string().optional(),
 });
 export type SettledTarget = z.infer<typeof settledTargetSchema>;
 

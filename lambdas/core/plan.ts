@@ -119,7 +119,9 @@ async function planScimTarget(
         settled: {
           targetId: target.id,
           status: 'refused',
-          reason: `blast-radius guard: target "${target.id}" already had ${limit} revocations in this ${windowMinutes}-minute window (blastRadius.maxShare ${deps.config.blastRadius.maxShare}, floor ${deps.config.blastRadius.floor}); confirm the burst is intended, then redrive`,
+          reason: `blast-radius guard: target "${target.id}" already had ${limit} revocations in this ${windowMinutes}-minute window (blastRadius.maxShare ${deps.config.blastRadius.maxShare}, floor ${deps.config.blastRadius.floor}); if the burst is intended, the next reconciliation re-queues the account as drift (or run one now)`,
+          matchAttribute: target.matchAttribute,
+          matchValue,
         },
       };
     }

@@ -62,6 +62,18 @@ export async function summarize(
     targets.push({ targetId: settled.targetId, status: settled.status });
     if (settled.status === 'failed' || settled.status === 'refused') {
       failures.push({ targetId: settled.targetId, reason: settled.reason });
+      // In the ledger, with the match where the plan had one: the reconciler then sees the
+      // person's still-active account as drift and re-queues it, rather than missing it.
+      await deps.ledger.record({
+        personId: plan.personId,
+        targetId: settled.targetId,
+        outcome: settled.status,
+        eventId: plan.eventId,
+        at: now.toISOString(),
+        ...(settled.matchAttribute && settled.matchValue
+          ? { matchAttribute: settled.matchAttribute, matchValue: settled.matchValue }
+          : {}),
+      });
     }
   }
 

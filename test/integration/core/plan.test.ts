@@ -153,6 +153,11 @@ describe('plan: blast-radius guard', () => {
     expect(plans.filter((p) => p.lanes.length === 1)).toHaveLength(3);
     expect(refused).toHaveLength(2);
     expect(refused[0]?.settled[0]?.reason).toContain('blast-radius guard');
+    // With the match, so the ledger lets the reconciler find the account the guard spared.
+    expect(refused[0]?.settled[0]).toMatchObject({
+      matchAttribute: 'userName',
+      matchValue: expect.stringMatching(/@example\.com$/),
+    });
     const last = refused[1];
     const steps = (await d.audit.forEvent(last?.eventId ?? '')).map((e) => e.step);
     expect(steps).toEqual(['PLANNED', 'REFUSED']);

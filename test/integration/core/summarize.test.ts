@@ -79,13 +79,30 @@ describe('summarize', () => {
     const d = deps();
     const { summary } = await summarize(
       {
-        plan: plan('s3', [{ targetId: 'wiki', status: 'refused', reason: 'blast-radius guard' }]),
+        plan: plan('s3', [
+          {
+            targetId: 'wiki',
+            status: 'refused',
+            reason: 'blast-radius guard',
+            matchAttribute: 'email',
+            matchValue: 'x@example.com',
+          },
+        ]),
         results: [],
       },
       d,
     );
     expect(summary.outcome).toBe('PARTIAL');
     expect(d.alerts.sent).toHaveLength(1);
+    // Recorded for the reconciler, which re-queues the still-active account as drift.
+    expect(await d.ledger.forPerson('P-s3')).toEqual([
+      expect.objectContaining({
+        targetId: 'wiki',
+        outcome: 'refused',
+        matchAttribute: 'email',
+        matchValue: 'x@example.com',
+      }),
+    ]);
   });
 });
 
