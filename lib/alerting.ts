@@ -2,7 +2,7 @@
 // error and ingest 5XX go to the alert topic (CredentialRotation's and the Reconciler's alarms
 // reach it too); target owners hear about manual tasks on their own topic; a dashboard shows
 // latency, outcomes, dead letters, the credentials' health and reconciliation findings.
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -68,6 +68,29 @@ export class Alerting extends Construct {
       masterKey: this.encryptionKey,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default policy: without
+    // this statement no alarm action could publish ("no resource-based policy allows the
+    // SNS:Publish action"). Only alarms of this account and region.
+    const stack = Stack.of(this);
+    this.alertTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alertTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     if (config.alerts.email) {
       this.alertTopic.addSubscription(new EmailSubscription(config.alerts.email));
     }

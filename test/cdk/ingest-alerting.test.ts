@@ -199,9 +199,9 @@ describe('Alerting: topics, alarms and the dashboard', () => {
       built.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: logicalId(topic) }],
         PolicyDocument: {
-          Statement: [
+          Statement: Match.arrayWith([
             Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ],
+          ]),
         },
       });
     }
@@ -214,6 +214,45 @@ describe('Alerting: topics, alarms and the dashboard', () => {
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
           }),
         ]),
+      },
+    });
+  });
+
+  it("lets this account's CloudWatch alarms publish to the alert topic: its own policy replaces SNS's default", () => {
+    const topic = logicalId(built.stack.alerting.alertTopic);
+    const policies = Object.values(built.template.findResources('AWS::SNS::TopicPolicy')).filter((p) =>
+      JSON.stringify(p.Properties.Topics).includes(`"${topic}"`),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    expect(statements).toHaveLength(2);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    expect(statements).toContainEqual({
+      Sid: 'AllowCloudWatchAlarmsToPublish',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: topic },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':cloudwatch:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':alarm:*',
+              ],
+            ],
+          },
+        },
       },
     });
   });
