@@ -109,9 +109,10 @@ export class AuditStore extends Construct {
   }
 
   /**
-   * Lets a grantee read and write the state table: `dynamodb:GetItem`, `dynamodb:PutItem`,
-   * `dynamodb:UpdateItem` (conditional updates: the revocation budget), `dynamodb:Query`, plus
-   * the key actions of {@link grantAppend}. No DeleteItem: ledger entries are superseded, not removed.
+   * Lets a grantee read and write the ledger and per-target items of the state table (partition
+   * keys `LEAVER#*` and `TARGET#*`): `dynamodb:GetItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem`
+   * (conditional updates: the revocation budget), `dynamodb:Query`, plus the key actions of
+   * {@link grantAppend}. No DeleteItem: ledger entries are superseded, not removed.
    */
   public grantReadWriteState(grantee: IGrantable): Grant {
     this.grantKey(grantee, true);
@@ -119,6 +120,9 @@ export class AuditStore extends Construct {
       grantee,
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resourceArns: [this.stateTable.tableArn],
+      // The ledger and the per-target items (budget windows, account count) only: never the
+      // roster or anything a later feature keeps under another key.
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAVER#*', 'TARGET#*'] } },
     });
   }
 

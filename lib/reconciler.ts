@@ -126,7 +126,9 @@ export class Reconciler extends Construct {
       entry: 'roster-upload',
       config,
       description: 'scimitar roster upload: replaces the HR roster the reconciler reads',
-      timeout: Duration.seconds(60),
+      // Within API Gateway's 29-second integration limit: a slower answer would be a 5XX for an
+      // upload that may still succeed.
+      timeout: Duration.seconds(28),
       memorySize: 1024,
       logRetention,
       environment: { STATE_TABLE: auditStore.stateTable.tableName },

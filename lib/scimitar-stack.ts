@@ -124,7 +124,8 @@ export class ScimitarStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.alertTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alerting.dashboard.dashboardName });
     for (const lane of this.lanes) {
-      new CfnOutput(this, `DeadLetterQueueUrl-${lane.targetId}`, {
+      // Output ids lose their dashes in the template: spell each dash out so `a-b` and `ab` differ.
+      new CfnOutput(this, `DeadLetterQueueUrl-${lane.targetId.replaceAll('-', 'Dash')}`, {
         description: `Dead letters of target ${lane.targetId} (inspect, then redrive)`,
         value: lane.deadLetterQueue.queueUrl,
       });

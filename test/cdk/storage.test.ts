@@ -155,6 +155,8 @@ describe('AuditStore: the audit log and the state table', () => {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ]);
+      // Workers, plan and summarize: the ledger and the per-target items, never the roster.
+      expect(statement.Condition).toEqual(leading('LEAVER#*', 'TARGET#*'));
     }
     for (const statement of onState) {
       expect(actionsOf(statement)).not.toContain('dynamodb:DeleteItem');
