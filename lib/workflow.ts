@@ -115,6 +115,8 @@ export class Workflow extends Construct {
       environment: { OWNER_TOPIC_ARN: props.ownerTopic.topicArn },
     });
     auditStore.bindAppend(this.planFunction);
+    // A retried plan returns the plan it recorded (PLANNED): it queries the event's entries.
+    auditStore.grantReadAudit(this.planFunction);
     auditStore.bindState(this.planFunction);
     props.ownerTopic.grantPublish(this.planFunction);
 

@@ -128,11 +128,22 @@ export class SqsEventSource {
     }
     const done = records.filter((r) => !failed.has(r.messageId));
     if (done.length === 0) return;
-    await this.props.client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.props.queueUrl,
-        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-      }),
-    );
+    try {
+      const answer = await this.props.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.props.queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+      // As Lambda: a message not deleted comes back and is processed again (revocation is idempotent).
+      for (const miss of answer.Failed ?? []) {
+        this.props.onError?.(
+          new Error(`could not delete a processed message: ${miss.Code ?? ''} ${miss.Message ?? ''}`),
+        );
+      }
+    } catch (err) {
+      // The poller carries on; the messages reappear after their visibility timeout.
+      this.props.onError?.(err);
+    }
   }
 }

@@ -8,7 +8,7 @@ import {
   type TargetConfig,
   targetsInRevocationOrder,
 } from './config.ts';
-import type { Lane, Plan, SettledTarget, WorkflowInput } from './messages.ts';
+import { type Lane, type Plan, planSchema, type SettledTarget, type WorkflowInput } from './messages.ts';
 import { matchValueFor } from './person-match.ts';
 import type { AuditLog, Clock, Notifier, RevocationBudget } from './ports.ts';
 
@@ -36,6 +36,14 @@ export function windowStart(now: Date, windowMinutes: number): string {
 export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Promise<Plan> {
   const { event, receivedAt } = input;
   const { config, clock } = deps;
+  // A retried plan (Step Functions retries a Lambda task on service errors) returns the plan it
+  // recorded, so budget is not taken twice and owners are not told twice.
+  const recorded = (await deps.audit.forEvent(event.eventId)).find(
+    (e) => e.step === 'PLANNED' && e.actor === 'plan',
+  );
+  const earlier = planSchema.safeParse(recorded?.detail?.plan);
+  if (earlier.success) return earlier.data;
+
   const now = clock.now();
   const personId = event.person.employeeId;
   const dryRun = config.dryRun;
@@ -78,6 +86,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
   }
 
   const effectiveAt = new Date(event.effectiveAt).toISOString();
+  const plan: Plan = { eventId: event.eventId, personId, receivedAt, effectiveAt, dryRun, lanes, settled };
   note('PLANNED', undefined, {
     kind: event.kind,
     effectiveAt,
@@ -85,13 +94,14 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     lanes: lanes.map((l) => ({ targetId: l.targetId, action: l.action, reportOnly: l.reportOnly })),
     settled,
     ...(event.kind === 'termination' ? {} : { reason: `a ${event.kind} event revokes nothing` }),
+    plan,
   });
   // PLANNED first in the log, then what the plan settled.
   const planned = entries.pop();
   if (planned) entries.unshift(planned);
   for (const entry of entries) await deps.audit.append(auditEntry(entry, now));
 
-  return { eventId: event.eventId, personId, receivedAt, effectiveAt, dryRun, lanes, settled };
+  return plan;
 }
 
 async function planScimTarget(

@@ -107,6 +107,28 @@ describe('plan: a termination', () => {
   });
 });
 
+describe('plan: retried', () => {
+  it('returns the plan it recorded, taking no budget and telling no owner a second time', async () => {
+    const config = parseConfig({
+      ...sample,
+      targets: sample.targets.filter((t) => t.id === 'chat' || t.id === 'payroll'),
+      blastRadius: { maxShare: 0.5, floor: 1, windowMinutes: 60 },
+    });
+    // A window of its own, with room for exactly one revocation at chat.
+    const d = { ...deps(config), clock: new FixedClock(new Date('2026-11-30T08:30:00Z')) };
+    const input = termination();
+    const first = await planRevocation(input, d);
+    const second = await planRevocation(input, d);
+    expect(second).toEqual(first);
+    expect(first.lanes.map((l) => l.targetId)).toEqual(['chat']);
+    expect(d.owners.sent).toHaveLength(1);
+    expect((await d.audit.forEvent(input.event.eventId)).filter((e) => e.step === 'PLANNED')).toHaveLength(1);
+    // The budget's one unit went to the first call: another event is now refused.
+    const other = await planRevocation(termination(), d);
+    expect(other.settled).toContainEqual(expect.objectContaining({ targetId: 'chat', status: 'refused' }));
+  });
+});
+
 describe('plan: dry run and report-only', () => {
   it('in a dry run, plans lanes but notifies no owner and consumes no budget', async () => {
     const config = parseConfig({ ...sample, dryRun: true, blastRadius: { floor: 0, maxShare: 0.0001 } });

@@ -108,6 +108,43 @@ describe('local SQS event source (fauxqs)', () => {
     expect(await depth(queue.queueUrl)).toBe(0);
   });
 
+  it('keeps polling when deleting a processed message fails; the message comes back and is done again', async () => {
+    const { queue } = lane('delete-fails-lane', 5);
+    let deletes = 0;
+    // A client whose first DeleteMessageBatch fails, as a network blip would.
+    const flaky = new Proxy(sqs, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver);
+        return (command: { constructor: { name: string } }) => {
+          if (command.constructor.name === 'DeleteMessageBatchCommand' && deletes++ === 0) {
+            return Promise.reject(new Error('connection reset'));
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const source = new SqsEventSource({
+      client: flaky,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      functionName: 'worker-delete-fails',
+      handler: async (event: SQSEvent) => {
+        for (const r of event.Records) seen.push(r.body);
+        return { batchItemFailures: [] };
+      },
+      onError: (err) => errors.push(err),
+    });
+    source.start();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: 'once-more' }));
+    await until(() => seen.length === 2);
+    await until(async () => (await depth(queue.queueUrl)) === 0);
+    await source.stop();
+    expect(seen).toEqual(['once-more', 'once-more']);
+    expect(errors).toHaveLength(1);
+  });
+
   it('treats a thrown handler as a failed batch: every message comes back', async () => {
     const { queue } = lane('throwing-lane', 5);
     let calls = 0;
