@@ -30,6 +30,9 @@ import type { AuditStore } from './audit-store.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 /** Powertools adds `service` to every metric's dimensions: the alarms must name the same value. */
+
+/** Orphans plus drift of a target, a missing series counting as 0. */
+export const PRIVILEGED_FINDINGS_EXPRESSION = 'FILL(orphans, 0) + FILL(drift, 0)';
 export const RECONCILE_SERVICE = serviceName('reconcile');
 
 const RUNBOOK = 'docs/reconciliation.md';
@@ -191,7 +194,9 @@ export class Reconciler extends Construct {
           'Findings',
           t,
           new MathExpression({
-            expression: 'orphans + drift',
+            // An incomplete pass publishes only what it found: without FILL, a drift point with no
+            // orphan point beside it would sum to no data, and the alarm would miss it.
+            expression: PRIVILEGED_FINDINGS_EXPRESSION,
             usingMetrics: { orphans: this.metricOrphans(t.id), drift: this.metricDrift(t.id) },
             period: Duration.hours(1),
             label: `orphans and drift in ${t.id}`,

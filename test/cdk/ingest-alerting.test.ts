@@ -331,11 +331,11 @@ describe('Alerting: topics, alarms and the dashboard', () => {
         .sort(),
     );
     const fed = alarms.filter((a) => a.Properties.AlarmActions === undefined);
-    expect(fed.map((a) => a.Properties.MetricName ?? 'orphans + drift').sort()).toEqual([
+    expect(fed.map((a) => a.Properties.MetricName ?? 'FILL(orphans, 0) + FILL(drift, 0)').sort()).toEqual([
+      'FILL(orphans, 0) + FILL(drift, 0)',
       'ReconcileIncomplete',
       'ReconcileIncomplete',
       'ReconcileIncomplete',
-      'orphans + drift',
     ]);
     // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
     // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target

@@ -194,12 +194,12 @@ describe('Reconciler in the ScimitarStack', () => {
     }
     // Orphans and drift alarm only for the privileged target (code), summed.
     const findings = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
-      JSON.stringify(a).includes('orphans + drift'),
+      JSON.stringify(a).includes('FILL(orphans, 0) + FILL(drift, 0)'),
     );
     expect(findings).toHaveLength(1);
     expect(findings[0]?.Properties.Metrics).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Expression: 'orphans + drift' }),
+        expect.objectContaining({ Expression: 'FILL(orphans, 0) + FILL(drift, 0)' }),
         ...(['ReconcileOrphans', 'ReconcileDrift'] as const).map((MetricName) =>
           expect.objectContaining({
             MetricStat: expect.objectContaining({
@@ -221,7 +221,7 @@ describe('Reconciler in the ScimitarStack', () => {
   it('has no privileged findings alarm without a privileged SCIM target, but still alarms on incomplete passes', () => {
     expect(plain.stack.reconciler.privilegedFindingsAlarm).toBeUndefined();
     expect(JSON.stringify(plain.template.findResources('AWS::CloudWatch::Alarm'))).not.toContain(
-      'orphans + drift',
+      'FILL(orphans, 0) + FILL(drift, 0)',
     );
     plain.template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
     plain.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
