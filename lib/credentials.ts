@@ -1,7 +1,7 @@
 // Credentials that never silently expire: the rotation function Secrets Manager calls for targets
 // whose tokens scimitar can renew (strategies 'api' and 'oauth2'), the credential canary on a
 // schedule, and the alarms that say when either fails or a hand-renewed token grows old.
-import { Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Tags, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -11,8 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -23,6 +22,7 @@ import { scheduleIntervalMs } from '../lambdas/core/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { warnAtDays } from '../lambdas/core/credential-age.ts';
 import { TARGET_TAG } from '../lambdas/core/rotation.ts';
+import { scheduleRoleFor } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 /** Powertools adds `service` to every metric's dimensions: alarms must name the same value. */
@@ -137,28 +137,13 @@ export class CredentialRotation extends Construct {
     grantCanaryWrite(props.stateTable, this.canaryFunction);
 
     // The schedule's own role, inside this construct (LambdaInvoke would otherwise share one at
-    // stack level): only EventBridge Scheduler of this account's default group may assume it.
-    const stack = Stack.of(this);
-    const scheduleRole = new Role(this, 'CanaryScheduleRole', {
-      description: 'scimitar: EventBridge Scheduler invokes the credential canary',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule-group',
-              resourceName: 'default',
-            }),
-          },
-        },
-      }),
-    });
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.canaryFunction.node.defaultChild as CfnFunction)}.Arn>:*]`,
-      reason:
-        "LambdaInvoke's grantInvoke lets the schedule call the canary function's versions and aliases (function ARN with a qualifier); no other function.",
-    });
+    // stack level).
+    const scheduleRole = scheduleRoleFor(
+      this,
+      'CanaryScheduleRole',
+      this.canaryFunction,
+      'credential canary',
+    );
     this.canarySchedule = new Schedule(this, 'CanarySchedule', {
       description: 'scimitar: credential canary',
       schedule: ScheduleExpression.expression(config.canary.schedule),

@@ -1,7 +1,7 @@
 // The reconciler as one construct: its function (on a schedule, continuing itself when a round
 // outlives one invocation), the roster upload function, least-privilege grants, and the alarms on
 // privileged orphans or drift and on incomplete passes. No business logic here.
-import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmRule,
@@ -14,8 +14,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -27,6 +26,7 @@ import { TARGET_ENV, TARGET_ENV_BYTES_PER_TARGET } from '../lambdas/aws/target-e
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import type { AuditStore } from './audit-store.ts';
+import { scheduleRoleFor } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 /** Powertools adds `service` to every metric's dimensions: the alarms must name the same value. */
@@ -138,29 +138,7 @@ export class Reconciler extends Construct {
     });
     auditStore.grantReplaceRoster(this.rosterUploadFunction);
 
-    // The schedule's own role: only EventBridge Scheduler of this account's default group may
-    // assume it, and it may invoke the reconciler only.
-    const stack = Stack.of(this);
-    const scheduleRole = new Role(this, 'ScheduleRole', {
-      description: 'scimitar: EventBridge Scheduler invokes the reconciler',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule-group',
-              resourceName: 'default',
-            }),
-          },
-        },
-      }),
-    });
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
-      reason:
-        "LambdaInvoke's grantInvoke lets the schedule call the reconciler function's versions and aliases (function ARN with a qualifier); no other function.",
-    });
+    const scheduleRole = scheduleRoleFor(this, 'ScheduleRole', this.function, 'reconciler');
     this.schedule = new Schedule(this, 'Schedule', {
       description: 'scimitar: reconcile every SCIM target',
       schedule: ScheduleExpression.expression(config.reconciliation.schedule),
