@@ -129,6 +129,10 @@ export class ScimitarStack extends Stack {
         description: `Dead letters of target ${lane.targetId} (inspect, then redrive)`,
         value: lane.deadLetterQueue.queueUrl,
       });
+      new CfnOutput(this, `DeadLetterQueueArn-${lane.targetId.replaceAll('-', 'Dash')}`, {
+        description: `Dead-letter queue ARN of target ${lane.targetId}, for aws sqs start-message-move-task (redrive)`,
+        value: lane.deadLetterQueue.queueArn,
+      });
     }
   }
 }

@@ -6,9 +6,15 @@ describe('stack outputs and the alert key', () => {
   it('gives targets whose ids differ only by a dash their own dead-letter outputs', () => {
     const { template } = build(configWith([{ id: 'a-b' }, { id: 'ab' }]));
     const outputs = Object.keys(template.toJSON().Outputs ?? {}).filter((k) =>
-      k.startsWith('DeadLetterQueueUrl'),
+      k.startsWith('DeadLetterQueue'),
     );
-    expect(outputs.sort()).toEqual(['DeadLetterQueueUrlaDashb', 'DeadLetterQueueUrlab']);
+    // The URL to inspect, the ARN to redrive (start-message-move-task takes an ARN).
+    expect(outputs.sort()).toEqual([
+      'DeadLetterQueueArnaDashb',
+      'DeadLetterQueueArnab',
+      'DeadLetterQueueUrlaDashb',
+      'DeadLetterQueueUrlab',
+    ]);
   });
 
   it("lets CloudWatch use the alert topics' key only for this account's alarms", () => {
