@@ -4,6 +4,7 @@ import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.t
 import { backoffSeconds, type LaneDeps, runLane } from '../../../lambdas/core/lane.ts';
 import type { Lane, LaneMessage } from '../../../lambdas/core/messages.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { laneMessage } from '../../support/lane-message.ts';
 import { FixedClock } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { expectNoSecret } from '../../support/secrets.ts';
@@ -22,24 +23,7 @@ beforeEach(() => target.proxy.reset());
 let seq = 0;
 function message(userName: string, lane: Partial<Lane> = {}, extra: Partial<LaneMessage> = {}): LaneMessage {
   seq += 1;
-  return {
-    taskToken: `token-${seq}`,
-    eventId: `lane-evt-${seq}`,
-    receivedAt: '2026-11-28T10:00:00.000Z',
-    dryRun: false,
-    person: { employeeId: `E-${seq}`, userName },
-    lane: {
-      targetId: 'app',
-      tier: 'standard',
-      action: 'deactivate',
-      matchAttribute: 'userName',
-      matchValue: userName,
-      removeFromGroups: false,
-      reportOnly: false,
-      ...lane,
-    },
-    ...extra,
-  };
+  return laneMessage(userName, `lane-evt-${seq}`, lane, extra);
 }
 
 function deps(overrides: Partial<LaneDeps> = {}): LaneDeps & { callback: RecordingTaskCallback } {

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import type { MessageVisibility } from '../../../lambdas/aws/adapters/sqs-visibility.ts';
-import type { LaneMessage } from '../../../lambdas/core/messages.ts';
 import { createWorkerHandler } from '../../../lambdas/handlers/worker.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { laneMessage } from '../../support/lane-message.ts';
 import { FixedClock } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
@@ -46,25 +46,6 @@ function record(id: string, body: unknown, receiveCount = 1): SQSRecord {
   };
 }
 
-function lane(userName: string, eventId: string): LaneMessage {
-  return {
-    taskToken: `tok-${eventId}`,
-    eventId,
-    receivedAt: '2026-11-28T10:00:00.000Z',
-    dryRun: false,
-    person: { employeeId: eventId, userName },
-    lane: {
-      targetId: 'app',
-      tier: 'standard',
-      action: 'deactivate',
-      matchAttribute: 'userName',
-      matchValue: userName,
-      removeFromGroups: false,
-      reportOnly: false,
-    },
-  };
-}
-
 const context = {
   functionName: 'worker',
   awsRequestId: 'r1',
@@ -95,8 +76,8 @@ describe('worker handler (SQS batch)', () => {
     const visibility = new RecordingVisibility();
     const event: SQSEvent = {
       Records: [
-        record('m1', lane('wh.ok@example.com', 'wh-1')),
-        record('m2', lane('wh.rl@example.com', 'wh-2')),
+        record('m1', laneMessage('wh.ok@example.com', 'wh-1')),
+        record('m2', laneMessage('wh.rl@example.com', 'wh-2')),
       ],
     };
     const response = await handler(visibility)(event, context);
@@ -110,7 +91,7 @@ describe('worker handler (SQS batch)', () => {
     target.proxy.inject({ kind: 'status', status: 503 }, { times: 5 });
     const visibility = new RecordingVisibility();
     const response = await handler(visibility, 3)(
-      { Records: [record('m3', lane('wh.down@example.com', 'wh-3'), 3)] },
+      { Records: [record('m3', laneMessage('wh.down@example.com', 'wh-3'), 3)] },
       context,
     );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
