@@ -28,6 +28,12 @@ export interface CanaryResult {
 export interface CanaryRecord extends CanaryResult {
   /** Last time the probe passed; absent if it never did. */
   readonly lastOkAt?: string;
+  /**
+   * When the current run of failures began: the first failed probe after the last pass (or the
+   * first probe, if none passed). Absent while the probe passes, and on records written before it
+   * was kept.
+   */
+  readonly failingSince?: string;
   /** Failed probes in a row; 0 after a pass. */
   readonly consecutiveFailures: number;
 }

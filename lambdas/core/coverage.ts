@@ -3,8 +3,9 @@
 // and documented gap (compensating control, owner, review cadence). Anything else is an unmanaged
 // risk: a report-only target without a coverage note, or a SCIM target never reconciled completely,
 // failing, or not reconciled for longer than its schedule allows. Privileged tier first.
-import { type CanaryCoverage, type CanaryStatus, readCanaryStatus } from './canary.ts';
+import { type CanaryCoverage, type CanaryRecord, type CanaryStatus, readCanaryStatus } from './canary.ts';
 import type { ScimitarConfig, TargetConfig } from './config.ts';
+import { countOf } from './count-noun.ts';
 import type { Clock } from './ports.ts';
 import type { LeaverIndex, ReconciliationStore, RunResult, TargetReconciliation } from './reconcile-ports.ts';
 import { scheduleIntervalMs } from './schedule.ts';
@@ -34,6 +35,10 @@ export interface CoverageEntry {
   readonly lastVerifiedRevocation?: string;
   /** What the credential canary last found for a SCIM target. */
   readonly credential?: CanaryCoverage['state'];
+  /** While the canary fails: its first failed check after the last pass. */
+  readonly credentialFailingSince?: string;
+  /** The canary's last passing check. */
+  readonly credentialLastOk?: string;
 }
 
 export interface CoverageReport {
@@ -87,25 +92,25 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
       ...(last && { lastReconciliation: last }),
       ...(lastComplete && { lastCompleteReconciliation: lastComplete.finishedAt }),
       ...(credential && { credential: credential.state }),
+      ...(credential?.state === 'failing' &&
+        credential.record?.failingSince && { credentialFailingSince: credential.record.failingSince }),
+      ...(credential?.record?.lastOkAt && { credentialLastOk: credential.record.lastOkAt }),
       ...revoked,
     };
     const findings: string[] = [];
     const risks: string[] = [];
     if (credential?.state === 'failing') {
       // A credential that fails the canary fails every revocation there too.
-      const problems = credential.record?.problems.join('; ') || 'no reason recorded';
-      (target.mode === 'report-only' ? findings : risks).push(
-        `credential canary failing since ${credential.record?.lastOkAt ? `the pass at ${credential.record.lastOkAt}` : 'its first check'}: ${problems}`,
-      );
+      (target.mode === 'report-only' ? findings : risks).push(canaryFailure(credential.record));
     } else if (facts.credentials && credential?.state !== 'ok') {
       findings.push(
         `credential canary ${credential?.state ?? 'never-checked'}: the credential is not known to work`,
       );
     }
     if (lastComplete && lastComplete.counts.orphan > 0)
-      findings.push(`${lastComplete.counts.orphan} orphan(s) in the last complete pass`);
+      findings.push(`${countOf(lastComplete.counts.orphan, 'orphan')} in the last complete pass`);
     if (lastComplete && lastComplete.counts.drift > 0)
-      findings.push(`${lastComplete.counts.drift} drift account(s) in the last complete pass`);
+      findings.push(`${countOf(lastComplete.counts.drift, 'drift account')} in the last complete pass`);
 
     if (target.mode === 'report-only') {
       if (!target.coverage) {
@@ -158,6 +163,18 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
     coverageStatuses.map((s) => [s, entries.filter((e) => e.status === s).length]),
   ) as Record<CoverageStatus, number>;
   return { generatedAt: now.toISOString(), entries, totals };
+}
+
+/**
+ * A failing canary in words: since when (the first failed check after the last pass), how many
+ * checks in a row, and the last pass apart from it.
+ */
+function canaryFailure(record: CanaryRecord | undefined): string {
+  const problems = record?.problems.join('; ') || 'no reason recorded';
+  if (!record) return `credential canary failing: ${problems}`;
+  const since = record.failingSince ? ` since ${record.failingSince}` : '';
+  const lastOk = record.lastOkAt ? `last passed ${record.lastOkAt}` : 'never passed';
+  return `credential canary failing${since} (${countOf(record.consecutiveFailures, 'failed check')} in a row, ${lastOk}): ${problems}`;
 }
 
 /** Reads what the report needs: each SCIM target's reconciliation and its latest verified revocation. */
@@ -237,7 +254,7 @@ export function renderCoverageTable(report: CoverageReport): string {
   const t = report.totals;
   out.push(
     '',
-    `${report.entries.length} applications: ${t['scim-integrated']} SCIM-integrated, ${t['other-automation']} other automation, ${t['accepted-gap']} accepted gaps, ${t['unmanaged-risk']} unmanaged risks (as of ${report.generatedAt})`,
+    `${countOf(report.entries.length, 'application')}: ${t['scim-integrated']} SCIM-integrated, ${t['other-automation']} other automation, ${countOf(t['accepted-gap'], 'accepted gap')}, ${countOf(t['unmanaged-risk'], 'unmanaged risk')} (as of ${report.generatedAt})`,
   );
   return `${out.join('\n')}\n`;
 }

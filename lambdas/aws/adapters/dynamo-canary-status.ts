@@ -47,8 +47,10 @@ export class DynamoCanaryStatus extends CanaryStatus {
     if (result.ok) {
       set.push('lastOkAt = :checkedAt', 'consecutiveFailures = :zero');
       values[':zero'] = 0;
-      update = `SET ${set.join(', ')}`;
+      update = `SET ${set.join(', ')} REMOVE failingSince`;
     } else {
+      // The first failure after a pass starts the run of failures; later ones keep its time.
+      set.push('failingSince = if_not_exists(failingSince, :checkedAt)');
       values[':one'] = 1;
       update = `SET ${set.join(', ')} ADD consecutiveFailures :one`;
     }
@@ -88,6 +90,7 @@ export class DynamoCanaryStatus extends CanaryStatus {
       durationMs: Number(Item.durationMs ?? 0),
       consecutiveFailures: Number(Item.consecutiveFailures ?? 0),
       ...(typeof Item.lastOkAt === 'string' ? { lastOkAt: Item.lastOkAt } : {}),
+      ...(typeof Item.failingSince === 'string' ? { failingSince: Item.failingSince } : {}),
     };
   }
 }

@@ -38,15 +38,18 @@ describe('Canary status on the state table (dynalite)', () => {
     expect(await status.read('chat')).toEqual({
       ...result('chat', '2026-11-28T12:00:00.000Z', false),
       lastOkAt: '2026-11-28T10:00:00.000Z',
+      failingSince: '2026-11-28T11:00:00.000Z',
       consecutiveFailures: 2,
     });
     await status.record(result('chat', '2026-11-28T13:00:00.000Z', true));
-    expect(await status.read('chat')).toMatchObject({
+    const passed = await status.read('chat');
+    expect(passed).toMatchObject({
       ok: true,
       lastOkAt: '2026-11-28T13:00:00.000Z',
       consecutiveFailures: 0,
       problems: [],
     });
+    expect(passed?.failingSince).toBeUndefined();
   });
 
   it('refuses to let an older result replace a newer one', async () => {

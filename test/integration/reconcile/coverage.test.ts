@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DynamoCanaryStatus } from '../../../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import { parseConfig } from '../../../lambdas/core/config.ts';
@@ -10,6 +11,7 @@ import {
 } from '../../../lambdas/core/coverage.ts';
 import { emptyCounts, type RunResult } from '../../../lambdas/core/reconcile-ports.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { FixedClock } from '../../support/recorders.ts';
 import { ago, DAY, freshId, NOW } from './world.ts';
 
 const control = { compensatingControl: 'Quarterly access review by the owner.', reviewCadenceDays: 90 };
@@ -114,6 +116,7 @@ describe('coverage report', () => {
               durationMs: 12,
               consecutiveFailures: 3,
               lastOkAt: ago(DAY),
+              failingSince: ago(DAY - 3_600_000),
             },
           },
           code: { targetId: 'code', state: 'ok' },
@@ -124,9 +127,13 @@ describe('coverage report', () => {
     );
     const by = Object.fromEntries(report.entries.map((e) => [e.targetId, e]));
     expect(by.chat).toMatchObject({ status: 'unmanaged-risk', credential: 'failing' });
-    expect(by.chat?.reasons[0]).toMatch(
-      /^credential canary failing since the pass at .*: GET \/Users\?count=1 answered 401$/,
+    expect(by.chat?.reasons[0]).toBe(
+      `credential canary failing since ${ago(DAY - 3_600_000)} (3 failed checks in a row, last passed ${ago(DAY)}): GET /Users?count=1 answered 401`,
     );
+    expect(by.chat).toMatchObject({
+      credentialFailingSince: ago(DAY - 3_600_000),
+      credentialLastOk: ago(DAY),
+    });
     expect(by.code).toMatchObject({ status: 'scim-integrated', credential: 'ok' });
     // Report-only: scimitar never writes there, so a failing credential is a finding, not the verdict.
     expect(by.wiki?.reasons).toContainEqual(expect.stringMatching(/^credential canary failing/));
@@ -158,7 +165,7 @@ describe('coverage report', () => {
     ]);
     expect(by.wiki?.reasons).toEqual([expect.stringMatching(/report-only.*no coverage note/)]);
     expect(by.code).toMatchObject({
-      reasons: ['2 orphan(s) in the last complete pass', '1 drift account(s) in the last complete pass'],
+      reasons: ['2 orphans in the last complete pass', '1 drift account in the last complete pass'],
       lastVerifiedRevocation: ago(2 * DAY),
     });
     expect(by.payroll).toMatchObject({
@@ -191,8 +198,105 @@ describe('coverage report', () => {
     );
     expect(table).toMatch(/wiki \(WIKI\)\s+scim, report-only\s+UNMANAGED RISK\s+-\s+never/);
     expect(lines.at(-1)).toBe(
-      '9 applications: 2 SCIM-integrated, 2 other automation, 1 accepted gaps, 4 unmanaged risks (as of 2026-11-28T10:00:00.000Z)',
+      '9 applications: 2 SCIM-integrated, 2 other automation, 1 accepted gap, 4 unmanaged risks (as of 2026-11-28T10:00:00.000Z)',
     );
+  });
+
+  it('says when a failing credential began to fail, and its last pass apart, over a sequence of canary passes', async () => {
+    const dynamo: LocalDynamo = await startDynalite();
+    try {
+      const id = freshId();
+      const cfg = parseConfig({
+        sources: [{ id: 'generic', kind: 'generic' }],
+        targets: [scim(id)],
+        canary: { schedule: 'rate(1 hour)' },
+      });
+      const table = { tableName: dynamo.stateTable, client: dynamo.client };
+      const store = new DynamoReconciliationStore(table);
+      const ledger = new DynamoLeaverLedger(table);
+      const status = new DynamoCanaryStatus(table);
+      const hour = (h: number) => new Date(Date.parse('2026-11-28T00:00:00.000Z') + h * 3_600_000);
+      const check = (h: number, ok: boolean) =>
+        status.record({
+          targetId: id,
+          checkedAt: hour(h).toISOString(),
+          ok,
+          reachable: true,
+          authenticated: ok,
+          problems: ok ? [] : [`GET /Users?count=1 answered 401 (check at hour ${h})`],
+          durationMs: 5,
+        });
+      const credentialReason = async (h: number) => {
+        const gathered = await gatherCoverageFacts(cfg, {
+          store,
+          leavers: ledger,
+          canary: { status, clock: new FixedClock(hour(h)) },
+        });
+        const entry = coverageReport(cfg, gathered, hour(h)).entries[0];
+        return { entry, reason: entry?.reasons.find((r) => r.startsWith('credential canary')) };
+      };
+
+      // Passes at hours 1 and 2, then failures from hour 3 on.
+      await check(1, true);
+      await check(2, true);
+      await check(3, false);
+      await check(4, false);
+      await check(5, false);
+      let { entry, reason } = await credentialReason(5);
+      expect(reason).toBe(
+        `credential canary failing since ${hour(3).toISOString()} (3 failed checks in a row, last passed ${hour(2).toISOString()}): GET /Users?count=1 answered 401 (check at hour 5)`,
+      );
+      expect(entry).toMatchObject({
+        credential: 'failing',
+        credentialFailingSince: hour(3).toISOString(),
+        credentialLastOk: hour(2).toISOString(),
+      });
+
+      // A pass ends the run of failures; the next failure starts a new one.
+      await check(6, true);
+      ({ entry, reason } = await credentialReason(6));
+      expect(reason).toBeUndefined();
+      expect(entry?.credentialFailingSince).toBeUndefined();
+      expect(entry).toMatchObject({ credential: 'ok', credentialLastOk: hour(6).toISOString() });
+      await check(7, false);
+      ({ reason } = await credentialReason(7));
+      expect(reason).toBe(
+        `credential canary failing since ${hour(7).toISOString()} (1 failed check in a row, last passed ${hour(6).toISOString()}): GET /Users?count=1 answered 401 (check at hour 7)`,
+      );
+    } finally {
+      await dynamo.close();
+    }
+  });
+
+  it('says a credential that never passed has never passed, failing since its first check', async () => {
+    const dynamo: LocalDynamo = await startDynalite();
+    try {
+      const id = freshId();
+      const cfg = parseConfig({ sources: [{ id: 'generic', kind: 'generic' }], targets: [scim(id)] });
+      const table = { tableName: dynamo.stateTable, client: dynamo.client };
+      const status = new DynamoCanaryStatus(table);
+      for (const checkedAt of [ago(7_200_000), ago(3_600_000)]) {
+        await status.record({
+          targetId: id,
+          checkedAt,
+          ok: false,
+          reachable: false,
+          authenticated: false,
+          problems: ['connection refused'],
+          durationMs: 1,
+        });
+      }
+      const gathered = await gatherCoverageFacts(cfg, {
+        store: new DynamoReconciliationStore(table),
+        leavers: new DynamoLeaverLedger(table),
+        canary: { status, clock: new FixedClock(NOW) },
+      });
+      expect(coverageReport(cfg, gathered, NOW).entries[0]?.reasons).toContain(
+        `credential canary failing since ${ago(7_200_000)} (2 failed checks in a row, never passed): connection refused`,
+      );
+    } finally {
+      await dynamo.close();
+    }
   });
 
   it('gathers the last reconciliation and the last verified revocation from the state table', async () => {
