@@ -25,11 +25,110 @@ export interface AccountState {
   readonly personId?: string;
   /** Why, when it is not obvious (identifier reused, rehired, ambiguous roster match). */
   readonly reason?: string;
+  /** For orphans and drift: the roster and ledger keys tried, and what came of each. */
+  readonly match?: MatchAttempt;
   readonly firstSeen: string;
   readonly lastSeen: string;
   /** The run that last saw it, and the page of that run: how a resumed run tells repeats. */
   readonly runId: string;
   readonly page: number;
+}
+
+/** Keys tried against one source (the roster, the leaver ledger), and what came of them. */
+export interface KeyAttempt {
+  /** Each key as `<attribute> "<value>"`, e.g. `userName "ada@example.com"`, `SCIM id "7f3a"`. */
+  readonly keys: readonly string[];
+  /** What came of them, in words: who matched, or why nobody did. */
+  readonly result: string;
+}
+
+/** How the reconciler tried to place an account: the roster (active people) and the leaver ledger. */
+export interface MatchAttempt {
+  readonly roster: KeyAttempt;
+  readonly ledger: KeyAttempt;
+}
+
+/** The classifications an auditor is shown account by account. */
+export const findingClassifications = ['drift', 'orphan'] as const;
+export type FindingClassification = (typeof findingClassifications)[number];
+
+/** An orphan or drift account, as its persisted state records it. */
+export interface AccountFinding {
+  readonly scimId: string;
+  readonly userName: string;
+  readonly classification: FindingClassification;
+  /** The leaver (drift). */
+  readonly personId?: string;
+  readonly reason?: string;
+  readonly match?: MatchAttempt;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+}
+
+/**
+ * A target's orphan and drift accounts, read from the persisted account states: drift first, then
+ * orphans, each in SCIM id order, capped at `limit`; `more` counts those not listed.
+ */
+export interface FindingsList {
+  readonly accounts: readonly AccountFinding[];
+  readonly more: number;
+  readonly limit: number;
+  /** The list could not be read (the counts still stand). */
+  readonly error?: string;
+}
+
+/** Default cap of a findings list per target: enough for a review, bounded for 100,000 accounts. */
+export const DEFAULT_FINDINGS_LIMIT = 100;
+
+export function accountFinding(state: AccountState): AccountFinding | undefined {
+  const { classification } = state;
+  if (classification !== 'drift' && classification !== 'orphan') return undefined;
+  return {
+    scimId: state.scimId,
+    userName: state.userName,
+    classification,
+    ...(state.personId !== undefined && { personId: state.personId }),
+    ...(state.reason !== undefined && { reason: state.reason }),
+    ...(state.match !== undefined && { match: state.match }),
+    firstSeen: state.firstSeen,
+    lastSeen: state.lastSeen,
+  };
+}
+
+/**
+ * Collects findings from account states in one read, holding at most `limit` per classification:
+ * drift first, then orphans, capped at `limit` in all, the rest counted.
+ */
+export class FindingsCollector {
+  private readonly kept: Record<FindingClassification, AccountFinding[]> = { drift: [], orphan: [] };
+  private seen = 0;
+
+  constructor(readonly limit: number) {}
+
+  add(state: AccountState): void {
+    const finding = accountFinding(state);
+    if (!finding) return;
+    this.seen += 1;
+    const list = this.kept[finding.classification];
+    if (list.length < this.limit) list.push(finding);
+  }
+
+  /** Counts a finding without keeping it (a read that only counts the rest). */
+  count(n: number): void {
+    this.seen += n;
+  }
+
+  /** Whether both lists are full, so the rest need only be counted. */
+  get full(): boolean {
+    return this.kept.drift.length >= this.limit;
+  }
+
+  result(): FindingsList {
+    const bySort = (a: AccountFinding, b: AccountFinding) =>
+      a.scimId < b.scimId ? -1 : a.scimId > b.scimId ? 1 : 0;
+    const accounts = [...this.kept.drift.sort(bySort), ...this.kept.orphan.sort(bySort)].slice(0, this.limit);
+    return { accounts, more: this.seen - accounts.length, limit: this.limit };
+  }
 }
 
 export interface RunCounts {
@@ -128,6 +227,19 @@ export abstract class ReconciliationStore {
   ): Promise<{ removed: number; next?: string }>;
   /** Every account state of the target (reports). */
   abstract accounts(targetId: string): AsyncIterable<AccountState>;
+
+  /**
+   * The target's orphan and drift accounts from their persisted states, capped at `limit` with a
+   * count of the rest (see FindingsList); only those the run `runId` saw, when given. Reads every
+   * state once and keeps at most `limit` of each kind; adapters may filter where the data lives.
+   */
+  async findings(targetId: string, options: { limit: number; runId?: string }): Promise<FindingsList> {
+    const collector = new FindingsCollector(options.limit);
+    for await (const state of this.accounts(targetId)) {
+      if (options.runId === undefined || state.runId === options.runId) collector.add(state);
+    }
+    return collector.result();
+  }
 }
 
 /** The leaver ledger read by target: every leaver with their latest outcome there. */

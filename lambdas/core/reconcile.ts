@@ -15,9 +15,12 @@ import {
   type AccountCountRecorder,
   type AccountState,
   type Classification,
+  DEFAULT_FINDINGS_LIMIT,
   emptyCounts,
+  type FindingsList,
   type LaneQueue,
   type LeaverIndex,
+  type MatchAttempt,
   ReconcileConflictError,
   type ReconciliationStore,
   type RunCounts,
@@ -79,6 +82,11 @@ export interface ReconcileRequest {
   readonly pageSize?: number;
   /** Account states examined per sweep step. @default 500 */
   readonly sweepBatch?: number;
+  /**
+   * Orphan and drift accounts listed per finished target (read from their persisted states); the
+   * rest are counted. 0 lists none. @default DEFAULT_FINDINGS_LIMIT (100)
+   */
+  readonly findingsLimit?: number;
 }
 
 export type TargetStatus =
@@ -103,6 +111,11 @@ export interface TargetOutcome {
   readonly error?: string;
   /** Pages (and sweep steps) this invocation completed for the target. */
   readonly steps: number;
+  /**
+   * The orphan and drift accounts this pass found, when it finished (complete or incomplete) and
+   * found any: capped at `findingsLimit`, the rest counted.
+   */
+  readonly findings?: FindingsList;
 }
 
 export interface ReconcileResult {
@@ -293,7 +306,7 @@ async function reconcileTarget(
     };
     const { current: _c, leaseUntil: _l, ...rest } = pass.state;
     pass.state = await store.saveTarget({ ...rest, last: result, lastComplete: result });
-    return outcome('complete');
+    return withFindings(outcome('complete'), request, store);
   } catch (err) {
     if (err instanceof ReconcileConflictError) return outcome('busy', err.message);
     const error = describeError(err);
@@ -312,7 +325,27 @@ async function reconcileTarget(
     } catch (saveErr) {
       return outcome('incomplete', `${error}; and the result could not be saved: ${describeError(saveErr)}`);
     }
-    return outcome('incomplete', error);
+    return withFindings(outcome('incomplete', error), request, store);
+  }
+}
+
+/**
+ * Adds the pass's orphan and drift accounts to a finished target's outcome, from the account
+ * states the pass saved (its run id). Skipped when it found none, so a clean pass reads nothing more.
+ */
+async function withFindings(
+  outcome: TargetOutcome,
+  request: ReconcileRequest,
+  store: ReconciliationStore,
+): Promise<TargetOutcome> {
+  const limit = request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
+  const found = outcome.counts.orphan + outcome.counts.drift;
+  if (found === 0 || outcome.runId === undefined) return outcome;
+  try {
+    return { ...outcome, findings: await store.findings(outcome.targetId, { limit, runId: outcome.runId }) };
+  } catch (err) {
+    // The pass itself stands; only its list is missing, and says why.
+    return { ...outcome, findings: { accounts: [], more: found, limit, error: describeError(err) } };
   }
 }
 
@@ -384,6 +417,8 @@ interface Verdict {
   readonly reason?: string;
   /** The leaver the account belongs to, after rehire and reuse are ruled out. */
   readonly leaver?: LedgerRecord;
+  /** For orphans and drift: the keys tried and what came of them. */
+  readonly match?: MatchAttempt;
 }
 
 /** Classifies accounts of one target and acts on them. */
@@ -404,7 +439,8 @@ class Judge {
 
   classify(account: ScimAccount): Verdict {
     const people = this.rosterIndex.match(account);
-    let leaver = this.leavers.find(account);
+    const found = this.leavers.findKeyed(account);
+    let leaver = found?.record;
     let reason: string | undefined;
     if (leaver) {
       const others = people.filter((p) => p.employeeId !== leaver?.personId);
@@ -426,7 +462,10 @@ class Judge {
     if (this.allowList.has(account.userName.toLowerCase())) {
       return { classification: 'accepted', reason: 'on the target allow-list' };
     }
-    if (leaver) return { classification: 'drift', leaver, personId: leaver.personId, ...why };
+    if (leaver) {
+      const match = this.matchAttempt(account, people, found, leaver, reason);
+      return { classification: 'drift', leaver, personId: leaver.personId, ...why, match };
+    }
     if (people.length === 1) return { classification: 'managed', personId: people[0]?.employeeId, ...why };
     if (people.length > 1) {
       return {
@@ -434,7 +473,46 @@ class Judge {
         reason: `matches ${people.length} active people: ${people.map((p) => p.employeeId).join(', ')}`,
       };
     }
-    return { classification: 'orphan', ...why };
+    return {
+      classification: 'orphan',
+      ...why,
+      match: this.matchAttempt(account, people, found, leaver, reason),
+    };
+  }
+
+  /** What was tried to place an orphan or drift account, for the people who review the list. */
+  private matchAttempt(
+    account: ScimAccount,
+    people: readonly { employeeId: string }[],
+    found: KeyedLeaver | undefined,
+    leaver: LedgerRecord | undefined,
+    setAside: string | undefined,
+  ): MatchAttempt {
+    const attribute = this.target.matchAttribute;
+    const rosterKeys = accountValues(account, attribute).map((v) => `${attribute} ${JSON.stringify(v)}`);
+    const roster = `the roster of ${this.roster.asOf}`;
+    let rosterResult: string;
+    if (rosterKeys.length === 0) {
+      rosterResult = `the account has no ${attribute} (the target's matchAttribute), so no roster person can match it`;
+    } else if (people.length === 0) {
+      rosterResult = `no active person in ${roster} has ${rosterKeys.length === 1 ? 'it' : 'any of them'}`;
+    } else {
+      const ids = people.map((p) => p.employeeId).join(', ');
+      rosterResult =
+        leaver && people.every((p) => p.employeeId === leaver.personId)
+          ? `matches ${ids}, the leaver, in ${roster}, taken before they left (${leaver.at})`
+          : `matches ${ids} in ${roster}`;
+    }
+    let ledgerResult: string;
+    if (!found) ledgerResult = 'no leaver is recorded at this target under any of them';
+    else {
+      const r = found.record;
+      ledgerResult = `leaver ${r.personId} by ${found.key} (ledger: ${r.outcome} at ${r.at}, event ${r.eventId})${leaver ? '' : `, set aside: ${setAside ?? 'not the account holder'}`}`;
+    }
+    return {
+      roster: { keys: rosterKeys, result: rosterResult },
+      ledger: { keys: LeaverLookup.keysOf(account), result: ledgerResult },
+    };
   }
 
   async page(accounts: readonly ScimAccount[], pass: Pass): Promise<void> {
@@ -462,6 +540,7 @@ class Judge {
         classification: verdict.classification,
         ...(verdict.personId !== undefined && { personId: verdict.personId }),
         ...(verdict.reason !== undefined && { reason: verdict.reason }),
+        ...(verdict.match !== undefined && { match: verdict.match }),
         firstSeen: previous?.firstSeen ?? now,
         lastSeen: now,
         runId,
@@ -609,15 +688,41 @@ export class LeaverLookup {
   }
 
   find(account: ScimAccount): LedgerRecord | undefined {
+    return this.findKeyed(account)?.record;
+  }
+
+  /** The leaver and the key that found them (`SCIM id "…"`, `email "…"`): the latest record wins. */
+  findKeyed(account: ScimAccount): KeyedLeaver | undefined {
     const byId = this.byAccount.get(account.id);
-    if (byId) return byId;
-    let found: LedgerRecord | undefined;
-    for (const attribute of ['userName', 'email', 'externalId'] as const) {
+    if (byId) return { record: byId, key: scimIdKey(account.id) };
+    let found: KeyedLeaver | undefined;
+    for (const attribute of LEDGER_ATTRIBUTES) {
       for (const value of accountValues(account, attribute)) {
         const record = this.byKey.get(`${attribute}:${normalise(attribute, value)}`);
-        if (record && (!found || found.at < record.at)) found = record;
+        if (record && (!found || found.record.at < record.at)) {
+          found = { record, key: `${attribute} ${JSON.stringify(value)}` };
+        }
       }
     }
     return found;
   }
+
+  /** The keys `findKeyed` tries for an account, in its order. */
+  static keysOf(account: ScimAccount): string[] {
+    return [
+      scimIdKey(account.id),
+      ...LEDGER_ATTRIBUTES.flatMap((attribute) =>
+        accountValues(account, attribute).map((value) => `${attribute} ${JSON.stringify(value)}`),
+      ),
+    ];
+  }
+}
+
+const LEDGER_ATTRIBUTES = ['userName', 'email', 'externalId'] as const;
+const scimIdKey = (id: string) => `SCIM id ${JSON.stringify(id)}`;
+
+/** A leaver found for an account, and by which key. */
+export interface KeyedLeaver {
+  readonly record: LedgerRecord;
+  readonly key: string;
 }

@@ -13,6 +13,8 @@ import { describeIssues } from './validation.ts';
 export const MAX_ROSTER_PEOPLE = 500_000;
 /** Problems listed per refused roster; the rest are counted. */
 const MAX_PROBLEMS = 20;
+/** Rows named per repeated employeeId; the rest are counted. */
+const MAX_ROWS_NAMED = 10;
 /** The HRIS clock and ours may disagree a little. */
 const FUTURE_SKEW_MS = 5 * 60_000;
 
@@ -49,6 +51,32 @@ export class RosterConflictError extends ScimitarError {
   }
 }
 
+/** An employeeId that more than one row of a roster holds. */
+export interface RosterDuplicate {
+  readonly employeeId: string;
+  /** Where it appears: `line <n>` in CSV (the physical line the row starts on), `people[<i>]` in JSON. */
+  readonly rows: readonly string[];
+}
+
+/**
+ * A roster refused as a whole. `problems` has one line per problem, each naming the row (CSV line,
+ * JSON index) and the field; `duplicates` has every employeeId held by more than one row, so a
+ * caller can show them apart. The upload API answers 400 with the problems.
+ */
+export class RosterInvalidError extends ValidationError {
+  readonly duplicates: readonly RosterDuplicate[];
+
+  constructor(
+    problems: readonly string[],
+    duplicates: readonly RosterDuplicate[] = [],
+    options?: ErrorOptions,
+  ) {
+    super('invalid roster', problems, options);
+    this.name = 'RosterInvalidError';
+    this.duplicates = duplicates;
+  }
+}
+
 /** The roster cannot be used: missing, stale, or it changed while being read. */
 export class RosterUnavailableError extends ScimitarError {
   constructor(message: string, options?: ErrorOptions) {
@@ -63,7 +91,7 @@ const CSV_COLUMNS = ['employeeId', 'userName', 'emails', 'externalId', 'displayN
  * Parses and validates a roster. JSON: an array of people, or `{ asOf?, people }`. CSV: a header row
  * naming any of employeeId, userName, emails (several separated by `;`), externalId, displayName.
  * @param asOf when the export was taken, unless the JSON says; @default now
- * @throws ValidationError naming each bad row and field
+ * @throws RosterInvalidError naming each bad row and field, and each repeated employeeId with its rows
  */
 export function parseRoster(
   text: string,
@@ -72,35 +100,50 @@ export function parseRoster(
 ): Roster {
   const rows = format === 'json' ? jsonRows(text) : csvRows(text);
   const asOf = checkAsOf(rows.asOf ?? options.asOf ?? options.now.toISOString(), options.now);
-  return { asOf, people: validatePeople(rows.people, format) };
+  return { asOf, people: validatePeople(rows) };
 }
 
-function jsonRows(text: string): { people: unknown[]; asOf?: string } {
+function jsonRows(text: string): RosterRows {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ValidationError('invalid roster', [`body is not JSON: ${(err as Error).message}`]);
+    throw new RosterInvalidError([`body is not JSON: ${(err as Error).message}`]);
   }
-  if (Array.isArray(parsed)) return { people: parsed };
+  const where = (people: unknown[]) => people.map((_, i) => `people[${i}]`);
+  if (Array.isArray(parsed)) return { people: parsed, where: where(parsed) };
   if (parsed && typeof parsed === 'object' && Array.isArray((parsed as { people?: unknown }).people)) {
     const { people, asOf } = parsed as { people: unknown[]; asOf?: unknown };
     if (asOf !== undefined && typeof asOf !== 'string') {
-      throw new ValidationError('invalid roster', ['field "asOf" must be an ISO 8601 date-time string']);
+      throw new RosterInvalidError(['field "asOf" must be an ISO 8601 date-time string']);
     }
-    return { people, ...(asOf !== undefined && { asOf }) };
+    return { people, where: where(people), ...(asOf !== undefined && { asOf }) };
   }
-  throw new ValidationError('invalid roster', [
+  throw new RosterInvalidError([
     'JSON must be an array of people or an object { "asOf": "...", "people": [...] }',
   ]);
 }
 
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
+/** A CSV record and the line it starts on (1-based; a quoted field may span lines). */
+export interface CsvRow {
+  readonly line: number;
+  readonly cells: string[];
+}
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. Blank lines are skipped. */
+export function parseCsv(text: string): CsvRow[] {
+  const rows: CsvRow[] = [];
+  let cells: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  const endRow = () => {
+    cells.push(field);
+    if (!(cells.length === 1 && cells[0]?.trim() === '')) rows.push({ line: rowLine, cells });
+    cells = [];
+    field = '';
+  };
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a BOM, as spreadsheet exports write it
   for (; i < text.length; i++) {
     const c = text[i];
@@ -110,47 +153,55 @@ export function parseCsv(text: string): string[][] {
           field += '"';
           i++;
         } else quoted = false;
-      } else field += c;
+      } else {
+        if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
+        field += c;
+      }
     } else if (c === '"' && field === '') quoted = true;
     else if (c === ',') {
-      row.push(field);
+      cells.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
+      endRow();
+      line++;
+      rowLine = line;
     } else field += c;
   }
-  if (quoted) throw new ValidationError('invalid roster', ['CSV ends inside a quoted field']);
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0]?.trim() === ''));
+  if (quoted)
+    throw new RosterInvalidError([
+      `line ${rowLine}: a quoted field of this row never closes (the CSV ends inside it)`,
+    ]);
+  if (field !== '' || cells.length > 0) endRow();
+  return rows;
 }
 
-function csvRows(text: string): { people: unknown[]; asOf?: string } {
+/** Rows to validate, each with where it came from (`line <n>`, `people[<i>]`). */
+interface RosterRows {
+  readonly people: readonly unknown[];
+  readonly where: readonly string[];
+  readonly asOf?: string;
+}
+
+function csvRows(text: string): RosterRows {
   const [header, ...body] = parseCsv(text);
-  if (!header)
-    throw new ValidationError('invalid roster', ['CSV is empty; the first row must name the columns']);
-  const columns = header.map((name) => {
+  if (!header) throw new RosterInvalidError(['CSV is empty; the first row must name the columns']);
+  const columns = header.cells.map((name) => {
     const known = CSV_COLUMNS.find((c) => c.toLowerCase() === name.trim().toLowerCase());
     if (!known) {
-      throw new ValidationError('invalid roster', [
+      throw new RosterInvalidError([
         `CSV column ${JSON.stringify(name)} is not known; allowed: ${CSV_COLUMNS.join(', ')}`,
       ]);
     }
     return known;
   });
   if (!columns.includes('employeeId')) {
-    throw new ValidationError('invalid roster', ['CSV has no employeeId column']);
+    throw new RosterInvalidError(['CSV has no employeeId column']);
   }
-  const people = body.map((cells, r) => {
+  const people = body.map(({ line, cells }) => {
     if (cells.length !== columns.length) {
-      throw new ValidationError('invalid roster', [
-        `row ${r + 2}: has ${cells.length} fields, the header names ${columns.length}`,
+      throw new RosterInvalidError([
+        `line ${line}: has ${cells.length} fields, the header (line ${header.line}) names ${columns.length}`,
       ]);
     }
     const person: Record<string, unknown> = {};
@@ -167,23 +218,21 @@ function csvRows(text: string): { people: unknown[]; asOf?: string } {
     });
     return person;
   });
-  return { people };
+  return { people, where: body.map(({ line }) => `line ${line}`) };
 }
 
 function checkAsOf(asOf: string, now: Date): string {
   const at = Date.parse(asOf);
   if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(asOf)) {
-    throw new ValidationError('invalid roster', [
-      `asOf ${JSON.stringify(asOf)} is not an ISO 8601 date-time`,
-    ]);
+    throw new RosterInvalidError([`asOf ${JSON.stringify(asOf)} is not an ISO 8601 date-time`]);
   }
   if (at > now.getTime() + FUTURE_SKEW_MS) {
-    throw new ValidationError('invalid roster', [`asOf ${asOf} is in the future`]);
+    throw new RosterInvalidError([`asOf ${asOf} is in the future`]);
   }
   return new Date(at).toISOString();
 }
 
-function validatePeople(rows: unknown[], format: RosterFormat): Person[] {
+function validatePeople({ people: rows, where }: RosterRows): Person[] {
   const problems: string[] = [];
   let more = 0;
   const problem = (text: string) => (problems.length < MAX_PROBLEMS ? problems.push(text) : more++);
@@ -192,25 +241,41 @@ function validatePeople(rows: unknown[], format: RosterFormat): Person[] {
   if (rows.length > MAX_ROSTER_PEOPLE)
     problem(`the roster lists ${rows.length} people; at most ${MAX_ROSTER_PEOPLE}`);
   const people: Person[] = [];
-  const seen = new Map<string, string>();
+  const rowsOf = new Map<string, string[]>();
   rows.forEach((row, i) => {
-    const where = format === 'csv' ? `row ${i + 2}` : `people[${i}]`;
+    const at = where[i] ?? `row ${i + 1}`;
     const parsed = personSchema.safeParse(row, { reportInput: true });
     if (!parsed.success) {
-      for (const line of describeIssues(parsed.error.issues, row)) problem(`${where}: ${line}`);
+      for (const line of describeIssues(parsed.error.issues, row)) problem(`${at}: ${line}`);
       return;
     }
-    const first = seen.get(parsed.data.employeeId);
-    if (first !== undefined) {
-      problem(`${where}: employeeId ${JSON.stringify(parsed.data.employeeId)} repeats ${first}`);
+    const seen = rowsOf.get(parsed.data.employeeId);
+    if (seen) {
+      seen.push(at);
       return;
     }
-    seen.set(parsed.data.employeeId, where);
+    rowsOf.set(parsed.data.employeeId, [at]);
     people.push(parsed.data);
   });
+  const duplicates: RosterDuplicate[] = [];
+  for (const [employeeId, at] of rowsOf) {
+    if (at.length < 2) continue;
+    duplicates.push({ employeeId, rows: at });
+    problem(
+      `employeeId ${JSON.stringify(employeeId)} is on ${at.length} rows (${listRows(at)}): each person must be listed once; merge the rows or correct the id`,
+    );
+  }
   if (more > 0) problems.push(`... and ${more} more problems`);
-  if (problems.length > 0) throw new ValidationError('invalid roster', problems);
+  if (problems.length > 0) throw new RosterInvalidError(problems, duplicates);
   return people;
+}
+
+/** Rows named in a sentence: "line 2 and line 4", "line 2, line 4, line 9 and 3 more". */
+function listRows(rows: readonly string[]): string {
+  const shown = rows.slice(0, MAX_ROWS_NAMED);
+  const rest = rows.length - shown.length;
+  if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
+  return shown.length === 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
 }
 
 /**

@@ -75,7 +75,10 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     for (const outcome of result.outcomes) {
       emitMetrics(deps.metrics, outcome);
       const log = outcome.status === 'incomplete' ? deps.logger.error : deps.logger.info;
-      log.call(deps.logger, 'reconciliation', { ...outcome, source: invocation.source });
+      // The account list stays out of the log (userNames, up to findingsLimit per target): the
+      // response carries it, and the coverage report reads it from the state table.
+      const { findings: _listed, ...logged } = outcome;
+      log.call(deps.logger, 'reconciliation', { ...logged, source: invocation.source });
     }
 
     let continued = false;

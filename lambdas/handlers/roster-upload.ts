@@ -4,7 +4,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ValidationError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
-import { parseRoster, RosterConflictError, type RosterFormat, type RosterStore } from '../core/roster.ts';
+import {
+  parseRoster,
+  RosterConflictError,
+  type RosterFormat,
+  RosterInvalidError,
+  type RosterStore,
+} from '../core/roster.ts';
 
 /**
  * Largest roster body accepted, decoded (the handler answers 413 above it): under Lambda's 6 MB
@@ -62,6 +68,13 @@ export function createRosterUploadHandler(deps: RosterUploadDeps) {
       deps.logger.info('roster replaced', { ...stored, format });
       return answer(201, { ...stored });
     } catch (err) {
+      if (err instanceof RosterInvalidError) {
+        return answer(400, {
+          error: 'invalid roster',
+          problems: err.problems,
+          ...(err.duplicates.length > 0 && { duplicates: err.duplicates }),
+        });
+      }
       if (err instanceof ValidationError)
         return answer(400, { error: 'invalid roster', problems: err.problems });
       if (err instanceof RosterConflictError) return answer(409, { error: err.message });

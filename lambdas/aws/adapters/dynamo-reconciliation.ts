@@ -15,6 +15,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type AccountState,
+  FindingsCollector,
+  type FindingsList,
+  findingClassifications,
   ReconcileConflictError,
   ReconciliationStore,
   type TargetReconciliation,
@@ -25,6 +28,8 @@ export interface DynamoReconciliationProps {
   readonly tableName: string;
   /** @default - a client for the function's region */
   readonly client?: DynamoDBDocumentClient;
+  /** Items a findings query reads per page. @default - DynamoDB's own page (1 MB) */
+  readonly findingsPageSize?: number;
 }
 
 const targetKey = (targetId: string) => `TARGET#${targetId}`;
@@ -47,11 +52,13 @@ const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(100
 export class DynamoReconciliationStore extends ReconciliationStore {
   private readonly tableName: string;
   private readonly client: DynamoDBDocumentClient;
+  private readonly findingsPageSize: number | undefined;
 
   constructor(props: DynamoReconciliationProps) {
     super();
     this.tableName = props.tableName;
     this.client = props.client ?? documentClient();
+    this.findingsPageSize = props.findingsPageSize;
   }
 
   async target(targetId: string): Promise<TargetReconciliation> {
@@ -169,6 +176,47 @@ export class DynamoReconciliationStore extends ReconciliationStore {
       },
     );
     for await (const page of pages) for (const item of page.Items ?? []) yield accountState(item);
+  }
+
+  /**
+   * The filter runs in DynamoDB, so only orphan and drift states cross the wire; once `limit` drift
+   * accounts are held, the rest of the partition is only counted (Select COUNT).
+   */
+  override async findings(
+    targetId: string,
+    options: { limit: number; runId?: string },
+  ): Promise<FindingsList> {
+    const collector = new FindingsCollector(options.limit);
+    const values: Record<string, unknown> = {
+      ':pk': targetKey(targetId),
+      ':account': ACCOUNT_PREFIX,
+      ...Object.fromEntries(findingClassifications.map((c) => [`:${c}`, c])),
+      ...(options.runId !== undefined && { ':run': options.runId }),
+    };
+    const filter = `#classification IN (${findingClassifications.map((c) => `:${c}`).join(', ')})${options.runId !== undefined ? ' AND #runId = :run' : ''}`;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const counting = collector.full;
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :account)',
+          FilterExpression: filter,
+          ExpressionAttributeNames: {
+            '#classification': 'classification',
+            ...(options.runId !== undefined && { '#runId': 'runId' }),
+          },
+          ExpressionAttributeValues: values,
+          ...(counting && { Select: 'COUNT' }),
+          ...(this.findingsPageSize !== undefined && { Limit: this.findingsPageSize }),
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      if (counting) collector.count(page.Count ?? 0);
+      else for (const item of page.Items ?? []) collector.add(accountState(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return collector.result();
   }
 
   private async writeAll(requests: Record<string, unknown>[]): Promise<void> {

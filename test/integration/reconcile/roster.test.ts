@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRosterStore } from '../../../lambdas/aws/adapters/dynamo-roster.ts';
 import { ValidationError } from '../../../lambdas/core/errors.ts';
-import { parseRoster, RosterConflictError } from '../../../lambdas/core/roster.ts';
+import { parseRoster, RosterConflictError, RosterInvalidError } from '../../../lambdas/core/roster.ts';
 import { createRosterUploadHandler } from '../../../lambdas/handlers/roster-upload.ts';
 import { FileRosterSource } from '../../../local/roster-file.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
@@ -69,9 +69,64 @@ describe('roster: parsing', () => {
       }),
     );
     expect(problems).toEqual([
-      expect.stringMatching(/^row 3: .*emails\[0\].*email/),
-      expect.stringMatching(/^row 4: employeeId "E1" repeats row 2/),
-      expect.stringMatching(/^row 5: .*employeeId.*expected string/),
+      expect.stringMatching(/^line 3: .*emails\[0\].*email/),
+      expect.stringMatching(/^line 5: .*employeeId.*expected string/),
+      'employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id',
+    ]);
+  });
+
+  it('refuses a CSV roster with a repeated employeeId in a typed error naming the id and the lines it is on', () => {
+    // A quoted field spanning two lines and a blank line: rows and lines differ, the error names lines.
+    const csv =
+      'employeeId,emails\n' +
+      'E1,"ada@example.com;\nada.lovelace@example.com"\n' +
+      '\n' +
+      'E2,bob@example.com\n' +
+      'E1,ada@example.com\n' +
+      'E2,\n' +
+      'E1,\n';
+    let error: unknown;
+    try {
+      parseRoster(csv, 'csv', { now: NOW });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(RosterInvalidError);
+    expect(error).toBeInstanceOf(ValidationError);
+    const invalid = error as RosterInvalidError;
+    expect(invalid.duplicates).toEqual([
+      { employeeId: 'E1', rows: ['line 2', 'line 6', 'line 8'] },
+      { employeeId: 'E2', rows: ['line 5', 'line 7'] },
+    ]);
+    expect(invalid.message).toBe(
+      'invalid roster:\n' +
+        '  - employeeId "E1" is on 3 rows (line 2, line 6 and line 8): each person must be listed once; merge the rows or correct the id\n' +
+        '  - employeeId "E2" is on 2 rows (line 5 and line 7): each person must be listed once; merge the rows or correct the id',
+    );
+  });
+
+  it('refuses a JSON roster with a repeated employeeId, naming the indexes', () => {
+    const json = JSON.stringify({
+      people: [{ employeeId: 'E7' }, { employeeId: 'E8' }, { employeeId: 'E7' }],
+    });
+    expect(problemsOf(() => parseRoster(json, 'json', { now: NOW }))).toEqual([
+      'employeeId "E7" is on 2 rows (people[0] and people[2]): each person must be listed once; merge the rows or correct the id',
+    ]);
+  });
+
+  it('names at most ten rows of one repeated employeeId, and counts the rest', () => {
+    const csv = `employeeId\n${'E1\n'.repeat(25)}`;
+    expect(problemsOf(() => parseRoster(csv, 'csv', { now: NOW }))).toEqual([
+      `employeeId "E1" is on 25 rows (${Array.from({ length: 10 }, (_, i) => `line ${i + 2}`).join(', ')} and 15 more): each person must be listed once; merge the rows or correct the id`,
+    ]);
+  });
+
+  it('refuses a CSV row with the wrong number of fields, or a quote that never closes, naming its line', () => {
+    expect(problemsOf(() => parseRoster('employeeId,userName\nE1,a\n\nE2\n', 'csv', { now: NOW }))).toEqual([
+      'line 4: has 1 fields, the header (line 1) names 2',
+    ]);
+    expect(problemsOf(() => parseRoster('employeeId,userName\nE1,"a\nE2,b\n', 'csv', { now: NOW }))).toEqual([
+      'line 2: a quoted field of this row never closes (the CSV ends inside it)',
     ]);
   });
 
@@ -194,6 +249,18 @@ describe('roster: upload handler', () => {
       const res = await handler(event(over));
       expect([res.statusCode, JSON.parse(res.body).error]).toEqual([status, expect.stringMatching(message)]);
     }
+  });
+
+  it('refuses a roster with a repeated employeeId with 400, naming the id and its lines', async () => {
+    const res = await handler(event({ body: 'employeeId\nE1\nE2\nE1\n' }));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({
+      error: 'invalid roster',
+      problems: [
+        'employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id',
+      ],
+      duplicates: [{ employeeId: 'E1', rows: ['line 2', 'line 4'] }],
+    });
   });
 
   it('answers 409 to an upload older than the roster in place', async () => {
