@@ -9,11 +9,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditEntry } from '../lambdas/core/audit.ts';
 import { type ScimitarConfig, sourceSecretName } from '../lambdas/core/config.ts';
+import { countOf } from '../lambdas/core/count-noun.ts';
 import { type CoverageReport, renderCoverageTable } from '../lambdas/core/coverage.ts';
 import { ValidationError } from '../lambdas/core/errors.ts';
 import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/core/ingest/signature.ts';
 import { ConfigFileError, DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
 import { demoPeople } from './demo-people.ts';
+import { type ReconcileOutcomeView, renderReconcileOutcomes } from './report-format.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import { renderTargets, renderTimeline, targetStates } from './timeline.ts';
 
@@ -366,21 +368,17 @@ async function main(argv: string[]): Promise<void> {
           method: 'POST',
         },
       );
-      console.log(`${answer.redriven} message(s) moved back to the queue of ${subject}`);
+      console.log(`${countOf(answer.redriven, 'message')} moved back to the queue of ${subject}`);
       return;
     }
     case 'reconcile': {
       const query = new URLSearchParams(positionals.slice(1).map((id): [string, string] => ['target', id]));
       if (args.restart) query.set('restart', '1');
-      const { outcomes } = await api<{
-        outcomes: { targetId: string; status: string; error?: string; counts: Record<string, number> }[];
-      }>(`${baseUrl(args)}/_local/reconcile${query.size ? `?${query}` : ''}`, { method: 'POST' });
-      for (const o of outcomes) {
-        const c = o.counts;
-        console.log(
-          `  ${o.targetId.padEnd(10)} ${o.status.padEnd(10)} accounts ${c.accounts}, managed ${c.managed}, drift ${c.drift} (re-queued ${c.remediated}), orphans ${c.orphan}, accepted ${c.accepted}, inactive ${c.inactive}${o.error ? `\n      ${o.error}` : ''}`,
-        );
-      }
+      const { outcomes } = await api<{ outcomes: ReconcileOutcomeView[] }>(
+        `${baseUrl(args)}/_local/reconcile${query.size ? `?${query}` : ''}`,
+        { method: 'POST' },
+      );
+      process.stdout.write(renderReconcileOutcomes(outcomes));
       if (outcomes.some((o) => o.status === 'incomplete')) process.exitCode = 1;
       return;
     }

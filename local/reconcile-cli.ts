@@ -1,10 +1,11 @@
 // Reconciliation on demand, from a terminal, with the same core and adapters as the Lambda:
-//   npm run reconcile -- run [--target ID]... [--roster FILE] [--restart] [--json]
+//   npm run reconcile -- run [--target ID]... [--roster FILE] [--restart] [--json] [--list N]
 //                            [--dynamo ENDPOINT] [--sqs ENDPOINT --queue ID=URL ...]
-//   npm run reconcile -- coverage [--json] [--dynamo ENDPOINT | --state-table NAME]
+//   npm run reconcile -- coverage [--json] [--list N] [--dynamo ENDPOINT | --state-table NAME]
 // Without --dynamo, `run` keeps state in an in-process dynalite (gone at exit); --state-table reads a
 // deployed stack's table with the usual AWS credentials. Without --sqs nothing can be re-queued, so
-// `run` is a dry run: it classifies, records and audits, and writes nowhere.
+// `run` is a dry run: it classifies, records and audits, and writes nowhere. Both list the orphan and
+// drift accounts, at most --list per target (default 100), and count the rest.
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -15,11 +16,14 @@ import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
 import { targetSecretName } from '../lambdas/core/config.ts';
 import { coverageReport, gatherCoverageFacts, renderCoverageTable } from '../lambdas/core/coverage.ts';
+import { ValidationError } from '../lambdas/core/errors.ts';
 import { SystemClock } from '../lambdas/core/ports.ts';
 import { reconcile } from '../lambdas/core/reconcile.ts';
-import { LaneQueue } from '../lambdas/core/reconcile-ports.ts';
+import { DEFAULT_FINDINGS_LIMIT, LaneQueue } from '../lambdas/core/reconcile-ports.ts';
+import { RosterInvalidError } from '../lambdas/core/roster.ts';
 import { scimClientFor } from '../lambdas/core/target-client.ts';
-import { loadConfigFile } from '../lib/config-file.ts';
+import { ConfigFileError, loadConfigFile } from '../lib/config-file.ts';
+import { renderReconcileOutcomes } from './report-format.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { LocalSecretSource } from './secrets.ts';
 
@@ -37,6 +41,7 @@ const { positionals, values } = parseArgs({
     'audit-table': { type: 'string' },
     sqs: { type: 'string' },
     queue: { type: 'string', multiple: true },
+    list: { type: 'string' },
   },
 });
 const command = positionals[0];
@@ -44,8 +49,28 @@ if (command !== 'run' && command !== 'coverage') {
   console.error('usage: npm run reconcile -- run|coverage [options] (see local/reconcile-cli.ts)');
   process.exit(2);
 }
+const findingsLimit = values.list === undefined ? DEFAULT_FINDINGS_LIMIT : Number(values.list);
+if (!Number.isInteger(findingsLimit) || findingsLimit < 0) {
+  console.error(`--list ${JSON.stringify(values.list)}: give a whole number of accounts, 0 or more`);
+  process.exit(2);
+}
 
-let config = await loadConfigFile(values.config);
+/** Errors a user can fix, in one line each; anything else is a bug and keeps its stack. */
+function explain(err: unknown): string | undefined {
+  if (err instanceof RosterInvalidError) return `the roster ${values.roster} cannot be used: ${err.message}`;
+  if (err instanceof ValidationError || err instanceof ConfigFileError) return err.message;
+  return undefined;
+}
+
+let config: Awaited<ReturnType<typeof loadConfigFile>>;
+try {
+  config = await loadConfigFile(values.config);
+} catch (err) {
+  const text = explain(err);
+  if (text === undefined) throw err;
+  console.error(text);
+  process.exit(1);
+}
 const local = { region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 let stopDynalite = async () => {};
 let dynamo: DynamoDBClient;
@@ -75,7 +100,7 @@ try {
   if (command === 'coverage') {
     const report = coverageReport(
       config,
-      await gatherCoverageFacts(config, { store, leavers: ledger }),
+      await gatherCoverageFacts(config, { store, leavers: ledger, findingsLimit }),
       new Date(),
     );
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderCoverageTable(report));
@@ -94,7 +119,7 @@ try {
     }
     const secrets = new LocalSecretSource({ file: values.secrets });
     const result = await reconcile(
-      { ...(values.target && { targets: values.target }), restart: values.restart },
+      { ...(values.target && { targets: values.target }), restart: values.restart, findingsLimit },
       {
         config,
         scim: (target) => scimClientFor(target, { secretId: targetSecretName(target), secrets }),
@@ -109,16 +134,16 @@ try {
     );
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
-      for (const o of result.outcomes) {
-        const c = o.counts;
-        console.log(
-          `${o.targetId.padEnd(20)} ${o.status.padEnd(10)} accounts ${c.accounts}, managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, accepted ${c.accepted}, inactive ${c.inactive}, re-queued ${c.remediated}, refused ${c.refused}${o.error ? `\n    ${o.error}` : ''}`,
-        );
-      }
+      process.stdout.write(renderReconcileOutcomes(result.outcomes));
       if (config.dryRun && !values.sqs) console.log('(dry run: no --sqs given, nothing was re-queued)');
     }
     if (result.outcomes.some((o) => o.status === 'incomplete')) process.exitCode = 1;
   }
+} catch (err) {
+  const text = explain(err);
+  if (text === undefined) throw err;
+  console.error(text);
+  process.exitCode = 1;
 } finally {
   dynamo.destroy();
   await stopDynalite();

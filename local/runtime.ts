@@ -35,6 +35,7 @@ import {
   sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/config.ts';
+import { countOf } from '../lambdas/core/count-noun.ts';
 import { type CoverageReport, coverageReport, gatherCoverageFacts } from '../lambdas/core/coverage.ts';
 import { SystemClock } from '../lambdas/core/ports.ts';
 import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile.ts';
@@ -472,7 +473,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             if (depth > 0 && !alarming.has(targetId)) {
               alarming.add(targetId);
               await alerts.notify({
-                subject: `ALARM: ${depth} message(s) in the dead-letter queue of target ${targetId}`,
+                subject: `ALARM: ${countOf(depth, 'message')} in the dead-letter queue of target ${targetId}`,
                 message: `Revocations for ${targetId} failed every attempt. Fix the cause, then redrive: npm run scimitar -- redrive ${targetId}`,
               });
             } else if (depth === 0) alarming.delete(targetId);
@@ -568,7 +569,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // The stand-ins of the reconciler's alarms: a privileged orphan or drift, an incomplete pass.
         if (privileged.has(outcome.targetId) && outcome.counts.orphan + outcome.counts.drift > 0) {
           await alerts.notify({
-            subject: `ALARM: privileged target ${outcome.targetId} has ${outcome.counts.orphan} orphan(s) and ${outcome.counts.drift} drift account(s)`,
+            subject: `ALARM: privileged target ${outcome.targetId} has ${countOf(outcome.counts.orphan, 'orphan')} and ${countOf(outcome.counts.drift, 'drift account')}`,
             message: 'See the coverage report (npm run scimitar -- coverage) and docs/reconciliation.md.',
           });
         }

@@ -6,8 +6,16 @@
 import { type CanaryCoverage, type CanaryRecord, type CanaryStatus, readCanaryStatus } from './canary.ts';
 import type { ScimitarConfig, TargetConfig } from './config.ts';
 import { countOf } from './count-noun.ts';
+import { renderFindings } from './findings.ts';
 import type { Clock } from './ports.ts';
-import type { LeaverIndex, ReconciliationStore, RunResult, TargetReconciliation } from './reconcile-ports.ts';
+import {
+  DEFAULT_FINDINGS_LIMIT,
+  type FindingsList,
+  type LeaverIndex,
+  type ReconciliationStore,
+  type RunResult,
+  type TargetReconciliation,
+} from './reconcile-ports.ts';
 import { scheduleIntervalMs } from './schedule.ts';
 
 export const coverageStatuses = [
@@ -39,6 +47,11 @@ export interface CoverageEntry {
   readonly credentialFailingSince?: string;
   /** The canary's last passing check. */
   readonly credentialLastOk?: string;
+  /**
+   * A SCIM target's orphan and drift accounts as the state table holds them now (the latest pass
+   * that saw each), capped with a count of the rest.
+   */
+  readonly findings?: FindingsList;
 }
 
 export interface CoverageReport {
@@ -53,6 +66,8 @@ export interface CoverageFacts {
   readonly lastVerifiedRevocations: Readonly<Record<string, string | undefined>>;
   /** The credential canary's view per SCIM target. @default - not reported */
   readonly credentials?: Readonly<Record<string, CanaryCoverage | undefined>>;
+  /** Orphan and drift accounts per SCIM target. @default - not listed */
+  readonly findings?: Readonly<Record<string, FindingsList | undefined>>;
 }
 
 const HOUR = 3_600_000;
@@ -87,6 +102,7 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
     const last = reconciliation?.last;
     const lastComplete = reconciliation?.lastComplete;
     const credential = facts.credentials?.[target.id];
+    const findingsList = facts.findings?.[target.id];
     const seen = {
       mode: target.mode,
       ...(last && { lastReconciliation: last }),
@@ -95,6 +111,8 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
       ...(credential?.state === 'failing' &&
         credential.record?.failingSince && { credentialFailingSince: credential.record.failingSince }),
       ...(credential?.record?.lastOkAt && { credentialLastOk: credential.record.lastOkAt }),
+      ...(findingsList &&
+        (findingsList.accounts.length > 0 || findingsList.more > 0) && { findings: findingsList }),
       ...revoked,
     };
     const findings: string[] = [];
@@ -185,23 +203,30 @@ export async function gatherCoverageFacts(
     readonly leavers: LeaverIndex;
     /** Adds the credential canary's results. @default - the report says nothing of credentials */
     readonly canary?: { readonly status: CanaryStatus; readonly clock: Clock };
+    /** Orphan and drift accounts listed per target; 0 lists none. @default DEFAULT_FINDINGS_LIMIT (100) */
+    readonly findingsLimit?: number;
   },
 ): Promise<CoverageFacts> {
   const reconciliations: Record<string, TargetReconciliation | undefined> = {};
   const lastVerifiedRevocations: Record<string, string | undefined> = {};
+  const findings: Record<string, FindingsList | undefined> = {};
+  const limit = deps.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
   for (const target of config.targets) {
-    if (target.kind === 'scim') reconciliations[target.id] = await deps.store.target(target.id);
+    if (target.kind === 'scim') {
+      reconciliations[target.id] = await deps.store.target(target.id);
+      if (limit > 0) findings[target.id] = await deps.store.findings(target.id, { limit });
+    }
     let latest: string | undefined;
     for await (const record of deps.leavers.forTarget(target.id)) {
       if (record.outcome === 'revoked' && (!latest || record.at > latest)) latest = record.at;
     }
     lastVerifiedRevocations[target.id] = latest;
   }
-  if (!deps.canary) return { reconciliations, lastVerifiedRevocations };
+  if (!deps.canary) return { reconciliations, lastVerifiedRevocations, findings };
   const credentials = Object.fromEntries(
     (await readCanaryStatus(config, deps.canary)).map((c) => [c.targetId, c] as const),
   );
-  return { reconciliations, lastVerifiedRevocations, credentials };
+  return { reconciliations, lastVerifiedRevocations, findings, credentials };
 }
 
 const STATUS_LABEL: Record<CoverageStatus, string> = {
@@ -250,6 +275,7 @@ export function renderCoverageTable(report: CoverageReport): string {
   report.entries.forEach((e, i) => {
     out.push(line(rows[i] ?? []));
     for (const reason of e.reasons) out.push(`    ${reason}`);
+    if (e.findings) out.push(...renderFindings(e.findings, '    '));
   });
   const t = report.totals;
   out.push(

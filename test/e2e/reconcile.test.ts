@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderCoverageTable } from '../../lambdas/core/coverage.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
 
+const run = promisify(execFile);
 let runtime: LocalRuntime & { lines: string[] };
 beforeAll(async () => {
   runtime = await startTestRuntime({ reconcileOnSchedule: false, canary: false });
@@ -38,6 +42,42 @@ describe('local runtime: reconciliation and coverage', () => {
       status: 'complete',
       counts: expect.objectContaining({ orphan: 1, drift: 0 }),
     });
+    // Not only counts: each orphan and drift account, with the keys tried and why nothing matched.
+    const mallory = code.userByName('mallory@example.com');
+    expect(by.code?.findings).toEqual({
+      accounts: [
+        expect.objectContaining({
+          scimId: mallory?.id,
+          userName: 'mallory@example.com',
+          classification: 'orphan',
+          match: {
+            roster: {
+              keys: ['userName "mallory@example.com"'],
+              result: expect.stringMatching(/^no active person in the roster of \S+ has it$/),
+            },
+            ledger: {
+              keys: [`SCIM id "${mallory?.id}"`, 'userName "mallory@example.com"'],
+              result: 'no leaver is recorded at this target under any of them',
+            },
+          },
+          lastSeen: expect.any(String),
+        }),
+      ],
+      more: 0,
+      limit: 100,
+    });
+    expect(by.chat?.findings?.accounts).toEqual([
+      expect.objectContaining({
+        userName: leaver.userName,
+        classification: 'drift',
+        personId: leaver.employeeId,
+        match: expect.objectContaining({
+          ledger: expect.objectContaining({
+            result: expect.stringMatching(`^leaver ${leaver.employeeId} by `),
+          }),
+        }),
+      }),
+    ]);
     expect(by.wiki).toMatchObject({
       status: 'complete',
       counts: expect.objectContaining({ accepted: 1, orphan: 0 }),
@@ -56,20 +96,53 @@ describe('local runtime: reconciliation and coverage', () => {
     // The orphan is reported, never written: deactivating orphans is off by default.
     expect(code.userByName('mallory@example.com')?.active).toBe(true);
     expect(
-      runtime.alerts.sent.some((a) => a.subject.startsWith('ALARM: privileged target code has 1 orphan(s)')),
+      runtime.alerts.sent.some(
+        (a) => a.subject === 'ALARM: privileged target code has 1 orphan and 0 drift accounts',
+      ),
     ).toBe(true);
 
     const report = await runtime.coverage();
     const entries = Object.fromEntries(report.entries.map((e) => [e.targetId, e]));
     expect(entries.payroll?.status).toBe('accepted-gap');
     expect(entries.code?.status).toBe('scim-integrated');
-    expect(entries.code?.reasons).toContain('1 orphan(s) in the last complete pass');
+    expect(entries.code?.reasons).toContain('1 orphan in the last complete pass');
+    expect(entries.code?.findings?.accounts.map((a) => [a.classification, a.userName])).toEqual([
+      ['orphan', 'mallory@example.com'],
+    ]);
+    expect(renderCoverageTable(report)).toMatch(
+      /\n {4}orphan {2}mallory@example\.com {2}SCIM id \S+ {2}last seen /,
+    );
     expect(entries.chat?.lastVerifiedRevocation).toBeDefined();
     // The canary never ran in this runtime: the report says the credentials are not known to work.
     expect(entries.chat?.reasons).toContain(
       'credential canary never-checked: the credential is not known to work',
     );
     expect(report.entries[0]?.tier).toBe('privileged');
+  });
+
+  it('prints each orphan account on the command line, with the keys tried', async () => {
+    runtime.lanes.get('code')?.app?.seed({ users: [{ userName: 'trudy@example.com' }] });
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'local/cli.ts',
+      'reconcile',
+      'code',
+      '--url',
+      runtime.url,
+    ]);
+    const lines = stdout.split('\n');
+    const at = lines.findIndex((l) =>
+      /^ {6}orphan {2}trudy@example\.com {2}SCIM id \S+ {2}last seen \d{4}-\d\d-\d\d \d\d:\d\d$/.test(l),
+    );
+    expect(at).toBeGreaterThan(0);
+    expect(lines[0]).toMatch(/^ {2}code\s+complete\s+accounts \d+: managed \d+, drift 0, orphan \d+,/);
+    expect(lines[at + 1]).toMatch(
+      /^ {8}roster: userName "trudy@example\.com" → no active person in the roster of \S+ has it$/,
+    );
+    expect(lines[at + 2]).toMatch(
+      /^ {8}ledger: SCIM id "\S+", userName "trudy@example\.com" → no leaver is recorded at this target under any of them$/,
+    );
   });
 
   it('refuses to reconcile a target that is not a configured SCIM target', async () => {

@@ -82,5 +82,79 @@ describe('reconcile CLI', () => {
     expect(table.stdout).toMatch(/ledger-book \(Ledger book\)\s+manual\s+accepted gap/);
     const json = JSON.parse((await cli('coverage', '--dynamo', dynamo.endpoint, '--json')).stdout);
     expect(json.totals).toMatchObject({ 'scim-integrated': 1, 'accepted-gap': 1, 'unmanaged-risk': 0 });
+    // The coverage JSON lists the orphan, as the state table holds it.
+    const stray = target.app.userByName('stray@example.com');
+    expect(json.entries[0].findings).toEqual({
+      accounts: [
+        expect.objectContaining({
+          scimId: stray?.id,
+          userName: 'stray@example.com',
+          classification: 'orphan',
+        }),
+      ],
+      more: 0,
+      limit: 100,
+    });
+    expect(table.stdout).toMatch(/\n {4}orphan {2}stray@example\.com {2}SCIM id \S+ {2}last seen /);
+  });
+
+  it('prints each orphan with the keys tried, and counts those past --list', async () => {
+    const { stdout } = await cli(
+      'run',
+      '--roster',
+      join(dir, 'roster.csv'),
+      '--secrets',
+      join(dir, 'secrets.json'),
+      '--list',
+      '0',
+    );
+    expect(stdout).toMatch(
+      /^ {2}app\s+complete\s+accounts 2: managed 1, drift 0, orphan 1, accepted 0, inactive 0; re-queued 0, refused 0\n/,
+    );
+    expect(stdout).toContain(
+      '      ... and 1 more orphan or drift account not listed (the list stops at 0)\n',
+    );
+    expect(stdout).toContain('(dry run: no --sqs given, nothing was re-queued)');
+
+    const listed = await cli(
+      'run',
+      '--roster',
+      join(dir, 'roster.csv'),
+      '--secrets',
+      join(dir, 'secrets.json'),
+    );
+    expect(listed.stdout).toMatch(
+      /\n {6}orphan {2}stray@example\.com {2}SCIM id \S+ {2}last seen \S+ \S+\n {8}roster: userName "stray@example\.com" → no active person in the roster of \S+ has it\n {8}ledger: SCIM id "\S+", userName "stray@example\.com" → no leaver is recorded at this target under any of them\n/,
+    );
+  });
+
+  it('refuses a roster with a repeated employeeId in one clear message naming the id and its lines', async () => {
+    const roster = join(dir, 'duplicate.csv');
+    const usersRequestsBefore = target.proxy.requests.filter((r) => r.url.includes('/Users')).length;
+    writeFileSync(
+      roster,
+      'employeeId,userName\nE1,kept@example.com\nE2,other@example.com\nE1,again@example.com\n',
+    );
+    const failed = await cli('run', '--roster', roster, '--secrets', join(dir, 'secrets.json')).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toBe(
+      `the roster ${roster} cannot be used: invalid roster:\n` +
+        '  - employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id\n',
+    );
+    expect(failed?.stdout).toBe('');
+    // Nothing was asked of the target: the pass never started.
+    expect(target.proxy.requests.filter((r) => r.url.includes('/Users')).length).toBe(usersRequestsBefore);
+  });
+
+  it('refuses a --list that is not a whole number', async () => {
+    const failed = await cli('coverage', '--list', 'lots').then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toBe('--list "lots": give a whole number of accounts, 0 or more\n');
   });
 });

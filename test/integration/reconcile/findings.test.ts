@@ -166,6 +166,29 @@ describe('reconciliation: orphan and drift accounts listed', () => {
     expect(outcome?.findings).toMatchObject({ more: 3, limit: 3 });
   });
 
+  it('lists what an incomplete pass found before it failed, and only that', async () => {
+    target = await startTarget();
+    const id = freshId();
+    const deps = depsFor(dynamo, configFor([{ id, baseUrl: target.proxy.url, quirks: { maxPageSize: 2 } }]));
+    target.app.seed({ users: ['o1', 'o2', 'o3', 'o4'].map((n) => ({ userName: `${n}@example.com` })) });
+    deps.roster.roster = { asOf: ago(60_000), people: [{ employeeId: 'E1', userName: 'x@example.com' }] };
+    // A complete pass first: all four are orphans of that run.
+    expect((await reconcile({}, deps)).outcomes[0]?.findings?.accounts).toHaveLength(4);
+    target.proxy.inject(
+      { kind: 'status', status: 500 },
+      { times: 10, when: (r) => r.url.includes('startIndex=3') },
+    );
+
+    const [outcome] = (await reconcile({}, deps)).outcomes;
+
+    expect(outcome).toMatchObject({ status: 'incomplete', counts: expect.objectContaining({ orphan: 2 }) });
+    expect(outcome?.findings?.accounts.map((a) => a.userName).sort()).toEqual([
+      'o1@example.com',
+      'o2@example.com',
+    ]);
+    expect(outcome?.findings?.more).toBe(0);
+  });
+
   it('lists nothing, and adds no list, when a pass finds no orphan and no drift', async () => {
     target = await startTarget();
     const id = freshId();

@@ -126,6 +126,33 @@ describe('reconciler handler', () => {
     });
   });
 
+  it('returns the orphan accounts it found, and keeps the list out of its log line', async () => {
+    target = await startTarget();
+    const id = freshId();
+    const deps = depsFor(dynamo, configFor([{ id, baseUrl: target.proxy.url }]));
+    target.app.seed({ users: [{ userName: 'in@example.com' }, { userName: 'stray@example.com' }] });
+    deps.roster.roster = { asOf: ago(60_000), people: [{ employeeId: 'P', userName: 'in@example.com' }] };
+    const logged: Record<string, unknown>[] = [];
+    const logger = new Logger({ logLevel: 'SILENT' });
+    vi.spyOn(logger, 'info').mockImplementation((_message: unknown, extra?: unknown) => {
+      logged.push(extra as Record<string, unknown>);
+    });
+    const handler = createReconcileHandler({
+      ...deps,
+      continuation: new RecordingContinuation(),
+      logger,
+      metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'reconciler' }),
+    });
+
+    const response = await handler({});
+
+    expect(response.outcomes[0]?.findings?.accounts).toEqual([
+      expect.objectContaining({ userName: 'stray@example.com', classification: 'orphan' }),
+    ]);
+    expect(logged).toEqual([expect.objectContaining({ targetId: id, status: 'complete' })]);
+    expect(logged[0]).not.toHaveProperty('findings');
+  });
+
   it('never reports zero orphans or drift for an incomplete pass', async () => {
     target = await startTarget();
     const id = freshId();
