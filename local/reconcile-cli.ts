@@ -49,6 +49,12 @@ if (command !== 'run' && command !== 'coverage') {
   console.error('usage: npm run reconcile -- run|coverage [options] (see local/reconcile-cli.ts)');
   process.exit(2);
 }
+if (command === 'coverage' && !values.dynamo && !values['state-table']) {
+  console.error(
+    'coverage reads reconciliation state: give --dynamo ENDPOINT (a DynamoDB endpoint holding it) or --state-table NAME (a deployed stack); for the running local runtime: npm run scimitar -- coverage',
+  );
+  process.exit(2);
+}
 const findingsLimit = values.list === undefined ? DEFAULT_FINDINGS_LIMIT : Number(values.list);
 if (!Number.isInteger(findingsLimit) || findingsLimit < 0) {
   console.error(`--list ${JSON.stringify(values.list)}: give a whole number of accounts, 0 or more`);

@@ -149,8 +149,20 @@ describe('reconcile CLI', () => {
     expect(target.proxy.requests.filter((r) => r.url.includes('/Users')).length).toBe(usersRequestsBefore);
   });
 
+  it('refuses to report coverage without a state to read, saying where the state is', async () => {
+    const failed = await cli('coverage').then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toMatch(
+      /^coverage reads reconciliation state: give --dynamo ENDPOINT .* or --state-table NAME/,
+    );
+    expect(failed?.stderr).toContain('npm run scimitar -- coverage');
+  });
+
   it('refuses a --list that is not a whole number', async () => {
-    const failed = await cli('coverage', '--list', 'lots').then(
+    const failed = await cli('coverage', '--dynamo', dynamo.endpoint, '--list', 'lots').then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );
