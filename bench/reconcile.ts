@@ -236,20 +236,31 @@ for (const pageSize of PAGE_SIZES) {
     return { accounts, note: 'listAccounts only' };
   });
   rows.push({ pageSize, phase: 'paging (SCIM client)', m: paging, ratio: 1 });
-  for (const kind of ['dynamo', 'memory'] as const) {
+  // 'dynamo, no list': the same pass without reading back its orphan and drift accounts
+  // (findingsLimit 0), so the difference is what listing them costs.
+  for (const phaseKind of ['dynamo', 'dynamo, no list', 'memory'] as const) {
+    const kind = phaseKind === 'memory' ? 'memory' : 'dynamo';
+    const findingsLimit = phaseKind === 'dynamo, no list' ? 0 : undefined;
     const queue = new CountingQueue();
     const m = await measure(async () => {
-      const result = await reconcile({ pageSize, restart: true }, deps(kind, queue));
+      const result = await reconcile(
+        { pageSize, restart: true, ...(findingsLimit !== undefined && { findingsLimit }) },
+        deps(kind, queue),
+      );
       const [outcome] = result.outcomes;
       if (outcome?.status !== 'complete')
         throw new Error(`reconciliation ${outcome?.status}: ${outcome?.error}`);
       const c = outcome.counts;
       return {
         accounts: c.accounts,
-        note: `managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, inactive ${c.inactive}, re-queued ${queue.sent}`,
+        note: `managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, inactive ${c.inactive}, re-queued ${queue.sent}, listed ${outcome.findings?.accounts.length ?? 0}`,
       };
     });
-    const phase = kind === 'dynamo' ? 'reconcile (state on dynalite)' : 'reconcile (state in memory)';
+    const phase = {
+      dynamo: 'reconcile (state on dynalite)',
+      'dynamo, no list': 'reconcile (state on dynalite, no list)',
+      memory: 'reconcile (state in memory)',
+    }[phaseKind];
     rows.push({ pageSize, phase, m, ratio: m.ms / paging.ms });
   }
 }

@@ -341,6 +341,7 @@ async function withFindings(
   const limit = request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
   const found = outcome.counts.orphan + outcome.counts.drift;
   if (found === 0 || outcome.runId === undefined) return outcome;
+  if (limit === 0) return { ...outcome, findings: { accounts: [], more: found, limit } };
   try {
     return { ...outcome, findings: await store.findings(outcome.targetId, { limit, runId: outcome.runId }) };
   } catch (err) {

@@ -134,8 +134,8 @@ describe('reconciler handler', () => {
     deps.roster.roster = { asOf: ago(60_000), people: [{ employeeId: 'P', userName: 'in@example.com' }] };
     const logged: Record<string, unknown>[] = [];
     const logger = new Logger({ logLevel: 'SILENT' });
-    vi.spyOn(logger, 'info').mockImplementation((_message: unknown, extra?: unknown) => {
-      logged.push(extra as Record<string, unknown>);
+    vi.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => {
+      logged.push(args[1] as Record<string, unknown>);
     });
     const handler = createReconcileHandler({
       ...deps,
