@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoCanaryStatus } from '../../../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
+import type { CanaryResult } from '../../../lambdas/core/canary.ts';
 import { parseConfig } from '../../../lambdas/core/config.ts';
 import {
   type CoverageFacts,
@@ -95,6 +96,17 @@ const facts: CoverageFacts = {
   },
   lastVerifiedRevocations: { code: ago(2 * DAY) },
 };
+
+/** A canary probe's result: it passed when it found no problem. */
+const canaryResult = (targetId: string, checkedAt: string, problems: string[]): CanaryResult => ({
+  targetId,
+  checkedAt,
+  ok: problems.length === 0,
+  reachable: true,
+  authenticated: problems.length === 0,
+  problems,
+  durationMs: 5,
+});
 
 describe('coverage report', () => {
   it('counts a SCIM target whose credential fails the canary as an unmanaged risk, naming the problem', () => {
@@ -217,15 +229,13 @@ describe('coverage report', () => {
       const status = new DynamoCanaryStatus(table);
       const hour = (h: number) => new Date(Date.parse('2026-11-28T00:00:00.000Z') + h * 3_600_000);
       const check = (h: number, ok: boolean) =>
-        status.record({
-          targetId: id,
-          checkedAt: hour(h).toISOString(),
-          ok,
-          reachable: true,
-          authenticated: ok,
-          problems: ok ? [] : [`GET /Users?count=1 answered 401 (check at hour ${h})`],
-          durationMs: 5,
-        });
+        status.record(
+          canaryResult(
+            id,
+            hour(h).toISOString(),
+            ok ? [] : [`GET /Users?count=1 answered 401 (check at hour ${h})`],
+          ),
+        );
       const credentialReason = async (h: number) => {
         const gathered = await gatherCoverageFacts(cfg, {
           store,
@@ -276,15 +286,7 @@ describe('coverage report', () => {
       const table = { tableName: dynamo.stateTable, client: dynamo.client };
       const status = new DynamoCanaryStatus(table);
       for (const checkedAt of [ago(7_200_000), ago(3_600_000)]) {
-        await status.record({
-          targetId: id,
-          checkedAt,
-          ok: false,
-          reachable: false,
-          authenticated: false,
-          problems: ['connection refused'],
-          durationMs: 1,
-        });
+        await status.record(canaryResult(id, checkedAt, ['connection refused']));
       }
       const gathered = await gatherCoverageFacts(cfg, {
         store: new DynamoReconciliationStore(table),

@@ -68,6 +68,10 @@ describe('reconciliation: orphan and drift accounts listed', () => {
     const deps = depsFor(dynamo, configFor([{ id, baseUrl: target.proxy.url }]), {});
     const byName = await seed(deps, id, target);
     const asOf = ago(3_600_000);
+    const notInRoster = (userName: string) => ({
+      keys: [`userName "${userName}"`],
+      result: `no active person in the roster of ${asOf} has it`,
+    });
 
     const [outcome] = (await reconcile({}, deps)).outcomes;
 
@@ -82,10 +86,7 @@ describe('reconciliation: orphan and drift accounts listed', () => {
         classification: 'drift',
         personId: `${id}.E-bob`,
         match: {
-          roster: {
-            keys: ['userName "bob@example.com"'],
-            result: `no active person in the roster of ${asOf} has it`,
-          },
+          roster: notInRoster('bob@example.com'),
           ledger: {
             keys: [`SCIM id "${bob}"`, 'userName "bob@example.com"', 'externalId "X-bob"'],
             result: `leaver ${id}.E-bob by SCIM id "${bob}" (ledger: revoked at ${ago(2 * DAY)}, event evt-bob)`,
@@ -100,10 +101,7 @@ describe('reconciliation: orphan and drift accounts listed', () => {
         classification: 'drift',
         personId: `${id}.E-cyd`,
         match: {
-          roster: {
-            keys: ['userName "cyd@example.com"'],
-            result: `no active person in the roster of ${asOf} has it`,
-          },
+          roster: notInRoster('cyd@example.com'),
           ledger: {
             keys: [`SCIM id "${cyd}"`, 'userName "cyd@example.com"'],
             result: `leaver ${id}.E-cyd by userName "cyd@example.com" (ledger: failed at ${ago(DAY)}, event evt-cyd)`,
@@ -121,10 +119,7 @@ describe('reconciliation: orphan and drift accounts listed', () => {
           userName: 'eve@example.com',
           classification: 'orphan',
           match: {
-            roster: {
-              keys: ['userName "eve@example.com"'],
-              result: `no active person in the roster of ${asOf} has it`,
-            },
+            roster: notInRoster('eve@example.com'),
             ledger: {
               keys: [`SCIM id "${eve}"`, 'userName "eve@example.com"', 'email "eve@example.com"'],
               result: 'no leaver is recorded at this target under any of them',
