@@ -54,7 +54,8 @@ const cli = (...args: string[]) =>
     },
   );
 
-describe('reconcile CLI', () => {
+// Each test spawns the CLI (a TypeScript process start of several seconds on a busy machine).
+describe('reconcile CLI', { timeout: 90_000 }, () => {
   it('runs a dry pass without a queue, then reports coverage from the same state', async () => {
     const common = [
       '--dynamo',

@@ -147,6 +147,36 @@ describe('reconciliation: orphan and drift accounts listed', () => {
     });
   });
 
+  it('says which leaver was found and why it was set aside when a rehired person’s old account is an orphan', async () => {
+    target = await startTarget();
+    const id = freshId();
+    const deps = depsFor(dynamo, configFor([{ id, baseUrl: target.proxy.url }]));
+    target.app.seed({ users: [{ userName: 'old.name@example.com' }] });
+    await deps.ledger.record({
+      personId: `${id}.E9`,
+      targetId: id,
+      outcome: 'revoked',
+      eventId: 'evt-9',
+      at: ago(2 * DAY),
+      userName: 'old.name@example.com',
+    });
+    deps.roster.roster = {
+      asOf: ago(3_600_000),
+      people: [{ employeeId: `${id}.E9`, userName: 'new.name@example.com' }],
+    };
+
+    const [outcome] = (await reconcile({}, deps)).outcomes;
+
+    const [orphan] = outcome?.findings?.accounts ?? [];
+    expect(orphan).toMatchObject({
+      classification: 'orphan',
+      reason: expect.stringMatching(/^rehired: leaver .*E9/),
+    });
+    expect(orphan?.match?.ledger.result).toBe(
+      `leaver ${id}.E9 by userName "old.name@example.com" (ledger: revoked at ${ago(2 * DAY)}, event evt-9), set aside: ${orphan?.reason}`,
+    );
+  });
+
   it('caps the list at findingsLimit, drift before orphans, and counts the rest', async () => {
     target = await startTarget();
     const id = freshId();
