@@ -143,7 +143,7 @@ describe('local runtime: reconciliation and coverage', () => {
     expect(lines[at + 2]).toMatch(
       /^ {8}ledger: SCIM id "\S+", userName "trudy@example\.com" → no leaver is recorded at this target under any of them$/,
     );
-  });
+  }, 90_000); // spawns the CLI: a TypeScript process start of several seconds on a busy machine
 
   it('refuses to reconcile a target that is not a configured SCIM target', async () => {
     const response = await fetch(`${runtime.url}/_local/reconcile?target=nope`, { method: 'POST' });
