@@ -3,6 +3,7 @@
 // validated as a whole: a roster with one bad row is refused, never half-applied.
 
 import type { MatchAttribute } from './config.ts';
+import { countOf } from './count-noun.ts';
 import { ScimitarError, ValidationError } from './errors.ts';
 import { type Person, personSchema } from './event.ts';
 import { matchValueFor } from './person-match.ts';
@@ -54,14 +55,19 @@ export class RosterConflictError extends ScimitarError {
 /** An employeeId that more than one row of a roster holds. */
 export interface RosterDuplicate {
   readonly employeeId: string;
-  /** Where it appears: `line <n>` in CSV (the physical line the row starts on), `people[<i>]` in JSON. */
+  /**
+   * Where it appears: `line <n>` in CSV (the physical line the row starts on), `people[<i>]` in
+   * JSON; the first ten rows, in file order.
+   */
   readonly rows: readonly string[];
+  /** Rows holding it, all told. */
+  readonly count: number;
 }
 
 /**
  * A roster refused as a whole. `problems` has one line per problem, each naming the row (CSV line,
- * JSON index) and the field; `duplicates` has every employeeId held by more than one row, so a
- * caller can show them apart. The upload API answers 400 with the problems.
+ * JSON index) and the field; `duplicates` has the employeeIds held by more than one row (as many
+ * as problems are listed), so a caller can show them apart. The upload API answers 400 with both.
  */
 export class RosterInvalidError extends ValidationError {
   readonly duplicates: readonly RosterDuplicate[];
@@ -260,12 +266,14 @@ function validatePeople({ people: rows, where }: RosterRows): Person[] {
   const duplicates: RosterDuplicate[] = [];
   for (const [employeeId, at] of rowsOf) {
     if (at.length < 2) continue;
-    duplicates.push({ employeeId, rows: at });
+    if (duplicates.length < MAX_PROBLEMS) {
+      duplicates.push({ employeeId, rows: at.slice(0, MAX_ROWS_NAMED), count: at.length });
+    }
     problem(
       `employeeId ${JSON.stringify(employeeId)} is on ${at.length} rows (${listRows(at)}): each person must be listed once; merge the rows or correct the id`,
     );
   }
-  if (more > 0) problems.push(`... and ${more} more problems`);
+  if (more > 0) problems.push(`... and ${countOf(more, 'more problem')}`);
   if (problems.length > 0) throw new RosterInvalidError(problems, duplicates);
   return people;
 }

@@ -95,8 +95,8 @@ describe('roster: parsing', () => {
     expect(error).toBeInstanceOf(ValidationError);
     const invalid = error as RosterInvalidError;
     expect(invalid.duplicates).toEqual([
-      { employeeId: 'E1', rows: ['line 2', 'line 6', 'line 8'] },
-      { employeeId: 'E2', rows: ['line 5', 'line 7'] },
+      { employeeId: 'E1', rows: ['line 2', 'line 6', 'line 8'], count: 3 },
+      { employeeId: 'E2', rows: ['line 5', 'line 7'], count: 2 },
     ]);
     expect(invalid.message).toBe(
       'invalid roster:\n' +
@@ -119,6 +119,26 @@ describe('roster: parsing', () => {
     expect(problemsOf(() => parseRoster(csv, 'csv', { now: NOW }))).toEqual([
       `employeeId "E1" is on 25 rows (${Array.from({ length: 10 }, (_, i) => `line ${i + 2}`).join(', ')} and 15 more): each person must be listed once; merge the rows or correct the id`,
     ]);
+  });
+
+  it('keeps the error bounded for a roster of many repeated ids: twenty problems, the rest counted', () => {
+    // 30 ids, each on 3 rows.
+    const ids = Array.from({ length: 30 }, (_, i) => `E${i}`);
+    const csv = `employeeId\n${[...ids, ...ids, ...ids].join('\n')}\n`;
+    let error: RosterInvalidError | undefined;
+    try {
+      parseRoster(csv, 'csv', { now: NOW });
+    } catch (err) {
+      if (err instanceof RosterInvalidError) error = err;
+    }
+    expect(error?.problems).toHaveLength(21);
+    expect(error?.problems.at(-1)).toBe('... and 10 more problems');
+    expect(error?.duplicates).toHaveLength(20);
+    expect(error?.duplicates[0]).toEqual({
+      employeeId: 'E0',
+      rows: ['line 2', 'line 32', 'line 62'],
+      count: 3,
+    });
   });
 
   it('refuses a CSV row with the wrong number of fields, or a quote that never closes, naming its line', () => {
@@ -259,7 +279,7 @@ describe('roster: upload handler', () => {
       problems: [
         'employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id',
       ],
-      duplicates: [{ employeeId: 'E1', rows: ['line 2', 'line 4'] }],
+      duplicates: [{ employeeId: 'E1', rows: ['line 2', 'line 4'], count: 2 }],
     });
   });
 
