@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { onceAuditEntry } from '../audit.ts';
 import { type SourceConfig, sourceSecretName } from '../config.ts';
 import { ScimitarError } from '../errors.ts';
-import type { LifecycleEvent } from '../event.ts';
+import type { LifecycleEvent, UnusableMatchField } from '../event.ts';
 import { executionName } from '../execution-name.ts';
 import type { WorkflowInput } from '../messages.ts';
 import type { AuditLog, SecretSource, WorkflowStarter } from '../ports.ts';
@@ -51,6 +51,8 @@ export interface StartedEvent {
   executionArn: string;
   /** An execution of this name already existed: a repeated delivery, nothing new was started. */
   duplicate: boolean;
+  /** Match fields set aside as unusable: targets matched by them are not matchable for this event. */
+  unusableMatchFields?: UnusableMatchField[];
 }
 
 export interface IngestOutcome {
@@ -175,6 +177,7 @@ export class Ingestor {
             // the payload is this person's part of it, as JSON text (no DynamoDB type limits).
             deliverySha256: context.deliverySha256,
             payload: JSON.stringify(event.raw ?? null),
+            ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
           },
         },
         source.id,
@@ -188,6 +191,7 @@ export class Ingestor {
       executionName: name,
       executionArn: start.executionArn,
       duplicate: start.alreadyStarted,
+      ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
     };
   }
 }
