@@ -91,6 +91,7 @@ describe('lifecycle event: match fields', () => {
       '"ada lovelace"@example.com',
       'ada@[192.0.2.1]',
       '𠮷野@example.jp',
+      `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`, // 254 octets, the most
     ];
     const event = parseLifecycleEvent(person({ emails }));
     expect(event.person.emails).toEqual(emails);
@@ -150,6 +151,7 @@ describe('lifecycle event: match fields', () => {
       `${'a'.repeat(65)}@example.com`,
       'ada@[300.0.0.1]',
       'Ada <ada@example.com>',
+      `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`, // 255 octets
     ]) {
       expect(parseLifecycleEvent(person({ emails: [email] })).unusableMatchFields, email).toHaveLength(1);
     }
