@@ -9,6 +9,8 @@ import { describeIssues, parseOrThrow } from './validation.ts';
 
 /** Longest identifier accepted from an HRIS; keeps audit keys and execution names bounded. */
 export const MAX_ID_LENGTH = 200;
+/** Most e-mail addresses one person may have in an event. */
+export const MAX_EMAILS = 10;
 /** Longest person attribute accepted (userName, email, externalId). RFC 5321 caps an address at 254. */
 export const MAX_ATTRIBUTE_LENGTH = 512;
 
@@ -21,7 +23,7 @@ const REFUSED_CHARACTER =
   /[\p{Cc}\p{Noncharacter_Code_Point}\p{Cs}]|[^\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** Why `text` cannot be carried: the first refused character, by code point and position; undefined when it can. */
-export function refusedCharacter(text: string): string | undefined {
+function refusedCharacter(text: string): string | undefined {
   const match = REFUSED_CHARACTER.exec(text);
   if (!match) return undefined;
   const point = match[0].codePointAt(0) ?? 0;
@@ -74,7 +76,7 @@ export const personSchema = z
     /** The HRIS's own, stable identifier of the person: the key of the leaver ledger. */
     employeeId: printable(MAX_ID_LENGTH),
     userName: printable(MAX_ATTRIBUTE_LENGTH).optional(),
-    emails: z.array(emailSchema).max(10).optional(),
+    emails: z.array(emailSchema).max(MAX_EMAILS).optional(),
     externalId: printable(MAX_ATTRIBUTE_LENGTH).optional(),
     displayName: printable(MAX_ATTRIBUTE_LENGTH).optional(),
   })
@@ -117,7 +119,10 @@ export const lifecycleEventSchema = z
      * Set by scimitar, never by a sender: match fields that were unusable and left out of
      * `person`. Targets matched by one of these attributes are not matchable for this event.
      */
-    unusableMatchFields: z.array(unusableMatchFieldSchema).max(12).optional(),
+    unusableMatchFields: z
+      .array(unusableMatchFieldSchema)
+      .max(MAX_EMAILS + 2)
+      .optional(),
   })
   .strict()
   .superRefine((event, ctx) => {
@@ -173,7 +178,8 @@ function setAsideUnusableMatchFields(input: Record<string, unknown>): {
       if (!check(attribute, `person.${attribute}`, person[attribute])) delete kept[attribute];
     }
   }
-  if (Array.isArray(person.emails)) {
+  // More addresses than allowed is the sender's error: the schema refuses the list as a whole.
+  if (Array.isArray(person.emails) && person.emails.length <= MAX_EMAILS) {
     const emails = person.emails.filter((email, i) => check('email', `person.emails[${i}]`, email));
     kept.emails = emails;
     if (emails.length === 0) delete kept.emails;

@@ -157,6 +157,12 @@ describe('lifecycle event: match fields', () => {
     }
   });
 
+  it('refuses more addresses than allowed as a whole, usable or not', () => {
+    expect(problemsOf(person({ emails: Array(11).fill('not an address') }))).toContain(
+      'field "person.emails": Too big',
+    );
+  });
+
   it('refuses an unusableMatchFields list from the sender: only ingest sets it', () => {
     expect(problemsOf({ ...termination, unusableMatchFields: [] })).toContain('field "unusableMatchFields"');
   });
