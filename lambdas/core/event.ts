@@ -37,13 +37,14 @@ function refusedCharacter(text: string): string | undefined {
   return `must not contain control characters, Unicode non-characters or unpaired surrogates; found ${name} (${kind}) at character ${position}`;
 }
 
-/** Every string field is trimmed the same way: String.prototype.trim (spaces, tabs, line breaks, no-break spaces). */
+/** A string schema that also refuses what no queue message may carry. */
 const carried = (schema: z.ZodString) =>
   schema.superRefine((s, ctx) => {
     const problem = refusedCharacter(s);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
   });
 
+// Every string field is trimmed the same way: String.prototype.trim (spaces, tabs, line breaks, no-break spaces).
 const printable = (max: number) =>
   carried(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 
@@ -167,9 +168,9 @@ function setAsideUnusableMatchFields(input: Record<string, unknown>): {
   const check = (attribute: MatchAttribute, field: string, value: unknown): boolean => {
     const result = matchFieldSchemas[attribute].safeParse(value, { reportInput: true });
     if (result.success) return true;
-    const [problem = 'is not usable'] = describeIssues(result.error.issues, value).map((p) =>
-      p.replace(/^field "\(top level\)": /, ''),
-    );
+    const problem = describeIssues(result.error.issues, value)
+      .map((p) => p.replace(/^field "\(top level\)": /, ''))
+      .join('; ');
     unusable.push({ attribute, field, problem });
     return false;
   };
