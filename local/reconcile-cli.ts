@@ -8,7 +8,6 @@
 // drift accounts, at most --list per target (default 100), and count the rest.
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
@@ -26,6 +25,7 @@ import { ConfigFileError, loadConfigFile } from '../lib/config-file.ts';
 import { renderReconcileOutcomes } from './report-format.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { LocalSecretSource } from './secrets.ts';
+import { localSqsClient } from './sqs-client.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -114,7 +114,7 @@ try {
     let queue: LaneQueue;
     if (values.sqs) {
       const urls = Object.fromEntries((values.queue ?? []).map((q) => q.split('=', 2) as [string, string]));
-      queue = new SqsLaneQueue(urls, new SQSClient({ endpoint: values.sqs, ...local }));
+      queue = new SqsLaneQueue(urls, localSqsClient({ endpoint: values.sqs, ...local }));
     } else {
       config = { ...config, dryRun: true };
       queue = new (class extends LaneQueue {
