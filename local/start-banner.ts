@@ -34,12 +34,11 @@ export function renderBanner(runtime: LocalRuntime, options: BannerOptions): str
     ...(options.dataDir ? [`--data-dir ${options.dataDir}`] : []),
   ].join(' ');
   const cli = (command: string) => `  npm run scimitar -- ${command}${reach ? ` ${reach}` : ''}`;
-  const source = config.sources.find((s) => s.kind === 'generic') ?? config.sources[0];
-  const sourceFlag = source && source.id !== 'generic' ? ` --source ${source.id}` : '';
+  // No --source: send picks the config's first generic source, else its first (BambooHR too).
   const person = demoApps ? runtime.people[0] : undefined;
   const sendHint = person
-    ? `send --employee ${person.employeeId} --user-name ${person.userName} --email ${person.emails[0] ?? ''}${sourceFlag}`
-    : `send --employee <employee id> --user-name <userName> --email <email>${sourceFlag}`;
+    ? `send --employee ${person.employeeId} --user-name ${person.userName} --email ${person.emails[0] ?? ''}`
+    : `send --employee <employee id> --user-name <userName> --email <email>`;
   const rosterPresent = existsSync(runtime.rosterFile);
   const lines = [
     'scimitar is running locally.',

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { descendantsOf } from '../../../scripts/process-tree.mjs';
 import { until } from '../../support/local-runtime.ts';
 
 const alive = (pid: number) => {
@@ -41,9 +42,6 @@ async function startWrapped(): Promise<{
       ? (JSON.parse(readFileSync(pidFile, 'utf8')) as { command: number; worker: number })
       : undefined,
   );
-  const { descendantsOf } = (await import('../../../scripts/process-tree.mjs')) as {
-    descendantsOf(pid: number): number[];
-  };
   const wrapper = descendantsOf(shell.pid as number).find(
     (pid) => pid !== pids.command && pid !== pids.worker && descendantsOf(pid).includes(pids.command),
   );
