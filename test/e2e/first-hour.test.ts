@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/config.ts';
 import { envNameFor } from '../../local/secrets.ts';
 import { startTestRuntime, until } from '../support/local-runtime.ts';
+import { closedPort } from '../support/ports.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../support/scim-target.ts';
 
 const run = promisify(execFile);
@@ -33,14 +34,6 @@ function configFile(name: string, config: unknown): string {
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(config));
   return file;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((closed) => server.close(() => closed()));
-  return port;
 }
 
 // Each CLI run starts tsx afresh: seconds on a busy machine, hence the generous time limits.

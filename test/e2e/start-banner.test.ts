@@ -101,6 +101,20 @@ describe('start: --roster', SLOW, () => {
   });
 });
 
+/** Sends one termination and waits for its execution, capturing all that is printed meanwhile. */
+async function terminateOneCapturing(runtime: Awaited<ReturnType<typeof startTestRuntime>>) {
+  const output = captureOutput();
+  try {
+    const person = runtime.people[0];
+    if (!person) throw new Error('no demo people');
+    expect((await postSigned(runtime, terminationOf(person))).status).toBe(202);
+    await runtime.workflow.idle();
+  } finally {
+    output.restore();
+  }
+  return output;
+}
+
 describe('start: handler logs', SLOW, () => {
   it('keeps the JSON logs out of the terminal, in the log file', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'runtime-log-')), 'runtime.log');
@@ -112,15 +126,7 @@ describe('start: handler logs', SLOW, () => {
       logFile: file,
     });
     runtimes.push(logged);
-    const output = captureOutput();
-    try {
-      const person = logged.people[0];
-      if (!person) throw new Error('no demo people');
-      expect((await postSigned(logged, terminationOf(person))).status).toBe(202);
-      await logged.workflow.idle();
-    } finally {
-      output.restore();
-    }
+    const output = await terminateOneCapturing(logged);
     expect(output.records).toEqual([]);
     expect(logged.lines.filter((line) => line.trim().startsWith('{'))).toEqual([]);
     await logged.stop();
@@ -141,15 +147,7 @@ describe('start: handler logs', SLOW, () => {
       waitOverrideMs: 0,
     });
     runtimes.push(runtime);
-    const output = captureOutput();
-    try {
-      const person = runtime.people[0];
-      if (!person) throw new Error('no demo people');
-      expect((await postSigned(runtime, terminationOf(person))).status).toBe(202);
-      await runtime.workflow.idle();
-    } finally {
-      output.restore();
-    }
+    const output = await terminateOneCapturing(runtime);
     expect(output.records.map((r) => r.service)).toContain('scimitar-ingest');
   });
 });
