@@ -69,9 +69,7 @@ export function renderBanner(runtime: LocalRuntime, options: BannerOptions): str
     `  logs      ${options.logFile ? `${shown(options.logFile)} (the handlers' JSON logs; --verbose prints them here)` : 'printed here (--verbose)'}`,
     '',
     'Try it, in another terminal:',
-    ...(demoApps && config.sources.some((s) => s.kind === 'generic')
-      ? [`  npm run demo${reach ? ` -- ${reach}` : ''}`]
-      : []),
+    ...(demoApps && config.sources.length > 0 ? [`  npm run demo${reach ? ` -- ${reach}` : ''}`] : []),
     cli(sendHint),
     cli(`audit ${person?.employeeId ?? '<employee id>'}`),
     cli('targets check'),
