@@ -293,6 +293,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const people = options.people ?? demoPeople();
+  // Checked first: a mistyped --roster should not wait for the synth to be reported.
+  const rosterFile = resolve(options.roster ?? join(dataDir, 'roster.csv'));
+  if (options.roster !== undefined && !existsSync(rosterFile)) {
+    throw new ValidationError('invalid start options', [
+      `roster file not found: ${rosterFile} (--roster takes an HR export, CSV or JSON)`,
+    ]);
+  }
   // Metrics go to CloudWatch on AWS; locally the summary and the audit log carry the same facts.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logs = handlerLogs({
@@ -563,12 +570,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     // Reconciliation, as the scheduled function runs it on AWS: drift goes back through the lanes.
-    const rosterFile = resolve(options.roster ?? join(dataDir, 'roster.csv'));
-    if (options.roster !== undefined && !existsSync(rosterFile)) {
-      throw new ValidationError('invalid start options', [
-        `roster file not found: ${rosterFile} (--roster takes an HR export, CSV or JSON)`,
-      ]);
-    }
     if (!existsSync(rosterFile) && apps.size > 0) writeFileSync(rosterFile, demoRosterCsv(people));
     const reconciliationStore = new DynamoReconciliationStore({ tableName: 'state', client: dynamo.client });
     const laneQueue = new SqsLaneQueue(

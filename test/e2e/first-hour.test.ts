@@ -109,6 +109,19 @@ describe('first hour: one clear line, no stack trace', SLOW, () => {
     }
   });
 
+  it('refuses to start on a taken API port, naming the port and --port', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((ready) => taken.listen(0, '127.0.0.1', ready));
+    const { port } = taken.address() as { port: number };
+    try {
+      await expect(startTestRuntime({ port, demoApps: false, canary: false })).rejects.toThrow(
+        `port ${port} (the local API) is already in use, perhaps by another \`npm start\`: stop that, or choose another with --port N`,
+      );
+    } finally {
+      await new Promise<void>((closed) => taken.close(() => closed()));
+    }
+  });
+
   it('lists every command in --help and in the header of local/cli.ts', async () => {
     const source = readFileSync('local/cli.ts', 'utf8');
     const commands = [...source.matchAll(/^ {4}case '([a-z]+)':/gm)].map((m) => m[1] as string);
