@@ -27,12 +27,17 @@ export async function loadConfigFile(path: string = DEFAULT_CONFIG_FILE): Promis
     try {
       input = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new ConfigFileError(`config file ${file} is not valid JSON: ${(err as Error).message}`, {
+      throw new ConfigFileError(`config file ${file} is not valid JSON: ${oneLine((err as Error).message)}`, {
         cause: err,
       });
     }
   } else {
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (err) {
+      throw new ConfigFileError(`config file ${loadFailure(file, err)}`, { cause: err });
+    }
     if (mod.default === undefined) {
       throw new ConfigFileError(
         `config file ${file} has no default export; export default defineConfig({...})`,
@@ -41,4 +46,26 @@ export async function loadConfigFile(path: string = DEFAULT_CONFIG_FILE): Promis
     input = mod.default;
   }
   return parseConfig(input, `config in ${file}`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').slice(0, 300);
+}
+
+/** Where and why a config module did not load: `file:line:column: message` for a syntax error. */
+function loadFailure(file: string, err: unknown): string {
+  // esbuild (through tsx) reports syntax errors with their location; columns count from 0.
+  const [first] =
+    (err as { errors?: { text?: string; location?: { line: number; column: number } }[] })?.errors ?? [];
+  if (first?.location)
+    return `${file}:${first.location.line}:${first.location.column + 1}: ${first.text ?? 'syntax error'}`;
+  if (err instanceof Error) {
+    const located = err.message.match(/:(\d+):(\d+): ERROR: (.+)/);
+    if (located) return `${file}:${located[1]}:${Number(located[2]) + 1}: ${located[3]}`;
+    // A throw while the module runs: its own line is the first stack frame in the file.
+    const frame = err.stack?.split('\n').find((line) => line.includes(file));
+    const at = frame?.match(/:(\d+):(\d+)\)?$/);
+    return `${file}${at ? `:${at[1]}:${at[2]}` : ''} cannot be loaded: ${err.name}: ${oneLine(err.message)}`;
+  }
+  return `${file} cannot be loaded: ${String(err)}`;
 }

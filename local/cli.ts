@@ -1,36 +1,46 @@
 // scimitar's command line for the local runtime: start it, run the demo, send signed events,
-// and read an event's status or a person's audit timeline.
+// follow them, retry a failed one, and run the reconciler, the credential canary and the
+// coverage report on demand.
 //   npm start                         start the pipeline locally (demo applications included)
 //   npm run demo                      send terminations and watch them revoked, live
-//   npm run scimitar -- <command>     send | status | audit | redrive | notifications
+//   npm run scimitar -- <command>     start | demo | send | status | retry | audit | redrive |
+//                                     reconcile | coverage | targets check | notifications
+// `npm run scimitar -- --help` lists every command and option.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditEntry } from '../lambdas/core/audit.ts';
-import { type ScimitarConfig, sourceSecretName } from '../lambdas/core/config.ts';
+import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import { countOf } from '../lambdas/core/count-noun.ts';
 import { type CoverageReport, renderCoverageTable } from '../lambdas/core/coverage.ts';
-import { ValidationError } from '../lambdas/core/errors.ts';
-import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/core/ingest/signature.ts';
-import { ConfigFileError, DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
+import { ScimitarError } from '../lambdas/core/errors.ts';
+import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
 import { demoPeople } from './demo-people.ts';
 import { type ReconcileOutcomeView, renderReconcileOutcomes } from './report-format.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, type LocalRuntime, startLocalRuntime } from './runtime.ts';
+import { chooseSource, eventBody, notAnswering, postEvent, UsageError } from './send-event.ts';
+import { renderBanner } from './start-banner.ts';
 import { renderTargets, renderTimeline, targetStates } from './timeline.ts';
 
 const USAGE = `usage: scimitar <command> [options]
 
 commands:
   start [--config FILE] [--port N] [--data-dir DIR] [--persist] [--no-demo-apps]
-        run the pipeline locally; Ctrl-C stops it
+        [--roster FILE] [--verbose]
+        run the pipeline locally; Ctrl-C stops it. --roster: the HR export the reconciler
+        reads (default DIR/roster.csv, the demo people when demo apps run); --verbose: the
+        handlers' JSON logs on the terminal instead of DIR/runtime.log
   demo  [--url URL] [--people N]
         send signed terminations for demo people and show each target live
+        (without a runtime at the URL, it starts one of its own)
   send  --employee ID [--user-name U] [--email E] [--external-id X] [--source ID]
         [--effective-at ISO] [--event-id ID] [--kind termination|hire|change|rehire]
         [--termination-type voluntary|involuntary] [--url URL]
-        send one signed lifecycle event
+        send one lifecycle event, in the source's format and signed with its scheme
+        (default source: the first generic one, else the first)
   status <eventId> [--url URL]      the event's execution and each target's state
+  retry <eventId> [--url URL]       run a failed execution's event again (a new execution,
+                                    audited as a retry); refused while it runs or once it succeeded
   audit <personId> [--url URL]      a person's audit timeline and ledger
   redrive <targetId> [--url URL]    move a target's dead-letter messages back to its queue
   reconcile [TARGET...] [--restart] [--url URL]
@@ -44,14 +54,14 @@ commands:
 options shared by the commands that sign: --config FILE (default ${DEFAULT_CONFIG_FILE}),
 --data-dir DIR (default ${DEFAULT_DATA_DIR}, where the runtime keeps secrets.json)`;
 
-class UsageError extends Error {}
-
 const options = {
   config: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
   persist: { type: 'boolean' },
   'no-demo-apps': { type: 'boolean' },
+  roster: { type: 'string' },
+  verbose: { type: 'boolean' },
   url: { type: 'string' },
   people: { type: 'string' },
   employee: { type: 'string' },
@@ -77,114 +87,17 @@ async function api<T>(url: string, init?: RequestInit): Promise<T> {
   try {
     response = await fetch(url, init);
   } catch {
-    throw new UsageError(
-      `the local runtime does not answer at ${new URL(url).origin}; start it with: npm start`,
-    );
+    throw new UsageError(notAnswering(url));
   }
   const body = (await response.json().catch(() => ({}))) as T & { message?: string };
   if (!response.ok) throw new UsageError(`${response.status}: ${body.message ?? JSON.stringify(body)}`);
   return body;
 }
 
-function signingKey(config: ScimitarConfig, sourceId: string, dataDir: string): string {
-  const source = config.sources.find((s) => s.id === sourceId);
-  if (!source) {
-    throw new UsageError(
-      `no source "${sourceId}" in the config; sources: ${config.sources.map((s) => s.id).join(', ')}`,
-    );
-  }
-  const file = join(dataDir, 'secrets.json');
-  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
-  const key = secrets[sourceSecretName(source)];
-  if (!key)
-    throw new UsageError(`no signing key for source "${sourceId}" in ${file}; start the runtime once first`);
-  return key;
-}
-
-/** Signs a body as the source's scheme requires and posts it to the ingest endpoint. */
-async function postEvent(
-  url: string,
-  config: ScimitarConfig,
-  sourceId: string,
-  dataDir: string,
-  body: string,
-) {
-  const key = signingKey(config, sourceId, dataDir);
-  const kind = config.sources.find((s) => s.id === sourceId)?.kind;
-  const now = new Date();
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (kind === 'bamboohr') Object.assign(headers, signBambooHR(body, key, now));
-  else headers[GENERIC_SIGNATURE_HEADER] = signGeneric(body, key, now);
-  const response = await fetch(`${url}/events/${encodeURIComponent(sourceId)}`, {
-    method: 'POST',
-    headers,
-    body,
-  }).catch(() => {
-    throw new UsageError(`the local runtime does not answer at ${url}; start it with: npm start`);
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-function terminationBody(fields: {
-  eventId: string;
-  source: string;
-  employeeId: string;
-  userName?: string | undefined;
-  email?: string | undefined;
-  externalId?: string | undefined;
-  displayName?: string | undefined;
-  effectiveAt?: string | undefined;
-  kind?: string | undefined;
-  terminationType?: string | undefined;
-}): string {
-  const kind = fields.kind ?? 'termination';
-  return JSON.stringify({
-    eventId: fields.eventId,
-    source: fields.source,
-    occurredAt: new Date().toISOString(),
-    ...(fields.effectiveAt ? { effectiveAt: fields.effectiveAt } : {}),
-    kind,
-    ...(kind === 'termination' ? { terminationType: fields.terminationType ?? 'voluntary' } : {}),
-    person: {
-      employeeId: fields.employeeId,
-      ...(fields.userName ? { userName: fields.userName } : {}),
-      ...(fields.email ? { emails: [fields.email] } : {}),
-      ...(fields.externalId ? { externalId: fields.externalId } : {}),
-      ...(fields.displayName ? { displayName: fields.displayName } : {}),
-    },
-  });
-}
-
 interface EventStatus {
   eventId: string;
-  execution: { status: string; error?: string } | null;
+  execution: { name: string; status: string; error?: string } | null;
   audit: AuditEntry[];
-}
-
-function printBanner(runtime: LocalRuntime, persist: boolean): void {
-  const lines = [
-    'scimitar is running locally.',
-    '',
-    `  ingest    POST ${runtime.url}/events/{${runtime.config.sources.map((s) => s.id).join('|')}}`,
-    '  targets',
-    ...runtime.config.targets.map((t) => {
-      const lane = runtime.lanes.get(t.id);
-      const where =
-        t.kind === 'scim'
-          ? `${t.baseUrl}${lane?.app ? ` (demo app, ${lane.app.users.size} accounts)` : ''}, ${t.leaverAction}, PATCH ${t.quirks.patchStyle}`
-          : `${t.kind}: owner ${t.owner} is notified`;
-      return `    ${t.id.padEnd(10)} ${t.tier === 'privileged' ? '[privileged] ' : ''}${where}`;
-    }),
-    `  data      ${runtime.dataDir} (secrets.json, notifications.jsonl; audit log ${persist ? 'on disk' : 'in memory'})`,
-    '',
-    'Try it, in another terminal:',
-    '  npm run demo',
-    `  npm run scimitar -- send --employee ${runtime.people[0]?.employeeId ?? 'E1001'} --user-name ${runtime.people[0]?.userName ?? 'ada@example.com'} --email ${runtime.people[0]?.emails[0] ?? 'ada@example.com'}`,
-    `  npm run scimitar -- audit ${runtime.people[0]?.employeeId ?? 'E1001'}`,
-    '',
-    'Ctrl-C stops.',
-  ];
-  console.log(lines.join('\n'));
 }
 
 async function loadConfig(args: Args): Promise<ScimitarConfig> {
@@ -194,15 +107,31 @@ async function loadConfig(args: Args): Promise<ScimitarConfig> {
 async function start(args: Args): Promise<void> {
   const config = await loadConfig(args);
   const persist = args.persist ?? false;
+  const dataDir = args['data-dir'] ?? DEFAULT_DATA_DIR;
+  const logFile = args.verbose ? undefined : resolve(dataDir, 'runtime.log');
+  const port = args.port === undefined ? DEFAULT_PORT : Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port ${args.port} is not a port number (0-65535)`);
   console.log('scimitar: starting (the first step synthesizes the stack to run its state machine)…');
   const runtime = await startLocalRuntime({
     config,
-    dataDir: args['data-dir'] ?? DEFAULT_DATA_DIR,
+    dataDir,
     persist,
-    port: args.port ? Number(args.port) : DEFAULT_PORT,
+    port,
     demoApps: !args['no-demo-apps'],
+    logLevel: 'INFO',
+    ...(logFile ? { logFile } : {}),
+    ...(args.roster ? { roster: args.roster } : {}),
   });
-  printBanner(runtime, persist);
+  console.log(
+    renderBanner(runtime, {
+      persist,
+      configFile: args.config,
+      dataDir: args['data-dir'],
+      defaultUrl: `http://127.0.0.1:${DEFAULT_PORT}`,
+      logFile,
+    }),
+  );
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
@@ -213,6 +142,7 @@ async function start(args: Args): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  process.on('SIGHUP', shutdown);
 }
 
 async function demo(args: Args): Promise<void> {
@@ -224,30 +154,40 @@ async function demo(args: Args): Promise<void> {
     (r) => r.ok,
     () => false,
   );
+  if (!running && (args.url || process.env.SCIMITAR_URL)) {
+    // Asked for a runtime there: starting another one would hide the mistake.
+    throw new UsageError(`${notAnswering(url)}; or leave out --url and the demo starts a runtime of its own`);
+  }
   if (!running) {
     console.log(`No local runtime at ${url}: starting one for the demo.\n`);
-    own = await startLocalRuntime({ config, dataDir, port: 0, print: () => {} });
+    // Free ports of its own, so it never collides with a runtime started elsewhere.
+    own = await startLocalRuntime({ config, dataDir, port: 0, ephemeralPorts: true, print: () => {} });
     url = own.url;
   }
+  const source = chooseSource(config, args.source);
   try {
     const people = demoPeople().slice(0, Math.max(1, Math.min(12, Number(args.people ?? 2))));
     const events: { eventId: string; name: string }[] = [];
     for (const person of people) {
       const eventId = `demo-${person.employeeId}-${randomUUID().slice(0, 8)}`;
-      const body = terminationBody({
+      const body = eventBody(
+        source,
+        {
+          terminationType: 'involuntary',
+          person: {
+            employeeId: person.employeeId,
+            ...(source.kind === 'bamboohr' ? {} : { userName: person.userName }),
+            email: person.emails[0],
+            externalId: person.employeeId,
+            displayName: person.displayName,
+          },
+        },
         eventId,
-        source: 'generic',
-        employeeId: person.employeeId,
-        userName: person.userName,
-        email: person.emails[0],
-        externalId: person.employeeId,
-        displayName: person.displayName,
-        terminationType: 'involuntary',
-      });
-      const { status, body: answer } = await postEvent(url, config, 'generic', dataDir, body);
+      );
+      const { status, body: answer } = await postEvent(url, source, dataDir, body);
       console.log(`→ termination of ${person.displayName} (${person.employeeId}) sent: HTTP ${status}`);
       if (status !== 202) throw new UsageError(`ingest refused the event: ${JSON.stringify(answer)}`);
-      events.push({ eventId, name: person.displayName });
+      events.push({ eventId: answer.eventId ?? eventId, name: person.displayName });
     }
     const started = Date.now();
     let last = '';
@@ -289,32 +229,62 @@ async function send(args: Args): Promise<void> {
       'send needs --employee ID (and --user-name/--email/--external-id to match accounts)',
     );
   const config = await loadConfig(args);
-  const source = args.source ?? 'generic';
-  if (config.sources.find((s) => s.id === source)?.kind !== 'generic') {
-    throw new UsageError(`send builds scimitar's generic event; "${source}" is not a generic source`);
-  }
-  const eventId = args['event-id'] ?? `cli-${randomUUID()}`;
-  const body = terminationBody({
-    eventId,
+  const source = chooseSource(config, args.source);
+  const body = eventBody(
     source,
-    employeeId: args.employee,
-    userName: args['user-name'],
-    email: args.email,
-    externalId: args['external-id'],
-    effectiveAt: args['effective-at'],
-    kind: args.kind,
-    terminationType: args['termination-type'],
-  });
+    {
+      eventId: args['event-id'],
+      effectiveAt: args['effective-at'],
+      kind: args.kind,
+      terminationType: args['termination-type'],
+      person: {
+        employeeId: args.employee,
+        userName: args['user-name'],
+        email: args.email,
+        externalId: args['external-id'],
+      },
+    },
+    args['event-id'] ?? `cli-${randomUUID()}`,
+  );
+  const url = baseUrl(args);
   const { status, body: answer } = await postEvent(
-    baseUrl(args),
-    config,
+    url,
     source,
     resolve(args['data-dir'] ?? DEFAULT_DATA_DIR),
     body,
   );
   console.log(`HTTP ${status}\n${JSON.stringify(answer, null, 2)}`);
-  if (status >= 400) process.exitCode = 1;
-  else console.log(`\nfollow it: npm run scimitar -- status ${eventId}`);
+  if (status >= 400) {
+    process.exitCode = 1;
+    return;
+  }
+  for (const started of answer.executions ?? []) {
+    if (!started.duplicate) {
+      console.log(`\nfollow it: npm run scimitar -- status ${started.eventId}`);
+      continue;
+    }
+    // Same event id, same execution name: Step Functions (and the local workflow) start nothing.
+    const seen = await api<EventStatus>(`${url}/_local/events/${encodeURIComponent(started.eventId)}`);
+    const execution = seen.execution;
+    console.log(
+      `\nduplicate of event ${started.eventId} (execution ${execution?.name ?? started.executionArn}, status ${execution?.status ?? 'unknown'}): nothing started; ${
+        execution?.status === 'SUCCEEDED' || execution?.status === 'RUNNING'
+          ? `see npm run scimitar -- status ${started.eventId}`
+          : `use \`npm run scimitar -- retry ${started.eventId}\``
+      }`,
+    );
+  }
+}
+
+async function retry(args: Args, eventId: string | undefined): Promise<void> {
+  if (!eventId) throw new UsageError('retry needs an event id (as `send` and `status` show it)');
+  const started = await api<{ attempt: number; executionName: string; retryOf: string }>(
+    `${baseUrl(args)}/_local/events/${encodeURIComponent(eventId)}/retry`,
+    { method: 'POST' },
+  );
+  console.log(
+    `retry ${started.attempt - 1} of event ${eventId} started: execution ${started.executionName} (after ${started.retryOf})\nfollow it: npm run scimitar -- status ${eventId}`,
+  );
 }
 
 async function status(args: Args, eventId: string | undefined): Promise<void> {
@@ -358,6 +328,8 @@ async function main(argv: string[]): Promise<void> {
       return send(args);
     case 'status':
       return status(args, subject);
+    case 'retry':
+      return retry(args, subject);
     case 'audit':
       return audit(args, subject);
     case 'redrive': {
@@ -419,15 +391,17 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ValidationError || err instanceof ConfigFileError) {
+  // One clear line per failure a person can fix; a stack only for a bug, and only when asked.
+  if (err instanceof ScimitarError) {
     console.error(err.message);
-  } else if (
-    err instanceof TypeError &&
-    (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-  ) {
+  } else if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`${err.message}\n\n${USAGE}`);
-  } else {
+  } else if (process.env.SCIMITAR_DEBUG) {
     console.error(err);
+  } else {
+    console.error(
+      `scimitar failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} (SCIMITAR_DEBUG=1 shows the stack)`,
+    );
   }
   process.exit(1);
 });

@@ -7,7 +7,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import {
@@ -37,6 +36,7 @@ import {
 } from '../lambdas/core/config.ts';
 import { countOf } from '../lambdas/core/count-noun.ts';
 import { type CoverageReport, coverageReport, gatherCoverageFacts } from '../lambdas/core/coverage.ts';
+import { ValidationError } from '../lambdas/core/errors.ts';
 import { SystemClock } from '../lambdas/core/ports.ts';
 import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile.ts';
 import { scheduleIntervalMs as intervalOf } from '../lambdas/core/schedule.ts';
@@ -49,12 +49,21 @@ import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
 import { renderLocalAsl } from '../lib/asl.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
+import { handlerLogs } from './handler-logs.ts';
 import { LocalNotifier } from './notifier.ts';
+import {
+  attemptsOf,
+  RetryRefusedError,
+  type RetryStarted,
+  retryExecution,
+  UnknownEventError,
+} from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
 import { localSqsClient } from './sqs-client.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
+import { isAddressInUse, listenOn, PortInUseError } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
 import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
 
@@ -91,14 +100,18 @@ export interface LocalRuntimeOptions {
   readonly canary?: boolean;
   /**
    * The HR roster (active people) the reconciler compares accounts with: a CSV or JSON export,
-   * read at every pass. With demo applications, a roster of the demo people is written there
-   * when the file does not exist. @default '<dataDir>/roster.csv'
+   * read at every pass. A file named here must exist. With the default path and demo
+   * applications, a roster of the demo people is written there when the file does not exist;
+   * while no roster file exists, the scheduled reconciliation does not run (a pass asked for
+   * says what is missing). @default '<dataDir>/roster.csv'
    */
   readonly roster?: string;
   /** Reconcile at start and on `reconciliation.schedule`. @default true */
   readonly reconcileOnSchedule?: boolean;
   /** Powertools log level of the handlers. @default 'WARN' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** A file the handlers' structured (JSON) logs are appended to. @default - printed on stdout, as on Lambda */
+  readonly logFile?: string;
 }
 
 export interface LocalLane {
@@ -135,6 +148,8 @@ export interface LocalRuntime {
   coverage(): Promise<CoverageReport>;
   /** Where the reconciler reads the HR roster. */
   readonly rosterFile: string;
+  /** Runs a failed (or aborted) execution's event again, audited as an operator's retry. */
+  retry(eventId: string): Promise<RetryStarted>;
   stop(): Promise<void>;
 }
 
@@ -231,8 +246,16 @@ async function startDemoApp(
   try {
     app = await startScimApp({ tokens: [token], port, host: '127.0.0.1' });
   } catch (err) {
+    if (isAddressInUse(err)) {
+      throw new PortInUseError(
+        port,
+        `the demo application of target "${target.id}"`,
+        `start with --no-demo-apps, or give the target another port in its baseUrl`,
+        { cause: err },
+      );
+    }
     throw new Error(
-      `cannot start the demo application for target "${target.id}" on port ${port}: ${(err as Error).message}. Stop what uses the port, or point the target elsewhere.`,
+      `cannot start the demo application for target "${target.id}" on port ${port}: ${(err as Error).message}`,
       { cause: err },
     );
   }
@@ -272,12 +295,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const people = options.people ?? demoPeople();
+  // Checked first: a mistyped --roster should not wait for the synth to be reported.
+  const rosterFile = resolve(options.roster ?? join(dataDir, 'roster.csv'));
+  if (options.roster !== undefined && !existsSync(rosterFile)) {
+    throw new ValidationError('invalid start options', [
+      `roster file not found: ${rosterFile} (--roster takes an HR export, CSV or JSON)`,
+    ]);
+  }
   // Metrics go to CloudWatch on AWS; locally the summary and the audit log carry the same facts.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const logger = (name: string) =>
-    new Logger({ serviceName: `scimitar-${name}`, logLevel: options.logLevel ?? 'WARN' });
+  const logs = handlerLogs({
+    level: options.logLevel ?? 'WARN',
+    ...(options.logFile ? { file: options.logFile } : {}),
+  });
+  const logger = logs.logger;
 
-  const stoppers: (() => Promise<void>)[] = [];
+  const stoppers: (() => Promise<void>)[] = [() => logs.close()];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) {
       await stopOne().catch((err: unknown) => print(`while stopping: ${(err as Error).message}`));
@@ -539,7 +572,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     // Reconciliation, as the scheduled function runs it on AWS: drift goes back through the lanes.
-    const rosterFile = resolve(options.roster ?? join(dataDir, 'roster.csv'));
     if (!existsSync(rosterFile) && apps.size > 0) writeFileSync(rosterFile, demoRosterCsv(people));
     const reconciliationStore = new DynamoReconciliationStore({ tableName: 'state', client: dynamo.client });
     const laneQueue = new SqsLaneQueue(
@@ -558,7 +590,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           },
           store: reconciliationStore,
           leavers: ledger,
-          roster: new FileRosterSource(rosterFile),
+          roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
           queue: laneQueue,
           budget,
           audit,
@@ -594,13 +626,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         clock.now(),
       );
     if (options.reconcileOnSchedule !== false) {
-      const pass = () =>
+      // Without a roster file (no demo apps, none given) a scheduled pass could only alarm; the
+      // banner says where the file goes, and a pass asked for says what is missing.
+      const pass = () => {
+        if (!existsSync(rosterFile)) return;
         void runReconcile().catch((err: unknown) => print(`reconcile: ${(err as Error).message}`));
+      };
       pass();
       const every = setInterval(pass, Math.min(intervalOf(config.reconciliation.schedule), 2 ** 31 - 1));
       every.unref();
       stoppers.push(async () => clearInterval(every));
     }
+
+    const retry = (eventId: string) => retryExecution(eventId, { workflow, audit, clock });
 
     const ingest = createIngestHandler({
       sources: config.sources,
@@ -614,9 +652,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const server: Server = createServer((req, res) => {
       handleRequest(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost')).catch(
         (err: unknown) => {
-          print(`local API: ${(err as Error).message}`);
-          if (!res.headersSent)
-            writeJson(res, 500, { error: 'internal', message: 'the local runtime failed' });
+          if (res.headersSent) return;
+          // Failures the caller can act on are answered as such, with the reason.
+          if (err instanceof ValidationError) {
+            writeJson(res, 422, { error: 'invalid', message: err.message, problems: err.problems });
+          } else if (err instanceof RetryRefusedError) {
+            writeJson(res, 409, { error: 'conflict', message: err.message });
+          } else if (err instanceof UnknownEventError) {
+            writeJson(res, 404, { error: 'unknown_event', message: err.message });
+          } else {
+            print(`local API: ${(err as Error).message}`);
+            writeJson(res, 500, {
+              error: 'internal',
+              message: `the local runtime failed: ${(err as Error).message}`,
+            });
+          }
         },
       );
 
@@ -650,14 +700,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           writeJson(res, 200, { ok: true });
           return;
         }
+        const retryMatch = url.pathname.match(/^\/_local\/events\/([^/]+)\/retry$/);
+        if (retryMatch && method === 'POST') {
+          writeJson(res, 202, await retry(decodeURIComponent(retryMatch[1] ?? '')));
+          return;
+        }
         const status = url.pathname.match(/^\/_local\/events\/([^/]+)$/);
         if (status && method === 'GET') {
           const eventId = decodeURIComponent(status[1] ?? '');
-          const execution = [...workflow.executions.values()].find(
-            (e) => (e.input as { event?: { eventId?: string } }).event?.eventId === eventId,
-          );
+          // The latest attempt: the first delivery's execution, or the last retry of it.
+          const attempts = attemptsOf(workflow, eventId);
+          const execution = attempts.at(-1);
           writeJson(res, 200, {
             eventId,
+            attempts: attempts.map((a) => ({ name: a.name, status: a.status, error: a.error })),
             execution: execution
               ? {
                   name: execution.name,
@@ -741,10 +797,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         writeJson(res, 404, { error: 'not_found', message: `no route ${method} ${url.pathname}` });
       }
     });
-    await new Promise<void>((listening, failed) => {
-      server.once('error', failed);
-      server.listen(options.port ?? DEFAULT_PORT, '127.0.0.1', () => listening());
-    });
+    await listenOn(server, options.port ?? DEFAULT_PORT, 'the local API', 'choose another with --port N');
     // Pushed last, so stopped first: no new events while the rest shuts down.
     stoppers.push(
       () =>
@@ -773,6 +826,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       reconcile: runReconcile,
       coverage,
       rosterFile,
+      retry,
       stop,
     };
   } catch (err) {

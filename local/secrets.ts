@@ -1,10 +1,10 @@
 // Secrets for the local runtime: a JSON file of name → value (e.g. .scimitar/secrets.json),
 // overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
 import { existsSync, readFileSync } from 'node:fs';
-import { ScimitarError } from '../lambdas/core/errors.ts';
-import { SecretSource } from '../lambdas/core/ports.ts';
+import { SecretLookupError, SecretSource } from '../lambdas/core/ports.ts';
 
-export class LocalSecretError extends ScimitarError {
+/** The message names the key and the environment variable looked at, never a value. */
+export class LocalSecretError extends SecretLookupError {
   constructor(message: string) {
     super(message);
     this.name = 'LocalSecretError';
@@ -51,7 +51,7 @@ export class LocalSecretSource extends SecretSource {
     const value = this.values.get(name);
     if (value !== undefined) return value;
     throw new LocalSecretError(
-      `secret "${name}" not found: set ${envNameFor(name)} or add it to ${file ?? 'the secrets file'}`,
+      `secret "${name}" not found: add the key "${name}" to ${file ?? 'the secrets file'}, or set the environment variable ${envNameFor(name)}`,
     );
   }
 }

@@ -43,7 +43,7 @@ export function ensureNode() {
   if (existing) return existing;
   const pkg = platformPackage();
   process.stderr.write(
-    `scimitar: Node ${process.versions.node} is older than ${MIN_MAJOR}; installing ${pkg}@${BUNDLED_NODE_VERSION} into .toolchain/ from the npm registry\n`,
+    `scimitar: Node ${process.versions.node} is older than ${MIN_MAJOR}; bringing ${pkg}@${BUNDLED_NODE_VERSION} into .toolchain/ from the npm registry (about 30 MB, once)\n`,
   );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   execFileSync(
@@ -57,6 +57,7 @@ export function ensureNode() {
       '--no-audit',
       '--no-fund',
       '--ignore-scripts',
+      '--loglevel=error',
       `${pkg}@${BUNDLED_NODE_VERSION}`,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
@@ -67,6 +68,6 @@ export function ensureNode() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const dir = ensureNode();
-  if (dir) process.stderr.write(`scimitar: using Node from ${dir}\n`);
+  // As npm's postinstall: quiet unless it has something to bring.
+  ensureNode();
 }

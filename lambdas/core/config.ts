@@ -315,7 +315,7 @@ export function parseConfig(input: unknown, origin = 'scimitar config'): Scimita
 /** Every problem in a config, as messages; empty when valid. */
 export function checkConfig(input: unknown): string[] {
   const result = configSchema.safeParse(input, { reportInput: true });
-  return result.success ? [] : describeIssues(result.error.issues, input);
+  return result.success ? [] : describeIssues(result.error.issues, input, configSchema);
 }
 
 export function targetSecretName(target: TargetConfig): string {

@@ -2,8 +2,14 @@
 // from the target's secret (a bearer token, or an OAuth2 client secret).
 import type { ScimTargetConfig } from './config.ts';
 import { pacedFetch, RequestPacer } from './pacing.ts';
-import type { SecretSource } from './ports.ts';
-import { BearerToken, type CredentialSource, OAuth2ClientCredentials, ScimClient } from './scim/index.ts';
+import { SecretLookupError, type SecretSource } from './ports.ts';
+import {
+  BearerToken,
+  type CredentialSource,
+  CredentialUnavailableError,
+  OAuth2ClientCredentials,
+  ScimClient,
+} from './scim/index.ts';
 
 export interface TargetClientOptions {
   /** Secret id (name or ARN) holding the target's credential. */
@@ -47,7 +53,12 @@ export function credentialFromSecret(value: string, field: 'token' | 'clientSecr
 export function credentialsFor(target: ScimTargetConfig, options: TargetClientOptions): CredentialSource {
   // The credential objects cache; each read of the secret itself is fresh, so a refresh after a
   // 401 sees a rotated value.
-  const read = () => options.secrets.read(options.secretId, { refresh: true });
+  const read = () =>
+    options.secrets.read(options.secretId, { refresh: true }).catch((err: unknown) => {
+      // Safe to pass on: it names the secret and where it was looked for, never a value.
+      if (err instanceof SecretLookupError) throw new CredentialUnavailableError(err.message, { cause: err });
+      throw err;
+    });
   if (target.auth.type === 'bearer') {
     return new BearerToken(async () => credentialFromSecret(await read(), 'token'));
   }

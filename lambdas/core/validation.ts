@@ -1,6 +1,7 @@
 // Turns zod issues into messages a person can act on: where (naming the target by id when the
 // path goes through one), the value given, and what is allowed.
 import type { z } from 'zod';
+import { closestName } from './did-you-mean.ts';
 import { ValidationError } from './errors.ts';
 
 const MAX_SHOWN = 80;
@@ -63,13 +64,117 @@ function owner(
   return null;
 }
 
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
-  return issues.map((issue) => {
+type SchemaNode = { _zod?: { def?: Record<string, unknown> & { type?: string } } };
+
+/** The schemas a value at `path` may be checked against (several where a union does not decide). */
+function schemasAt(schema: unknown, input: unknown, path: readonly PropertyKey[]): SchemaNode[] {
+  const def = (schema as SchemaNode)?._zod?.def;
+  if (!def) return [];
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      return schemasAt(def.innerType, input, path);
+    case 'pipe':
+      return schemasAt(def.in, input, path);
+    case 'lazy':
+      return schemasAt((def.getter as () => unknown)(), input, path);
+    case 'union': {
+      const options = def.options as unknown[];
+      // A discriminated union: the option whose literal fields match the input, else all of them.
+      const matching = options.filter((option) => literalsMatch(option, input));
+      return (matching.length > 0 ? matching : options).flatMap((o) => schemasAt(o, input, path));
+    }
+    case 'intersection':
+      return [...schemasAt(def.left, input, path), ...schemasAt(def.right, input, path)];
+    default:
+      break;
+  }
+  if (path.length === 0) return [schema as SchemaNode];
+  const [key, ...rest] = path;
+  const child =
+    input && typeof input === 'object'
+      ? (input as Record<PropertyKey, unknown>)[key as PropertyKey]
+      : undefined;
+  if (def.type === 'object') {
+    const shape = def.shape as Record<string, unknown>;
+    return typeof key === 'string' && key in shape ? schemasAt(shape[key], child, rest) : [];
+  }
+  if (def.type === 'array') return schemasAt(def.element, child, rest);
+  if (def.type === 'record') return schemasAt(def.valueType, child, rest);
+  return [];
+}
+
+function literalsMatch(option: unknown, input: unknown): boolean {
+  const def = (option as SchemaNode)?._zod?.def;
+  if (def?.type !== 'object' || !input || typeof input !== 'object') return false;
+  const literals = Object.entries(def.shape as Record<string, SchemaNode>).filter(
+    ([, field]) => field?._zod?.def?.type === 'literal',
+  );
+  return (
+    literals.length > 0 &&
+    literals.every(([name, field]) =>
+      ((field._zod?.def?.values as unknown[]) ?? []).includes((input as Record<string, unknown>)[name]),
+    )
+  );
+}
+
+/** The keys an object schema at `path` allows. */
+export function knownKeys(schema: unknown, input: unknown, path: readonly PropertyKey[]): string[] {
+  const keys = new Set<string>();
+  for (const node of schemasAt(schema, input, path)) {
+    const def = node._zod?.def;
+    if (def?.type === 'object') for (const key of Object.keys(def.shape as object)) keys.add(key);
+  }
+  return [...keys];
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let node = input;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+/**
+ * One line per problem. With the schema, an unknown key is named by its own path, with the
+ * closest allowed key when it looks like a typo.
+ */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  schema?: z.ZodType,
+): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = schema ? knownKeys(schema, input, issue.path) : [];
+      return issue.keys.map((key) => {
+        const path = [...issue.path, key];
+        const where = owner(input, path);
+        const field = pathText(where ? where.rest : path);
+        const prefix = where ? `${where.label} field "${field}"` : `field "${field}"`;
+        const closest = closestName(key, allowed);
+        const hint = closest
+          ? `; did you mean "${closest}"?`
+          : allowed.length > 0
+            ? `; allowed here: ${allowed.join(', ')}`
+            : '';
+        return `${prefix}: unknown field (given ${show(valueAt(input, path))})${hint}`;
+      });
+    }
     const where = owner(input, issue.path);
     const field = pathText(where ? where.rest : issue.path) || '(top level)';
     const prefix = where ? `${where.label} field "${field}"` : `field "${field}"`;
     const given = 'input' in issue ? show(issue.input) : undefined;
-    return given === undefined ? `${prefix}: ${issue.message}` : `${prefix}: ${issue.message}; got ${given}`;
+    return [
+      given === undefined ? `${prefix}: ${issue.message}` : `${prefix}: ${issue.message}; got ${given}`,
+    ];
   });
 }
 
@@ -77,5 +182,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, subject: string): z.output<S> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
-  throw new ValidationError(subject, describeIssues(result.error.issues, input), { cause: result.error });
+  throw new ValidationError(subject, describeIssues(result.error.issues, input, schema), {
+    cause: result.error,
+  });
 }

@@ -2,7 +2,7 @@
 // it, read it back, and return evidence. It never writes on a doubt and never reports an unverified
 // success. Transport, credentials and clock are injected; no AWS SDK here.
 import pkg from '../../../package.json' with { type: 'json' };
-import type { CredentialSource } from './credentials.ts';
+import { type CredentialSource, CredentialUnavailableError } from './credentials.ts';
 import {
   parseRetryAfter,
   redactSecrets,
@@ -566,6 +566,9 @@ export class ScimClient {
       return await this.options.credentials.authorization(refresh ? { refresh } : undefined);
     } catch (err) {
       if (err instanceof ScimError) throw err;
+      if (err instanceof CredentialUnavailableError) {
+        throw new ScimCredentialError(`could not read the credential: ${err.message}`, { method, path });
+      }
       // The provider's own error may quote what it read; keep only its kind.
       const kind = err instanceof Error ? err.name : typeof err;
       throw new ScimCredentialError(`could not read the credential (${kind})`, { method, path });

@@ -14,6 +14,17 @@ export interface CredentialSource {
 /** Gives a secret when asked (Secrets Manager, a file, the environment). Called again on refresh. */
 export type SecretProvider = () => Promise<string>;
 
+/**
+ * A provider could not find its secret. The message says which secret and where it was looked
+ * for, never a value, so the client passes it on (other provider errors are reduced to their kind).
+ */
+export class CredentialUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CredentialUnavailableError';
+  }
+}
+
 /** A long-lived bearer token issued by the application, read through a provider and cached. */
 export class BearerToken implements CredentialSource {
   private cached?: Promise<string>;

@@ -15,6 +15,7 @@ export {
 export {
   BearerToken,
   type CredentialSource,
+  CredentialUnavailableError,
   OAuth2ClientCredentials,
   type OAuth2ClientCredentialsOptions,
   type SecretProvider,

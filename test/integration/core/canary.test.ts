@@ -1,6 +1,5 @@
 // The credential canary against real servers on loopback: a healthy target, one whose token the
 // application no longer accepts, and one whose port is closed; results recorded on dynalite.
-import { createServer } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,6 +15,7 @@ import { CredentialAgeUnknownError } from '../../../lambdas/handlers/credential-
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import { captureOutput } from '../../support/captured-output.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { closedPort } from '../../support/ports.ts';
 import { FixedClock } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { expectNoSecret } from '../../support/secrets.ts';
@@ -27,14 +27,6 @@ let target: ScimTarget;
 let dynamo: LocalDynamo;
 let closedPortUrl: string;
 let config: ScimitarConfig;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const scim = (id: string, baseUrl: string, extra: Record<string, unknown> = {}) => ({
   id,
