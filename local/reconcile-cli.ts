@@ -19,7 +19,6 @@ import { ValidationError } from '../lambdas/core/errors.ts';
 import { SystemClock } from '../lambdas/core/ports.ts';
 import { reconcile } from '../lambdas/core/reconcile.ts';
 import { DEFAULT_FINDINGS_LIMIT, LaneQueue } from '../lambdas/core/reconcile-ports.ts';
-import { RosterInvalidError } from '../lambdas/core/roster.ts';
 import { scimClientFor } from '../lambdas/core/target-client.ts';
 import { ConfigFileError, loadConfigFile } from '../lib/config-file.ts';
 import { renderReconcileOutcomes } from './report-format.ts';
@@ -63,7 +62,6 @@ if (!Number.isInteger(findingsLimit) || findingsLimit < 0) {
 
 /** Errors a user can fix, in one line each; anything else is a bug and keeps its stack. */
 function explain(err: unknown): string | undefined {
-  if (err instanceof RosterInvalidError) return `the roster ${values.roster} cannot be used: ${err.message}`;
   if (err instanceof ValidationError || err instanceof ConfigFileError) return err.message;
   return undefined;
 }

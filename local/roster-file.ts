@@ -3,7 +3,13 @@
 // JSON's asOf, else the file's modification time.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ValidationError } from '../lambdas/core/errors.ts';
-import { parseRoster, type Roster, RosterSource, RosterUnavailableError } from '../lambdas/core/roster.ts';
+import {
+  parseRoster,
+  type Roster,
+  RosterInvalidError,
+  RosterSource,
+  RosterUnavailableError,
+} from '../lambdas/core/roster.ts';
 
 export class FileRosterSource extends RosterSource {
   constructor(
@@ -30,9 +36,11 @@ export class FileRosterSource extends RosterSource {
     try {
       return parseRoster(readFileSync(this.path, 'utf8'), format, { asOf, now: new Date() });
     } catch (err) {
-      if (err instanceof ValidationError) {
-        throw new ValidationError(`invalid roster file ${this.path}`, err.problems, { cause: err });
+      const subject = `invalid roster file ${this.path}`;
+      if (err instanceof RosterInvalidError) {
+        throw new RosterInvalidError(err.problems, err.duplicates, { cause: err, subject });
       }
+      if (err instanceof ValidationError) throw new ValidationError(subject, err.problems, { cause: err });
       throw err;
     }
   }

@@ -75,9 +75,10 @@ export class RosterInvalidError extends ValidationError {
   constructor(
     problems: readonly string[],
     duplicates: readonly RosterDuplicate[] = [],
-    options?: ErrorOptions,
+    /** `subject` heads the message, e.g. naming the file. @default 'invalid roster' */
+    options?: ErrorOptions & { subject?: string },
   ) {
-    super('invalid roster', problems, options);
+    super(options?.subject ?? 'invalid roster', problems, options);
     this.name = 'RosterInvalidError';
     this.duplicates = duplicates;
   }

@@ -142,7 +142,7 @@ describe('reconcile CLI', { timeout: 90_000 }, () => {
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toBe(
-      `the roster ${roster} cannot be used: invalid roster:\n` +
+      `invalid roster file ${roster}:\n` +
         '  - employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id\n',
     );
     expect(failed?.stdout).toBe('');
