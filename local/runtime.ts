@@ -26,6 +26,7 @@ import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
+import { SqsDeadLetterQueue } from '../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
 import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/canary.ts';
@@ -375,6 +376,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           : {}),
         visibility: new SqsMessageVisibility(queue.queueUrl, sqs),
         logger: logger(`worker-${target.id}`),
+        deadLetters: new SqsDeadLetterQueue(dlq.queueUrl, sqs),
+        alerts,
+        redriveCommand: `npm run scimitar -- redrive ${target.id}`,
       });
       const source = new SqsEventSource({
         client: sqs,
