@@ -25,8 +25,8 @@ import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-a
 import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
-import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { SqsDeadLetterQueue } from '../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
+import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
 import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/canary.ts';

@@ -298,8 +298,7 @@ async function recordOwnEarlierWrite(
 ): Promise<LaneResult> {
   const requests = [...evidence.requests];
   // The find no longer sees it (deleted, or a server that hides deactivated users): read it back by id.
-  const verified =
-    evidence.verified ?? (await deps.scim.verify(write.accountId, write.action, requests));
+  const verified = evidence.verified ?? (await deps.scim.verify(write.accountId, write.action, requests));
   const answerLost = { attempt: write.attempt, at: write.at, request: write.request };
   await log(write.action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
     accountId: write.accountId,
@@ -309,7 +308,13 @@ async function recordOwnEarlierWrite(
   const verifiedAt = deps.clock.now().toISOString();
   await log('VERIFIED', { accountId: write.accountId, verified, requests, outcome: 'revoked', answerLost });
   await ledger('revoked', { id: write.accountId, userName: write.userName });
-  return { targetId: deps.targetId, status: 'revoked', accountId: write.accountId, verifiedAt, attempts: attempt };
+  return {
+    targetId: deps.targetId,
+    status: 'revoked',
+    accountId: write.accountId,
+    verifiedAt,
+    attempts: attempt,
+  };
 }
 
 async function fail(
@@ -365,7 +370,13 @@ async function fail(
       parked: true,
     });
   }
-  const outcome = { kind: 'failed', toDeadLetter: retryable, parked: !retryable && !reported, error, cause } as const;
+  const outcome = {
+    kind: 'failed',
+    toDeadLetter: retryable,
+    parked: !retryable && !reported,
+    error,
+    cause,
+  } as const;
   if (reported) return { ...outcome, unreported: false };
   const alertError = await alertUnreported(message, deps, { error, cause, retryable, attempt });
   return { ...outcome, unreported: true, ...(alertError && { alertError }) };

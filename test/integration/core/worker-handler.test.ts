@@ -4,7 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import type { MessageVisibility } from '../../../lambdas/aws/adapters/sqs-visibility.ts';
-import { createWorkerHandler, timeNeededPerRecordMs, type WorkerDeps } from '../../../lambdas/handlers/worker.ts';
+import {
+  createWorkerHandler,
+  timeNeededPerRecordMs,
+  type WorkerDeps,
+} from '../../../lambdas/handlers/worker.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { laneMessage } from '../../support/lane-message.ts';
 import { FixedClock, recordingFailureChannels } from '../../support/recorders.ts';

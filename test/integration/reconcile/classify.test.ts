@@ -5,8 +5,8 @@ import { scimClientFor } from '../../../lambdas/core/target-client.ts';
 import type { StoredUser } from '../../../local/scim-app.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
-import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { recordingFailureChannels } from '../../support/recorders.ts';
+import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
 import { ago, configFor, DAY, depsFor, freshId, NOW, statesByUser, type TestDeps } from './world.ts';
 
