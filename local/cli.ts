@@ -15,7 +15,7 @@ import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/
 import { ConfigFileError, DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
 import { demoPeople } from './demo-people.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, type LocalRuntime, startLocalRuntime } from './runtime.ts';
-import { renderTargets, renderTimeline, targetStates } from './timeline.ts';
+import { executionNote, renderTargets, renderTimeline, targetStates } from './timeline.ts';
 
 const USAGE = `usage: scimitar <command> [options]
 
@@ -324,6 +324,8 @@ async function status(args: Args, eventId: string | undefined): Promise<void> {
     `event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`,
   );
   console.log(renderTargets(targetStates(s.audit)));
+  const note = executionNote(s.execution, s.audit);
+  if (note) console.log(note);
   console.log(`\n${renderTimeline(s.audit)}`);
 }
 

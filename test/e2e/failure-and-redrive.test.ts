@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../lambdas/core/config.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { start as startScimApp } from '../../local/scim-app.ts';
+import { executionNote, targetStates } from '../../local/timeline.ts';
 import sample from '../../scimitar.config.ts';
 import { postSigned, startTestRuntime, terminationOf, testConfig, until } from '../support/local-runtime.ts';
 
@@ -91,6 +92,10 @@ describe('local pipeline: a target that is down', () => {
         ),
       );
       expect(await runtime.deadLetters('code')).toBe(0);
+      // `status` explains the FAILED execution beside the ✔ the redrive brought.
+      const audit = await runtime.audit.forEvent(eventId);
+      expect(targetStates(audit).find((v) => v.targetId === 'code')?.state).toBe('revoked (verified)');
+      expect(executionNote(execution, audit)).toContain('the execution failed before the redrive');
     } finally {
       await revived.close();
     }
