@@ -1,34 +1,25 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetterQueue } from '../../../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
+import { type LocalSqs, startLocalSqs } from '../../support/fauxqs.ts';
 import { laneMessage } from '../../support/lane-message.ts';
 
-let fauxqs: FauxqsServer;
-let sqs: SQSClient;
+let local: LocalSqs;
 beforeAll(async () => {
-  fauxqs = await startFauxqs({ port: 0, logger: false });
-  sqs = new SQSClient({
-    endpoint: fauxqs.address,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  local = await startLocalSqs();
 });
-afterAll(async () => {
-  sqs.destroy();
-  await fauxqs.stop();
-});
+afterAll(() => local.close());
 
 describe('SQS dead-letter queue (fauxqs)', () => {
   it('parks the lane message as a redrive sends it back, the failure in bounded attributes', async () => {
-    const { queueUrl } = fauxqs.createQueue('park-dlq');
+    const { queueUrl } = local.fauxqs.createQueue('park-dlq');
     const message = laneMessage('ada@example.com', 'dlq-1');
-    await new SqsDeadLetterQueue(queueUrl, sqs).park(message, {
+    await new SqsDeadLetterQueue(queueUrl, local.sqs).park(message, {
       error: 'ScimCredentialError',
       cause: 'x'.repeat(5_000),
       at: '2026-11-28T10:00:00.000Z',
     });
-    const { Messages = [] } = await sqs.send(
+    const { Messages = [] } = await local.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
     );
     expect(Messages).toHaveLength(1);
@@ -40,9 +31,9 @@ describe('SQS dead-letter queue (fauxqs)', () => {
   });
 
   it('fails loudly when the queue does not exist, so the worker retries rather than dropping the message', async () => {
-    const missing = `${fauxqs.address}/000000000000/no-such-dlq`;
+    const missing = `${local.fauxqs.address}/000000000000/no-such-dlq`;
     await expect(
-      new SqsDeadLetterQueue(missing, sqs).park(laneMessage('x@example.com', 'dlq-2'), {
+      new SqsDeadLetterQueue(missing, local.sqs).park(laneMessage('x@example.com', 'dlq-2'), {
         error: 'E',
         cause: '',
         at: '2026-11-28T10:00:00.000Z',

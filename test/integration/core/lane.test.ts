@@ -1,5 +1,4 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
@@ -9,6 +8,7 @@ import type { Lane, LaneMessage, LaneResult } from '../../../lambdas/core/messag
 import { Notifier } from '../../../lambdas/core/ports.ts';
 import { summarize } from '../../../lambdas/core/summarize.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { type LocalSqs, startLocalSqs } from '../../support/fauxqs.ts';
 import { laneMessage } from '../../support/lane-message.ts';
 import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
@@ -17,25 +17,16 @@ import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
 
 let dynamo: LocalDynamo;
 let target: ScimTarget;
-let fauxqs: FauxqsServer;
+let local: LocalSqs;
 let sqs: SQSClient;
 let dlqUrl: string;
 beforeAll(async () => {
-  [dynamo, target, fauxqs] = await Promise.all([
-    startDynalite(),
-    startTarget(),
-    startFauxqs({ port: 0, logger: false }),
-  ]);
-  sqs = new SQSClient({
-    endpoint: fauxqs.address,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  dlqUrl = fauxqs.createQueue('app-dlq').queueUrl;
+  [dynamo, target, local] = await Promise.all([startDynalite(), startTarget(), startLocalSqs()]);
+  sqs = local.sqs;
+  dlqUrl = local.fauxqs.createQueue('app-dlq').queueUrl;
 });
 afterAll(async () => {
-  sqs.destroy();
-  await Promise.all([dynamo.close(), target.close(), fauxqs.stop()]);
+  await Promise.all([dynamo.close(), target.close(), local.close()]);
 });
 beforeEach(async () => {
   target.proxy.reset();
