@@ -2,6 +2,7 @@
 // reconciler remediation; lambdas/core/lane.ts): into its own dead-letter queue, so the queue's
 // alarm fires and a redrive retries it, and to the alert topic, naming the leaver. Kept apart
 // from TargetLane so this wiring survives a re-shaping of the lanes.
+import { Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -25,4 +26,11 @@ export function routeUnreportedFailures(lane: UnreportedFailureLane, alertTopic:
   lane.worker.addEnvironment('ALERT_TOPIC_ARN', alertTopic.topicArn);
   lane.deadLetterQueue.grantSendMessages(lane.worker);
   alertTopic.grantPublish(lane.worker);
+  if (lane.worker.role) {
+    Validations.of(lane.worker.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the encrypted alert topic: SNS documents kms:GenerateDataKey* with kms:Decrypt for publishers; the statement names the one topic key.',
+    });
+  }
 }
