@@ -104,6 +104,8 @@ export async function deferLane(
   remainingMs: number,
   deps: LaneDeps,
 ): Promise<LaneOutcome> {
+  // A misrouted message is refused at once, without a request: nothing to defer, and no ledger of this target to touch.
+  if (message.lane.targetId !== deps.targetId) return runLane(message, attempt, deps);
   const log = laneLog(message, attempt, deps);
   if (attempt >= deps.maxAttempts) {
     return fail(new LaneDeferredError(remainingMs), message, attempt, deps, log, laneLedger(message, deps));

@@ -233,4 +233,21 @@ describe('worker handler: the time left in the invocation', () => {
       ['rh-t5', 0],
     ]);
   });
+
+  it('refuses a misrouted record it has no time left for as misrouted, touching no ledger of this target', async () => {
+    const { client, invocation } = slowTarget(60_000);
+    target.app.seed({ users: [{ userName: 'wt.before@example.com' }] });
+    const deps = workerDeps(new RecordingVisibility(), 3, { scim: client });
+    await createWorkerHandler(deps)(
+      {
+        Records: [
+          record('t8', laneMessage('wt.before@example.com', 'wt-8'), 3),
+          record('t9', laneMessage('wt.other@example.com', 'wt-9', { targetId: 'other' }), 3),
+        ],
+      },
+      invocation,
+    );
+    expect(deps.callback.failed).toEqual([expect.objectContaining({ error: 'LaneMisroutedError' })]);
+    expect(await deps.ledger.forPerson('E-wt-9')).toEqual([]);
+  });
 });
