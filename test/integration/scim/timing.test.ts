@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scimClientFor } from '../../../lambdas/core/target-client.ts';
-import { LocalSecretSource } from '../../../local/secrets.ts';
-import { testConfig } from '../../support/local-runtime.ts';
-import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
+import { RequestPacer } from '../../../lambdas/core/pacing.ts';
+import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 
 let target: ScimTarget;
 beforeAll(async () => {
@@ -47,8 +45,9 @@ describe('SCIM client: request timing evidence', () => {
     const client = target.client(
       {},
       {
-        timeoutMs: 1_000,
-        pace: () => new Promise((resolve) => setTimeout(resolve, 1_500)),
+        timeoutMs: 4_000,
+        // Longer than the timeout: were the timer started before the wait, the request would abort.
+        pace: () => new Promise((resolve) => setTimeout(resolve, 4_500)),
       },
     );
     const found = await client.findAccount({ attribute: 'userName', value: 'timing.bob@example.com' });
@@ -56,24 +55,26 @@ describe('SCIM client: request timing evidence', () => {
   });
 
   it("records the wait a target's rate budget imposes beyond its burst", async () => {
-    const base = testConfig().targets.find((t) => t.kind === 'scim');
-    if (base?.kind !== 'scim') throw new Error('the sample config has no SCIM target');
-    const client = scimClientFor(
-      {
-        ...base,
-        baseUrl: target.proxy.url,
-        auth: { type: 'bearer' },
-        rateBudget: { requestsPerSecond: 5, burst: 1 },
+    // The pacer of a target allowing 5 requests a second, burst 1, on the test's clock: its sleeps
+    // move the clock, the server's answers do not.
+    let now = 1_000_000;
+    const pacer = new RequestPacer({
+      ratePerSecond: 5,
+      burst: 1,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
       },
-      { secretId: 'token', secrets: new LocalSecretSource({ values: { token: TOKEN }, env: {} }) },
-    );
+    });
+    const client = target.client({}, { clock: () => now, pace: () => pacer.take() });
     const evidence = await client.revoke({
       match: { attribute: 'userName', value: 'timing.bob@example.com' },
       action: 'deactivate',
     });
-    const [first, ...paced] = evidence.requests;
-    expect(first?.waitMs).toBe(0);
-    // Beyond the burst of 1, each request waited for its token (about 200 ms at 5 per second).
-    for (const r of paced) expect(r.waitMs).toBeGreaterThan(0);
+    expect(evidence.requests.map((r) => [r.waitMs, r.durationMs])).toEqual([
+      [0, 0],
+      [200, 0],
+      [200, 0],
+    ]);
   });
 });
