@@ -10,6 +10,7 @@ import { IngestApi } from './ingest-api.ts';
 import { Reconciler } from './reconciler.ts';
 import { TargetLane } from './target-lane.ts';
 import { TokenVault } from './token-vault.ts';
+import { routeUnreportedFailures } from './unreported-failures.ts';
 import { Workflow } from './workflow.ts';
 
 export interface ScimitarStackProps extends StackProps {
@@ -92,6 +93,9 @@ export class ScimitarStack extends Stack {
       vault: this.vault,
       rosterUpload: this.reconciler.rosterUploadFunction,
     });
+
+    // A failure no waiting workflow reports: parked in the lane's DLQ and alerted (issue 10).
+    for (const lane of this.lanes) routeUnreportedFailures(lane, this.alerting.alertTopic);
 
     this.alerting.watchWorkflow(this.workflow);
     for (const lane of this.lanes) this.alerting.watchLane(lane);

@@ -20,7 +20,7 @@ import { type ReconcileOutcomeView, renderReconcileOutcomes } from './report-for
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import { chooseSource, eventBody, notAnswering, postEvent, UsageError } from './send-event.ts';
 import { renderBanner } from './start-banner.ts';
-import { renderTargets, renderTimeline, targetStates } from './timeline.ts';
+import { executionNote, renderTargets, renderTimeline, targetStates } from './timeline.ts';
 
 const USAGE = `usage: scimitar <command> [options]
 
@@ -296,6 +296,8 @@ async function status(args: Args, eventId: string | undefined): Promise<void> {
     `event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`,
   );
   console.log(renderTargets(targetStates(s.audit)));
+  const note = executionNote(s.execution, s.audit);
+  if (note) console.log(note);
   console.log(`\n${renderTimeline(s.audit)}`);
 }
 

@@ -24,6 +24,7 @@ import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-a
 import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { SqsDeadLetterQueue } from '../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
 import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
@@ -410,6 +411,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           : {}),
         visibility: new SqsMessageVisibility(queue.queueUrl, sqs),
         logger: logger(`worker-${target.id}`),
+        deadLetters: new SqsDeadLetterQueue(dlq.queueUrl, sqs),
+        alerts,
+        redriveCommand: `npm run scimitar -- redrive ${target.id}`,
       });
       const source = new SqsEventSource({
         client: sqs,

@@ -6,6 +6,9 @@ export type TargetState =
   | 'pending'
   | 'retrying'
   | 'revoked (verified)'
+  | 'revoked (answer lost, verified by read-back)'
+  | 'already inactive (verified)'
+  | 'already gone (verified)'
   | 'no account'
   | 'manual task sent to owner'
   | 'delegated to other automation'
@@ -34,6 +37,23 @@ export interface TargetView {
   detail?: string;
 }
 
+/**
+ * What a VERIFIED entry shows: scimitar's own revocation (its answer possibly lost on the way), or
+ * an account that was inactive or gone before scimitar wrote. Entries written before VERIFIED
+ * carried `outcome` say it in the write entry that precedes them.
+ */
+function verifiedState(verified: AuditEntry, write: AuditEntry | undefined): TargetState {
+  const detail = verified.detail ?? {};
+  if (detail.answerLost !== undefined) return 'revoked (answer lost, verified by read-back)';
+  const gone = write?.detail?.alreadyGone === true;
+  const already =
+    detail.outcome === undefined
+      ? gone || write?.detail?.alreadyInactive === true
+      : detail.outcome === 'already-revoked';
+  if (!already) return 'revoked (verified)';
+  return gone ? 'already gone (verified)' : 'already inactive (verified)';
+}
+
 /** The targets the plan named, each with the state its latest audit entry shows. */
 export function targetStates(entries: readonly AuditEntry[]): TargetView[] {
   const planned = entries.find((e) => e.step === 'PLANNED');
@@ -43,16 +63,19 @@ export function targetStates(entries: readonly AuditEntry[]): TargetView[] {
   for (const { targetId } of [...lanes, ...settled]) if (!ids.includes(targetId)) ids.push(targetId);
   return ids.map((targetId) => {
     let view: TargetView = { targetId, state: 'pending' };
+    let write: AuditEntry | undefined;
     for (const entry of entries) {
       if (entry.targetId !== targetId) continue;
-      const state = FINAL_STEP[entry.step];
-      if (!state) continue;
+      if (entry.step === 'DEACTIVATED' || entry.step === 'DELETED') write = entry;
+      const step = FINAL_STEP[entry.step];
+      if (!step) continue;
+      const state = entry.step === 'VERIFIED' ? verifiedState(entry, write) : step;
       // A redriven success supersedes an earlier failure; a failure supersedes retries.
       const detail = entry.detail ?? {};
       const text =
         state === 'failed' || state === 'retrying' || state === 'refused'
           ? String(detail.cause ?? detail.reason ?? '')
-          : state === 'revoked (verified)'
+          : entry.step === 'VERIFIED'
             ? `account ${String(detail.accountId ?? '')}`
             : undefined;
       view = { targetId, state, ...(text ? { detail: text } : {}) };
@@ -65,6 +88,9 @@ const MARK: Record<TargetState, string> = {
   pending: '…',
   retrying: '↻',
   'revoked (verified)': '✔',
+  'revoked (answer lost, verified by read-back)': '✔',
+  'already inactive (verified)': '✔',
+  'already gone (verified)': '✔',
   'no account': '○',
   'manual task sent to owner': '✉',
   'delegated to other automation': '→',
@@ -74,6 +100,40 @@ const MARK: Record<TargetState, string> = {
   failed: '✖',
   'failed, in the DLQ': '✖',
 };
+
+const SETTLED: ReadonlySet<TargetState> = new Set<TargetState>([
+  'revoked (verified)',
+  'revoked (answer lost, verified by read-back)',
+  'already inactive (verified)',
+  'already gone (verified)',
+  'no account',
+  'manual task sent to owner',
+  'delegated to other automation',
+  'reported only',
+  'dry run',
+]);
+
+/**
+ * A line explaining an execution status that the targets' states seem to contradict: an
+ * execution that FAILED (a target had failed when it summarized) whose failed targets a redrive
+ * completed afterwards. Undefined when nothing needs explaining.
+ */
+export function executionNote(
+  execution: { readonly status: string } | null | undefined,
+  entries: readonly AuditEntry[],
+): string | undefined {
+  if (execution?.status !== 'FAILED') return undefined;
+  const redriven = entries.filter((e) => e.step === 'REDRIVEN' && e.targetId !== undefined);
+  if (redriven.length === 0) return undefined;
+  const views = targetStates(entries);
+  const names = [...new Set(redriven.map((e) => e.targetId as string))];
+  const completed = names.filter((id) => views.find((v) => v.targetId === id && SETTLED.has(v.state)));
+  if (completed.length === 0) return undefined;
+  const open = views.filter((v) => !SETTLED.has(v.state)).map((v) => v.targetId);
+  return `  note: the execution failed before the redrive; the redrive completed ${completed.join(', ')}${
+    open.length ? ` (still open: ${open.join(', ')})` : ', so every target is settled now'
+  }`;
+}
 
 export function renderTargets(views: readonly TargetView[]): string {
   const width = Math.max(8, ...views.map((v) => v.targetId.length));

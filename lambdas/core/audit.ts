@@ -13,6 +13,7 @@ export const auditSteps = [
   'FOUND', // worker found exactly one account
   'NO_ACCOUNT', // worker found no account: nothing to revoke
   'GROUPS_REMOVED',
+  'WRITE_SENT', // worker is about to send the revoking PATCH or DELETE (noted before it goes)
   'DEACTIVATED',
   'DELETED',
   'VERIFIED', // read back: inactive or gone
@@ -20,6 +21,7 @@ export const auditSteps = [
   'RETRY', // a retryable failure; the message will come again
   'FAILED', // a permanent failure, or the last attempt
   'DLQ', // the message went to the dead-letter queue
+  'DEFERRED', // worker handed the message back unprocessed: too little time left in its invocation
   'REDRIVEN', // a message from the DLQ completed after its execution ended
   'REMEDIATED', // the reconciler re-queued drift
   'COMPLETED', // every target revoked (or nothing to revoke)

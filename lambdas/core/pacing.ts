@@ -1,6 +1,7 @@
-// Keeps a worker within its target's rate budget (requests per second, burst): a token bucket in
-// front of the SCIM client's fetch. Applications share their limits among every client (Slack's
-// 600 writes/min per org), so scimitar spends only what the config grants it.
+// Keeps a worker within its target's rate budget (requests per second, burst): a token bucket the
+// SCIM client waits on before each request (ScimClientOptions.pace, timed apart from the server's
+// answer). Applications share their limits among every client (Slack's 600 writes/min per org),
+// so scimitar spends only what the config grants it.
 
 export interface PacingOptions {
   /** Sustained requests per second. */
@@ -52,12 +53,4 @@ export class RequestPacer {
       await this.sleep(Math.ceil(((1 - this.tokens) / this.options.ratePerSecond) * 1000));
     }
   }
-}
-
-/** A fetch that waits for the pacer before each request. */
-export function pacedFetch(pacer: RequestPacer, fetchFn: typeof fetch = globalThis.fetch): typeof fetch {
-  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    await pacer.take();
-    return fetchFn(input, init);
-  }) as typeof fetch;
 }

@@ -3,6 +3,7 @@
 import type { AuditEntry } from './audit.ts';
 import type { MatchAttribute } from './config.ts';
 import { ScimitarError } from './errors.ts';
+import type { LaneMessage } from './messages.ts';
 
 /** An audit entry with this key exists already: the log never overwrites evidence. */
 export class AuditEntryExistsError extends ScimitarError {
@@ -59,10 +60,33 @@ export interface LedgerRecord {
   matchValue?: string;
 }
 
+/** A revoking write a lane was about to send: noted first, so a lost answer cannot hide it. */
+export interface SentWrite {
+  personId: string;
+  targetId: string;
+  eventId: string;
+  accountId: string;
+  userName: string;
+  action: 'deactivate' | 'delete';
+  /** `<METHOD> <path below the base URL>`. */
+  request: string;
+  /** The account's `active` when found, before the write (absent: the server did not say). */
+  activeBefore?: boolean;
+  attempt: number;
+  at: string;
+}
+
 /** The leaver ledger: per person and target, the latest revocation outcome. */
 export abstract class LeaverLedger {
   abstract record(entry: LedgerRecord): Promise<void>;
   abstract forPerson(personId: string): Promise<LedgerRecord[]>;
+  /**
+   * Notes a write before it is sent. The first write of an event at a target is kept (a later
+   * attempt never replaces it): it says what the account was before scimitar touched it.
+   */
+  abstract recordWriteSent(write: SentWrite): Promise<void>;
+  /** The first write noted for this event at this target, if any. */
+  abstract writeSent(personId: string, targetId: string, eventId: string): Promise<SentWrite | undefined>;
 }
 
 /**
@@ -126,6 +150,14 @@ export interface Notification {
   owner?: string;
   /** The target the notification is about: owners' subscriptions filter on it. */
   targetId?: string;
+}
+
+/**
+ * A target lane's dead-letter queue, written to directly: a permanent failure that no waiting
+ * workflow reports is parked there, so the queue's alarm fires and a redrive retries it.
+ */
+export abstract class DeadLetterQueue {
+  abstract park(message: LaneMessage, failure: { error: string; cause: string; at: string }): Promise<void>;
 }
 
 /** Tells people: a target owner about a manual task, operators about a failure. */

@@ -1,7 +1,7 @@
 // Builds the SCIM client for a configured target: its base URL, quirks and credential, read
 // from the target's secret (a bearer token, or an OAuth2 client secret).
 import type { ScimTargetConfig } from './config.ts';
-import { pacedFetch, RequestPacer } from './pacing.ts';
+import { RequestPacer } from './pacing.ts';
 import { SecretLookupError, type SecretSource } from './ports.ts';
 import {
   BearerToken,
@@ -84,6 +84,8 @@ export function scimClientFor(target: ScimTargetConfig, options: TargetClientOpt
     quirks,
     ...(userAgent ? { userAgent } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    fetch: pacedFetch(pacer, options.fetch),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Paced by the client itself, so the evidence keeps the wait apart from the server's time.
+    pace: () => pacer.take(),
   });
 }

@@ -1,12 +1,13 @@
 // A target lane's SQS consumer: one record at a time through Powertools' batch processor,
 // reporting only failed records. A retry delays the message (Retry-After or backoff) through
-// its visibility; an exhausted message is made visible at once so SQS moves it to the DLQ.
+// its visibility; an exhausted message is made visible at once so SQS moves it to the DLQ. A
+// record the invocation has no time left to finish is handed back before it starts (deferLane).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { MessageVisibility } from '../aws/adapters/sqs-visibility.ts';
 import { ScimitarError } from '../core/errors.ts';
-import { type LaneDeps, runLane } from '../core/lane.ts';
+import { deferLane, type LaneDeps, runLane } from '../core/lane.ts';
 import { laneMessageSchema } from '../core/messages.ts';
 import { parseOrThrow } from '../core/validation.ts';
 
@@ -18,15 +19,32 @@ export class LaneRetryError extends ScimitarError {
   }
 }
 
+/**
+ * The time one revocation may take at worst: find, write, read back and a credential refresh,
+ * each up to the SCIM request timeout, plus room to audit and report. A record starts only while
+ * this much of the invocation remains.
+ */
+export function timeNeededPerRecordMs(requestTimeoutMs: number): number {
+  return 4 * requestTimeoutMs + 2_000;
+}
+
 export interface WorkerDeps extends LaneDeps {
   readonly visibility: MessageVisibility;
   readonly logger: Logger;
+  /**
+   * Remaining invocation time below which no further record of the batch is started; the rest
+   * are handed back (DEFERRED). The first record always starts.
+   * @default timeNeededPerRecordMs(10_000), for the SCIM client's default request timeout
+   */
+  readonly minRemainingMs?: number;
 }
 
-export function createWorkerHandler(deps: WorkerDeps) {
-  const processor = new BatchProcessor(EventType.SQS);
+const receiveCount = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount) || 1;
 
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+export function createWorkerHandler(deps: WorkerDeps) {
+  const minRemainingMs = deps.minRemainingMs ?? timeNeededPerRecordMs(10_000);
+
+  const handleRecord = async (record: SQSRecord, remainingMs: number | undefined): Promise<void> => {
     let body: unknown;
     try {
       body = JSON.parse(record.body);
@@ -36,8 +54,11 @@ export function createWorkerHandler(deps: WorkerDeps) {
       throw new LaneRetryError(`message ${record.messageId} is not JSON`);
     }
     const message = parseOrThrow(laneMessageSchema, body, `invalid lane message ${record.messageId}`);
-    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
-    const outcome = await runLane(message, attempt, deps);
+    const attempt = receiveCount(record);
+    const outcome =
+      remainingMs === undefined
+        ? await runLane(message, attempt, deps)
+        : await deferLane(message, attempt, remainingMs, deps);
     const context = {
       messageId: record.messageId,
       eventId: message.eventId,
@@ -61,17 +82,41 @@ export function createWorkerHandler(deps: WorkerDeps) {
         await deps.visibility.delay(record.receiptHandle, outcome.delaySeconds);
         throw new LaneRetryError(outcome.reason);
       case 'failed':
-        deps.logger.error('lane failed', { ...context, error: outcome.error, cause: outcome.cause });
-        if (!outcome.toDeadLetter) return; // permanent: retrying cannot help; the workflow was told
+        deps.logger.error('lane failed', {
+          ...context,
+          error: outcome.error,
+          cause: outcome.cause,
+          parked: outcome.parked,
+          unreported: outcome.unreported,
+        });
+        if (outcome.alertError) {
+          deps.logger.error('could not alert about a failure no workflow reports', {
+            ...context,
+            alertError: outcome.alertError,
+          });
+        }
+        // Permanent: retrying cannot help; the workflow was told, or the lane parked it in the DLQ.
+        if (!outcome.toDeadLetter) return;
         await deps.visibility.delay(record.receiptHandle, 0);
         throw new LaneRetryError(outcome.cause);
     }
   };
 
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, handleRecord, processor, {
-      context,
-      throwOnFullBatchFailure: false,
-      processInParallel: false,
-    });
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    // Last deliveries first: a record handed back at its last delivery ends in the DLQ unattempted.
+    const records = [...event.Records].sort((a, b) => receiveCount(b) - receiveCount(a));
+    let started = 0;
+    // Per invocation: the processor holds the batch's state, and the local runtime invokes concurrently.
+    return processPartialResponse(
+      { Records: records },
+      async (record: SQSRecord) => {
+        const remainingMs = context.getRemainingTimeInMillis();
+        const short = started > 0 && remainingMs < minRemainingMs;
+        if (!short) started += 1;
+        await handleRecord(record, short ? remainingMs : undefined);
+      },
+      new BatchProcessor(EventType.SQS),
+      { context, throwOnFullBatchFailure: false, processInParallel: false },
+    );
+  };
 }

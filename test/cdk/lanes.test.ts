@@ -142,8 +142,11 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
       expect(secretReads).toHaveLength(1);
       expect(secretReads[0]?.Resource).toEqual({ Ref: ownSecret });
       const queueUse = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
-      expect(queueUse).toHaveLength(1);
-      expect(queueUse[0]?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] });
+      // Its own queue (the event source), and its own dead-letter queue (parking, see below).
+      expect(queueUse.map((s) => s.Resource)).toEqual([
+        { 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] },
+        { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
+      ]);
 
       for (const other of built.stack.lanes.filter((l) => l !== lane)) {
         for (const id of [
@@ -154,6 +157,31 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
           expect(mentions(statements, id), `${lane.targetId} names ${id}`).toBe(false);
         }
       }
+    }
+  });
+
+  it('lets each worker park a failure no workflow reports in its own DLQ and alert the alert topic', () => {
+    const alertTopic = logicalId(built.stack.alerting.alertTopic);
+    for (const lane of built.stack.lanes) {
+      built.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            TARGET_ID: lane.targetId,
+            DEAD_LETTER_QUEUE_URL: { Ref: logicalId(lane.deadLetterQueue) },
+            DEAD_LETTER_QUEUE_ARN: { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
+            ALERT_TOPIC_ARN: { Ref: alertTopic },
+          }),
+        },
+      });
+      const statements = statementsOfRole(built.template, roleId(lane.worker));
+      const park = statements.filter((s) => mentions(s.Resource, logicalId(lane.deadLetterQueue)));
+      expect(park.map(actionsOf)).toEqual([['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']]);
+      const publish = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
+      expect(publish).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: alertTopic } }]);
+      // The topic is encrypted: publishing needs its key, and nothing else of KMS.
+      const alertKey = logicalId(built.stack.alerting.encryptionKey);
+      const keyUse = statements.filter((s) => mentions(s.Resource, alertKey));
+      expect(keyUse.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
     }
   });
 

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../lambdas/core/config.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { start as startScimApp } from '../../local/scim-app.ts';
+import { executionNote, targetStates } from '../../local/timeline.ts';
 import sample from '../../scimitar.config.ts';
 import { postSigned, startTestRuntime, terminationOf, testConfig, until } from '../support/local-runtime.ts';
 
@@ -91,7 +92,86 @@ describe('local pipeline: a target that is down', () => {
         ),
       );
       expect(await runtime.deadLetters('code')).toBe(0);
+      // `status` explains the FAILED execution beside the ✔ the redrive brought.
+      const audit = await runtime.audit.forEvent(eventId);
+      expect(targetStates(audit).find((v) => v.targetId === 'code')?.state).toBe('revoked (verified)');
+      expect(executionNote(execution, audit)).toContain('the execution failed before the redrive');
     } finally {
+      await revived.close();
+    }
+  });
+
+  it('parks a redriven message that fails permanently back in the DLQ, alerts naming the leaver, and a later redrive completes it', async () => {
+    // Issue 10: the target is back with a new token, but the redrive runs before the secret is updated.
+    const lane = runtime.lanes.get('code');
+    const target = runtime.config.targets.find((t) => t.id === 'code');
+    if (!lane || !target) throw new Error('no lane for code');
+    const port = Number(new URL(lane.target.baseUrl).port);
+    const person = runtime.people.at(-1);
+    if (!person) throw new Error('no demo people');
+    // The target is down (the first test closed it): the leaver's message reaches the DLQ.
+    const body = terminationOf(person);
+    expect((await postSigned(runtime, body)).status).toBe(202);
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'PARTIAL'));
+    await until(async () => (await runtime.deadLetters('code')) === 1);
+
+    const secretsFile = join(runtime.dataDir, 'secrets.json');
+    const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
+    const newToken = 'demo_rotated_while_the_target_was_down';
+    const revived = await startScimApp({ tokens: [newToken], port });
+    try {
+      revived.seed({ users: [{ userName: person.userName, externalId: person.employeeId }] });
+      const alertsBefore = runtime.alerts.sent.length;
+      expect(await runtime.redrive('code')).toBe(1);
+
+      // 401 with the old token (re-read once): permanent. No execution waits, so the message goes
+      // back to the DLQ, whose alarm fires, and the alert names the leaver, the reason and the retry.
+      await until(async () =>
+        (await runtime.audit.forEvent(eventId)).some(
+          (e) => e.step === 'DLQ' && e.targetId === 'code' && e.detail?.parked === true,
+        ),
+      );
+      await until(async () => (await runtime.deadLetters('code')) === 1);
+      const alert = await until(() =>
+        runtime.alerts.sent
+          .slice(alertsBefore)
+          .find((a) => a.subject.includes(`revocation of ${person.employeeId} at code failed`)),
+      );
+      expect(alert.message).toContain('ScimCredentialError');
+      expect(alert.message).toContain('npm run scimitar -- redrive code');
+      expect(alert.message).not.toContain(newToken);
+      expect(alert.message).not.toContain(secrets[targetSecretName(target)] ?? '(no token)');
+      expect(revived.userByName(person.userName)?.active).toBe(true);
+      const failed = (await runtime.audit.forEvent(eventId)).filter(
+        (e) => e.step === 'FAILED' && e.targetId === 'code',
+      );
+      expect(failed.at(-1)?.detail).toMatchObject({ error: 'ScimCredentialError', status: 401 });
+
+      // The secret updated, a second redrive finds the message and completes the revocation.
+      writeFileSync(secretsFile, JSON.stringify({ ...secrets, [targetSecretName(target)]: newToken }));
+      expect(await runtime.redrive('code')).toBe(1);
+      await until(() => revived.userByName(person.userName)?.active === false);
+      await until(async () =>
+        (await runtime.ledger.forPerson(person.employeeId)).find(
+          (l) => l.targetId === 'code' && l.outcome === 'revoked',
+        ),
+      );
+      const steps = await until(async () => {
+        const all = (await runtime.audit.forEvent(eventId)).map((e) => `${e.step}:${e.targetId ?? ''}`);
+        return all.at(-1) === 'REDRIVEN:code' && all;
+      });
+      expect(steps.slice(steps.lastIndexOf('DLQ:code') + 1)).toEqual([
+        'FOUND:code',
+        'GROUPS_REMOVED:code', // the sample's code target removes the leaver from every group
+        'WRITE_SENT:code',
+        'DEACTIVATED:code',
+        'VERIFIED:code',
+        'REDRIVEN:code',
+      ]);
+      await until(async () => (await runtime.deadLetters('code')) === 0);
+    } finally {
+      writeFileSync(secretsFile, JSON.stringify(secrets));
       await revived.close();
     }
   });

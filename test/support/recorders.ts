@@ -1,5 +1,6 @@
 // Small honest stand-ins for ports that have no local emulator here: they record what they get.
-import { Clock, type Notification, Notifier } from '../../lambdas/core/ports.ts';
+import type { LaneMessage } from '../../lambdas/core/messages.ts';
+import { Clock, DeadLetterQueue, type Notification, Notifier } from '../../lambdas/core/ports.ts';
 
 export class RecordingNotifier extends Notifier {
   readonly sent: Notification[] = [];
@@ -18,4 +19,16 @@ export class FixedClock extends Clock {
   advance(ms: number): void {
     this.current = new Date(this.current.getTime() + ms);
   }
+}
+
+export class RecordingDeadLetterQueue extends DeadLetterQueue {
+  readonly parked: { message: LaneMessage; failure: { error: string; cause: string; at: string } }[] = [];
+  async park(message: LaneMessage, failure: { error: string; cause: string; at: string }): Promise<void> {
+    this.parked.push({ message, failure });
+  }
+}
+
+/** Where a lane sends a failure no workflow reports, recorded: for lane tests about something else. */
+export function recordingFailureChannels(redriveCommand = 'npm run scimitar -- redrive app') {
+  return { deadLetters: new RecordingDeadLetterQueue(), alerts: new RecordingNotifier(), redriveCommand };
 }

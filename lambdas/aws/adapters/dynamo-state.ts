@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { LeaverLedger, type LedgerRecord, RevocationBudget } from '../../core/ports.ts';
+import { LeaverLedger, type LedgerRecord, RevocationBudget, type SentWrite } from '../../core/ports.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoStateProps {
@@ -19,6 +19,8 @@ export interface DynamoStateProps {
 
 const leaverKey = (personId: string) => `LEAVER#${personId}`;
 const targetKey = (targetId: string) => `TARGET#${targetId}`;
+// Beside the person's outcomes (same partition, so the worker's grant covers it), never among them.
+const writeKey = (targetId: string, eventId: string) => `WRITE#${targetId}#${eventId}`;
 
 export class DynamoLeaverLedger extends LeaverLedger {
   private readonly tableName: string;
@@ -80,8 +82,8 @@ export class DynamoLeaverLedger extends LeaverLedger {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': leaverKey(personId) },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :target)',
+          ExpressionAttributeValues: { ':pk': leaverKey(personId), ':target': 'TARGET#' },
           ExclusiveStartKey: start,
         }),
       );
@@ -89,6 +91,34 @@ export class DynamoLeaverLedger extends LeaverLedger {
       start = page.LastEvaluatedKey;
     } while (start);
     return records;
+  }
+
+  async recordWriteSent(write: SentWrite): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: leaverKey(write.personId), sk: writeKey(write.targetId, write.eventId), ...write },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      // An earlier attempt's write is kept: it saw the account before scimitar touched it.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async writeSent(personId: string, targetId: string, eventId: string): Promise<SentWrite | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: leaverKey(personId), sk: writeKey(targetId, eventId) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...write } = Item;
+    return write as SentWrite;
   }
 }
 

@@ -2,11 +2,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SystemClock } from '../../core/ports.ts';
 import { scimClientFor } from '../../core/target-client.ts';
-import { createWorkerHandler } from '../../handlers/worker.ts';
+import { createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
+import { SnsNotifier } from '../adapters/sns-notifier.ts';
+import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
 import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
 
@@ -15,9 +17,13 @@ const target = runtimeConfig().targets.find((t) => t.id === targetId);
 if (target?.kind !== 'scim')
   throw new Error(`TARGET_ID ${targetId} is not a SCIM target of the inlined config`);
 
+/** The SCIM client's per-request timeout (its default). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export const handler = createWorkerHandler({
   targetId,
   scim: scimClientFor(target, {
+    timeoutMs: REQUEST_TIMEOUT_MS,
     secretId: requireEnv('TARGET_SECRET_ARN'),
     secrets: new SecretsManagerSecretSource(),
     // Up to maxConcurrency instances run at once (lib/target-lane.ts): each spends its share.
@@ -30,4 +36,8 @@ export const handler = createWorkerHandler({
   maxAttempts: Number(requireEnv('MAX_ATTEMPTS')),
   visibility: new SqsMessageVisibility(requireEnv('QUEUE_URL')),
   logger: new Logger(),
+  minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
+  deadLetters: new SqsDeadLetterQueue(requireEnv('DEAD_LETTER_QUEUE_URL')),
+  alerts: new SnsNotifier(requireEnv('ALERT_TOPIC_ARN')),
+  redriveCommand: `aws sqs start-message-move-task --source-arn ${requireEnv('DEAD_LETTER_QUEUE_ARN')}`,
 });

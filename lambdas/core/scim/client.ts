@@ -67,6 +67,13 @@ export interface ScimClientOptions {
   readonly fetch?: typeof fetch;
   /** Milliseconds since the epoch, for durations and Retry-After dates. @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Resolves when the client may send its next request (the target's rate budget, pacing.ts).
+   * Awaited before each request and timed apart from it: the wait is the client's own, never
+   * counted as the server's time or against the request timeout.
+   * @default - no pacing
+   */
+  readonly pace?: () => Promise<void>;
 }
 
 /** One HTTP exchange, as recorded in evidence. */
@@ -75,7 +82,10 @@ export interface RequestRecord {
   /** Below the base URL, query included; never the host. */
   readonly path: string;
   readonly status: number;
+  /** The server's time: request sent to answer read in full. */
   readonly durationMs: number;
+  /** The client's own wait for its rate budget before sending (0 without pacing). */
+  readonly waitMs: number;
 }
 
 export type FindResult =
@@ -91,6 +101,23 @@ export interface RevokeRequest {
   readonly removeFromGroups?: boolean;
   /** Write only if the match finds the account of this SCIM id. @default - any one exact match */
   readonly accountId?: string;
+  /**
+   * Called after the find (and any group removal), just before the PATCH or DELETE is sent: the
+   * caller records the write first, so a write whose answer is lost is still known to be its own.
+   * When it throws, nothing is written.
+   * @default - nothing is called
+   */
+  readonly beforeWrite?: (write: PendingWrite) => Promise<void>;
+}
+
+/** The account write {@link ScimClient.revoke} is about to send. */
+export interface PendingWrite {
+  readonly method: 'PATCH' | 'DELETE';
+  /** Below the base URL. */
+  readonly path: string;
+  /** The account as found, before the write. */
+  readonly account: NonNullable<RevokeEvidence['account']>;
+  readonly groups?: GroupRemoval;
 }
 
 export interface RevokeEvidence {
@@ -286,6 +313,12 @@ export class ScimClient {
     // Before the deactivation: some servers refuse any call about a deactivated user.
     const groups = request.removeFromGroups ? await this.removeFromGroups(account.id, requests) : undefined;
 
+    await request.beforeWrite?.({
+      method: request.action === 'delete' ? 'DELETE' : 'PATCH',
+      path: this.userPath(account.id),
+      account: summary,
+      ...(groups && { groups }),
+    });
     let alreadyGone = false;
     if (request.action === 'delete') {
       alreadyGone = (await this.delete(account.id, requests)).alreadyGone;
@@ -588,7 +621,10 @@ export class ScimClient {
       'user-agent': this.userAgent,
     };
     if (opts.body !== undefined) headers['content-type'] = 'application/scim+json';
+    const waitStartedAt = this.clock();
+    await this.options.pace?.();
     const startedAt = this.clock();
+    const waitMs = Math.max(0, startedAt - waitStartedAt);
     let response: Response;
     let text: string;
     try {
@@ -605,7 +641,7 @@ export class ScimClient {
       throw this.transportError(method, path, err);
     }
     const durationMs = Math.max(0, this.clock() - startedAt);
-    opts.trace?.push({ method, path, status: response.status, durationMs });
+    opts.trace?.push({ method, path, status: response.status, durationMs, waitMs });
     return { status: response.status, headers: response.headers, text };
   }
 

@@ -3,6 +3,7 @@ export {
   DEFAULT_QUIRKS,
   type FindResult,
   type GroupRemoval,
+  type PendingWrite,
   type ProbeReport,
   type RequestRecord,
   type RevokeEvidence,

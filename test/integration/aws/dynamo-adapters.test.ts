@@ -134,6 +134,43 @@ describe('DynamoDB leaver ledger (dynalite)', () => {
     });
     expect((await ledger.forPerson('p9'))[0]?.outcome).toBe('revoked');
   });
+
+  it('keeps the first write noted for an event at a target, apart from the outcomes', async () => {
+    const ledger = new DynamoLeaverLedger({ tableName: dynamo.stateTable, client: dynamo.client });
+    const write = {
+      personId: 'p7',
+      targetId: 'code',
+      eventId: 'e7',
+      accountId: 'acc-7',
+      userName: 'p7@example.com',
+      action: 'deactivate' as const,
+      request: 'PATCH /Users/acc-7',
+      activeBefore: true,
+      attempt: 1,
+      at: '2026-11-28T10:00:00.000Z',
+    };
+    await ledger.recordWriteSent(write);
+    // A later attempt finds the account inactive (our own write): it must not replace the first.
+    await ledger.recordWriteSent({
+      ...write,
+      activeBefore: false,
+      attempt: 2,
+      at: '2026-11-28T10:00:05.000Z',
+    });
+    expect(await ledger.writeSent('p7', 'code', 'e7')).toEqual(write);
+    expect(await ledger.writeSent('p7', 'code', 'another-event')).toBeUndefined();
+    expect(await ledger.writeSent('p7', 'chat', 'e7')).toBeUndefined();
+    await ledger.record({
+      personId: 'p7',
+      targetId: 'code',
+      outcome: 'revoked',
+      eventId: 'e7',
+      at: write.at,
+    });
+    expect(await ledger.forPerson('p7')).toEqual([
+      expect.objectContaining({ targetId: 'code', outcome: 'revoked' }),
+    ]);
+  });
 });
 
 describe('DynamoDB revocation budget (dynalite)', () => {

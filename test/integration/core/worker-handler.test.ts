@@ -1,13 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import type { MessageVisibility } from '../../../lambdas/aws/adapters/sqs-visibility.ts';
-import { createWorkerHandler } from '../../../lambdas/handlers/worker.ts';
+import {
+  createWorkerHandler,
+  timeNeededPerRecordMs,
+  type WorkerDeps,
+} from '../../../lambdas/handlers/worker.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { laneMessage } from '../../support/lane-message.ts';
-import { FixedClock } from '../../support/recorders.ts';
+import { FixedClock, recordingFailureChannels } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
 
@@ -19,6 +23,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([dynamo.close(), target.close()]);
 });
+// A fault a test injected and did not use up must not reach the next test.
+beforeEach(() => target.proxy.reset());
 
 class RecordingVisibility implements MessageVisibility {
   readonly delays: [string, number][] = [];
@@ -52,8 +58,12 @@ const context = {
   getRemainingTimeInMillis: () => 60_000,
 } as Context;
 
-function handler(visibility: RecordingVisibility, maxAttempts = 3) {
-  return createWorkerHandler({
+function workerDeps(
+  visibility: RecordingVisibility,
+  maxAttempts = 3,
+  overrides: Partial<Omit<WorkerDeps, 'callback'>> = {},
+): WorkerDeps & { callback: RecordingTaskCallback } {
+  return {
     targetId: 'app',
     scim: target.client(),
     audit: new DynamoAuditLog({ tableName: dynamo.auditTable, client: dynamo.client }),
@@ -63,7 +73,13 @@ function handler(visibility: RecordingVisibility, maxAttempts = 3) {
     maxAttempts,
     visibility,
     logger: new Logger({ logLevel: 'SILENT' }),
-  });
+    ...recordingFailureChannels(),
+    ...overrides,
+  };
+}
+
+function handler(visibility: RecordingVisibility, maxAttempts = 3) {
+  return createWorkerHandler(workerDeps(visibility, maxAttempts));
 }
 
 describe('worker handler (SQS batch)', () => {
@@ -105,5 +121,133 @@ describe('worker handler (SQS batch)', () => {
       context,
     );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad1' }, { itemIdentifier: 'bad2' }]);
+  });
+});
+
+describe('worker handler: the time left in the invocation', () => {
+  // A slow target, played without waiting: every request it answers takes 15 s off the
+  // invocation's remaining time (Lambda's context.getRemainingTimeInMillis).
+  function slowTarget(startMs: number) {
+    let remainingMs = startMs;
+    const client = target.client(
+      {},
+      {
+        fetch: async (input, init) => {
+          remainingMs -= 15_000;
+          return fetch(input, init);
+        },
+      },
+    );
+    const invocation = { ...context, getRemainingTimeInMillis: () => remainingMs } as Context;
+    return { client, invocation };
+  }
+
+  it('stops taking records when too little time remains and hands them back unprocessed, audited as DEFERRED', async () => {
+    target.app.seed({
+      users: [
+        { userName: 'wt.first@example.com' },
+        { userName: 'wt.second@example.com' },
+        { userName: 'wt.third@example.com' },
+      ],
+    });
+    const { client, invocation } = slowTarget(60_000);
+    const visibility = new RecordingVisibility();
+    const deps = workerDeps(visibility, 3, { scim: client, minRemainingMs: timeNeededPerRecordMs(10_000) });
+    const response = await createWorkerHandler(deps)(
+      {
+        Records: [
+          record('t1', laneMessage('wt.first@example.com', 'wt-1')),
+          record('t2', laneMessage('wt.second@example.com', 'wt-2')),
+          record('t3', laneMessage('wt.third@example.com', 'wt-3')),
+        ],
+      },
+      invocation,
+    );
+    // The first revocation (find, PATCH, read-back) left 15 s: less than one more needs at worst.
+    expect(target.app.userByName('wt.first@example.com')?.active).toBe(false);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 't2' }, { itemIdentifier: 't3' }]);
+    // Handed back at once, nothing sent to the target for them, no ledger outcome.
+    expect(visibility.delays).toEqual([
+      ['rh-t2', 0],
+      ['rh-t3', 0],
+    ]);
+    expect(target.app.userByName('wt.second@example.com')?.active).toBe(true);
+    expect(target.app.userByName('wt.third@example.com')?.active).toBe(true);
+    for (const eventId of ['wt-2', 'wt-3']) {
+      const entries = await deps.audit.forEvent(eventId);
+      expect(entries.map((e) => e.step)).toEqual(['DEFERRED']);
+      expect(entries[0]?.detail).toMatchObject({ attempt: 1, remainingMs: 15_000 });
+      expect(await deps.ledger.forPerson(`E-${eventId}`)).toEqual([]);
+    }
+    expect(deps.callback.failed).toEqual([]);
+  });
+
+  it('always starts the first record of a batch, however little time remains', async () => {
+    target.app.seed({ users: [{ userName: 'wt.only@example.com' }] });
+    const { client, invocation } = slowTarget(1_000);
+    const deps = workerDeps(new RecordingVisibility(), 3, { scim: client });
+    const response = await createWorkerHandler(deps)(
+      { Records: [record('t4', laneMessage('wt.only@example.com', 'wt-4'))] },
+      invocation,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(target.app.userByName('wt.only@example.com')?.active).toBe(false);
+  });
+
+  it('takes last deliveries first, and fails a record it must hand back at its last delivery as exhausted, never unaudited', async () => {
+    target.app.seed({
+      users: [
+        { userName: 'wt.fresh@example.com' },
+        { userName: 'wt.last1@example.com' },
+        { userName: 'wt.last2@example.com' },
+      ],
+    });
+    const { client, invocation } = slowTarget(60_000);
+    const visibility = new RecordingVisibility();
+    const deps = workerDeps(visibility, 3, { scim: client });
+    const response = await createWorkerHandler(deps)(
+      {
+        Records: [
+          record('t5', laneMessage('wt.fresh@example.com', 'wt-5'), 1),
+          record('t6', laneMessage('wt.last1@example.com', 'wt-6'), 3),
+          record('t7', laneMessage('wt.last2@example.com', 'wt-7'), 3),
+        ],
+      },
+      invocation,
+    );
+    // t6 (a last delivery) went first; t7, also at its last delivery, could not start in time.
+    expect(target.app.userByName('wt.last1@example.com')?.active).toBe(false);
+    expect(target.app.userByName('wt.last2@example.com')?.active).toBe(true);
+    expect(target.app.userByName('wt.fresh@example.com')?.active).toBe(true);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 't7' }, { itemIdentifier: 't5' }]);
+    // t7: the workflow is told first, then FAILED and DLQ are audited; SQS moves it to the DLQ.
+    expect(deps.callback.failed).toEqual([
+      expect.objectContaining({ taskToken: 'token-wt-7', error: 'LaneDeferredError' }),
+    ]);
+    expect((await deps.audit.forEvent('wt-7')).map((e) => e.step)).toEqual(['FAILED', 'DLQ']);
+    expect(await deps.ledger.forPerson('E-wt-7')).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+    // t5 comes again at once, an attempt left.
+    expect((await deps.audit.forEvent('wt-5')).map((e) => e.step)).toEqual(['DEFERRED']);
+    expect(visibility.delays).toEqual([
+      ['rh-t7', 0],
+      ['rh-t5', 0],
+    ]);
+  });
+
+  it('refuses a misrouted record it has no time left for as misrouted, touching no ledger of this target', async () => {
+    const { client, invocation } = slowTarget(60_000);
+    target.app.seed({ users: [{ userName: 'wt.before@example.com' }] });
+    const deps = workerDeps(new RecordingVisibility(), 3, { scim: client });
+    await createWorkerHandler(deps)(
+      {
+        Records: [
+          record('t8', laneMessage('wt.before@example.com', 'wt-8'), 3),
+          record('t9', laneMessage('wt.other@example.com', 'wt-9', { targetId: 'other' }), 3),
+        ],
+      },
+      invocation,
+    );
+    expect(deps.callback.failed).toEqual([expect.objectContaining({ error: 'LaneMisroutedError' })]);
+    expect(await deps.ledger.forPerson('E-wt-9')).toEqual([]);
   });
 });

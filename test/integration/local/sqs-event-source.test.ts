@@ -1,23 +1,18 @@
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsEventSource } from '../../../local/sqs-event-source.ts';
+import { type LocalSqs, startLocalSqs } from '../../support/fauxqs.ts';
 
+let local: LocalSqs;
 let fauxqs: FauxqsServer;
 let sqs: SQSClient;
 beforeAll(async () => {
-  fauxqs = await startFauxqs({ port: 0, logger: false });
-  sqs = new SQSClient({
-    endpoint: fauxqs.address,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  local = await startLocalSqs();
+  ({ fauxqs, sqs } = local);
 });
-afterAll(async () => {
-  sqs.destroy();
-  await fauxqs.stop();
-});
+afterAll(() => local.close());
 
 function lane(name: string, maxReceiveCount: number, visibility = 1) {
   const dlq = fauxqs.createQueue(`${name}-dlq`);

@@ -5,6 +5,7 @@ import { scimClientFor } from '../../../lambdas/core/target-client.ts';
 import type { StoredUser } from '../../../local/scim-app.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
+import { recordingFailureChannels } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
 import { ago, configFor, DAY, depsFor, freshId, NOW, statesByUser, type TestDeps } from './world.ts';
@@ -186,6 +187,7 @@ describe('reconciliation: classification', () => {
         callback: new RecordingTaskCallback(),
         clock: deps.clock,
         maxAttempts: 3,
+        ...recordingFailureChannels(),
       });
       expect(outcome).toMatchObject({ kind: 'done', result: { status: 'revoked' } });
     }
@@ -194,6 +196,7 @@ describe('reconciliation: classification', () => {
     expect((await deps.audit.forPerson(p(id, 'E-cyd'))).map((e) => e.step)).toEqual([
       'REMEDIATED',
       'FOUND',
+      'WRITE_SENT',
       'DEACTIVATED',
       'VERIFIED',
     ]);
@@ -393,6 +396,7 @@ describe('reconciliation: classification', () => {
       callback: new RecordingTaskCallback(),
       clock: deps.clock,
       maxAttempts: 3,
+      ...recordingFailureChannels(),
     });
     expect(lane).toMatchObject({ kind: 'done', result: { status: 'already-revoked' } });
     expect(target.app.users.has(old.id)).toBe(false);

@@ -4,7 +4,7 @@ import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.t
 import { runLane } from '../../../lambdas/core/lane.ts';
 import { summarize } from '../../../lambdas/core/summarize.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
-import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
+import { FixedClock, RecordingNotifier, recordingFailureChannels } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
 
@@ -52,6 +52,7 @@ describe('leaver ledger for reconciliation', () => {
         callback: new RecordingTaskCallback(),
         clock,
         maxAttempts: 3,
+        ...recordingFailureChannels(),
       },
     );
     expect(outcome.kind).toBe('failed');
