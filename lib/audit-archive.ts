@@ -2,7 +2,7 @@
 // every entry, as written, to an S3 bucket with Object Lock in compliance mode; overwrites and
 // deletions of entries are archived too and alarm. Optionally, the raw HRIS deliveries, kept for
 // a set number of days in a bucket of their own.
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -25,9 +25,10 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { AUDIT_ENTRY_CHANGED_METRIC } from '../lambdas/handlers/audit-archive.ts';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import { AUDIT_ENTRY_CHANGED_METRIC } from '../lambdas/handlers/audit-archive.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 const RUNBOOK = 'docs/operations.md';
@@ -94,6 +95,9 @@ export class AuditArchive extends Construct {
       removalPolicy,
     } as const;
 
+    // Log delivery is granted by a bucket policy on the log bucket (naming the source bucket and
+    // account), not the LogDeliveryWrite ACL: ACLs stay disabled on every bucket here.
+    this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       ...secured,
       // Log delivery writes with SSE-S3 only.
@@ -137,6 +141,11 @@ export class AuditArchive extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    Validations.of(this.failedRecordsQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: the stream event source's on-failure destination, holding the ranges of audit records the archive could not write; its alarm is ArchiveFailedAlarm.",
+    });
 
     this.function = new ScimitarFunction(this, 'Function', {
       entry: 'audit-archive',
@@ -164,11 +173,18 @@ export class AuditArchive extends Construct {
       }),
     );
     if (this.function.role) {
-      Validations.of(this.function.role).acknowledge({
+      const role = this.function.role;
+      Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'The DynamoDB stream event source grants dynamodb:ListStreams, which supports only Resource "*" and reads no data; the stream itself is named for the read actions.',
       });
+      for (const prefix of ARCHIVE_PREFIXES) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}*]`,
+          reason: `Each audit entry is a new object whose key is known only when it is written: s3:PutObject (and nothing else) under ${prefix} of the archive bucket.`,
+        });
+      }
     }
 
     const action = new SnsAction(props.alarmTopic);
@@ -235,4 +251,3 @@ export class AuditArchive extends Construct {
     );
   }
 }
-

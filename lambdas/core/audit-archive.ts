@@ -55,7 +55,10 @@ export class ArchiveError extends ScimitarError {
  * or `~sha256-<hex>` when the encoded id is too long (`~` is encoded in ids, so the two never meet).
  */
 export function keySegment(id: string): string {
-  const encoded = encodeURIComponent(id).replaceAll('~', '%7E');
+  // `.` and `..` would read as path steps to tools that mirror keys to disk.
+  const encoded = /^\.+$/.test(id)
+    ? id.replaceAll('.', '%2E')
+    : encodeURIComponent(id).replaceAll('~', '%7E');
   if (encoded.length <= MAX_SEGMENT_LENGTH) return encoded;
   return `~sha256-${createHash('sha256').update(id, 'utf8').digest('hex')}`;
 }

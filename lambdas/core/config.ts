@@ -271,12 +271,7 @@ export const configSchema = z
          * compliance mode): no one, the account's root user included, can delete or overwrite
          * it sooner. Applies to entries archived after a change, not to those already locked.
          */
-        archiveRetentionDays: z
-          .number()
-          .int()
-          .min(1)
-          .max(36_500)
-          .default(DEFAULT_ARCHIVE_RETENTION_DAYS),
+        archiveRetentionDays: z.number().int().min(1).max(36_500).default(DEFAULT_ARCHIVE_RETENTION_DAYS),
         /**
          * Days the raw HRIS delivery (the exact bytes received) is kept, in its own bucket and
          * expired by a lifecycle rule. 0: not kept; RECEIVED holds its SHA-256 either way.

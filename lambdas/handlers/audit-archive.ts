@@ -32,31 +32,46 @@ const CHANGES: ReadonlySet<string> = new Set<AuditItemChange>(['INSERT', 'MODIFY
 /** A stream record as the archive needs it; refuses one that lacks what an archived copy must name. */
 export function streamItem(record: DynamoDBRecord): AuditStreamItem {
   const sequenceNumber = record.dynamodb?.SequenceNumber;
-  if (!sequenceNumber) throw new ArchiveError(`stream record ${record.eventID ?? '?'} has no sequence number`);
+  if (!sequenceNumber)
+    throw new ArchiveError(`stream record ${record.eventID ?? '?'} has no sequence number`);
   const change = record.eventName ?? '';
-  if (!CHANGES.has(change)) throw new ArchiveError(`stream record ${sequenceNumber} has an unknown eventName`);
+  if (!CHANGES.has(change))
+    throw new ArchiveError(`stream record ${sequenceNumber} has an unknown eventName`);
   const keys = image(record.dynamodb?.Keys);
   const eventId = keys?.eventId;
   const entryId = keys?.entryId;
   if (typeof eventId !== 'string' || typeof entryId !== 'string' || !eventId || !entryId) {
     throw new ArchiveError(`stream record ${sequenceNumber} does not carry the keys eventId and entryId`);
   }
-  const created = record.dynamodb?.ApproximateCreationDateTime;
-  if (typeof created !== 'number' || !Number.isFinite(created)) {
-    throw new ArchiveError(`stream record ${sequenceNumber} has no ApproximateCreationDateTime`);
-  }
   const newImage = image(record.dynamodb?.NewImage);
   const oldImage = image(record.dynamodb?.OldImage);
   return {
     change: change as AuditItemChange,
     sequenceNumber,
-    // Seconds since the epoch, as the stream documents it; sub-second precision where given.
-    writtenAt: new Date(created * 1000),
+    writtenAt: writtenAt(record, sequenceNumber, newImage ?? oldImage),
     eventId,
     entryId,
     ...(newImage && { newImage }),
     ...(oldImage && { oldImage }),
   };
+}
+
+/**
+ * When the table took the write: the stream's ApproximateCreationDateTime (seconds since the
+ * epoch), or else the entry's own `at`.
+ */
+function writtenAt(
+  record: DynamoDBRecord,
+  sequenceNumber: string,
+  item: Record<string, unknown> | undefined,
+): Date {
+  const created = record.dynamodb?.ApproximateCreationDateTime;
+  if (typeof created === 'number' && Number.isFinite(created)) return new Date(created * 1000);
+  const at = typeof item?.at === 'string' ? Date.parse(item.at) : Number.NaN;
+  if (Number.isFinite(at)) return new Date(at);
+  throw new ArchiveError(
+    `stream record ${sequenceNumber} has neither an ApproximateCreationDateTime nor an entry time`,
+  );
 }
 
 function image(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
@@ -66,18 +81,8 @@ function image(value: Record<string, unknown> | undefined): Record<string, unkno
 export function createAuditArchiveHandler(deps: AuditArchiveHandlerDeps) {
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-  const handleRecord = async (record: DynamoDBRecord): Promise<void> => {
-    let item: AuditStreamItem;
-    try {
-      item = streamItem(record);
-    } catch (err) {
-      deps.logger.error('stream record not archivable', {
-        eventID: record.eventID,
-        sequenceNumber: record.dynamodb?.SequenceNumber,
-        error: err as Error,
-      });
-      throw err;
-    }
+  const archiveRecord = async (record: DynamoDBRecord): Promise<void> => {
+    const item = streamItem(record);
     const outcome = await archiveItem(item, deps.store);
     const context = { eventId: item.eventId, entryId: item.entryId, sequenceNumber: item.sequenceNumber };
     if (outcome.kind === 'change') {
@@ -98,6 +103,21 @@ export function createAuditArchiveHandler(deps: AuditArchiveHandlerDeps) {
     });
   };
 
+  const handleRecord = async (record: DynamoDBRecord): Promise<void> => {
+    try {
+      await archiveRecord(record);
+    } catch (err) {
+      deps.logger.error('audit record not archived', {
+        eventID: record.eventID,
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        error: err as Error,
+      });
+      throw err;
+    }
+  };
+
   return async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
-    processPartialResponse(event, handleRecord, processor, { context });
+    // A batch whose every record failed is reported like any other, record by record: Lambda
+    // retries from the first failure, bisecting, then hands the range to the failure destination.
+    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 }
