@@ -13,8 +13,8 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import {
   BlockPublicAccess,
@@ -42,7 +42,7 @@ export const ARCHIVE_RETRY_ATTEMPTS = 10;
 export const ARCHIVE_LAG_ALARM = Duration.hours(1);
 
 /** A function that receives a bucket's name in its environment. */
-type BindableFunction = IGrantable & { addEnvironment(key: string, value: string): unknown };
+type BindableFunction = IFunction & { addEnvironment(key: string, value: string): unknown };
 
 export interface AuditArchiveProps {
   /** The validated config: `audit.archiveRetentionDays`, `audit.rawPayloadRetentionDays`; inlined in the function. */
@@ -181,7 +181,7 @@ export class AuditArchive extends Construct {
       });
       for (const prefix of ARCHIVE_PREFIXES) {
         Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}*]`,
+          id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${prefix}*]`,
           reason: `Each audit entry is a new object whose key is known only when it is written: s3:PutObject (and nothing else) under ${prefix} of the archive bucket.`,
         });
       }
@@ -249,5 +249,16 @@ export class AuditArchive extends Construct {
         resources: [this.deliveryBucket.arnForObjects(`${DELIVERY_PREFIX}*`)],
       }),
     );
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.deliveryBucket)}.Arn>/${DELIVERY_PREFIX}*]`,
+        reason:
+          'Each raw delivery is a new object named by its SHA-256, known only when it arrives: s3:PutObject (and nothing else) under deliveries/ of the deliveries bucket.',
+      });
+    }
+  }
+
+  private logicalIdOf(bucket: Bucket): string {
+    return Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
   }
 }

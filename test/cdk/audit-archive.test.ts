@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../lambdas/core/config.ts';
 import { ARCHIVE_RETRY_ATTEMPTS } from '../../lib/audit-archive.ts';
@@ -184,6 +185,15 @@ describe('AuditArchive: raw deliveries, when kept', () => {
     });
     expect(resource?.DeletionPolicy).toBe('Retain');
     expect(resource?.Properties.PublicAccessBlockConfiguration.BlockPublicPolicy).toBe(true);
+  });
+
+  it('passes the AWS Solutions checks, with a reason for the prefix grant', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(built.stack);
+    expect(
+      report.violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+      ),
+    ).toEqual([]);
   });
 
   it('lets ingest only put objects under deliveries/, and tells it the bucket', () => {
