@@ -32,6 +32,12 @@ import { AUDIT_ENTRY_CHANGED_METRIC } from '../lambdas/handlers/audit-archive.ts
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 const RUNBOOK = 'docs/operations.md';
+/** Each alarm's runbook heading in docs/operations.md, as GitHub anchors it. */
+export const RUNBOOK_ANCHORS: Readonly<Record<string, string>> = {
+  ArchiveFailedAlarm: 'audit-entries-not-archived-archivefailedalarm',
+  ArchiveLagAlarm: 'audit-archive-behind-archivelagalarm',
+  AuditEntryChangedAlarm: 'audit-entry-changed-auditentrychangedalarm',
+};
 /** Prefixes the archive function writes: inserted entries, and changes to entries. */
 export const ARCHIVE_PREFIXES = ['entries/', 'changes/'] as const;
 /** Prefix of the raw HRIS deliveries in their bucket. */
@@ -190,7 +196,7 @@ export class AuditArchive extends Construct {
     const action = new SnsAction(props.alarmTopic);
     const alarm = (alarmId: string, description: string, metric: Metric, threshold: number) => {
       const created = new Alarm(this, alarmId, {
-        alarmDescription: `scimitar: ${description}. Runbook: ${RUNBOOK}#${alarmId.toLowerCase()}`,
+        alarmDescription: `scimitar: ${description}. Runbook: ${RUNBOOK}#${RUNBOOK_ANCHORS[alarmId]}`,
         metric,
         threshold,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -134,6 +134,10 @@ export class ScimitarStack extends Stack {
       description: 'Object Lock copy of every audit entry: entries/by-event/, entries/by-day/, changes/',
       value: this.auditArchive.bucket.bucketName,
     });
+    new CfnOutput(this, 'AuditArchiveFailedRecordsUrl', {
+      description: 'Ranges of audit records the archive could not write (runbook: ArchiveFailedAlarm)',
+      value: this.auditArchive.failedRecordsQueue.queueUrl,
+    });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.alertTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alerting.dashboard.dashboardName });

@@ -65,8 +65,10 @@ function writtenAt(
   sequenceNumber: string,
   item: Record<string, unknown> | undefined,
 ): Date {
-  const created = record.dynamodb?.ApproximateCreationDateTime;
+  // A number from Lambda; an ISO string in what `aws dynamodbstreams get-records` prints (re-archiving).
+  const created: unknown = record.dynamodb?.ApproximateCreationDateTime;
   if (typeof created === 'number' && Number.isFinite(created)) return new Date(created * 1000);
+  if (typeof created === 'string' && Number.isFinite(Date.parse(created))) return new Date(created);
   const at = typeof item?.at === 'string' ? Date.parse(item.at) : Number.NaN;
   if (Number.isFinite(at)) return new Date(at);
   throw new ArchiveError(

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../lambdas/core/config.ts';
-import { ARCHIVE_RETRY_ATTEMPTS } from '../../lib/audit-archive.ts';
+import { ARCHIVE_RETRY_ATTEMPTS, RUNBOOK_ANCHORS } from '../../lib/audit-archive.ts';
 import sample from '../../scimitar.config.ts';
 import {
   actionsOf,
@@ -158,6 +159,23 @@ describe('AuditArchive: the Object Lock copy of the audit log', () => {
       Threshold: 1,
       AlarmActions: [topic],
     });
+  });
+
+  it('names a runbook for each alarm that docs/operations.md has', () => {
+    const headings = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('#'))
+      .map((line) =>
+        line
+          .replace(/^#+\s*/, '')
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replaceAll(' ', '-'),
+      );
+    for (const anchor of Object.values(RUNBOOK_ANCHORS)) expect(headings).toContain(anchor);
+    expect(Object.keys(RUNBOOK_ANCHORS).sort()).toEqual(
+      ['ArchiveFailedAlarm', 'ArchiveLagAlarm', 'AuditEntryChangedAlarm'].sort(),
+    );
   });
 
   it('keeps no raw deliveries by default: no deliveries bucket, nothing for ingest to write', () => {

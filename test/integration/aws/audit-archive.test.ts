@@ -164,6 +164,29 @@ describe('audit archive: inserted entries', () => {
   });
 });
 
+describe('audit archive: re-archiving by hand', () => {
+  it('takes the records `aws dynamodbstreams get-records` prints, and skips none', async () => {
+    const archived = entry('evt-7', 'VERIFIED');
+    const record = streamRecord('INSERT', { newImage: archived });
+    // GetRecords' output: { Records, NextShardIterator }, dates as the CLI prints them (ISO 8601).
+    const { eventSourceARN: _arn, ...fromCli } = record;
+    const payload = {
+      Records: [
+        {
+          ...fromCli,
+          dynamodb: { ...record.dynamodb, ApproximateCreationDateTime: '2026-11-28T09:30:00+00:00' },
+        },
+      ],
+      NextShardIterator: 'arn:aws:dynamodb:...|1|AAAA',
+    } as unknown as DynamoDBStreamEvent;
+
+    const response = await handler()(payload, context);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await read(entryKeys({ ...archived, writtenAt: WRITTEN }).byDay)).entry).toEqual(archived);
+  });
+});
+
 describe('audit archive: failures', () => {
   it('reports only the record it cannot archive, and archives the rest of the batch', async () => {
     const good = [entry('evt-2'), entry('evt-2', 'COMPLETED')];
