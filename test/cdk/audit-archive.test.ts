@@ -131,7 +131,7 @@ describe('AuditArchive: the Object Lock copy of the audit log', () => {
     const topic = { Ref: logicalId(built.stack.alerting.alertTopic) };
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp(
-        'could not be archived.*Runbook: docs/operations.md#archivefailedalarm',
+        'could not be archived.*Runbook: docs/operations.md#audit-entries-not-archived-archivefailedalarm',
       ),
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
