@@ -6,10 +6,9 @@
 // covers those headers with aws-sdk-client-mock.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArchiveStore } from '../../../lambdas/aws/adapters/s3-archive-store.ts';
 import { type AuditEntry, auditEntry } from '../../../lambdas/core/audit.ts';
@@ -19,6 +18,7 @@ import {
   createAuditArchiveHandler,
 } from '../../../lambdas/handlers/audit-archive.ts';
 import { type CapturedOutput, captureOutput } from '../../support/captured-output.ts';
+import { type LocalS3, startLocalS3 } from '../../support/local-s3.ts';
 
 const BUCKET = 'audit-archive';
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/audit/stream/2026-11-28T09:00:00.000';
@@ -29,32 +29,23 @@ const context = {
   getRemainingTimeInMillis: () => 60_000,
 } as Context;
 
-let fauxqs: FauxqsServer;
+let local: LocalS3;
 let s3: S3Client;
 let output: CapturedOutput;
 let sequence = 100;
 
 beforeAll(async () => {
-  fauxqs = await startFauxqs({ port: 0, logger: false });
-  fauxqs.createBucket(BUCKET);
-  s3 = new S3Client({
-    endpoint: fauxqs.address,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  local = await startLocalS3([BUCKET]);
+  s3 = local.s3;
 });
 beforeEach(() => {
   output = captureOutput();
 });
 afterEach(() => {
   output.restore();
-  fauxqs.emptyBucket(BUCKET);
+  local.fauxqs.emptyBucket(BUCKET);
 });
-afterAll(async () => {
-  s3.destroy();
-  await fauxqs.stop();
-});
+afterAll(async () => local.close());
 
 function handler(bucketName = BUCKET) {
   return createAuditArchiveHandler({

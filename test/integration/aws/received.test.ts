@@ -4,9 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { S3ArchiveStore } from '../../../lambdas/aws/adapters/s3-archive-store.ts';
@@ -15,6 +14,7 @@ import { Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { signBambooHR } from '../../../lambdas/core/ingest/signature.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
+import { type LocalS3, startLocalS3 } from '../../support/local-s3.ts';
 
 const KEY = 'bamboohr-private-key-0c1d';
 const NOW = new Date('2026-11-28T09:00:00Z');
@@ -35,22 +35,15 @@ function deliveryBody(): string {
 }
 
 let dynamo: LocalDynamo;
-let fauxqs: FauxqsServer;
+let local: LocalS3;
 let s3: S3Client;
 beforeAll(async () => {
   dynamo = await startDynalite();
-  fauxqs = await startFauxqs({ port: 0, logger: false });
-  fauxqs.createBucket(DELIVERIES);
-  s3 = new S3Client({
-    endpoint: fauxqs.address,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  local = await startLocalS3([DELIVERIES]);
+  s3 = local.s3;
 });
 afterAll(async () => {
-  s3.destroy();
-  await fauxqs.stop();
+  await local.close();
   await dynamo.close();
 });
 

@@ -33,6 +33,22 @@ function post(source: string, body: string, headers: Record<string, string>): AP
   } as unknown as APIGatewayProxyEvent;
 }
 
+/** A signed generic termination for the entry to take. */
+function signedTermination(eventId: string): { body: string; event: APIGatewayProxyEvent } {
+  const body = JSON.stringify({
+    eventId,
+    source: 'generic',
+    occurredAt: new Date().toISOString(),
+    kind: 'termination',
+    terminationType: 'voluntary',
+    person: { employeeId: 'E9' },
+  });
+  return {
+    body,
+    event: post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }),
+  };
+}
+
 beforeEach(() => {
   vi.resetModules();
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
@@ -62,17 +78,8 @@ describe('ingest Lambda entry', () => {
     }));
     const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
 
-    const body = JSON.stringify({
-      eventId: 'evt-entry',
-      source: 'generic',
-      occurredAt: new Date().toISOString(),
-      kind: 'termination',
-      terminationType: 'voluntary',
-      person: { employeeId: 'E9' },
-    });
-    const result = await handler(
-      post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }),
-    );
+    const { event } = signedTermination('evt-entry');
+    const result = await handler(event);
 
     expect(result.statusCode).toBe(202);
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
@@ -95,18 +102,9 @@ describe('ingest Lambda entry', () => {
     s3.on(PutObjectCommand).resolves({});
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
     const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
-    const body = JSON.stringify({
-      eventId: 'evt-raw',
-      source: 'generic',
-      occurredAt: new Date().toISOString(),
-      kind: 'termination',
-      terminationType: 'voluntary',
-      person: { employeeId: 'E9' },
-    });
+    const { body, event } = signedTermination('evt-raw');
 
-    const result = await handler(
-      post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }),
-    );
+    const result = await handler(event);
 
     expect(result.statusCode).toBe(202);
     const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
@@ -123,16 +121,9 @@ describe('ingest Lambda entry', () => {
     dynamo.on(PutCommand).resolves({});
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
     const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
-    const body = JSON.stringify({
-      eventId: 'evt-noraw',
-      source: 'generic',
-      occurredAt: new Date().toISOString(),
-      kind: 'termination',
-      terminationType: 'voluntary',
-      person: { employeeId: 'E9' },
-    });
+    const { event } = signedTermination('evt-noraw');
 
-    await handler(post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }));
+    await handler(event);
 
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.detail.rawDeliveryKey).toBeUndefined();
