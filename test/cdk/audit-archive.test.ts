@@ -121,6 +121,18 @@ describe('AuditArchive: the Object Lock copy of the audit log', () => {
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/entries/*']] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/changes/*']] },
     ]);
+    // It reads the audit table's stream and nothing else of DynamoDB: no read or write of items.
+    const dynamodb = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamodb.flatMap(actionsOf).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
+    const auditTable = logicalId(built.stack.auditStore.auditTable);
+    expect(dynamodb.find((s) => actionsOf(s).includes('dynamodb:GetRecords'))?.Resource).toEqual({
+      'Fn::GetAtt': [auditTable, 'StreamArn'],
+    });
     // Nor may any other role of the stack write to, delete from or unlock the archive.
     const onArchive = allStatements(built.template).filter((s) => mentions(s.Resource, bucketId));
     expect(onArchive).toEqual([s3[0]]);

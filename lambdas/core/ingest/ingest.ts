@@ -105,13 +105,19 @@ export class Ingestor {
     const unique = [...new Map(parsed.events.map((event) => [event.eventId, event])).values()];
     const deliverySha256 = createHash('sha256').update(body).digest('hex');
     // Kept before any RECEIVED names it; a failure here fails the delivery, which the sender retries.
-    const rawDeliveryKey =
+    const rawKey =
       this.deps.rawDeliveries && unique.length > 0
         ? await this.keepRawDelivery(this.deps.rawDeliveries, source, body, deliverySha256, delivery.now)
         : undefined;
 
     const results = await mapSettled(unique, EVENT_CONCURRENCY, (event) =>
-      this.record(source, event, { receivedAt, deliverySha256, rawDeliveryKey, signedAt, now: delivery.now }),
+      this.record(source, event, {
+        receivedAt,
+        deliverySha256,
+        rawDeliveryKey: rawKey,
+        signedAt,
+        now: delivery.now,
+      }),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [unique[i]?.eventId ?? '?'] : []));
     if (failed.length > 0) {

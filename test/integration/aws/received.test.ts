@@ -148,6 +148,26 @@ describe('raw deliveries, when the config keeps them (fauxqs S3)', () => {
     }
   });
 
+  it('fails the delivery, writing no RECEIVED and starting nothing, when the raw delivery cannot be kept', async () => {
+    const body = deliveryBody().replace('"id":"200"', '"id":"230"').replace('"id":203', '"id":233');
+    const workflows = new InMemoryWorkflowStarter();
+    const failing = new Ingestor({
+      sources,
+      secrets: new InMemorySecretSource({ 'scimitar/sources/bamboohr': KEY }),
+      auditLog: new DynamoAuditLog({ tableName: dynamo.auditTable, client: dynamo.client }),
+      workflows,
+      rawDeliveries: new S3ArchiveStore({ bucketName: 'no-such-bucket', client: s3 }),
+    });
+
+    await expect(
+      failing.ingest({ sourceId: 'bamboohr', body, headers: signBambooHR(body, KEY, NOW), now: NOW }),
+    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
+
+    // The sender gets a 500 and delivers again: nothing half-recorded stands in the way.
+    expect((await auditItems()).filter((i) => i.personId === '230' || i.personId === '233')).toEqual([]);
+    expect(workflows.startCalls).toBe(0);
+  });
+
   it('refuses a forged delivery without keeping anything', async () => {
     const body = deliveryBody().replace('"id":"200"', '"id":"220"');
     await expect(
