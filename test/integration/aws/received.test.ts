@@ -12,6 +12,7 @@ import { S3ArchiveStore } from '../../../lambdas/aws/adapters/s3-archive-store.t
 import type { SourceConfig } from '../../../lambdas/core/config.ts';
 import { Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { signBambooHR } from '../../../lambdas/core/ingest/signature.ts';
+import { AuditEntryExistsError } from '../../../lambdas/core/ports.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
 import { type LocalS3, startLocalS3 } from '../../support/local-s3.ts';
@@ -109,7 +110,7 @@ describe('RECEIVED in the audit table (dynalite)', () => {
     const log = new DynamoAuditLog({ tableName: dynamo.auditTable, client: dynamo.client });
     const forged = { ...original, detail: { source: 'bamboohr', note: 'nothing happened' } };
 
-    await expect(log.append(forged as never)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(log.append(forged as never)).rejects.toBeInstanceOf(AuditEntryExistsError);
     // Also as a raw PutItem with the adapter's condition, from any writer the code has.
     await expect(
       dynamo.client.send(
