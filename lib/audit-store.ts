@@ -1,7 +1,7 @@
 // Where scimitar keeps its evidence and its memory: the append-only audit log (one item per
 // step of a revocation) and the state table (leaver ledger, revocation budget, account state).
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -66,6 +66,8 @@ export class AuditStore extends Construct {
       ...common,
       partitionKey: { name: 'eventId', type: AttributeType.STRING },
       sortKey: { name: 'entryId', type: AttributeType.STRING },
+      // Feeds the Object Lock archive (lib/audit-archive.ts); old images reveal an overwrite.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.auditTable.addGlobalSecondaryIndex({
       indexName: AUDIT_BY_PERSON_INDEX,

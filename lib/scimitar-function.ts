@@ -19,6 +19,7 @@ export const SCIMITAR_ENTRIES = [
   'canary',
   'reconcile',
   'roster-upload',
+  'audit-archive',
 ] as const;
 export type ScimitarEntry = (typeof SCIMITAR_ENTRIES)[number];
 

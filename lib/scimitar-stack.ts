@@ -4,6 +4,7 @@ import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { Alerting } from './alerting.ts';
+import { AuditArchive } from './audit-archive.ts';
 import { AuditStore } from './audit-store.ts';
 import { CredentialRotation } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
@@ -24,6 +25,8 @@ export interface ScimitarStackProps extends StackProps {
 
 export class ScimitarStack extends Stack {
   public readonly auditStore: AuditStore;
+  /** The audit log's Object Lock copy, fed by the audit table's stream. */
+  public readonly auditArchive: AuditArchive;
   public readonly vault: TokenVault;
   public readonly alerting: Alerting;
   /** Rotation of api/oauth2 targets' secrets, the credential canary, and their alarms. */
@@ -97,6 +100,13 @@ export class ScimitarStack extends Stack {
     // A failure no waiting workflow reports: parked in the lane's DLQ and alerted (issue 10).
     for (const lane of this.lanes) routeUnreportedFailures(lane, this.alerting.alertTopic);
 
+    this.auditArchive = new AuditArchive(this, 'AuditArchive', {
+      config,
+      auditTable: this.auditStore.auditTable,
+      alarmTopic: this.alerting.alertTopic,
+    });
+    this.auditArchive.bindDeliveryStore(this.ingestApi.ingestFunction);
+
     this.alerting.watchWorkflow(this.workflow);
     for (const lane of this.lanes) this.alerting.watchLane(lane);
     this.alerting.watchIngestApi(this.ingestApi);
@@ -124,6 +134,14 @@ export class ScimitarStack extends Stack {
     });
     new CfnOutput(this, 'StateTableName', { value: this.auditStore.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.auditStore.auditTable.tableName });
+    new CfnOutput(this, 'AuditArchiveBucketName', {
+      description: 'Object Lock copy of every audit entry: entries/by-event/, entries/by-day/, changes/',
+      value: this.auditArchive.bucket.bucketName,
+    });
+    new CfnOutput(this, 'AuditArchiveFailedRecordsUrl', {
+      description: 'Ranges of audit records the archive could not write (runbook: ArchiveFailedAlarm)',
+      value: this.auditArchive.failedRecordsQueue.queueUrl,
+    });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.alertTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alerting.dashboard.dashboardName });

@@ -202,6 +202,9 @@ export const sourceSchema = z
   })
   .strict();
 
+/** How long an archived audit entry is locked unless the config says otherwise: 13 months and a bit. */
+export const DEFAULT_ARCHIVE_RETENTION_DAYS = 400;
+
 const scheduleExpression = z
   .string()
   .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, {
@@ -261,6 +264,22 @@ export const configSchema = z
       })
       .strict()
       .default({ maxShare: 0.1, windowMinutes: 60, floor: 5 }),
+    audit: z
+      .object({
+        /**
+         * Days each archived audit entry stays locked in the archive bucket (S3 Object Lock,
+         * compliance mode): no one, the account's root user included, can delete or overwrite
+         * it sooner. Applies to entries archived after a change, not to those already locked.
+         */
+        archiveRetentionDays: z.number().int().min(1).max(36_500).default(DEFAULT_ARCHIVE_RETENTION_DAYS),
+        /**
+         * Days the raw HRIS delivery (the exact bytes received) is kept, in its own bucket and
+         * expired by a lifecycle rule. 0: not kept; RECEIVED holds its SHA-256 either way.
+         */
+        rawPayloadRetentionDays: z.number().int().min(0).max(3650).default(0),
+      })
+      .strict()
+      .default({ archiveRetentionDays: DEFAULT_ARCHIVE_RETENTION_DAYS, rawPayloadRetentionDays: 0 }),
     /** Plan and audit every event without writing to any target. */
     dryRun: z.boolean().default(false),
     /** Attempts per target message before it goes to the dead-letter queue. */

@@ -114,7 +114,7 @@ export const lifecycleEventSchema = z
     kind: z.enum(lifecycleEventKinds),
     person: personSchema,
     terminationType: z.enum(terminationTypes).optional(),
-    /** The payload as received, kept for the audit log. */
+    /** The payload as received. Never stored: RECEIVED keeps the delivery's SHA-256 (lambdas/core/ingest/ingest.ts). */
     raw: z.unknown().optional(),
     /**
      * Set by scimitar, never by a sender: match fields that were unusable and left out of

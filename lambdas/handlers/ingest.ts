@@ -3,6 +3,7 @@
 // get a 500, with a generic message (the error goes to the log, never to the sender).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ArchiveStore } from '../core/audit-archive.ts';
 import type { SourceConfig } from '../core/config.ts';
 import { ValidationError } from '../core/errors.ts';
 import {
@@ -33,6 +34,8 @@ export interface IngestHandlerDeps {
   clock?: Clock;
   /** @default 256 KiB body, 20 levels of nesting */
   limits?: Partial<PayloadLimits>;
+  /** Where raw deliveries are kept. @default - not kept */
+  rawDeliveries?: ArchiveStore;
 }
 
 export type IngestHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -105,6 +108,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     auditLog: deps.auditLog,
     workflows: deps.workflows,
     ...(deps.limits && { limits: deps.limits }),
+    ...(deps.rawDeliveries && { rawDeliveries: deps.rawDeliveries }),
   });
 
   return async (event) => {

@@ -339,8 +339,9 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     ]);
     // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
     // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target
-    // + reconciler errors + findings of the privileged target + incomplete per SCIM target.
-    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3);
+    // + reconciler errors + findings of the privileged target + incomplete per SCIM target
+    // + the audit archive's failed records, lag and changed entries (test/cdk/audit-archive.test.ts).
+    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3 + 3);
   });
 
   it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {

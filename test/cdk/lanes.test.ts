@@ -30,12 +30,16 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
 
   it('builds one lane per SCIM target', () => {
     expect(built.stack.lanes.map((l) => l.targetId)).toEqual(['solo', 'trio', 'wide']);
-    built.template.resourceCountIs('AWS::SQS::Queue', 6);
+    // Two per lane, plus the audit archive's failure destination (test/cdk/audit-archive.test.ts).
+    built.template.resourceCountIs('AWS::SQS::Queue', 6 + 1);
   });
 
   it('gives every queue a dead-letter queue after config.maxAttempts receives', () => {
     const queues = built.template.findResources('AWS::SQS::Queue');
-    const dlqIds = new Set(built.stack.lanes.map((l) => logicalId(l.deadLetterQueue)));
+    const dlqIds = new Set([
+      ...built.stack.lanes.map((l) => logicalId(l.deadLetterQueue)),
+      logicalId(built.stack.auditArchive.failedRecordsQueue),
+    ]);
     for (const [id, queue] of Object.entries(queues)) {
       if (dlqIds.has(id)) continue;
       expect(queue.Properties.RedrivePolicy, id).toEqual({

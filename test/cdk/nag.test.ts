@@ -10,7 +10,7 @@ import { type Built, build, configWith, logicalId } from './fixture.ts';
 
 /** Actions that AWS authorizes only on Resource "*". */
 const RESOURCELESS_ACTIONS =
-  /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|secretsmanager:GetRandomPassword|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+  /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|secretsmanager:GetRandomPassword|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
 
 /** Rule ids cdk-nag (AWS Solutions) reports for a stack, acknowledged ones excluded. */
 function findings(built: Built): string[] {
@@ -94,7 +94,7 @@ describe('cdk-nag: AWS Solutions checks', () => {
     const ids = new Set(acked.map((a) => a.id.replace(/^Annotation::/i, '')));
     for (const id of ids) {
       expect(id).toMatch(
-        /^AwsSolutions-IAM5\[(Resource::\*|Action::kms:GenerateDataKey\*|Resource::<(Workflow\w+|CredentialsCanary|Reconciler)Function\w+\.Arn>:\*)\]$/,
+        /^AwsSolutions-IAM5\[(Resource::\*|Action::kms:GenerateDataKey\*|Resource::<(Workflow\w+|CredentialsCanary|Reconciler)Function\w+\.Arn>:\*|Resource::<AuditArchiveBucket\w+\.Arn>\/(entries|changes)\/\*|Resource::<AuditArchiveDeliveryBucket\w+\.Arn>\/deliveries\/\*)\]$/,
       );
     }
     // A role whose "*" is acknowledged must use it only for actions that take no resource.

@@ -3,6 +3,7 @@
 // payload, then per event write the RECEIVED evidence before starting its execution.
 import { createHash } from 'node:crypto';
 import { onceAuditEntry } from '../audit.ts';
+import { type ArchiveStore, archiveDay, keySegment } from '../audit-archive.ts';
 import { type SourceConfig, sourceSecretName } from '../config.ts';
 import { ScimitarError } from '../errors.ts';
 import type { LifecycleEvent, UnusableMatchField } from '../event.ts';
@@ -33,6 +34,11 @@ export interface IngestorDeps {
   limits?: Partial<PayloadLimits>;
   /** @default 60 */
   keyRefreshIntervalSeconds?: number;
+  /**
+   * Where raw deliveries are kept (config `audit.rawPayloadRetentionDays` > 0), each under
+   * {@link rawDeliveryKey}. @default - not kept: RECEIVED holds the delivery's SHA-256 only
+   */
+  rawDeliveries?: ArchiveStore;
 }
 
 export interface Delivery {
@@ -99,9 +105,20 @@ export class Ingestor {
     // One delivery listing the same change twice yields one event, not two racing RECEIVED writes.
     const unique = [...new Map(parsed.events.map((event) => [event.eventId, event])).values()];
     const deliverySha256 = createHash('sha256').update(body).digest('hex');
+    // Kept before any RECEIVED names it; a failure here fails the delivery, which the sender retries.
+    const rawKey =
+      this.deps.rawDeliveries && unique.length > 0
+        ? await this.keepRawDelivery(this.deps.rawDeliveries, source, body, deliverySha256, delivery.now)
+        : undefined;
 
     const results = await mapSettled(unique, EVENT_CONCURRENCY, (event) =>
-      this.record(source, event, { receivedAt, deliverySha256, signedAt, now: delivery.now }),
+      this.record(source, event, {
+        receivedAt,
+        deliverySha256,
+        rawDeliveryKey: rawKey,
+        signedAt,
+        now: delivery.now,
+      }),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [unique[i]?.eventId ?? '?'] : []));
     if (failed.length > 0) {
@@ -141,6 +158,18 @@ export class Ingestor {
     return verifier(body, delivery.headers, fresh, options);
   }
 
+  private async keepRawDelivery(
+    store: ArchiveStore,
+    source: SourceConfig,
+    body: Uint8Array,
+    sha256: string,
+    now: Date,
+  ): Promise<string> {
+    const key = rawDeliveryKey(source.id, sha256, now);
+    await store.putOnce(key, body);
+    return key;
+  }
+
   private mayRefresh(source: SourceConfig, now: Date): boolean {
     const last = this.lastKeyRefresh.get(source.id);
     if (last !== undefined && now.getTime() - last < this.refreshIntervalMs) return false;
@@ -157,7 +186,7 @@ export class Ingestor {
   private async record(
     source: SourceConfig,
     event: LifecycleEvent,
-    context: { receivedAt: string; deliverySha256: string; signedAt: Date; now: Date },
+    context: RecordContext,
   ): Promise<StartedEvent> {
     const name = executionName(source.id, event.eventId);
     await this.deps.auditLog.appendOnce(
@@ -167,18 +196,7 @@ export class Ingestor {
           step: 'RECEIVED',
           personId: event.person.employeeId,
           actor: 'ingest',
-          detail: {
-            source: source.id,
-            sourceKind: source.kind,
-            executionName: name,
-            effectiveAt: event.effectiveAt,
-            signedAt: context.signedAt.toISOString(),
-            // The whole delivery's hash ties this entry to the sender's delivery log;
-            // the payload is this person's part of it, as JSON text (no DynamoDB type limits).
-            deliverySha256: context.deliverySha256,
-            payload: JSON.stringify(event.raw ?? null),
-            ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
-          },
+          detail: receivedDetail(source, event, name, context),
         },
         source.id,
         context.now,
@@ -196,10 +214,53 @@ export class Ingestor {
   }
 }
 
+interface RecordContext {
+  receivedAt: string;
+  deliverySha256: string;
+  rawDeliveryKey: string | undefined;
+  signedAt: Date;
+  now: Date;
+}
+
 /**
- * The execution's input: the normalised event and when it arrived. The raw HRIS payload stays in
- * the audit log (RECEIVED), so the execution's input and history carry no more of the person's
- * data than revocation needs. The event schema bounds every field, so this stays far below the
+ * Where a kept raw delivery lives: `deliveries/<yyyy-mm-dd>/<source>/<sha256>`, named by its
+ * content, so a redelivery of the same bytes on the same day finds the object already there.
+ */
+export function rawDeliveryKey(sourceId: string, sha256: string, receivedAt: Date): string {
+  return `deliveries/${archiveDay(receivedAt)}/${keySegment(sourceId)}/${sha256}`;
+}
+
+/**
+ * What RECEIVED keeps: the fields the pipeline uses (the parsed event without its raw payload),
+ * where it came from, that its signature held, and the SHA-256 of the body as received, which ties
+ * the entry to the sender's delivery log and to the kept raw delivery, if any. The raw HRIS
+ * payload itself (salaries, addresses, whatever the HRIS sends) never enters the audit log.
+ */
+function receivedDetail(
+  source: SourceConfig,
+  event: LifecycleEvent,
+  executionName: string,
+  context: RecordContext,
+): Record<string, unknown> {
+  const { raw: _raw, ...parsed } = event;
+  return {
+    source: source.id,
+    sourceKind: source.kind,
+    executionName,
+    effectiveAt: event.effectiveAt,
+    signature: 'verified',
+    signedAt: context.signedAt.toISOString(),
+    deliverySha256: context.deliverySha256,
+    event: parsed,
+    ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
+    ...(context.rawDeliveryKey && { rawDeliveryKey: context.rawDeliveryKey }),
+  };
+}
+
+/**
+ * The execution's input: the normalised event and when it arrived. The raw HRIS payload is left
+ * out, so the execution's input and history carry no more of the person's data than revocation
+ * needs. The event schema bounds every field, so this stays far below the
  * 256 KB Step Functions accepts.
  */
 function workflowInput(event: LifecycleEvent, receivedAt: string): WorkflowInput {

@@ -1,3 +1,4 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +14,7 @@ const KEY = 'entry-test-key-31c9';
 const sfn = mockClient(SFNClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 const secretsManager = mockClient(SecretsManagerClient);
+const s3 = mockClient(S3Client);
 
 const env = {
   AUDIT_TABLE: 'scimitar-audit',
@@ -31,6 +33,22 @@ function post(source: string, body: string, headers: Record<string, string>): AP
   } as unknown as APIGatewayProxyEvent;
 }
 
+/** A signed generic termination for the entry to take. */
+function signedTermination(eventId: string): { body: string; event: APIGatewayProxyEvent } {
+  const body = JSON.stringify({
+    eventId,
+    source: 'generic',
+    occurredAt: new Date().toISOString(),
+    kind: 'termination',
+    terminationType: 'voluntary',
+    person: { employeeId: 'E9' },
+  });
+  return {
+    body,
+    event: post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }),
+  };
+}
+
 beforeEach(() => {
   vi.resetModules();
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
@@ -42,6 +60,7 @@ afterEach(() => {
   sfn.reset();
   dynamo.reset();
   secretsManager.reset();
+  s3.reset();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
@@ -59,17 +78,8 @@ describe('ingest Lambda entry', () => {
     }));
     const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
 
-    const body = JSON.stringify({
-      eventId: 'evt-entry',
-      source: 'generic',
-      occurredAt: new Date().toISOString(),
-      kind: 'termination',
-      terminationType: 'voluntary',
-      person: { employeeId: 'E9' },
-    });
-    const result = await handler(
-      post('generic', body, { 'X-Scimitar-Signature': signGeneric(body, KEY, new Date()) }),
-    );
+    const { event } = signedTermination('evt-entry');
+    const result = await handler(event);
 
     expect(result.statusCode).toBe(202);
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
@@ -81,6 +91,41 @@ describe('ingest Lambda entry', () => {
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.entryId).toBe('#RECEIVED#generic');
     expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
     expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(STATE_MACHINE);
+  });
+
+  it('keeps the raw delivery in DELIVERY_BUCKET when the stack sets it, before RECEIVED', async () => {
+    vi.stubEnv('DELIVERY_BUCKET', 'scimitar-deliveries');
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: KEY });
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+    dynamo.on(PutCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
+    const { body, event } = signedTermination('evt-raw');
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(202);
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ Bucket: 'scimitar-deliveries', IfNoneMatch: '*' });
+    expect(put?.Key).toMatch(/^deliveries\/\d{4}-\d{2}-\d{2}\/generic\/[0-9a-f]{64}$/);
+    expect(Buffer.from(put?.Body as Uint8Array).toString('utf8')).toBe(body);
+    const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item?.detail.rawDeliveryKey).toBe(put?.Key);
+  });
+
+  it('keeps no raw delivery when DELIVERY_BUCKET is not set', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: KEY });
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+    dynamo.on(PutCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
+    const { event } = signedTermination('evt-noraw');
+
+    await handler(event);
+
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.detail.rawDeliveryKey).toBeUndefined();
   });
 
   it('answers 404 for a source the inlined config does not list', async () => {
