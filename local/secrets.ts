@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ScimitarError } from '../lambdas/core/errors.ts';
 import { SecretSource } from '../lambdas/core/ports.ts';
+import { localArns, recordAwsCall } from './aws-calls.ts';
 
 export class LocalSecretError extends ScimitarError {
   constructor(message: string) {
@@ -35,6 +36,7 @@ export class LocalSecretSource extends SecretSource {
   }
 
   async read(name: string): Promise<string> {
+    recordAwsCall({ action: 'secretsmanager:GetSecretValue', resources: [localArns.secret(name)] });
     const fromEnv = (this.options.env ?? process.env)[envNameFor(name)];
     if (fromEnv) return fromEnv;
     const file = this.options.file;
