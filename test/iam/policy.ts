@@ -172,7 +172,7 @@ export function evaluate(statements: readonly PolicyStatement[], request: Access
   const sameService = (m: StatementMatch) =>
     list(m.statement.Action).some((a) => a.split(':')[0]?.toLowerCase() === service);
   const score = (m: StatementMatch) =>
-    (m.action ? 8 : 0) + (m.resource ? 4 : 0) + (sameService(m) ? 2 : 0) + (m.conditions ? 1 : 0);
+    (m.action ? 8 : 0) + (sameService(m) ? 4 : 0) + (m.resource ? 2 : 0) + (m.conditions ? 1 : 0);
   const closest = matches
     .filter((m) => m.statement.Effect === 'Allow')
     .reduce<StatementMatch | undefined>((best, m) => (!best || score(m) > score(best) ? m : best), undefined);
