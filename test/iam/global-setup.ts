@@ -20,7 +20,12 @@ export default function setup(): () => void {
     const { proofs, calls } = proveRecordings(dir);
     if (calls === 0) return;
     const denials = proofs.flatMap((p) => p.denials);
-    const lines = proofs.flatMap((p) => describeProof(p));
+    const lines = proofs.flatMap((p, i) => [
+      ...(proofs.length > 1
+        ? [`stack ${i + 1} of ${proofs.length} (a config some tests start the runtime with):`]
+        : []),
+      ...describeProof(p),
+    ]);
     console.log(
       `\nIAM proof: ${proofs.reduce((n, p) => n + p.checked, 0)} recorded AWS call(s) checked against the synthesized roles, ${denials.length} not allowed\n  ${lines.join('\n  ')}\n  (full report: npm run iam:report)\n`,
     );

@@ -203,7 +203,11 @@ export function describeDenial(denial: Denial): string {
   return `${head}: ${denial.decision}; closest statement (${closest.policy ?? 'policy'} #${closest.index}) ${statement}: ${closest.reasons.join('; ')}`;
 }
 
-/** A line per function: calls allowed, grants never used. `detail` lists platform grants too. */
+/**
+ * A line per function: calls checked, grants never used. Short form (the test output): unused
+ * action names only; `detail` (npm run iam:report): each unused action on each resource, and the
+ * grants the platform uses on the function's behalf.
+ */
 export function describeProof(proof: Proof, detail = false): string[] {
   const lines: string[] = [];
   for (const report of proof.reports) {
@@ -212,8 +216,11 @@ export function describeProof(proof: Proof, detail = false): string[] {
       lines.push(`${who}: no call recorded (not exercised by this run)`);
       continue;
     }
+    const unused = detail
+      ? report.unused
+      : [...new Set(report.unused.map((grant) => grant.split(' on ')[0]))];
     lines.push(
-      `${who}: ${report.calls} call(s) checked; granted but never used: ${report.unused.length ? report.unused.join(', ') : 'none'}`,
+      `${who}: ${report.calls} call(s) allowed; granted, never used: ${unused.length ? unused.join(', ') : 'none'}`,
     );
     if (detail && report.platform.length)
       lines.push(`  used by the platform on its behalf (logs, X-Ray, KMS): ${report.platform.join(', ')}`);

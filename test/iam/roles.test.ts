@@ -46,12 +46,13 @@ describe('IAM proof: the template resolved to local names', () => {
     );
     expect(
       resolver.resolve({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own placeholders
         'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${Lane.QueueName}',
       }),
     ).toBe(localArns.queue('code-queue'));
-    expect(resolver.resolve({ 'Fn::Sub': ['${Name}-x-${AWS::StackName}', { Name: { Ref: 'Audit' } }] })).toBe(
-      'audit-x-Stack1',
-    );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own placeholders
+    const sub = { 'Fn::Sub': ['${Name}-x-${AWS::StackName}', { Name: { Ref: 'Audit' } }] };
+    expect(resolver.resolve(sub)).toBe('audit-x-Stack1');
     expect(resolver.resolve({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] })).toBe('b');
   });
 
@@ -121,6 +122,11 @@ describe('IAM proof: recorded calls against the roles', () => {
     expect(worker?.unused.some((g) => g.startsWith('sqs:ReceiveMessage'))).toBe(false);
     expect(worker?.platform.some((g) => g.startsWith('logs:PutLogEvents'))).toBe(true);
     expect(describeProof(proof)).toContain('ingest: no call recorded (not exercised by this run)');
+    expect(describeProof(proof)).toContainEqual(
+      expect.stringMatching(
+        /^worker \(code\): 2 call\(s\) allowed; granted, never used: .*states:SendTaskHeartbeat/,
+      ),
+    );
   });
 
   it('fails a call outside the role, naming the function, the action, the resource and the closest statement', () => {
