@@ -3,7 +3,7 @@
 // the alarm also clears), then measures the age of hand-renewed credentials.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CanaryDeps, type CanaryResult, checkTargets } from '../core/canary.ts';
 import type { ScimitarConfig } from '../core/config.ts';
 import { type CredentialAgeReport, measureCredentialAges } from '../core/credential-age.ts';
