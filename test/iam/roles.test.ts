@@ -6,9 +6,10 @@ import { describeDenial, describeProof, prove } from './proof.ts';
 import { type Principal, Resolver, type StackModel, stackModel } from './roles.ts';
 
 let model: StackModel;
+// A synth: seconds on an idle machine, far more on a loaded one.
 beforeAll(() => {
   model = stackModel(testConfig());
-});
+}, 180_000);
 
 const principal = (label: string): Principal => {
   const found = model.principals.find((p) => p.label === label);

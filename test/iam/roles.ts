@@ -244,8 +244,19 @@ export function principalsOf(template: CfnTemplate, resolver: Resolver): Princip
   });
 }
 
-/** Synthesizes the stack for a config (no bundling) and reads its roles. */
+const models = new Map<string, StackModel>();
+
+/** Synthesizes the stack for a config (no bundling) and reads its roles; once per config and process. */
 export function stackModel(config: ScimitarConfig): StackModel {
+  const key = JSON.stringify(config);
+  const known = models.get(key);
+  if (known) return known;
+  const model = synthesize(config);
+  models.set(key, model);
+  return model;
+}
+
+function synthesize(config: ScimitarConfig): StackModel {
   const { stack, template: assertions } = build(config);
   const template = assertions.toJSON() as CfnTemplate;
   const resolver = new Resolver(template, localNames(stack, config), config.stackName);
