@@ -171,7 +171,14 @@ function describe(
     return [{ action, resources: [localArns.queue(input.QueueUrl)] }];
   if (service === 'sqs' && typeof input.QueueName === 'string')
     return [{ action, resources: [localArns.queue(input.QueueName)] }];
-  const named = input.SecretId ?? input.TopicArn ?? input.stateMachineArn ?? input.FunctionName;
+  // A secret or function may be named by name or by ARN; IAM sees the ARN.
+  const byName = (value: unknown, arnOf: (name: string) => string) =>
+    typeof value === 'string' ? (value.startsWith('arn:') ? value : arnOf(value)) : undefined;
+  const named =
+    byName(input.SecretId, localArns.secret) ??
+    byName(input.FunctionName, localArns.function) ??
+    input.TopicArn ??
+    input.stateMachineArn;
   return [{ action, resources: typeof named === 'string' ? [named] : ['*'] }];
 }
 

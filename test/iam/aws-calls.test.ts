@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -126,6 +127,28 @@ describe('AWS call recorder', () => {
       ['sqs:SendMessage', [localArns.queue('code-queue')]],
       ['sqs:ReceiveMessage', [localArns.queue('code-queue')]],
       ['sqs:DeleteMessage', [localArns.queue('code-queue')]],
+    ]);
+  });
+
+  it("records a Secrets Manager read by the secret's ARN, whether the code names it by name or ARN", async () => {
+    // Recorded before the request is sent: nothing listens on this port, the call itself fails.
+    const secrets = recordSdkCalls(
+      new SecretsManagerClient({
+        endpoint: 'http://127.0.0.1:9',
+        region: 'local',
+        credentials,
+        maxAttempts: 1,
+      }),
+    );
+    const arn = localArns.secret('scimitar/targets/chat');
+    await actAs(worker, async () => {
+      for (const SecretId of ['scimitar/targets/chat', arn])
+        await expect(secrets.send(new GetSecretValueCommand({ SecretId }))).rejects.toThrow();
+    });
+    secrets.destroy();
+
+    expect(recorded().map((c) => [c.action, c.resources])).toEqual([
+      ['secretsmanager:GetSecretValue', [arn]],
     ]);
   });
 

@@ -11,24 +11,28 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** A test run's setup, one recorded call by the sample stack's function, and the run's end. */
+function runRecording(call: Omit<RecordedCall, 'stack'>): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'scimitar-iam-proof-'));
+  vi.stubEnv(RECORD_AWS_CALLS_ENV, dir);
+  const teardown = setup();
+  const recorded: RecordedCall = { ...call, stack: registerStack(testConfig()) };
+  writeFileSync(join(dir, 'calls-1.jsonl'), `${JSON.stringify(recorded)}\n`);
+  return teardown;
+}
+
 describe('IAM proof at the end of the test run', () => {
   // The first proof synthesizes the stack: seconds on an idle machine, far more on a loaded one.
   it("fails the run when a recorded call is outside its function's role, and says which", {
     timeout: 180_000,
   }, () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
-    const dir = mkdtempSync(join(tmpdir(), 'scimitar-iam-proof-'));
-    vi.stubEnv(RECORD_AWS_CALLS_ENV, dir);
-    const teardown = setup();
-    const stack = registerStack(testConfig());
-    const call: RecordedCall = {
+    const teardown = runRecording({
       entry: 'summarize',
-      stack,
       action: 'secretsmanager:GetSecretValue',
       resources: [localArns.secret('scimitar/targets/code')],
       via: 'stand-in',
-    };
-    writeFileSync(join(dir, 'calls-1.jsonl'), `${JSON.stringify(call)}\n`);
+    });
 
     expect(() => teardown()).toThrow(
       /IAM proof failed: 1 recorded AWS call\(s\) are not allowed[\s\S]*summarize calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:scimitar\/targets\/code \[via the local stand-in\]: implicit-deny; closest statement/,
@@ -37,18 +41,12 @@ describe('IAM proof at the end of the test run', () => {
 
   it('passes and summarises per function when every call is allowed', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const dir = mkdtempSync(join(tmpdir(), 'scimitar-iam-proof-'));
-    vi.stubEnv(RECORD_AWS_CALLS_ENV, dir);
-    const teardown = setup();
-    const stack = registerStack(testConfig());
-    const call: RecordedCall = {
+    const teardown = runRecording({
       entry: 'summarize',
-      stack,
       action: 'sns:Publish',
       resources: [localArns.topic('alerts')],
       via: 'stand-in',
-    };
-    writeFileSync(join(dir, 'calls-1.jsonl'), `${JSON.stringify(call)}\n`);
+    });
 
     expect(() => teardown()).not.toThrow();
     expect(String(log.mock.calls[0]?.[0])).toMatch(

@@ -5,7 +5,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { type ScimitarConfig, sourceSecretName, targetSecretName } from '../../lambdas/core/config.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../lib/asl.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, PSEUDO } from '../../lib/asl.ts';
 import type { ScimitarStack } from '../../lib/scimitar-stack.ts';
 import { LOCAL_NAMES } from '../../local/aws-calls.ts';
 import { build } from '../cdk/fixture.ts';
@@ -41,14 +41,6 @@ export interface StackModel {
   /** Resolved ARN → logical id, to name resources readably in reports. */
   readonly logicalIdOf: ReadonlyMap<string, string>;
 }
-
-const PSEUDO: Record<string, string> = {
-  'AWS::Partition': 'aws',
-  'AWS::Region': LOCAL_REGION,
-  'AWS::AccountId': LOCAL_ACCOUNT,
-  'AWS::URLSuffix': 'amazonaws.com',
-  'AWS::NoValue': '',
-};
 
 /** The local runtime's name for each resource it stands in for, by logical id. */
 export function localNames(stack: ScimitarStack, config: ScimitarConfig): Map<string, string> {
