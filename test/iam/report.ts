@@ -1,13 +1,15 @@
-// `npm run iam:report [dir]`: the IAM proof's full report from the calls the last test run (or a
+// `npm run iam:report [dir]`: the IAM proof's full report from the calls the latest test run (or a
 // local runtime started with SCIMITAR_RECORD_AWS_CALLS=<dir>) recorded. Exits 1 when a call is
 // not allowed by its function's role.
-import { DEFAULT_RECORDINGS } from './global-setup.ts';
+import { latestRecordings } from './global-setup.ts';
 import { describeDenial, describeProof, proveRecordings } from './proof.ts';
 
-const dir = process.argv[2] ?? process.env.SCIMITAR_RECORD_AWS_CALLS ?? DEFAULT_RECORDINGS;
-const { proofs, calls } = proveRecordings(dir);
+const dir = process.argv[2] ?? process.env.SCIMITAR_RECORD_AWS_CALLS ?? latestRecordings();
+const { proofs, calls } = dir ? proveRecordings(dir) : { proofs: [], calls: 0 };
 if (calls === 0) {
-  console.log(`no AWS calls recorded in ${dir}: run \`npm test\` first (it records there)`);
+  console.log(
+    `no AWS calls recorded${dir ? ` in ${dir}` : ''}: run \`npm test\` first (it records in .scimitar/aws-calls/)`,
+  );
   process.exit(1);
 }
 for (const proof of proofs) {
