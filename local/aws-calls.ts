@@ -22,6 +22,11 @@ export interface Acting {
   readonly targetId?: string;
   /** The key of the config the stack is synthesized from (see {@link registerStack}). */
   readonly stack: string;
+  /**
+   * The role must refuse these calls (a test of a refusal: another target's secret, a secret the
+   * stack does not own): the proof fails if the role allows one. @default false
+   */
+  readonly refused?: boolean;
 }
 
 /** One AWS call as IAM sees it. */

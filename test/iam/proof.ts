@@ -39,13 +39,16 @@ export interface Denial {
   readonly principal: string;
   readonly call: RecordedCall;
   readonly resource: string;
-  readonly decision: 'explicit-deny' | 'implicit-deny' | 'no-role';
+  /** `allowed`: a call marked `refused` that the role allows. */
+  readonly decision: 'explicit-deny' | 'implicit-deny' | 'no-role' | 'allowed';
   readonly closest?: StatementMatch & { readonly policy?: string };
 }
 
 export interface PrincipalReport {
   readonly principal: Principal;
   readonly calls: number;
+  /** Calls marked `refused` that the role refuses, as it should. */
+  readonly refused: number;
   /** `action on resource` granted by an Allow statement and used by no recorded call. */
   readonly unused: readonly string[];
   /** Of those, actions the platform or a service uses on the function's behalf (logs, X-Ray, KMS). */
@@ -83,6 +86,7 @@ export function prove(model: StackModel, calls: readonly RecordedCall[]): Proof 
   const denials: Denial[] = [];
   const used = new Map<Principal, Set<string>>(); // statement index:action:resource pattern
   const counts = new Map<Principal, number>();
+  const refusals = new Map<Principal, number>();
   const denied = new Set<string>();
   let checked = 0;
   for (const call of calls) {
@@ -93,8 +97,14 @@ export function prove(model: StackModel, calls: readonly RecordedCall[]): Proof 
         denials.push({ principal: call.entry, call, resource: request.resource, decision: 'no-role' });
         continue;
       }
-      counts.set(principal, (counts.get(principal) ?? 0) + 1);
       const decision = evaluate(principal.statements, request);
+      if (call.refused) {
+        if (decision.decision === 'allow') {
+          denials.push({ principal: principal.label, call, resource: request.resource, decision: 'allowed' });
+        } else refusals.set(principal, (refusals.get(principal) ?? 0) + 1);
+        continue;
+      }
+      counts.set(principal, (counts.get(principal) ?? 0) + 1);
       if (decision.decision === 'allow' && decision.by) {
         const marks = used.get(principal) ?? new Set<string>();
         used.set(principal, marks);
@@ -132,6 +142,7 @@ export function prove(model: StackModel, calls: readonly RecordedCall[]): Proof 
     return {
       principal,
       calls: counts.get(principal) ?? 0,
+      refused: refusals.get(principal) ?? 0,
       unused: [...new Set(unused)],
       platform: [...new Set(platform)],
     };
@@ -192,6 +203,7 @@ export function describeDenial(denial: Denial): string {
   const { call } = denial;
   const head = `${denial.principal} calls ${call.action} on ${denial.resource}${call.leadingKeys ? ` (leading keys ${call.leadingKeys.join(', ')})` : ''}${call.via === 'stand-in' ? ' [via the local stand-in]' : ''}`;
   if (denial.decision === 'no-role') return `${head}: no function in the template runs entry "${call.entry}"`;
+  if (denial.decision === 'allowed') return `${head}: allowed, though the test expects the role to refuse it`;
   const closest = denial.closest;
   if (!closest) return `${head}: ${denial.decision}; the role has no Allow statement`;
   const statement = JSON.stringify({
@@ -212,15 +224,16 @@ export function describeProof(proof: Proof, detail = false): string[] {
   const lines: string[] = [];
   for (const report of proof.reports) {
     const who = report.principal.label;
+    const refused = report.refused ? `; ${report.refused} call(s) refused, as the tests expect` : '';
     if (report.calls === 0) {
-      lines.push(`${who}: no call recorded (not exercised by this run)`);
+      lines.push(`${who}: no call recorded (not exercised by this run)${refused}`);
       continue;
     }
     const unused = detail
       ? report.unused
       : [...new Set(report.unused.map((grant) => grant.split(' on ')[0]))];
     lines.push(
-      `${who}: ${report.calls} call(s) allowed; granted, never used: ${unused.length ? unused.join(', ') : 'none'}`,
+      `${who}: ${report.calls} call(s) allowed${refused}; granted, never used: ${unused.length ? unused.join(', ') : 'none'}`,
     );
     if (detail && report.platform.length)
       lines.push(`  used by the platform on its behalf (logs, X-Ray, KMS): ${report.platform.join(', ')}`);

@@ -159,6 +159,26 @@ describe('IAM proof: recorded calls against the roles', () => {
     );
   });
 
+  it('proves a refusal: a call the test expects the role to refuse passes only when the role refuses it', () => {
+    const otherSecret = call(
+      'worker',
+      'secretsmanager:GetSecretValue',
+      [localArns.secret('scimitar/targets/chat')],
+      {
+        targetId: 'code',
+        refused: true,
+      },
+    );
+    const ownSecret = { ...otherSecret, resources: [localArns.secret('scimitar/targets/code')] };
+
+    const refused = prove(model, [otherSecret]);
+    expect(refused.denials).toEqual([]);
+    expect(refused.reports.find((r) => r.principal.label === 'worker (code)')?.refused).toBe(1);
+    expect(prove(model, [ownSecret]).denials.map(describeDenial)).toEqual([
+      'worker (code) calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:scimitar/targets/code: allowed, though the test expects the role to refuse it',
+    ]);
+  });
+
   it('fails a call by an entry no function of the template runs', () => {
     const proof = prove(model, [call('archive', 'dynamodb:GetRecords', ['*'])]);
     expect(proof.denials.map(describeDenial)).toEqual([
