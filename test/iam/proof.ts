@@ -212,7 +212,7 @@ export function describeDenial(denial: Denial): string {
     Resource: closest.statement.Resource ?? closest.statement.NotResource,
     ...(closest.statement.Condition ? { Condition: closest.statement.Condition } : {}),
   });
-  return `${head}: ${denial.decision}; closest statement (${closest.policy ?? 'policy'} #${closest.index}) ${statement}: ${closest.reasons.join('; ')}`;
+  return `${head}: ${denial.decision}; closest statement (${closest.policy ?? `#${closest.index}`}) ${statement}: ${closest.reasons.join('; ')}`;
 }
 
 /**

@@ -140,7 +140,7 @@ describe('IAM proof: recorded calls against the roles', () => {
       'worker (code) calls sqs:SendMessage on arn:aws:sqs:local:000000000000:chat-queue: implicit-deny',
     );
     expect(message).toMatch(
-      /closest statement \(LanecodeWorkerRoleDefaultPolicy\w+ #\d+\) .*sqs:ReceiveMessage/,
+      /closest statement \(LanecodeWorkerRoleDefaultPolicy\w+ statement \d+\) .*sqs:ReceiveMessage/,
     );
     expect(message).toContain('action sqs:SendMessage is not in');
   });

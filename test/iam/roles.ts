@@ -28,7 +28,7 @@ export interface Principal {
   /** A per-target function's target (its TARGET_ID). */
   readonly targetId?: string;
   readonly roleLogicalId: string;
-  /** Identity-policy statements, resolved; each tagged with the policy it comes from. */
+  /** Identity-policy statements, resolved; each tagged with where it is: `<policy logical id> statement <n>`. */
   readonly statements: readonly (PolicyStatement & { readonly policy: string })[];
   /** Policies the proof cannot read (managed policies by ARN). */
   readonly unreadable: readonly string[];
@@ -218,7 +218,7 @@ export function principalsOf(template: CfnTemplate, resolver: Resolver): Princip
         : resolved.Statement
           ? [resolved.Statement]
           : [];
-      for (const statement of list) statements.push({ ...statement, policy });
+      list.forEach((statement, n) => statements.push({ ...statement, policy: `${policy} statement ${n}` }));
     };
     const roleProps = template.Resources[role]?.Properties ?? {};
     for (const inline of (roleProps.Policies as
