@@ -15,7 +15,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // @ts-expect-error dynalite ships no types
@@ -53,6 +53,7 @@ import { LocalNotifier } from './notifier.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
+import { localSqsClient } from './sqs-client.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
 import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
@@ -327,7 +328,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     stoppers.push(() => fauxqs.stop());
     const sqs = recordSdkCalls(
-      new SQSClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      localSqsClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
     );
     // Who makes each AWS call, for the IAM proof (local/aws-calls.ts; off unless recording).
     const stack = registerStack(options.config);
