@@ -218,7 +218,8 @@ export function principalsOf(template: CfnTemplate, resolver: Resolver): Princip
         : resolved.Statement
           ? [resolved.Statement]
           : [];
-      list.forEach((statement, n) => statements.push({ ...statement, policy: `${policy} statement ${n}` }));
+      for (const [n, statement] of list.entries())
+        statements.push({ ...statement, policy: `${policy} statement ${n}` });
     };
     const roleProps = template.Resources[role]?.Properties ?? {};
     for (const inline of (roleProps.Policies as
