@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Records the AWS calls the functions make and proves them against the synthesized roles.
+    globalSetup: ['test/iam/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores on CI machines: keep forks few so loopback servers are not starved.

@@ -29,7 +29,8 @@ export interface LocalAsl {
   readonly functions: Record<string, ScimitarEntry>;
 }
 
-const PSEUDO: Record<string, string> = {
+/** The pseudo parameters, in the local account and region. */
+export const PSEUDO: Record<string, string> = {
   'AWS::Partition': 'aws',
   'AWS::Region': LOCAL_REGION,
   'AWS::AccountId': LOCAL_ACCOUNT,

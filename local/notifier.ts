@@ -2,6 +2,7 @@
 // appended as JSON lines to a file when the runtime has a data directory.
 import { appendFileSync } from 'node:fs';
 import { type Notification, Notifier } from '../lambdas/core/ports.ts';
+import { localArns, recordAwsCall } from './aws-calls.ts';
 
 export interface SentNotification extends Notification {
   readonly topic: string;
@@ -19,6 +20,7 @@ export class LocalNotifier extends Notifier {
   }
 
   async notify(notification: Notification): Promise<void> {
+    recordAwsCall({ action: 'sns:Publish', resources: [localArns.topic(this.topic)] });
     const sent = { ...notification, topic: this.topic, at: new Date().toISOString() };
     this.sent.push(sent);
     this.options.print?.(

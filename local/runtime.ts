@@ -49,6 +49,7 @@ import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
 import { renderLocalAsl } from '../lib/asl.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
+import { actAs, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { LocalNotifier } from './notifier.ts';
@@ -204,8 +205,12 @@ async function startDynamo(path: string | undefined): Promise<{
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const raw = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  for (const schema of [auditTableSchema('audit'), stateTableSchema('state')]) {
+  const schemas = [auditTableSchema(LOCAL_NAMES.auditTable), stateTableSchema(LOCAL_NAMES.stateTable)];
+  const raw = recordSdkCalls(
+    new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    Object.assign({}, ...schemas.map(partitionKeys)),
+  );
+  for (const schema of schemas) {
     try {
       await raw.send(new CreateTableCommand(schema));
     } catch (err) {
@@ -357,21 +362,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.persist ? { dataDir: join(dataDir, 'queues') } : {}),
     });
     stoppers.push(() => fauxqs.stop());
-    const sqs = localSqsClient({
-      endpoint: fauxqs.address,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const sqs = recordSdkCalls(
+      localSqsClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    );
+    // Who makes each AWS call, for the IAM proof (local/aws-calls.ts; off unless recording).
+    const stack = registerStack(options.config);
+    const as = (entry: string, targetId?: string) => ({ entry, stack, ...(targetId ? { targetId } : {}) });
     stoppers.push(async () => sqs.destroy());
 
     const clock = new SystemClock();
-    const audit = new DynamoAuditLog({ tableName: 'audit', client: dynamo.client });
-    const ledger = new DynamoLeaverLedger({ tableName: 'state', client: dynamo.client });
-    const budget = new DynamoRevocationBudget({ tableName: 'state', client: dynamo.client });
-    const alerts = new LocalNotifier('alerts', { print, file: join(dataDir, 'notifications.jsonl') });
-    const owners = new LocalNotifier('owners', { print, file: join(dataDir, 'notifications.jsonl') });
+    const audit = new DynamoAuditLog({ tableName: LOCAL_NAMES.auditTable, client: dynamo.client });
+    const ledger = new DynamoLeaverLedger({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
+    const budget = new DynamoRevocationBudget({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
+    const alerts = new LocalNotifier(LOCAL_NAMES.alertTopic, {
+      print,
+      file: join(dataDir, 'notifications.jsonl'),
+    });
+    const owners = new LocalNotifier(LOCAL_NAMES.ownerTopic, {
+      print,
+      file: join(dataDir, 'notifications.jsonl'),
+    });
     const tokens = new TaskTokenRegistry();
-    const callback = new LocalTaskCallback(tokens);
+    const stateMachineName = LOCAL_NAMES.stateMachine(options.config.stackName);
+    const callback = new LocalTaskCallback(tokens, stateMachineName);
 
     // The state machine exactly as the CDK app synthesizes it for this config.
     const asl = renderAslOnce(config);
@@ -380,10 +393,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const lanes = new Map<string, LocalLane>();
     for (const target of config.targets) {
       if (target.kind !== 'scim') continue;
-      const dlq = fauxqs.createQueue(`${target.id}-dlq`, {
+      const dlq = fauxqs.createQueue(LOCAL_NAMES.deadLetterQueue(target.id), {
         attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) },
       });
-      const queue = fauxqs.createQueue(`${target.id}-queue`, {
+      const queue = fauxqs.createQueue(LOCAL_NAMES.laneQueue(target.id), {
         attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
           RedrivePolicy: JSON.stringify({
@@ -446,7 +459,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger: logger('summarize'),
       metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'scimitar-summarize' }),
     });
-    const byEntry: Record<string, LocalLambda> = { plan: planHandler, summarize: summarizeHandler };
+    const byEntry: Record<string, LocalLambda> = {
+      plan: (input) => actAs(as('plan'), () => planHandler(input)),
+      summarize: (input) => actAs(as('summarize'), () => summarizeHandler(input)),
+    };
     const lambdas: Record<string, LocalLambda> = {};
     for (const [arn, entry] of Object.entries(asl.functions)) {
       const handler = byEntry[entry];
@@ -468,7 +484,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return url;
       },
       tokens,
-      stateMachineName: `${config.stackName}-workflow`,
+      stateMachineName,
+      acting: as('state-machine'),
       ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
       ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
       onExecutionEnd: (execution: ExecutionRecord) => {
@@ -481,7 +498,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
     });
 
-    for (const lane of lanes.values()) lane.source.start();
+    // The event source polls with the worker's role, as Lambda's does.
+    for (const lane of lanes.values()) actAs(as('worker', lane.target.id), () => lane.source.start());
     stoppers.push(async () => {
       await Promise.all([...lanes.values()].map((l) => l.source.stop()));
     });
@@ -545,17 +563,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
 
     // The credential canary, as the scheduled function runs it on AWS; its failures alarm.
-    const canaryStatus = new DynamoCanaryStatus({ tableName: 'state', client: dynamo.client });
+    const canaryStatus = new DynamoCanaryStatus({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
     const runCanary = async (targetIds?: readonly string[]): Promise<CanaryResult[]> => {
-      const results = await checkTargets(
-        config,
-        {
-          secrets,
-          status: canaryStatus,
-          clock,
-          ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
-        },
-        targetIds ? { targetIds } : {},
+      const results = await actAs(as('canary'), () =>
+        checkTargets(
+          config,
+          {
+            secrets,
+            status: canaryStatus,
+            clock,
+            ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
+          },
+          targetIds ? { targetIds } : {},
+        ),
       );
       for (const failed of results.filter((r) => !r.ok)) {
         await alerts.notify({
@@ -577,29 +597,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // Reconciliation, as the scheduled function runs it on AWS: drift goes back through the lanes.
     if (!existsSync(rosterFile) && apps.size > 0) writeFileSync(rosterFile, demoRosterCsv(people));
-    const reconciliationStore = new DynamoReconciliationStore({ tableName: 'state', client: dynamo.client });
+    const reconciliationStore = new DynamoReconciliationStore({
+      tableName: LOCAL_NAMES.stateTable,
+      client: dynamo.client,
+    });
     const laneQueue = new SqsLaneQueue(
       Object.fromEntries([...lanes].map(([id, lane]) => [id, lane.queueUrl])),
       sqs,
     );
     const runReconcile = async (request: { targets?: readonly string[]; restart?: boolean } = {}) => {
-      const result = await reconcile(
-        { ...(request.targets ? { targets: request.targets } : {}), restart: request.restart ?? false },
-        {
-          config,
-          scim: (target) => {
-            const lane = lanes.get(target.id);
-            if (!lane) throw new Error(`no lane for target "${target.id}"`);
-            return lane.scim;
+      const result = await actAs(as('reconcile'), () =>
+        reconcile(
+          { ...(request.targets ? { targets: request.targets } : {}), restart: request.restart ?? false },
+          {
+            config,
+            scim: (target) => {
+              const lane = lanes.get(target.id);
+              if (!lane) throw new Error(`no lane for target "${target.id}"`);
+              return lane.scim;
+            },
+            store: reconciliationStore,
+            leavers: ledger,
+            roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
+            queue: laneQueue,
+            budget,
+            audit,
+            clock,
           },
-          store: reconciliationStore,
-          leavers: ledger,
-          roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
-          queue: laneQueue,
-          budget,
-          audit,
-          clock,
-        },
+        ),
       );
       const privileged = new Set(config.targets.filter((t) => t.tier === 'privileged').map((t) => t.id));
       for (const outcome of result.outcomes) {
@@ -697,7 +722,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             return;
           }
           const source = decodeURIComponent(events[1] ?? '');
-          writeResult(res, await ingest(proxyEvent(req, body, '/events/{source}', { source })));
+          const event = proxyEvent(req, body, '/events/{source}', { source });
+          writeResult(res, await actAs(as('ingest'), () => ingest(event)));
           return;
         }
         if (method === 'GET' && url.pathname === '/health') {

@@ -2,6 +2,7 @@
 // overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
 import { existsSync, readFileSync } from 'node:fs';
 import { SecretLookupError, SecretSource } from '../lambdas/core/ports.ts';
+import { localArns, recordAwsCall } from './aws-calls.ts';
 
 /** The message names the key and the environment variable looked at, never a value. */
 export class LocalSecretError extends SecretLookupError {
@@ -35,6 +36,7 @@ export class LocalSecretSource extends SecretSource {
   }
 
   async read(name: string): Promise<string> {
+    recordAwsCall({ action: 'secretsmanager:GetSecretValue', resources: [localArns.secret(name)] });
     const fromEnv = (this.options.env ?? process.env)[envNameFor(name)];
     if (fromEnv) return fromEnv;
     const file = this.options.file;

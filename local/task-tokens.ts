@@ -3,6 +3,7 @@
 // nobody waits for any more answers like Step Functions: TaskNotWaitingError.
 import { randomUUID } from 'node:crypto';
 import { TaskCallback, TaskNotWaitingError } from '../lambdas/core/ports.ts';
+import { localArns, recordAwsCall } from './aws-calls.ts';
 
 /** A task failure as Step Functions reports it to a Catch: error name and cause. */
 export class TaskFailedError extends Error {
@@ -53,16 +54,26 @@ export class TaskTokenRegistry {
 }
 
 export class LocalTaskCallback extends TaskCallback {
-  constructor(private readonly registry: TaskTokenRegistry) {
+  constructor(
+    private readonly registry: TaskTokenRegistry,
+    /** The state machine the tokens belong to (recorded as the callback's resource). @default 'scimitar' */
+    private readonly stateMachineName = 'scimitar',
+  ) {
     super();
   }
 
+  private record(action: string): void {
+    recordAwsCall({ action, resources: [localArns.stateMachine(this.stateMachineName)] });
+  }
+
   async succeed(taskToken: string, output: unknown): Promise<void> {
+    this.record('states:SendTaskSuccess');
     // As SendTaskSuccess: the output travels as JSON.
     this.registry.settle(taskToken, { output: JSON.parse(JSON.stringify(output)) });
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<void> {
+    this.record('states:SendTaskFailure');
     this.registry.settle(taskToken, { error, cause });
   }
 }

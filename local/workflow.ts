@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/ports.ts';
+import { type Acting, actAs, localArns, recordAwsCall } from './aws-calls.ts';
 import type { TaskTokenRegistry } from './task-tokens.ts';
 
 // aws-local-stepfunctions sleeps (timestamp - now) in a Wait state with TimestampPath; for an
@@ -72,6 +73,8 @@ export interface LocalWorkflowProps {
   readonly journal?: string;
   /** Called once per execution when it ends (the failed-executions alarm listens here). */
   readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
+  /** Who executions act as, for the IAM proof's call recorder. @default - calls are not recorded */
+  readonly acting?: Acting;
 }
 
 /** Every state of a definition, with nested Map and Parallel states, by name. */
@@ -119,6 +122,7 @@ export class LocalWorkflow extends WorkflowStarter {
           throw new Error(`the workflow's Task state "${name}" (${resource}) has no local handler`);
         // As Lambda: the payload crosses a JSON boundary both ways.
         this.handlers[name] = (input) => {
+          recordAwsCall({ action: 'lambda:InvokeFunction', resources: [resource] });
           const call = lambda(input).then((output) => JSON.parse(JSON.stringify(output ?? null)) as unknown);
           this.inFlight.add(call);
           void call.finally(() => this.inFlight.delete(call)).catch(() => {});
@@ -161,13 +165,20 @@ export class LocalWorkflow extends WorkflowStarter {
   }
 
   async start(name: string, input: unknown): Promise<WorkflowStart> {
+    recordAwsCall({
+      action: 'states:StartExecution',
+      resources: [localArns.stateMachine(this.props.stateMachineName ?? 'scimitar')],
+    });
     const existing = this.executions.get(name);
     if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
-    const execution = this.machine.run(input as never, {
-      noThrowOnAbort: true,
-      overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits },
-      context: { Task: { Token: TASK_TOKEN_PLACEHOLDER } },
-    });
+    // The execution's states act as the state machine, not as the function that started it.
+    const run = () =>
+      this.machine.run(input as never, {
+        noThrowOnAbort: true,
+        overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits },
+        context: { Task: { Token: TASK_TOKEN_PLACEHOLDER } },
+      });
+    const execution = this.props.acting ? actAs(this.props.acting, run) : run();
     const record: ExecutionRecord = {
       name,
       executionArn: `${this.arnPrefix}:${name}`,

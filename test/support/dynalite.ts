@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { documentClient } from '../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { auditTableSchema, stateTableSchema } from '../../lambdas/aws/adapters/table-schemas.ts';
+import { partitionKeys, recordSdkCalls } from '../../local/aws-calls.ts';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -20,13 +21,17 @@ export async function startDynalite(): Promise<LocalDynamo> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const raw = new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
   const auditTable = 'audit';
   const stateTable = 'state';
+  // Calls a test makes as a function (local/aws-calls.ts actAs) go into the IAM proof.
+  const raw = recordSdkCalls(
+    new DynamoDBClient({
+      endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    { ...partitionKeys(auditTableSchema(auditTable)), ...partitionKeys(stateTableSchema(stateTable)) },
+  );
   await raw.send(new CreateTableCommand(auditTableSchema(auditTable)));
   await raw.send(new CreateTableCommand(stateTableSchema(stateTable)));
   return {

@@ -19,6 +19,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { localArns, recordAwsCall } from '../../local/aws-calls.ts';
 
 interface Version {
   value?: string;
@@ -48,12 +49,16 @@ export class FakeSecretsManager {
   constructor(stub: AwsClientStub<SecretsManagerClient>) {
     stub
       .on(DescribeSecretCommand)
-      .callsFake((input) => this.run('DescribeSecret', () => this.describe(input)));
-    stub.on(GetSecretValueCommand).callsFake((input) => this.run('GetSecretValue', () => this.get(input)));
-    stub.on(PutSecretValueCommand).callsFake((input) => this.run('PutSecretValue', () => this.put(input)));
+      .callsFake((input) => this.run('DescribeSecret', input, () => this.describe(input)));
+    stub
+      .on(GetSecretValueCommand)
+      .callsFake((input) => this.run('GetSecretValue', input, () => this.get(input)));
+    stub
+      .on(PutSecretValueCommand)
+      .callsFake((input) => this.run('PutSecretValue', input, () => this.put(input)));
     stub
       .on(UpdateSecretVersionStageCommand)
-      .callsFake((input) => this.run('UpdateSecretVersionStage', () => this.updateStage(input)));
+      .callsFake((input) => this.run('UpdateSecretVersionStage', input, () => this.updateStage(input)));
   }
 
   /** Creates a secret whose first version (AWSCURRENT) holds `value`. */
@@ -115,7 +120,13 @@ export class FakeSecretsManager {
     return `00000000-0000-4000-8000-${String(this.sequence).padStart(12, '0')}`;
   }
 
-  private run<T>(command: CommandName, fn: () => T): T {
+  private run<T>(command: CommandName, input: { SecretId: string }, fn: () => T): T {
+    // A mock bypasses the SDK's middleware: the fake records the call for the IAM proof (test/iam/).
+    const name =
+      this.secrets.get(input.SecretId)?.name ??
+      [...this.secrets.values()].find((s) => s.arn === input.SecretId)?.name ??
+      input.SecretId;
+    recordAwsCall({ action: `secretsmanager:${command}`, resources: [localArns.secret(name)] }, 'sdk');
     const queued = this.failures.get(command);
     const failure = queued?.shift();
     if (failure) throw failure;

@@ -9,6 +9,7 @@ import { ValidationError } from '../../../lambdas/core/errors.ts';
 import { parseRoster, RosterConflictError, RosterInvalidError } from '../../../lambdas/core/roster.ts';
 import { createRosterUploadHandler } from '../../../lambdas/handlers/roster-upload.ts';
 import { FileRosterSource } from '../../../local/roster-file.ts';
+import { asFunction } from '../../support/acting.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock } from '../../support/recorders.ts';
 import { ago, NOW } from './world.ts';
@@ -237,13 +238,16 @@ describe('roster: upload handler', () => {
       isBase64Encoded: false,
       ...over,
     }) as APIGatewayProxyEvent;
-  const live = () =>
-    createRosterUploadHandler({
+  // As the roster-upload function: its calls are proven against that function's role (test/iam/).
+  const live = () => {
+    const upload = createRosterUploadHandler({
       store: new DynamoRosterStore({ tableName: dynamo.stateTable, client: dynamo.client }),
       clock: new FixedClock(new Date(Date.now())),
       logger: { info() {} } as never,
       maxBytes: 200,
     });
+    return (e: APIGatewayProxyEvent) => asFunction('roster-upload', () => upload(e));
+  };
 
   it('stores a valid upload and answers 201 with its version and count', async () => {
     const body = Buffer.from('employeeId,userName\nU1,u1@example.com\nU2,u2@example.com\n').toString(

@@ -21,6 +21,7 @@ import {
 import { BearerToken, ScimClient } from '../../../lambdas/core/scim/index.ts';
 import { credentialFromSecret } from '../../../lambdas/core/target-client.ts';
 import { createRotationHandler } from '../../../lambdas/handlers/rotation.ts';
+import { actAs, registerStack } from '../../../local/aws-calls.ts';
 import { captureOutput } from '../../support/captured-output.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { expectNoSecret } from '../../support/secrets.ts';
@@ -103,8 +104,12 @@ beforeEach(() => {
   issuer.reset();
 });
 
-const step = (secretId: string, token: string, s: RotationStep) =>
-  rotateSecret({ secretId, token, step: s }, { store, config, timeoutMs: 2_000 });
+// As the rotation function: its Secrets Manager calls are proven against that function's role
+// (test/iam/); `refused`: the role must refuse them (a secret it has no business with).
+const step = (secretId: string, token: string, s: RotationStep, { refused = false } = {}) =>
+  actAs({ entry: 'rotation', stack: registerStack(config), refused }, () =>
+    rotateSecret({ secretId, token, step: s }, { store, config, timeoutMs: 2_000 }),
+  );
 
 async function failing(promise: Promise<unknown>): Promise<unknown> {
   const err = await promise.then(
@@ -333,7 +338,7 @@ describe("Rotation, strategy 'manual'", () => {
   it('refuses to rotate a target whose tokens are issued only in its console', async () => {
     const current = fake.versionAt(MANUAL_SECRET, 'AWSCURRENT');
     const token = fake.startRotation(MANUAL_SECRET);
-    const err = await failing(step(MANUAL_SECRET, token, 'createSecret'));
+    const err = await failing(step(MANUAL_SECRET, token, 'createSecret', { refused: true }));
     expect(err).toBeInstanceOf(RotationUnsupportedError);
     expect((err as Error).message).toContain("rotation.strategy 'manual'");
     expect(fake.versionAt(MANUAL_SECRET, 'AWSCURRENT')).toBe(current);
@@ -369,7 +374,7 @@ describe('Rotation protocol checks', () => {
   it('refuses a secret that belongs to no target', async () => {
     fake.create('someone/else', TOKEN);
     const token = fake.startRotation('someone/else');
-    const err = await failing(step('someone/else', token, 'createSecret'));
+    const err = await failing(step('someone/else', token, 'createSecret', { refused: true }));
     expect(err).toBeInstanceOf(RotationUnsupportedError);
     expect((err as Error).message).toContain('scimitar:target');
   });
@@ -377,7 +382,11 @@ describe('Rotation protocol checks', () => {
   it('finds the target by the scimitar:target tag when the secret has another name', async () => {
     fake.create('imported/code-token', TOKEN, { tags: { 'scimitar:target': 'code' } });
     const token = fake.startRotation('imported/code-token');
-    await expect(step('imported/code-token', token, 'createSecret')).resolves.toMatchObject({
+    // On AWS the rotation role is granted only the stack's own target secrets, so IAM refuses this
+    // adopted secret until the stack grants it (the IAM proof checks the refusal; issue 13).
+    await expect(
+      step('imported/code-token', token, 'createSecret', { refused: true }),
+    ).resolves.toMatchObject({
       targetId: 'code',
       strategy: 'api',
       action: 'created',
