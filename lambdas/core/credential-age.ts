@@ -2,7 +2,7 @@
 // issues tokens in its console, so scimitar measures how old the AWSCURRENT version is and alarms
 // ahead of the configured maximum age.
 import type { ScimitarConfig, ScimTargetConfig } from './config.ts';
-import { targetSecretName } from './config.ts';
+import { sourceKeyAge, sourceSecretName, targetSecretName } from './config.ts';
 import type { Clock } from './ports.ts';
 import { AWSCURRENT, type SecretStore, SecretStoreError } from './secret-store.ts';
 
@@ -82,6 +82,64 @@ export async function measureCredentialAges(
     const targetId = (manual[i] as ScimTargetConfig).id;
     if (result.status === 'fulfilled') ages.push(result.value);
     else failures.push({ targetId, reason: reasonOf(result.reason) });
+  });
+  return { ages, failures };
+}
+
+export interface SourceKeyAge {
+  readonly sourceId: string;
+  /** Days since the secret last changed. */
+  readonly ageDays: number;
+  readonly maxAgeDays: number;
+  /** Age at which the SourceKeyAge alarm fires: maxAgeDays - warnDaysBefore. */
+  readonly warnAtDays: number;
+  readonly due: boolean;
+  /** ISO time the age counts from: the secret's last change. */
+  readonly since: string;
+}
+
+export interface SourceKeyAgeReport {
+  readonly ages: readonly SourceKeyAge[];
+  /** Sources whose key age could not be measured; their alarm gets no data. */
+  readonly failures: readonly { readonly sourceId: string; readonly reason: string }[];
+}
+
+/**
+ * Measures the age of every HRIS source's signing key from DescribeSecret alone, so whoever
+ * measures never reads a signing key: the age counts from the secret's last change (a new value,
+ * and also a change of its description or tags, which restarts the count).
+ */
+export async function measureSourceKeyAges(
+  config: ScimitarConfig,
+  deps: { readonly store: SecretStore; readonly clock: Clock },
+): Promise<SourceKeyAgeReport> {
+  const now = deps.clock.now().getTime();
+  const settled = await Promise.allSettled(
+    config.sources.map(async (source): Promise<SourceKeyAge> => {
+      const secretId = sourceSecretName(source);
+      const since = (await deps.store.describe(secretId)).lastChangedDate;
+      if (!since) {
+        throw new SecretStoreError(`secret "${secretId}" of source "${source.id}" has no change date`);
+      }
+      const ageDays = Math.max(0, (now - since.getTime()) / DAY_MS);
+      const limit = sourceKeyAge(source);
+      const threshold = warnAtDays(limit);
+      return {
+        sourceId: source.id,
+        ageDays,
+        maxAgeDays: limit.maxAgeDays,
+        warnAtDays: threshold,
+        due: ageDays >= threshold,
+        since: since.toISOString(),
+      };
+    }),
+  );
+  const ages: SourceKeyAge[] = [];
+  const failures: { sourceId: string; reason: string }[] = [];
+  settled.forEach((result, i) => {
+    const sourceId = config.sources[i]?.id ?? '';
+    if (result.status === 'fulfilled') ages.push(result.value);
+    else failures.push({ sourceId, reason: reasonOf(result.reason) });
   });
   return { ages, failures };
 }
