@@ -4,21 +4,26 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 
 /** The Lambda entries under lambdas/aws/entries/, one per function. */
-export type ScimitarEntry =
-  | 'ingest'
-  | 'plan'
-  | 'worker'
-  | 'summarize'
-  | 'rotation'
-  | 'canary'
-  | 'reconcile'
-  | 'roster-upload';
+export const SCIMITAR_ENTRIES = [
+  'ingest',
+  'plan',
+  'worker',
+  'summarize',
+  'rotation',
+  'canary',
+  'reconcile',
+  'roster-upload',
+] as const;
+export type ScimitarEntry = (typeof SCIMITAR_ENTRIES)[number];
+
+/** The largest bundle (code, without source maps) a function may ship; test/cdk/bundles.test.ts holds it. */
+export const MAX_BUNDLE_BYTES = 300 * 1024;
 
 /** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
 export const METRICS_NAMESPACE = 'Scimitar';
@@ -107,7 +112,7 @@ export class ScimitarFunction extends NodejsFunction {
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName(props.entry),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...props.environment,
       },
       bundling: {
@@ -115,8 +120,11 @@ export class ScimitarFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         banner: REQUIRE_SHIM,
         minify: true,
-        sourceMap: true,
+        // Off by default: a map doubles the zip and the cold start reads it; `sourceMaps: true`
+        // in the config ships them for readable stack traces.
+        sourceMap: props.config.sourceMaps,
         forceDockerBundling: false,
+        logLevel: LogLevel.WARNING,
         define: {
           'process.env.SCIMITAR_CONFIG': JSON.stringify(JSON.stringify(props.config)),
         },

@@ -6,7 +6,7 @@
 //   SECRET_ARN_PREFIX  arn:<partition>:secretsmanager:<region>:<account>:secret:
 //   TARGET_SECRETS     {"<targetId>":"<secret name>[-<suffix>]", ...}
 // About 100 bytes per target: some 35 targets fit beside the other variables.
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireEnv } from './env.ts';
 
 export const TARGET_ENV = {

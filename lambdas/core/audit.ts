@@ -1,7 +1,7 @@
 // The audit log's model: one append-only entry per step of a revocation, keyed by event, with
 // the person for a per-leaver timeline. Entries are evidence for auditors: never updated or deleted.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const auditSteps = [
   'RECEIVED', // ingest accepted an event

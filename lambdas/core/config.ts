@@ -1,7 +1,7 @@
 // The configuration a user writes (scimitar.config.ts, through defineConfig): the targets to
 // revoke access in and the global settings. Validated once, at synth and at local start, with
 // messages that name the target, the field, the value given and what is allowed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors.ts';
 import { describeIssues, parseOrThrow } from './validation.ts';
 
@@ -290,6 +290,8 @@ export const configSchema = z
     dryRun: z.boolean().default(false),
     /** Attempts per target message before it goes to the dead-letter queue. */
     maxAttempts: z.number().int().min(1).max(20).default(5),
+    /** Ship source maps in the Lambda bundles: readable stack traces, larger bundles, slower cold starts. */
+    sourceMaps: z.boolean().default(false),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,7 +1,7 @@
 // The lifecycle event: what an HRIS said happened to a person, normalised from any source
 // (BambooHR, generic JSON, ...). Termination drives revocation; hire, change and rehire are
 // modelled so the audit log and future flows speak one shape.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from './validation.ts';
 
 /** Longest identifier accepted from an HRIS; keeps audit keys and execution names bounded. */

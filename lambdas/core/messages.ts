@@ -1,7 +1,7 @@
 // The contracts between the pipeline's steps: workflow input (from ingest), the plan, the
 // message a target lane receives, what a lane reports back, and the summary. The workflow
 // definition (lib/workflow.ts) moves these between states; each step parses what it receives.
-import { z } from 'zod';
+import * as z from 'zod';
 import { lifecycleEventSchema, personSchema } from './event.ts';
 
 /** Input of one workflow execution: the event and when scimitar received it (latency origin). */

@@ -4,7 +4,7 @@
 // sources' signing keys.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CanaryDeps, type CanaryResult, checkTargets } from '../core/canary.ts';
 import type { ScimitarConfig } from '../core/config.ts';
 import {

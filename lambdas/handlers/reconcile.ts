@@ -3,7 +3,7 @@
 // metrics per finished target, and hands the rest of the round to the next invocation.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type ReconcileDeps,
   type ReconcileResult,

@@ -3,7 +3,7 @@
 // AWSCURRENT untouched and the function's Errors alarm fires.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type RotationDeps, type RotationOutcome, rotateSecret, rotationSteps } from '../core/rotation.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { reportFailure } from './failure-report.ts';

@@ -88,7 +88,6 @@ describe('Reconciler in the ScimitarStack', () => {
           STATE_TABLE: { Ref: logicalId(built.stack.auditStore.stateTable) },
           POWERTOOLS_SERVICE_NAME: 'scimitar-roster-upload',
           POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       },
     });

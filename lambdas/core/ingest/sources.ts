@@ -2,7 +2,7 @@
 // A delivery may hold several people (BambooHR); each becomes an event, is ignored (not a
 // termination) or is rejected with the problems found, so one bad record never hides the others.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SourceConfig } from '../config.ts';
 import { ValidationError } from '../errors.ts';
 import { isLeaver, type LifecycleEvent, type LifecycleEventInput, parseLifecycleEvent } from '../event.ts';

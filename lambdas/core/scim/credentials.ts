@@ -1,6 +1,6 @@
 // Where the SCIM client's Authorization header comes from: a stored bearer token, or an OAuth 2.0
 // client-credentials grant. Both re-read their source when the client saw a 401 (rotation).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ScimCredentialError, ScimMalformedResponseError, ScimRetryableError } from './errors.ts';
 
 export interface CredentialSource {

@@ -1,6 +1,6 @@
 // Shapes of what SCIM servers answer, checked with zod so a target that answers garbage fails with a
 // clear reason instead of being read as "no account" or "inactive".
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `active` as servers send it: RFC boolean, or the strings some Entra-facing servers use. */
 const activeSchema = z.union([
