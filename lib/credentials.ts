@@ -31,6 +31,15 @@ export const ROTATION_SERVICE = serviceName('rotation');
 
 const RUNBOOK = 'docs/credentials.md';
 
+/**
+ * The period of alarms on what the canary publishes: metrics arrive once per canary run, so the
+ * period follows the schedule (5 minutes to one day, CloudWatch's longest period).
+ */
+export function canaryMetricPeriod(schedule: string): Duration {
+  const intervalSeconds = Math.round(scheduleIntervalMs(schedule) / 1000);
+  return Duration.seconds(Math.min(Math.max(intervalSeconds, 300), 86_400));
+}
+
 export interface CredentialRotationProps {
   /** The validated config: its SCIM targets, their rotation strategies and `canary.schedule`. */
   readonly config: ScimitarConfig;
@@ -81,10 +90,8 @@ export class CredentialRotation extends Construct {
     const secretOf = (target: ScimTargetConfig) => props.targetSecrets[target.id] as ISecret;
     const alarmAction: IAlarmAction = new SnsAction(props.alarmTopic);
 
-    // Metrics arrive once per canary run: alarm periods follow the schedule (CloudWatch allows
-    // at most one day of evaluation).
     const intervalSeconds = Math.round(scheduleIntervalMs(config.canary.schedule) / 1000);
-    this.metricPeriod = Duration.seconds(Math.min(Math.max(intervalSeconds, 300), 86_400));
+    this.metricPeriod = canaryMetricPeriod(config.canary.schedule);
     const missingPeriod = Duration.seconds(Math.min(Math.max(2 * intervalSeconds, 300), 86_400));
 
     const rotating = scimTargets.filter((t) => t.rotation.strategy !== 'manual');

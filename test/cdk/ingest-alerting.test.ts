@@ -211,7 +211,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           }),
         ]),
       },
@@ -339,8 +339,11 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     ]);
     // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
     // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target
-    // + reconciler errors + findings of the privileged target + incomplete per SCIM target.
-    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3);
+    // + reconciler errors + findings of the privileged target + incomplete per SCIM target
+    // + aborted + throttled executions + refused deliveries per cause (4) + no events + stale roster
+    // + Lambda throttles (9 functions: one alarm) + signing key age per source (2)
+    // + reconciler missing + the canary's and the reconciler's dead letters.
+    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3 + 2 + 4 + 2 + 1 + 2 + 1 + 2);
   });
 
   it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {
