@@ -58,13 +58,16 @@ export function publishCredentialAges(
   report: CredentialAgeReport,
   deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
 ): void {
-  for (const age of report.ages) {
-    const single = deps.metrics.singleMetric();
-    single.addDimension('target', age.targetId);
-    single.addMetric(CREDENTIAL_AGE_METRICS.credential, MetricUnit.Count, age.ageDays);
-    const log = age.due ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-    log(age.due ? 'credential due for renewal' : 'credential age', { ...age });
-  }
+  publishAges(
+    report.ages.map((age) => ({ id: age.targetId, age })),
+    {
+      dimension: 'target',
+      metric: CREDENTIAL_AGE_METRICS.credential,
+      due: 'credential due for renewal',
+      ok: 'credential age',
+    },
+    deps,
+  );
   if (report.failures.length > 0) {
     deps.logger.error('credential age unknown', { failures: report.failures });
     throw new CredentialAgeUnknownError(report.failures);
@@ -76,16 +79,34 @@ export function publishSourceKeyAges(
   report: SourceKeyAgeReport,
   deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
 ): void {
-  for (const age of report.ages) {
-    const single = deps.metrics.singleMetric();
-    single.addDimension('source', age.sourceId);
-    single.addMetric(CREDENTIAL_AGE_METRICS.sourceKey, MetricUnit.Count, age.ageDays);
-    const log = age.due ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-    log(age.due ? 'source signing key due for change' : 'source signing key age', { ...age });
-  }
+  publishAges(
+    report.ages.map((age) => ({ id: age.sourceId, age })),
+    {
+      dimension: 'source',
+      metric: CREDENTIAL_AGE_METRICS.sourceKey,
+      due: 'source signing key due for change',
+      ok: 'source signing key age',
+    },
+    deps,
+  );
   if (report.failures.length > 0) {
     deps.logger.error('source signing key age unknown', { failures: report.failures });
     throw new SourceKeyAgeUnknownError(report.failures);
+  }
+}
+
+/** One metric per measured secret (dimension: whose), and a log line, a warning once it is due. */
+function publishAges(
+  measured: readonly { id: string; age: { ageDays: number; due: boolean } }[],
+  how: { dimension: string; metric: string; due: string; ok: string },
+  deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
+): void {
+  for (const { id, age } of measured) {
+    const single = deps.metrics.singleMetric();
+    single.addDimension(how.dimension, id);
+    single.addMetric(how.metric, MetricUnit.Count, age.ageDays);
+    if (age.due) deps.logger.warn(how.due, { ...age });
+    else deps.logger.info(how.ok, { ...age });
   }
 }
 

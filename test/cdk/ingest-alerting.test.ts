@@ -9,6 +9,7 @@ import {
   logicalId,
   roleId,
   statementsOfRole,
+  THIS_ACCOUNTS_ALARMS,
 } from './fixture.ts';
 
 describe('IngestApi: POST /events/{source}', () => {
@@ -238,20 +239,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
       Condition: {
         StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
         ArnLike: {
-          'aws:SourceArn': {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':cloudwatch:',
-                { Ref: 'AWS::Region' },
-                ':',
-                { Ref: 'AWS::AccountId' },
-                ':alarm:*',
-              ],
-            ],
-          },
+          'aws:SourceArn': THIS_ACCOUNTS_ALARMS,
         },
       },
     });

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { refusalCauses } from '../../lambdas/handlers/ingest.ts';
-import { actionsOf, type Built, build, configWith, logicalId, roleId, statementsOfRole } from './fixture.ts';
+import {
+  actionsOf,
+  type Built,
+  build,
+  configWith,
+  logicalId,
+  roleId,
+  statementsOfRole,
+  THIS_ACCOUNTS_ALARMS,
+} from './fixture.ts';
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -239,20 +248,7 @@ describe('Alerting: no silent path (sample config)', () => {
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
               ArnLike: {
-                'aws:SourceArn': {
-                  'Fn::Join': [
-                    '',
-                    [
-                      'arn:',
-                      { Ref: 'AWS::Partition' },
-                      ':cloudwatch:',
-                      { Ref: 'AWS::Region' },
-                      ':',
-                      { Ref: 'AWS::AccountId' },
-                      ':alarm:*',
-                    ],
-                  ],
-                },
+                'aws:SourceArn': THIS_ACCOUNTS_ALARMS,
               },
             },
           },

@@ -183,10 +183,10 @@ describe('Credential canary: handler', () => {
     });
   }
 
-  function run(clock: FixedClock) {
+  function run(clock: FixedClock, canaryConfig: ScimitarConfig = handlerConfig()) {
     const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
     return createCanaryHandler({
-      config: handlerConfig(),
+      config: canaryConfig,
       store,
       secrets: new CurrentSecretSource(store),
       status: deps(clock).status,
@@ -257,10 +257,9 @@ describe('Credential canary: handler', () => {
     secretsManager();
     const output = captureOutput();
     try {
-      const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
-      const clock = new FixedClock(new Date('2026-11-20T00:00:00Z'));
-      const handler = createCanaryHandler({
-        config: parseConfig({
+      const handler = run(
+        new FixedClock(new Date('2026-11-20T00:00:00Z')),
+        parseConfig({
           ...handlerConfig(),
           targets: [
             ...handlerConfig().targets,
@@ -269,14 +268,7 @@ describe('Credential canary: handler', () => {
             }),
           ],
         }),
-        store,
-        secrets: new CurrentSecretSource(store),
-        status: deps(clock).status,
-        clock,
-        timeoutMs: 2_000,
-        logger: new Logger({ serviceName: 'canary' }),
-        metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'canary' }),
-      });
+      );
       const err = await handler({}).then(
         () => undefined,
         (e: unknown) => e,
@@ -302,21 +294,13 @@ describe('Credential canary: handler', () => {
     const output = captureOutput();
     try {
       // A config with a second source whose secret was never created.
-      const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
-      const clock = new FixedClock(new Date('2026-11-20T00:00:00Z'));
-      const handler = createCanaryHandler({
-        config: parseConfig({
+      const handler = run(
+        new FixedClock(new Date('2026-11-20T00:00:00Z')),
+        parseConfig({
           ...handlerConfig(),
           sources: [...handlerConfig().sources, { id: 'lost', kind: 'generic' }],
         }),
-        store,
-        secrets: new CurrentSecretSource(store),
-        status: deps(clock).status,
-        clock,
-        timeoutMs: 2_000,
-        logger: new Logger({ serviceName: 'canary' }),
-        metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'canary' }),
-      });
+      );
       const err = await handler({ targetIds: ['healthy'] }).then(
         () => undefined,
         (e: unknown) => e,
