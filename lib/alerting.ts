@@ -76,11 +76,11 @@ export class Alerting extends Construct {
     // documents for AWS services that publish to encrypted topics, CloudWatch among them
     // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services):
     // principal cloudwatch.amazonaws.com, kms:Decrypt and kms:GenerateDataKey*, Resource "*". The
-    // same page says aws:SourceAccount and aws:SourceArn are not supported in the key policy for
-    // EventBridge-to-encrypted-topic deliveries only; CloudWatch's request carries both, so the
-    // statement is narrowed to this account's alarms in this region (no confused deputy). That
-    // CloudWatch really publishes is the first post-deploy check: `aws cloudwatch
-    // set-alarm-state` (docs/operations.md#first-checks-after-deploy).
+    // page rules out aws:SourceAccount and aws:SourceArn in the key policy for EventBridge
+    // deliveries only, so the statement keeps both, narrowed to this account's alarms in this
+    // region (no confused deputy). No offline test can show that CloudWatch's KMS request carries
+    // them: the first post-deploy check does (`aws cloudwatch set-alarm-state`,
+    // docs/operations.md#first-checks-after-deploy, which names the fix if it fails).
     const stack = Stack.of(this);
     const thisAccountsAlarms = {
       StringEquals: { 'aws:SourceAccount': stack.account },
@@ -219,7 +219,7 @@ export class Alerting extends Construct {
     this.route(
       this.alarmOnAny('ExecutionsAborted', workflow.stateMachine.metricAborted(SUM_5_MIN), {
         description:
-          'scimitar: a revocation execution was aborted (stopped by hand or by a deployment): its targets may not have been revoked. Runbook: docs/operations.md#executions-aborted',
+          'scimitar: a revocation execution was aborted (StopExecution by a person or a script): its targets may not all have been revoked. Runbook: docs/operations.md#executions-aborted',
       }),
     );
     this.route(
