@@ -30,12 +30,19 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
 
   it('builds one lane per SCIM target', () => {
     expect(built.stack.lanes.map((l) => l.targetId)).toEqual(['solo', 'trio', 'wide']);
-    built.template.resourceCountIs('AWS::SQS::Queue', 6);
+    // A queue and a dead-letter queue per lane, and the canary's and reconciler's dead letters.
+    built.template.resourceCountIs('AWS::SQS::Queue', 3 * 2 + 2);
   });
 
   it('gives every queue a dead-letter queue after config.maxAttempts receives', () => {
     const queues = built.template.findResources('AWS::SQS::Queue');
-    const dlqIds = new Set(built.stack.lanes.map((l) => logicalId(l.deadLetterQueue)));
+    const dlqIds = new Set(
+      [
+        ...built.stack.lanes.map((l) => l.deadLetterQueue),
+        built.stack.credentials.canaryDeadLetterQueue,
+        built.stack.reconciler.deadLetterQueue,
+      ].map((q) => logicalId(q)),
+    );
     for (const [id, queue] of Object.entries(queues)) {
       if (dlqIds.has(id)) continue;
       expect(queue.Properties.RedrivePolicy, id).toEqual({
