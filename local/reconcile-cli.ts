@@ -7,7 +7,6 @@
 // `run` is a dry run: it classifies, records and audits, and writes nowhere.
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
@@ -22,6 +21,7 @@ import { scimClientFor } from '../lambdas/core/target-client.ts';
 import { loadConfigFile } from '../lib/config-file.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { LocalSecretSource } from './secrets.ts';
+import { localSqsClient } from './sqs-client.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -83,7 +83,7 @@ try {
     let queue: LaneQueue;
     if (values.sqs) {
       const urls = Object.fromEntries((values.queue ?? []).map((q) => q.split('=', 2) as [string, string]));
-      queue = new SqsLaneQueue(urls, new SQSClient({ endpoint: values.sqs, ...local }));
+      queue = new SqsLaneQueue(urls, localSqsClient({ endpoint: values.sqs, ...local }));
     } else {
       config = { ...config, dryRun: true };
       queue = new (class extends LaneQueue {

@@ -15,7 +15,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // @ts-expect-error dynalite ships no types
@@ -52,6 +52,7 @@ import { LocalNotifier } from './notifier.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
+import { localSqsClient } from './sqs-client.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
 import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
@@ -321,7 +322,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.persist ? { dataDir: join(dataDir, 'queues') } : {}),
     });
     stoppers.push(() => fauxqs.stop());
-    const sqs = new SQSClient({
+    const sqs = localSqsClient({
       endpoint: fauxqs.address,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,

@@ -47,6 +47,21 @@ export type NewAuditEntry = Omit<AuditEntry, 'entryId' | 'at'> & { at?: string }
 // Orders entries written by one process within the same millisecond in the order they were made.
 let sequence = 0;
 
+/**
+ * Completes an entry that may exist at most once per event and `key` (RECEIVED per source): its
+ * id is deterministic, so `AuditLog.appendOnce` lets exactly one of several concurrent writers
+ * win. The id starts with `#` and carries no time, so it sorts before every timed entry of the event.
+ */
+export function onceAuditEntry(entry: NewAuditEntry, key: string, now: Date): AuditEntry {
+  return { ...entry, at: entry.at ?? now.toISOString(), entryId: `#${entry.step}#${key}` };
+}
+
+/** Timeline order: by time, then by id (code-unit order, as DynamoDB sorts keys), which orders entries of one millisecond by creation. */
+export function compareAuditEntries(a: AuditEntry, b: AuditEntry): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0;
+}
+
 /** Completes an entry with its time and a collision-free id that sorts by time, then by creation. */
 export function auditEntry(entry: NewAuditEntry, now: Date): AuditEntry {
   const at = entry.at ?? now.toISOString();

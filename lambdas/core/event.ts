@@ -2,21 +2,72 @@
 // (BambooHR, generic JSON, ...). Termination drives revocation; hire, change and rehire are
 // modelled so the audit log and future flows speak one shape.
 import * as z from 'zod';
-import { parseOrThrow } from './validation.ts';
+import { type MatchAttribute, matchAttributes } from './config.ts';
+import { ValidationError } from './errors.ts';
+import { isMailboxAddress } from './mailbox.ts';
+import { describeIssues, parseOrThrow } from './validation.ts';
 
 /** Longest identifier accepted from an HRIS; keeps audit keys and execution names bounded. */
 export const MAX_ID_LENGTH = 200;
+/** Most e-mail addresses one person may have in an event. */
+export const MAX_EMAILS = 10;
 /** Longest person attribute accepted (userName, email, externalId). RFC 5321 caps an address at 254. */
 export const MAX_ATTRIBUTE_LENGTH = 512;
 
-// Control characters have no business in an identifier and break logs and filters.
+// Amazon SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message
+// (SendMessage); the person's values travel in lane messages, so nothing outside that set may be
+// accepted here and refused by a queue later. Control characters (tab and line breaks included)
+// and the Unicode non-characters (U+FDD0-U+FDEF, U+xFFFE and U+xFFFF) have no business in an
+// identifier either. Characters beyond U+FFFF (emoji, CJK extensions: 'Ada 😀 Lovelace', '𠮷') are fine.
+const REFUSED_CHARACTER =
+  /[\p{Cc}\p{Noncharacter_Code_Point}\p{Cs}]|[^\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** Why `text` cannot be carried: the first refused character, by code point and position; undefined when it can. */
+function refusedCharacter(text: string): string | undefined {
+  const match = REFUSED_CHARACTER.exec(text);
+  if (!match) return undefined;
+  const point = match[0].codePointAt(0) ?? 0;
+  const name = `U+${point.toString(16).toUpperCase().padStart(4, '0')}`;
+  const kind = /\p{Cc}/u.test(match[0])
+    ? 'a control character'
+    : /\p{Cs}/u.test(match[0])
+      ? 'an unpaired surrogate'
+      : 'a Unicode non-character';
+  const position = [...text.slice(0, match.index)].length + 1;
+  return `must not contain control characters, Unicode non-characters or unpaired surrogates; found ${name} (${kind}) at character ${position}`;
+}
+
+/** A string schema that also refuses what no queue message may carry. */
+const carried = (schema: z.ZodString) =>
+  schema.superRefine((s, ctx) => {
+    const problem = refusedCharacter(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
+  });
+
+// Every string field is trimmed the same way: String.prototype.trim (spaces, tabs, line breaks, no-break spaces).
 const printable = (max: number) =>
+  carried(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+
+const utf8 = new TextEncoder();
+
+/** Longest e-mail address accepted, in UTF-8 octets (RFC 5321 §4.5.3.1.3, as RFC 6531 counts it). */
+export const MAX_EMAIL_OCTETS = 254;
+
+/** An e-mail address as RFC 6531 allows it (UTF-8 local part, internationalised domain), trimmed. */
+export const emailSchema = carried(
   z
     .string()
     .trim()
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
+    .refine(
+      (s) => utf8.encode(s).length <= MAX_EMAIL_OCTETS,
+      `must be at most ${MAX_EMAIL_OCTETS} octets as UTF-8`,
+    )
+    .refine(
+      isMailboxAddress,
+      'must be an e-mail address (local@domain; RFC 6531 allows UTF-8 and internationalised domains)',
+    ),
+);
 
 export const lifecycleEventKinds = ['termination', 'hire', 'change', 'rehire'] as const;
 export const terminationTypes = ['voluntary', 'involuntary'] as const;
@@ -26,12 +77,25 @@ export const personSchema = z
     /** The HRIS's own, stable identifier of the person: the key of the leaver ledger. */
     employeeId: printable(MAX_ID_LENGTH),
     userName: printable(MAX_ATTRIBUTE_LENGTH).optional(),
-    emails: z.array(z.email('must be an email address').max(254)).max(10).optional(),
+    emails: z.array(emailSchema).max(MAX_EMAILS).optional(),
     externalId: printable(MAX_ATTRIBUTE_LENGTH).optional(),
     displayName: printable(MAX_ATTRIBUTE_LENGTH).optional(),
   })
   .strict();
 export type Person = z.infer<typeof personSchema>;
+
+/** A match field of the person that cannot identify anyone, set aside at ingest with the reason. */
+export const unusableMatchFieldSchema = z
+  .object({
+    /** The match attribute it would have served. */
+    attribute: z.enum(matchAttributes),
+    /** Where it was in the event, e.g. `person.emails[1]`. */
+    field: z.string(),
+    /** What is wrong with it (the value shown escaped and cut short). */
+    problem: z.string(),
+  })
+  .strict();
+export type UnusableMatchField = z.infer<typeof unusableMatchFieldSchema>;
 
 const isoInstant = z.iso.datetime({
   offset: true,
@@ -52,6 +116,14 @@ export const lifecycleEventSchema = z
     terminationType: z.enum(terminationTypes).optional(),
     /** The payload as received, kept for the audit log. */
     raw: z.unknown().optional(),
+    /**
+     * Set by scimitar, never by a sender: match fields that were unusable and left out of
+     * `person`. Targets matched by one of these attributes are not matchable for this event.
+     */
+    unusableMatchFields: z
+      .array(unusableMatchFieldSchema)
+      .max(MAX_EMAILS + 2)
+      .optional(),
   })
   .strict()
   .superRefine((event, ctx) => {
@@ -69,8 +141,64 @@ export const lifecycleEventSchema = z
 export type LifecycleEvent = z.output<typeof lifecycleEventSchema>;
 export type LifecycleEventInput = z.input<typeof lifecycleEventSchema>;
 
+const matchFieldSchemas = {
+  userName: personSchema.shape.userName.unwrap(),
+  externalId: personSchema.shape.externalId.unwrap(),
+  email: emailSchema,
+} satisfies Record<MatchAttribute, z.ZodType>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sets aside the person's match fields that cannot identify anyone (not an address, empty, a
+ * refused character, too long), so that one unusable field never refuses the whole leaver: the
+ * targets matched by the others still revoke, and the plan records the rest as not matchable.
+ * For e-mail, one unusable address makes the attribute unusable (which one a target holds is unknown).
+ */
+function setAsideUnusableMatchFields(input: Record<string, unknown>): {
+  input: Record<string, unknown>;
+  unusable: UnusableMatchField[];
+} {
+  const person = input.person;
+  if (!isRecord(person)) return { input, unusable: [] };
+  const unusable: UnusableMatchField[] = [];
+  const kept: Record<string, unknown> = { ...person };
+  const check = (attribute: MatchAttribute, field: string, value: unknown): boolean => {
+    const result = matchFieldSchemas[attribute].safeParse(value, { reportInput: true });
+    if (result.success) return true;
+    const problem = describeIssues(result.error.issues, value)
+      .map((p) => p.replace(/^field "\(top level\)": /, ''))
+      .join('; ');
+    unusable.push({ attribute, field, problem });
+    return false;
+  };
+  for (const attribute of ['userName', 'externalId'] as const) {
+    if (attribute in person && person[attribute] !== undefined) {
+      if (!check(attribute, `person.${attribute}`, person[attribute])) delete kept[attribute];
+    }
+  }
+  // More addresses than allowed is the sender's error: the schema refuses the list as a whole.
+  if (Array.isArray(person.emails) && person.emails.length <= MAX_EMAILS) {
+    const emails = person.emails.filter((email, i) => check('email', `person.emails[${i}]`, email));
+    kept.emails = emails;
+    if (emails.length === 0) delete kept.emails;
+  }
+  return { input: { ...input, person: kept }, unusable };
+}
+
+/** Parses an event as a sender sent it (see setAsideUnusableMatchFields), or throws a ValidationError. */
 export function parseLifecycleEvent(input: unknown): LifecycleEvent {
-  return parseOrThrow(lifecycleEventSchema, input, 'invalid lifecycle event');
+  if (!isRecord(input)) return parseOrThrow(lifecycleEventSchema, input, 'invalid lifecycle event');
+  if ('unusableMatchFields' in input) {
+    throw new ValidationError('invalid lifecycle event', [
+      'field "unusableMatchFields": is set by scimitar at ingest, never by a sender; remove it',
+    ]);
+  }
+  const { input: usable, unusable } = setAsideUnusableMatchFields(input);
+  const event = parseOrThrow(lifecycleEventSchema, usable, 'invalid lifecycle event');
+  return unusable.length > 0 ? { ...event, unusableMatchFields: unusable } : event;
 }
 
 /** Whether the event asks for access to end (termination). */

@@ -9,7 +9,7 @@ import {
   targetsInRevocationOrder,
 } from './config.ts';
 import { type Lane, type Plan, planSchema, type SettledTarget, type WorkflowInput } from './messages.ts';
-import { matchValueFor } from './person-match.ts';
+import { eventMatch } from './person-match.ts';
 import type { AuditLog, Clock, Notifier, RevocationBudget } from './ports.ts';
 
 export interface PlanDeps {
@@ -62,6 +62,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
           settled.push(decision.settled);
           note(decision.settled.status === 'refused' ? 'REFUSED' : 'FAILED', target.id, {
             reason: decision.settled.reason,
+            ...decision.detail,
           });
         }
       } else {
@@ -109,9 +110,20 @@ async function planScimTarget(
   { event }: WorkflowInput,
   deps: PlanDeps,
   now: Date,
-): Promise<{ lane: Lane } | { settled: SettledTarget }> {
-  const matchValue = matchValueFor(event.person, target.matchAttribute);
-  if (matchValue === undefined) {
+): Promise<{ lane: Lane } | { settled: SettledTarget; detail?: Record<string, unknown> }> {
+  const match = eventMatch(event, target.matchAttribute);
+  if (match.kind === 'unusable') {
+    const fields = match.fields.map((f) => `${f.field} ${f.problem}`).join('; ');
+    return {
+      settled: {
+        targetId: target.id,
+        status: 'failed',
+        reason: `not matchable: target "${target.id}" matches accounts by ${target.matchAttribute}, and the event's ${target.matchAttribute} is unusable (${fields}); nothing was written there`,
+      },
+      detail: { notMatchable: true, matchAttribute: target.matchAttribute, unusable: match.fields },
+    };
+  }
+  if (match.kind === 'missing') {
     return {
       settled: {
         targetId: target.id,
@@ -120,6 +132,7 @@ async function planScimTarget(
       },
     };
   }
+  const matchValue = match.value;
   const reportOnly = target.mode === 'report-only';
   if (!reportOnly && !deps.config.dryRun) {
     const { windowMinutes } = deps.config.blastRadius;

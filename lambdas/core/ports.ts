@@ -4,9 +4,33 @@ import type { AuditEntry } from './audit.ts';
 import type { MatchAttribute } from './config.ts';
 import { ScimitarError } from './errors.ts';
 
-/** Append-only audit log. Implementations must refuse to overwrite an entry. */
+/** An audit entry with this key exists already: the log never overwrites evidence. */
+export class AuditEntryExistsError extends ScimitarError {
+  constructor(eventId: string, entryId: string, options?: ErrorOptions) {
+    super(`audit entry ${eventId}/${entryId} already exists`, options);
+    this.name = 'AuditEntryExistsError';
+  }
+}
+
+/**
+ * Append-only audit log. Implementations must refuse to overwrite an entry, throwing
+ * AuditEntryExistsError, atomically (a conditional put), so two writers of one key never both win.
+ */
 export abstract class AuditLog {
   abstract append(entry: AuditEntry): Promise<void>;
+  /**
+   * Appends an entry whose key is deterministic (`onceEntryId`): true when this call wrote it,
+   * false when an entry with that key existed (a concurrent or repeated writer got there first).
+   */
+  async appendOnce(entry: AuditEntry): Promise<boolean> {
+    try {
+      await this.append(entry);
+      return true;
+    } catch (err) {
+      if (err instanceof AuditEntryExistsError) return false;
+      throw err;
+    }
+  }
   /** Every entry of one event, oldest first. */
   abstract forEvent(eventId: string): Promise<AuditEntry[]>;
   /** Every entry about one person across events, oldest first: the leaver's timeline. */

@@ -5,7 +5,20 @@ import { ValidationError } from './errors.ts';
 
 const MAX_SHOWN = 80;
 
+// JSON.stringify escapes C0 controls and unpaired surrogates, not these: a message that shows a
+// value must stay safe to log and to carry in a queue message (SQS refuses U+FFFE and U+FFFF).
+const UNSHOWABLE = /[\p{Cc}\p{Noncharacter_Code_Point}]/gu;
+const escapeUnshowable = (text: string) =>
+  text.replace(UNSHOWABLE, (c) => {
+    const point = c.codePointAt(0) ?? 0;
+    return point > 0xffff ? `\\u{${point.toString(16)}}` : `\\u${point.toString(16).padStart(4, '0')}`;
+  });
+
 function show(value: unknown): string {
+  return escapeUnshowable(shown(value));
+}
+
+function shown(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') {
     return value.length > MAX_SHOWN

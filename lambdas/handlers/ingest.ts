@@ -103,10 +103,12 @@ function refusalFor(
 }
 
 function acceptedBody(outcome: IngestOutcome): Record<string, unknown> {
-  const executions = outcome.started.map(({ eventId, executionArn, duplicate }) => ({
+  const executions = outcome.started.map(({ eventId, executionArn, duplicate, unusableMatchFields }) => ({
     eventId,
     executionArn,
     duplicate,
+    // Accepted, but targets matched by these fields are not matchable: the sender should fix them.
+    ...(unusableMatchFields && { unusableMatchFields }),
   }));
   return {
     eventIds: executions.map((e) => e.eventId),

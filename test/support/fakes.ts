@@ -1,8 +1,14 @@
 // Small, honest in-memory fakes of the ports for unit tests and the local runtime: each behaves
 // like the AWS service behind its adapter where tests rely on it (append-only audit, execution
 // names that dedupe, a secret cache that serves the old value until refreshed).
-import type { AuditEntry } from '../../lambdas/core/audit.ts';
-import { AuditLog, SecretSource, type WorkflowStart, WorkflowStarter } from '../../lambdas/core/ports.ts';
+import { type AuditEntry, compareAuditEntries } from '../../lambdas/core/audit.ts';
+import {
+  AuditEntryExistsError,
+  AuditLog,
+  SecretSource,
+  type WorkflowStart,
+  WorkflowStarter,
+} from '../../lambdas/core/ports.ts';
 
 /** Append-only, like the DynamoDB table: a second entry with the same key is refused. */
 export class InMemoryAuditLog extends AuditLog {
@@ -10,7 +16,7 @@ export class InMemoryAuditLog extends AuditLog {
 
   async append(entry: AuditEntry): Promise<void> {
     if (this.entries.some((e) => e.eventId === entry.eventId && e.entryId === entry.entryId)) {
-      throw new Error(`audit entry ${entry.eventId}/${entry.entryId} already exists`);
+      throw new AuditEntryExistsError(entry.eventId, entry.entryId);
     }
     // A copy, so later mutation by the caller cannot rewrite the evidence.
     this.entries.push(structuredClone(entry));
@@ -27,7 +33,7 @@ export class InMemoryAuditLog extends AuditLog {
   private sorted(match: (e: AuditEntry) => boolean): AuditEntry[] {
     return this.entries
       .filter(match)
-      .sort((a, b) => (a.entryId < b.entryId ? -1 : 1))
+      .sort(compareAuditEntries)
       .map((e) => structuredClone(e));
   }
 }

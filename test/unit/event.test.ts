@@ -74,11 +74,97 @@ describe('lifecycle event: invalid input', () => {
   it('fails on an unknown kind and lists the allowed ones', () => {
     expect(problemsOf({ ...termination, kind: 'fired' })).toMatch(/termination.*hire.*change.*rehire/);
   });
+});
 
-  it('fails on malformed email addresses', () => {
-    expect(problemsOf({ ...termination, person: { employeeId: 'E1', emails: ['not-an-email'] } })).toContain(
-      'person.emails[0]',
+describe('lifecycle event: match fields', () => {
+  const person = (extra: Record<string, unknown>) => ({
+    ...termination,
+    person: { employeeId: 'E1', ...extra },
+  });
+
+  it('accepts e-mail addresses RFC 6531 allows: a UTF-8 local part, an internationalised domain', () => {
+    const emails = [
+      'ada@bücher.de',
+      'アダ@例え.テスト',
+      'jörg.müller@example.com',
+      'ada+leaver@xn--bcher-kva.de',
+      '"ada lovelace"@example.com',
+      'ada@[192.0.2.1]',
+      '𠮷野@example.jp',
+      `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`, // 254 octets, the most
+    ];
+    const event = parseLifecycleEvent(person({ emails }));
+    expect(event.person.emails).toEqual(emails);
+    expect(event.unusableMatchFields).toBeUndefined();
+  });
+
+  it('trims every match field the same way, padding spaces included', () => {
+    const event = parseLifecycleEvent(
+      person({ userName: ' ada ', emails: ['  ada@example.com\t'], externalId: '\u00a0x-1 ' }),
     );
+    expect(event.person).toMatchObject({ userName: 'ada', emails: ['ada@example.com'], externalId: 'x-1' });
+    expect(event.unusableMatchFields).toBeUndefined();
+  });
+
+  it('sets an address that is not one aside as unusable, naming the field, and keeps the leaver', () => {
+    const event = parseLifecycleEvent(
+      person({ userName: 'ada', emails: ['not-an-email', 'ada@example.com'] }),
+    );
+    expect(event.person).toMatchObject({ userName: 'ada', emails: ['ada@example.com'] });
+    expect(event.unusableMatchFields).toEqual([
+      {
+        attribute: 'email',
+        field: 'person.emails[0]',
+        problem: expect.stringContaining('must be an e-mail address'),
+      },
+    ]);
+  });
+
+  it('sets aside each unusable kind of value: empty, too long, a refused character', () => {
+    const event = parseLifecycleEvent(
+      person({
+        userName: '   ',
+        externalId: 'x'.repeat(600),
+        emails: ['ada\uFFFF@example.com', 'ada@@example.com'],
+      }),
+    );
+    expect(event.person).toEqual({ employeeId: 'E1' });
+    const byField = Object.fromEntries((event.unusableMatchFields ?? []).map((u) => [u.field, u.problem]));
+    expect(byField['person.userName']).toContain('must not be empty');
+    expect(byField['person.externalId']).toContain('at most 512');
+    expect(byField['person.emails[0]']).toContain('U+FFFF');
+    expect(byField['person.emails[1]']).toContain('must be an e-mail address');
+    // The problem text shows the value escaped: it never carries the refused character itself.
+    expect(JSON.stringify(event.unusableMatchFields)).not.toMatch(/\uFFFF/u);
+  });
+
+  it('refuses addresses RFC 6531 does not allow', () => {
+    for (const email of [
+      'ada',
+      '@example.com',
+      'ada@',
+      'ada@exa mple.com',
+      'ada@-example.com',
+      'ada@example..com',
+      'ada..lovelace@example.com',
+      'ada lovelace@example.com',
+      `${'a'.repeat(65)}@example.com`,
+      'ada@[300.0.0.1]',
+      'Ada <ada@example.com>',
+      `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`, // 255 octets
+    ]) {
+      expect(parseLifecycleEvent(person({ emails: [email] })).unusableMatchFields, email).toHaveLength(1);
+    }
+  });
+
+  it('refuses more addresses than allowed as a whole, usable or not', () => {
+    expect(problemsOf(person({ emails: Array(11).fill('not an address') }))).toContain(
+      'field "person.emails": Too big',
+    );
+  });
+
+  it('refuses an unusableMatchFields list from the sender: only ingest sets it', () => {
+    expect(problemsOf({ ...termination, unusableMatchFields: [] })).toContain('field "unusableMatchFields"');
   });
 });
 
@@ -93,8 +179,38 @@ describe('lifecycle event: hostile input', () => {
   it('refuses oversized identifiers', () => {
     expect(problemsOf({ ...termination, eventId: 'e'.repeat(201) })).toContain('at most 200');
     expect(
-      problemsOf({ ...termination, person: { employeeId: 'E1', userName: 'u'.repeat(10_000) } }),
+      problemsOf({ ...termination, person: { employeeId: 'E1', displayName: 'u'.repeat(10_000) } }),
     ).toContain('at most 512');
+  });
+
+  it('refuses, naming the field, characters a queue would refuse: U+FFFE, U+FFFF, other non-characters, unpaired surrogates, controls', () => {
+    const cases: Array<[string, string]> = [
+      ['Ada \uFFFF', 'U+FFFF'],
+      ['Ada \uFFFE', 'U+FFFE'],
+      ['Ada \uFDD0', 'U+FDD0'],
+      ['Ada \u{1FFFF}', 'U+1FFFF'],
+      ['Ada \uD800', 'U+D800 (an unpaired surrogate)'],
+      ['\uDE00 Ada', 'U+DE00 (an unpaired surrogate)'],
+      ['Ada\u0085', 'U+0085 (a control character)'],
+      ['Ada\tLovelace', 'U+0009 (a control character)'],
+    ];
+    for (const [displayName, named] of cases) {
+      const problems = problemsOf({ ...termination, person: { employeeId: 'E1', displayName } });
+      expect(problems, displayName).toContain('field "person.displayName"');
+      expect(problems, displayName).toContain(named);
+    }
+    expect(problemsOf({ ...termination, eventId: 'evt-\uFFFF' })).toContain('field "eventId"');
+    expect(problemsOf({ ...termination, person: { employeeId: 'E\uD83D' } })).toContain(
+      'field "person.employeeId"',
+    );
+  });
+
+  it('accepts characters beyond U+FFFF, which SQS carries: emoji, CJK extension B', () => {
+    const event = parseLifecycleEvent({
+      ...termination,
+      person: { employeeId: 'E1', displayName: 'Ada 😀 Lovelace', userName: '𠮷野' },
+    });
+    expect(event.person).toMatchObject({ displayName: 'Ada 😀 Lovelace', userName: '𠮷野' });
   });
 
   it('refuses unknown top-level fields rather than silently dropping them', () => {

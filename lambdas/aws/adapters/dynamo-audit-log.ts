@@ -1,14 +1,14 @@
 // AuditLog on DynamoDB: put-only with a condition, so an entry is never overwritten; reads
 // page through every item (a timeline is small, but never silently cut at 1 MB).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   PutCommand,
   paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type AuditEntry, auditEntrySchema } from '../../core/audit.ts';
-import { AuditLog } from '../../core/ports.ts';
+import { type AuditEntry, auditEntrySchema, compareAuditEntries } from '../../core/audit.ts';
+import { AuditEntryExistsError, AuditLog } from '../../core/ports.ts';
 import { AUDIT_BY_PERSON_INDEX } from './table-schemas.ts';
 
 export interface DynamoAuditLogProps {
@@ -32,13 +32,20 @@ export class DynamoAuditLog extends AuditLog {
   }
 
   async append(entry: AuditEntry): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: entry,
-        ConditionExpression: 'attribute_not_exists(entryId)',
-      }),
-    );
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: entry,
+          ConditionExpression: 'attribute_not_exists(entryId)',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new AuditEntryExistsError(entry.eventId, entry.entryId, { cause: err });
+      }
+      throw err;
+    }
   }
 
   forEvent(eventId: string): Promise<AuditEntry[]> {
@@ -46,7 +53,7 @@ export class DynamoAuditLog extends AuditLog {
       TableName: this.tableName,
       KeyConditionExpression: 'eventId = :id',
       ExpressionAttributeValues: { ':id': eventId },
-      // Ingest checks for an earlier RECEIVED right after a retry: it must see the latest write.
+      // A retried plan looks for the PLANNED it wrote: it must see the latest write.
       ConsistentRead: true,
     });
   }
@@ -65,7 +72,7 @@ export class DynamoAuditLog extends AuditLog {
     for await (const page of paginateQuery({ client: this.client }, input)) {
       for (const item of page.Items ?? []) entries.push(auditEntrySchema.parse(item));
     }
-    // Code-unit order, as DynamoDB sorts keys (localeCompare would not).
-    return entries.sort((a, b) => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
+    // By time: an entry written once per event (RECEIVED) has a key without a time in it.
+    return entries.sort(compareAuditEntries);
   }
 }

@@ -2,11 +2,10 @@
 // Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
 // payload, then per event write the RECEIVED evidence before starting its execution.
 import { createHash } from 'node:crypto';
-import type { AuditEntry } from '../audit.ts';
-import { auditEntry } from '../audit.ts';
+import { onceAuditEntry } from '../audit.ts';
 import { type SourceConfig, sourceSecretName } from '../config.ts';
 import { ScimitarError } from '../errors.ts';
-import type { LifecycleEvent } from '../event.ts';
+import type { LifecycleEvent, UnusableMatchField } from '../event.ts';
 import { executionName } from '../execution-name.ts';
 import type { WorkflowInput } from '../messages.ts';
 import type { AuditLog, SecretSource, WorkflowStarter } from '../ports.ts';
@@ -52,6 +51,8 @@ export interface StartedEvent {
   executionArn: string;
   /** An execution of this name already existed: a repeated delivery, nothing new was started. */
   duplicate: boolean;
+  /** Match fields set aside as unusable: targets matched by them are not matchable for this event. */
+  unusableMatchFields?: UnusableMatchField[];
 }
 
 export interface IngestOutcome {
@@ -148,9 +149,10 @@ export class Ingestor {
   }
 
   /**
-   * Writes RECEIVED (unless an earlier delivery of this event already did), then starts the
-   * execution. Evidence comes first: if the start fails, the sender's retry finds RECEIVED,
-   * skips it and starts; a retry after a successful start is a duplicate and writes nothing.
+   * Writes RECEIVED, once per event and source, then starts the execution. Evidence comes first:
+   * if the start fails, the sender's retry finds RECEIVED written and starts; a retry after a
+   * successful start is a duplicate. The RECEIVED key is deterministic and the write conditional,
+   * so identical deliveries arriving together write exactly one.
    */
   private async record(
     source: SourceConfig,
@@ -158,31 +160,30 @@ export class Ingestor {
     context: { receivedAt: string; deliverySha256: string; signedAt: Date; now: Date },
   ): Promise<StartedEvent> {
     const name = executionName(source.id, event.eventId);
-    const earlier = await this.deps.auditLog.forEvent(event.eventId);
-    if (!earlier.some((entry) => isReceivedFrom(entry, source.id))) {
-      await this.deps.auditLog.append(
-        auditEntry(
-          {
-            eventId: event.eventId,
-            step: 'RECEIVED',
-            personId: event.person.employeeId,
-            actor: 'ingest',
-            detail: {
-              source: source.id,
-              sourceKind: source.kind,
-              executionName: name,
-              effectiveAt: event.effectiveAt,
-              signedAt: context.signedAt.toISOString(),
-              // The whole delivery's hash ties this entry to the sender's delivery log;
-              // the payload is this person's part of it, as JSON text (no DynamoDB type limits).
-              deliverySha256: context.deliverySha256,
-              payload: JSON.stringify(event.raw ?? null),
-            },
+    await this.deps.auditLog.appendOnce(
+      onceAuditEntry(
+        {
+          eventId: event.eventId,
+          step: 'RECEIVED',
+          personId: event.person.employeeId,
+          actor: 'ingest',
+          detail: {
+            source: source.id,
+            sourceKind: source.kind,
+            executionName: name,
+            effectiveAt: event.effectiveAt,
+            signedAt: context.signedAt.toISOString(),
+            // The whole delivery's hash ties this entry to the sender's delivery log;
+            // the payload is this person's part of it, as JSON text (no DynamoDB type limits).
+            deliverySha256: context.deliverySha256,
+            payload: JSON.stringify(event.raw ?? null),
+            ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
           },
-          context.now,
-        ),
-      );
-    }
+        },
+        source.id,
+        context.now,
+      ),
+    );
     const start = await this.deps.workflows.start(name, workflowInput(event, context.receivedAt));
     return {
       eventId: event.eventId,
@@ -190,12 +191,9 @@ export class Ingestor {
       executionName: name,
       executionArn: start.executionArn,
       duplicate: start.alreadyStarted,
+      ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
     };
   }
-}
-
-function isReceivedFrom(entry: AuditEntry, sourceId: string): boolean {
-  return entry.step === 'RECEIVED' && entry.actor === 'ingest' && entry.detail?.source === sourceId;
 }
 
 /**

@@ -5,7 +5,13 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { SourceConfig } from '../config.ts';
 import { ValidationError } from '../errors.ts';
-import { isLeaver, type LifecycleEvent, type LifecycleEventInput, parseLifecycleEvent } from '../event.ts';
+import {
+  emailSchema,
+  isLeaver,
+  type LifecycleEvent,
+  type LifecycleEventInput,
+  parseLifecycleEvent,
+} from '../event.ts';
 import { describeIssues, parseOrThrow } from '../validation.ts';
 import { SourceMismatchError } from './errors.ts';
 
@@ -173,14 +179,16 @@ function isoInstant(text: string | undefined): string | undefined {
   return ok && !Number.isNaN(new Date(withColon).getTime()) ? withColon : undefined;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// Control characters, non-characters and unpaired surrogates: what no queue or log should carry.
+const CONTROL = /[\p{Cc}\p{Noncharacter_Code_Point}\p{Cs}]/gu;
 
 function displayNameOf(fields: Map<BambooHRField, string>): string | undefined {
   const given = fields.get('preferredName') ?? fields.get('firstName');
   const composed = fields.get('displayName') ?? [given, fields.get('lastName')].filter(Boolean).join(' ');
-  // A display name is cosmetic: a stray control character must not block a revocation.
-  const clean = composed.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+  // A display name is cosmetic: a stray control character or non-character must not block a revocation.
+  const spaced = composed.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  // Cut by characters, not UTF-16 units: half an emoji would be an unpaired surrogate.
+  const clean = Array.from(spaced).slice(0, 200).join('').trim();
   return clean.length > 0 ? clean : undefined;
 }
 
@@ -271,6 +279,8 @@ function parseBambooHREmployee(employee: BambooHREmployee, context: DeliveryCont
   if (problems.length > 0) return { kind: 'rejected', problems };
 
   const workEmail = fields.get('workEmail');
+  // userName is the Work Email: an unusable address is no userName either (it could match a wrong account).
+  const workEmailUsable = workEmail !== undefined && emailSchema.safeParse(workEmail).success;
   const displayName = displayNameOf(fields);
   const input: LifecycleEventInput = {
     eventId: bambooHREventId(context.source.id, employeeId, fields, changed),
@@ -281,14 +291,26 @@ function parseBambooHREmployee(employee: BambooHREmployee, context: DeliveryCont
     terminationType: terminationTypeOf(fields.get('terminationType')),
     person: {
       employeeId,
-      ...(workEmail !== undefined && { userName: workEmail, emails: [workEmail] }),
+      ...(workEmail !== undefined && { emails: [workEmail] }),
+      ...(workEmailUsable && { userName: workEmail }),
       ...(fields.has('employeeNumber') && { externalId: fields.get('employeeNumber') }),
       ...(displayName !== undefined && { displayName }),
     },
     raw: employee,
   };
   try {
-    return { kind: 'event', event: parseLifecycleEvent(input) };
+    const event = parseLifecycleEvent(input);
+    if (workEmail !== undefined && !workEmailUsable) {
+      event.unusableMatchFields = [
+        ...(event.unusableMatchFields ?? []),
+        {
+          attribute: 'userName',
+          field: 'person.userName',
+          problem: 'comes from the Work Email, which is unusable (see person.emails[0])',
+        },
+      ];
+    }
+    return { kind: 'event', event };
   } catch (err) {
     if (err instanceof ValidationError) return { kind: 'rejected', problems: [...err.problems] };
     throw err;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import { auditEntry } from '../../../lambdas/core/audit.ts';
+import { AuditEntryExistsError } from '../../../lambdas/core/ports.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 
 let dynamo: LocalDynamo;
@@ -61,9 +62,10 @@ describe('DynamoDB audit log (dynalite)', () => {
       new Date(),
     );
     await log.append(entry);
-    await expect(log.append({ ...entry, step: 'COMPLETED' })).rejects.toBeInstanceOf(
-      ConditionalCheckFailedException,
-    );
+    const refused = await log.append({ ...entry, step: 'COMPLETED' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AuditEntryExistsError);
+    expect((refused as Error).cause).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(await log.appendOnce({ ...entry, step: 'COMPLETED' })).toBe(false);
     expect((await log.forEvent('e5')).map((e) => e.step)).toEqual(['RECEIVED']);
   });
 

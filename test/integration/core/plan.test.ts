@@ -95,6 +95,28 @@ describe('plan: a termination', () => {
     expect(audited).toHaveLength(2);
   });
 
+  it('records a target as not matchable when its match field was unusable, and plans the others', async () => {
+    const d = deps();
+    const input = termination({ userName: 'ada', emails: ['ada at example.com'] });
+    const plan = await planRevocation(input, d);
+    expect(plan.lanes.map((l) => l.targetId)).toEqual(['code', 'chat']);
+    const [wiki] = plan.settled.filter((s) => s.status === 'failed');
+    expect(wiki?.targetId).toBe('wiki');
+    expect(wiki?.reason).toContain('not matchable');
+    expect(wiki?.reason).toContain('person.emails[0]');
+    expect(wiki?.reason).toContain('must be an e-mail address');
+    const [audited] = (await d.audit.forEvent(input.event.eventId)).filter((e) => e.step === 'FAILED');
+    expect(audited).toMatchObject({
+      targetId: 'wiki',
+      actor: 'plan',
+      detail: {
+        notMatchable: true,
+        matchAttribute: 'email',
+        unusable: [expect.objectContaining({ field: 'person.emails[0]' })],
+      },
+    });
+  });
+
   it('plans nothing for a hire, and records why', async () => {
     const d = deps();
     const input = termination();

@@ -47,7 +47,7 @@ afterEach(() => {
 });
 
 describe('ingest Lambda entry', () => {
-  it('wires the AWS adapters: secret read, audit query and put, StartExecution', async () => {
+  it('wires the AWS adapters: secret read, conditional audit put, StartExecution', async () => {
     secretsManager
       .on(GetSecretValueCommand, { SecretId: 'scimitar/sources/generic' })
       .resolves({ SecretString: KEY });
@@ -77,10 +77,9 @@ describe('ingest Lambda entry', () => {
       Item: { eventId: 'evt-entry', step: 'RECEIVED' },
       ConditionExpression: 'attribute_not_exists(entryId)',
     });
-    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
-      TableName: 'scimitar-audit',
-      ExpressionAttributeValues: { ':id': 'evt-entry' },
-    });
+    // One conditional put on a deterministic key, no read first: concurrent deliveries cannot both write.
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.entryId).toBe('#RECEIVED#generic');
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
     expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(STATE_MACHINE);
   });
 

@@ -104,6 +104,18 @@ describe('ingest handler: accepted deliveries', () => {
     expect(audit.entries.map((e) => e.step)).toEqual(['RECEIVED']);
   });
 
+  it('answers 202 for a leaver with one unusable match field, naming it, and records it with RECEIVED', async () => {
+    const event = { ...termination, person: { ...termination.person, emails: ['trent at example'] } };
+    const result = await handler(signedGeneric(JSON.stringify(event)));
+    expect(result.statusCode).toBe(202);
+    const [execution] = json(result).executions as Array<Record<string, unknown>>;
+    expect(execution?.unusableMatchFields).toEqual([
+      { attribute: 'email', field: 'person.emails[0]', problem: expect.stringContaining('e-mail address') },
+    ]);
+    expect(workflows.executions).toHaveLength(1);
+    expect(audit.entries[0]?.detail?.unusableMatchFields).toEqual(execution?.unusableMatchFields);
+  });
+
   it('answers 202 with the existing execution for a repeated delivery, starting nothing new', async () => {
     const delivery = signedGeneric(JSON.stringify(termination));
     await handler(delivery);
@@ -239,6 +251,18 @@ describe('ingest handler: refusals', () => {
         expect.stringContaining('extra'),
       ]),
     );
+  });
+
+  it('refuses with 422 naming the field a character SQS would refuse, sent raw or as a JSON escape', async () => {
+    for (const displayName of ['Ada \uFFFF', 'Ada \uFFFE', 'Ada \uD800']) {
+      const event = { ...termination, person: { ...termination.person, displayName } };
+      // JSON.stringify writes an unpaired surrogate as the escape \ud800: both forms must be refused.
+      const result = await handler(signedGeneric(JSON.stringify(event)));
+      expect(result.statusCode, displayName).toBe(422);
+      expect((json(result).problems as string[]).join('\n')).toContain('field "person.displayName"');
+    }
+    expect(workflows.executions).toHaveLength(0);
+    expect(audit.entries).toHaveLength(0);
   });
 
   it('refuses JSON that is an array or a number with 422', async () => {

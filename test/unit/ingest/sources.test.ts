@@ -157,16 +157,37 @@ describe('BambooHR payload: missing and invalid fields', () => {
     expect(rejected[0]?.problems[0]).toContain('YYYY-MM-DD; got "11/30/2026"');
   });
 
-  it('rejects an invalid work email, but strips control characters from the cosmetic display name', () => {
+  it('strips control characters, non-characters and unpaired surrogates from the cosmetic display name', () => {
     const payload = fixture('terminated') as { employees: [{ fields: Record<string, string> }] };
-    payload.employees[0].fields['First Name'] = 'Ada\u0007\n';
+    payload.employees[0].fields['First Name'] = 'Ada\u0007\n\uFFFF\uD800';
     expect(parseBambooHRPayload(payload, context(bamboohr)).events[0]?.person.displayName).toBe(
       'Ada Lovelace',
     );
+    payload.employees[0].fields['First Name'] = 'Ada 😀';
+    expect(parseBambooHRPayload(payload, context(bamboohr)).events[0]?.person.displayName).toBe(
+      'Ada 😀 Lovelace',
+    );
+  });
+
+  it('keeps the leaver when the Work Email is unusable: email and userName (taken from it) are set aside', () => {
+    const payload = fixture('terminated') as { employees: [{ fields: Record<string, string> }] };
     payload.employees[0].fields['Work Email'] = 'ada at example';
     const { events, rejected } = parseBambooHRPayload(payload, context(bamboohr));
-    expect(events).toEqual([]);
-    expect(rejected[0]?.problems.join()).toContain('person.emails[0]');
+    expect(rejected).toEqual([]);
+    expect(events[0]?.person.userName).toBeUndefined();
+    expect(events[0]?.person.emails).toBeUndefined();
+    expect(events[0]?.unusableMatchFields?.map((u) => [u.attribute, u.field])).toEqual([
+      ['email', 'person.emails[0]'],
+      ['userName', 'person.userName'],
+    ]);
+  });
+
+  it('reads an internationalised, padded Work Email as the address it is', () => {
+    const payload = fixture('terminated') as { employees: [{ fields: Record<string, string> }] };
+    payload.employees[0].fields['Work Email'] = '  jörg@bücher.de ';
+    const [event] = parseBambooHRPayload(payload, context(bamboohr)).events;
+    expect(event?.person).toMatchObject({ userName: 'jörg@bücher.de', emails: ['jörg@bücher.de'] });
+    expect(event?.unusableMatchFields).toBeUndefined();
   });
 
   it('rejects an employee id with control characters', () => {
