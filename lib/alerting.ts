@@ -1,7 +1,9 @@
-// Nothing fails silently: alarms on every dead letter, failed or timed-out execution, worker
-// error and ingest 5XX go to the alert topic (CredentialRotation's and the Reconciler's alarms
-// reach it too); target owners hear about manual tasks on their own topic; a dashboard shows
-// latency, outcomes, dead letters, the credentials' health and reconciliation findings.
+// Nothing fails silently: alarms on every dead letter, failed, aborted, throttled or timed-out
+// execution, worker error, Lambda throttle, ingest 5XX and refused webhook, on HR events that stop
+// arriving, a roster gone stale, a reconciler that stopped running and an aging source signing key
+// go to the alert topic (CredentialRotation's and the Reconciler's alarms reach it too); target
+// owners hear about manual tasks on their own topic; a dashboard shows latency, outcomes, dead
+// letters, the credentials' health and reconciliation findings.
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -11,6 +13,8 @@ import {
   GraphWidget,
   type IMetric,
   type IWidget,
+  MathExpression,
+  Metric,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
@@ -18,15 +22,27 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
-import type { CredentialRotation } from './credentials.ts';
+import { Construct, type IConstruct } from 'constructs';
+import { type ScimitarConfig, sourceKeyAge } from '../lambdas/core/config.ts';
+import { warnAtDays } from '../lambdas/core/credential-age.ts';
+import { scheduleIntervalMs } from '../lambdas/core/schedule.ts';
+import { CREDENTIAL_AGE_METRICS } from '../lambdas/handlers/credential-age.ts';
+import { refusalCauses } from '../lambdas/handlers/ingest.ts';
+import { CANARY_SERVICE, type CredentialRotation, canaryMetricPeriod } from './credentials.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { Reconciler } from './reconciler.ts';
+import { absenceWindow } from './schedule-role.ts';
+import { METRICS_NAMESPACE } from './scimitar-function.ts';
 import type { TargetLane } from './target-lane.ts';
 import type { Workflow } from './workflow.ts';
+
+/** CloudWatch lets a metric-math alarm read at most 10 metrics. */
+const MAX_METRICS_PER_ALARM = 10;
+/** Hours of 1-hour periods one alarm can evaluate (CloudWatch: at most 7 days). */
+const MAX_EVALUATION_HOURS = 7 * 24;
 
 /** Message attribute the owner topic filters on: plan must set it when it publishes. */
 export const OWNER_TOPIC_TARGET_ATTRIBUTE = 'targetId';
@@ -45,23 +61,45 @@ export class Alerting extends Construct {
   /** The key both topics are encrypted with; CloudWatch alarms may use it to publish. */
   public readonly encryptionKey: Key;
   private readonly routed: Alarm[] = [];
+  private readonly config: ScimitarConfig;
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
     const { config } = props;
+    this.config = config;
 
     this.encryptionKey = new Key(this, 'Key', {
       description: 'scimitar alert and owner topics',
       enableKeyRotation: true,
     });
-    // CloudWatch alarms publish to an encrypted topic only if the key lets them.
+    // CloudWatch alarms publish to an encrypted topic only if the key lets them: the statement SNS
+    // documents for AWS services that publish to encrypted topics, CloudWatch among them
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services):
+    // principal cloudwatch.amazonaws.com, kms:Decrypt and kms:GenerateDataKey*, Resource "*". The
+    // page rules out aws:SourceAccount and aws:SourceArn in the key policy for EventBridge
+    // deliveries only, so the statement keeps both, narrowed to this account's alarms in this
+    // region (no confused deputy). No offline test can show that CloudWatch's KMS request carries
+    // them: the first post-deploy check does (`aws cloudwatch set-alarm-state`,
+    // docs/operations.md#first-checks-after-deploy, which names the fix if it fails).
+    const stack = Stack.of(this);
+    const thisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     this.encryptionKey.addToResourcePolicy(
       new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToUseTheKey',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        // Only this account's alarms (no confused deputy through CloudWatch).
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: thisAccountsAlarms,
       }),
     );
 
@@ -73,24 +111,13 @@ export class Alerting extends Construct {
     // enforceSSL gives the topic a policy of its own, which replaces SNS's default policy: without
     // this statement no alarm action could publish ("no resource-based policy allows the
     // SNS:Publish action"). Only alarms of this account and region.
-    const stack = Stack.of(this);
     this.alertTopic.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.alertTopic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
+        conditions: thisAccountsAlarms,
       }),
     );
     if (config.alerts.email) {
@@ -189,6 +216,18 @@ export class Alerting extends Construct {
           'scimitar: a revocation execution ran past its timeout. Runbook: docs/operations.md#executions-timed-out',
       }),
     );
+    this.route(
+      this.alarmOnAny('ExecutionsAborted', workflow.stateMachine.metricAborted(SUM_5_MIN), {
+        description:
+          'scimitar: a revocation execution was aborted (StopExecution by a person or a script): its targets may not all have been revoked. Runbook: docs/operations.md#executions-aborted',
+      }),
+    );
+    this.route(
+      this.alarmOnAny('ExecutionsThrottled', workflow.stateMachine.metricThrottled(SUM_5_MIN), {
+        description:
+          'scimitar: Step Functions throttled the workflow (StartExecution or a state transition): a revocation was delayed or, if ingest gave up, not started. Runbook: docs/operations.md#executions-throttled',
+      }),
+    );
     const outcomes: IMetric[] = [
       workflow.metricSucceeded({ label: 'completed' }),
       workflow.metricFailed({ label: 'failed or partial' }),
@@ -223,14 +262,95 @@ export class Alerting extends Construct {
           'scimitar: the ingest API answered 5XX: an HRIS event or a roster upload may not have been accepted. Runbook: docs/operations.md#ingest-5xx',
       }),
     );
+    const { alerts } = this.config;
+    for (const cause of refusalCauses) {
+      this.route(
+        new Alarm(this, `IngestRefused${pascal(cause)}`, {
+          alarmDescription: `scimitar: the ingest API refused ${alerts.refusedDeliveries} or more HRIS deliveries in 5 minutes for cause "${cause}" (${REFUSAL_MEANING[cause]}). Runbook: docs/operations.md#ingest-refused`,
+          metric: api.metricDeliveriesRefused(cause),
+          threshold: alerts.refusedDeliveries,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    // Silence is the failure here: no data for the whole window counts as breaching.
+    const days = alerts.daysWithoutEvents;
+    this.route(
+      new Alarm(this, 'NoEventsAccepted', {
+        alarmDescription: `scimitar: no HRIS delivery was accepted for ${days} day(s): the webhook may be broken, pointed elsewhere or signing with another key. Runbook: docs/operations.md#no-events-accepted`,
+        metric: api.metricDeliveriesAccepted({ period: Duration.days(1) }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: days,
+        datapointsToAlarm: days,
+        treatMissingData: TreatMissingData.BREACHING,
+      }),
+    );
+    if (api.rosterMethod) {
+      // The roster's age passes rosterMaxAgeHours exactly when no upload succeeded within that many
+      // hours (every upload replaces it). CloudWatch evaluates at most 7 days.
+      const hours = Math.min(this.config.reconciliation.rosterMaxAgeHours, MAX_EVALUATION_HOURS);
+      this.route(
+        new Alarm(this, 'RosterStale', {
+          alarmDescription: `scimitar: no roster upload succeeded for ${hours} hours: the reconciler will refuse the stale roster (reconciliation.rosterMaxAgeHours ${this.config.reconciliation.rosterMaxAgeHours}). Runbook: docs/operations.md#roster-stale`,
+          metric: api.metricRosterUploads({ period: Duration.hours(1) }),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: hours,
+          datapointsToAlarm: hours,
+          treatMissingData: TreatMissingData.BREACHING,
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Ingest: events, client and server errors',
-        width: 24,
+        width: 12,
         left: [api.metricRequests({ label: 'requests' })],
         right: [api.metricClientErrors({ label: '4XX' }), api.metricServerErrors({ label: '5XX' })],
       }),
+      new GraphWidget({
+        title: 'Ingest: deliveries accepted, and refused by cause',
+        width: 12,
+        left: [api.metricDeliveriesAccepted({ period: Duration.minutes(5), label: 'accepted' })],
+        right: refusalCauses.map((cause) =>
+          api.metricDeliveriesRefused(cause, { label: `refused: ${cause}` }),
+        ),
+      }),
     );
+  }
+
+  /**
+   * Alarms when any Lambda function in `scope` (the stack) is throttled: one alarm per 10
+   * functions (CloudWatch's limit for metric math), `LambdaThrottles`, `LambdaThrottles2`, ...
+   * Call it after every function is created; a CDK test checks that none is left out.
+   */
+  public watchThrottles(scope: IConstruct): void {
+    const functions = scope.node
+      .findAll()
+      .filter((c): c is LambdaFunction => c instanceof LambdaFunction)
+      .sort((a, b) => a.node.path.localeCompare(b.node.path));
+    for (let i = 0; i < functions.length; i += MAX_METRICS_PER_ALARM) {
+      const group = functions.slice(i, i + MAX_METRICS_PER_ALARM);
+      const n = i / MAX_METRICS_PER_ALARM + 1;
+      this.route(
+        new Alarm(this, n === 1 ? 'LambdaThrottles' : `LambdaThrottles${n}`, {
+          alarmDescription: `scimitar: Lambda throttled ${group.length === 1 ? 'a function' : 'one of these functions'} (account concurrency exhausted or a reserved limit): ${group.map((f) => f.node.path).join(', ')}. Runbook: docs/operations.md#lambda-throttles`,
+          metric: new MathExpression({
+            expression: 'SUM(FILL(METRICS(), 0))',
+            usingMetrics: Object.fromEntries(group.map((fn, j) => [`t${j}`, fn.metricThrottles(SUM_5_MIN)])),
+            period: Duration.minutes(5),
+            label: 'throttled invocations',
+          }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
   }
 
   /**
@@ -275,6 +395,28 @@ export class Alerting extends Construct {
         }),
       );
     }
+    // The canary measures the sources' signing keys too (SourceKeyAgeDays per source).
+    const period = canaryMetricPeriod(this.config.canary.schedule);
+    for (const source of this.config.sources) {
+      const limit = sourceKeyAge(source);
+      const alarm = new Alarm(this, `SourceKeyAge-${source.id}`, {
+        alarmDescription: `scimitar: the signing key of HRIS source "${source.id}" is ${warnAtDays(limit)} days old or more, within ${limit.warnDaysBefore} days of its ${limit.maxAgeDays}-day limit; change it in the HRIS and the secret together. Runbook: docs/operations.md#source-key-age`,
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: CREDENTIAL_AGE_METRICS.sourceKey,
+          dimensionsMap: { service: CANARY_SERVICE, source: source.id },
+          statistic: 'Maximum',
+          period,
+        }),
+        threshold: warnAtDays(limit),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // No data means no measurement: CanaryErrors or CanaryMissing says so.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      this.route(alarm);
+      alarms.push(alarm);
+    }
     widgets.push(new AlarmStatusWidget({ title: 'Credential alarms', width: 24, alarms }));
     this.dashboard.addWidgets(...widgets);
   }
@@ -292,10 +434,27 @@ export class Alerting extends Construct {
         left: reconciler.targetIds.map((id) => metric(id)),
         leftYAxis: { min: 0 },
       });
+    // The reconciler's heartbeat is its invocations: none for two scheduled intervals means it
+    // stopped running (schedule disabled or deleted, role broken), which nothing else would say.
+    const { period, evaluationPeriods } = absenceWindow(
+      scheduleIntervalMs(this.config.reconciliation.schedule),
+    );
+    const missing = new Alarm(this, 'ReconcilerMissing', {
+      alarmDescription: `scimitar: the reconciler has not run for two of its intervals (${this.config.reconciliation.schedule}): drift and orphans go unseen. Runbook: docs/operations.md#reconciler-missing`,
+      metric: reconciler.function.metricInvocations({ statistic: 'Sum', period }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    this.route(missing);
     const alarms = [
       ...(reconciler.privilegedFindingsAlarm ? [reconciler.privilegedFindingsAlarm] : []),
       reconciler.incompleteAlarm,
       reconciler.errorsAlarm,
+      reconciler.deadLetterAlarm,
+      missing,
     ];
     this.dashboard.addWidgets(
       new TextWidget({
@@ -321,4 +480,21 @@ export class Alerting extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
+}
+
+const SUM_5_MIN = { statistic: 'Sum', period: Duration.minutes(5) } as const;
+
+/** What each refusal cause usually means, for the alarm description. */
+const REFUSAL_MEANING: Record<(typeof refusalCauses)[number], string> = {
+  signature: '401: a wrong or placeholder signing key, a clock skew, or a forgery',
+  schema: '422: records that do not parse as the source kind, or an event naming another source',
+  'unknown-source': '404: a delivery to a source id no config lists',
+  payload: '400/413: a body that is not JSON, hostile or too large',
+};
+
+function pascal(id: string): string {
+  return id
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

@@ -13,16 +13,16 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { scheduleIntervalMs } from '../lambdas/core/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { warnAtDays } from '../lambdas/core/credential-age.ts';
 import { TARGET_TAG } from '../lambdas/core/rotation.ts';
-import { scheduleRoleFor } from './schedule-role.ts';
+import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 /** Powertools adds `service` to every metric's dimensions: alarms must name the same value. */
@@ -30,6 +30,15 @@ export const CANARY_SERVICE = serviceName('canary');
 export const ROTATION_SERVICE = serviceName('rotation');
 
 const RUNBOOK = 'docs/credentials.md';
+
+/**
+ * The period of alarms on what the canary publishes: metrics arrive once per canary run, so the
+ * period follows the schedule (5 minutes to one day, CloudWatch's longest period).
+ */
+export function canaryMetricPeriod(schedule: string): Duration {
+  const intervalSeconds = Math.round(scheduleIntervalMs(schedule) / 1000);
+  return Duration.seconds(Math.min(Math.max(intervalSeconds, 300), 86_400));
+}
 
 export interface CredentialRotationProps {
   /** The validated config: its SCIM targets, their rotation strategies and `canary.schedule`. */
@@ -56,6 +65,10 @@ export class CredentialRotation extends Construct {
   /** Probes every SCIM target and measures the age of hand-renewed credentials. */
   public readonly canaryFunction: ScimitarFunction;
   public readonly canarySchedule: Schedule;
+  /** Canary runs Scheduler could not deliver, and failed asynchronous invocations of the canary. */
+  public readonly canaryDeadLetterQueue: Queue;
+  /** Fires on any message in {@link canaryDeadLetterQueue}. */
+  public readonly canaryDeadLetterAlarm: Alarm;
   /** Any failed rotation step. @default - undefined without a rotation function */
   public readonly rotationFailedAlarm?: Alarm;
   /** The canary crashed, or could not measure a credential's age. */
@@ -77,10 +90,8 @@ export class CredentialRotation extends Construct {
     const secretOf = (target: ScimTargetConfig) => props.targetSecrets[target.id] as ISecret;
     const alarmAction: IAlarmAction = new SnsAction(props.alarmTopic);
 
-    // Metrics arrive once per canary run: alarm periods follow the schedule (CloudWatch allows
-    // at most one day of evaluation).
     const intervalSeconds = Math.round(scheduleIntervalMs(config.canary.schedule) / 1000);
-    this.metricPeriod = Duration.seconds(Math.min(Math.max(intervalSeconds, 300), 86_400));
+    this.metricPeriod = canaryMetricPeriod(config.canary.schedule);
     const missingPeriod = Duration.seconds(Math.min(Math.max(2 * intervalSeconds, 300), 86_400));
 
     const rotating = scimTargets.filter((t) => t.rotation.strategy !== 'manual');
@@ -137,24 +148,27 @@ export class CredentialRotation extends Construct {
     grantCanaryWrite(props.stateTable, this.canaryFunction);
 
     // The schedule's own role, inside this construct (LambdaInvoke would otherwise share one at
-    // stack level).
-    const scheduleRole = scheduleRoleFor(
-      this,
-      'CanaryScheduleRole',
-      this.canaryFunction,
-      'credential canary',
-    );
-    this.canarySchedule = new Schedule(this, 'CanarySchedule', {
+    // stack level), and a dead-letter queue for runs that were never delivered or failed.
+    const scheduled = invokeOnSchedule(this, {
+      fn: this.canaryFunction,
+      what: 'credential canary',
       description: 'scimitar: credential canary',
-      schedule: ScheduleExpression.expression(config.canary.schedule),
-      target: new LambdaInvoke(this.canaryFunction, {
-        role: scheduleRole,
-        input: ScheduleTargetInput.fromObject({}),
-        // The next run is at most one interval away; a stale retry adds nothing.
-        retryAttempts: 2,
+      expression: config.canary.schedule,
+      input: {},
+      // The next run is at most one interval away; a stale retry adds nothing.
+      deliveryRetries: {
+        attempts: 2,
         maxEventAge: Duration.seconds(Math.min(Math.max(intervalSeconds, 60), 86_400)),
-      }),
+      },
+      // A failed run is repeated by the next one; CanaryErrors says it failed.
+      invocationRetries: 0,
+      alarmTopic: props.alarmTopic,
+      runbook: 'docs/operations.md#lost-scheduled-runs',
+      ids: { role: 'CanaryScheduleRole', schedule: 'CanarySchedule' },
     });
+    this.canarySchedule = scheduled.schedule;
+    this.canaryDeadLetterQueue = scheduled.deadLetterQueue;
+    this.canaryDeadLetterAlarm = scheduled.deadLetterAlarm;
 
     this.canaryErrorsAlarm = new Alarm(this, 'CanaryErrors', {
       alarmDescription: `scimitar: the credential canary failed to run or could not measure a credential's age. Runbook: ${RUNBOOK}#canary-errors`,

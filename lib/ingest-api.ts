@@ -1,7 +1,7 @@
 // The front door: HRIS webhooks POST to /events/{source}; the ingest function verifies the
 // source's signature on the raw body, audits RECEIVED and starts one workflow execution per event.
 // The HRIS export job POSTs the roster to /roster, signed with SigV4 (AWS_IAM authorization).
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -16,14 +16,15 @@ import {
   RequestValidator,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import { INGEST_METRICS, type RefusalCause } from '../lambdas/handlers/ingest.ts';
 import type { AuditStore } from './audit-store.ts';
-import { ScimitarFunction } from './scimitar-function.ts';
+import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 import type { TokenVault } from './token-vault.ts';
 import type { Workflow } from './workflow.ts';
 
@@ -100,6 +101,9 @@ export class IngestApi extends Construct {
     });
 
     this.api = new RestApi(this, 'Api', {
+      // API Gateway's metrics are keyed on the API name: a name of this stack's own keeps its
+      // alarms off any other API in the account (stack names are unique per account and region).
+      restApiName: `${Stack.of(this).stackName}-ingest`,
       description: 'scimitar: HRIS lifecycle events and the roster in',
       endpointTypes: [EndpointType.REGIONAL],
       // Execution logs need the account's API Gateway CloudWatch role; keep it if the stack goes.
@@ -204,6 +208,68 @@ export class IngestApi extends Construct {
   /** 4XX answers: bad signatures, unknown sources, refused rosters, throttling (sum over 5 minutes). */
   public metricClientErrors(options?: MetricOptions): Metric {
     return this.api.metricClientError({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  }
+
+  /**
+   * Deliveries the ingest function refused for one cause (sum over 5 minutes): the function
+   * publishes `DeliveryRefused` with exactly the dimensions {service, cause}.
+   */
+  public metricDeliveriesRefused(cause: RefusalCause, options?: MetricOptions): Metric {
+    return this.ingestMetric(INGEST_METRICS.refused, { cause }, options);
+  }
+
+  /** Deliveries answered 202 (sum per day): the HRIS is connected and signing with the right key. */
+  public metricDeliveriesAccepted(options?: MetricOptions): Metric {
+    return this.ingestMetric(INGEST_METRICS.accepted, {}, { period: Duration.days(1), ...options });
+  }
+
+  /**
+   * Roster uploads that succeeded (2XX): requests to `POST /roster` less its 4XX and 5XX answers,
+   * from API Gateway's per-method metrics (sum per hour). Throws when the API has no /roster route.
+   */
+  public metricRosterUploads(options?: { period?: Duration }): MathExpression {
+    if (!this.rosterMethod) {
+      throw new Error(`IngestApi ${this.node.id}: no /roster route; pass rosterUpload to create it`);
+    }
+    const period = options?.period ?? Duration.hours(1);
+    const method = (metricName: string) =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: {
+          ApiName: this.api.restApiName,
+          Stage: this.api.deploymentStage.stageName,
+          Resource: '/roster',
+          Method: 'POST',
+        },
+        statistic: 'Sum',
+        period,
+      });
+    return new MathExpression({
+      expression: 'FILL(requests, 0) - FILL(clientErrors, 0) - FILL(serverErrors, 0)',
+      usingMetrics: {
+        requests: method('Count'),
+        clientErrors: method('4XXError'),
+        serverErrors: method('5XXError'),
+      },
+      period,
+      label: 'roster uploads accepted',
+    });
+  }
+
+  private ingestMetric(
+    metricName: string,
+    dimensions: Record<string, string>,
+    options?: MetricOptions,
+  ): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: serviceName(this.ingestFunction.entryName), ...dimensions },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...options,
+    });
   }
 
   /** Requests (sum over 5 minutes). */

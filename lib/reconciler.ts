@@ -16,17 +16,16 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TARGET_ENV, TARGET_ENV_BYTES_PER_TARGET } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import type { AuditStore } from './audit-store.ts';
-import { scheduleRoleFor } from './schedule-role.ts';
+import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 /** Powertools adds `service` to every metric's dimensions: the alarms must name the same value. */
@@ -80,6 +79,10 @@ export class Reconciler extends Construct {
   /** Roster upload (API Gateway proxy integration); attach it to an IAM-authorised route. */
   public readonly rosterUploadFunction: ScimitarFunction;
   public readonly schedule: Schedule;
+  /** Scheduled runs never delivered, and failed asynchronous invocations (its continuations included). */
+  public readonly deadLetterQueue: Queue;
+  /** Fires on any message in {@link deadLetterQueue}. */
+  public readonly deadLetterAlarm: Alarm;
   /** The SCIM targets reconciled, in config order. */
   public readonly targetIds: readonly string[];
   /** Fires when any privileged-tier target has an orphan or drift; absent without privileged SCIM targets. */
@@ -108,8 +111,6 @@ export class Reconciler extends Construct {
         ...targetEnvironment(this, scimTargets, props.targets),
       },
     });
-    // A failed invocation is retried by the next schedule, which resumes its checkpoint.
-    this.function.configureAsyncInvoke({ retryAttempts: 0 });
     auditStore.bindAppend(this.function);
     auditStore.grantReconcile(this.function);
     for (const target of scimTargets) {
@@ -138,16 +139,24 @@ export class Reconciler extends Construct {
     });
     auditStore.grantReplaceRoster(this.rosterUploadFunction);
 
-    const scheduleRole = scheduleRoleFor(this, 'ScheduleRole', this.function, 'reconciler');
-    this.schedule = new Schedule(this, 'Schedule', {
+    const scheduled = invokeOnSchedule(this, {
+      fn: this.function,
+      what: 'reconciler',
       description: 'scimitar: reconcile every SCIM target',
-      schedule: ScheduleExpression.expression(config.reconciliation.schedule),
-      target: new LambdaInvoke(this.function, {
-        input: ScheduleTargetInput.fromObject({ source: 'schedule' }),
-        retryAttempts: 0,
-        role: scheduleRole,
-      }),
+      expression: config.reconciliation.schedule,
+      input: { source: 'schedule' },
+      // Scheduler retries only a delivery Lambda refused: no pass runs twice.
+      deliveryRetries: { attempts: 3, maxEventAge: Duration.hours(1) },
+      // A failed invocation is retried by the next schedule, which resumes its checkpoint; a failed
+      // continuation keeps its payload (the round's place) in the dead-letter queue.
+      invocationRetries: 0,
+      alarmTopic: props.alarmTopic,
+      runbook: 'docs/operations.md#lost-scheduled-runs',
+      ids: { role: 'ScheduleRole', schedule: 'Schedule' },
     });
+    this.schedule = scheduled.schedule;
+    this.deadLetterQueue = scheduled.deadLetterQueue;
+    this.deadLetterAlarm = scheduled.deadLetterAlarm;
 
     const action = new SnsAction(props.alarmTopic);
     // Metrics arrive once per pass: between passes the alarm keeps the state of the last one.

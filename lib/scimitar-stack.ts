@@ -112,6 +112,10 @@ export class ScimitarStack extends Stack {
     this.alerting.watchIngestApi(this.ingestApi);
     this.alerting.watchCredentials(this.credentials);
     this.alerting.watchReconciler(this.reconciler);
+    // The canary measures the age of the sources' signing keys without reading them.
+    this.vault.grantDescribeSourceSecrets(this.credentials.canaryFunction);
+    // After every function exists: each one's throttles alarm.
+    this.alerting.watchThrottles(this);
 
     new CfnOutput(this, 'EventsUrl', {
       description: 'POST HRIS webhooks here, replacing {source} with a configured source id',
@@ -131,6 +135,14 @@ export class ScimitarStack extends Stack {
     new CfnOutput(this, 'ReconcilerFunctionName', {
       description: 'Invoke to reconcile now: payload {"source":"cli"}, optionally "targets" and "restart"',
       value: this.reconciler.function.functionName,
+    });
+    new CfnOutput(this, 'ReconcilerDeadLetterQueueUrl', {
+      description: 'Reconciler runs never delivered and failed reconciler invocations (with their payload)',
+      value: this.reconciler.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'CanaryDeadLetterQueueUrl', {
+      description: 'Canary runs never delivered and failed canary invocations',
+      value: this.credentials.canaryDeadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'StateTableName', { value: this.auditStore.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.auditStore.auditTable.tableName });

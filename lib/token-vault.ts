@@ -2,7 +2,7 @@
 // secret) and one per HRIS source (its webhook signing key), KMS-encrypted. Rotating or watching
 // the target secrets is CredentialRotation's job (lib/credentials.ts).
 import { Validations } from 'aws-cdk-lib';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -118,5 +118,19 @@ export class TokenVault extends Construct {
    */
   public grantReadSourceSecrets(grantee: IGrantable): void {
     for (const secret of this.sourceSecrets.values()) secret.grantRead(grantee);
+  }
+
+  /**
+   * Lets a grantee see when each HRIS source's signing key last changed (the canary measures the
+   * key's age): `secretsmanager:DescribeSecret` on those secrets only; no value, no KMS.
+   */
+  public grantDescribeSourceSecrets(grantee: IGrantable): void {
+    for (const secret of this.sourceSecrets.values()) {
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['secretsmanager:DescribeSecret'],
+        resourceArns: [secret.secretArn],
+      });
+    }
   }
 }

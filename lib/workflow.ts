@@ -176,6 +176,9 @@ export class Workflow extends Construct {
       .otherwise(new Succeed(this, STATE.completed, { outputPath: '$.summary' }));
 
     this.logGroup = new LogGroup(this, 'Logs', {
+      // Under /aws/vendedlogs/: Step Functions then needs no entry in the account's CloudWatch Logs
+      // resource policy, whose 5,120-character limit fails state machine creation in busy accounts.
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${id}`,
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });

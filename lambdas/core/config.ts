@@ -190,6 +190,9 @@ export const targetSchema = z
     }
   });
 
+/** A source signing key's age limit when the config gives none: a year, warned 30 days ahead. */
+export const DEFAULT_SOURCE_KEY_AGE = { maxAgeDays: 365, warnDaysBefore: 30 } as const;
+
 export const sourceSchema = z
   .object({
     id: resourceId,
@@ -199,6 +202,18 @@ export const sourceSchema = z
     secretName: secretName.optional(),
     /** Deliveries older than this are refused as replays. */
     toleranceSeconds: z.number().int().min(30).max(3600).default(300),
+    /**
+     * The signing key is changed by hand (the HRIS has no API for it): the canary measures its age
+     * and the SourceKeyAge alarm fires at maxAgeDays - warnDaysBefore.
+     * @default - {@link DEFAULT_SOURCE_KEY_AGE}, through {@link sourceKeyAge}
+     */
+    keyAge: z
+      .object({
+        maxAgeDays: z.number().int().min(1).max(3650).default(DEFAULT_SOURCE_KEY_AGE.maxAgeDays),
+        warnDaysBefore: z.number().int().min(1).max(365).default(DEFAULT_SOURCE_KEY_AGE.warnDaysBefore),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -224,9 +239,19 @@ export const configSchema = z
       .object({
         /** Subscribed to the alarm topic; confirm the subscription email after deploy. */
         email: z.email('must be an email address').optional(),
+        /**
+         * Refused webhook deliveries of one cause (signature, schema, unknown source, payload)
+         * within 5 minutes that raise that cause's alarm.
+         */
+        refusedDeliveries: z.number().int().min(1).max(10_000).default(1),
+        /**
+         * Days without any accepted HR delivery before the NoEventsAccepted alarm fires: a broken
+         * webhook is otherwise silent. CloudWatch evaluates an alarm over at most 7 days.
+         */
+        daysWithoutEvents: z.number().int().min(1).max(7).default(7),
       })
       .strict()
-      .default({}),
+      .default({ refusedDeliveries: 1, daysWithoutEvents: 7 }),
     reconciliation: z
       .object({
         schedule: scheduleExpression.default('rate(1 day)'),
@@ -343,6 +368,11 @@ export function targetSecretName(target: TargetConfig): string {
 
 export function sourceSecretName(source: SourceConfig): string {
   return source.secretName ?? `scimitar/sources/${source.id}`;
+}
+
+/** A source's signing key age limit: its `keyAge`, else {@link DEFAULT_SOURCE_KEY_AGE}. */
+export function sourceKeyAge(source: SourceConfig): { maxAgeDays: number; warnDaysBefore: number } {
+  return source.keyAge ?? DEFAULT_SOURCE_KEY_AGE;
 }
 
 /** Targets in revocation order: privileged tier first, then as configured. */

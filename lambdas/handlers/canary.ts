@@ -1,15 +1,21 @@
 // The credential canary's function: on schedule (or invoked with `{ "targetIds": [...] }`), probes
 // every SCIM target read-only, records each result, publishes CanaryFailed per target (1 or 0, so
-// the alarm also clears), then measures the age of hand-renewed credentials.
+// the alarm also clears), then measures the age of hand-renewed credentials and of the HRIS
+// sources' signing keys.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { type CanaryDeps, type CanaryResult, checkTargets } from '../core/canary.ts';
 import type { ScimitarConfig } from '../core/config.ts';
-import { type CredentialAgeReport, measureCredentialAges } from '../core/credential-age.ts';
+import {
+  type CredentialAgeReport,
+  measureCredentialAges,
+  measureSourceKeyAges,
+  type SourceKeyAgeReport,
+} from '../core/credential-age.ts';
 import type { SecretStore } from '../core/secret-store.ts';
 import { parseOrThrow } from '../core/validation.ts';
-import { publishCredentialAges } from './credential-age.ts';
+import { publishCredentialAges, publishSourceKeyAges } from './credential-age.ts';
 
 // Scheduler sends `{}`; anything else it might add is ignored.
 export const canaryInputSchema = z.object({ targetIds: z.array(z.string().min(1)).min(1).optional() });
@@ -25,6 +31,7 @@ export interface CanaryHandlerDeps extends CanaryDeps {
 export interface CanaryRun {
   readonly results: readonly CanaryResult[];
   readonly ages: CredentialAgeReport;
+  readonly sourceKeys: SourceKeyAgeReport;
 }
 
 export function createCanaryHandler(deps: CanaryHandlerDeps) {
@@ -39,7 +46,16 @@ export function createCanaryHandler(deps: CanaryHandlerDeps) {
       else deps.logger.error('canary failed', { ...result });
     }
     const ages = await measureCredentialAges(deps.config, deps);
-    publishCredentialAges(ages, deps);
-    return { results, ages };
+    const sourceKeys = await measureSourceKeyAges(deps.config, deps);
+    // Both are published before a failure is raised: one unknown age hides no other.
+    let unknownCredentialAge: unknown;
+    try {
+      publishCredentialAges(ages, deps);
+    } catch (err) {
+      unknownCredentialAge = err;
+    }
+    publishSourceKeyAges(sourceKeys, deps);
+    if (unknownCredentialAge) throw unknownCredentialAge;
+    return { results, ages, sourceKeys };
   };
 }

@@ -4,7 +4,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ScimitarConfig } from '../core/config.ts';
-import { type CredentialAgeReport, measureCredentialAges } from '../core/credential-age.ts';
+import {
+  type CredentialAgeReport,
+  measureCredentialAges,
+  type SourceKeyAgeReport,
+} from '../core/credential-age.ts';
 import { ScimitarError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { SecretStore } from '../core/secret-store.ts';
@@ -21,6 +25,26 @@ export class CredentialAgeUnknownError extends ScimitarError {
   }
 }
 
+/** Some HRIS source's signing key age is unknown: its SourceKeyAge alarm cannot see it. */
+export class SourceKeyAgeUnknownError extends ScimitarError {
+  readonly sourceIds: readonly string[];
+  constructor(failures: SourceKeyAgeReport['failures']) {
+    super(
+      `could not measure the signing key age of source ${failures.map((f) => `"${f.sourceId}" (${f.reason})`).join(', ')}`,
+    );
+    this.name = 'SourceKeyAgeUnknownError';
+    this.sourceIds = failures.map((f) => f.sourceId);
+  }
+}
+
+/** Metric names of the age checks; lib/credentials.ts and lib/alerting.ts alarm on them. */
+export const CREDENTIAL_AGE_METRICS = {
+  /** Per manual target (dimension `target`). */
+  credential: 'CredentialAgeDays',
+  /** Per HRIS source (dimension `source`). */
+  sourceKey: 'SourceKeyAgeDays',
+} as const;
+
 export interface CredentialAgeDeps {
   readonly config: ScimitarConfig;
   readonly store: SecretStore;
@@ -34,16 +58,55 @@ export function publishCredentialAges(
   report: CredentialAgeReport,
   deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
 ): void {
-  for (const age of report.ages) {
-    const single = deps.metrics.singleMetric();
-    single.addDimension('target', age.targetId);
-    single.addMetric('CredentialAgeDays', MetricUnit.Count, age.ageDays);
-    const log = age.due ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-    log(age.due ? 'credential due for renewal' : 'credential age', { ...age });
-  }
+  publishAges(
+    report.ages.map((age) => ({ id: age.targetId, age })),
+    {
+      dimension: 'target',
+      metric: CREDENTIAL_AGE_METRICS.credential,
+      due: 'credential due for renewal',
+      ok: 'credential age',
+    },
+    deps,
+  );
   if (report.failures.length > 0) {
     deps.logger.error('credential age unknown', { failures: report.failures });
     throw new CredentialAgeUnknownError(report.failures);
+  }
+}
+
+/** Publishes SourceKeyAgeDays per source, then throws SourceKeyAgeUnknownError if any could not be measured. */
+export function publishSourceKeyAges(
+  report: SourceKeyAgeReport,
+  deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
+): void {
+  publishAges(
+    report.ages.map((age) => ({ id: age.sourceId, age })),
+    {
+      dimension: 'source',
+      metric: CREDENTIAL_AGE_METRICS.sourceKey,
+      due: 'source signing key due for change',
+      ok: 'source signing key age',
+    },
+    deps,
+  );
+  if (report.failures.length > 0) {
+    deps.logger.error('source signing key age unknown', { failures: report.failures });
+    throw new SourceKeyAgeUnknownError(report.failures);
+  }
+}
+
+/** One metric per measured secret (dimension: whose), and a log line, a warning once it is due. */
+function publishAges(
+  measured: readonly { id: string; age: { ageDays: number; due: boolean } }[],
+  how: { dimension: string; metric: string; due: string; ok: string },
+  deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
+): void {
+  for (const { id, age } of measured) {
+    const single = deps.metrics.singleMetric();
+    single.addDimension(how.dimension, id);
+    single.addMetric(how.metric, MetricUnit.Count, age.ageDays);
+    if (age.due) deps.logger.warn(how.due, { ...age });
+    else deps.logger.info(how.ok, { ...age });
   }
 }
 

@@ -2,6 +2,7 @@
 // its outcome mapped to HTTP. Bad input always gets a 4xx with a JSON reason; only our own faults
 // get a 500, with a generic message (the error goes to the log, never to the sender).
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ArchiveStore } from '../core/audit-archive.ts';
 import type { SourceConfig } from '../core/config.ts';
@@ -36,7 +37,29 @@ export interface IngestHandlerDeps {
   limits?: Partial<PayloadLimits>;
   /** Where raw deliveries are kept. @default - not kept */
   rawDeliveries?: ArchiveStore;
+  /**
+   * Where DeliveryAccepted and DeliveryRefused (per cause) go; the stack's alarms read them.
+   * @default - no metrics (the local runtime)
+   */
+  metrics?: Metrics;
 }
+
+/** Metric names the ingest function publishes; lib/alerting.ts alarms on them. */
+export const INGEST_METRICS = {
+  /** 1 per delivery answered 202 (even when every record in it was ignored): the HRIS is connected. */
+  accepted: 'DeliveryAccepted',
+  /** 1 per refused delivery, with dimension `cause` (one of {@link refusalCauses}). */
+  refused: 'DeliveryRefused',
+} as const;
+
+/**
+ * Why a delivery was refused, as the metric's `cause` dimension: `signature` (401: a wrong key,
+ * a placeholder secret, a replay), `schema` (422: records that do not parse, a signed event naming
+ * another source), `unknown-source` (404: a path no source is configured for), `payload` (400/413:
+ * not JSON, hostile or too large). A fixed set: nothing the sender chose becomes a dimension value.
+ */
+export const refusalCauses = ['signature', 'schema', 'unknown-source', 'payload'] as const;
+export type RefusalCause = (typeof refusalCauses)[number];
 
 export type IngestHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -57,21 +80,29 @@ function refusal(statusCode: number, body: IngestErrorBody): APIGatewayProxyResu
   return respond(statusCode, body);
 }
 
-/** The HTTP status and error code of each refusal, by type. */
-function refusalFor(err: IngestError | ValidationError, source: string): [number, IngestErrorBody] {
-  if (err instanceof UnknownSourceError) return [404, { error: 'unknown_source', message: err.message }];
-  if (err instanceof PayloadTooLargeError) return [413, { error: 'payload_too_large', message: err.message }];
-  if (err instanceof SignatureError) return [401, { error: 'invalid_signature', message: err.message }];
-  if (err instanceof SourceMismatchError) return [422, { error: 'source_mismatch', message: err.message }];
+/** The HTTP status, error code and metric cause of each refusal, by type. */
+function refusalFor(
+  err: IngestError | ValidationError,
+  source: string,
+): [number, IngestErrorBody, RefusalCause] {
+  if (err instanceof UnknownSourceError)
+    return [404, { error: 'unknown_source', message: err.message }, 'unknown-source'];
+  if (err instanceof PayloadTooLargeError)
+    return [413, { error: 'payload_too_large', message: err.message }, 'payload'];
+  if (err instanceof SignatureError)
+    return [401, { error: 'invalid_signature', message: err.message }, 'signature'];
+  if (err instanceof SourceMismatchError)
+    return [422, { error: 'source_mismatch', message: err.message }, 'schema'];
   if (err instanceof ValidationError) {
     return [
       422,
       { error: 'invalid_event', message: `the ${source} payload is not valid`, problems: [...err.problems] },
+      'schema',
     ];
   }
   if (err instanceof MalformedPayloadError)
-    return [400, { error: 'malformed_payload', message: err.message }];
-  return [400, { error: 'bad_request', message: err.message }];
+    return [400, { error: 'malformed_payload', message: err.message }, 'payload'];
+  return [400, { error: 'bad_request', message: err.message }, 'payload'];
 }
 
 function acceptedBody(outcome: IngestOutcome): Record<string, unknown> {
@@ -99,7 +130,15 @@ function requestBody(event: APIGatewayProxyEvent): Buffer {
 }
 
 export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
+  // One EMF record per delivery, flushed at once: dimensions exactly {service, cause} for a
+  // refusal and {service} for an acceptance, which is what the alarms name.
+  const count = (name: string, cause?: RefusalCause) => {
+    if (!metrics) return;
+    const single = metrics.singleMetric();
+    if (cause) single.addDimension('cause', cause);
+    single.addMetric(name, MetricUnit.Count, 1);
+  };
   const clock = deps.clock ?? new SystemClock();
   // Built once per container: the key re-read throttle lives as long as the container does.
   const ingestor = new Ingestor({
@@ -138,12 +177,16 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
           message: `${outcome.rejected.length} record(s) of the ${source} delivery were rejected; ${outcome.started.length} event(s) were accepted`,
           problems,
         };
+        count(INGEST_METRICS.refused, 'schema');
+        if (outcome.started.length > 0) count(INGEST_METRICS.accepted);
         return respond(422, { ...body, ...accepted });
       }
+      count(INGEST_METRICS.accepted);
       return respond(202, accepted);
     } catch (err) {
       if (err instanceof IngestError || err instanceof ValidationError) {
-        const [status, body] = refusalFor(err, source);
+        const [status, body, cause] = refusalFor(err, source);
+        count(INGEST_METRICS.refused, cause);
         // `message` is reserved by the logger: the refusal's text goes under `detail`.
         logger.warn('delivery refused', {
           source: source.slice(0, 64),

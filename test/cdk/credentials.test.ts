@@ -375,10 +375,12 @@ describe('CredentialRotation in the ScimitarStack', () => {
       }),
     });
     const statements = full.statementsOfRole(stack.template, scheduleRole);
-    expect(statements.flatMap(full.actionsOf)).toEqual(['lambda:InvokeFunction']);
-    for (const s of statements) {
-      for (const resource of [s.Resource].flat()) expect(full.mentions(resource, canary)).toBe(true);
-    }
+    expect(statements.flatMap(full.actionsOf)).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    const [invoke, deadLetter] = statements;
+    for (const resource of [invoke?.Resource].flat()) expect(full.mentions(resource, canary)).toBe(true);
+    expect(deadLetter?.Resource).toEqual({
+      'Fn::GetAtt': [full.logicalId(stack.stack.credentials.canaryDeadLetterQueue), 'Arn'],
+    });
     // No stack-level scheduler role besides it.
     expect(
       Object.keys(stack.template.findResources('AWS::IAM::Role')).filter((id) =>

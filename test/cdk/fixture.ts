@@ -80,3 +80,19 @@ export function actionsOf(statement: Statement): string[] {
 export function mentions(value: unknown, id: string): boolean {
   return JSON.stringify(value).includes(`"${id}"`);
 }
+
+/** `arn:<partition>:cloudwatch:<region>:<account>:alarm:*` as the template spells it: this account's alarms. */
+export const THIS_ACCOUNTS_ALARMS = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudwatch:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':alarm:*',
+    ],
+  ],
+};

@@ -9,6 +9,7 @@ import {
   logicalId,
   roleId,
   statementsOfRole,
+  THIS_ACCOUNTS_ALARMS,
 } from './fixture.ts';
 
 describe('IngestApi: POST /events/{source}', () => {
@@ -211,7 +212,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           }),
         ]),
       },
@@ -238,20 +239,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
       Condition: {
         StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
         ArnLike: {
-          'aws:SourceArn': {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':cloudwatch:',
-                { Ref: 'AWS::Region' },
-                ':',
-                { Ref: 'AWS::AccountId' },
-                ':alarm:*',
-              ],
-            ],
-          },
+          'aws:SourceArn': THIS_ACCOUNTS_ALARMS,
         },
       },
     });
@@ -340,8 +328,11 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
     // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target
     // + reconciler errors + findings of the privileged target + incomplete per SCIM target
+    // + aborted + throttled executions + refused deliveries per cause (4) + no events + stale roster
+    // + Lambda throttles (10 functions: one alarm) + signing key age per source (2)
+    // + reconciler missing + the canary's and the reconciler's dead letters
     // + the audit archive's failed records, lag and changed entries (test/cdk/audit-archive.test.ts).
-    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3 + 3);
+    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3);
   });
 
   it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {

@@ -30,16 +30,21 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
 
   it('builds one lane per SCIM target', () => {
     expect(built.stack.lanes.map((l) => l.targetId)).toEqual(['solo', 'trio', 'wide']);
-    // Two per lane, plus the audit archive's failure destination (test/cdk/audit-archive.test.ts).
-    built.template.resourceCountIs('AWS::SQS::Queue', 6 + 1);
+    // A queue and a dead-letter queue per lane, the canary's and reconciler's dead letters, and the
+    // audit archive's failure destination (test/cdk/audit-archive.test.ts).
+    built.template.resourceCountIs('AWS::SQS::Queue', 3 * 2 + 2 + 1);
   });
 
   it('gives every queue a dead-letter queue after config.maxAttempts receives', () => {
     const queues = built.template.findResources('AWS::SQS::Queue');
-    const dlqIds = new Set([
-      ...built.stack.lanes.map((l) => logicalId(l.deadLetterQueue)),
-      logicalId(built.stack.auditArchive.failedRecordsQueue),
-    ]);
+    const dlqIds = new Set(
+      [
+        ...built.stack.lanes.map((l) => l.deadLetterQueue),
+        built.stack.credentials.canaryDeadLetterQueue,
+        built.stack.reconciler.deadLetterQueue,
+        built.stack.auditArchive.failedRecordsQueue,
+      ].map((q) => logicalId(q)),
+    );
     for (const [id, queue] of Object.entries(queues)) {
       if (dlqIds.has(id)) continue;
       expect(queue.Properties.RedrivePolicy, id).toEqual({

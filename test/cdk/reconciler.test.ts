@@ -103,14 +103,18 @@ describe('Reconciler in the ScimitarStack', () => {
           Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
           RoleArn: { 'Fn::GetAtt': [scheduleRole, 'Arn'] },
           Input: JSON.stringify({ source: 'schedule' }),
-          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }),
+          // Scheduler retries a delivery Lambda refused; what still fails goes to the dead letters.
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(b.stack.reconciler.deadLetterQueue), 'Arn'] } },
         }),
       });
       const statements = statementsOfRole(b.template, scheduleRole);
-      expect(statements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
-      for (const s of statements) {
-        for (const resource of [s.Resource].flat()) expect(mentions(resource, fn)).toBe(true);
-      }
+      expect(statements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+      const [invoke, deadLetter] = statements;
+      for (const resource of [invoke?.Resource].flat()) expect(mentions(resource, fn)).toBe(true);
+      expect(deadLetter?.Resource).toEqual({
+        'Fn::GetAtt': [logicalId(b.stack.reconciler.deadLetterQueue), 'Arn'],
+      });
     }
     expect(plain.config.reconciliation.schedule).toBe('cron(0 3 * * ? *)');
   });
@@ -126,8 +130,11 @@ describe('Reconciler in the ScimitarStack', () => {
       expect(actionsOf(s).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     }
     const onQueues = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    // The lane queues, and its own dead letters (the onFailure destination of its invocations).
     expect(onQueues.map((s) => s.Resource)).toEqual(
-      stack.lanes.map((lane) => ({ 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] })),
+      [...stack.lanes.map((lane) => lane.queue), stack.reconciler.deadLetterQueue].map((queue) => ({
+        'Fn::GetAtt': [logicalId(queue), 'Arn'],
+      })),
     );
     for (const s of onQueues) {
       expect(actionsOf(s).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/config.ts';
-import { measureCredentialAges, warnAtDays } from '../../lambdas/core/credential-age.ts';
+import {
+  measureCredentialAges,
+  measureSourceKeyAges,
+  warnAtDays,
+} from '../../lambdas/core/credential-age.ts';
 import {
   type SecretDescription,
   SecretStore,
@@ -110,5 +114,95 @@ describe('Credential age of manual targets', () => {
   it('never sets the alarm threshold below zero', () => {
     expect(warnAtDays({ maxAgeDays: 10, warnDaysBefore: 14 })).toBe(0);
     expect(warnAtDays({ maxAgeDays: 90, warnDaysBefore: 14 })).toBe(76);
+  });
+});
+
+/** Only describes secrets it holds, and records every value read: the source key check must not read one. */
+class DescribeOnlyStore extends StaticStore {
+  readonly valueReads: string[] = [];
+  constructor(private readonly changed: Record<string, string | undefined>) {
+    super({});
+  }
+  override async describe(secretId: string): Promise<SecretDescription> {
+    if (!(secretId in this.changed)) throw new Error(`ResourceNotFoundException: ${secretId}`);
+    const changed = this.changed[secretId];
+    return {
+      ...(await super.describe(secretId)),
+      ...(changed ? { lastChangedDate: new Date(changed) } : {}),
+    };
+  }
+  override async getValue(
+    secretId: string,
+    select: VersionSelector,
+  ): Promise<SecretVersionValue | undefined> {
+    this.valueReads.push(secretId);
+    return super.getValue(secretId, select);
+  }
+}
+
+describe('Signing key age of HRIS sources', () => {
+  const sources = parseConfig({
+    sources: [
+      { id: 'hr', kind: 'generic' },
+      {
+        id: 'bamboo',
+        kind: 'bamboohr',
+        secretName: 'hr/bamboo-key',
+        keyAge: { maxAgeDays: 90, warnDaysBefore: 10 },
+      },
+    ],
+    targets: [
+      {
+        id: 'pay',
+        kind: 'manual',
+        displayName: 'Pay',
+        owner: 'o@example.com',
+        coverage: { status: 'manual-runbook', compensatingControl: 'HR closes it', reviewCadenceDays: 30 },
+      },
+    ],
+  });
+
+  it('counts from the last change of each secret, due at maxAgeDays - warnDaysBefore (default 365 - 30), reading no key', async () => {
+    const store = new DescribeOnlyStore({
+      'scimitar/sources/hr': '2025-03-01T00:00:00Z', // 365 days: due at 335
+      'hr/bamboo-key': '2026-01-01T00:00:00Z', // 59 days: not yet (80)
+    });
+    const { ages, failures } = await measureSourceKeyAges(sources, { store, clock });
+    expect(failures).toEqual([]);
+    expect(ages).toEqual([
+      {
+        sourceId: 'hr',
+        ageDays: 365,
+        maxAgeDays: 365,
+        warnAtDays: 335,
+        due: true,
+        since: '2025-03-01T00:00:00.000Z',
+      },
+      {
+        sourceId: 'bamboo',
+        ageDays: 59,
+        maxAgeDays: 90,
+        warnAtDays: 80,
+        due: false,
+        since: '2026-01-01T00:00:00.000Z',
+      },
+    ]);
+    expect(store.valueReads).toEqual([]);
+  });
+
+  it('fails a source whose secret is missing or has no date, and still measures the others', async () => {
+    const store = new DescribeOnlyStore({ 'hr/bamboo-key': undefined });
+    const { ages, failures } = await measureSourceKeyAges(sources, { store, clock });
+    expect(ages).toEqual([]);
+    expect(failures).toEqual([
+      { sourceId: 'hr', reason: 'Error' },
+      { sourceId: 'bamboo', reason: 'secret "hr/bamboo-key" of source "bamboo" has no change date' },
+    ]);
+  });
+
+  it('refuses a keyAge out of range, naming the source and the field', () => {
+    expect(() =>
+      parseConfig({ ...sources, sources: [{ id: 'hr', kind: 'generic', keyAge: { maxAgeDays: 0 } }] }),
+    ).toThrow(/sources\[0\].*keyAge\.maxAgeDays/s);
   });
 });

@@ -1,6 +1,7 @@
 // Lambda entry of the ingest function (API Gateway POST /events/{source}): configuration and
 // adapters are built once per container, at cold start; a missing variable fails the init loudly.
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SystemClock } from '../../core/ports.ts';
 import { createIngestHandler } from '../../handlers/ingest.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
@@ -23,4 +24,5 @@ export const handler = createIngestHandler({
   }),
   logger: new Logger(),
   clock: new SystemClock(),
+  metrics: new Metrics(),
 });

@@ -2,7 +2,7 @@
 // application no longer accepts, and one whose port is closed; results recorded on dynalite.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCanaryStatus } from '../../../lambdas/aws/adapters/dynamo-canary-status.ts';
@@ -11,7 +11,10 @@ import { CanaryError, checkTargets, readCanaryStatus } from '../../../lambdas/co
 import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/config.ts';
 import { CurrentSecretSource } from '../../../lambdas/core/secret-store.ts';
 import { createCanaryHandler } from '../../../lambdas/handlers/canary.ts';
-import { CredentialAgeUnknownError } from '../../../lambdas/handlers/credential-age.ts';
+import {
+  CredentialAgeUnknownError,
+  SourceKeyAgeUnknownError,
+} from '../../../lambdas/handlers/credential-age.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import { captureOutput } from '../../support/captured-output.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
@@ -22,6 +25,7 @@ import { expectNoSecret } from '../../support/secrets.ts';
 import { FakeSecretsManager } from '../../support/secrets-manager-fake.ts';
 
 const EXPIRED = 'tok_expired_Qw3Er5Ty7Ui9Op1As';
+const SIGNING_KEY = 'sk_hr_signing_Zx8Cv6Bn4Mm2';
 
 let target: ScimTarget;
 let dynamo: LocalDynamo;
@@ -171,10 +175,10 @@ describe('Credential canary: handler', () => {
     });
   }
 
-  function run(clock: FixedClock) {
+  function run(clock: FixedClock, canaryConfig: ScimitarConfig = handlerConfig()) {
     const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
     return createCanaryHandler({
-      config: handlerConfig(),
+      config: canaryConfig,
       store,
       secrets: new CurrentSecretSource(store),
       status: deps(clock).status,
@@ -193,6 +197,7 @@ describe('Credential canary: handler', () => {
     fake.create('scimitar/targets/expired', EXPIRED);
     fake.create('scimitar/targets/gone', TOKEN);
     fake.create('scimitar/targets/legacy', JSON.stringify({ token: TOKEN, note: 'renewed by hand' }));
+    fake.create('scimitar/sources/hr', SIGNING_KEY);
     return fake;
   }
 
@@ -225,7 +230,16 @@ describe('Credential canary: handler', () => {
       });
       const failed = output.records.filter((r) => r.message === 'canary failed').map((r) => r.targetId);
       expect(failed).toEqual(['expired', 'gone']);
-      for (const secret of [TOKEN, EXPIRED]) expect(output.text()).not.toContain(secret);
+      // The source's signing key, created with the others 80 days ago, measured without being read.
+      expect(output.metric('SourceKeyAgeDays')).toEqual([
+        { value: 80, dimensions: { source: 'hr', service: 'canary' } },
+      ]);
+      expect(outcome.sourceKeys.ages).toEqual([
+        expect.objectContaining({ sourceId: 'hr', due: false, warnAtDays: 335 }),
+      ]);
+      const valueReads = sm.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input.SecretId);
+      expect(valueReads).not.toContain('scimitar/sources/hr');
+      for (const secret of [TOKEN, EXPIRED, SIGNING_KEY]) expect(output.text()).not.toContain(secret);
     } finally {
       output.restore();
     }
@@ -235,10 +249,9 @@ describe('Credential canary: handler', () => {
     secretsManager();
     const output = captureOutput();
     try {
-      const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
-      const clock = new FixedClock(new Date('2026-11-20T00:00:00Z'));
-      const handler = createCanaryHandler({
-        config: parseConfig({
+      const handler = run(
+        new FixedClock(new Date('2026-11-20T00:00:00Z')),
+        parseConfig({
           ...handlerConfig(),
           targets: [
             ...handlerConfig().targets,
@@ -247,14 +260,7 @@ describe('Credential canary: handler', () => {
             }),
           ],
         }),
-        store,
-        secrets: new CurrentSecretSource(store),
-        status: deps(clock).status,
-        clock,
-        timeoutMs: 2_000,
-        logger: new Logger({ serviceName: 'canary' }),
-        metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'canary' }),
-      });
+      );
       const err = await handler({}).then(
         () => undefined,
         (e: unknown) => e,
@@ -270,6 +276,31 @@ describe('Credential canary: handler', () => {
         'legacy',
       ]);
       expectNoSecret(err, [TOKEN, EXPIRED]);
+    } finally {
+      output.restore();
+    }
+  });
+
+  it('fails the run when a source signing key age cannot be measured, after publishing every target age', async () => {
+    secretsManager();
+    const output = captureOutput();
+    try {
+      // A config with a second source whose secret was never created.
+      const handler = run(
+        new FixedClock(new Date('2026-11-20T00:00:00Z')),
+        parseConfig({
+          ...handlerConfig(),
+          sources: [...handlerConfig().sources, { id: 'lost', kind: 'generic' }],
+        }),
+      );
+      const err = await handler({ targetIds: ['healthy'] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SourceKeyAgeUnknownError);
+      expect((err as SourceKeyAgeUnknownError).sourceIds).toEqual(['lost']);
+      expect(output.metric('SourceKeyAgeDays').map((m) => m.dimensions.source)).toEqual(['hr']);
+      expect(output.metric('CredentialAgeDays').length).toBeGreaterThan(0);
     } finally {
       output.restore();
     }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceConfig } from '../../../lambdas/core/config.ts';
@@ -350,5 +351,97 @@ describe('ingest handler: secrets stay secret', () => {
       expect(text).not.toContain(GENERIC_KEY);
       expect(text).not.toContain(BAMBOO_KEY);
     }
+  });
+});
+
+describe('ingest handler: metrics per outcome', () => {
+  // The metric lines a real Powertools Metrics prints (EMF), read back from the captured output.
+  function emitted(name: string): { value: unknown; dimensions: Record<string, unknown> }[] {
+    return logLines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((record) => name in record)
+      .map((record) => {
+        const aws = record._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+        const keys = aws.CloudWatchMetrics.flatMap((m) => m.Dimensions.flat());
+        expect(aws.CloudWatchMetrics.map((m) => m.Namespace)).toEqual(['Scimitar']);
+        return { value: record[name], dimensions: Object.fromEntries(keys.map((k) => [k, record[k]])) };
+      });
+  }
+
+  function withMetrics(): IngestHandler {
+    return createIngestHandler({
+      sources,
+      secrets,
+      auditLog: audit,
+      workflows,
+      logger: new Logger({ serviceName: 'scimitar-ingest' }),
+      clock,
+      metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'scimitar-ingest' }),
+    });
+  }
+
+  it('counts each refusal under its cause: signature, schema, unknown-source, payload', async () => {
+    const ingest = withMetrics();
+    const body = JSON.stringify(termination);
+    const answers = [
+      await ingest(signedGeneric(body, 'placeholder-key-from-deploy')),
+      await ingest(signedGeneric(JSON.stringify({ ...termination, kind: 'fired' }))),
+      await ingest(signedGeneric(JSON.stringify({ ...termination, source: 'bamboohr' }))),
+      await ingest(request('wp-admin', body)),
+      await ingest(signedGeneric('not json')),
+      await ingest(signedGeneric(JSON.stringify({ ...termination, raw: 'x'.repeat(300 * 1024) }))),
+    ];
+    expect(answers.map((a) => a.statusCode)).toEqual([401, 422, 422, 404, 400, 413]);
+    expect(emitted('DeliveryRefused')).toEqual(
+      ['signature', 'schema', 'schema', 'unknown-source', 'payload', 'payload'].map((cause) => ({
+        value: 1,
+        dimensions: { service: 'scimitar-ingest', cause },
+      })),
+    );
+    expect(emitted('DeliveryAccepted')).toEqual([]);
+  });
+
+  it('counts an accepted delivery, a duplicate and one with nothing to start alike: the HRIS is connected', async () => {
+    const ingest = withMetrics();
+    const delivery = signedGeneric(JSON.stringify(termination));
+    await ingest(delivery);
+    await ingest(delivery);
+    const quiet = fixture('not-terminated');
+    await ingest(request('bamboohr', quiet, signBambooHR(quiet, BAMBOO_KEY, NOW)));
+    expect(emitted('DeliveryAccepted')).toEqual(
+      Array.from({ length: 3 }, () => ({ value: 1, dimensions: { service: 'scimitar-ingest' } })),
+    );
+    expect(emitted('DeliveryRefused')).toEqual([]);
+  });
+
+  it('counts a partly rejected delivery both as refused (schema) and as accepted', async () => {
+    const ingest = withMetrics();
+    const body = fixture('missing-fields');
+    const result = await ingest(request('bamboohr', body, signBambooHR(body, BAMBOO_KEY, NOW)));
+    expect(result.statusCode).toBe(422);
+    expect(workflows.startCalls).toBeGreaterThan(0);
+    expect(emitted('DeliveryRefused')).toEqual([
+      { value: 1, dimensions: { service: 'scimitar-ingest', cause: 'schema' } },
+    ]);
+    expect(emitted('DeliveryAccepted')).toHaveLength(1);
+  });
+
+  it('refuses to turn what a sender chose into a dimension: an unknown source is counted by cause only', async () => {
+    const ingest = withMetrics();
+    await ingest(request(`evil-${'x'.repeat(300)}`, '{}'));
+    const [record] = emitted('DeliveryRefused');
+    expect(record?.dimensions).toEqual({ service: 'scimitar-ingest', cause: 'unknown-source' });
+    expect(logLines.filter((l) => l.includes('"_aws"')).join('')).not.toContain('evil-');
+  });
+
+  it('publishes nothing for our own faults: the 5XX alarm covers them', async () => {
+    const ingest = withMetrics();
+    workflows.failNext(new Error('ThrottlingException: Rate exceeded'));
+    const result = await ingest(signedGeneric(JSON.stringify(termination)));
+    expect(result.statusCode).toBe(500);
+    expect(emitted('DeliveryRefused')).toEqual([]);
+    expect(emitted('DeliveryAccepted')).toEqual([]);
   });
 });
