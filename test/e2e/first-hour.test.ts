@@ -319,7 +319,7 @@ describe('first hour: a missing credential, a failed execution and its retry', S
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toEqual([
       `422: invalid roster file ${runtime.rosterFile}:`,
-      '  - row 4: employeeId "E1" repeats row 2',
+      '  - employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id',
     ]);
   });
 });
