@@ -74,6 +74,14 @@ export function actAs<T>(who: Acting, work: () => T): T {
   return directory() ? acting.run(who, work) : work();
 }
 
+/**
+ * Runs `work` as no function: what CloudWatch does on AWS (an alarm publishing to its topic) is
+ * the platform's call, not the role of whichever function's work happened to trigger it.
+ */
+export function asPlatform<T>(work: () => T): T {
+  return acting.exit(work);
+}
+
 /** The key of a config's stack, writing the config next to the calls when recording. */
 export function registerStack(config: ScimitarConfig): string {
   const json = JSON.stringify(config);

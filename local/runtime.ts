@@ -38,7 +38,7 @@ import {
 import { countOf } from '../lambdas/core/count-noun.ts';
 import { type CoverageReport, coverageReport, gatherCoverageFacts } from '../lambdas/core/coverage.ts';
 import { ValidationError } from '../lambdas/core/errors.ts';
-import { SystemClock } from '../lambdas/core/ports.ts';
+import { type Notification, SystemClock } from '../lambdas/core/ports.ts';
 import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile.ts';
 import { scheduleIntervalMs as intervalOf } from '../lambdas/core/schedule.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
@@ -49,7 +49,7 @@ import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
 import { renderLocalAsl } from '../lib/asl.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
-import { actAs, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
+import { actAs, asPlatform, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { LocalNotifier } from './notifier.ts';
@@ -378,6 +378,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       print,
       file: join(dataDir, 'notifications.jsonl'),
     });
+    // The stand-ins of CloudWatch alarms publish as the platform, not as the function at work.
+    const alarm = (notification: Notification) => asPlatform(() => alerts.notify(notification));
     const owners = new LocalNotifier(LOCAL_NAMES.ownerTopic, {
       print,
       file: join(dataDir, 'notifications.jsonl'),
@@ -491,7 +493,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       onExecutionEnd: (execution: ExecutionRecord) => {
         if (execution.status !== 'FAILED') return;
         // The stand-in of the ExecutionsFailed alarm.
-        void alerts.notify({
+        void alarm({
           subject: `ALARM: scimitar execution failed (${execution.error})`,
           message: `Execution ${execution.executionArn} failed: ${execution.error}: ${execution.cause ?? ''}`,
         });
@@ -528,7 +530,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           .then(async (depth) => {
             if (depth > 0 && !alarming.has(targetId)) {
               alarming.add(targetId);
-              await alerts.notify({
+              await alarm({
                 subject: `ALARM: ${countOf(depth, 'message')} in the dead-letter queue of target ${targetId}`,
                 message: `Revocations for ${targetId} failed every attempt. Fix the cause, then redrive: npm run scimitar -- redrive ${targetId}`,
               });
@@ -578,7 +580,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ),
       );
       for (const failed of results.filter((r) => !r.ok)) {
-        await alerts.notify({
+        await alarm({
           subject: `ALARM: credential canary failed for target ${failed.targetId}`,
           message: `The read-only probe of ${failed.targetId} failed: ${failed.problems.join('; ')}. Leavers there would fail too. Runbook: docs/credentials.md#canary-failed`,
         });
@@ -630,13 +632,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       for (const outcome of result.outcomes) {
         // The stand-ins of the reconciler's alarms: a privileged orphan or drift, an incomplete pass.
         if (privileged.has(outcome.targetId) && outcome.counts.orphan + outcome.counts.drift > 0) {
-          await alerts.notify({
+          await alarm({
             subject: `ALARM: privileged target ${outcome.targetId} has ${countOf(outcome.counts.orphan, 'orphan')} and ${countOf(outcome.counts.drift, 'drift account')}`,
             message: 'See the coverage report (npm run scimitar -- coverage) and docs/reconciliation.md.',
           });
         }
         if (outcome.status === 'incomplete') {
-          await alerts.notify({
+          await alarm({
             subject: `ALARM: reconciliation of ${outcome.targetId} incomplete`,
             message: outcome.error ?? 'no reason recorded',
           });
