@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import {
@@ -204,6 +205,13 @@ async function startDynamo(path: string | undefined): Promise<{
     ...(path ? { path } : {}),
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  // Requests still being answered when the runtime stops: dynalite throws (uncaught) when one
+  // reaches its store after the store closed, so closing waits for them first.
+  let answering = 0;
+  server.on('request', (_req: unknown, res: { on(event: 'close', listener: () => void): void }) => {
+    answering++;
+    res.on('close', () => answering--);
+  });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const schemas = [auditTableSchema(LOCAL_NAMES.auditTable), stateTableSchema(LOCAL_NAMES.stateTable)];
   const raw = recordSdkCalls(
@@ -223,6 +231,7 @@ async function startDynamo(path: string | undefined): Promise<{
     client: documentClient(raw),
     close: async () => {
       raw.destroy();
+      for (let waited = 0; answering > 0 && waited < 5_000; waited += 10) await setTimeout(10);
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
