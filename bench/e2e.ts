@@ -42,7 +42,7 @@ const runtime = await startLocalRuntime({
 });
 const { readFileSync } = await import('node:fs');
 const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
-const key = secrets['scimitar/sources/generic'] ?? '';
+const key = secrets['Scimitar/sources/generic'] ?? '';
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -31,12 +31,13 @@ import { warnAtDays } from '../lambdas/core/credential-age.ts';
 import { scheduleIntervalMs } from '../lambdas/core/schedule.ts';
 import { CREDENTIAL_AGE_METRICS } from '../lambdas/handlers/credential-age.ts';
 import { refusalCauses } from '../lambdas/handlers/ingest.ts';
+import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import { CANARY_SERVICE, type CredentialRotation, canaryMetricPeriod } from './credentials.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { Reconciler } from './reconciler.ts';
 import { absenceWindow } from './schedule-role.ts';
 import { METRICS_NAMESPACE } from './scimitar-function.ts';
-import type { TargetLane } from './target-lane.ts';
+import type { LaneFleet } from './target-lane.ts';
 import type { Workflow } from './workflow.ts';
 
 /** CloudWatch lets a metric-math alarm read at most 10 metrics. */
@@ -176,28 +177,39 @@ export class Alerting extends Construct {
     return this.routed;
   }
 
-  /** Alarms on the lane's dead letters and worker errors; dashboard rows for the lane. */
-  public watchLane(lane: TargetLane): void {
-    this.route(lane.deadLetterAlarm);
+  /**
+   * Alarms on dead letters in any lane and on the shared worker's errors; the lanes' dashboard
+   * row. One alarm per concern whatever the target count: the dead-letter alarm is a Metrics
+   * Insights query over every lane's dead-letter queue, whose contributors name the queues.
+   */
+  public watchLanes(lanes: LaneFleet): void {
+    const deadLetters = new Alarm(this, 'DeadLetters', {
+      alarmDescription:
+        "scimitar: a revocation exhausted its attempts and is in a dead-letter queue (the alarm's contributors name the queues, <stack>_dlq_<target>). Runbook: docs/operations.md#dead-letter-queue",
+      metric: lanes.metricDeadLetters(),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.route(deadLetters);
     this.route(
-      this.alarmOnAny(`WorkerErrors-${lane.targetId}`, lane.metricWorkerErrors(), {
-        description: `scimitar: the worker of target "${lane.targetId}" failed an invocation (not a per-message failure: a crash, timeout or bug). Runbook: docs/operations.md#worker-errors`,
+      this.alarmOnAny('WorkerErrors', lanes.metricWorkerErrors(), {
+        description:
+          'scimitar: the lane worker failed an invocation (not a per-message failure: a crash, timeout or bug). Runbook: docs/operations.md#worker-errors',
       }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: `${lane.targetId}: dead letters and queue age`,
+        title: 'Lanes: dead letters per queue, and the ten oldest queues (s)',
         width: 12,
-        left: [lane.metricDeadLetters({ label: 'dead letters' })],
-        right: [lane.metricOldestMessageAge({ label: 'oldest message (s)' })],
+        left: [lanes.metricDeadLetters()],
+        right: [lanes.metricOldestMessageAge()],
       }),
       new GraphWidget({
-        title: `${lane.targetId}: worker errors and throttles`,
+        title: 'Lane worker: errors and throttles',
         width: 12,
-        left: [
-          lane.metricWorkerErrors({ label: 'errors' }),
-          lane.metricWorkerThrottles({ label: 'throttles' }),
-        ],
+        left: [lanes.metricWorkerErrors(), lanes.metricWorkerThrottles()],
       }),
     );
   }
@@ -359,14 +371,12 @@ export class Alerting extends Construct {
    * themselves already notify the alert topic (CredentialRotation's `alarmTopic`).
    */
   public watchCredentials(credentials: CredentialRotation): void {
-    const probed = Object.keys(credentials.canaryFailedAlarms);
-    const aged = Object.entries(credentials.credentialAgeAlarms);
     const alarms = [
       ...(credentials.rotationFailedAlarm ? [credentials.rotationFailedAlarm] : []),
       credentials.canaryErrorsAlarm,
       credentials.canaryMissingAlarm,
-      ...Object.values(credentials.canaryFailedAlarms),
-      ...aged.map(([, alarm]) => alarm),
+      credentials.canaryFailedAlarm,
+      ...(credentials.credentialAgeAlarm ? [credentials.credentialAgeAlarm] : []),
     ];
     const widgets: IWidget[] = [
       new TextWidget({
@@ -375,23 +385,23 @@ export class Alerting extends Construct {
         height: 2,
       }),
     ];
-    if (probed.length > 0) {
+    if (credentials.probedTargetIds.length > 0) {
       widgets.push(
         new GraphWidget({
           title: 'Canary: failed probe per target (1 = failed)',
           width: 12,
-          left: probed.map((id) => credentials.metricCanaryFailed(id).with({ label: id })),
+          left: [credentials.canaryFailedAlarm.metric],
           leftYAxis: { min: 0, max: 1 },
         }),
       );
     }
-    if (aged.length > 0) {
+    if (credentials.credentialAgeAlarm) {
       widgets.push(
         new GraphWidget({
-          title: 'Credential age of manual targets (days)',
+          title: 'Manual targets due for renewal (1 = due)',
           width: 12,
-          left: aged.map(([id]) => credentials.metricCredentialAgeDays(id).with({ label: id })),
-          leftAnnotations: aged.map(([id, alarm]) => ({ ...alarm.toAnnotation(), label: `${id}: alarm` })),
+          left: [credentials.credentialAgeAlarm.metric],
+          leftYAxis: { min: 0, max: 1 },
         }),
       );
     }
@@ -427,13 +437,8 @@ export class Alerting extends Construct {
    * already notify the alert topic (the Reconciler's `alarmTopic`).
    */
   public watchReconciler(reconciler: Reconciler): void {
-    const perTarget = (title: string, metric: (id: string) => IMetric) =>
-      new GraphWidget({
-        title,
-        width: 8,
-        left: reconciler.targetIds.map((id) => metric(id)),
-        leftYAxis: { min: 0 },
-      });
+    const perTarget = (title: string, metric: IMetric) =>
+      new GraphWidget({ title, width: 8, left: [metric], leftYAxis: { min: 0 } });
     // The reconciler's heartbeat is its invocations: none for two scheduled intervals means it
     // stopped running (schedule disabled or deleted, role broken), which nothing else would say.
     const { period, evaluationPeriods } = absenceWindow(
@@ -459,13 +464,13 @@ export class Alerting extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
-          "## Reconciliation\nWhat each target's last pass found and queued. Runbooks: docs/reconciliation.md",
+          "## Reconciliation\nWhat each target's last pass found and queued (the 20 highest). Runbooks: docs/reconciliation.md",
         width: 24,
         height: 2,
       }),
-      perTarget('Orphans per target', (id) => reconciler.metricOrphans(id, { label: id })),
-      perTarget('Drift per target', (id) => reconciler.metricDrift(id, { label: id })),
-      perTarget('Remediated (queued) per target', (id) => reconciler.metricRemediated(id, { label: id })),
+      perTarget('Orphans per target', reconciler.metricTopTargets(RECONCILE_METRICS.orphans)),
+      perTarget('Drift per target', reconciler.metricTopTargets(RECONCILE_METRICS.drift)),
+      perTarget('Remediated (queued) per target', reconciler.metricTopTargets(RECONCILE_METRICS.remediated)),
       new AlarmStatusWidget({ title: 'Reconciliation alarms', width: 24, alarms }),
     );
   }

@@ -3,6 +3,7 @@
 // without bundling, and the CloudFormation tokens in the definition are replaced by readable
 // local placeholders.
 import { App, type CfnElement } from 'aws-cdk-lib';
+import { laneQueueName } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import type { ScimitarEntry, ScimitarFunction } from './scimitar-function.ts';
 import { ScimitarStack } from './scimitar-stack.ts';
@@ -23,7 +24,7 @@ export interface CfnTemplate {
 export interface LocalAsl {
   /** The state machine definition, every token replaced. */
   readonly definition: Record<string, unknown>;
-  /** Placeholder queue URL (as it appears in `QueueUrl`) → the id of the target whose lane it is. */
+  /** Placeholder queue URL (as the SendToLane state builds it) → the id of the target whose lane it is. */
   readonly queues: Record<string, string>;
   /** Placeholder function ARN (as it appears in a Task's `Resource`) → the entry it runs. */
   readonly functions: Record<string, ScimitarEntry>;
@@ -44,6 +45,11 @@ export function localRef(logicalId: string, type: string): string {
   if (type === 'AWS::SQS::Queue')
     return `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${logicalId}`;
   return localArn(logicalId, type);
+}
+
+/** The local placeholder of `https://sqs.<region>.<suffix>/<account>/`. */
+export function localQueueUrlPrefix(): string {
+  return `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/`;
 }
 
 /** The local placeholder ARN of a resource (its `Fn::GetAtt [id, 'Arn']`). */
@@ -115,10 +121,11 @@ export function renderLocalAsl(config: ScimitarConfig): LocalAsl {
   const stack = new ScimitarStack(app, config.stackName, { config });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 
+  // The workflow builds a lane's URL from the target id (lib/workflow.ts, SendToLane): the same
+  // convention, with the local placeholders for region and account.
   const queues: Record<string, string> = {};
   for (const lane of stack.lanes) {
-    queues[localRef(stack.getLogicalId(lane.queue.node.defaultChild as CfnElement), 'AWS::SQS::Queue')] =
-      lane.targetId;
+    queues[`${localQueueUrlPrefix()}${laneQueueName(config.stackName, lane.targetId)}`] = lane.targetId;
   }
   const functions: Record<string, ScimitarEntry> = {};
   const workflowFunctions: ScimitarFunction[] = [

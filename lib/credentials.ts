@@ -1,29 +1,31 @@
 // Credentials that never silently expire: the rotation function Secrets Manager calls for targets
 // whose tokens scimitar can renew (strategies 'api' and 'oauth2'), the credential canary on a
 // schedule, and the alarms that say when either fails or a hand-renewed token grows old.
-import { Duration, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
   type IAlarmAction,
+  MathExpression,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { scheduleIntervalMs } from '../lambdas/core/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
-import { warnAtDays } from '../lambdas/core/credential-age.ts';
 import { TARGET_TAG } from '../lambdas/core/rotation.ts';
+import { CREDENTIAL_RENEWAL_DUE } from '../lambdas/handlers/credential-age.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
+import type { TokenVault } from './token-vault.ts';
 
 /** Powertools adds `service` to every metric's dimensions: alarms must name the same value. */
 export const CANARY_SERVICE = serviceName('canary');
@@ -44,10 +46,10 @@ export interface CredentialRotationProps {
   /** The validated config: its SCIM targets, their rotation strategies and `canary.schedule`. */
   readonly config: ScimitarConfig;
   /**
-   * The secret of every SCIM target, by target id. Each must be the secret the functions read by
-   * name: the target's `auth.secretName` (default `scimitar/targets/<id>`).
+   * The vault holding every SCIM target's secret (created in the lane shards before this
+   * construct): the canary reads them all, the rotation function changes the rotating ones.
    */
-  readonly targetSecrets: Readonly<Record<string, ISecret>>;
+  readonly vault: TokenVault;
   /** The state table (pk, sk): the canary writes one item per target (`TARGET#<id>` / `CANARY`). */
   readonly stateTable: ITable;
   /** Every alarm of this construct notifies this topic. */
@@ -75,10 +77,17 @@ export class CredentialRotation extends Construct {
   public readonly canaryErrorsAlarm: Alarm;
   /** The canary has not run for two of its intervals (capped at one day). */
   public readonly canaryMissingAlarm: Alarm;
-  /** Per SCIM target: its latest probe failed. */
-  public readonly canaryFailedAlarms: Readonly<Record<string, Alarm>>;
-  /** Per target with rotation strategy 'manual': its token reached maxAgeDays - warnDaysBefore. */
-  public readonly credentialAgeAlarms: Readonly<Record<string, Alarm>>;
+  /** Any SCIM target's latest probe failed (Metrics Insights; contributors name the targets). */
+  public readonly canaryFailedAlarm: Alarm;
+  /**
+   * Any manual target's token reached its maxAgeDays - warnDaysBefore (Metrics Insights;
+   * contributors name the targets). @default - undefined without manual targets
+   */
+  public readonly credentialAgeAlarm?: Alarm;
+  /** The SCIM targets the canary probes, in config order. */
+  public readonly probedTargetIds: readonly string[];
+  /** The targets whose credential age is measured (rotation strategy 'manual'). */
+  public readonly agedTargetIds: readonly string[];
 
   private readonly metricPeriod: Duration;
 
@@ -86,8 +95,11 @@ export class CredentialRotation extends Construct {
     super(scope, id);
     const { config } = props;
     const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
-    validate(scimTargets, props.targetSecrets);
-    const secretOf = (target: ScimTargetConfig) => props.targetSecrets[target.id] as ISecret;
+    const targetSecrets = props.vault.targetSecrets();
+    validate(scimTargets, targetSecrets);
+    const secretOf = (target: ScimTargetConfig) => targetSecrets[target.id] as ISecret;
+    this.probedTargetIds = scimTargets.map((t) => t.id);
+    this.agedTargetIds = scimTargets.filter((t) => t.rotation.strategy === 'manual').map((t) => t.id);
     const alarmAction: IAlarmAction = new SnsAction(props.alarmTopic);
 
     const intervalSeconds = Math.round(scheduleIntervalMs(config.canary.schedule) / 1000);
@@ -104,26 +116,51 @@ export class CredentialRotation extends Construct {
         logRetention: props.logRetention,
       });
       this.rotationFunction = fn;
+      // Secrets Manager invokes the function for this account's secrets only.
+      fn.addPermission('SecretsManagerInvoke', {
+        principal: new ServicePrincipal('secretsmanager.amazonaws.com'),
+        sourceAccount: Stack.of(this).account,
+      });
+      // The four protocol actions (DescribeSecret, GetSecretValue, PutSecretValue,
+      // UpdateSecretVersionStage) on this stack's target secrets that carry the rotation tag, which
+      // only rotating targets' secrets get: never a manual target's token. One statement whatever
+      // the target count; adopted secrets are named one by one.
+      const protocol = [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ];
+      props.vault.grantOnTargetSecrets(
+        fn,
+        protocol,
+        `Rotates the credentials of this stack's rotating targets: secret names "${props.vault.targetSecretPrefix}*" that carry the ${TARGET_TAG} tag (only 'api' and 'oauth2' targets' secrets do), one statement for any number of targets.`,
+        { Null: { [`secretsmanager:ResourceTag/${TARGET_TAG}`]: 'false' } },
+      );
+      props.vault.grantKeyForTargetSecrets(fn, ['kms:Decrypt', 'kms:GenerateDataKey']);
       for (const target of rotating) {
         const rotation = target.rotation as Exclude<ScimTargetConfig['rotation'], { strategy: 'manual' }>;
         const secret = secretOf(target);
         Tags.of(secret).add(TARGET_TAG, target.id);
-        // Grants the function the protocol's four actions on this secret only (DescribeSecret,
-        // GetSecretValue, PutSecretValue, UpdateSecretVersionStage), KMS through Secrets Manager,
-        // and lets Secrets Manager invoke it. The schedule is the secret's child: id 'Rotation'
-        // keeps the logical id TokenVault gave it, so a deployed schedule is updated in place
-        // rather than replaced (a secret has only one rotation schedule).
-        secret.addRotationSchedule('Rotation', {
-          rotationLambda: fn,
-          automaticallyAfter: Duration.days(rotation.everyDays),
+        if (props.vault.isAdopted(target.id)) {
+          secret.grantRead(fn);
+          fn.addToRolePolicy(
+            new PolicyStatement({
+              actions: protocol,
+              // An adopted secret is known by its partial ARN: the suffix is six random characters.
+              resources: [`${secret.secretArn}-??????`],
+            }),
+          );
+        }
+        // L1, in the secret's own (shard) template: the L2 schedule would add this secret's ARN to
+        // the function's policy, a cross-stack reference per target.
+        new CfnRotationSchedule(secret, 'Rotation', {
+          secretId: secret.secretArn,
+          rotationLambdaArn: fn.functionArn,
+          rotationRules: { scheduleExpression: `rate(${rotation.everyDays} days)` },
         });
-      }
-      if (fn.role) {
-        Validations.of(fn.role).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'addRotationSchedule grants secretsmanager:GetRandomPassword, which supports only Resource "*" and reads no secret (ScimitarFunction acknowledges the X-Ray actions); every secret the function may change is named.',
-        });
+        // The schedule invokes the function at once (first rotation): its permission must exist.
+        Stack.of(secret).node.addDependency(fn);
       }
       this.rotationFailedAlarm = new Alarm(this, 'RotationFailed', {
         alarmDescription: `scimitar: a credential rotation step failed; AWSCURRENT is unchanged unless the log says the old token could not be revoked. Runbook: ${RUNBOOK}#rotation-failed`,
@@ -144,7 +181,7 @@ export class CredentialRotation extends Construct {
       logRetention: props.logRetention,
       environment: { STATE_TABLE: props.stateTable.tableName },
     });
-    for (const target of scimTargets) secretOf(target).grantRead(this.canaryFunction);
+    props.vault.grantReadTargetSecrets(this.canaryFunction);
     grantCanaryWrite(props.stateTable, this.canaryFunction);
 
     // The schedule's own role, inside this construct (LambdaInvoke would otherwise share one at
@@ -190,38 +227,42 @@ export class CredentialRotation extends Construct {
     });
     this.canaryMissingAlarm.addAlarmAction(alarmAction);
 
-    const canaryFailed: Record<string, Alarm> = {};
-    const ageAlarms: Record<string, Alarm> = {};
-    for (const target of scimTargets) {
-      const failed = new Alarm(this, `CanaryFailed-${target.id}`, {
-        alarmDescription: `scimitar: the canary's read-only probe of target "${target.id}" (${target.displayName}) failed; leavers there would fail too. Owner: ${target.owner}. Runbook: ${RUNBOOK}#canary-failed`,
-        metric: this.metricCanaryFailed(target.id),
+    // One Metrics Insights alarm per concern, whatever the target count; each target in ALARM is
+    // a contributor the notification names. Metrics arrive once per canary run: between runs the
+    // alarm keeps its state (missing data ignored); no data at all is CanaryMissing's concern.
+    // Alarms on Metrics Insights evaluate at most the last three hours: the period stays within.
+    const insightsPeriod = Duration.seconds(Math.min(this.metricPeriod.toSeconds(), 3600));
+    this.canaryFailedAlarm = new Alarm(this, 'CanaryFailed', {
+      alarmDescription: `scimitar: the canary's read-only probe of a target failed; leavers there would fail too. The alarm's contributors name the targets. Runbook: ${RUNBOOK}#canary-failed`,
+      metric: new MathExpression({
+        expression: canaryQuery('CanaryFailed'),
+        usingMetrics: {},
+        period: insightsPeriod,
+        label: 'CanaryFailed',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.IGNORE,
+    });
+    this.canaryFailedAlarm.addAlarmAction(alarmAction);
+
+    if (this.agedTargetIds.length > 0) {
+      this.credentialAgeAlarm = new Alarm(this, 'CredentialAge', {
+        alarmDescription: `scimitar: the token of a manual target is within warnDaysBefore of its maxAgeDays limit; renew it in the application's console. The alarm's contributors name the targets. Runbook: ${RUNBOOK}#credential-age`,
+        metric: new MathExpression({
+          expression: canaryQuery(CREDENTIAL_RENEWAL_DUE),
+          usingMetrics: {},
+          period: insightsPeriod,
+          label: CREDENTIAL_RENEWAL_DUE,
+        }),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No data means the canary did not run: CanaryMissing says so.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: TreatMissingData.IGNORE,
       });
-      failed.addAlarmAction(alarmAction);
-      canaryFailed[target.id] = failed;
-
-      if (target.rotation.strategy === 'manual') {
-        const rotation = target.rotation;
-        const age = new Alarm(this, `CredentialAge-${target.id}`, {
-          alarmDescription: `scimitar: the token of target "${target.id}" (${target.displayName}) is ${warnAtDays(rotation)} days old or more, within ${rotation.warnDaysBefore} days of its ${rotation.maxAgeDays}-day limit; renew it in the application's console. Owner: ${target.owner}. Runbook: ${RUNBOOK}#credential-age`,
-          metric: this.metricCredentialAgeDays(target.id),
-          threshold: warnAtDays(rotation),
-          evaluationPeriods: 1,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          // No data means no measurement: CanaryErrors or CanaryMissing says so.
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        });
-        age.addAlarmAction(alarmAction);
-        ageAlarms[target.id] = age;
-      }
+      this.credentialAgeAlarm.addAlarmAction(alarmAction);
     }
-    this.canaryFailedAlarms = canaryFailed;
-    this.credentialAgeAlarms = ageAlarms;
   }
 
   /** 1 when the target's latest probe failed, 0 when it passed (Maximum per canary interval). */
@@ -245,12 +286,17 @@ export class CredentialRotation extends Construct {
   }
 }
 
+/** A Metrics Insights query over one canary metric, one series per target. */
+export function canaryQuery(metricName: string): string {
+  return `SELECT MAX(${metricName}) FROM SCHEMA(${METRICS_NAMESPACE}, service, target) WHERE service = '${CANARY_SERVICE}' GROUP BY target`;
+}
+
 function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record<string, ISecret>>): void {
   const problems: string[] = [];
   for (const target of targets) {
     if (!secrets[target.id]) {
       problems.push(
-        `targetSecrets has no secret for SCIM target "${target.id}"; add targetSecrets["${target.id}"]`,
+        `the vault has no secret for SCIM target "${target.id}"; create it with vault.addTargetSecret (LaneFleet does) before CredentialRotation`,
       );
     }
     const { rotation, auth } = target;
@@ -267,7 +313,8 @@ function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record
   }
   const known = new Set(targets.map((t) => t.id));
   for (const id of Object.keys(secrets)) {
-    if (!known.has(id)) problems.push(`targetSecrets["${id}"] names no SCIM target in the config; remove it`);
+    if (!known.has(id))
+      problems.push(`the vault holds a secret for "${id}", which is no SCIM target of the config`);
   }
   if (problems.length > 0) throw new Error(`CredentialRotation: ${problems.join('; ')}`);
 }

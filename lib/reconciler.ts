@@ -1,12 +1,10 @@
 // The reconciler as one construct: its function (on a schedule, continuing itself when a round
 // outlives one invocation), the roster upload function, least-privilege grants, and the alarms on
 // privileged orphans or drift and on incomplete passes. No business logic here.
-import { Aws, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
-  AlarmRule,
   ComparisonOperator,
-  CompositeAlarm,
   type IAlarm,
   MathExpression,
   Metric,
@@ -14,33 +12,43 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TARGET_ENV, TARGET_ENV_BYTES_PER_TARGET } from '../lambdas/aws/target-env.ts';
+import { LANE_ENV } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import type { AuditStore } from './audit-store.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
-/** Powertools adds `service` to every metric's dimensions: the alarms must name the same value. */
-
-/** Orphans plus drift of a target, a missing series counting as 0. */
-export const PRIVILEGED_FINDINGS_EXPRESSION = 'FILL(orphans, 0) + FILL(drift, 0)';
 export const RECONCILE_SERVICE = serviceName('reconcile');
 
 const RUNBOOK = 'docs/reconciliation.md';
 
-export interface ReconcilerTargetResources {
-  /** The target's lane queue: drift is re-queued there. */
-  readonly queue: IQueue;
-  /** The target's SCIM credential. */
-  readonly secret: ISecret;
+/** The lanes as the reconciler uses them: drift goes back to a target's lane queue. */
+export interface ReconcilerLanes {
+  /** `https://sqs.<region>.<suffix>/<account>/`: the reconciler derives each lane's URL from it. */
+  readonly queueUrlPrefix: string;
+  /** Lets the reconciler send to every lane queue of the stack. */
+  grantSendToLanes(grantee: IGrantable): void;
+}
+
+/** The targets' credentials as the reconciler uses them. */
+export interface ReconcilerSecrets {
+  /** Lets the reconciler read every SCIM target's credential. */
+  grantReadTargetSecrets(grantee: IGrantable): void;
+}
+
+/**
+ * A Metrics Insights query over one reconciler metric, one series per target (GROUP BY target):
+ * an alarm on it names the targets in ALARM as its contributors, whatever their number.
+ */
+export function reconcileQuery(metricName: string): string {
+  return `SELECT MAX(${metricName}) FROM SCHEMA(${METRICS_NAMESPACE}, service, target) WHERE service = '${RECONCILE_SERVICE}' GROUP BY target`;
 }
 
 export interface ReconcilerProps {
@@ -52,8 +60,10 @@ export interface ReconcilerProps {
    * writes only the roster (`grantReplaceRoster`).
    */
   readonly auditStore: AuditStore;
-  /** Lane queue and secret of every SCIM target in the config, by target id. */
-  readonly targets: Readonly<Record<string, ReconcilerTargetResources>>;
+  /** Every SCIM target's lane queue (drift is re-queued there). */
+  readonly lanes: ReconcilerLanes;
+  /** Every SCIM target's credential. */
+  readonly secrets: ReconcilerSecrets;
   /** Where the alarms notify. */
   readonly alarmTopic: ITopic;
   /**
@@ -70,9 +80,6 @@ export interface ReconcilerProps {
   readonly logRetention?: RetentionDays;
 }
 
-/** Lambda caps environment variables at 4 KB; what is not per target takes about 600 bytes. */
-const ENV_BUDGET_BYTES = 4096 - 600;
-
 export class Reconciler extends Construct {
   /** The reconciler function (schedule, CLI: `aws lambda invoke`, and its own continuations). */
   public readonly function: ScimitarFunction;
@@ -85,9 +92,12 @@ export class Reconciler extends Construct {
   public readonly deadLetterAlarm: Alarm;
   /** The SCIM targets reconciled, in config order. */
   public readonly targetIds: readonly string[];
-  /** Fires when any privileged-tier target has an orphan or drift; absent without privileged SCIM targets. */
+  /**
+   * Fires when any privileged-tier target has an orphan or drift (its contributors name the
+   * targets); absent without privileged SCIM targets.
+   */
   public readonly privilegedFindingsAlarm?: IAlarm;
-  /** Fires when a target's pass ends incomplete. */
+  /** Fires when any target's pass ends incomplete (its contributors name the targets). */
   public readonly incompleteAlarm: IAlarm;
   public readonly errorsAlarm: Alarm;
 
@@ -95,7 +105,6 @@ export class Reconciler extends Construct {
     super(scope, id);
     const { config, auditStore } = props;
     const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
-    validateTargets(scimTargets, props.targets);
     this.targetIds = scimTargets.map((t) => t.id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
@@ -108,16 +117,14 @@ export class Reconciler extends Construct {
       logRetention,
       environment: {
         STATE_TABLE: auditStore.stateTable.tableName,
-        ...targetEnvironment(this, scimTargets, props.targets),
+        // One variable whatever the target count: lane queue names follow the stack's convention.
+        [LANE_ENV.queueUrlPrefix]: props.lanes.queueUrlPrefix,
       },
     });
     auditStore.bindAppend(this.function);
     auditStore.grantReconcile(this.function);
-    for (const target of scimTargets) {
-      const resources = props.targets[target.id] as ReconcilerTargetResources;
-      resources.secret.grantRead(this.function);
-      resources.queue.grantSendMessages(this.function);
-    }
+    props.secrets.grantReadTargetSecrets(this.function);
+    props.lanes.grantSendToLanes(this.function);
     // In its own policy: the function's default policy referring to the function would be a cycle.
     new Policy(this, 'ContinuePolicy', {
       roles: this.function.role ? [this.function.role] : [],
@@ -159,51 +166,38 @@ export class Reconciler extends Construct {
     this.deadLetterAlarm = scheduled.deadLetterAlarm;
 
     const action = new SnsAction(props.alarmTopic);
-    // Metrics arrive once per pass: between passes the alarm keeps the state of the last one.
-    const perTarget = (
-      kind: 'Findings' | 'Incomplete',
-      target: ScimTargetConfig,
-      metric: MathExpression | Metric,
-    ) =>
-      new Alarm(this, `${kind}${pascal(target.id)}`, {
-        alarmDescription: `scimitar: ${kind === 'Findings' ? 'orphans or drift' : 'incomplete reconciliation'} in ${target.displayName} (${target.id}). Runbook: ${RUNBOOK}#runbook-alarms`,
-        metric,
+    // Metrics arrive once per pass: between passes the alarms keep the state of the last one
+    // (missing data ignored). One Metrics Insights alarm per concern covers every target; each
+    // target in ALARM is a contributor the notification names.
+    const anyTarget = (id: string, metricName: string, description: string) => {
+      const alarm = new Alarm(this, id, {
+        alarmDescription: description,
+        metric: new MathExpression({
+          expression: reconcileQuery(metricName),
+          usingMetrics: {},
+          period: Duration.hours(1),
+          label: metricName,
+        }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.IGNORE,
       });
-
-    const privileged = scimTargets.filter((t) => t.tier === 'privileged');
-    if (privileged.length > 0) {
-      const findings = privileged.map((t) =>
-        perTarget(
-          'Findings',
-          t,
-          new MathExpression({
-            // An incomplete pass publishes only what it found: without FILL, a drift point with no
-            // orphan point beside it would sum to no data, and the alarm would miss it.
-            expression: PRIVILEGED_FINDINGS_EXPRESSION,
-            usingMetrics: { orphans: this.metricOrphans(t.id), drift: this.metricDrift(t.id) },
-            period: Duration.hours(1),
-            label: `orphans and drift in ${t.id}`,
-          }),
-        ),
-      );
-      const alarm = new CompositeAlarm(this, 'PrivilegedFindingsAlarm', {
-        alarmDescription: `scimitar: a privileged-tier target has an orphan or a drift account. Runbook: ${RUNBOOK}#privileged-orphan-or-drift-privilegedfindingsalarm`,
-        alarmRule: AlarmRule.anyOf(...findings),
-      });
       alarm.addAlarmAction(action);
-      this.privilegedFindingsAlarm = alarm;
+      return alarm;
+    };
+    if (scimTargets.some((t) => t.tier === 'privileged')) {
+      this.privilegedFindingsAlarm = anyTarget(
+        'PrivilegedFindingsAlarm',
+        RECONCILE_METRICS.privilegedFindings,
+        `scimitar: a privileged-tier target has an orphan or a drift account. Runbook: ${RUNBOOK}#privileged-orphan-or-drift-privilegedfindingsalarm`,
+      );
     }
-    const incomplete = scimTargets.map((t) => perTarget('Incomplete', t, this.metricIncomplete(t.id)));
-    const incompleteAlarm = new CompositeAlarm(this, 'IncompleteAlarm', {
-      alarmDescription: `scimitar: a target could not be reconciled completely: it is not known to be clean. Runbook: ${RUNBOOK}#incomplete-reconciliation-incompletealarm`,
-      alarmRule: AlarmRule.anyOf(...incomplete),
-    });
-    incompleteAlarm.addAlarmAction(action);
-    this.incompleteAlarm = incompleteAlarm;
+    this.incompleteAlarm = anyTarget(
+      'IncompleteAlarm',
+      RECONCILE_METRICS.incomplete,
+      `scimitar: a target could not be reconciled completely: it is not known to be clean. Runbook: ${RUNBOOK}#incomplete-reconciliation-incompletealarm`,
+    );
 
     this.errorsAlarm = new Alarm(this, 'ErrorsAlarm', {
       alarmDescription: `scimitar: the reconciler function failed (crash or timeout); its next run resumes the checkpoint. Runbook: ${RUNBOOK}#reconciler-errors-errorsalarm`,
@@ -236,6 +230,16 @@ export class Reconciler extends Construct {
     return this.metric(RECONCILE_METRICS.incomplete, targetId, options);
   }
 
+  /** One reconciler metric per target, the 20 highest (Metrics Insights; for dashboards). */
+  public metricTopTargets(metricName: string): MathExpression {
+    return new MathExpression({
+      expression: `${reconcileQuery(metricName)} ORDER BY MAX() DESC LIMIT 20`,
+      usingMetrics: {},
+      period: Duration.hours(1),
+      label: metricName,
+    });
+  }
+
   private metric(metricName: string, targetId: string, options?: MetricOptions): Metric {
     return new Metric({
       namespace: METRICS_NAMESPACE,
@@ -246,58 +250,4 @@ export class Reconciler extends Construct {
       ...options,
     });
   }
-}
-
-function pascal(id: string): string {
-  return id
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-function validateTargets(
-  scimTargets: readonly ScimTargetConfig[],
-  targets: Readonly<Record<string, ReconcilerTargetResources>>,
-): void {
-  const missing = scimTargets.filter((t) => !targets[t.id]).map((t) => t.id);
-  if (missing.length > 0) {
-    throw new Error(
-      `Reconciler: props.targets has no queue and secret for SCIM target(s) ${missing.join(', ')}; give { queue, secret } for each SCIM target of the config`,
-    );
-  }
-  const extra = Object.keys(targets).filter((id) => !scimTargets.some((t) => t.id === id));
-  if (extra.length > 0) {
-    throw new Error(
-      `Reconciler: props.targets names ${extra.join(', ')}, which the config has no SCIM target for; remove them or add the targets to the config`,
-    );
-  }
-  const estimate = scimTargets.reduce((sum, t) => sum + 2 * t.id.length + TARGET_ENV_BYTES_PER_TARGET, 0);
-  if (estimate > ENV_BUDGET_BYTES) {
-    throw new Error(
-      `Reconciler: ${scimTargets.length} SCIM targets need about ${estimate} bytes of environment; Lambda allows 4 KB in total. Use shorter target ids, or reconcile the targets from more than one stack`,
-    );
-  }
-}
-
-/** The compact per-target environment of target-env.ts, resolved at deploy time. */
-function targetEnvironment(
-  scope: Construct,
-  scimTargets: readonly ScimTargetConfig[],
-  targets: Readonly<Record<string, ReconcilerTargetResources>>,
-): Record<string, string> {
-  const queues: Record<string, string> = {};
-  const secrets: Record<string, string> = {};
-  for (const target of scimTargets) {
-    const { queue, secret } = targets[target.id] as ReconcilerTargetResources;
-    // https://sqs.<region>.<suffix>/<account>/<name>  and  arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
-    queues[target.id] = Fn.select(4, Fn.split('/', queue.queueUrl));
-    secrets[target.id] = Fn.select(6, Fn.split(':', secret.secretArn));
-  }
-  const stack = Stack.of(scope);
-  return {
-    [TARGET_ENV.queueUrlPrefix]: `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`,
-    [TARGET_ENV.queues]: stack.toJsonString(queues),
-    [TARGET_ENV.secretArnPrefix]: `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:`,
-    [TARGET_ENV.secrets]: stack.toJsonString(secrets),
-  };
 }

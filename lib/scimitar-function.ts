@@ -1,7 +1,10 @@
 // The one way scimitar deploys a Lambda function: runtime, architecture, logs, tracing, ESM
 // bundling and the validated config fixed here once, so no construct pastes a NodejsFunction block.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -46,6 +49,25 @@ export const SCIMITAR_RUNTIME = Runtime.NODEJS_24_X;
 // Bundled as ESM: some dependencies still call require(); the shim gives them one.
 const REQUIRE_SHIM =
   "import { createRequire as __scimitarCreateRequire } from 'node:module'; const require = __scimitarCreateRequire(import.meta.url);";
+
+/** The identifier the bundle's `process.env.SCIMITAR_CONFIG` becomes; the injected module exports it. */
+const CONFIG_IDENTIFIER = '__scimitarConfig';
+
+/**
+ * Writes the validated config as a module for esbuild to inject, once per distinct config, into
+ * the cloud assembly's directory, and returns its path. The config is not passed as a `--define`
+ * value: esbuild runs as a subprocess, and one command-line argument may hold at most 128 KB
+ * (Linux MAX_ARG_STRLEN), which the config of 200 targets exceeds (spawn E2BIG).
+ */
+function configModule(scope: Construct, config: ScimitarConfig): string {
+  const json = JSON.stringify(config);
+  const hash = createHash('sha256').update(json).digest('hex').slice(0, 16);
+  const dir = join(Stage.of(scope)?.outdir ?? 'cdk.out', 'scimitar-config');
+  const file = join(dir, `config-${hash}.mjs`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, `export const ${CONFIG_IDENTIFIER} = ${JSON.stringify(json)};\n`);
+  return file;
+}
 
 export interface ScimitarFunctionProps {
   /** Which entry to deploy: `lambdas/aws/entries/<entry>.ts`, exporting `handler`. */
@@ -126,9 +148,9 @@ export class ScimitarFunction extends NodejsFunction {
         sourceMap: props.config.sourceMaps,
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
-        define: {
-          'process.env.SCIMITAR_CONFIG': JSON.stringify(JSON.stringify(props.config)),
-        },
+        // process.env.SCIMITAR_CONFIG becomes the injected module's export: the config JSON.
+        define: { 'process.env.SCIMITAR_CONFIG': CONFIG_IDENTIFIER },
+        inject: [configModule(scope, props.config)],
       },
     });
     this.entryName = props.entry;

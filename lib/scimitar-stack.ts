@@ -1,15 +1,17 @@
 // The stack composes the constructs, one per concern, from the validated config; it holds no
-// resources of its own besides outputs.
-import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+// resources of its own besides outputs. Everything per target lives in the lane shards (nested
+// stacks, lib/target-lane.ts): this template's size does not grow with the target count.
+import { Aws, CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
+import { deadLetterQueuePrefix } from '../lambdas/aws/target-env.ts';
+import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import { Alerting } from './alerting.ts';
 import { AuditArchive } from './audit-archive.ts';
 import { AuditStore } from './audit-store.ts';
 import { CredentialRotation } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
 import { Reconciler } from './reconciler.ts';
-import { TargetLane } from './target-lane.ts';
+import { LaneFleet, type TargetLane } from './target-lane.ts';
 import { TokenVault } from './token-vault.ts';
 import { routeUnreportedFailures } from './unreported-failures.ts';
 import { Workflow } from './workflow.ts';
@@ -31,6 +33,8 @@ export class ScimitarStack extends Stack {
   public readonly alerting: Alerting;
   /** Rotation of api/oauth2 targets' secrets, the credential canary, and their alarms. */
   public readonly credentials: CredentialRotation;
+  /** Every SCIM target's lane in nested stacks (shards), and the shared worker. */
+  public readonly fleet: LaneFleet;
   /** One lane per SCIM target, in config order. */
   public readonly lanes: readonly TargetLane[];
   public readonly workflow: Workflow;
@@ -48,44 +52,32 @@ export class ScimitarStack extends Stack {
     this.auditStore = new AuditStore(this, 'AuditStore');
     this.vault = new TokenVault(this, 'TokenVault', { config });
     this.alerting = new Alerting(this, 'Alerting', { config });
+    // Before CredentialRotation: the fleet creates each target's secret in the target's shard.
+    this.fleet = new LaneFleet(this, 'Lanes', { config, vault: this.vault, auditStore: this.auditStore });
+    this.lanes = this.fleet.lanes;
     this.credentials = new CredentialRotation(this, 'Credentials', {
       config,
-      targetSecrets: this.vault.targetSecrets(),
+      vault: this.vault,
       stateTable: this.auditStore.stateTable,
       alarmTopic: this.alerting.alertTopic,
     });
 
-    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
-    this.lanes = scimTargets.map(
-      (target) =>
-        new TargetLane(this, `Lane-${target.id}`, {
-          config,
-          target,
-          secret: this.vault.targetSecret(target.id),
-          auditStore: this.auditStore,
-        }),
-    );
-
     this.workflow = new Workflow(this, 'Workflow', {
       config,
-      lanes: this.lanes,
+      lanes: this.fleet,
       auditStore: this.auditStore,
       ownerTopic: this.alerting.ownerTopic,
       alertTopic: this.alerting.alertTopic,
       laneTimeout: props.laneTimeout,
       executionTimeout: props.executionTimeout,
     });
-    for (const lane of this.lanes) this.workflow.grantTaskResponse(lane.worker);
+    this.workflow.grantTaskResponse(this.fleet.worker);
 
     this.reconciler = new Reconciler(this, 'Reconciler', {
       config,
       auditStore: this.auditStore,
-      targets: Object.fromEntries(
-        this.lanes.map((lane) => [
-          lane.targetId,
-          { queue: lane.queue, secret: this.vault.targetSecret(lane.targetId) },
-        ]),
-      ),
+      lanes: this.fleet,
+      secrets: this.vault,
       alarmTopic: this.alerting.alertTopic,
     });
 
@@ -97,8 +89,8 @@ export class ScimitarStack extends Stack {
       rosterUpload: this.reconciler.rosterUploadFunction,
     });
 
-    // A failure no waiting workflow reports: parked in the lane's DLQ and alerted (issue 10).
-    for (const lane of this.lanes) routeUnreportedFailures(lane, this.alerting.alertTopic);
+    // A failure no waiting workflow reports: parked in its lane's DLQ and alerted (issue 10).
+    routeUnreportedFailures(this.fleet, this.alerting.alertTopic);
 
     this.auditArchive = new AuditArchive(this, 'AuditArchive', {
       config,
@@ -108,7 +100,7 @@ export class ScimitarStack extends Stack {
     this.auditArchive.bindDeliveryStore(this.ingestApi.ingestFunction);
 
     this.alerting.watchWorkflow(this.workflow);
-    for (const lane of this.lanes) this.alerting.watchLane(lane);
+    this.alerting.watchLanes(this.fleet);
     this.alerting.watchIngestApi(this.ingestApi);
     this.alerting.watchCredentials(this.credentials);
     this.alerting.watchReconciler(this.reconciler);
@@ -157,16 +149,17 @@ export class ScimitarStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.alertTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.alerting.dashboard.dashboardName });
-    for (const lane of this.lanes) {
-      // Output ids lose their dashes in the template: spell each dash out so `a-b` and `ab` differ.
-      new CfnOutput(this, `DeadLetterQueueUrl-${lane.targetId.replaceAll('-', 'Dash')}`, {
-        description: `Dead letters of target ${lane.targetId} (inspect, then redrive)`,
-        value: lane.deadLetterQueue.queueUrl,
-      });
-      new CfnOutput(this, `DeadLetterQueueArn-${lane.targetId.replaceAll('-', 'Dash')}`, {
-        description: `Dead-letter queue ARN of target ${lane.targetId}, for aws sqs start-message-move-task (redrive)`,
-        value: lane.deadLetterQueue.queueArn,
-      });
-    }
+    // Two outputs for every dead-letter queue, whatever the target count (CloudFormation allows
+    // 200 outputs per template): append the target id.
+    const dlqPrefix = deadLetterQueuePrefix(config.stackName);
+    new CfnOutput(this, 'DeadLetterQueueUrlPrefix', {
+      description: 'Dead letters of a target: this URL followed by the target id (inspect, then redrive)',
+      value: `${this.fleet.queueUrlPrefix}${dlqPrefix}`,
+    });
+    new CfnOutput(this, 'DeadLetterQueueArnPrefix', {
+      description:
+        'Dead-letter queue ARN of a target: this followed by the target id, for aws sqs start-message-move-task (redrive)',
+      value: `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${dlqPrefix}`,
+    });
   }
 }

@@ -1,20 +1,28 @@
-// One lane per SCIM target: a queue the workflow sends the leaver to, its dead-letter queue,
-// and the worker that revokes the account at that target, at the target's pace.
-import { Duration } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type Metric,
-  type MetricOptions,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+// The target lanes: per SCIM target a queue the workflow sends the leaver to, its dead-letter
+// queue, and an event source with the target's own concurrency cap, all consumed by one shared
+// worker function. Lanes (and their targets' secrets) live in nested stacks, sharded by a stable
+// hash of the target id, so the root template does not grow with the target count and a target
+// never moves between shards when others are added or removed (ARCHITECTURE.md, "Scale").
+import { createHash } from 'node:crypto';
+import { Aws, Duration, NestedStack } from 'aws-cdk-lib';
+import { type IMetric, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  deadLetterQueueName,
+  deadLetterQueuePrefix,
+  LANE_ENV,
+  laneQueueName,
+  laneQueuePrefix,
+  MAX_QUEUE_NAME_LENGTH,
+} from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
 import type { AuditStore } from './audit-store.ts';
+import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts';
 import { ScimitarFunction } from './scimitar-function.ts';
+import type { TokenVault } from './token-vault.ts';
 
 /** Lambda refuses an SQS event source maximum concurrency below 2. */
 export const MIN_SQS_MAX_CONCURRENCY = 2;
@@ -23,39 +31,48 @@ const MAX_RETENTION = Duration.days(14);
 /** SQS visibility timeout is at most 12 hours. */
 const MAX_VISIBILITY = Duration.hours(12);
 
+/**
+ * Lane shards: a target's shard is a hash of its id modulo this number. Fixed for good: changing
+ * it would move lanes between nested stacks, which replaces their queues and collides with their
+ * retained secrets.
+ */
+export const LANE_SHARDS = 16;
+/**
+ * Lanes one shard may hold: each lane is at most 7 resources (queue, dead-letter queue, their two
+ * policies, event source mapping, secret, rotation schedule), so 60 lanes stay under 430 of
+ * CloudFormation's 500 resources per template.
+ */
+export const MAX_LANES_PER_SHARD = 60;
+
+/** The shard of a target: stable across config changes (a function of the id alone). */
+export function laneShardOf(targetId: string): number {
+  return createHash('sha256').update(targetId).digest().readUInt32BE(0) % LANE_SHARDS;
+}
+
 export interface TargetLaneProps {
-  /** The validated config: `maxAttempts` and, inlined in the worker's bundle, everything else. */
+  /** The validated config: `stackName` (queue names) and `maxAttempts`. */
   readonly config: ScimitarConfig;
   /** The SCIM target this lane revokes access in. */
   readonly target: ScimTargetConfig;
-  /** The target's credential; the worker may read this secret and no other. */
-  readonly secret: ISecret;
-  /** Audit log (append) and state table (ledger, budget) the worker writes to. */
-  readonly auditStore: AuditStore;
-  /**
-   * How long one worker invocation may run (a batch of SCIM find, write, read back).
-   * The queue's visibility timeout is six times this, as Lambda advises for SQS sources.
-   * @default Duration.seconds(60)
-   */
-  readonly workerTimeout?: Duration;
+  /** The shared worker that consumes every lane's queue. */
+  readonly worker: ScimitarFunction;
   /** Messages per worker invocation; failures are reported per message. @default 5 */
   readonly batchSize?: number;
+  /** The lane queue's visibility timeout (six times the worker timeout). */
+  readonly visibilityTimeout: Duration;
   /** How long a message waits on the queue. @default Duration.days(4) */
   readonly queueRetention?: Duration;
   /** How long a dead letter is kept for inspection and redrive; must exceed queueRetention. @default Duration.days(14) */
   readonly deadLetterRetention?: Duration;
 }
 
+/** One target's lane: its queue, dead-letter queue and event source (the worker is shared). */
 export class TargetLane extends Construct {
   public readonly targetId: string;
   /** Where the workflow sends one message per leaver (a `LaneMessage` with a task token). */
   public readonly queue: Queue;
   /** Where a message goes after `config.maxAttempts` receives. */
   public readonly deadLetterQueue: Queue;
-  /** The worker that consumes {@link queue}. */
-  public readonly worker: ScimitarFunction;
-  /** Fires when any message is in the dead-letter queue. */
-  public readonly deadLetterAlarm: Alarm;
   /** The event source's maximum concurrency: the target's burst, at least 2 (Lambda's floor). */
   public readonly maxConcurrency: number;
 
@@ -63,87 +80,277 @@ export class TargetLane extends Construct {
     super(scope, id);
     const { config, target } = props;
     this.targetId = target.id;
-    const workerTimeout = props.workerTimeout ?? Duration.seconds(60);
     const batchSize = props.batchSize ?? 5;
     const queueRetention = props.queueRetention ?? Duration.days(4);
     const deadLetterRetention = props.deadLetterRetention ?? MAX_RETENTION;
-    const visibilityTimeout = Duration.seconds(workerTimeout.toSeconds() * 6);
-    validate(id, { batchSize, queueRetention, deadLetterRetention, visibilityTimeout });
+    validate(id, {
+      batchSize,
+      queueRetention,
+      deadLetterRetention,
+      visibilityTimeout: props.visibilityTimeout,
+    });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      queueName: deadLetterQueueName(config.stackName, target.id),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: deadLetterRetention,
     });
     this.queue = new Queue(this, 'Queue', {
+      queueName: laneQueueName(config.stackName, target.id),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: queueRetention,
-      visibilityTimeout,
+      visibilityTimeout: props.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxAttempts },
     });
+
+    // Concurrency is the target's burst: the worker never runs more requests at once against this
+    // target than it allows, however busy the other lanes are, and a slow target holds at most
+    // this many instances. Lambda's floor is 2, so a burst of 1 is paced by the worker itself.
+    this.maxConcurrency = Math.max(MIN_SQS_MAX_CONCURRENCY, target.rateBudget.burst);
+    // A mapping, not SqsEventSource: that would add this queue's ARN to the shared worker's policy
+    // (200 ARNs overflow IAM's policy size); LaneFleet grants the worker the lanes by name pattern.
+    new EventSourceMapping(this, 'WorkerSource', {
+      target: props.worker,
+      eventSourceArn: this.queue.queueArn,
+      batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: this.maxConcurrency,
+    });
+  }
+}
+
+/** A nested stack holding the lanes (and their targets' secrets) of one shard. */
+export class LaneShard extends NestedStack {
+  public readonly shard: number;
+  constructor(scope: Construct, shard: number) {
+    super(scope, `Lanes${String(shard).padStart(2, '0')}`, {
+      description: `scimitar: target lanes, shard ${shard} of ${LANE_SHARDS}`,
+    });
+    this.shard = shard;
+  }
+}
+
+export interface LaneFleetProps {
+  /** The validated config: its SCIM targets get a lane each; `maxAttempts`; inlined in the worker. */
+  readonly config: ScimitarConfig;
+  /** Creates each target's secret in the target's shard; the worker reads them. */
+  readonly vault: TokenVault;
+  /** Audit log (append) and state table (ledger) the worker writes to. */
+  readonly auditStore: AuditStore;
+  /**
+   * How long one worker invocation may run (a batch of SCIM find, write, read back).
+   * The queues' visibility timeout is six times this, as Lambda advises for SQS sources.
+   * @default Duration.seconds(60)
+   */
+  readonly workerTimeout?: Duration;
+  /** Messages per worker invocation. @default 5 */
+  readonly batchSize?: number;
+  /** How long a message waits on a lane queue. @default Duration.days(4) */
+  readonly queueRetention?: Duration;
+  /** How long a dead letter is kept. @default Duration.days(14) */
+  readonly deadLetterRetention?: Duration;
+}
+
+/**
+ * Every SCIM target's lane, sharded into nested stacks, and the one worker function that serves
+ * them all. Grants are by name pattern (`<stackName>_lane_*`), so no policy grows with the
+ * target count.
+ */
+export class LaneFleet extends Construct {
+  /** The shared worker: one function, one event source mapping per lane queue. */
+  public readonly worker: ScimitarFunction;
+  /** One lane per SCIM target, in config order. */
+  public readonly lanes: readonly TargetLane[];
+  /** The nested stacks holding the lanes, by shard number (only shards with lanes exist). */
+  public readonly shards: ReadonlyMap<number, LaneShard>;
+  /** `https://sqs.<region>.<suffix>/<account>/`: a lane queue's URL is this plus its name. */
+  public readonly queueUrlPrefix: string;
+  private readonly stackName: string;
+
+  constructor(scope: Construct, id: string, props: LaneFleetProps) {
+    super(scope, id);
+    const { config, vault, auditStore } = props;
+    this.stackName = config.stackName;
+    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
+    validateFleet(config, scimTargets);
+    const workerTimeout = props.workerTimeout ?? Duration.seconds(60);
+    this.queueUrlPrefix = `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`;
 
     this.worker = new ScimitarFunction(this, 'Worker', {
       entry: 'worker',
       config,
-      description: `scimitar worker: revokes leavers in ${target.displayName} (${target.id})`,
+      description: 'scimitar worker: revokes leavers in every SCIM target, one lane (queue) per target',
       timeout: workerTimeout,
       environment: {
-        TARGET_ID: target.id,
-        TARGET_SECRET_ARN: props.secret.secretArn,
-        QUEUE_URL: this.queue.queueUrl,
+        [LANE_ENV.queueUrlPrefix]: this.queueUrlPrefix,
         MAX_ATTEMPTS: String(config.maxAttempts),
       },
     });
-    props.secret.grantRead(this.worker);
-    props.auditStore.bindAppend(this.worker);
-    props.auditStore.bindState(this.worker);
-
-    // Concurrency is the target's burst: the worker never runs more requests at once than the
-    // target allows. Lambda's floor is 2, so a burst of 1 is paced by the worker itself.
-    this.maxConcurrency = Math.max(MIN_SQS_MAX_CONCURRENCY, target.rateBudget.burst);
-    // The event source grants the worker sqs:ReceiveMessage, DeleteMessage, ChangeMessageVisibility
-    // (Retry-After), GetQueueAttributes and GetQueueUrl on this queue only.
-    this.worker.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize,
-        reportBatchItemFailures: true,
-        maxConcurrency: this.maxConcurrency,
-      }),
+    vault.grantReadTargetSecrets(this.worker);
+    auditStore.bindAppend(this.worker);
+    auditStore.bindState(this.worker);
+    // What an SQS event source needs (as SqsEventSource grants it), plus ChangeMessageVisibility
+    // for Retry-After and backoff: on this stack's lane queues only, never their dead letters.
+    grantOnPattern(
+      this.worker,
+      [
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueUrl',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+      ],
+      this.lanePattern(),
+      `The shared worker consumes every lane queue of this stack (names "${laneQueuePrefix(config.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets; never consumes the dead-letter queues (it may only send to them: lib/unreported-failures.ts).`,
     );
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `scimitar: a revocation for target "${target.id}" exhausted its ${config.maxAttempts} attempts and is in the dead-letter queue. Runbook: docs/operations.md#dead-letter-queue`,
-      metric: this.metricDeadLetters(),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+    const shards = new Map<number, LaneShard>();
+    const visibilityTimeout = Duration.seconds(workerTimeout.toSeconds() * 6);
+    this.lanes = scimTargets.map((target) => {
+      const n = laneShardOf(target.id);
+      let shard = shards.get(n);
+      if (!shard) {
+        shard = new LaneShard(this, n);
+        // The event source mappings need the worker's policy in place when they are created.
+        shard.node.addDependency(this.worker);
+        shards.set(n, shard);
+      }
+      vault.addTargetSecret(shard, target);
+      return new TargetLane(shard, `Lane-${target.id}`, {
+        config,
+        target,
+        worker: this.worker,
+        visibilityTimeout,
+        batchSize: props.batchSize,
+        queueRetention: props.queueRetention,
+        deadLetterRetention: props.deadLetterRetention,
+      });
     });
+    this.shards = shards;
   }
 
-  /** Messages waiting in the dead-letter queue (maximum over 1 minute). */
-  public metricDeadLetters(options?: MetricOptions): Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
+  /** The lane of a target. Throws for a target without one. */
+  public lane(targetId: string): TargetLane {
+    const lane = this.lanes.find((l) => l.targetId === targetId);
+    if (!lane) {
+      throw new Error(
+        `LaneFleet: no lane for target "${targetId}" (SCIM targets: ${this.lanes.map((l) => l.targetId).join(', ') || 'none'})`,
+      );
+    }
+    return lane;
+  }
+
+  /** `arn:<partition>:sqs:<region>:<account>:<stackName>_lane_*`: this stack's lane queues only. */
+  public laneQueueArnPattern(): string {
+    return this.lanePattern().arn;
+  }
+
+  private lanePattern(): NamePattern {
+    return namePattern(
+      { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID },
+      'sqs',
+      `${laneQueuePrefix(this.stackName)}*`,
+    );
+  }
+
+  private deadLetterPattern(): NamePattern {
+    return namePattern(
+      { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID },
+      'sqs',
+      `${deadLetterQueuePrefix(this.stackName)}*`,
+    );
+  }
+
+  /**
+   * Lets a grantee park messages in any lane's dead-letter queue of this stack: `sqs:SendMessage`
+   * on the queues named `<stackName>_dlq_*` (SQS-managed encryption: no KMS grant). The shared
+   * worker parks a failure no workflow reports in the dead-letter queue of the lane it came from.
+   */
+  public grantSendToDeadLetterQueues(grantee: IGrantable): void {
+    grantOnPattern(
+      grantee,
+      ['sqs:SendMessage'],
+      this.deadLetterPattern(),
+      `Parks a failed message in the dead-letter queue of its lane (names "${deadLetterQueuePrefix(this.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets; send only.`,
+    );
+  }
+
+  /** The lane queue URL for a target id: `queueUrlPrefix` + `<stackName>_lane_<id>`. */
+  public get laneQueueUrlPrefix(): string {
+    return `${this.queueUrlPrefix}${laneQueuePrefix(this.stackName)}`;
+  }
+
+  /**
+   * Lets a grantee send leavers or fixes to any lane of this stack: `sqs:SendMessage` on the
+   * queues named `<stackName>_lane_*` (queues are SQS-managed encrypted: no KMS grant). Not
+   * their dead-letter queues.
+   */
+  public grantSendToLanes(grantee: IGrantable): void {
+    grantOnPattern(
+      grantee,
+      ['sqs:SendMessage'],
+      this.lanePattern(),
+      `Sends to every lane queue of this stack (names "${laneQueuePrefix(this.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets; never the dead-letter queues.`,
+    );
+  }
+
+  /**
+   * Messages waiting in the dead-letter queues, one series per queue (Metrics Insights over
+   * `<stackName>_dlq_*`, maximum per minute): one alarm covers every lane, and names the queue
+   * that holds dead letters as its contributor.
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
+   */
+  public metricDeadLetters(): IMetric {
+    return new MathExpression({
+      expression: `SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE '${deadLetterQueuePrefix(this.stackName)}%' GROUP BY QueueName`,
+      usingMetrics: {},
       period: Duration.minutes(1),
-      ...options,
+      label: 'dead letters',
     });
   }
 
-  /** Age of the oldest message on the lane's queue: how far the worker is behind. */
-  public metricOldestMessageAge(options?: MetricOptions): Metric {
-    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', ...options });
+  /** Age of the oldest message per lane queue, the ten oldest (seconds, maximum per 5 minutes). */
+  public metricOldestMessageAge(): IMetric {
+    return new MathExpression({
+      expression: `SELECT MAX(ApproximateAgeOfOldestMessage) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE '${laneQueuePrefix(this.stackName)}%' GROUP BY QueueName ORDER BY MAX() DESC LIMIT 10`,
+      usingMetrics: {},
+      period: Duration.minutes(5),
+      label: 'oldest message (s)',
+    });
   }
 
-  /** Worker invocations that ended in an error (sum over 5 minutes). */
-  public metricWorkerErrors(options?: MetricOptions): Metric {
-    return this.worker.metricErrors({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  /** Worker invocations that ended in an error, over every lane (sum over 5 minutes). */
+  public metricWorkerErrors(): IMetric {
+    return this.worker.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) });
   }
 
-  /** Worker invocations throttled (sum over 5 minutes). */
-  public metricWorkerThrottles(options?: MetricOptions): Metric {
-    return this.worker.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5), ...options });
+  /** Worker invocations throttled, over every lane (sum over 5 minutes). */
+  public metricWorkerThrottles(): IMetric {
+    return this.worker.metricThrottles({ statistic: 'Sum', period: Duration.minutes(5) });
+  }
+}
+
+function validateFleet(config: ScimitarConfig, scimTargets: readonly ScimTargetConfig[]): void {
+  const longest = scimTargets.reduce((a, t) => (t.id.length > a.length ? t.id : a), '');
+  const name = laneQueueName(config.stackName, longest);
+  if (longest && name.length > MAX_QUEUE_NAME_LENGTH) {
+    throw new Error(
+      `LaneFleet: stackName "${config.stackName}" is too long for the lane queue names: "${name}" has ${name.length} characters, SQS allows ${MAX_QUEUE_NAME_LENGTH}; use a stackName of at most ${MAX_QUEUE_NAME_LENGTH - laneQueuePrefix('').length - longest.length} characters or a shorter target id`,
+    );
+  }
+  const perShard = new Map<number, string[]>();
+  for (const target of scimTargets) {
+    const n = laneShardOf(target.id);
+    perShard.set(n, [...(perShard.get(n) ?? []), target.id]);
+  }
+  for (const [n, ids] of perShard) {
+    if (ids.length > MAX_LANES_PER_SHARD) {
+      throw new Error(
+        `LaneFleet: lane shard ${n} would hold ${ids.length} targets (${ids.join(', ')}), more than ${MAX_LANES_PER_SHARD} fit in one nested stack's 500 resources; split the targets over two deployments`,
+      );
+    }
   }
 }
 

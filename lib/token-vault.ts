@@ -1,79 +1,159 @@
 // The credentials scimitar holds: one secret per SCIM target (its bearer token or OAuth2 client
-// secret) and one per HRIS source (its webhook signing key), KMS-encrypted. Rotating or watching
-// the target secrets is CredentialRotation's job (lib/credentials.ts).
-import { Validations } from 'aws-cdk-lib';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+// secret) and one per HRIS source (its webhook signing key), KMS-encrypted, named under the stack
+// (`<stackName>/targets/<id>`, `<stackName>/sources/<id>`) so that a second stack deploys beside
+// this one, and retained when the stack is deleted or a secret replaced: a production token must
+// never die with a `cdk destroy`. A secret named in the config (`secretName`) is adopted, not
+// created. Rotating or watching the target secrets is CredentialRotation's job (lib/credentials.ts).
+import { Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
+  type SourceConfig,
   sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/config.ts';
 import { warnAtDays } from '../lambdas/core/credential-age.ts';
+import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts';
 
 export interface TokenVaultProps {
   /** The validated config: its SCIM targets and HRIS sources get a secret each. */
   readonly config: ScimitarConfig;
   /**
-   * Key that encrypts every secret.
-   * @default - a new customer-managed key with yearly rotation
+   * Key that encrypts every secret the stack creates. Retained with the stack's secrets: a
+   * retained secret is readable only while its key exists.
+   * @default - a new customer-managed key with yearly rotation, retained on delete
    */
   readonly encryptionKey?: IKey;
 }
 
-export class TokenVault extends Construct {
-  /** The key every secret is encrypted with. */
-  public readonly encryptionKey: IKey;
+/** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`, without the random suffix. */
+function secretPartialArn(name: string): string {
+  return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${name}`;
+}
 
-  private readonly secretsByTarget = new Map<string, Secret>();
-  private readonly sourceSecrets = new Map<string, Secret>();
+export class TokenVault extends Construct {
+  /** The key every secret the stack creates is encrypted with. */
+  public readonly encryptionKey: IKey;
+  /** The name prefix of the target secrets the stack creates: `<stackName>/targets/`. */
+  public readonly targetSecretPrefix: string;
+
+  private readonly secretsByTarget = new Map<string, ISecret>();
+  private readonly adoptedTargets = new Set<string>();
+  /** The customer-managed key of an adopted secret, when the config names one. */
+  private readonly adoptedKeys = new Map<ISecret, string>();
+  /** Who reads every target secret: an adopted secret added later is granted to them too. */
+  private readonly targetSecretReaders: IGrantable[] = [];
+  private readonly sourceSecrets = new Map<string, ISecret>();
 
   constructor(scope: Construct, id: string, props: TokenVaultProps) {
     super(scope, id);
     const { config } = props;
+    this.targetSecretPrefix = `${config.stackName}/targets/`;
     this.encryptionKey =
       props.encryptionKey ??
       new Key(this, 'Key', {
         description: 'scimitar target tokens and source signing keys',
         enableKeyRotation: true,
+        // The secrets outlive the stack; so must the key that decrypts them.
+        // DeletionPolicy and UpdateReplacePolicy both Retain.
+        removalPolicy: RemovalPolicy.RETAIN,
       });
 
-    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
-    for (const target of scimTargets) {
-      const secret = new Secret(this, `Target-${target.id}`, {
+    for (const source of config.sources) {
+      this.sourceSecrets.set(source.id, this.sourceSecretFor(source));
+    }
+  }
+
+  private sourceSecretFor(source: SourceConfig): ISecret {
+    if (source.existingSecret) return this.adopt(this, `Source-${source.id}`, source);
+    const secret = new Secret(this, `Source-${source.id}`, {
+      secretName: sourceSecretName(source),
+      description: `scimitar: webhook signing key of HRIS source ${source.id} (${source.kind})`,
+      encryptionKey: this.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: `The signing key of HRIS source "${source.id}" is shared with the HRIS, which has no API to receive a new one: it is changed by hand in both places together (docs/operations.md).`,
+    });
+    return secret;
+  }
+
+  private adopt(
+    scope: Construct,
+    id: string,
+    fields: { secretName?: string; secretKeyArn?: string },
+  ): ISecret {
+    const secret = Secret.fromSecretAttributes(scope, id, {
+      secretPartialArn: secretPartialArn(fields.secretName as string),
+    });
+    if (fields.secretKeyArn) this.adoptedKeys.set(secret, fields.secretKeyArn);
+    return secret;
+  }
+
+  /**
+   * Lets a grantee read one secret: `secretsmanager:GetSecretValue`, `secretsmanager:DescribeSecret`
+   * on it (an adopted one by its partial ARN and the six-character suffix), and `kms:Decrypt` on
+   * its key only through Secrets Manager. An adopted secret's configured key is spelled out rather than
+   * left to the imported key's grant, which CDK drops when the key's account differs from the
+   * stack's (an environment-agnostic stack's account is unknown at synth).
+   */
+  private grantReadSecret(secret: ISecret, grantee: IGrantable): void {
+    secret.grantRead(grantee);
+    const keyArn = this.adoptedKeys.get(secret);
+    if (!keyArn) return;
+    const stack = Stack.of(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
+  }
+
+  /**
+   * Creates (or, for an adopted `auth.secretName`, imports) a SCIM target's secret in `scope`: the
+   * lane shard that holds the target's lane, so that the root template does not grow with the
+   * target count. Call once per SCIM target.
+   */
+  public addTargetSecret(scope: Construct, target: ScimTargetConfig): ISecret {
+    if (this.secretsByTarget.has(target.id)) {
+      throw new Error(`TokenVault: target "${target.id}" already has a secret; add each target once`);
+    }
+    let secret: ISecret;
+    if (target.auth.existingSecret) {
+      secret = this.adopt(scope, `Target-${target.id}`, target.auth);
+      this.adoptedTargets.add(target.id);
+      for (const reader of this.targetSecretReaders) this.grantReadSecret(secret, reader);
+    } else {
+      const created = new Secret(scope, `Target-${target.id}`, {
         secretName: targetSecretName(target),
         description: `scimitar: ${target.auth.type === 'bearer' ? 'bearer token' : 'OAuth2 client secret'} for ${target.displayName} (${target.id}); put the real value after deploy`,
         encryptionKey: this.encryptionKey,
         // A placeholder until an operator puts the real token (docs/operations.md).
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.secretsByTarget.set(target.id, secret);
       const rotation = target.rotation;
       // 'api' and 'oauth2' targets get their rotation schedule from CredentialRotation.
       if (rotation.strategy === 'manual') {
-        Validations.of(secret).acknowledge({
+        Validations.of(created).acknowledge({
           id: 'AwsSolutions-SMG4',
-          reason: `Target "${target.id}" issues tokens only in its admin console (rotation strategy 'manual'): a person renews it; CredentialRotation's CredentialAge-${target.id} alarm fires at ${warnAtDays(rotation)} days, ${rotation.warnDaysBefore} days before its ${rotation.maxAgeDays}-day limit (docs/credentials.md#credential-age).`,
+          reason: `Target "${target.id}" issues tokens only in its admin console (rotation strategy 'manual'): a person renews it; CredentialRotation's credential-age alarm names it at ${warnAtDays(rotation)} days, ${rotation.warnDaysBefore} days before its ${rotation.maxAgeDays}-day limit (docs/credentials.md#credential-age).`,
         });
       }
+      secret = created;
     }
-
-    for (const source of config.sources) {
-      const secret = new Secret(this, `Source-${source.id}`, {
-        secretName: sourceSecretName(source),
-        description: `scimitar: webhook signing key of HRIS source ${source.id} (${source.kind})`,
-        encryptionKey: this.encryptionKey,
-        generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: `The signing key of HRIS source "${source.id}" is shared with the HRIS, which has no API to receive a new one: it is changed by hand in both places together (docs/operations.md).`,
-      });
-      this.sourceSecrets.set(source.id, secret);
-    }
+    this.secretsByTarget.set(target.id, secret);
+    return secret;
   }
 
   /** The secret holding a SCIM target's credential. Throws for a target without one. */
@@ -87,9 +167,14 @@ export class TokenVault extends Construct {
     return secret;
   }
 
-  /** Every SCIM target's secret by target id, in config order (CredentialRotation's `targetSecrets`). */
+  /** Every SCIM target's secret by target id, in the order added (CredentialRotation's `targetSecrets`). */
   public targetSecrets(): Record<string, ISecret> {
     return Object.fromEntries(this.secretsByTarget);
+  }
+
+  /** Whether a target's secret is adopted (named in the config) rather than the stack's own. */
+  public isAdopted(targetId: string): boolean {
+    return this.adoptedTargets.has(targetId);
   }
 
   /** The secret holding an HRIS source's signing key. Throws for an unknown source. */
@@ -103,12 +188,69 @@ export class TokenVault extends Construct {
     return secret;
   }
 
+  /** The ARN pattern of every target secret the stack creates: `...:secret:<stackName>/targets/*`. */
+  public get targetSecretArnPattern(): string {
+    return this.targetSecretPattern.arn;
+  }
+
+  /** {@link targetSecretArnPattern} in both spellings (for grants and their cdk-nag acknowledgement). */
+  public get targetSecretPattern(): NamePattern {
+    return namePattern(
+      { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID },
+      'secretsmanager',
+      `secret:${this.targetSecretPrefix}*`,
+    );
+  }
+
   /**
-   * Lets a grantee read one target's credential: `secretsmanager:GetSecretValue` and
-   * `secretsmanager:DescribeSecret` on that secret only, plus `kms:Decrypt` through Secrets Manager.
+   * Grants actions on every target secret the stack creates (`<stackName>/targets/*`), with
+   * optional conditions; the wildcard is acknowledged for cdk-nag with `reason`.
    */
-  public grantReadTargetSecret(targetId: string, grantee: IGrantable): Grant {
-    return this.targetSecret(targetId).grantRead(grantee);
+  public grantOnTargetSecrets(
+    grantee: IGrantable,
+    actions: string[],
+    reason: string,
+    conditions?: Record<string, Record<string, unknown>>,
+  ): void {
+    grantOnPattern(grantee, actions, this.targetSecretPattern, reason, conditions);
+  }
+
+  /**
+   * Lets a function that serves every target (the shared lane worker, the reconciler, the canary)
+   * read every target's credential, in a policy whose size does not grow with the target count:
+   * `secretsmanager:GetSecretValue`, `secretsmanager:DescribeSecret` on the secrets named
+   * `<stackName>/targets/*` (this stack's only: `/` cannot occur in a stack name), `kms:Decrypt` on
+   * the vault key only through Secrets Manager and only for those secrets (encryption context);
+   * plus the same actions on each adopted secret by its own ARN (also those added after this call).
+   * No source signing key.
+   */
+  public grantReadTargetSecrets(grantee: IGrantable): void {
+    this.grantOnTargetSecrets(
+      grantee,
+      ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      `Reads the target credentials of this stack only: secret names "${this.targetSecretPrefix}*", one statement for any number of targets (a statement per secret would overflow IAM's inline policy size); this function serves every target. No source signing key matches.`,
+    );
+    this.grantKeyForTargetSecrets(grantee, ['kms:Decrypt']);
+    for (const targetId of this.adoptedTargets) this.grantReadSecret(this.targetSecret(targetId), grantee);
+    this.targetSecretReaders.push(grantee);
+  }
+
+  /**
+   * Lets a grantee decrypt (and with `kms:GenerateDataKey`, encrypt) with the vault key, only
+   * through Secrets Manager in this region and only for this stack's target secrets.
+   */
+  public grantKeyForTargetSecrets(grantee: IGrantable, actions: string[]): void {
+    const stack = Stack.of(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions,
+        resources: [this.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+          StringLike: { 'kms:EncryptionContext:SecretARN': this.targetSecretArnPattern },
+        },
+      }),
+    );
   }
 
   /**
@@ -117,7 +259,7 @@ export class TokenVault extends Construct {
    * secrets, plus `kms:Decrypt` through Secrets Manager. No target credential.
    */
   public grantReadSourceSecrets(grantee: IGrantable): void {
-    for (const secret of this.sourceSecrets.values()) secret.grantRead(grantee);
+    for (const secret of this.sourceSecrets.values()) this.grantReadSecret(secret, grantee);
   }
 
   /**
@@ -129,7 +271,8 @@ export class TokenVault extends Construct {
       Grant.addToPrincipal({
         grantee,
         actions: ['secretsmanager:DescribeSecret'],
-        resourceArns: [secret.secretArn],
+        // An adopted secret is known by its partial ARN: its six-character suffix is matched.
+        resourceArns: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
       });
     }
   }

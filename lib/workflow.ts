@@ -11,15 +11,14 @@ import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import {
   Choice,
   Condition,
+  CustomState,
   DefinitionBody,
   Errors,
   Fail,
   type IChainable,
-  IntegrationPattern,
   JsonPath,
   LogLevel,
   Map as MapState,
@@ -28,11 +27,10 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import type { AuditStore } from './audit-store.ts';
@@ -43,30 +41,30 @@ export const STATE = {
   plan: 'Plan',
   wait: 'WaitUntilEffective',
   map: 'RevokeEachTarget',
-  route: 'RouteToTarget',
-  /** One per target: `SendTo-<targetId>`. */
-  send: (targetId: string) => `SendTo-${targetId}`,
+  /** One state for every target: the queue URL is built from the item's targetId. */
+  send: 'SendToLane',
   laneFailed: 'LaneFailed',
   recordFailure: 'RecordLaneFailure',
   recordFailureWithoutCause: 'RecordLaneFailureWithoutCause',
-  unknownTarget: 'UnknownTarget',
   summarize: 'Summarize',
   checkOutcome: 'CheckOutcome',
   partial: 'Partial',
   completed: 'Completed',
 } as const;
 
-/** A target's lane as the workflow sees it: where to send the leaver. */
-export interface WorkflowLane {
-  readonly targetId: string;
-  readonly queue: IQueue;
+/** The lanes as the workflow sees them: where to send a leaver, by target id. */
+export interface WorkflowLanes {
+  /** A lane queue's URL is this prefix plus the target id (`https://sqs.../<stackName>_lane_`). */
+  readonly laneQueueUrlPrefix: string;
+  /** Lets the state machine send to every lane queue (and nothing else). */
+  grantSendToLanes(grantee: IGrantable): void;
 }
 
 export interface WorkflowProps {
   /** The validated config, inlined in the plan and summarize bundles. */
   readonly config: ScimitarConfig;
-  /** One per SCIM target; the Map routes each planned lane to its target's queue. */
-  readonly lanes: readonly WorkflowLane[];
+  /** The SCIM targets' lanes; the Map sends each planned lane to its target's queue. */
+  readonly lanes: WorkflowLanes;
   /** Audit log (append) and state table (ledger, budget) for plan and summarize. */
   readonly auditStore: AuditStore;
   /** Where plan tells owners of manual and custom targets about a leaver. */
@@ -105,7 +103,7 @@ export class Workflow extends Construct {
     super(scope, id);
     const laneTimeout = props.laneTimeout ?? Duration.hours(1);
     const executionTimeout = props.executionTimeout ?? Duration.days(31);
-    validate(id, props, laneTimeout, executionTimeout);
+    validate(id, laneTimeout, executionTimeout);
     const { config, auditStore } = props;
 
     this.planFunction = new ScimitarFunction(this, 'PlanFunction', {
@@ -197,6 +195,7 @@ export class Workflow extends Construct {
         includeExecutionData: false,
       },
     });
+    props.lanes.grantSendToLanes(this.stateMachine);
     this.acknowledgeFindings();
   }
 
@@ -287,10 +286,13 @@ export class Workflow extends Construct {
   }
 
   /**
-   * Inside the Map: route the item to its target's queue and wait for the worker's answer;
-   * any error becomes a LaneFailure, so one target never stops the others.
+   * Inside the Map: send the item to its target's queue and wait for the worker's answer; any
+   * error becomes a LaneFailure, so one target never stops the others. One state serves every
+   * target: the queue URL is the lanes' URL prefix plus the item's targetId (States.Format), so
+   * the definition does not grow with the target count. A target without a lane (a plan from an
+   * older config) fails to send (the queue does not exist) and is recorded as failed.
    */
-  private laneRouting(lanes: readonly WorkflowLane[], laneTimeout: Duration): IChainable {
+  private laneRouting(lanes: WorkflowLanes, laneTimeout: Duration): IChainable {
     const recordFailure = new Pass(this, STATE.recordFailure, {
       parameters: {
         targetId: JsonPath.stringAt('$.lane.targetId'),
@@ -312,47 +314,32 @@ export class Workflow extends Construct {
       .when(Condition.isPresent('$.caught.Cause'), recordFailure)
       .otherwise(recordFailureWithoutCause);
 
-    const unknownTarget = new Pass(this, STATE.unknownTarget, {
-      parameters: {
-        targetId: JsonPath.stringAt('$.lane.targetId'),
-        status: 'failed',
-        error: 'UnknownTarget',
-        cause:
-          'The plan named a target that has no lane in this deployment; redeploy with the current config.',
+    const stack = Stack.of(this);
+    const send = new CustomState(this, STATE.send, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${stack.partition}:states:::sqs:sendMessage.waitForTaskToken`,
+        Parameters: {
+          'QueueUrl.$': `States.Format('${lanes.laneQueueUrlPrefix}{}', $.lane.targetId)`,
+          // A LaneMessage (lambdas/core/messages.ts) with the task token.
+          MessageBody: {
+            'taskToken.$': '$$.Task.Token',
+            'eventId.$': '$.eventId',
+            'receivedAt.$': '$.receivedAt',
+            'dryRun.$': '$.dryRun',
+            'person.$': '$.person',
+            'lane.$': '$.lane',
+          },
+        },
+        TimeoutSeconds: laneTimeout.toSeconds(),
       },
     });
-    if (lanes.length === 0) return unknownTarget;
-
-    const route = new Choice(this, STATE.route);
-    for (const lane of lanes) {
-      const send = new SqsSendMessage(this, STATE.send(lane.targetId), {
-        queue: lane.queue,
-        integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        messageBody: TaskInput.fromObject({
-          taskToken: JsonPath.taskToken,
-          eventId: JsonPath.stringAt('$.eventId'),
-          receivedAt: JsonPath.stringAt('$.receivedAt'),
-          dryRun: JsonPath.stringAt('$.dryRun'),
-          person: JsonPath.objectAt('$.person'),
-          lane: JsonPath.objectAt('$.lane'),
-        }),
-        taskTimeout: Timeout.duration(laneTimeout),
-      });
-      send.addCatch(laneFailed, { errors: [Errors.ALL], resultPath: '$.caught' });
-      route.when(Condition.stringEquals('$.lane.targetId', lane.targetId), send);
-    }
-    return route.otherwise(unknownTarget);
+    send.addCatch(laneFailed, { errors: [Errors.ALL], resultPath: '$.caught' });
+    return send;
   }
 }
 
-function validate(id: string, props: WorkflowProps, laneTimeout: Duration, executionTimeout: Duration): void {
-  const seen = new Set<string>();
-  for (const lane of props.lanes) {
-    if (seen.has(lane.targetId)) {
-      throw new Error(`Workflow ${id}: two lanes for target "${lane.targetId}"; give each target one lane`);
-    }
-    seen.add(lane.targetId);
-  }
+function validate(id: string, laneTimeout: Duration, executionTimeout: Duration): void {
   if (laneTimeout.toSeconds() < 60) {
     throw new Error(
       `Workflow ${id}: laneTimeout ${laneTimeout.toHumanString()} is too short for a revocation with retries; use at least 1 minute`,

@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { BuildMiddleware, HandlerExecutionContext, MiddlewareStack } from '@smithy/types';
+import { deadLetterQueueName, laneQueueName } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig } from '../lambdas/core/config.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../lib/asl.ts';
 
@@ -37,6 +38,8 @@ export interface RecordedCall extends Acting {
   readonly resources: readonly string[];
   /** DynamoDB: the partition key values the call touches (IAM's `dynamodb:LeadingKeys`). */
   readonly leadingKeys?: readonly string[];
+  /** Secrets Manager: the tags of the secret the call names (IAM's `secretsmanager:ResourceTag/<key>`). */
+  readonly resourceTags?: Readonly<Record<string, string>>;
   /** `sdk`: seen by the middleware; `stand-in`: the call a local stand-in replaces. */
   readonly via: 'sdk' | 'stand-in';
 }
@@ -47,8 +50,9 @@ export const LOCAL_NAMES = {
   stateTable: 'state',
   alertTopic: 'alerts',
   ownerTopic: 'owners',
-  laneQueue: (targetId: string) => `${targetId}-queue`,
-  deadLetterQueue: (targetId: string) => `${targetId}-dlq`,
+  // The stack's own names (lambdas/aws/target-env.ts): the roles grant the lanes by their pattern.
+  laneQueue: (stackName: string, targetId: string) => laneQueueName(stackName, targetId),
+  deadLetterQueue: (stackName: string, targetId: string) => deadLetterQueueName(stackName, targetId),
   stateMachine: (stackName: string) => `${stackName}-workflow`,
 } as const;
 
@@ -100,7 +104,7 @@ export function registerStack(config: ScimitarConfig): string {
  * (the runtime's own plumbing: creating tables, a redrive from the CLI) is not recorded.
  */
 export function recordAwsCall(
-  call: Pick<RecordedCall, 'action' | 'resources' | 'leadingKeys'>,
+  call: Pick<RecordedCall, 'action' | 'resources' | 'leadingKeys' | 'resourceTags'>,
   via: RecordedCall['via'] = 'stand-in',
 ): void {
   const dir = directory();

@@ -404,10 +404,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const lanes = new Map<string, LocalLane>();
     for (const target of config.targets) {
       if (target.kind !== 'scim') continue;
-      const dlq = fauxqs.createQueue(LOCAL_NAMES.deadLetterQueue(target.id), {
+      const dlq = fauxqs.createQueue(LOCAL_NAMES.deadLetterQueue(config.stackName, target.id), {
         attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) },
       });
-      const queue = fauxqs.createQueue(LOCAL_NAMES.laneQueue(target.id), {
+      const queue = fauxqs.createQueue(LOCAL_NAMES.laneQueue(config.stackName, target.id), {
         attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
           RedrivePolicy: JSON.stringify({

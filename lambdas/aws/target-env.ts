@@ -1,53 +1,74 @@
-// Per-target AWS resources of a function that serves every target (the reconciler), passed in the
-// environment compactly: Lambda caps all variables at 4 KB together, so each map holds only what
-// differs per target (queue name, secret name with its suffix) and one prefix rebuilds the rest.
-//   QUEUE_URL_PREFIX   https://sqs.<region>.<suffix>/<account>/
-//   TARGET_QUEUES      {"<targetId>":"<queue name>", ...}
-//   SECRET_ARN_PREFIX  arn:<partition>:secretsmanager:<region>:<account>:secret:
-//   TARGET_SECRETS     {"<targetId>":"<secret name>[-<suffix>]", ...}
-// About 100 bytes per target: some 35 targets fit beside the other variables.
-import * as z from 'zod';
+// Per-target AWS resources by naming convention, not by environment variable: Lambda caps all
+// variables at 4 KB together, which a map of 200 targets' queues and secrets exceeds. A lane's
+// queue names are derived from the stack name and the target id (the stack creates them with these
+// names), so a function that serves every target needs one variable, whatever the target count:
+//   LANE_QUEUE_URL_PREFIX   https://sqs.<region>.<suffix>/<account>/
+// Secret names come from the config itself (`targetSecretName`: `<stackName>/targets/<id>`).
+// The separator `_` cannot occur in a stack name or a target id, so `<stack>_lane_*` never
+// matches another stack's queues (whose name may start with this one's).
+import type { ScimitarConfig } from '../core/config.ts';
 import { requireEnv } from './env.ts';
 
-export const TARGET_ENV = {
-  queueUrlPrefix: 'QUEUE_URL_PREFIX',
-  queues: 'TARGET_QUEUES',
-  secretArnPrefix: 'SECRET_ARN_PREFIX',
-  secrets: 'TARGET_SECRETS',
-} as const;
+export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;
 
-/** Bytes of environment a target takes at most, beyond its id (twice): for the construct's check. */
-export const TARGET_ENV_BYTES_PER_TARGET = 140;
+/** SQS allows queue names of at most 80 characters. */
+export const MAX_QUEUE_NAME_LENGTH = 80;
 
-const nameMap = z.record(z.string(), z.string().min(1));
-
-export interface TargetResources {
-  /** Queue URL per target id. */
-  readonly queueUrls: Readonly<Record<string, string>>;
-  /** Secret ARN per target id. */
-  readonly secretArns: Readonly<Record<string, string>>;
+/** The common prefix of every lane queue of a stack: `<stackName>_lane_`. */
+export function laneQueuePrefix(stackName: string): string {
+  return `${stackName}_lane_`;
 }
 
-function readMap(name: string): Record<string, string> {
-  const raw = requireEnv(name);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`environment variable ${name} is not JSON; the CDK stack sets it`, { cause: err });
-  }
-  const checked = nameMap.safeParse(parsed);
-  if (!checked.success) throw new Error(`environment variable ${name} must map target ids to names`);
-  return checked.data;
+/** The common prefix of every lane's dead-letter queue of a stack: `<stackName>_dlq_`. */
+export function deadLetterQueuePrefix(stackName: string): string {
+  return `${stackName}_dlq_`;
 }
 
-export function readTargetResources(): TargetResources {
-  const queuePrefix = requireEnv(TARGET_ENV.queueUrlPrefix);
-  const secretPrefix = requireEnv(TARGET_ENV.secretArnPrefix);
-  const prefixed = (map: Record<string, string>, prefix: string) =>
-    Object.fromEntries(Object.entries(map).map(([id, name]) => [id, `${prefix}${name}`]));
-  return {
-    queueUrls: prefixed(readMap(TARGET_ENV.queues), queuePrefix),
-    secretArns: prefixed(readMap(TARGET_ENV.secrets), secretPrefix),
-  };
+/** The name of a target's lane queue. */
+export function laneQueueName(stackName: string, targetId: string): string {
+  return `${laneQueuePrefix(stackName)}${targetId}`;
+}
+
+/** The name of a target's dead-letter queue. */
+export function deadLetterQueueName(stackName: string, targetId: string): string {
+  return `${deadLetterQueuePrefix(stackName)}${targetId}`;
+}
+
+/**
+ * The target whose lane a queue is, from the queue's ARN or URL (both end in its name); undefined
+ * for a queue that is no lane of this stack.
+ */
+export function targetOfLaneQueue(stackName: string, queueArnOrUrl: string): string | undefined {
+  const name = queueArnOrUrl.split(/[:/]/).at(-1) ?? '';
+  const prefix = laneQueuePrefix(stackName);
+  if (!name.startsWith(prefix)) return undefined;
+  const targetId = name.slice(prefix.length);
+  return targetId.length > 0 ? targetId : undefined;
+}
+
+/** Lane queue URL per SCIM target of the config, from `LANE_QUEUE_URL_PREFIX`. */
+export function readLaneQueueUrls(config: ScimitarConfig): Record<string, string> {
+  const prefix = requireEnv(LANE_ENV.queueUrlPrefix);
+  return Object.fromEntries(
+    config.targets
+      .filter((t) => t.kind === 'scim')
+      .map((t) => [t.id, `${prefix}${laneQueueName(config.stackName, t.id)}`]),
+  );
+}
+
+/** A queue's URL from its ARN (`arn:<partition>:sqs:<region>:<account>:<name>`), given the URL prefix. */
+export function laneQueueUrl(queueUrlPrefix: string, queueArn: string): string {
+  const name = queueArn.split(':').at(-1) ?? '';
+  return `${queueUrlPrefix}${name}`;
+}
+
+/**
+ * The ARN or URL of the dead-letter queue of the lane a queue ARN or URL names: the same prefix,
+ * `<stackName>_dlq_<id>` for `<stackName>_lane_<id>`. A worker parks there what it cannot deliver.
+ */
+export function deadLetterQueueOfLane(stackName: string, laneQueueArnOrUrl: string): string {
+  const targetId = targetOfLaneQueue(stackName, laneQueueArnOrUrl);
+  if (targetId === undefined) throw new Error(`${laneQueueArnOrUrl} is no lane queue of stack ${stackName}`);
+  const name = laneQueueName(stackName, targetId);
+  return `${laneQueueArnOrUrl.slice(0, laneQueueArnOrUrl.length - name.length)}${deadLetterQueueName(stackName, targetId)}`;
 }

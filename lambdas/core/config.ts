@@ -24,6 +24,34 @@ const text = (max: number) =>
 const secretName = z
   .string()
   .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager name: letters, digits and /_+=.@-');
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be a KMS key ARN: arn:aws:kms:<region>:<account>:key/<key id>',
+  );
+/**
+ * Where a credential lives. By default the stack creates `<stackName>/targets/<id>` (or
+ * `<stackName>/sources/<id>`) and keeps it when the stack is deleted. `secretName` adopts an
+ * existing secret instead: the stack imports it by name (never creates, changes or deletes it) and
+ * grants the functions that read it access to that secret only.
+ */
+const secretFields = {
+  /** An existing secret to adopt. @default - the stack creates `<stackName>/targets/<id>` */
+  secretName: secretName.optional(),
+  /**
+   * Whether `secretName` names a secret that exists already (adopted, not created). After parsing
+   * it is always set: true when `secretName` was given, false for the stack's own secret.
+   * @default - true when secretName is given
+   */
+  existingSecret: z.boolean().optional(),
+  /**
+   * The customer-managed KMS key an adopted secret is encrypted with, so the functions may decrypt
+   * it through Secrets Manager.
+   * @default - none: the secret uses the AWS managed key aws/secretsmanager
+   */
+  secretKeyArn: kmsKeyArn.optional(),
+};
 
 export const targetTiers = ['privileged', 'standard'] as const;
 export const leaverActions = ['deactivate', 'delete', 'deactivate-then-delete'] as const;
@@ -35,8 +63,8 @@ const authSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('bearer'),
-      /** Secret holding the bearer token. @default `scimitar/targets/<target id>` */
-      secretName: secretName.optional(),
+      /** Secret holding the bearer token. */
+      ...secretFields,
     })
     .strict(),
   z
@@ -45,8 +73,8 @@ const authSchema = z.discriminatedUnion('type', [
       tokenUrl: endpointUrl,
       clientId: text(256),
       scope: text(1024).optional(),
-      /** Secret holding the client secret. @default `scimitar/targets/<target id>` */
-      secretName: secretName.optional(),
+      /** Secret holding the client secret. */
+      ...secretFields,
     })
     .strict(),
 ]);
@@ -198,8 +226,8 @@ export const sourceSchema = z
     id: resourceId,
     /** Payload and signature scheme: BambooHR webhooks, or scimitar's generic JSON event. */
     kind: z.enum(['bamboohr', 'generic']),
-    /** Secret holding the HMAC signing key. @default `scimitar/sources/<source id>` */
-    secretName: secretName.optional(),
+    /** Secret holding the HMAC signing key. */
+    ...secretFields,
     /** Deliveries older than this are refused as replays. */
     toleranceSeconds: z.number().int().min(30).max(3600).default(300),
     /**
@@ -338,7 +366,64 @@ export const configSchema = z
       }
       sources.add(source.id);
     });
-  });
+    const adoptionProblems = (
+      fields: { secretName?: string; existingSecret?: boolean; secretKeyArn?: string },
+      path: (string | number)[],
+    ) => {
+      if (fields.existingSecret === true && fields.secretName === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'secretName'],
+          message: 'is required when existingSecret is true: name the secret to adopt',
+          input: undefined,
+        });
+      }
+      const adopted = fields.existingSecret ?? fields.secretName !== undefined;
+      if (fields.secretKeyArn !== undefined && !adopted) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'secretKeyArn'],
+          message:
+            "applies only to an adopted secret (secretName); the stack's own secrets use its vault key",
+          input: fields.secretKeyArn,
+        });
+      }
+    };
+    config.targets.forEach((target, i) => {
+      if (target.kind === 'scim') adoptionProblems(target.auth, ['targets', i, 'auth']);
+    });
+    config.sources.forEach((source, i) => {
+      adoptionProblems(source, ['sources', i]);
+    });
+  })
+  // Every credential's name is resolved once, here: the functions read secrets by these names, and
+  // the stack creates the ones it owns under them. Parsing the output again gives the same output.
+  .transform((config) => ({
+    ...config,
+    targets: config.targets.map((target) =>
+      target.kind === 'scim'
+        ? {
+            ...target,
+            auth: {
+              ...target.auth,
+              ...resolveSecret(target.auth, `${config.stackName}/targets/${target.id}`),
+            },
+          }
+        : target,
+    ),
+    sources: config.sources.map((source) => ({
+      ...source,
+      ...resolveSecret(source, `${config.stackName}/sources/${source.id}`),
+    })),
+  }));
+
+function resolveSecret(
+  fields: { secretName?: string; existingSecret?: boolean },
+  stackOwned: string,
+): { secretName: string; existingSecret: boolean } {
+  const existingSecret = fields.existingSecret ?? fields.secretName !== undefined;
+  return { secretName: fields.secretName ?? stackOwned, existingSecret };
+}
 
 export type ScimitarConfigInput = z.input<typeof configSchema>;
 export type ScimitarConfig = z.output<typeof configSchema>;
@@ -362,12 +447,19 @@ export function checkConfig(input: unknown): string[] {
   return result.success ? [] : describeIssues(result.error.issues, input, configSchema);
 }
 
+/** The name of a SCIM target's credential secret (resolved by parseConfig: `<stackName>/targets/<id>` unless adopted). */
 export function targetSecretName(target: TargetConfig): string {
-  return (target.kind === 'scim' && target.auth.secretName) || `scimitar/targets/${target.id}`;
+  const name = target.kind === 'scim' ? target.auth.secretName : undefined;
+  if (!name)
+    throw new Error(`target "${target.id}" has no credential secret; only a parsed SCIM target has one`);
+  return name;
 }
 
+/** The name of an HRIS source's signing-key secret (resolved by parseConfig: `<stackName>/sources/<id>` unless adopted). */
 export function sourceSecretName(source: SourceConfig): string {
-  return source.secretName ?? `scimitar/sources/${source.id}`;
+  if (!source.secretName)
+    throw new Error(`source "${source.id}" has no resolved secret name; parse the config first`);
+  return source.secretName;
 }
 
 /** A source's signing key age limit: its `keyAge`, else {@link DEFAULT_SOURCE_KEY_AGE}. */

@@ -13,6 +13,9 @@ import { ScimitarError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { SecretStore } from '../core/secret-store.ts';
 
+/** 1 when a manual target's credential reached its warnAtDays, else 0 (per target). */
+export const CREDENTIAL_RENEWAL_DUE = 'CredentialRenewalDue';
+
 /** Some manual target's credential age is unknown: its max-age alarm cannot see it. */
 export class CredentialAgeUnknownError extends ScimitarError {
   readonly targetIds: readonly string[];
@@ -63,6 +66,8 @@ export function publishCredentialAges(
     {
       dimension: 'target',
       metric: CREDENTIAL_AGE_METRICS.credential,
+      // 1 once the age reaches the target's own threshold: one alarm watches every target this way.
+      dueMetric: CREDENTIAL_RENEWAL_DUE,
       due: 'credential due for renewal',
       ok: 'credential age',
     },
@@ -95,16 +100,24 @@ export function publishSourceKeyAges(
   }
 }
 
-/** One metric per measured secret (dimension: whose), and a log line, a warning once it is due. */
+/**
+ * One metric per measured secret (dimension: whose), with `dueMetric` 1 when it is due (else 0),
+ * and a log line, a warning once it is due.
+ */
 function publishAges(
   measured: readonly { id: string; age: { ageDays: number; due: boolean } }[],
-  how: { dimension: string; metric: string; due: string; ok: string },
+  how: { dimension: string; metric: string; dueMetric?: string; due: string; ok: string },
   deps: Pick<CredentialAgeDeps, 'logger' | 'metrics'>,
 ): void {
   for (const { id, age } of measured) {
     const single = deps.metrics.singleMetric();
     single.addDimension(how.dimension, id);
     single.addMetric(how.metric, MetricUnit.Count, age.ageDays);
+    if (how.dueMetric) {
+      const due = deps.metrics.singleMetric();
+      due.addDimension(how.dimension, id);
+      due.addMetric(how.dueMetric, MetricUnit.Count, age.due ? 1 : 0);
+    }
     if (age.due) deps.logger.warn(how.due, { ...age });
     else deps.logger.info(how.ok, { ...age });
   }

@@ -53,6 +53,8 @@ export const RECONCILE_METRICS = {
   drift: 'ReconcileDrift',
   remediated: 'ReconcileRemediated',
   incomplete: 'ReconcileIncomplete',
+  /** Orphans plus drift, for privileged-tier targets only: one alarm watches every privileged target. */
+  privilegedFindings: 'ReconcilePrivilegedFindings',
 } as const;
 
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
@@ -73,7 +75,10 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
       deps,
     );
     for (const outcome of result.outcomes) {
-      emitMetrics(deps.metrics, outcome);
+      const privileged = deps.config.targets.some(
+        (t) => t.id === outcome.targetId && t.tier === 'privileged',
+      );
+      emitMetrics(deps.metrics, outcome, privileged);
       const log = outcome.status === 'incomplete' ? deps.logger.error : deps.logger.info;
       // The account list stays out of the log (userNames, up to findingsLimit per target): the
       // response carries it, and the coverage report reads it from the state table.
@@ -109,7 +114,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
  * Per target, once its pass ends. An incomplete pass never reports zero orphans or drift (the alarm
  * would clear on a pass that did not look everywhere); it reports what it found, and Incomplete.
  */
-function emitMetrics(metrics: Metrics, outcome: TargetOutcome): void {
+function emitMetrics(metrics: Metrics, outcome: TargetOutcome, privileged: boolean): void {
   if (outcome.status !== 'complete' && outcome.status !== 'incomplete') return;
   const complete = outcome.status === 'complete';
   const emit = (name: string, value: number) => {
@@ -122,4 +127,6 @@ function emitMetrics(metrics: Metrics, outcome: TargetOutcome): void {
   if (complete || outcome.counts.orphan > 0) emit(RECONCILE_METRICS.orphans, outcome.counts.orphan);
   if (complete || outcome.counts.drift > 0) emit(RECONCILE_METRICS.drift, outcome.counts.drift);
   emit(RECONCILE_METRICS.remediated, outcome.counts.remediated);
+  const findings = outcome.counts.orphan + outcome.counts.drift;
+  if (privileged && (complete || findings > 0)) emit(RECONCILE_METRICS.privilegedFindings, findings);
 }

@@ -1,10 +1,10 @@
 // CredentialRotation in a small stack: every target secret is rotated or watched for age, the
 // canary runs on its schedule, alarms reach the topic, and each function may do only its job.
-// Then the same config in the full ScimitarStack, where TokenVault owns the secrets.
+// Then the same config in the full ScimitarStack, where the secrets live in the lane shards.
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import {
   parseConfig,
   type ScimitarConfig,
   type ScimitarConfigInput,
-  targetSecretName,
+  type ScimTargetConfig,
 } from '../../lambdas/core/config.ts';
 import {
   CANARY_SERVICE,
@@ -20,6 +20,7 @@ import {
   type CredentialRotationProps,
   ROTATION_SERVICE,
 } from '../../lib/credentials.ts';
+import { TokenVault } from '../../lib/token-vault.ts';
 import * as full from './fixture.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
@@ -58,13 +59,11 @@ const config = parseConfig(input);
 function build(cfg: ScimitarConfig, override: Partial<CredentialRotationProps> = {}) {
   const app = new App();
   const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const targetSecrets: Record<string, ISecret> = {};
+  const vault = new TokenVault(stack, 'Vault', { config: cfg });
   for (const target of cfg.targets) {
-    if (target.kind !== 'scim') continue;
-    targetSecrets[target.id] = new Secret(stack, `Secret-${target.id}`, {
-      secretName: targetSecretName(target),
-    });
+    if (target.kind === 'scim') vault.addTargetSecret(stack, target as ScimTargetConfig);
   }
+  const targetSecrets = vault.targetSecrets();
   const table = new Table(stack, 'State', {
     partitionKey: { name: 'pk', type: AttributeType.STRING },
     sortKey: { name: 'sk', type: AttributeType.STRING },
@@ -72,7 +71,7 @@ function build(cfg: ScimitarConfig, override: Partial<CredentialRotationProps> =
   const topic = new Topic(stack, 'Alarms');
   const credentials = new CredentialRotation(stack, 'Credentials', {
     config: cfg,
-    targetSecrets,
+    vault,
     stateTable: table,
     alarmTopic: topic,
     ...override,
@@ -103,6 +102,16 @@ const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const roleOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
   built.stack.getLogicalId(fn.role?.node.defaultChild as never);
 
+/** An alarm's Metrics: one Metrics Insights query over a canary metric, a series per target, each canary interval. */
+const canaryQueryMetrics = (metric: string) => [
+  {
+    Expression: `SELECT MAX(${metric}) FROM SCHEMA(Scimitar, service, target) WHERE service = '${CANARY_SERVICE}' GROUP BY target`,
+    Id: Match.anyValue(),
+    Period: 1800,
+    ReturnData: true,
+  },
+];
+
 describe('CredentialRotation: every target secret is rotated or watched', () => {
   it('schedules rotation of api and oauth2 targets with their interval, through the rotation function', () => {
     const fn = built.stack.getLogicalId(built.credentials.rotationFunction?.node.defaultChild as never);
@@ -119,47 +128,38 @@ describe('CredentialRotation: every target secret is rotated or watched', () => 
     }
   });
 
-  it('alarms on the age of each manual target at maxAgeDays - warnDaysBefore', () => {
-    for (const [id, threshold] of [
-      ['legacy', 50],
-      ['wiki', 76],
-    ] as const) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'CredentialAgeDays',
-        Namespace: 'Scimitar',
-        Dimensions: [
-          { Name: 'service', Value: CANARY_SERVICE },
-          { Name: 'target', Value: id },
-        ],
-        Threshold: threshold,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
-      });
-    }
+  it('alarms when any manual target reaches its own maxAgeDays - warnDaysBefore: one Metrics Insights alarm on the flag the canary publishes per target', () => {
+    // The canary computes each target's threshold (credential-age.ts) and publishes CredentialRenewalDue.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: canaryQueryMetrics('CredentialRenewalDue'),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
+    });
+    expect(built.credentials.agedTargetIds).toEqual(['legacy', 'wiki']);
   });
 
-  it('leaves no SCIM target secret without a rotation schedule or an age alarm', () => {
+  it('leaves no SCIM target secret without a rotation schedule or an age check, never both', () => {
     const rotated = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule')).map(
       (r) => r.Properties.SecretId.Ref as string,
     );
-    const aged = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
-      .filter((a) => a.Properties.MetricName === 'CredentialAgeDays')
-      .map(
-        (a) =>
-          (a.Properties.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'target')
-            ?.Value,
-      );
+    const aged = built.credentials.agedTargetIds;
     for (const [id, secret] of Object.entries(built.targetSecrets)) {
-      const covered = rotated.includes(logicalId(secret)) || aged.includes(id);
-      expect(covered, `target ${id}`).toBe(true);
+      const covered = [rotated.includes(logicalId(secret)), aged.includes(id)];
+      expect(covered.filter(Boolean), `target ${id}`).toHaveLength(1);
     }
     expect(rotated.length + aged.length).toBe(Object.keys(built.targetSecrets).length);
   });
 
-  it('tags rotated secrets with their target', () => {
+  it('tags rotated secrets with their target, and no other', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'scimitar/targets/code',
+      Name: 'Scimitar/targets/code',
       Tags: [{ Key: 'scimitar:target', Value: 'code' }],
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'Scimitar/targets/legacy',
+      Tags: Match.absent(),
     });
   });
 });
@@ -174,16 +174,13 @@ describe('CredentialRotation: canary', () => {
     });
   });
 
-  it('alarms per SCIM target on a failed probe, and when the canary fails or stops running', () => {
-    for (const id of ['code', 'crm', 'legacy', 'wiki']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'CanaryFailed',
-        Dimensions: Match.arrayWith([{ Name: 'target', Value: id }]),
-        Threshold: 1,
-        Period: 1800,
-        AlarmActions: Match.anyValue(),
-      });
-    }
+  it('alarms on a failed probe of any SCIM target (one Metrics Insights alarm, a series per target), and when the canary fails or stops running', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: canaryQueryMetrics('CanaryFailed'),
+      Threshold: 1,
+      AlarmActions: Match.anyValue(),
+    });
+    expect(built.credentials.probedTargetIds).toEqual(['code', 'crm', 'legacy', 'wiki']);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Invocations',
       ComparisonOperator: 'LessThanThreshold',
@@ -230,18 +227,18 @@ describe('CredentialRotation: functions and least privilege', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 2);
   });
 
-  it('lets the rotation function change only the secrets it rotates', () => {
+  it('lets the rotation function change only the secrets it rotates: the tagged ones', () => {
     const statements = statementsOf(roleOf(built.credentials.rotationFunction as never));
     const secretStatements = statements.filter((s) =>
-      actionsOf(s).some((a) => a !== 'secretsmanager:GetRandomPassword' && a.startsWith('secretsmanager:')),
+      actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
     );
-    const resources = JSON.stringify(secretStatements.map((s) => s.Resource));
-    expect(resources).toContain(logicalId(built.targetSecrets.code as ISecret));
-    expect(resources).toContain(logicalId(built.targetSecrets.crm as ISecret));
-    expect(resources).not.toContain(logicalId(built.targetSecrets.legacy as ISecret));
-    expect(resources).not.toContain(logicalId(built.targetSecrets.wiki as ISecret));
+    expect(secretStatements).toHaveLength(1);
+    expect(secretStatements[0]?.Condition).toEqual({
+      Null: { 'secretsmanager:ResourceTag/scimitar:target': 'false' },
+    });
+    expect(JSON.stringify(secretStatements[0]?.Resource)).toContain(':secret:Scimitar/targets/*');
     const wildcard = statements.filter((s) => s.Resource === '*').map((s) => actionsOf(s).sort());
-    expect(wildcard.sort()).toEqual([['secretsmanager:GetRandomPassword'], XRAY_ACTIONS]);
+    expect(wildcard).toEqual([XRAY_ACTIONS]);
     for (const s of statements) {
       expect(actionsOf(s).some((a) => a.startsWith('dynamodb:'))).toBe(false);
     }
@@ -253,6 +250,12 @@ describe('CredentialRotation: functions and least privilege', () => {
         'secretsmanager:UpdateSecretVersionStage',
       ]),
     );
+    // Only the secrets carry the tag that rotate.
+    const tagged = Object.values(template.findResources('AWS::SecretsManager::Secret'))
+      .filter((r) => r.Properties.Tags)
+      .map((r) => r.Properties.Name)
+      .sort();
+    expect(tagged).toEqual(['Scimitar/targets/code', 'Scimitar/targets/crm']);
   });
 
   it('lets the canary read every target secret, write only its items, and change no secret', () => {
@@ -260,10 +263,9 @@ describe('CredentialRotation: functions and least privilege', () => {
     const actions = statements.flatMap(actionsOf);
     expect(actions).not.toContain('secretsmanager:PutSecretValue');
     expect(actions).not.toContain('secretsmanager:UpdateSecretVersionStage');
-    const reads = JSON.stringify(
-      statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')),
-    );
-    for (const secret of Object.values(built.targetSecrets)) expect(reads).toContain(logicalId(secret));
+    const reads = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(reads).toHaveLength(1);
+    expect(JSON.stringify(reads[0]?.Resource)).toContain(':secret:Scimitar/targets/*');
     const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
     expect(dynamo[0]?.Action).toBe('dynamodb:UpdateItem');
@@ -297,11 +299,11 @@ describe('CredentialRotation: props', () => {
       const stack = new Stack(app, 'T');
       new CredentialRotation(stack, 'C', {
         config,
-        targetSecrets: {},
+        vault: new TokenVault(stack, 'V', { config }),
         stateTable: new Table(stack, 'S', { partitionKey: { name: 'pk', type: AttributeType.STRING } }),
         alarmTopic: new Topic(stack, 'A'),
       });
-    }).toThrow(/targetSecrets has no secret for SCIM target "code"; add targetSecrets\["code"\]/);
+    }).toThrow(/the vault has no secret for SCIM target "code"; create it with vault.addTargetSecret/);
   });
 
   it("refuses rotation strategy 'api' on an OAuth2 target", () => {
@@ -335,32 +337,31 @@ describe('CredentialRotation in the ScimitarStack', () => {
   beforeAll(() => {
     stack = full.build(input);
   });
-  const secretIds = () =>
+  const _secretIds = () =>
     Object.fromEntries(
       ['code', 'crm', 'legacy', 'wiki'].map((id) => [id, full.logicalId(stack.stack.vault.targetSecret(id))]),
     );
 
-  it('gives every target secret exactly one rotation schedule or one CredentialAge alarm, never both', () => {
-    const schedules = Object.values(stack.template.findResources('AWS::SecretsManager::RotationSchedule'));
-    const ageAlarms = Object.values(stack.template.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) => a.Properties.MetricName === 'CredentialAgeDays',
-    );
-    const rotation = full.logicalId(stack.stack.credentials.rotationFunction as never);
-    for (const [id, secret] of Object.entries(secretIds())) {
-      const mine = schedules.filter((s) => s.Properties.SecretId.Ref === secret);
-      const aged = ageAlarms.filter((a) =>
-        (a.Properties.Dimensions as { Name: string; Value: string }[]).some(
-          (d) => d.Name === 'target' && d.Value === id,
-        ),
-      );
-      const manual = id === 'legacy' || id === 'wiki';
-      expect([mine.length, aged.length], `target ${id}`).toEqual(manual ? [0, 1] : [1, 0]);
-      for (const schedule of mine) {
-        expect(schedule.Properties.RotationLambdaARN).toEqual({ 'Fn::GetAtt': [rotation, 'Arn'] });
+  it("gives every rotating target secret one rotation schedule in its shard, through the root stack's rotation function", () => {
+    for (const [id, rotates] of [
+      ['code', true],
+      ['crm', true],
+      ['legacy', false],
+      ['wiki', false],
+    ] as const) {
+      const secret = stack.stack.vault.targetSecret(id);
+      const schedules = Object.values(
+        full.templateOf(secret).findResources('AWS::SecretsManager::RotationSchedule'),
+      ).filter((s) => s.Properties.SecretId.Ref === full.logicalId(secret));
+      expect(schedules.length, id).toBe(rotates ? 1 : 0);
+      for (const schedule of schedules) {
+        expect(JSON.stringify(schedule.Properties.RotationLambdaARN)).toMatch(
+          /"Ref":"\w*RotationFunction\w*"/,
+        );
       }
     }
-    expect(schedules).toHaveLength(2);
-    expect(ageAlarms).toHaveLength(2);
+    stack.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    expect(stack.stack.credentials.agedTargetIds).toEqual(['legacy', 'wiki']);
   });
 
   it('invokes the canary on its schedule through a role that may invoke the canary only', () => {
@@ -389,32 +390,20 @@ describe('CredentialRotation in the ScimitarStack', () => {
     ).toEqual([]);
   });
 
-  it("lets the rotation role touch only the rotating targets' secrets", () => {
+  it("lets the rotation role touch only the rotating targets' secrets: this stack's, tagged", () => {
     const rotationFn = stack.stack.credentials.rotationFunction;
     if (!rotationFn) throw new Error('expected a rotation function');
     const statements = full.statementsOfRole(stack.template, full.roleId(rotationFn));
-    const ids = secretIds();
     const onSecrets = statements.filter((s) =>
-      full
-        .actionsOf(s)
-        .some((a) => a.startsWith('secretsmanager:') && a !== 'secretsmanager:GetRandomPassword'),
+      full.actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
     );
-    expect(onSecrets.length).toBeGreaterThan(0);
-    for (const s of onSecrets) {
-      const named = Object.entries(ids).filter(([, secret]) => full.mentions(s.Resource, secret));
-      expect(
-        named.map(([id]) => id).every((id) => id === 'code' || id === 'crm'),
-        JSON.stringify(s),
-      ).toBe(true);
-      expect(named.length, JSON.stringify(s)).toBeGreaterThan(0);
-    }
-    for (const rotating of ['code', 'crm']) {
-      expect(full.mentions(onSecrets, ids[rotating] as string)).toBe(true);
-    }
-    // Nothing else of the stack: no source secret, no table, no queue, no other secret.
-    const everything = JSON.stringify(statements);
-    for (const manual of ['legacy', 'wiki']) expect(everything).not.toContain(`"${ids[manual]}"`);
-    expect(everything).not.toContain(`"${full.logicalId(stack.stack.vault.sourceSecret('hr'))}"`);
+    expect(onSecrets).toHaveLength(1);
+    expect(onSecrets[0]?.Condition).toEqual({
+      Null: { 'secretsmanager:ResourceTag/scimitar:target': 'false' },
+    });
+    expect(JSON.stringify(onSecrets[0]?.Resource)).toContain(':secret:Scimitar/targets/*');
+    // Nothing else of the stack: no source secret, no table, no queue.
+    expect(JSON.stringify(statements)).not.toContain('/sources/');
     expect(statements.flatMap(full.actionsOf).some((a) => /^(dynamodb|sqs|states|sns):/.test(a))).toBe(false);
   });
 });

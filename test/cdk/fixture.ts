@@ -39,6 +39,51 @@ export function configWith(
   };
 }
 
+/**
+ * An ARN of this account and region as the template spells it (a Fn::Join of the pseudo
+ * parameters): `arn:<partition>:<service>:<region>:<account>` followed by `resource`, which starts
+ * with its own `:`.
+ */
+export function stackArn(service: string, resource: string): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        `:${service}:`,
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        resource,
+      ],
+    ],
+  };
+}
+
+/** `https://sqs.<region>.<suffix>/<account>/` followed by `path`, as the template spells it. */
+export function stackQueueUrl(path: string): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'https://sqs.',
+        { Ref: 'AWS::Region' },
+        '.',
+        { Ref: 'AWS::URLSuffix' },
+        '/',
+        { Ref: 'AWS::AccountId' },
+        `/${path}`,
+      ],
+    ],
+  };
+}
+
+/** The template of the stack a construct lives in (a lane shard's nested template for a lane). */
+export function templateOf(construct: IConstruct): Template {
+  return Template.fromStack(Stack.of(construct));
+}
+
 export function logicalId(construct: IConstruct): string {
   const element = (construct.node.defaultChild ?? construct) as CfnElement;
   return Stack.of(construct).getLogicalId(element);

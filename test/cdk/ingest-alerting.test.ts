@@ -6,6 +6,7 @@ import {
   allStatements,
   type Built,
   build,
+  configWith,
   logicalId,
   roleId,
   statementsOfRole,
@@ -263,15 +264,11 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     const alertTopic = { Ref: logicalId(built.stack.alerting.alertTopic) };
     const alarmsById = built.template.findResources('AWS::CloudWatch::Alarm');
     const alarms = Object.values(alarmsById);
-    // An alarm either notifies the alert topic itself, or feeds a composite alarm that does (the
-    // reconciler's per-target alarms: one notification however many targets are in ALARM).
-    const composites = Object.values(built.template.findResources('AWS::CloudWatch::CompositeAlarm'));
-    for (const composite of composites) expect(composite.Properties.AlarmActions).toEqual([alertTopic]);
-    const fedToComposite = (id: string) =>
-      composites.some((c) => JSON.stringify(c.Properties.AlarmRule).includes(`"${id}"`));
+    // Every alarm notifies the alert topic itself: a per-target concern is one Metrics Insights
+    // alarm whose contributors name the targets, not a composite over per-target alarms.
+    built.template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
     for (const [id, alarm] of Object.entries(alarmsById)) {
-      if (alarm.Properties.AlarmActions === undefined) expect(fedToComposite(id), id).toBe(true);
-      else expect(alarm.Properties.AlarmActions, id).toEqual([alertTopic]);
+      expect(alarm.Properties.AlarmActions, id).toEqual([alertTopic]);
     }
     const machine = { Ref: logicalId(built.stack.workflow.stateMachine) };
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
@@ -283,57 +280,62 @@ describe('Alerting: topics, alarms and the dashboard', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
     }
-    for (const lane of built.stack.lanes) {
-      built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(lane.worker) } }],
-      });
-    }
+    // One alarm on the shared worker's errors, one on every lane's dead letters (Metrics Insights).
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(built.stack.fleet.worker) } }],
+      AlarmActions: [alertTopic],
+    });
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        {
+          Expression:
+            'SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE \'Scimitar_dlq_%\' GROUP BY QueueName',
+          Id: Match.anyValue(),
+          Period: 60,
+          ReturnData: true,
+        },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [alertTopic],
+    });
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
     });
     // The sample's three SCIM targets all rotate manually: no RotationFailed alarm.
     expect(built.stack.credentials.rotationFailedAlarm).toBeUndefined();
-    for (const target of ['code', 'chat', 'wiki']) {
-      for (const metric of ['CanaryFailed', 'CredentialAgeDays']) {
-        built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: 'Scimitar',
-          MetricName: metric,
-          Dimensions: [
-            { Name: 'service', Value: 'scimitar-canary' },
-            { Name: 'target', Value: target },
-          ],
-        });
-      }
-    }
-    // The reconciler's: errors, and findings (privileged 'code') and incomplete per SCIM target
-    // behind the two composites.
+    const insights = (alarm: IAlarm | undefined) =>
+      alarmsById[logicalId(alarm as IAlarm)]?.Properties.Metrics?.[0]?.Expression as string;
+    const credentials = built.stack.credentials;
+    expect(insights(credentials.canaryFailedAlarm)).toContain('SELECT MAX(CanaryFailed)');
+    expect(insights(credentials.credentialAgeAlarm)).toContain('SELECT MAX(CredentialRenewalDue)');
+    // The reconciler's: errors, findings of privileged targets, incomplete passes.
     const reconciler = built.stack.reconciler;
     expect(alarmsById[logicalId(reconciler.errorsAlarm)]?.Properties.AlarmActions).toEqual([alertTopic]);
-    const compositeIds = Object.keys(built.template.findResources('AWS::CloudWatch::CompositeAlarm'));
-    expect(compositeIds.sort()).toEqual(
-      [reconciler.privilegedFindingsAlarm, reconciler.incompleteAlarm]
-        .map((a) => logicalId(a as IAlarm))
-        .sort(),
-    );
-    const fed = alarms.filter((a) => a.Properties.AlarmActions === undefined);
-    expect(fed.map((a) => a.Properties.MetricName ?? 'FILL(orphans, 0) + FILL(drift, 0)').sort()).toEqual([
-      'FILL(orphans, 0) + FILL(drift, 0)',
-      'ReconcileIncomplete',
-      'ReconcileIncomplete',
-      'ReconcileIncomplete',
-    ]);
-    // 3 dead-letter + 3 worker-error + failed + timed out + 5XX
-    // + canary errors + canary missing + canary failed and credential age per (manual) SCIM target
-    // + reconciler errors + findings of the privileged target + incomplete per SCIM target
+    expect(insights(reconciler.privilegedFindingsAlarm)).toContain('SELECT MAX(ReconcilePrivilegedFindings)');
+    expect(insights(reconciler.incompleteAlarm)).toContain('SELECT MAX(ReconcileIncomplete)');
+    // Dead letters + worker errors + failed + timed out + 5XX + canary errors + canary missing
+    // + canary failed + credential age + reconciler errors + privileged findings + incomplete
     // + aborted + throttled executions + refused deliveries per cause (4) + no events + stale roster
-    // + Lambda throttles (10 functions: one alarm) + signing key age per source (2)
-    // + reconciler missing + the canary's and the reconciler's dead letters
-    // + the audit archive's failed records, lag and changed entries (test/cdk/audit-archive.test.ts).
-    expect(alarms).toHaveLength(3 + 3 + 3 + 2 + 3 + 3 + 1 + 1 + 3 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3);
-  });
+    // + Lambda throttles (one alarm per 10 functions; one shared worker, so the function count
+    // does not grow with the targets) + signing key age per source (2) + reconciler missing
+    // + the canary's and the reconciler's dead letters + the audit archive's failed records, lag
+    // and changed entries (test/cdk/audit-archive.test.ts): the same count whatever the number of
+    // targets.
+    expect(alarms).toHaveLength(12 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3);
+    const many = build(
+      configWith(Array.from({ length: 30 }, (_, i) => ({ id: `app-${i}`, tier: 'privileged' }))),
+    );
+    // Thirty targets, the same alarms, less one: configWith has one HRIS source where the sample has
+    // two, and the signing key age alarm is per source.
+    expect(Object.keys(many.template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(
+      alarms.length - 1,
+    );
+  }, 180_000);
 
   it('shows revocation latency and outcomes per target, execution outcomes and dead letters on the dashboard', () => {
     const dashboards = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
@@ -352,25 +354,23 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     );
   });
 
-  it('shows the credentials: canary probes and credential age per target under the canary service, and every credential alarm', () => {
+  it('shows the credentials: canary probes and renewals due per target under the canary service, and every credential alarm', () => {
     const dashboards = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
-    for (const target of ['code', 'chat', 'wiki']) {
-      for (const metric of ['CanaryFailed', 'CredentialAgeDays']) {
-        expect(body).toContain(
-          `[\\"Scimitar\\",\\"${metric}\\",\\"service\\",\\"scimitar-canary\\",\\"target\\",\\"${target}\\"`,
-        );
-      }
+    const expressions = dashboardExpressions(dashboards[0]?.Properties.DashboardBody);
+    for (const metric of ['CanaryFailed', 'CredentialRenewalDue']) {
+      expect(expressions).toContain(
+        `SELECT MAX(${metric}) FROM SCHEMA(Scimitar, service, target) WHERE service = 'scimitar-canary' GROUP BY target`,
+      );
     }
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
     const credentials = built.stack.credentials;
     const credentialAlarms = [
       credentials.canaryErrorsAlarm,
       credentials.canaryMissingAlarm,
-      ...Object.values(credentials.canaryFailedAlarms),
-      ...Object.values(credentials.credentialAgeAlarms),
+      credentials.canaryFailedAlarm,
+      credentials.credentialAgeAlarm,
     ];
-    expect(credentialAlarms).toHaveLength(8);
-    for (const alarm of credentialAlarms) expect(body).toContain(logicalId(alarm));
+    for (const alarm of credentialAlarms) expect(body).toContain(logicalId(alarm as IAlarm));
   });
 });
 

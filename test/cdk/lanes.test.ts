@@ -1,19 +1,25 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LANE_SHARDS, LaneShard, laneShardOf, MAX_LANES_PER_SHARD } from '../../lib/target-lane.ts';
 import {
   actionsOf,
   type Built,
   build,
   configWith,
   logicalId,
-  mentions,
   roleId,
+  type Statement,
+  stackArn,
+  stackQueueUrl,
   statementsOfRole,
+  templateOf,
 } from './fixture.ts';
 
 const DAY = 24 * 60 * 60;
+const LANE_QUEUES = stackArn('sqs', ':Scimitar_lane_*');
 
-describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () => {
+describe('TargetLane: queue, dead-letter queue and event source per SCIM target, one shared worker', () => {
   let built: Built;
   beforeAll(() => {
     built = build(
@@ -28,62 +34,65 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
     );
   });
 
-  it('builds one lane per SCIM target', () => {
+  it('builds one lane per SCIM target, each in the nested stack of its shard, none in the root template', () => {
     expect(built.stack.lanes.map((l) => l.targetId)).toEqual(['solo', 'trio', 'wide']);
-    // A queue and a dead-letter queue per lane, the canary's and reconciler's dead letters, and the
-    // audit archive's failure destination (test/cdk/audit-archive.test.ts).
-    built.template.resourceCountIs('AWS::SQS::Queue', 3 * 2 + 2 + 1);
-  });
-
-  it('gives every queue a dead-letter queue after config.maxAttempts receives', () => {
-    const queues = built.template.findResources('AWS::SQS::Queue');
-    const dlqIds = new Set(
+    // No lane queue in the root template: its only queues are the failure destinations main added
+    // there, the canary's and the reconciler's schedule dead letters and the audit archive's
+    // failed records (test/cdk/audit-archive.test.ts). Each lane's two queues are in its shard.
+    const rootQueues = Object.keys(built.template.findResources('AWS::SQS::Queue')).sort();
+    expect(rootQueues).toEqual(
       [
-        ...built.stack.lanes.map((l) => l.deadLetterQueue),
         built.stack.credentials.canaryDeadLetterQueue,
         built.stack.reconciler.deadLetterQueue,
         built.stack.auditArchive.failedRecordsQueue,
-      ].map((q) => logicalId(q)),
+      ]
+        .map((q) => logicalId(q))
+        .sort(),
     );
-    for (const [id, queue] of Object.entries(queues)) {
-      if (dlqIds.has(id)) continue;
-      expect(queue.Properties.RedrivePolicy, id).toEqual({
-        deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] },
-        maxReceiveCount: 7,
-      });
-    }
+    // The root's one event source mapping is the audit archive's, on the audit table's stream.
+    const rootMappings = Object.values(built.template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(rootMappings).toHaveLength(1);
+    expect(JSON.stringify(rootMappings[0]?.Properties.EventSourceArn)).toContain('StreamArn');
     for (const lane of built.stack.lanes) {
-      expect(queues[logicalId(lane.queue)]?.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
-        'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'],
-      });
+      const shard = Stack.of(lane);
+      expect(shard).toBeInstanceOf(LaneShard);
+      expect((shard as LaneShard).shard).toBe(laneShardOf(lane.targetId));
     }
+    const shards = new Set(built.stack.lanes.map((l) => laneShardOf(l.targetId)));
+    built.template.resourceCountIs('AWS::CloudFormation::Stack', shards.size);
   });
 
-  it('gives every dead-letter queue an alarm on any visible message, routed to the alert topic', () => {
-    const alertTopic = logicalId(built.stack.alerting.alertTopic);
+  it('names the queues by convention, <stack>_lane_<id> and <stack>_dlq_<id>, and dead-letters after config.maxAttempts receives', () => {
     for (const lane of built.stack.lanes) {
-      built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [
-          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'QueueName'] } },
-        ],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
-        AlarmActions: [{ Ref: alertTopic }],
+      const template = templateOf(lane);
+      const queues = template.findResources('AWS::SQS::Queue');
+      expect(queues[logicalId(lane.queue)]?.Properties).toMatchObject({
+        QueueName: `Scimitar_lane_${lane.targetId}`,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
+          maxReceiveCount: 7,
+        },
       });
+      expect(queues[logicalId(lane.deadLetterQueue)]?.Properties.QueueName).toBe(
+        `Scimitar_dlq_${lane.targetId}`,
+      );
     }
   });
 
   it('encrypts every queue, refuses plain HTTP, and keeps dead letters longer than live messages', () => {
-    const queues = built.template.findResources('AWS::SQS::Queue');
     for (const lane of built.stack.lanes) {
-      const live = queues[logicalId(lane.queue)]?.Properties;
-      const dead = queues[logicalId(lane.deadLetterQueue)]?.Properties;
-      expect(live).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 4 * DAY });
-      expect(dead).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * DAY });
+      const template = templateOf(lane);
+      const queues = template.findResources('AWS::SQS::Queue');
+      expect(queues[logicalId(lane.queue)]?.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 4 * DAY,
+      });
+      expect(queues[logicalId(lane.deadLetterQueue)]?.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * DAY,
+      });
       for (const queue of [lane.queue, lane.deadLetterQueue]) {
-        built.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: logicalId(queue) }],
           PolicyDocument: {
             Statement: [
@@ -100,133 +109,199 @@ describe('TargetLane: queue, dead-letter queue and worker per SCIM target', () =
   });
 
   it('keeps a message invisible for six times the worker timeout', () => {
+    const worker = built.template.findResources('AWS::Lambda::Function')[logicalId(built.stack.fleet.worker)];
+    expect(worker?.Properties.Timeout).toBe(60);
     for (const lane of built.stack.lanes) {
-      const fn = built.template.findResources('AWS::Lambda::Function')[logicalId(lane.worker)];
-      const queue = built.template.findResources('AWS::SQS::Queue')[logicalId(lane.queue)];
-      expect(queue?.Properties.VisibilityTimeout).toBe(6 * fn?.Properties.Timeout);
+      const queue = templateOf(lane).findResources('AWS::SQS::Queue')[logicalId(lane.queue)];
+      expect(queue?.Properties.VisibilityTimeout).toBe(6 * 60);
     }
   });
 
-  it("sets the worker's maximum concurrency to the target's burst, never below Lambda's floor of 2", () => {
+  it("maps every lane queue to the shared worker with the target's burst as maximum concurrency, never below Lambda's floor of 2", () => {
     const expected: Record<string, number> = { solo: 2, trio: 3, wide: 12 };
     for (const lane of built.stack.lanes) {
-      built.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: logicalId(lane.worker) },
-        EventSourceArn: { 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] },
+      const template = templateOf(lane);
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+        (m) =>
+          JSON.stringify(m.Properties.EventSourceArn) ===
+          JSON.stringify({ 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] }),
+      );
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]?.Properties).toMatchObject({
         BatchSize: 5,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         ScalingConfig: { MaximumConcurrency: expected[lane.targetId] },
       });
+      // The worker's name comes from the root stack, as a parameter of the nested stack.
+      expect(JSON.stringify(mappings[0]?.Properties.FunctionName)).toMatch(/"Ref":"\w*Worker\w*"/);
     }
   });
 
-  it('gives the worker its target, secret, queue and attempt limit in the environment', () => {
-    for (const lane of built.stack.lanes) {
-      built.template.hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: Match.absent(),
-        Runtime: 'nodejs24.x',
-        Architectures: ['arm64'],
-        TracingConfig: { Mode: 'Active' },
-        Environment: {
-          Variables: {
-            TARGET_ID: lane.targetId,
-            TARGET_SECRET_ARN: { Ref: logicalId(built.stack.vault.targetSecret(lane.targetId)) },
-            QUEUE_URL: { Ref: logicalId(lane.queue) },
-            MAX_ATTEMPTS: '7',
-            AUDIT_TABLE: { Ref: logicalId(built.stack.auditStore.auditTable) },
-            STATE_TABLE: { Ref: logicalId(built.stack.auditStore.stateTable) },
-            POWERTOOLS_SERVICE_NAME: 'scimitar-worker',
-            POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
+  it('deploys one worker for every lane, its environment the same whatever the target count: no per-target wiring', () => {
+    built.template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      Match.objectLike({
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'scimitar-worker' }) },
+      }),
+      1,
+    );
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: {
+          LANE_QUEUE_URL_PREFIX: stackQueueUrl(''),
+          MAX_ATTEMPTS: '7',
+          AUDIT_TABLE: { Ref: logicalId(built.stack.auditStore.auditTable) },
+          STATE_TABLE: { Ref: logicalId(built.stack.auditStore.stateTable) },
+          POWERTOOLS_SERVICE_NAME: 'scimitar-worker',
+          POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
+        },
+      },
+    });
+  });
+
+  it("lets the worker consume this stack's lane queues and read its target secrets by name pattern, never consume a dead-letter queue or read a source key", () => {
+    const statements = statementsOfRole(built.template, roleId(built.stack.fleet.worker));
+    // Besides consuming, the worker may only send to the dead-letter queues (parking, next test).
+    const sqs = statements.filter(
+      (s) => actionsOf(s).some((a) => a.startsWith('sqs:')) && !JSON.stringify(s.Resource).includes('_dlq_'),
+    );
+    expect(sqs).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        Resource: LANE_QUEUES,
+      },
+    ]);
+    const secrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: stackArn('secretsmanager', ':secret:Scimitar/targets/*'),
+      },
+    ]);
+    const kms = statements.filter(
+      (s) => actionsOf(s).some((a) => a.startsWith('kms:')) && JSON.stringify(s).includes('secretsmanager'),
+    );
+    expect(kms).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [logicalId(built.stack.vault.encryptionKey), 'Arn'] },
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+            },
           },
+          StringLike: { 'kms:EncryptionContext:SecretARN': secrets[0]?.Resource },
         },
-      });
-    }
+      },
+    ]);
+    // The only statement naming a dead-letter queue sends to it: none receives or deletes there.
+    const dlq = statements.filter((s) => JSON.stringify(s).includes('_dlq_'));
+    expect(dlq.flatMap(actionsOf)).toEqual(['sqs:SendMessage']);
+    expect(JSON.stringify(statements)).not.toContain('/sources/');
   });
 
-  it("scopes each worker to its own secret and queue: no worker's policy names another lane's", () => {
-    for (const lane of built.stack.lanes) {
-      const statements = statementsOfRole(built.template, roleId(lane.worker));
-      const ownSecret = logicalId(built.stack.vault.targetSecret(lane.targetId));
-      const secretReads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-      expect(secretReads).toHaveLength(1);
-      expect(secretReads[0]?.Resource).toEqual({ Ref: ownSecret });
-      const queueUse = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
-      // Its own queue (the event source), and its own dead-letter queue (parking, see below).
-      expect(queueUse.map((s) => s.Resource)).toEqual([
-        { 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] },
-        { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
-      ]);
-
-      for (const other of built.stack.lanes.filter((l) => l !== lane)) {
-        for (const id of [
-          logicalId(built.stack.vault.targetSecret(other.targetId)),
-          logicalId(other.queue),
-          logicalId(other.deadLetterQueue),
-        ]) {
-          expect(mentions(statements, id), `${lane.targetId} names ${id}`).toBe(false);
-        }
-      }
-    }
-  });
-
-  it('lets each worker park a failure no workflow reports in its own DLQ and alert the alert topic', () => {
+  it("lets the worker park a failure no workflow reports in its lane's DLQ (send only, by name pattern) and alert the alert topic", () => {
     const alertTopic = logicalId(built.stack.alerting.alertTopic);
-    for (const lane of built.stack.lanes) {
-      built.template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: {
-          Variables: Match.objectLike({
-            TARGET_ID: lane.targetId,
-            DEAD_LETTER_QUEUE_URL: { Ref: logicalId(lane.deadLetterQueue) },
-            DEAD_LETTER_QUEUE_ARN: { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
-            ALERT_TOPIC_ARN: { Ref: alertTopic },
-          }),
-        },
-      });
-      const statements = statementsOfRole(built.template, roleId(lane.worker));
-      const park = statements.filter((s) => mentions(s.Resource, logicalId(lane.deadLetterQueue)));
-      expect(park.map(actionsOf)).toEqual([['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']]);
-      const publish = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
-      expect(publish).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: alertTopic } }]);
-      // The topic is encrypted: publishing needs its key, and nothing else of KMS.
-      const alertKey = logicalId(built.stack.alerting.encryptionKey);
-      const keyUse = statements.filter((s) => mentions(s.Resource, alertKey));
-      expect(keyUse.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
-    }
+    // One variable for every lane: the dead-letter queue is derived from the lane queue's name.
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'scimitar-worker',
+          ALERT_TOPIC_ARN: { Ref: alertTopic },
+          DEAD_LETTER_QUEUE_URL: Match.absent(),
+          DEAD_LETTER_QUEUE_ARN: Match.absent(),
+        }),
+      },
+    });
+    const statements = statementsOfRole(built.template, roleId(built.stack.fleet.worker));
+    const park = statements.filter((s) => JSON.stringify(s.Resource ?? null).includes('_dlq_'));
+    expect(park).toEqual([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: stackArn('sqs', ':Scimitar_dlq_*') },
+    ]);
+    const publish = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
+    expect(publish).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: alertTopic } }]);
+    // The topic is encrypted: publishing needs its key, and nothing else of KMS.
+    const alertKey = logicalId(built.stack.alerting.encryptionKey);
+    const keyUse = statements.filter((s) => JSON.stringify(s.Resource ?? null).includes(alertKey));
+    expect(keyUse.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
   });
 
-  it('lets workers answer the workflow only: task responses on this state machine', () => {
+  it('lets the worker answer the workflow only: task responses on this state machine', () => {
     const machine = logicalId(built.stack.workflow.stateMachine);
-    for (const lane of built.stack.lanes) {
-      const states = statementsOfRole(built.template, roleId(lane.worker)).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('states:')),
-      );
-      expect(states).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-          Resource: { Ref: machine },
-        },
-      ]);
-    }
+    const states = statementsOfRole(built.template, roleId(built.stack.fleet.worker)).filter((s: Statement) =>
+      actionsOf(s).some((a) => a.startsWith('states:')),
+    );
+    expect(states).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        Resource: { Ref: machine },
+      },
+    ]);
   });
+
+  it('keeps every lane where it is when other targets are added or removed: same shard, same logical ids', () => {
+    const before = build(configWith([{ id: 'alpha' }, { id: 'bravo' }, { id: 'charlie' }]));
+    const after = build(configWith([{ id: 'bravo' }, { id: 'charlie' }, { id: 'delta' }, { id: 'echo' }]));
+    for (const id of ['bravo', 'charlie']) {
+      const [a, b] = [before, after].map((x) => x.stack.fleet.lane(id));
+      if (!a || !b) throw new Error('lane missing');
+      expect(Stack.of(a).node.path).toBe(Stack.of(b).node.path);
+      expect(logicalId(a.queue)).toBe(logicalId(b.queue));
+      expect(logicalId(before.stack.vault.targetSecret(id))).toBe(
+        logicalId(after.stack.vault.targetSecret(id)),
+      );
+    }
+  }, 180_000);
+
+  it('refuses a stack name too long for the queue names, naming the limit and the fix', () => {
+    expect(() =>
+      build(configWith([{ id: 'a-target-id-of-thirty-two-chars' }], { stackName: `S${'x'.repeat(50)}` })),
+    ).toThrow(
+      /stackName "Sx+" is too long for the lane queue names: .* SQS allows 80; use a stackName of at most 43 characters/,
+    );
+  });
+
+  it(`refuses more than ${MAX_LANES_PER_SHARD} lanes in one shard, naming the shard and its targets`, () => {
+    const crowded: string[] = [];
+    for (let i = 0; crowded.length <= MAX_LANES_PER_SHARD; i++) {
+      if (laneShardOf(`t${i}x`) === 0) crowded.push(`t${i}x`);
+    }
+    expect(LANE_SHARDS).toBe(16);
+    expect(() => build(configWith(crowded.map((id) => ({ id }))))).toThrow(
+      new RegExp(`lane shard 0 would hold ${MAX_LANES_PER_SHARD + 1} targets \\(t\\d+x, `),
+    );
+  }, 180_000);
 
   it('fails early on lane settings SQS cannot honour', async () => {
-    const { Duration, App, Stack } = await import('aws-cdk-lib');
+    const { Duration, App } = await import('aws-cdk-lib');
     const { TargetLane } = await import('../../lib/target-lane.ts');
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Probe');
-    const lane = built.stack.lanes[0];
     const target = built.config.targets[0];
-    if (!lane || target?.kind !== 'scim') throw new Error('fixture has a SCIM target first');
+    if (target?.kind !== 'scim') throw new Error('fixture has a SCIM target first');
     const base = {
       config: built.config,
       target,
-      secret: built.stack.vault.targetSecret(target.id),
-      auditStore: built.stack.auditStore,
+      worker: built.stack.fleet.worker,
+      visibilityTimeout: Duration.minutes(6),
     };
     expect(() => new TargetLane(stack, 'A', { ...base, queueRetention: Duration.days(14) })).toThrow(
       /queueRetention \(14 days\) must be shorter than deadLetterRetention/,
     );
-    expect(() => new TargetLane(stack, 'B', { ...base, workerTimeout: Duration.hours(3) })).toThrow(
+    expect(() => new TargetLane(stack, 'B', { ...base, visibilityTimeout: Duration.hours(18) })).toThrow(
       /exceeds the SQS visibility limit of 12 hours/,
     );
     expect(() => new TargetLane(stack, 'C', { ...base, batchSize: 11 })).toThrow(

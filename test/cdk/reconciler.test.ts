@@ -1,15 +1,6 @@
-// The Reconciler as the ScimitarStack composes it: its functions, schedule, grants against the
-// stack's real secrets and queues, alarms and dashboard row. The stack-wide properties it must keep
-// (audit log put-only, state table grants, cdk-nag) are in storage.test.ts and nag.test.ts.
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type ScimitarConfig } from '../../lambdas/core/config.ts';
-import { AuditStore } from '../../lib/audit-store.ts';
-import { RECONCILE_SERVICE, Reconciler } from '../../lib/reconciler.ts';
+import { RECONCILE_SERVICE, type Reconciler } from '../../lib/reconciler.ts';
 import {
   actionsOf,
   type Built,
@@ -19,6 +10,7 @@ import {
   mentions,
   roleId,
   type Statement,
+  stackArn,
   statementsOfRole,
 } from './fixture.ts';
 
@@ -33,7 +25,7 @@ describe('Reconciler in the ScimitarStack', () => {
     );
   });
 
-  const scimIds = (b: Built) => b.stack.lanes.map((l) => l.targetId);
+  const _scimIds = (b: Built) => b.stack.lanes.map((l) => l.targetId);
 
   it('runs the reconciler on ScimitarFunction: 15 minutes, 1 GB, no async retry, its tables and per-target resources', () => {
     const { stack, template } = built;
@@ -51,19 +43,19 @@ describe('Reconciler in the ScimitarStack', () => {
           STATE_TABLE: { Ref: logicalId(stack.auditStore.stateTable) },
           POWERTOOLS_SERVICE_NAME: 'scimitar-reconcile',
           POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
-          QUEUE_URL_PREFIX: Match.anyValue(),
-          SECRET_ARN_PREFIX: Match.anyValue(),
+          LANE_QUEUE_URL_PREFIX: Match.anyValue(),
         }),
       },
     });
+    // No per-target wiring: queue and secret names follow the stack's convention.
     const variables = template.findResources('AWS::Lambda::Function')[fn]?.Properties.Environment.Variables;
-    for (const lane of stack.lanes) {
-      expect(mentions(variables.TARGET_QUEUES, logicalId(lane.queue)), lane.targetId).toBe(true);
-      expect(
-        mentions(variables.TARGET_SECRETS, logicalId(stack.vault.targetSecret(lane.targetId))),
-        lane.targetId,
-      ).toBe(true);
-    }
+    expect(Object.keys(variables).sort()).toEqual([
+      'AUDIT_TABLE',
+      'LANE_QUEUE_URL_PREFIX',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'STATE_TABLE',
+    ]);
     // A failed invocation is not retried: the next schedule resumes the checkpoint.
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: fn },
@@ -119,31 +111,32 @@ describe('Reconciler in the ScimitarStack', () => {
     expect(plain.config.reconciliation.schedule).toBe('cron(0 3 * * ? *)');
   });
 
-  it('lets the reconciler read every target secret and send to every lane queue, and no other secret or queue', () => {
+  it("lets the reconciler read this stack's target secrets and send to its lane queues, by name pattern, and nothing else of the kind", () => {
     const { stack, template } = built;
     const statements = statementsOfRole(template, roleId(stack.reconciler.function));
     const onSecrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-    expect(onSecrets.map((s) => s.Resource)).toEqual(
-      scimIds(built).map((id) => ({ Ref: logicalId(stack.vault.targetSecret(id)) })),
-    );
-    for (const s of onSecrets) {
-      expect(actionsOf(s).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    }
+    expect(onSecrets).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: stackArn('secretsmanager', ':secret:Scimitar/targets/*'),
+      },
+    ]);
     const onQueues = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
-    // The lane queues, and its own dead letters (the onFailure destination of its invocations).
-    expect(onQueues.map((s) => s.Resource)).toEqual(
-      [...stack.lanes.map((lane) => lane.queue), stack.reconciler.deadLetterQueue].map((queue) => ({
-        'Fn::GetAtt': [logicalId(queue), 'Arn'],
-      })),
-    );
-    for (const s of onQueues) {
-      expect(actionsOf(s).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
-    }
+    // The lane queues by name pattern, and its own dead letters (the onFailure destination of its
+    // invocations, main's failure destinations for schedules).
+    expect(onQueues).toEqual([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: stackArn('sqs', ':Scimitar_lane_*') },
+      {
+        Effect: 'Allow',
+        Action: expect.arrayContaining(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']),
+        Resource: { 'Fn::GetAtt': [logicalId(stack.reconciler.deadLetterQueue), 'Arn'] },
+      },
+    ]);
+    expect(actionsOf(onQueues[1] as Statement)).toHaveLength(3);
     // Not the HRIS sources' signing keys, not the dead letters.
-    for (const source of built.config.sources) {
-      expect(mentions(statements, logicalId(stack.vault.sourceSecret(source.id))), source.id).toBe(false);
-    }
-    for (const lane of stack.lanes) expect(mentions(statements, logicalId(lane.deadLetterQueue))).toBe(false);
+    expect(JSON.stringify(statements)).not.toContain('/sources/');
+    expect(JSON.stringify(statements)).not.toContain('_dlq_');
     // It may invoke itself (a round's continuation) and nothing else; no workflow, no topic.
     const invokes = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
     expect(invokes).toEqual([
@@ -160,10 +153,10 @@ describe('Reconciler in the ScimitarStack', () => {
     const { stack, template } = built;
     const senders = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) =>
+        // Sends to a lane queue (by the `<stack>_lane_*` pattern); other queues (the worker's parking
+        // in the dead-letter queues, the schedules' and the archive's failure destinations) aside.
         (p.Properties.PolicyDocument.Statement as Statement[]).some(
-          (s) =>
-            actionsOf(s).includes('sqs:SendMessage') &&
-            stack.lanes.some((lane) => mentions(s.Resource, logicalId(lane.queue))),
+          (s) => actionsOf(s).includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes('_lane_'),
         ),
       )
       .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref));
@@ -179,43 +172,29 @@ describe('Reconciler in the ScimitarStack', () => {
     expect(mentions(statements, logicalId(built.stack.auditStore.auditTable))).toBe(false);
   });
 
-  it('alarms on the metrics the function publishes: namespace Scimitar, its service name, per target', () => {
+  it('alarms on the metrics the function publishes over Metrics Insights: one alarm per concern, one series per target', () => {
     const { stack, template } = built;
     // Powertools puts POWERTOOLS_SERVICE_NAME on every metric as the service dimension.
     expect(RECONCILE_SERVICE).toBe('scimitar-reconcile');
-    const dimensions = (target: string) => [
-      { Name: 'service', Value: RECONCILE_SERVICE },
-      { Name: 'target', Value: target },
-    ];
-    for (const target of scimIds(built)) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'Scimitar',
-        MetricName: 'ReconcileIncomplete',
-        Dimensions: dimensions(target),
-        Statistic: 'Maximum',
+    const query = (metric: string) =>
+      `SELECT MAX(${metric}) FROM SCHEMA(Scimitar, service, target) WHERE service = 'scimitar-reconcile' GROUP BY target`;
+    for (const [alarm, metric] of [
+      [stack.reconciler.incompleteAlarm, 'ReconcileIncomplete'],
+      [stack.reconciler.privilegedFindingsAlarm, 'ReconcilePrivilegedFindings'],
+    ] as const) {
+      expect(
+        template.findResources('AWS::CloudWatch::Alarm')[logicalId(alarm as Reconciler['errorsAlarm'])]
+          ?.Properties,
+      ).toMatchObject({
+        Metrics: [{ Expression: query(metric), Period: 3600, ReturnData: true }],
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'ignore',
+        AlarmActions: [{ Ref: logicalId(stack.alerting.alertTopic) }],
       });
     }
-    // Orphans and drift alarm only for the privileged target (code), summed.
-    const findings = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
-      JSON.stringify(a).includes('FILL(orphans, 0) + FILL(drift, 0)'),
-    );
-    expect(findings).toHaveLength(1);
-    expect(findings[0]?.Properties.Metrics).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Expression: 'FILL(orphans, 0) + FILL(drift, 0)' }),
-        ...(['ReconcileOrphans', 'ReconcileDrift'] as const).map((MetricName) =>
-          expect.objectContaining({
-            MetricStat: expect.objectContaining({
-              Metric: { Namespace: 'Scimitar', MetricName, Dimensions: dimensions('code') },
-            }),
-          }),
-        ),
-      ]),
-    );
-    expect(stack.reconciler.privilegedFindingsAlarm).toBeDefined();
+    // The handler publishes the privileged findings only for privileged targets: the alarm needs no target list.
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('"code"');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
@@ -227,10 +206,9 @@ describe('Reconciler in the ScimitarStack', () => {
   it('has no privileged findings alarm without a privileged SCIM target, but still alarms on incomplete passes', () => {
     expect(plain.stack.reconciler.privilegedFindingsAlarm).toBeUndefined();
     expect(JSON.stringify(plain.template.findResources('AWS::CloudWatch::Alarm'))).not.toContain(
-      'FILL(orphans, 0) + FILL(drift, 0)',
+      'ReconcilePrivilegedFindings',
     );
-    plain.template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
-    plain.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('could not be reconciled completely'),
       AlarmActions: [{ Ref: logicalId(plain.stack.alerting.alertTopic) }],
     });
@@ -241,12 +219,10 @@ describe('Reconciler in the ScimitarStack', () => {
     const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
     expect(body).toContain('## Reconciliation');
-    for (const target of scimIds(built)) {
-      for (const metric of ['ReconcileOrphans', 'ReconcileDrift', 'ReconcileRemediated']) {
-        expect(body).toContain(
-          `[\\"Scimitar\\",\\"${metric}\\",\\"service\\",\\"scimitar-reconcile\\",\\"target\\",\\"${target}\\"`,
-        );
-      }
+    for (const metric of ['ReconcileOrphans', 'ReconcileDrift', 'ReconcileRemediated']) {
+      expect(body).toContain(
+        `SELECT MAX(${metric}) FROM SCHEMA(Scimitar, service, target) WHERE service = 'scimitar-reconcile' GROUP BY target ORDER BY MAX() DESC LIMIT 20`,
+      );
     }
     const alarms = [
       stack.reconciler.privilegedFindingsAlarm,
@@ -263,40 +239,5 @@ describe('Reconciler in the ScimitarStack', () => {
     built.template.hasOutput('StateTableName', {
       Value: { Ref: logicalId(built.stack.auditStore.stateTable) },
     });
-  });
-});
-
-describe('Reconciler: props', () => {
-  const config = parseConfig(configWith([{ id: 'code' }, { id: 'chat' }]));
-  function reconciler(cfg: ScimitarConfig, targetIds: readonly string[]): Reconciler {
-    const stack = new Stack(new App(), 'Probe');
-    const targets = Object.fromEntries(
-      targetIds.map((id) => [
-        id,
-        { queue: new Queue(stack, `Queue-${id}`), secret: new Secret(stack, `Secret-${id}`) },
-      ]),
-    );
-    return new Reconciler(stack, 'Reconciler', {
-      config: cfg,
-      auditStore: new AuditStore(stack, 'AuditStore', { removalPolicy: RemovalPolicy.DESTROY }),
-      targets,
-      alarmTopic: new Topic(stack, 'Alarms'),
-    });
-  }
-
-  it('refuses props that leave a SCIM target without its queue and secret, naming it', () => {
-    expect(() => reconciler(config, ['code'])).toThrow(/no queue and secret for SCIM target\(s\) chat/);
-  });
-
-  it('refuses props naming a target the config has no SCIM target for', () => {
-    expect(() => reconciler(config, ['code', 'chat', 'payroll'])).toThrow(
-      /names payroll, which the config has no SCIM target for/,
-    );
-  });
-
-  it('refuses more SCIM targets than 4 KB of environment can name', () => {
-    const ids = Array.from({ length: 25 }, (_, i) => `application-number-${String(i).padStart(2, '0')}`);
-    const many = parseConfig(configWith(ids.map((id) => ({ id }))));
-    expect(() => reconciler(many, ids)).toThrow(/25 SCIM targets need about \d+ bytes of environment/);
   });
 });

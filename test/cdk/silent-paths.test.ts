@@ -157,8 +157,9 @@ describe('Alerting: no silent path (sample config)', () => {
 
   it('alarms on the throttles of every Lambda function in the stack', () => {
     const functions = Object.keys(built.template.findResources('AWS::Lambda::Function'));
-    // Nine functions and the audit archive's: ten, the most one alarm's metric math may hold.
-    expect(functions.length).toBe(10);
+    // One shared lane worker instead of one per SCIM target (main counted 9 with the sample's three
+    // per-target workers); the alarm below must still watch every one of them.
+    expect(functions.length).toBe(8);
     const throttleAlarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
       JSON.stringify(a.Properties.Metrics ?? []).includes('"Throttles"'),
     );
@@ -352,19 +353,37 @@ describe('Alerting: thresholds from the config', () => {
     });
   });
 
-  it('splits the throttles of more than 10 functions over alarms of at most 10 metrics each', () => {
-    const functions = Object.keys(built.template.findResources('AWS::Lambda::Function'));
-    expect(functions.length).toBe(19);
-    const watched = [alerting(built, 'LambdaThrottles'), alerting(built, 'LambdaThrottles2')].map((id) =>
+  // The stack's function count no longer grows with the targets (one shared worker), so the split
+  // is shown on a stack of eighteen plain functions watched by the same Alerting construct.
+  it('splits the throttles of more than 10 functions over alarms of at most 10 metrics each', async () => {
+    const { App, Stack } = await import('aws-cdk-lib');
+    const { Template } = await import('aws-cdk-lib/assertions');
+    const { Code, Function: LambdaFunction, Runtime } = await import('aws-cdk-lib/aws-lambda');
+    const { Alerting } = await import('../../lib/alerting.ts');
+    const stack = new Stack(new App(), 'Many');
+    const alerts = new Alerting(stack, 'Alerting', { config: built.config });
+    for (let i = 0; i < 18; i++) {
+      new LambdaFunction(stack, `Fn${i}`, {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler = async () => {};'),
+      });
+    }
+    alerts.watchThrottles(stack);
+    const template = Template.fromStack(stack);
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBe(18);
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const watched = ['LambdaThrottles', 'LambdaThrottles2'].map((id) =>
       (
-        alarm(built, id).Metrics as Array<{
+        (alarms[logicalId(alerts.node.findChild(id))]?.Properties.Metrics ?? []) as Array<{
           MetricStat?: { Metric: { Dimensions: Array<{ Value: { Ref: string } }> } };
         }>
       )
         .filter((m) => m.MetricStat)
         .map((m) => m.MetricStat?.Metric.Dimensions[0]?.Value.Ref),
     );
-    expect(watched.map((w) => w.length)).toEqual([10, 9]);
+    expect(watched.map((w) => w.length)).toEqual([10, 8]);
     expect(watched.flat().sort()).toEqual(functions.sort());
   });
 

@@ -1,13 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { targetSecretName } from '../../lambdas/core/config.ts';
 import {
   actionsOf,
   allStatements,
   type Built,
   build,
-  configWith,
   logicalId,
   mentions,
   roleId,
@@ -72,8 +70,8 @@ describe('AuditStore: the audit log and the state table', () => {
     const auditTable = logicalId(built.stack.auditStore.auditTable);
     const onAudit = allStatements(built.template).filter((s) => mentions(s.Resource, auditTable));
     const appends = onAudit.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
-    // ingest, plan, summarize, the reconciler and one worker per SCIM target append.
-    expect(appends).toHaveLength(4 + built.stack.lanes.length);
+    // ingest, plan, summarize, the reconciler and the one lane worker append.
+    expect(appends).toHaveLength(5);
     for (const statement of appends) {
       expect(actionsOf(statement)).toEqual(['dynamodb:PutItem']);
     }
@@ -165,126 +163,6 @@ describe('AuditStore: the audit log and the state table', () => {
       expect(actionsOf(statement)).not.toContain('dynamodb:DeleteItem');
       expect(actionsOf(statement).some((a) => a.includes('*'))).toBe(false);
       if (actionsOf(statement).includes('dynamodb:BatchWriteItem')) expect(statement.Condition).toBeDefined();
-    }
-  });
-});
-
-describe('TokenVault: target and source secrets', () => {
-  let built: Built;
-  beforeAll(() => {
-    built = build(
-      configWith(
-        [
-          {
-            id: 'apirot',
-            rotation: { strategy: 'api', endpoint: 'https://apirot.example.com/token', everyDays: 7 },
-          },
-          {
-            id: 'oauth',
-            auth: {
-              type: 'oauth2-client-credentials',
-              tokenUrl: 'https://oauth.example.com/t',
-              clientId: 'c',
-            },
-            rotation: { strategy: 'oauth2', everyDays: 45 },
-          },
-          { id: 'byhand', rotation: { strategy: 'manual', maxAgeDays: 60, warnDaysBefore: 10 } },
-          { id: 'named', auth: { type: 'bearer', secretName: 'prod/named-token' } },
-        ],
-        {
-          sources: [
-            { id: 'bamboohr', kind: 'bamboohr' },
-            { id: 'generic', kind: 'generic', secretName: 'hr/generic-signing-key' },
-          ],
-        },
-      ),
-    );
-  });
-
-  it('creates one KMS-encrypted secret per SCIM target, named by targetSecretName', () => {
-    const key = { 'Fn::GetAtt': [logicalId(built.stack.vault.encryptionKey), 'Arn'] };
-    for (const target of built.config.targets) {
-      built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Name: targetSecretName(target),
-        KmsKeyId: key,
-      });
-    }
-    expect(built.config.targets.map(targetSecretName)).toContain('prod/named-token');
-  });
-
-  it('creates one KMS-encrypted secret per HRIS source, named by sourceSecretName', () => {
-    for (const name of ['scimitar/sources/bamboohr', 'hr/generic-signing-key']) {
-      built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Name: name,
-        KmsKeyId: Match.anyValue(),
-      });
-    }
-    built.template.resourceCountIs('AWS::SecretsManager::Secret', 6);
-  });
-
-  it('hands every SCIM target secret, and only those, to CredentialRotation', () => {
-    const secrets = built.stack.vault.targetSecrets();
-    expect(Object.keys(secrets)).toEqual(['apirot', 'oauth', 'byhand', 'named']);
-    for (const [id, secret] of Object.entries(secrets)) {
-      expect(secret).toBe(built.stack.vault.targetSecret(id));
-    }
-  });
-
-  it('rotates api and oauth2 targets every configured number of days through the rotation function', () => {
-    const rotationFn = built.stack.credentials.rotationFunction;
-    if (!rotationFn) throw new Error('expected a rotation function');
-    const schedules = built.template.findResources('AWS::SecretsManager::RotationSchedule');
-    const bySecret = Object.fromEntries(
-      Object.values(schedules).map((s) => [s.Properties.SecretId.Ref, s.Properties]),
-    );
-    expect(Object.keys(bySecret)).toHaveLength(2);
-    expect(bySecret[logicalId(built.stack.vault.targetSecret('apirot'))]).toMatchObject({
-      RotationLambdaARN: { 'Fn::GetAtt': [logicalId(rotationFn), 'Arn'] },
-      RotationRules: { ScheduleExpression: 'rate(7 days)' },
-    });
-    expect(bySecret[logicalId(built.stack.vault.targetSecret('oauth'))]).toMatchObject({
-      RotationLambdaARN: { 'Fn::GetAtt': [logicalId(rotationFn), 'Arn'] },
-      RotationRules: { ScheduleExpression: 'rate(45 days)' },
-    });
-  });
-
-  it('does not rotate manual targets but alarms ahead of their maximum age', () => {
-    expect(Object.keys(built.stack.credentials.credentialAgeAlarms)).toEqual(['byhand', 'named']);
-    for (const [target, threshold] of [
-      ['byhand', 50],
-      ['named', 76],
-    ] as const) {
-      built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'CredentialAgeDays',
-        Namespace: 'Scimitar',
-        Dimensions: [
-          { Name: 'service', Value: 'scimitar-canary' },
-          { Name: 'target', Value: target },
-        ],
-        Threshold: threshold,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: logicalId(built.stack.alerting.alertTopic) }],
-      });
-    }
-  });
-
-  it('deploys no rotation function when no target rotates automatically', () => {
-    const plain = build(configWith([{ id: 'only' }]));
-    expect(plain.stack.credentials.rotationFunction).toBeUndefined();
-    plain.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
-  });
-
-  it('lets the ingest function read the source secrets and no target secret', () => {
-    const ingestRole = roleId(built.stack.ingestApi.ingestFunction);
-    const reads = statementsOfRole(built.template, ingestRole).filter((s) =>
-      actionsOf(s).includes('secretsmanager:GetSecretValue'),
-    );
-    for (const source of ['bamboohr', 'generic']) {
-      expect(mentions(reads, logicalId(built.stack.vault.sourceSecret(source)))).toBe(true);
-    }
-    for (const target of built.config.targets) {
-      expect(mentions(reads, logicalId(built.stack.vault.targetSecret(target.id)))).toBe(false);
     }
   });
 });

@@ -9,7 +9,7 @@ import {
   renderLocalAsl,
 } from '../../lib/asl.ts';
 import { STATE } from '../../lib/workflow.ts';
-import { type Built, build, logicalId } from './fixture.ts';
+import { type Built, build, configWith, logicalId, stackArn } from './fixture.ts';
 
 // asl-validator (a dependency of aws-local-stepfunctions) ships CommonJS without types.
 type AslValidator = (
@@ -91,32 +91,41 @@ describe('Workflow: the revocation state machine', () => {
     expect(s[STATE.partial]).toMatchObject({ Type: 'Fail', Error: 'RevocationPartial' });
   });
 
-  it('sends each SCIM target its LaneMessage with a task token, a timeout and a Catch for every error', () => {
+  it('sends every SCIM target its LaneMessage from one state: the queue URL built from the target id, a task token, a timeout and a Catch for every error', () => {
     const lanes = laneStates(definition);
-    for (const lane of built.stack.lanes) {
-      const send = lanes[STATE.send(lane.targetId)];
-      expect(send, lane.targetId).toMatchObject({
-        Type: 'Task',
-        Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
-        TimeoutSeconds: 3600,
-        Parameters: {
-          QueueUrl: expect.stringContaining(logicalId(lane.queue)),
-          MessageBody: {
-            'taskToken.$': '$$.Task.Token',
-            'eventId.$': '$.eventId',
-            'receivedAt.$': '$.receivedAt',
-            'dryRun.$': '$.dryRun',
-            'person.$': '$.person',
-            'lane.$': '$.lane',
-          },
+    const sends = Object.entries(lanes).filter(([, state]) => String(state.Resource).includes(':sqs:'));
+    expect(sends.map(([name]) => name)).toEqual([STATE.send]);
+    const send = lanes[STATE.send];
+    expect(send).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+      TimeoutSeconds: 3600,
+      Parameters: {
+        'QueueUrl.$':
+          "States.Format('https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_{}', $.lane.targetId)",
+        MessageBody: {
+          'taskToken.$': '$$.Task.Token',
+          'eventId.$': '$.eventId',
+          'receivedAt.$': '$.receivedAt',
+          'dryRun.$': '$.dryRun',
+          'person.$': '$.person',
+          'lane.$': '$.lane',
         },
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: STATE.laneFailed }],
-      });
-      expect(send).not.toHaveProperty('HeartbeatSeconds');
-    }
+      },
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: STATE.laneFailed }],
+    });
+    expect(send).not.toHaveProperty('HeartbeatSeconds');
   });
 
-  it('lets the workflow send to every lane queue, and invoke only plan and summarize', () => {
+  it('keeps the definition the same size whatever the number of targets', () => {
+    const many = build(configWith(Array.from({ length: 40 }, (_, i) => ({ id: `app-${i}` }))));
+    const manyDefinition = definitionFromTemplate(many.template.toJSON() as never);
+    expect(Object.keys(laneStates(manyDefinition)).sort()).toEqual(
+      Object.keys(laneStates(definition)).sort(),
+    );
+  }, 180_000);
+
+  it("lets the workflow send to this stack's lane queues only, and invoke only plan and summarize", () => {
     const role = built.stack.workflow.stateMachine.role;
     const statements = Object.values(built.template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalId(role)))
@@ -124,16 +133,20 @@ describe('Workflow: the revocation state machine', () => {
         (p) =>
           p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
       );
-    const sends = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
-    expect(sends.map((s) => s.Resource)).toEqual(
-      built.stack.lanes.map((l) => ({ 'Fn::GetAtt': [logicalId(l.queue), 'Arn'] })),
-    );
+    const sends = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
+    expect(sends).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: stackArn('sqs', ':Scimitar_lane_*'),
+      },
+    ]);
     const invokes = JSON.stringify(
       statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction')),
     );
     expect(invokes).toContain(logicalId(built.stack.workflow.planFunction));
     expect(invokes).toContain(logicalId(built.stack.workflow.summarizeFunction));
-    for (const lane of built.stack.lanes) expect(invokes).not.toContain(logicalId(lane.worker));
+    expect(invokes).not.toContain(logicalId(built.stack.fleet.worker));
   });
 });
 
@@ -155,13 +168,13 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
     expect(text).toContain('arn:aws:lambda:local:000000000000:function:');
   });
 
-  it('maps each queue placeholder to its target and each function placeholder to its entry', () => {
-    expect(Object.values(local.queues).sort()).toEqual(['chat', 'code', 'wiki']);
+  it('maps each lane queue URL the definition builds to its target, and each function placeholder to its entry', () => {
+    expect(local.queues).toEqual({
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_code': 'code',
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_chat': 'chat',
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_wiki': 'wiki',
+    });
     expect(Object.values(local.functions).sort()).toEqual(['plan', 'summarize']);
-    const lanes = laneStates(local.definition);
-    for (const [queueUrl, targetId] of Object.entries(local.queues)) {
-      expect(lanes[STATE.send(targetId)]).toMatchObject({ Parameters: { QueueUrl: queueUrl } });
-    }
     const s = states(local.definition);
     expect(local.functions[s[STATE.plan]?.Resource as string]).toBe('plan');
     expect(local.functions[s[STATE.summarize]?.Resource as string]).toBe('summarize');
@@ -200,9 +213,16 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
     };
     const sent: LaneMessage[] = [];
     let summarized: SummarizeInput | undefined;
-    const sendTo = (targetId: string) => (message: unknown) => {
-      const body = (message as { MessageBody: LaneMessage }).MessageBody;
-      sent.push(body);
+    // As SQS and the lanes would answer: no queue for an unknown target, one lane fails.
+    const sendToLane = (message: unknown) => {
+      const { QueueUrl, MessageBody } = message as { QueueUrl: string; MessageBody: LaneMessage };
+      const targetId = local.queues[QueueUrl];
+      if (!targetId) {
+        throw Object.assign(new Error(`The specified queue does not exist: ${QueueUrl}`), {
+          name: 'SQS.QueueDoesNotExistException',
+        });
+      }
+      sent.push(MessageBody);
       if (targetId === 'chat')
         throw Object.assign(new Error('2 accounts match'), { name: 'ScimAmbiguousMatch' });
       return { targetId, status: 'revoked', attempts: 1 };
@@ -214,9 +234,7 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.plan]: () => plan,
-          [STATE.send('code')]: sendTo('code'),
-          [STATE.send('chat')]: sendTo('chat'),
-          [STATE.send('wiki')]: sendTo('wiki'),
+          [STATE.send]: sendToLane,
           [STATE.summarize]: (payload) => {
             summarized = payload as SummarizeInput;
             const failed = summarized.results.filter((r) => r.status === 'failed').map((r) => r.targetId);
@@ -244,8 +262,8 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
       {
         targetId: 'gone',
         status: 'failed',
-        error: 'UnknownTarget',
-        cause: expect.stringContaining('no lane in this deployment'),
+        error: 'SQS.QueueDoesNotExistException',
+        cause: expect.stringContaining('Scimitar_lane_gone'),
       },
     ]);
   });

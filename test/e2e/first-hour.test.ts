@@ -231,10 +231,10 @@ describe('first hour: a missing credential, a failed execution and its retry', S
   const reach = () => ['--url', runtime.url, '--config', file, '--data-dir', runtime.dataDir];
   const secretsFile = () => join(runtime.dataDir, 'secrets.json');
   const expectedProblem = () =>
-    `could not read the credential: secret "scimitar/targets/app" not found: add the key "scimitar/targets/app" to ${secretsFile()}, or set the environment variable ${envNameFor('scimitar/targets/app')}`;
+    `could not read the credential: secret "Scimitar/targets/app" not found: add the key "Scimitar/targets/app" to ${secretsFile()}, or set the environment variable ${envNameFor('Scimitar/targets/app')}`;
 
   it('names the missing key and environment variable in the canary alarm, never a value', async () => {
-    expect(envNameFor('scimitar/targets/app')).toBe('SCIMITAR_SECRET_SCIMITAR_TARGETS_APP');
+    expect(envNameFor('Scimitar/targets/app')).toBe('SCIMITAR_SECRET_SCIMITAR_TARGETS_APP');
     const alarm = await until(() =>
       runtime.alerts.sent.find((a) => a.subject.includes('credential canary failed for target app')),
     );
@@ -265,7 +265,7 @@ describe('first hour: a missing credential, a failed execution and its retry', S
     );
 
     const secrets = JSON.parse(readFileSync(secretsFile(), 'utf8')) as Record<string, string>;
-    writeFileSync(secretsFile(), JSON.stringify({ ...secrets, 'scimitar/targets/app': TOKEN }));
+    writeFileSync(secretsFile(), JSON.stringify({ ...secrets, 'Scimitar/targets/app': TOKEN }));
     const retried = await cli('retry', 'leaver-7', ...reach());
     expect(retried.stderr).toBe('');
     expect(retried.stdout).toMatch(

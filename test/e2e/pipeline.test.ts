@@ -187,7 +187,7 @@ describe('local pipeline: credential canary', () => {
       expect(wiki?.requests.slice(seen).length).toBeGreaterThan(0);
       expect(wiki?.requests.slice(seen).filter((r) => r.method !== 'GET')).toEqual([]);
     } finally {
-      const token = await runtime.secrets.read('scimitar/targets/wiki');
+      const token = await runtime.secrets.read('Scimitar/targets/wiki');
       wiki?.acceptTokens([token]);
     }
   });

@@ -50,7 +50,14 @@ export interface Decision {
 }
 
 /** Conditions the evaluator knows; anything else is reported as not evaluated. */
-export const EVALUATED_CONDITION_KEYS: readonly string[] = ['dynamodb:LeadingKeys'];
+export const EVALUATED_CONDITION_KEYS: readonly string[] = [
+  'dynamodb:LeadingKeys',
+  'secretsmanager:ResourceTag/*',
+];
+
+function evaluatedKey(key: string): boolean {
+  return EVALUATED_CONDITION_KEYS.some((k) => wildcardMatch(k, key));
+}
 
 const list = (value: Strings | undefined): readonly string[] =>
   value === undefined ? [] : typeof value === 'string' ? [value] : value;
@@ -101,9 +108,15 @@ function conditionHolds(
 ): boolean | 'not-evaluated' {
   const [, set, bare = ''] = qualifiedOperator.match(/^(?:(ForAllValues|ForAnyValue):)?(.+)$/) ?? [];
   const ifExists = bare.endsWith('IfExists');
-  const operator = OPERATORS[ifExists ? bare.slice(0, -'IfExists'.length) : bare];
-  if (!operator || !EVALUATED_CONDITION_KEYS.includes(key)) return 'not-evaluated';
+  if (!evaluatedKey(key)) return 'not-evaluated';
   const values = context[key];
+  // Null: "true" holds when the key is absent, "false" when it is present.
+  if (bare === 'Null' && !set)
+    return policyValues.every(
+      (p) => (p.toLowerCase() === 'true') === (values === undefined || values.length === 0),
+    );
+  const operator = OPERATORS[ifExists ? bare.slice(0, -'IfExists'.length) : bare];
+  if (!operator) return 'not-evaluated';
   const matchesAny = (v: string) => policyValues.some((p) => operator.test(p, v));
   if (set === 'ForAllValues') {
     // Vacuously true for an absent or empty key, as in IAM.

@@ -68,7 +68,19 @@ function requestsOf(call: RecordedCall): AccessRequest[] {
   return call.resources.map((resource) => ({
     action: call.action,
     resource,
-    ...(call.leadingKeys ? { context: { 'dynamodb:LeadingKeys': call.leadingKeys } } : {}),
+    ...(call.leadingKeys || call.resourceTags
+      ? {
+          context: {
+            ...(call.leadingKeys ? { 'dynamodb:LeadingKeys': call.leadingKeys } : {}),
+            ...Object.fromEntries(
+              Object.entries(call.resourceTags ?? {}).map(([key, value]) => [
+                `secretsmanager:ResourceTag/${key}`,
+                [value],
+              ]),
+            ),
+          },
+        }
+      : {}),
   }));
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { localArns, type RecordedCall } from '../../local/aws-calls.ts';
+import { LOCAL_NAMES, localArns, type RecordedCall } from '../../local/aws-calls.ts';
 import { testConfig } from '../support/local-runtime.ts';
 import { evaluate } from './policy.ts';
 import { describeDenial, describeProof, prove } from './proof.ts';
@@ -17,6 +17,10 @@ const principal = (label: string): Principal => {
     throw new Error(`no principal ${label} (have ${model.principals.map((p) => p.label).join(', ')})`);
   return found;
 };
+// Local queue names follow the stack's convention (`Scimitar_lane_<id>`, `Scimitar_dlq_<id>`).
+const laneQueue = (targetId: string) => localArns.queue(LOCAL_NAMES.laneQueue('Scimitar', targetId));
+const deadLetterQueue = (targetId: string) =>
+  localArns.queue(LOCAL_NAMES.deadLetterQueue('Scimitar', targetId));
 const call = (entry: string, action: string, resources: string[], extra: Partial<RecordedCall> = {}) =>
   ({ entry, stack: 'test', action, resources, via: 'sdk', ...extra }) as RecordedCall;
 
@@ -64,7 +68,7 @@ describe('IAM proof: the template resolved to local names', () => {
 });
 
 describe('IAM proof: the roles of the synthesized stack', () => {
-  it('finds a role for every function with an entry, one worker per target, and the state machine', () => {
+  it('finds a role for every function with an entry, the one shared worker, and the state machine', () => {
     const labels = model.principals.map((p) => p.label).sort();
     for (const label of [
       'ingest',
@@ -74,27 +78,55 @@ describe('IAM proof: the roles of the synthesized stack', () => {
       'canary',
       'roster-upload',
       'state-machine',
+      'worker',
     ])
       expect(labels).toContain(label);
-    for (const target of testConfig().targets.filter((t) => t.kind === 'scim'))
-      expect(principal(`worker (${target.id})`).targetId).toBe(target.id);
+    // One worker serves every lane (h13-scale): no per-target worker role, no TARGET_ID.
+    expect(labels.filter((l) => l.startsWith('worker'))).toEqual(['worker']);
+    expect(principal('worker').targetId).toBeUndefined();
   });
 
-  it("lets a worker read its own target secret and refuses it another target's", () => {
-    const worker = principal('worker (code)');
+  // The shared worker serves every lane, so its role reads every target secret of this stack by
+  // name pattern (ARCHITECTURE.md, blast radius); what it must still be refused: a source's
+  // signing key and another stack's target secrets.
+  it("lets the worker read this stack's target secrets and refuses it a source key and another stack's", () => {
+    const worker = principal('worker');
     const own = {
       action: 'secretsmanager:GetSecretValue',
-      resource: localArns.secret('scimitar/targets/code'),
+      resource: localArns.secret('Scimitar/targets/code'),
     };
     expect(evaluate(worker.statements, own).decision).toBe('allow');
-    const other = { ...own, resource: localArns.secret('scimitar/targets/chat') };
-    const decision = evaluate(worker.statements, other);
-    expect(decision.decision).toBe('implicit-deny');
-    expect(decision.closest?.statement.Resource).toBe(localArns.secret('scimitar/targets/code'));
+    expect(
+      evaluate(worker.statements, { ...own, resource: localArns.secret('Scimitar/targets/chat') }).decision,
+    ).toBe('allow');
+    for (const resource of [
+      localArns.secret('Scimitar/sources/bamboohr'),
+      localArns.secret('Other/targets/code'),
+    ]) {
+      const decision = evaluate(worker.statements, { ...own, resource });
+      expect(decision.decision, resource).toBe('implicit-deny');
+      expect(decision.closest?.statement.Resource).toBe(localArns.secret('Scimitar/targets/*'));
+    }
+  });
+
+  it('lets the worker consume lane queues and park in dead-letter queues, never consume a dead-letter queue', () => {
+    const { statements } = principal('worker');
+    expect(evaluate(statements, { action: 'sqs:ReceiveMessage', resource: laneQueue('code') }).decision).toBe(
+      'allow',
+    );
+    expect(
+      evaluate(statements, { action: 'sqs:SendMessage', resource: deadLetterQueue('code') }).decision,
+    ).toBe('allow');
+    expect(
+      evaluate(statements, { action: 'sqs:ReceiveMessage', resource: deadLetterQueue('code') }).decision,
+    ).toBe('implicit-deny');
+    expect(evaluate(statements, { action: 'sqs:SendMessage', resource: laneQueue('code') }).decision).toBe(
+      'implicit-deny',
+    );
   });
 
   it("holds a worker's state-table writes to leaver and target keys", () => {
-    const { statements } = principal('worker (code)');
+    const { statements } = principal('worker');
     const put = (key: string) => ({
       action: 'dynamodb:PutItem',
       resource: localArns.table('state'),
@@ -108,45 +140,41 @@ describe('IAM proof: the roles of the synthesized stack', () => {
 describe('IAM proof: recorded calls against the roles', () => {
   it('passes calls the roles allow and lists the grants no call used', () => {
     const proof = prove(model, [
-      call('worker', 'sqs:ReceiveMessage', [localArns.queue('code-queue')], { targetId: 'code' }),
+      call('worker', 'sqs:ReceiveMessage', [laneQueue('code')], { targetId: 'code' }),
       call('worker', 'dynamodb:PutItem', [localArns.table('state')], {
         targetId: 'code',
         leadingKeys: ['LEAVER#E1'],
       }),
-      call('state-machine', 'sqs:SendMessage', [localArns.queue('code-queue')]),
+      call('state-machine', 'sqs:SendMessage', [laneQueue('code')]),
     ]);
     expect(proof.denials).toEqual([]);
     expect(proof.checked).toBe(3);
-    const worker = proof.reports.find((r) => r.principal.label === 'worker (code)');
+    const worker = proof.reports.find((r) => r.principal.label === 'worker');
     expect(worker?.calls).toBe(2);
     expect(worker?.unused).toContain('states:SendTaskHeartbeat on WorkflowStateMachine8F1B1C15');
     expect(worker?.unused.some((g) => g.startsWith('sqs:ReceiveMessage'))).toBe(false);
     expect(worker?.platform.some((g) => g.startsWith('logs:PutLogEvents'))).toBe(true);
     expect(describeProof(proof)).toContain('ingest: no call recorded (not exercised by this run)');
     expect(describeProof(proof)).toContainEqual(
-      expect.stringMatching(
-        /^worker \(code\): 2 call\(s\) allowed; granted, never used: .*states:SendTaskHeartbeat/,
-      ),
+      expect.stringMatching(/^worker: 2 call\(s\) allowed; granted, never used: .*states:SendTaskHeartbeat/),
     );
   });
 
   it('fails a call outside the role, naming the function, the action, the resource and the closest statement', () => {
     const proof = prove(model, [
-      call('worker', 'sqs:SendMessage', [localArns.queue('chat-queue')], { targetId: 'code' }),
+      call('worker', 'sqs:DeleteMessage', [localArns.queue('Other_lane_chat')], { targetId: 'code' }),
     ]);
     expect(proof.denials).toHaveLength(1);
     const message = describeDenial(proof.denials[0] as (typeof proof.denials)[number]);
     expect(message).toContain(
-      'worker (code) calls sqs:SendMessage on arn:aws:sqs:local:000000000000:chat-queue: implicit-deny',
+      'worker calls sqs:DeleteMessage on arn:aws:sqs:local:000000000000:Other_lane_chat: implicit-deny',
     );
     // The worker may send to its own dead-letter queue (to park a failure nobody waits for): that
     // statement is the closest, and the resource is what it lacks.
     expect(message).toMatch(
-      /closest statement \(LanecodeWorkerRoleDefaultPolicy\w+ statement \d+\) .*sqs:SendMessage.*code-dlq/,
+      /closest statement \(LanesWorker\w*DefaultPolicy\w+ statement \d+\) .*sqs:DeleteMessage/,
     );
-    expect(message).toContain(
-      'resource arn:aws:sqs:local:000000000000:chat-queue is not in [arn:aws:sqs:local:000000000000:code-dlq]',
-    );
+    expect(message).toContain('Scimitar_lane_*');
   });
 
   it("fails a DynamoDB write whose leading key the role's condition excludes", () => {
@@ -164,22 +192,22 @@ describe('IAM proof: recorded calls against the roles', () => {
   });
 
   it('proves a refusal: a call the test expects the role to refuse passes only when the role refuses it', () => {
-    const otherSecret = call(
+    const sourceKey = call(
       'worker',
       'secretsmanager:GetSecretValue',
-      [localArns.secret('scimitar/targets/chat')],
+      [localArns.secret('Scimitar/sources/bamboohr')],
       {
         targetId: 'code',
         refused: true,
       },
     );
-    const ownSecret = { ...otherSecret, resources: [localArns.secret('scimitar/targets/code')] };
+    const ownSecret = { ...sourceKey, resources: [localArns.secret('Scimitar/targets/code')] };
 
-    const refused = prove(model, [otherSecret]);
+    const refused = prove(model, [sourceKey]);
     expect(refused.denials).toEqual([]);
-    expect(refused.reports.find((r) => r.principal.label === 'worker (code)')?.refused).toBe(1);
+    expect(refused.reports.find((r) => r.principal.label === 'worker')?.refused).toBe(1);
     expect(prove(model, [ownSecret]).denials.map(describeDenial)).toEqual([
-      'worker (code) calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:scimitar/targets/code: allowed, though the test expects the role to refuse it',
+      'worker calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:Scimitar/targets/code: allowed, though the test expects the role to refuse it',
     ]);
   });
 

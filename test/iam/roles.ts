@@ -54,8 +54,8 @@ export function localNames(stack: ScimitarStack, config: ScimitarConfig): Map<st
     [id(stack.workflow.stateMachine), LOCAL_NAMES.stateMachine(config.stackName)],
   ]);
   for (const lane of stack.lanes) {
-    names.set(id(lane.queue), LOCAL_NAMES.laneQueue(lane.targetId));
-    names.set(id(lane.deadLetterQueue), LOCAL_NAMES.deadLetterQueue(lane.targetId));
+    names.set(id(lane.queue), LOCAL_NAMES.laneQueue(config.stackName, lane.targetId));
+    names.set(id(lane.deadLetterQueue), LOCAL_NAMES.deadLetterQueue(config.stackName, lane.targetId));
   }
   for (const target of config.targets) {
     if (target.kind === 'scim') names.set(id(stack.vault.targetSecret(target.id)), targetSecretName(target));

@@ -122,11 +122,17 @@ export class FakeSecretsManager {
 
   private run<T>(command: CommandName, input: { SecretId: string }, fn: () => T): T {
     // A mock bypasses the SDK's middleware: the fake records the call for the IAM proof (test/iam/).
-    const name =
-      this.secrets.get(input.SecretId)?.name ??
-      [...this.secrets.values()].find((s) => s.arn === input.SecretId)?.name ??
-      input.SecretId;
-    recordAwsCall({ action: `secretsmanager:${command}`, resources: [localArns.secret(name)] }, 'sdk');
+    const known =
+      this.secrets.get(input.SecretId) ?? [...this.secrets.values()].find((s) => s.arn === input.SecretId);
+    const name = known?.name ?? input.SecretId;
+    recordAwsCall(
+      {
+        action: `secretsmanager:${command}`,
+        resources: [localArns.secret(name)],
+        ...(known && Object.keys(known.tags).length > 0 ? { resourceTags: known.tags } : {}),
+      },
+      'sdk',
+    );
     const queued = this.failures.get(command);
     const failure = queued?.shift();
     if (failure) throw failure;

@@ -60,7 +60,7 @@ describe('config: valid input', () => {
       quirks: { patchStyle: 'rfc', filter: 'full', paging: 'index', maxPageSize: 100 },
       rateBudget: { requestsPerSecond: 5, burst: 5 },
     });
-    expect(target && targetSecretName(target)).toBe('scimitar/targets/app');
+    expect(target && targetSecretName(target)).toBe('Scimitar/targets/app');
   });
 
   it('fills global defaults: daily reconciliation, 10% blast radius, no dry run', () => {

@@ -66,8 +66,8 @@ const clock = new FixedClock(new Date('2026-03-01T00:00:00Z'));
 describe('Credential age of manual targets', () => {
   it('counts from the AWSCURRENT version and is due at maxAgeDays - warnDaysBefore', async () => {
     const store = new StaticStore({
-      'scimitar/targets/aa': { created: '2025-12-15T00:00:00Z' }, // 76 days: due
-      'scimitar/targets/bb': { created: '2026-02-07T12:00:00Z' }, // 21.5 days: not yet (23)
+      'Scimitar/targets/aa': { created: '2025-12-15T00:00:00Z' }, // 76 days: due
+      'Scimitar/targets/bb': { created: '2026-02-07T12:00:00Z' }, // 21.5 days: not yet (23)
     });
     const { ages, failures } = await measureCredentialAges(config, { store, clock });
     expect(failures).toEqual([]);
@@ -95,19 +95,19 @@ describe('Credential age of manual targets', () => {
 
   it("falls back to the secret's last change when the version has no date", async () => {
     const store = new StaticStore({
-      'scimitar/targets/aa': { changed: '2026-02-01T00:00:00Z' },
-      'scimitar/targets/bb': { created: '2026-02-28T00:00:00Z' },
+      'Scimitar/targets/aa': { changed: '2026-02-01T00:00:00Z' },
+      'Scimitar/targets/bb': { created: '2026-02-28T00:00:00Z' },
     });
     const { ages } = await measureCredentialAges(config, { store, clock });
     expect(ages[0]).toMatchObject({ targetId: 'aa', ageDays: 28, basis: 'last-changed', due: false });
   });
 
   it('fails one target without a secret and still measures the others', async () => {
-    const store = new StaticStore({ 'scimitar/targets/bb': { created: '2026-02-28T00:00:00Z' } });
+    const store = new StaticStore({ 'Scimitar/targets/bb': { created: '2026-02-28T00:00:00Z' } });
     const { ages, failures } = await measureCredentialAges(config, { store, clock });
     expect(ages.map((a) => a.targetId)).toEqual(['bb']);
     expect(failures).toEqual([
-      { targetId: 'aa', reason: 'secret "scimitar/targets/aa" of target "aa" has no AWSCURRENT value' },
+      { targetId: 'aa', reason: 'secret "Scimitar/targets/aa" of target "aa" has no AWSCURRENT value' },
     ]);
   });
 
@@ -164,7 +164,7 @@ describe('Signing key age of HRIS sources', () => {
 
   it('counts from the last change of each secret, due at maxAgeDays - warnDaysBefore (default 365 - 30), reading no key', async () => {
     const store = new DescribeOnlyStore({
-      'scimitar/sources/hr': '2025-03-01T00:00:00Z', // 365 days: due at 335
+      'Scimitar/sources/hr': '2025-03-01T00:00:00Z', // 365 days: due at 335
       'hr/bamboo-key': '2026-01-01T00:00:00Z', // 59 days: not yet (80)
     });
     const { ages, failures } = await measureSourceKeyAges(sources, { store, clock });

@@ -17,7 +17,7 @@ export class SqsLaneQueue extends LaneQueue {
     const queueUrl = this.queueUrls[targetId];
     if (!queueUrl) {
       throw new Error(
-        `no lane queue URL for target ${JSON.stringify(targetId)}; TARGET_QUEUES names ${Object.keys(this.queueUrls).join(', ') || 'none'}`,
+        `no lane queue URL for target ${JSON.stringify(targetId)}; the lanes are ${Object.keys(this.queueUrls).join(', ') || 'none'}`,
       );
     }
     await this.client.send(

@@ -1,8 +1,9 @@
 // Lambda entry of the reconciler: reads its environment once at cold start (AUDIT_TABLE,
-// STATE_TABLE, the per-target queues and secrets of target-env.ts, the inlined SCIMITAR_CONFIG).
+// STATE_TABLE, the lane queue URL prefix of target-env.ts, the inlined SCIMITAR_CONFIG); secrets
+// are read by the names the config gives them.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ScimTargetConfig } from '../../core/config.ts';
+import { type ScimTargetConfig, targetSecretName } from '../../core/config.ts';
 import { SystemClock } from '../../core/ports.ts';
 import type { ScimClient } from '../../core/scim/index.ts';
 import { scimClientFor } from '../../core/target-client.ts';
@@ -15,20 +16,18 @@ import { LambdaReconcileContinuation } from '../adapters/lambda-continuation.ts'
 import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SqsLaneQueue } from '../adapters/sqs-lane-queue.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
-import { readTargetResources } from '../target-env.ts';
+import { readLaneQueueUrls } from '../target-env.ts';
 
 const config = runtimeConfig();
 const stateTable = { tableName: requireEnv('STATE_TABLE') };
-const { queueUrls, secretArns } = readTargetResources();
+const queueUrls = readLaneQueueUrls(config);
 const secrets = new SecretsManagerSecretSource();
 // One client per target for the life of the container: its credential is cached between walks.
 const clients = new Map<string, ScimClient>();
 function clientFor(target: ScimTargetConfig): ScimClient {
   let client = clients.get(target.id);
   if (!client) {
-    const secretId = secretArns[target.id];
-    if (!secretId) throw new Error(`TARGET_SECRETS names no secret for target ${target.id}`);
-    client = scimClientFor(target, { secretId, secrets });
+    client = scimClientFor(target, { secretId: targetSecretName(target), secrets });
     clients.set(target.id, client);
   }
   return client;

@@ -1,5 +1,11 @@
-// Lambda entry of a target lane's worker: one deployment per target (TARGET_ID).
+// Lambda entry of the shared lane worker: one function consumes every SCIM target's lane queue
+// (one event source mapping per queue, each with the target's concurrency cap). A batch comes
+// from one queue; the queue's name says whose lane it is (lambdas/aws/target-env.ts), and that
+// target's handler runs it, so a message names its target and the lane refuses one addressed to
+// another. Handlers are built once per target per container, at first use.
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type ScimTargetConfig, targetSecretName } from '../../core/config.ts';
 import { SystemClock } from '../../core/ports.ts';
 import { scimClientFor } from '../../core/target-client.ts';
 import { createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
@@ -11,33 +17,73 @@ import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
 import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
+import { deadLetterQueueOfLane, LANE_ENV, laneQueueUrl, targetOfLaneQueue } from '../target-env.ts';
 
-const targetId = requireEnv('TARGET_ID');
-const target = runtimeConfig().targets.find((t) => t.id === targetId);
-if (target?.kind !== 'scim')
-  throw new Error(`TARGET_ID ${targetId} is not a SCIM target of the inlined config`);
+const config = runtimeConfig();
+const queueUrlPrefix = requireEnv(LANE_ENV.queueUrlPrefix);
+const maxAttempts = Number(requireEnv('MAX_ATTEMPTS'));
+const audit = new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') });
+const ledger = new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') });
+const secrets = new SecretsManagerSecretSource();
+const callback = new SfnTaskCallback();
+const clock = new SystemClock();
+const logger = new Logger();
+const alerts = new SnsNotifier(requireEnv('ALERT_TOPIC_ARN'));
 
 /** The SCIM client's per-request timeout (its default). */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export const handler = createWorkerHandler({
-  targetId,
-  scim: scimClientFor(target, {
-    timeoutMs: REQUEST_TIMEOUT_MS,
-    secretId: requireEnv('TARGET_SECRET_ARN'),
-    secrets: new SecretsManagerSecretSource(),
-    // Up to maxConcurrency instances run at once (lib/target-lane.ts): each spends its share.
-    rateShare: 1 / Math.max(2, target.rateBudget.burst),
-  }),
-  audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') }),
-  ledger: new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') }),
-  callback: new SfnTaskCallback(),
-  clock: new SystemClock(),
-  maxAttempts: Number(requireEnv('MAX_ATTEMPTS')),
-  visibility: new SqsMessageVisibility(requireEnv('QUEUE_URL')),
-  logger: new Logger(),
-  minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
-  deadLetters: new SqsDeadLetterQueue(requireEnv('DEAD_LETTER_QUEUE_URL')),
-  alerts: new SnsNotifier(requireEnv('ALERT_TOPIC_ARN')),
-  redriveCommand: `aws sqs start-message-move-task --source-arn ${requireEnv('DEAD_LETTER_QUEUE_ARN')}`,
-});
+type LaneHandler = ReturnType<typeof createWorkerHandler>;
+const handlers = new Map<string, LaneHandler>();
+
+function handlerFor(queueArn: string): LaneHandler {
+  const known = handlers.get(queueArn);
+  if (known) return known;
+  const targetId = targetOfLaneQueue(config.stackName, queueArn);
+  const target = config.targets.find((t): t is ScimTargetConfig => t.kind === 'scim' && t.id === targetId);
+  if (!target) {
+    throw new Error(
+      `queue ${queueArn} is no lane of a SCIM target of stack ${config.stackName}'s inlined config`,
+    );
+  }
+  const queueUrl = laneQueueUrl(queueUrlPrefix, queueArn);
+  const handler = createWorkerHandler({
+    targetId: target.id,
+    scim: scimClientFor(target, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      secretId: targetSecretName(target),
+      secrets,
+      // Up to maxConcurrency instances serve this lane at once (lib/target-lane.ts): each spends its share.
+      rateShare: 1 / Math.max(2, target.rateBudget.burst),
+    }),
+    audit,
+    ledger,
+    callback,
+    clock,
+    maxAttempts,
+    visibility: new SqsMessageVisibility(queueUrl),
+    logger: logger.createChild({ persistentKeys: { targetId: target.id } }),
+    minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
+    // The lane's own dead-letter queue, by the naming convention (`<stack>_dlq_<id>`).
+    deadLetters: new SqsDeadLetterQueue(deadLetterQueueOfLane(config.stackName, queueUrl)),
+    alerts,
+    redriveCommand: `aws sqs start-message-move-task --source-arn ${deadLetterQueueOfLane(config.stackName, queueArn)}`,
+  });
+  handlers.set(queueArn, handler);
+  return handler;
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // One event source mapping per queue: a batch holds one queue's records. Grouped anyway, so a
+  // record is never run by another target's lane.
+  const byQueue = new Map<string, SQSEvent['Records']>();
+  for (const record of event.Records) {
+    byQueue.set(record.eventSourceARN, [...(byQueue.get(record.eventSourceARN) ?? []), record]);
+  }
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const [queueArn, records] of byQueue) {
+    const response = await handlerFor(queueArn)({ Records: records }, context);
+    batchItemFailures.push(...response.batchItemFailures);
+  }
+  return { batchItemFailures };
+};

@@ -10,7 +10,15 @@ import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
 
 const KEY = 'generic-signing-key-race';
-const sources: SourceConfig[] = [{ id: 'generic', kind: 'generic', toleranceSeconds: 300 }];
+const sources: SourceConfig[] = [
+  {
+    id: 'generic',
+    kind: 'generic',
+    toleranceSeconds: 300,
+    secretName: 'scimitar/sources/generic',
+    existingSecret: false,
+  },
+];
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {

@@ -20,7 +20,15 @@ import { type LocalS3, startLocalS3 } from '../../support/local-s3.ts';
 const KEY = 'bamboohr-private-key-0c1d';
 const NOW = new Date('2026-11-28T09:00:00Z');
 const DELIVERIES = 'scimitar-deliveries';
-const sources: SourceConfig[] = [{ id: 'bamboohr', kind: 'bamboohr', toleranceSeconds: 300 }];
+const sources: SourceConfig[] = [
+  {
+    id: 'bamboohr',
+    kind: 'bamboohr',
+    toleranceSeconds: 300,
+    secretName: 'scimitar/sources/bamboohr',
+    existingSecret: false,
+  },
+];
 
 /** The fixture delivery, with HRIS fields the pipeline never uses (and must not keep). */
 function deliveryBody(): string {

@@ -71,9 +71,9 @@ afterEach(async () => dynamo.close());
 const secrets = new LocalSecretSource({
   env: {},
   values: {
-    'scimitar/targets/healthy': TOKEN,
-    'scimitar/targets/expired': EXPIRED,
-    'scimitar/targets/gone': TOKEN,
+    'Scimitar/targets/healthy': TOKEN,
+    'Scimitar/targets/expired': EXPIRED,
+    'Scimitar/targets/gone': TOKEN,
   },
 });
 
@@ -146,7 +146,7 @@ describe('Credential canary: checkTargets', () => {
   });
 
   it('fails a target whose secret cannot be read, naming no secret, and still probes the others', async () => {
-    const partial = new LocalSecretSource({ env: {}, values: { 'scimitar/targets/healthy': TOKEN } });
+    const partial = new LocalSecretSource({ env: {}, values: { 'Scimitar/targets/healthy': TOKEN } });
     const results = await checkTargets(config, { ...deps(), secrets: partial });
     expect(results.map((r) => r.ok)).toEqual([true, false, false]);
     expect(results[1]?.problems.join('\n')).toMatch(/credential/i);
@@ -193,11 +193,11 @@ describe('Credential canary: handler', () => {
     sm.reset();
     const fake = new FakeSecretsManager(sm);
     fake.now = new Date('2026-09-01T00:00:00Z');
-    fake.create('scimitar/targets/healthy', TOKEN);
-    fake.create('scimitar/targets/expired', EXPIRED);
-    fake.create('scimitar/targets/gone', TOKEN);
-    fake.create('scimitar/targets/legacy', JSON.stringify({ token: TOKEN, note: 'renewed by hand' }));
-    fake.create('scimitar/sources/hr', SIGNING_KEY);
+    fake.create('Scimitar/targets/healthy', TOKEN);
+    fake.create('Scimitar/targets/expired', EXPIRED);
+    fake.create('Scimitar/targets/gone', TOKEN);
+    fake.create('Scimitar/targets/legacy', JSON.stringify({ token: TOKEN, note: 'renewed by hand' }));
+    fake.create('Scimitar/sources/hr', SIGNING_KEY);
     return fake;
   }
 
@@ -238,7 +238,7 @@ describe('Credential canary: handler', () => {
         expect.objectContaining({ sourceId: 'hr', due: false, warnAtDays: 335 }),
       ]);
       const valueReads = sm.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input.SecretId);
-      expect(valueReads).not.toContain('scimitar/sources/hr');
+      expect(valueReads).not.toContain('Scimitar/sources/hr');
       for (const secret of [TOKEN, EXPIRED, SIGNING_KEY]) expect(output.text()).not.toContain(secret);
     } finally {
       output.restore();

@@ -38,7 +38,7 @@ beforeAll(async () => {
     }),
   );
   writeFileSync(join(dir, 'roster.csv'), 'employeeId,userName\nE1,kept@example.com\n');
-  writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ 'scimitar/targets/app': TOKEN }));
+  writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ 'Scimitar/targets/app': TOKEN }));
   target.app.seed({ users: [{ userName: 'kept@example.com' }, { userName: 'stray@example.com' }] });
 });
 afterAll(async () => {

@@ -110,7 +110,7 @@ describe('reconciler handler', () => {
     expect(continuation.resumed.map((r) => r.continuation)).toEqual([1, 2, 3]);
   });
 
-  it('emits per-target metrics for a complete pass, zeros included', async () => {
+  it('emits per-target metrics for a complete pass, zeros included, and the findings of a privileged target for its one alarm', async () => {
     target = await startTarget();
     const id = freshId();
     const deps = depsFor(dynamo, configFor([{ id, baseUrl: target.proxy.url, tier: 'privileged' }]));
@@ -123,6 +123,7 @@ describe('reconciler handler', () => {
       ReconcileOrphans: 1,
       ReconcileDrift: 0,
       ReconcileRemediated: 0,
+      ReconcilePrivilegedFindings: 1,
     });
   });
 

@@ -28,9 +28,9 @@ import { expectNoSecret } from '../../support/secrets.ts';
 import { FakeSecretsManager } from '../../support/secrets-manager-fake.ts';
 import { startTokenIssuer, type TokenIssuer } from '../../support/token-issuer.ts';
 
-const API_SECRET = 'scimitar/targets/code';
-const OAUTH_SECRET = 'scimitar/targets/crm';
-const MANUAL_SECRET = 'scimitar/targets/legacy';
+const API_SECRET = 'Scimitar/targets/code';
+const OAUTH_SECRET = 'Scimitar/targets/crm';
+const MANUAL_SECRET = 'Scimitar/targets/legacy';
 const CLIENT_SECRET = 'cs_live_Zq81Lm5XwPa0Rt7Yv2Kd';
 
 let target: ScimTarget;
@@ -96,8 +96,12 @@ afterAll(async () => {
 beforeEach(() => {
   sm.reset();
   fake = new FakeSecretsManager(sm);
-  fake.create(API_SECRET, TOKEN);
-  fake.create(OAUTH_SECRET, JSON.stringify({ clientSecret: CLIENT_SECRET }));
+  // Tagged as the stack tags a rotating target's secret (lib/token-vault.ts): the rotation role's
+  // grant on `<stack>/targets/*` holds only for secrets that carry the tag.
+  fake.create(API_SECRET, TOKEN, { tags: { 'scimitar:target': 'code' } });
+  fake.create(OAUTH_SECRET, JSON.stringify({ clientSecret: CLIENT_SECRET }), {
+    tags: { 'scimitar:target': 'crm' },
+  });
   fake.create(MANUAL_SECRET, TOKEN, { rotationEnabled: true });
   target.proxy.reset();
   // Each test starts from the one live token the application was seeded with.
@@ -169,7 +173,9 @@ describe("Rotation, strategy 'api': a token minted by the application", () => {
   });
 
   it('keeps the other fields of a JSON secret and writes the token where the workers read it', async () => {
-    fake.create('scimitar/targets/code', JSON.stringify({ token: TOKEN, note: 'renewed by scimitar' }));
+    fake.create('Scimitar/targets/code', JSON.stringify({ token: TOKEN, note: 'renewed by scimitar' }), {
+      tags: { 'scimitar:target': 'code' },
+    });
     const token = fake.startRotation(API_SECRET);
     await step(API_SECRET, token, 'createSecret');
     const pending = fake.valueAt(API_SECRET, 'AWSPENDING') as string;
@@ -348,7 +354,7 @@ describe("Rotation, strategy 'manual'", () => {
 
 describe('Rotation protocol checks', () => {
   it('refuses a secret that is not enabled for rotation', async () => {
-    fake.create(API_SECRET, TOKEN, { rotationEnabled: false });
+    fake.create(API_SECRET, TOKEN, { rotationEnabled: false, tags: { 'scimitar:target': 'code' } });
     const token = fake.startRotation(API_SECRET);
     const err = await failing(step(API_SECRET, token, 'createSecret'));
     expect(err).toBeInstanceOf(RotationProtocolError);

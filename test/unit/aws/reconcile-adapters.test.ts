@@ -4,7 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LambdaReconcileContinuation } from '../../../lambdas/aws/adapters/lambda-continuation.ts';
 import { SqsLaneQueue } from '../../../lambdas/aws/adapters/sqs-lane-queue.ts';
-import { readTargetResources } from '../../../lambdas/aws/target-env.ts';
+import {
+  deadLetterQueueOfLane,
+  laneQueueUrl,
+  readLaneQueueUrls,
+  targetOfLaneQueue,
+} from '../../../lambdas/aws/target-env.ts';
+import { parseConfig } from '../../../lambdas/core/config.ts';
 import type { LaneMessage } from '../../../lambdas/core/messages.ts';
 
 const sqs = mockClient(SQSClient);
@@ -42,7 +48,7 @@ describe('SQS lane queue', () => {
 
   it('refuses a target it has no queue for, naming the ones it has', async () => {
     await expect(new SqsLaneQueue({ code: 'u' }, new SQSClient({})).send('chat', message)).rejects.toThrow(
-      /no lane queue URL for target "chat"; TARGET_QUEUES names code/,
+      /no lane queue URL for target "chat"; the lanes are code/,
     );
     expect(sqs.commandCalls(SendMessageCommand)).toEqual([]);
   });
@@ -64,30 +70,77 @@ describe('reconcile continuation', () => {
   });
 });
 
-describe('per-target resources from the environment', () => {
-  it('rebuilds queue URLs and secret ARNs from the prefixes and the compact maps', () => {
-    vi.stubEnv('QUEUE_URL_PREFIX', 'https://sqs.eu-west-1.amazonaws.com/123456789012/');
-    vi.stubEnv('TARGET_QUEUES', '{"code":"Lane-code","chat":"Lane-chat"}');
-    vi.stubEnv('SECRET_ARN_PREFIX', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:');
-    vi.stubEnv('TARGET_SECRETS', '{"code":"scimitar/targets/code-AbCdEf"}');
-    expect(readTargetResources()).toEqual({
-      queueUrls: {
-        code: 'https://sqs.eu-west-1.amazonaws.com/123456789012/Lane-code',
-        chat: 'https://sqs.eu-west-1.amazonaws.com/123456789012/Lane-chat',
+describe('lane queues by naming convention (target-env.ts)', () => {
+  const config = parseConfig({
+    stackName: 'Prod',
+    sources: [{ id: 'generic', kind: 'generic' }],
+    targets: [
+      {
+        id: 'code',
+        kind: 'scim',
+        displayName: 'Code',
+        owner: 'o@example.com',
+        baseUrl: 'https://code.example.com/scim/v2',
       },
-      secretArns: {
-        code: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:scimitar/targets/code-AbCdEf',
+      {
+        id: 'chat',
+        kind: 'scim',
+        displayName: 'Chat',
+        owner: 'o@example.com',
+        baseUrl: 'https://chat.example.com/scim/v2',
       },
+      {
+        id: 'payroll',
+        kind: 'manual',
+        displayName: 'Payroll',
+        owner: 'o@example.com',
+        coverage: { status: 'manual-runbook', compensatingControl: 'by hand', reviewCadenceDays: 30 },
+      },
+    ],
+  });
+
+  it("builds every SCIM target's lane queue URL from one variable and the stack name", () => {
+    vi.stubEnv('LANE_QUEUE_URL_PREFIX', 'https://sqs.eu-west-1.amazonaws.com/123456789012/');
+    expect(readLaneQueueUrls(config)).toEqual({
+      code: 'https://sqs.eu-west-1.amazonaws.com/123456789012/Prod_lane_code',
+      chat: 'https://sqs.eu-west-1.amazonaws.com/123456789012/Prod_lane_chat',
     });
   });
 
-  it('fails at cold start on a missing or malformed map, naming the variable', () => {
-    vi.stubEnv('QUEUE_URL_PREFIX', 'p');
-    vi.stubEnv('SECRET_ARN_PREFIX', 'p');
-    vi.stubEnv('TARGET_SECRETS', '{}');
-    vi.stubEnv('TARGET_QUEUES', '');
-    expect(() => readTargetResources()).toThrow(/TARGET_QUEUES is not set/);
-    vi.stubEnv('TARGET_QUEUES', '["a"]');
-    expect(() => readTargetResources()).toThrow(/TARGET_QUEUES must map target ids/);
+  it('fails at cold start without the URL prefix, naming the variable', () => {
+    vi.stubEnv('LANE_QUEUE_URL_PREFIX', '');
+    expect(() => readLaneQueueUrls(config)).toThrow(/LANE_QUEUE_URL_PREFIX is not set/);
+  });
+
+  it("tells a lane queue's target from its ARN or URL, and refuses another stack's queue or a dead-letter queue", () => {
+    expect(targetOfLaneQueue('Prod', 'arn:aws:sqs:eu-west-1:123456789012:Prod_lane_code')).toBe('code');
+    expect(targetOfLaneQueue('Prod', 'https://sqs.eu-west-1.amazonaws.com/123456789012/Prod_lane_a-b')).toBe(
+      'a-b',
+    );
+    // A stack whose name starts with this one's: "_" cannot occur in a stack name.
+    expect(targetOfLaneQueue('Prod', 'arn:aws:sqs:eu-west-1:123456789012:Prod-eu_lane_code')).toBeUndefined();
+    expect(targetOfLaneQueue('Prod', 'arn:aws:sqs:eu-west-1:123456789012:Prod_dlq_code')).toBeUndefined();
+    expect(targetOfLaneQueue('Prod', 'arn:aws:sqs:eu-west-1:123456789012:Prod_lane_')).toBeUndefined();
+  });
+
+  it("derives a lane's dead-letter queue URL and ARN from its queue's, and refuses a queue of no lane", () => {
+    expect(deadLetterQueueOfLane('Prod', 'arn:aws:sqs:eu-west-1:123456789012:Prod_lane_code')).toBe(
+      'arn:aws:sqs:eu-west-1:123456789012:Prod_dlq_code',
+    );
+    expect(
+      deadLetterQueueOfLane('Prod', 'https://sqs.eu-west-1.amazonaws.com/123456789012/Prod_lane_a-b'),
+    ).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/Prod_dlq_a-b');
+    expect(() =>
+      deadLetterQueueOfLane('Prod', 'arn:aws:sqs:eu-west-1:123456789012:Prod-eu_lane_code'),
+    ).toThrow(/no lane queue of stack Prod/);
+  });
+
+  it('rebuilds a queue URL from its ARN', () => {
+    expect(
+      laneQueueUrl(
+        'https://sqs.eu-west-1.amazonaws.com/123456789012/',
+        'arn:aws:sqs:eu-west-1:123456789012:Prod_lane_code',
+      ),
+    ).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/Prod_lane_code');
   });
 });

@@ -68,7 +68,7 @@ afterEach(() => {
 describe('ingest Lambda entry', () => {
   it('wires the AWS adapters: secret read, conditional audit put, StartExecution', async () => {
     secretsManager
-      .on(GetSecretValueCommand, { SecretId: 'scimitar/sources/generic' })
+      .on(GetSecretValueCommand, { SecretId: 'Scimitar/sources/generic' })
       .resolves({ SecretString: KEY });
     dynamo.on(QueryCommand).resolves({ Items: [] });
     dynamo.on(PutCommand).resolves({});

@@ -16,8 +16,20 @@ const BAMBOO_KEY = 'sk-bamboohr-b81e66d1';
 const NOW = new Date('2026-11-28T09:00:00Z');
 
 const sources: SourceConfig[] = [
-  { id: 'generic', kind: 'generic', toleranceSeconds: 300 },
-  { id: 'bamboohr', kind: 'bamboohr', toleranceSeconds: 300 },
+  {
+    id: 'generic',
+    kind: 'generic',
+    toleranceSeconds: 300,
+    secretName: 'scimitar/sources/generic',
+    existingSecret: false,
+  },
+  {
+    id: 'bamboohr',
+    kind: 'bamboohr',
+    toleranceSeconds: 300,
+    secretName: 'scimitar/sources/bamboohr',
+    existingSecret: false,
+  },
 ];
 const termination: LifecycleEventInput = {
   eventId: 'evt-42',

@@ -22,8 +22,20 @@ const NOW = new Date('2026-11-28T09:00:00Z');
 const later = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
 const sources: SourceConfig[] = [
-  { id: 'generic', kind: 'generic', toleranceSeconds: 300 },
-  { id: 'bamboohr', kind: 'bamboohr', toleranceSeconds: 300 },
+  {
+    id: 'generic',
+    kind: 'generic',
+    toleranceSeconds: 300,
+    secretName: 'scimitar/sources/generic',
+    existingSecret: false,
+  },
+  {
+    id: 'bamboohr',
+    kind: 'bamboohr',
+    toleranceSeconds: 300,
+    secretName: 'scimitar/sources/bamboohr',
+    existingSecret: false,
+  },
 ];
 
 const termination: LifecycleEventInput = {

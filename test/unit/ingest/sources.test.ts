@@ -10,8 +10,20 @@ import {
   parseGenericPayload,
 } from '../../../lambdas/core/ingest/sources.ts';
 
-const bamboohr: SourceConfig = { id: 'bamboohr', kind: 'bamboohr', toleranceSeconds: 300 };
-const generic: SourceConfig = { id: 'generic', kind: 'generic', toleranceSeconds: 300 };
+const bamboohr: SourceConfig = {
+  id: 'bamboohr',
+  kind: 'bamboohr',
+  toleranceSeconds: 300,
+  secretName: 'scimitar/sources/bamboohr',
+  existingSecret: false,
+};
+const generic: SourceConfig = {
+  id: 'generic',
+  kind: 'generic',
+  toleranceSeconds: 300,
+  secretName: 'scimitar/sources/generic',
+  existingSecret: false,
+};
 const receivedAt = new Date('2026-11-28T09:00:00Z');
 const context = (source: SourceConfig): DeliveryContext => ({ source, receivedAt, signedAt: receivedAt });
 
