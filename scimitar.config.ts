@@ -1,6 +1,6 @@
 // Sample configuration: drives the local demo (`npm start`) and the tests. Copy it into your
 // deployment repository and point the targets at your applications' SCIM endpoints.
-import { defineConfig } from './lambdas/core/config.ts';
+import { defineConfig } from './lambdas/core/model/config.ts';
 
 export default defineConfig({
   stackName: 'Scimitar',

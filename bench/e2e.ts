@@ -8,8 +8,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../lambdas/core/config.ts';
 import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../lambdas/core/ingest/signature.ts';
+import { parseConfig } from '../lambdas/core/model/config.ts';
 import { demoPeople } from '../local/demo-people.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
 import sample from '../scimitar.config.ts';

@@ -1,6 +1,6 @@
 // The benchmark's people and accounts, the same in both processes: most accounts belong to active
 // people; 5% are orphans, 3% belong to leavers (drift), 2% are inactive.
-import type { Person } from '../lambdas/core/event.ts';
+import type { Person } from '../lambdas/core/model/event.ts';
 
 export interface BenchPopulation {
   readonly accounts: { userName: string; active: boolean }[];

@@ -10,17 +10,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
-import type { AuditEntry } from '../lambdas/core/audit.ts';
-import { parseConfig } from '../lambdas/core/config.ts';
-import { AuditLog, RevocationBudget, SystemClock } from '../lambdas/core/ports.ts';
-import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile.ts';
+import type { AuditEntry } from '../lambdas/core/model/audit.ts';
+import { parseConfig } from '../lambdas/core/model/config.ts';
+import { AuditLog, RevocationBudget, SystemClock } from '../lambdas/core/model/ports.ts';
 import {
   type AccountState,
   LaneQueue,
   ReconciliationStore,
   type TargetReconciliation,
-} from '../lambdas/core/reconcile-ports.ts';
-import { RosterSource } from '../lambdas/core/roster.ts';
+} from '../lambdas/core/reconcile/ports.ts';
+import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
+import { RosterSource } from '../lambdas/core/reconcile/roster.ts';
 import { BearerToken, ScimClient } from '../lambdas/core/scim/index.ts';
 import { benchPopulation } from './reconcile-population.ts';
 

@@ -3,7 +3,7 @@
 // (BENCH_TARGETS=1,10,50,200 to change). The numbers ARCHITECTURE.md argues the shape with.
 import { readdirSync, readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { parseConfig } from '../lambdas/core/config.ts';
+import { parseConfig } from '../lambdas/core/model/config.ts';
 import { ScimitarStack } from '../lib/scimitar-stack.ts';
 import { scaleConfig } from '../test/support/scale-config.ts';
 

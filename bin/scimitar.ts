@@ -2,7 +2,7 @@
 // cdk-nag (AWS Solutions rules). A config error is printed plainly and exits 1.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ScimitarError } from '../lambdas/core/errors.ts';
+import { ScimitarError } from '../lambdas/core/model/errors.ts';
 import { loadConfigFile } from '../lib/config-file.ts';
 import { ScimitarStack } from '../lib/scimitar-stack.ts';
 

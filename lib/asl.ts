@@ -4,7 +4,7 @@
 // local placeholders.
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { laneQueueName } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import type { ScimitarEntry, ScimitarFunction } from './scimitar-function.ts';
 import { ScimitarStack } from './scimitar-stack.ts';
 

@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseConfig, type ScimitarConfig } from '../lambdas/core/config.ts';
-import { ScimitarError } from '../lambdas/core/errors.ts';
+import { parseConfig, type ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { ScimitarError } from '../lambdas/core/model/errors.ts';
 
 export const DEFAULT_CONFIG_FILE = 'scimitar.config.ts';
 

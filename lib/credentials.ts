@@ -19,9 +19,9 @@ import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanage
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { scheduleIntervalMs } from '../lambdas/core/canary.ts';
-import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
-import { TARGET_TAG } from '../lambdas/core/rotation.ts';
+import { scheduleIntervalMs } from '../lambdas/core/credentials/canary.ts';
+import { TARGET_TAG } from '../lambdas/core/credentials/rotation.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { CREDENTIAL_RENEWAL_DUE } from '../lambdas/handlers/credential-age.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';

@@ -21,7 +21,7 @@ import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import { INGEST_METRICS, type RefusalCause } from '../lambdas/handlers/ingest.ts';
 import type { AuditStore } from './audit-store.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';

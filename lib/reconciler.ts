@@ -19,7 +19,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LANE_ENV } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import type { AuditStore } from './audit-store.ts';
 import { invokeOnSchedule } from './schedule-role.ts';

@@ -4,7 +4,7 @@
 import { Aws, CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deadLetterQueuePrefix } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import { Alerting } from './alerting.ts';
 import { AuditArchive } from './audit-archive.ts';
 import { AuditStore } from './audit-store.ts';

@@ -18,7 +18,7 @@ import {
   laneQueuePrefix,
   MAX_QUEUE_NAME_LENGTH,
 } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import type { AuditStore } from './audit-store.ts';
 import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts';
 import { ScimitarFunction } from './scimitar-function.ts';

@@ -9,14 +9,14 @@ import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { warnAtDays } from '../lambdas/core/credentials/credential-age.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
   type SourceConfig,
   sourceSecretName,
   targetSecretName,
-} from '../lambdas/core/config.ts';
-import { warnAtDays } from '../lambdas/core/credential-age.ts';
+} from '../lambdas/core/model/config.ts';
 import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts';
 
 export interface TokenVaultProps {

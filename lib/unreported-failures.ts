@@ -1,5 +1,5 @@
 // Where the lane worker sends a failure that no waiting workflow reports (a redriven message, a
-// reconciler remediation; lambdas/core/lane.ts): into the dead-letter queue of the lane the
+// reconciler remediation; lambdas/core/revocation/lane.ts): into the dead-letter queue of the lane the
 // message came from, so the dead-letter alarm fires and a redrive retries it, and to the alert
 // topic, naming the leaver. The worker is shared by every lane: it derives each lane's
 // dead-letter queue from the naming convention (`<stackName>_dlq_<id>`, lambdas/aws/target-env.ts),

@@ -32,7 +32,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import type { AuditStore } from './audit-store.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
@@ -139,7 +139,7 @@ export class Workflow extends Construct {
 
     const revokeEachTarget = new MapState(this, STATE.map, {
       itemsPath: '$.plan.lanes',
-      // Each item becomes a LaneMessage without its task token (lambdas/core/messages.ts).
+      // Each item becomes a LaneMessage without its task token (lambdas/core/model/messages.ts).
       itemSelector: {
         lane: JsonPath.objectAt('$$.Map.Item.Value'),
         eventId: JsonPath.stringAt('$.plan.eventId'),
@@ -321,7 +321,7 @@ export class Workflow extends Construct {
         Resource: `arn:${stack.partition}:states:::sqs:sendMessage.waitForTaskToken`,
         Parameters: {
           'QueueUrl.$': `States.Format('${lanes.laneQueueUrlPrefix}{}', $.lane.targetId)`,
-          // A LaneMessage (lambdas/core/messages.ts) with the task token.
+          // A LaneMessage (lambdas/core/model/messages.ts) with the task token.
           MessageBody: {
             'taskToken.$': '$$.Task.Token',
             'eventId.$': '$.eventId',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { BuildMiddleware, HandlerExecutionContext, MiddlewareStack } from '@smithy/types';
 import { deadLetterQueueName, laneQueueName } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../lib/asl.ts';
 
 /** The environment variable naming the directory the calls are written to. */

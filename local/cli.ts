@@ -9,11 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AuditEntry } from '../lambdas/core/audit.ts';
-import type { ScimitarConfig } from '../lambdas/core/config.ts';
-import { countOf } from '../lambdas/core/count-noun.ts';
-import { type CoverageReport, renderCoverageTable } from '../lambdas/core/coverage.ts';
-import { ScimitarError } from '../lambdas/core/errors.ts';
+import type { AuditEntry } from '../lambdas/core/model/audit.ts';
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { countOf } from '../lambdas/core/model/count-noun.ts';
+import { ScimitarError } from '../lambdas/core/model/errors.ts';
+import { type CoverageReport, renderCoverageTable } from '../lambdas/core/reconcile/coverage.ts';
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/config-file.ts';
 import { demoPeople } from './demo-people.ts';
 import { type ReconcileOutcomeView, renderReconcileOutcomes } from './report-format.ts';

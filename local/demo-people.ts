@@ -1,6 +1,6 @@
 // The fictional company of the demo: the HR roster the demo applications are seeded from, and
 // the helpers that turn a person into the accounts each demo application holds.
-import type { Person } from '../lambdas/core/event.ts';
+import type { Person } from '../lambdas/core/model/event.ts';
 
 export interface DemoPerson extends Person {
   readonly employeeId: string;

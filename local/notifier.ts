@@ -1,7 +1,7 @@
 // The local stand-in for SNS: notifications are kept in memory (tests read them), printed, and
 // appended as JSON lines to a file when the runtime has a data directory.
 import { appendFileSync } from 'node:fs';
-import { type Notification, Notifier } from '../lambdas/core/ports.ts';
+import { type Notification, Notifier } from '../lambdas/core/model/ports.ts';
 import { localArns, recordAwsCall } from './aws-calls.ts';
 
 export interface SentNotification extends Notification {

@@ -13,13 +13,17 @@ import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconc
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
-import { targetSecretName } from '../lambdas/core/config.ts';
-import { coverageReport, gatherCoverageFacts, renderCoverageTable } from '../lambdas/core/coverage.ts';
-import { ValidationError } from '../lambdas/core/errors.ts';
-import { SystemClock } from '../lambdas/core/ports.ts';
-import { reconcile } from '../lambdas/core/reconcile.ts';
-import { DEFAULT_FINDINGS_LIMIT, LaneQueue } from '../lambdas/core/reconcile-ports.ts';
-import { scimClientFor } from '../lambdas/core/target-client.ts';
+import { targetSecretName } from '../lambdas/core/model/config.ts';
+import { ValidationError } from '../lambdas/core/model/errors.ts';
+import { SystemClock } from '../lambdas/core/model/ports.ts';
+import {
+  coverageReport,
+  gatherCoverageFacts,
+  renderCoverageTable,
+} from '../lambdas/core/reconcile/coverage.ts';
+import { DEFAULT_FINDINGS_LIMIT, LaneQueue } from '../lambdas/core/reconcile/ports.ts';
+import { reconcile } from '../lambdas/core/reconcile/reconcile.ts';
+import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { ConfigFileError, loadConfigFile } from '../lib/config-file.ts';
 import { renderReconcileOutcomes } from './report-format.ts';
 import { FileRosterSource } from './roster-file.ts';

@@ -1,8 +1,8 @@
 // What the reconcile commands print: one line of counts per target, its error, then its orphan and
 // drift accounts. Shared by `npm run scimitar -- reconcile` (the running runtime) and
 // `npm run reconcile -- run` (one pass from the terminal), so both say the same thing.
-import { renderFindings } from '../lambdas/core/findings.ts';
-import type { TargetOutcome } from '../lambdas/core/reconcile.ts';
+import { renderFindings } from '../lambdas/core/reconcile/findings.ts';
+import type { TargetOutcome } from '../lambdas/core/reconcile/reconcile.ts';
 
 /** The fields of an outcome these lines use (the runtime's API answers with outcomes as JSON). */
 export type ReconcileOutcomeView = Pick<

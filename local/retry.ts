@@ -1,9 +1,9 @@
 // Retrying a failed execution locally: the same workflow input runs again under a new execution
 // name (the original's, derived from the source and event id, plus `-r<attempt>`), audited as an
 // operator's retry. Revocation is idempotent: targets already revoked are found inactive again.
-import { auditEntry } from '../lambdas/core/audit.ts';
-import { ScimitarError } from '../lambdas/core/errors.ts';
-import type { AuditLog, Clock } from '../lambdas/core/ports.ts';
+import { auditEntry } from '../lambdas/core/model/audit.ts';
+import { ScimitarError } from '../lambdas/core/model/errors.ts';
+import type { AuditLog, Clock } from '../lambdas/core/model/ports.ts';
 import type { ExecutionRecord, LocalWorkflow } from './workflow.ts';
 
 /** A retry that cannot start: the execution is running or succeeded. */

@@ -2,14 +2,14 @@
 // Read at every reconciliation, so replacing the file is the local "upload". The export's time is the
 // JSON's asOf, else the file's modification time.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { ValidationError } from '../lambdas/core/errors.ts';
+import { ValidationError } from '../lambdas/core/model/errors.ts';
 import {
   parseRoster,
   type Roster,
   RosterInvalidError,
   RosterSource,
   RosterUnavailableError,
-} from '../lambdas/core/roster.ts';
+} from '../lambdas/core/reconcile/roster.ts';
 
 export class FileRosterSource extends RosterSource {
   constructor(

@@ -29,21 +29,25 @@ import { SqsDeadLetterQueue } from '../lambdas/aws/adapters/sqs-dead-letter-queu
 import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
-import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/canary.ts';
+import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/credentials/canary.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
   sourceSecretName,
   targetSecretName,
-} from '../lambdas/core/config.ts';
-import { countOf } from '../lambdas/core/count-noun.ts';
-import { type CoverageReport, coverageReport, gatherCoverageFacts } from '../lambdas/core/coverage.ts';
-import { ValidationError } from '../lambdas/core/errors.ts';
-import { type Notification, SystemClock } from '../lambdas/core/ports.ts';
-import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile.ts';
-import { scheduleIntervalMs as intervalOf } from '../lambdas/core/schedule.ts';
+} from '../lambdas/core/model/config.ts';
+import { countOf } from '../lambdas/core/model/count-noun.ts';
+import { ValidationError } from '../lambdas/core/model/errors.ts';
+import { type Notification, SystemClock } from '../lambdas/core/model/ports.ts';
+import { scheduleIntervalMs as intervalOf } from '../lambdas/core/model/schedule.ts';
+import {
+  type CoverageReport,
+  coverageReport,
+  gatherCoverageFacts,
+} from '../lambdas/core/reconcile/coverage.ts';
+import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
-import { scimClientFor } from '../lambdas/core/target-client.ts';
+import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
 import { createPlanHandler } from '../lambdas/handlers/plan.ts';
 import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';

@@ -3,9 +3,9 @@
 // delivery), signed with that source's scheme and key, as the HRIS would.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ScimitarConfig, type SourceConfig, sourceSecretName } from '../lambdas/core/config.ts';
-import { ScimitarError } from '../lambdas/core/errors.ts';
 import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/core/ingest/signature.ts';
+import { type ScimitarConfig, type SourceConfig, sourceSecretName } from '../lambdas/core/model/config.ts';
+import { ScimitarError } from '../lambdas/core/model/errors.ts';
 
 /** A command-line mistake or an unreachable runtime: printed as one line, exit code 1. */
 export class UsageError extends ScimitarError {

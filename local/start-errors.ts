@@ -1,6 +1,6 @@
 // Failures a person can fix when starting the local runtime, each one clear line (no stack).
 import type { Server } from 'node:http';
-import { ScimitarError } from '../lambdas/core/errors.ts';
+import { ScimitarError } from '../lambdas/core/model/errors.ts';
 
 /** A port the runtime needs is taken (often by another `npm start`). */
 export class PortInUseError extends ScimitarError {

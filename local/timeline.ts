@@ -1,6 +1,6 @@
 // Renders what the audit log says about an event or a person, for the CLI and the demo: the
 // state of each target (pending → revoked and verified / no account / failed) and the timeline.
-import type { AuditEntry } from '../lambdas/core/audit.ts';
+import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 
 export type TargetState =
   | 'pending'

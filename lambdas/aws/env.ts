@@ -1,6 +1,6 @@
 // A Lambda function's configuration, read once at cold start: environment variables that must
 // be there, and the scimitar config the CDK app inlined into the bundle.
-import { parseConfig, type ScimitarConfig } from '../core/config.ts';
+import { parseConfig, type ScimitarConfig } from '../core/model/config.ts';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];

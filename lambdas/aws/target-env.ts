@@ -6,7 +6,7 @@
 // Secret names come from the config itself (`targetSecretName`: `<stackName>/targets/<id>`).
 // The separator `_` cannot occur in a stack name or a target id, so `<stack>_lane_*` never
 // matches another stack's queues (whose name may start with this one's).
-import type { ScimitarConfig } from '../core/config.ts';
+import type { ScimitarConfig } from '../core/model/config.ts';
 import { requireEnv } from './env.ts';
 
 export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;

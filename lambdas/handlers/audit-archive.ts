@@ -14,7 +14,7 @@ import {
   type AuditItemChange,
   type AuditStreamItem,
   archiveItem,
-} from '../core/audit-archive.ts';
+} from '../core/archive/audit-archive.ts';
 
 /** The metric counted for each overwritten or deleted audit entry; its alarm is in lib/audit-archive.ts. */
 export const AUDIT_ENTRY_CHANGED_METRIC = 'AuditEntryChanged';

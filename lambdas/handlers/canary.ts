@@ -5,16 +5,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { type CanaryDeps, type CanaryResult, checkTargets } from '../core/canary.ts';
-import type { ScimitarConfig } from '../core/config.ts';
+import { type CanaryDeps, type CanaryResult, checkTargets } from '../core/credentials/canary.ts';
 import {
   type CredentialAgeReport,
   measureCredentialAges,
   measureSourceKeyAges,
   type SourceKeyAgeReport,
-} from '../core/credential-age.ts';
-import type { SecretStore } from '../core/secret-store.ts';
-import { parseOrThrow } from '../core/validation.ts';
+} from '../core/credentials/credential-age.ts';
+import type { SecretStore } from '../core/credentials/secret-store.ts';
+import type { ScimitarConfig } from '../core/model/config.ts';
+import { parseOrThrow } from '../core/model/validation.ts';
 import { publishCredentialAges, publishSourceKeyAges } from './credential-age.ts';
 
 // Scheduler sends `{}`; anything else it might add is ignored.

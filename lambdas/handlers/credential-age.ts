@@ -3,15 +3,15 @@
 // never silent. The canary function runs it on the canary's schedule.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ScimitarConfig } from '../core/config.ts';
 import {
   type CredentialAgeReport,
   measureCredentialAges,
   type SourceKeyAgeReport,
-} from '../core/credential-age.ts';
-import { ScimitarError } from '../core/errors.ts';
-import type { Clock } from '../core/ports.ts';
-import type { SecretStore } from '../core/secret-store.ts';
+} from '../core/credentials/credential-age.ts';
+import type { SecretStore } from '../core/credentials/secret-store.ts';
+import type { ScimitarConfig } from '../core/model/config.ts';
+import { ScimitarError } from '../core/model/errors.ts';
+import type { Clock } from '../core/model/ports.ts';
 
 /** 1 when a manual target's credential reached its warnAtDays, else 0 (per target). */
 export const CREDENTIAL_RENEWAL_DUE = 'CredentialRenewalDue';

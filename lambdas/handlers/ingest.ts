@@ -4,9 +4,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { ArchiveStore } from '../core/audit-archive.ts';
-import type { SourceConfig } from '../core/config.ts';
-import { ValidationError } from '../core/errors.ts';
+import type { ArchiveStore } from '../core/archive/audit-archive.ts';
 import {
   IngestError,
   MalformedPayloadError,
@@ -17,13 +15,15 @@ import {
 } from '../core/ingest/errors.ts';
 import { type IngestOutcome, Ingestor } from '../core/ingest/ingest.ts';
 import type { PayloadLimits } from '../core/ingest/payload.ts';
+import type { SourceConfig } from '../core/model/config.ts';
+import { ValidationError } from '../core/model/errors.ts';
 import {
   type AuditLog,
   type Clock,
   type SecretSource,
   SystemClock,
   type WorkflowStarter,
-} from '../core/ports.ts';
+} from '../core/model/ports.ts';
 
 export interface IngestHandlerDeps {
   sources: readonly SourceConfig[];

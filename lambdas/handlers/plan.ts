@@ -1,9 +1,9 @@
 // Plan step of the workflow: parse the execution input, plan, return the Plan.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Plan } from '../core/messages.ts';
-import { workflowInputSchema } from '../core/messages.ts';
-import { type PlanDeps, planRevocation } from '../core/plan.ts';
-import { parseOrThrow } from '../core/validation.ts';
+import type { Plan } from '../core/model/messages.ts';
+import { workflowInputSchema } from '../core/model/messages.ts';
+import { parseOrThrow } from '../core/model/validation.ts';
+import { type PlanDeps, planRevocation } from '../core/revocation/plan.ts';
 
 export function createPlanHandler(deps: PlanDeps & { readonly logger: Logger }) {
   return async (input: unknown): Promise<Plan> => {

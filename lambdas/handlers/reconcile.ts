@@ -4,13 +4,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
+import { parseOrThrow } from '../core/model/validation.ts';
 import {
   type ReconcileDeps,
   type ReconcileResult,
   reconcile,
   type TargetOutcome,
-} from '../core/reconcile.ts';
-import { parseOrThrow } from '../core/validation.ts';
+} from '../core/reconcile/reconcile.ts';
 
 export const reconcileInvocationSchema = z.object({
   /** Who asked: the schedule, an operator, or the previous invocation of this round. */

@@ -2,15 +2,15 @@
 // the roster the reconciler reads. The whole file is validated first; any bad row refuses it all.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ValidationError } from '../core/errors.ts';
-import type { Clock } from '../core/ports.ts';
+import { ValidationError } from '../core/model/errors.ts';
+import type { Clock } from '../core/model/ports.ts';
 import {
   parseRoster,
   RosterConflictError,
   type RosterFormat,
   RosterInvalidError,
   type RosterStore,
-} from '../core/roster.ts';
+} from '../core/reconcile/roster.ts';
 
 /**
  * Largest roster body accepted, decoded (the handler answers 413 above it): under Lambda's 6 MB

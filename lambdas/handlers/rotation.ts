@@ -4,8 +4,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
-import { type RotationDeps, type RotationOutcome, rotateSecret, rotationSteps } from '../core/rotation.ts';
-import { parseOrThrow } from '../core/validation.ts';
+import {
+  type RotationDeps,
+  type RotationOutcome,
+  rotateSecret,
+  rotationSteps,
+} from '../core/credentials/rotation.ts';
+import { parseOrThrow } from '../core/model/validation.ts';
 import { reportFailure } from './failure-report.ts';
 
 export const rotationEventSchema = z.object({

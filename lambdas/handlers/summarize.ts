@@ -1,9 +1,9 @@
 // Summarize step of the workflow: audit the outcome, emit latency and outcome metrics.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type Summary, summarizeInputSchema } from '../core/messages.ts';
-import { type SummarizeDeps, summarize } from '../core/summarize.ts';
-import { parseOrThrow } from '../core/validation.ts';
+import { type Summary, summarizeInputSchema } from '../core/model/messages.ts';
+import { parseOrThrow } from '../core/model/validation.ts';
+import { type SummarizeDeps, summarize } from '../core/revocation/summarize.ts';
 
 export function createSummarizeHandler(
   deps: SummarizeDeps & { readonly logger: Logger; readonly metrics: Metrics },

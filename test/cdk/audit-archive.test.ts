@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkConfig } from '../../lambdas/core/config.ts';
+import { checkConfig } from '../../lambdas/core/model/config.ts';
 import { ARCHIVE_RETRY_ATTEMPTS, RUNBOOK_ANCHORS } from '../../lib/audit-archive.ts';
 import sample from '../../scimitar.config.ts';
 import {

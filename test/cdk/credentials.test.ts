@@ -13,7 +13,7 @@ import {
   type ScimitarConfig,
   type ScimitarConfigInput,
   type ScimTargetConfig,
-} from '../../lambdas/core/config.ts';
+} from '../../lambdas/core/model/config.ts';
 import {
   CANARY_SERVICE,
   CredentialRotation,

@@ -4,7 +4,11 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { parseConfig, type ScimitarConfig, type ScimitarConfigInput } from '../../lambdas/core/config.ts';
+import {
+  parseConfig,
+  type ScimitarConfig,
+  type ScimitarConfigInput,
+} from '../../lambdas/core/model/config.ts';
 import { ScimitarStack } from '../../lib/scimitar-stack.ts';
 import sample from '../../scimitar.config.ts';
 

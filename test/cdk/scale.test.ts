@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/core/config.ts';
+import { parseConfig } from '../../lambdas/core/model/config.ts';
 import { ScimitarFunction } from '../../lib/scimitar-function.ts';
 import { scaleConfig } from '../support/scale-config.ts';
 

@@ -4,7 +4,12 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkConfig, parseConfig, sourceSecretName, targetSecretName } from '../../lambdas/core/config.ts';
+import {
+  checkConfig,
+  parseConfig,
+  sourceSecretName,
+  targetSecretName,
+} from '../../lambdas/core/model/config.ts';
 import { ScimitarStack } from '../../lib/scimitar-stack.ts';
 import {
   actionsOf,

@@ -388,7 +388,7 @@ describe('Alerting: thresholds from the config', () => {
   });
 
   it('refuses thresholds out of range, naming the field', async () => {
-    const { parseConfig } = await import('../../lambdas/core/config.ts');
+    const { parseConfig } = await import('../../lambdas/core/model/config.ts');
     const base = configWith([{ id: 'app' }]);
     expect(() => parseConfig({ ...base, alerts: { daysWithoutEvents: 8 } })).toThrow(
       /alerts.*daysWithoutEvents/s,

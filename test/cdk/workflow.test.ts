@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LaneMessage, Plan, SummarizeInput } from '../../lambdas/core/messages.ts';
+import type { LaneMessage, Plan, SummarizeInput } from '../../lambdas/core/model/messages.ts';
 import {
   definitionFromTemplate,
   type LocalAsl,

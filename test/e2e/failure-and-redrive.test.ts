@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { targetSecretName } from '../../lambdas/core/config.ts';
+import { targetSecretName } from '../../lambdas/core/model/config.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { start as startScimApp } from '../../local/scim-app.ts';
 import { executionNote, targetStates } from '../../local/timeline.ts';

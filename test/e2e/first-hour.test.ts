@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/config.ts';
+import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 import { envNameFor } from '../../local/secrets.ts';
 import { startTestRuntime, until } from '../support/local-runtime.ts';
 import { closedPort } from '../support/ports.ts';

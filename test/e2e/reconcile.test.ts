@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCoverageTable } from '../../lambdas/core/coverage.ts';
+import { renderCoverageTable } from '../../lambdas/core/reconcile/coverage.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/core/config.ts';
+import { parseConfig } from '../../lambdas/core/model/config.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { renderBanner } from '../../local/start-banner.ts';
 import { captureOutput } from '../support/captured-output.ts';

@@ -4,7 +4,7 @@
 // report lists, per function, the granted actions no recorded call used.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../../lambdas/core/config.ts';
+import { parseConfig } from '../../lambdas/core/model/config.ts';
 import type { RecordedCall } from '../../local/aws-calls.ts';
 import { type AccessRequest, evaluate, type PolicyStatement, type StatementMatch } from './policy.ts';
 import { type Principal, type StackModel, stackModel } from './roles.ts';

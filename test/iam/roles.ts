@@ -4,7 +4,7 @@
 // in the local account and region (local/aws-calls.ts records calls in the same form).
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { type ScimitarConfig, sourceSecretName, targetSecretName } from '../../lambdas/core/config.ts';
+import { type ScimitarConfig, sourceSecretName, targetSecretName } from '../../lambdas/core/model/config.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, PSEUDO } from '../../lib/asl.ts';
 import type { ScimitarStack } from '../../lib/scimitar-stack.ts';
 import { LOCAL_NAMES } from '../../local/aws-calls.ts';

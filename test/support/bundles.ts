@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/config.ts';
+import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 import { ScimitarStack } from '../../lib/scimitar-stack.ts';
 
 export interface FunctionBundle {

@@ -1,6 +1,6 @@
 // A lane message for a test: the person matched by userName at target 'app', deactivate, with a
 // task token named after the event; every part overridable.
-import type { Lane, LaneMessage } from '../../lambdas/core/messages.ts';
+import type { Lane, LaneMessage } from '../../lambdas/core/model/messages.ts';
 
 export function laneMessage(
   userName: string,

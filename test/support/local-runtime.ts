@@ -3,13 +3,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../../lambdas/core/ingest/signature.ts';
 import {
   parseConfig,
   type ScimitarConfig,
   type ScimitarConfigInput,
   sourceSecretName,
-} from '../../lambdas/core/config.ts';
-import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../../lambdas/core/ingest/signature.ts';
+} from '../../lambdas/core/model/config.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 import sample from '../../scimitar.config.ts';
 

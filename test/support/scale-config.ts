@@ -2,7 +2,7 @@
 // strategies, as a large company's would be) plus manual ones, for the tests that prove one
 // deployment holds them all within CloudFormation's limits, and for `npm run synth` on
 // test/fixtures/scale/200-targets.config.ts.
-import type { ScimitarConfigInput } from '../../lambdas/core/config.ts';
+import type { ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 
 type TargetInput = ScimitarConfigInput['targets'][number];
 

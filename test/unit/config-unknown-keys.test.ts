@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkConfig, type ScimitarConfigInput } from '../../lambdas/core/config.ts';
-import { closestName, editDistance } from '../../lambdas/core/did-you-mean.ts';
+import { checkConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
+import { closestName, editDistance } from '../../lambdas/core/model/did-you-mean.ts';
 
 function minimal(
   target: Record<string, unknown> = {},

@@ -6,7 +6,7 @@ import {
   targetSecretName,
   targetsInRevocationOrder,
   ValidationError,
-} from '../../lambdas/core/config.ts';
+} from '../../lambdas/core/model/config.ts';
 import { loadConfigFile } from '../../lib/config-file.ts';
 import sample from '../../scimitar.config.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countOf } from '../../lambdas/core/count-noun.ts';
+import { countOf } from '../../lambdas/core/model/count-noun.ts';
 
 describe('countOf', () => {
   it('puts the noun in the singular for exactly one', () => {

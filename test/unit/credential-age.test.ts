@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/core/config.ts';
 import {
   measureCredentialAges,
   measureSourceKeyAges,
   warnAtDays,
-} from '../../lambdas/core/credential-age.ts';
+} from '../../lambdas/core/credentials/credential-age.ts';
 import {
   type SecretDescription,
   SecretStore,
   type SecretVersionValue,
   type VersionSelector,
-} from '../../lambdas/core/secret-store.ts';
+} from '../../lambdas/core/credentials/secret-store.ts';
+import { parseConfig } from '../../lambdas/core/model/config.ts';
 import { FixedClock } from '../support/recorders.ts';
 
 /** Secrets by name: a value with an optional version date, and the secret's last change. */

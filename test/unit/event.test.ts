@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/core/errors.ts';
-import { type LifecycleEventInput, parseLifecycleEvent } from '../../lambdas/core/event.ts';
+import { ValidationError } from '../../lambdas/core/model/errors.ts';
+import { type LifecycleEventInput, parseLifecycleEvent } from '../../lambdas/core/model/event.ts';
 
 const termination: LifecycleEventInput = {
   eventId: 'evt-123',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestPacer } from '../../lambdas/core/pacing.ts';
+import { RequestPacer } from '../../lambdas/core/targets/pacing.ts';
 
 function fakeTime() {
   let now = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseLifecycleEvent } from '../../lambdas/core/event.ts';
-import { eventMatch } from '../../lambdas/core/person-match.ts';
+import { parseLifecycleEvent } from '../../lambdas/core/model/event.ts';
+import { eventMatch } from '../../lambdas/core/targets/person-match.ts';
 
 const event = (person: Record<string, unknown>) =>
   parseLifecycleEvent({

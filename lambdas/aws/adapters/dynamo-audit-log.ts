@@ -7,8 +7,8 @@ import {
   paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type AuditEntry, auditEntrySchema, compareAuditEntries } from '../../core/audit.ts';
-import { AuditEntryExistsError, AuditLog } from '../../core/ports.ts';
+import { type AuditEntry, auditEntrySchema, compareAuditEntries } from '../../core/model/audit.ts';
+import { AuditEntryExistsError, AuditLog } from '../../core/model/ports.ts';
 import { AUDIT_BY_PERSON_INDEX } from './table-schemas.ts';
 
 export interface DynamoAuditLogProps {

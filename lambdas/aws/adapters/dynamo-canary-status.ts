@@ -2,7 +2,7 @@
 // with a condition so a late, older result never replaces a newer one.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type CanaryRecord, type CanaryResult, CanaryStatus } from '../../core/canary.ts';
+import { type CanaryRecord, type CanaryResult, CanaryStatus } from '../../core/credentials/canary.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoCanaryStatusProps {

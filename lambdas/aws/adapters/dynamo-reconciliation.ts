@@ -21,7 +21,7 @@ import {
   ReconcileConflictError,
   ReconciliationStore,
   type TargetReconciliation,
-} from '../../core/reconcile-ports.ts';
+} from '../../core/reconcile/ports.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoReconciliationProps {

@@ -12,14 +12,14 @@ import {
   PutCommand,
   paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
-import type { Person } from '../../core/event.ts';
+import type { Person } from '../../core/model/event.ts';
 import {
   type Roster,
   RosterConflictError,
   RosterStore,
   RosterUnavailableError,
   type StoredRoster,
-} from '../../core/roster.ts';
+} from '../../core/reconcile/roster.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoRosterProps {

@@ -16,7 +16,7 @@ import {
   SecretStoreError,
   type SecretVersionValue,
   type VersionSelector,
-} from '../../core/secret-store.ts';
+} from '../../core/credentials/secret-store.ts';
 
 export class SecretsManagerStore extends SecretStore {
   constructor(private readonly client: SecretsManagerClient = new SecretsManagerClient({})) {

@@ -1,7 +1,7 @@
 // Notifier over SNS. Owner notifications carry `targetId` and `owner` message attributes so that
 // each owner's email subscription receives only their own targets' tasks (subscription filter policy).
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { type Notification, Notifier } from '../../core/ports.ts';
+import { type Notification, Notifier } from '../../core/model/ports.ts';
 
 // SNS email subjects: at most 100 printable ASCII characters, no line breaks.
 function subjectLine(subject: string): string {

@@ -1,8 +1,8 @@
 // DeadLetterQueue over SQS: parks a lane message in its target's dead-letter queue, the body as a
 // redrive will send it back, the failure in message attributes for whoever inspects the queue.
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LaneMessage } from '../../core/messages.ts';
-import { DeadLetterQueue } from '../../core/ports.ts';
+import type { LaneMessage } from '../../core/model/messages.ts';
+import { DeadLetterQueue } from '../../core/model/ports.ts';
 
 /** SQS message attribute values are capped with the body at 256 KB; the reason needs far less. */
 const MAX_ATTRIBUTE_CHARS = 1_000;

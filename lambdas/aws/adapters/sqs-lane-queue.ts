@@ -1,8 +1,8 @@
 // LaneQueue over SQS: the reconciler sends re-queued revocations to a target's lane queue. The
 // message has no task token, so the lane worker treats it as "no workflow waits".
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LaneMessage } from '../../core/messages.ts';
-import { LaneQueue } from '../../core/reconcile-ports.ts';
+import type { LaneMessage } from '../../core/model/messages.ts';
+import { LaneQueue } from '../../core/reconcile/ports.ts';
 
 export class SqsLaneQueue extends LaneQueue {
   constructor(

@@ -1,8 +1,8 @@
 // Lambda entry of the credential canary (and the age check of hand-renewed credentials).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SystemClock } from '../../core/ports.ts';
-import { CurrentSecretSource } from '../../core/secret-store.ts';
+import { CurrentSecretSource } from '../../core/credentials/secret-store.ts';
+import { SystemClock } from '../../core/model/ports.ts';
 import { createCanaryHandler } from '../../handlers/canary.ts';
 import { DynamoCanaryStatus } from '../adapters/dynamo-canary-status.ts';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store.ts';

@@ -2,7 +2,7 @@
 // adapters are built once per container, at cold start; a missing variable fails the init loudly.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SystemClock } from '../../core/ports.ts';
+import { SystemClock } from '../../core/model/ports.ts';
 import { createIngestHandler } from '../../handlers/ingest.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { S3ArchiveStore } from '../adapters/s3-archive-store.ts';

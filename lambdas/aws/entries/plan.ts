@@ -1,6 +1,6 @@
 // Lambda entry of the workflow's Plan step.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SystemClock } from '../../core/ports.ts';
+import { SystemClock } from '../../core/model/ports.ts';
 import { createPlanHandler } from '../../handlers/plan.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoRevocationBudget } from '../adapters/dynamo-state.ts';

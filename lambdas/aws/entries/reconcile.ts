@@ -3,10 +3,10 @@
 // are read by the names the config gives them.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { type ScimTargetConfig, targetSecretName } from '../../core/config.ts';
-import { SystemClock } from '../../core/ports.ts';
+import { type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
+import { SystemClock } from '../../core/model/ports.ts';
 import type { ScimClient } from '../../core/scim/index.ts';
-import { scimClientFor } from '../../core/target-client.ts';
+import { scimClientFor } from '../../core/targets/target-client.ts';
 import { createReconcileHandler } from '../../handlers/reconcile.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts';

@@ -1,7 +1,7 @@
 // Lambda entry of the workflow's Summarize step.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SystemClock } from '../../core/ports.ts';
+import { SystemClock } from '../../core/model/ports.ts';
 import { createSummarizeHandler } from '../../handlers/summarize.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';

@@ -5,9 +5,9 @@
 // another. Handlers are built once per target per container, at first use.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type ScimTargetConfig, targetSecretName } from '../../core/config.ts';
-import { SystemClock } from '../../core/ports.ts';
-import { scimClientFor } from '../../core/target-client.ts';
+import { type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
+import { SystemClock } from '../../core/model/ports.ts';
+import { scimClientFor } from '../../core/targets/target-client.ts';
 import { createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';

@@ -1,6 +1,6 @@
 // Why ingest refuses a delivery, as types: the handler maps each class to an HTTP status with
 // `instanceof`. Messages are safe to return to the sender: they never hold a key or an expected signature.
-import { ScimitarError } from '../errors.ts';
+import { ScimitarError } from '../model/errors.ts';
 
 /** Base of every refusal the ingest path raises on purpose. */
 export class IngestError extends ScimitarError {

@@ -2,15 +2,15 @@
 // Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
 // payload, then per event write the RECEIVED evidence before starting its execution.
 import { createHash } from 'node:crypto';
-import { onceAuditEntry } from '../audit.ts';
-import { type ArchiveStore, archiveDay, keySegment } from '../audit-archive.ts';
-import { type SourceConfig, sourceSecretName } from '../config.ts';
-import { ScimitarError } from '../errors.ts';
-import type { LifecycleEvent, UnusableMatchField } from '../event.ts';
-import { executionName } from '../execution-name.ts';
-import type { WorkflowInput } from '../messages.ts';
-import type { AuditLog, SecretSource, WorkflowStarter } from '../ports.ts';
+import { type ArchiveStore, archiveDay, keySegment } from '../archive/audit-archive.ts';
+import { onceAuditEntry } from '../model/audit.ts';
+import { type SourceConfig, sourceSecretName } from '../model/config.ts';
+import { ScimitarError } from '../model/errors.ts';
+import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
+import type { WorkflowInput } from '../model/messages.ts';
+import type { AuditLog, SecretSource, WorkflowStarter } from '../model/ports.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
+import { executionName } from './execution-name.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
 import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';

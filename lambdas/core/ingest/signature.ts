@@ -2,7 +2,7 @@
 // parse), comparing in constant time. A failure says why (missing, malformed, mismatch, stale,
 // future) and never echoes the expected signature or the key.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SourceConfig } from '../config.ts';
+import type { SourceConfig } from '../model/config.ts';
 import { SignatureError } from './errors.ts';
 
 export const GENERIC_SIGNATURE_HEADER = 'X-Scimitar-Signature';

@@ -3,16 +3,16 @@
 // termination) or is rejected with the problems found, so one bad record never hides the others.
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { SourceConfig } from '../config.ts';
-import { ValidationError } from '../errors.ts';
+import type { SourceConfig } from '../model/config.ts';
+import { ValidationError } from '../model/errors.ts';
 import {
   emailSchema,
   isLeaver,
   type LifecycleEvent,
   type LifecycleEventInput,
   parseLifecycleEvent,
-} from '../event.ts';
-import { describeIssues, parseOrThrow } from '../validation.ts';
+} from '../model/event.ts';
+import { describeIssues, parseOrThrow } from '../model/validation.ts';
 import { SourceMismatchError } from './errors.ts';
 
 export interface DeliveryContext {

@@ -11,8 +11,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArchiveStore } from '../../../lambdas/aws/adapters/s3-archive-store.ts';
-import { type AuditEntry, auditEntry } from '../../../lambdas/core/audit.ts';
-import { ARCHIVE_FORMAT, entryKeys } from '../../../lambdas/core/audit-archive.ts';
+import { ARCHIVE_FORMAT, entryKeys } from '../../../lambdas/core/archive/audit-archive.ts';
+import { type AuditEntry, auditEntry } from '../../../lambdas/core/model/audit.ts';
 import {
   AUDIT_ENTRY_CHANGED_METRIC,
   createAuditArchiveHandler,

@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import { auditEntry } from '../../../lambdas/core/audit.ts';
-import { AuditEntryExistsError } from '../../../lambdas/core/ports.ts';
+import { auditEntry } from '../../../lambdas/core/model/audit.ts';
+import { AuditEntryExistsError } from '../../../lambdas/core/model/ports.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 
 let dynamo: LocalDynamo;

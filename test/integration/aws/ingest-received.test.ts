@@ -2,10 +2,10 @@
 // entry has a deterministic key and is written conditionally, so exactly one exists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
-import { auditEntry } from '../../../lambdas/core/audit.ts';
-import type { SourceConfig } from '../../../lambdas/core/config.ts';
 import { Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
+import { auditEntry } from '../../../lambdas/core/model/audit.ts';
+import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
 

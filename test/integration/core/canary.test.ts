@@ -7,9 +7,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCanaryStatus } from '../../../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { SecretsManagerStore } from '../../../lambdas/aws/adapters/secrets-manager-store.ts';
-import { CanaryError, checkTargets, readCanaryStatus } from '../../../lambdas/core/canary.ts';
-import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/config.ts';
-import { CurrentSecretSource } from '../../../lambdas/core/secret-store.ts';
+import { CanaryError, checkTargets, readCanaryStatus } from '../../../lambdas/core/credentials/canary.ts';
+import { CurrentSecretSource } from '../../../lambdas/core/credentials/secret-store.ts';
+import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
 import { createCanaryHandler } from '../../../lambdas/handlers/canary.ts';
 import {
   CredentialAgeUnknownError,

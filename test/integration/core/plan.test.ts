@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoRevocationBudget } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/config.ts';
-import { parseLifecycleEvent } from '../../../lambdas/core/event.ts';
-import type { WorkflowInput } from '../../../lambdas/core/messages.ts';
-import { type PlanDeps, planRevocation, revocationLimit } from '../../../lambdas/core/plan.ts';
+import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
+import { parseLifecycleEvent } from '../../../lambdas/core/model/event.ts';
+import type { WorkflowInput } from '../../../lambdas/core/model/messages.ts';
+import { type PlanDeps, planRevocation, revocationLimit } from '../../../lambdas/core/revocation/plan.ts';
 import sample from '../../../scimitar.config.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';

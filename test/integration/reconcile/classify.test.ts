@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runLane } from '../../../lambdas/core/lane.ts';
-import { reconcile } from '../../../lambdas/core/reconcile.ts';
-import { scimClientFor } from '../../../lambdas/core/target-client.ts';
+import { reconcile } from '../../../lambdas/core/reconcile/reconcile.ts';
+import { runLane } from '../../../lambdas/core/revocation/lane.ts';
+import { scimClientFor } from '../../../lambdas/core/targets/target-client.ts';
 import type { StoredUser } from '../../../local/scim-app.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { DynamoCanaryStatus } from '../../../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import type { CanaryResult } from '../../../lambdas/core/canary.ts';
-import { parseConfig } from '../../../lambdas/core/config.ts';
+import type { CanaryResult } from '../../../lambdas/core/credentials/canary.ts';
+import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import {
   type CoverageFacts,
   coverageReport,
   gatherCoverageFacts,
   renderCoverageTable,
-} from '../../../lambdas/core/coverage.ts';
-import { emptyCounts, type RunResult } from '../../../lambdas/core/reconcile-ports.ts';
+} from '../../../lambdas/core/reconcile/coverage.ts';
+import { emptyCounts, type RunResult } from '../../../lambdas/core/reconcile/ports.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock } from '../../support/recorders.ts';
 import { ago, DAY, freshId, NOW } from './world.ts';

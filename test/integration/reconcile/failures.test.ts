@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../../lambdas/core/reconcile.ts';
+import { reconcile } from '../../../lambdas/core/reconcile/reconcile.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { ago, configFor, DAY, depsFor, freshId, statesByUser, type TestDeps } from './world.ts';

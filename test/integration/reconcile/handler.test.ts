@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ValidationError } from '../../../lambdas/core/errors.ts';
+import { ValidationError } from '../../../lambdas/core/model/errors.ts';
 import {
   createReconcileHandler,
   ReconcileContinuation,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import { runLane } from '../../../lambdas/core/lane.ts';
-import { summarize } from '../../../lambdas/core/summarize.ts';
+import { runLane } from '../../../lambdas/core/revocation/lane.ts';
+import { summarize } from '../../../lambdas/core/revocation/summarize.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock, RecordingNotifier, recordingFailureChannels } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';

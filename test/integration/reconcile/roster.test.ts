@@ -5,8 +5,12 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRosterStore } from '../../../lambdas/aws/adapters/dynamo-roster.ts';
-import { ValidationError } from '../../../lambdas/core/errors.ts';
-import { parseRoster, RosterConflictError, RosterInvalidError } from '../../../lambdas/core/roster.ts';
+import { ValidationError } from '../../../lambdas/core/model/errors.ts';
+import {
+  parseRoster,
+  RosterConflictError,
+  RosterInvalidError,
+} from '../../../lambdas/core/reconcile/roster.ts';
 import { createRosterUploadHandler } from '../../../lambdas/handlers/roster-upload.ts';
 import { FileRosterSource } from '../../../local/roster-file.ts';
 import { asFunction } from '../../support/acting.ts';

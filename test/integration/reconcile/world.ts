@@ -4,10 +4,14 @@
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import { parseConfig, type ScimitarConfig, type ScimitarConfigInput } from '../../../lambdas/core/config.ts';
-import type { ReconcileDeps } from '../../../lambdas/core/reconcile.ts';
-import type { Roster } from '../../../lambdas/core/roster.ts';
-import { scimClientFor } from '../../../lambdas/core/target-client.ts';
+import {
+  parseConfig,
+  type ScimitarConfig,
+  type ScimitarConfigInput,
+} from '../../../lambdas/core/model/config.ts';
+import type { ReconcileDeps } from '../../../lambdas/core/reconcile/reconcile.ts';
+import type { Roster } from '../../../lambdas/core/reconcile/roster.ts';
+import { scimClientFor } from '../../../lambdas/core/targets/target-client.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import type { LocalDynamo } from '../../support/dynalite.ts';
 import { RecordingLaneQueue, StaticRoster } from '../../support/reconcile.ts';

@@ -7,7 +7,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '../../../lambdas/aws/adapters/secrets-manager-store.ts';
-import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/config.ts';
 import {
   CredentialMintError,
   CredentialRevokeError,
@@ -17,9 +16,10 @@ import {
   RotationUnsupportedError,
   rotateSecret,
   rotationSteps,
-} from '../../../lambdas/core/rotation.ts';
+} from '../../../lambdas/core/credentials/rotation.ts';
+import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
 import { BearerToken, ScimClient } from '../../../lambdas/core/scim/index.ts';
-import { credentialFromSecret } from '../../../lambdas/core/target-client.ts';
+import { credentialFromSecret } from '../../../lambdas/core/targets/target-client.ts';
 import { createRotationHandler } from '../../../lambdas/handlers/rotation.ts';
 import { actAs, registerStack } from '../../../local/aws-calls.ts';
 import { captureOutput } from '../../support/captured-output.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestPacer } from '../../../lambdas/core/pacing.ts';
+import { RequestPacer } from '../../../lambdas/core/targets/pacing.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 
 let target: ScimTarget;

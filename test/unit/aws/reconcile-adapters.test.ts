@@ -10,8 +10,8 @@ import {
   readLaneQueueUrls,
   targetOfLaneQueue,
 } from '../../../lambdas/aws/target-env.ts';
-import { parseConfig } from '../../../lambdas/core/config.ts';
-import type { LaneMessage } from '../../../lambdas/core/messages.ts';
+import { parseConfig } from '../../../lambdas/core/model/config.ts';
+import type { LaneMessage } from '../../../lambdas/core/model/messages.ts';
 
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretsManagerStore } from '../../../lambdas/aws/adapters/secrets-manager-store.ts';
-import { SecretStoreError } from '../../../lambdas/core/secret-store.ts';
+import { SecretStoreError } from '../../../lambdas/core/credentials/secret-store.ts';
 
 const sm = mockClient(SecretsManagerClient);
 afterEach(() => sm.reset());

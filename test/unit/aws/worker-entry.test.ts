@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../../lambdas/core/config.ts';
+import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import sample from '../../../scimitar.config.ts';
 import { laneMessage } from '../../support/lane-message.ts';
 

@@ -5,8 +5,8 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-d
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../../lambdas/core/config.ts';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
+import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import sample from '../../../scimitar.config.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:scimitar';

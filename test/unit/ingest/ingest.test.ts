@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SourceConfig } from '../../../lambdas/core/config.ts';
-import { ValidationError } from '../../../lambdas/core/errors.ts';
-import type { LifecycleEventInput } from '../../../lambdas/core/event.ts';
-import { executionName } from '../../../lambdas/core/execution-name.ts';
 import {
   MalformedPayloadError,
   PayloadTooLargeError,
@@ -12,8 +8,12 @@ import {
   SourceMismatchError,
   UnknownSourceError,
 } from '../../../lambdas/core/ingest/errors.ts';
+import { executionName } from '../../../lambdas/core/ingest/execution-name.ts';
 import { EventStartError, Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { signBambooHR, signGeneric } from '../../../lambdas/core/ingest/signature.ts';
+import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
+import { ValidationError } from '../../../lambdas/core/model/errors.ts';
+import type { LifecycleEventInput } from '../../../lambdas/core/model/event.ts';
 import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
 
 const GENERIC_KEY = 'generic-signing-key-7a1f';

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { SourceConfig } from '../../../lambdas/core/config.ts';
-import { ValidationError } from '../../../lambdas/core/errors.ts';
-import type { LifecycleEventInput } from '../../../lambdas/core/event.ts';
 import { SourceMismatchError } from '../../../lambdas/core/ingest/errors.ts';
 import {
   type DeliveryContext,
   parseBambooHRPayload,
   parseGenericPayload,
 } from '../../../lambdas/core/ingest/sources.ts';
+import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
+import { ValidationError } from '../../../lambdas/core/model/errors.ts';
+import type { LifecycleEventInput } from '../../../lambdas/core/model/event.ts';
 
 const bamboohr: SourceConfig = {
   id: 'bamboohr',

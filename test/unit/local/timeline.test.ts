@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AuditEntry, auditEntry, type NewAuditEntry } from '../../../lambdas/core/audit.ts';
+import { type AuditEntry, auditEntry, type NewAuditEntry } from '../../../lambdas/core/model/audit.ts';
 import { executionNote, renderTargets, targetStates } from '../../../local/timeline.ts';
 
 let minute = 0;

@@ -1,9 +1,9 @@
 // Closes one event's revocation: the outcome per target, COMPLETED or PARTIAL in the audit log,
 // the ledger for targets whose lane never answered, latency per target (event received →
 // verified revoked), and an alert naming the targets that failed.
-import { auditEntry } from './audit.ts';
-import type { LaneFailure, LaneResult, SummarizeInput, Summary } from './messages.ts';
-import type { AuditLog, Clock, LeaverLedger, Notifier } from './ports.ts';
+import { auditEntry } from '../model/audit.ts';
+import type { LaneFailure, LaneResult, SummarizeInput, Summary } from '../model/messages.ts';
+import type { AuditLog, Clock, LeaverLedger, Notifier } from '../model/ports.ts';
 
 export interface SummarizeDeps {
   readonly audit: AuditLog;

@@ -1,10 +1,10 @@
 // Ports of reconciliation: its state per target (checkpoint, last result, one record per account),
 // the ledger read by target, and the lane queues drift is re-queued through. Abstract classes, as in
 // ports.ts; the DynamoDB and SQS adapters live in lambdas/aws/adapters, test doubles in test/support.
-import { ScimitarError } from './errors.ts';
-import type { LaneMessage } from './messages.ts';
-import type { LedgerRecord } from './ports.ts';
-import type { ListPosition } from './scim/index.ts';
+import { ScimitarError } from '../model/errors.ts';
+import type { LaneMessage } from '../model/messages.ts';
+import type { LedgerRecord } from '../model/ports.ts';
+import type { ListPosition } from '../scim/index.ts';
 
 export const classifications = ['managed', 'drift', 'orphan', 'accepted', 'inactive'] as const;
 /**

@@ -1,16 +1,22 @@
 // Plans one event's revocation: which targets, in what order (privileged first), how each is
 // matched, and what the plan settles itself (manual tasks, delegated targets, blast-radius
 // refusals, people the target cannot be matched by). Audits PLANNED and every settled target.
-import { type AuditEntry, auditEntry, type NewAuditEntry } from './audit.ts';
+import { type AuditEntry, auditEntry, type NewAuditEntry } from '../model/audit.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
   type TargetConfig,
   targetsInRevocationOrder,
-} from './config.ts';
-import { type Lane, type Plan, planSchema, type SettledTarget, type WorkflowInput } from './messages.ts';
-import { eventMatch } from './person-match.ts';
-import type { AuditLog, Clock, Notifier, RevocationBudget } from './ports.ts';
+} from '../model/config.ts';
+import {
+  type Lane,
+  type Plan,
+  planSchema,
+  type SettledTarget,
+  type WorkflowInput,
+} from '../model/messages.ts';
+import type { AuditLog, Clock, Notifier, RevocationBudget } from '../model/ports.ts';
+import { eventMatch } from '../targets/person-match.ts';
 
 export interface PlanDeps {
   readonly config: ScimitarConfig;

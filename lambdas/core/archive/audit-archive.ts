@@ -3,7 +3,7 @@
 // event and by day. A change to an existing item (an overwrite or a deletion, which the
 // append-only rules forbid) is archived too, with the item before and after, and reported.
 import { createHash } from 'node:crypto';
-import { ScimitarError } from './errors.ts';
+import { ScimitarError } from '../model/errors.ts';
 
 /** Version of the archived object's JSON shape. */
 export const ARCHIVE_FORMAT = 'scimitar-audit-archive/1';

@@ -1,7 +1,7 @@
 // The secret store as rotation sees it: versions and their staging labels (Secrets Manager's
 // model), behind a port so the four-step protocol and the credential checks run without an SDK.
-import { ScimitarError } from './errors.ts';
-import { SecretSource } from './ports.ts';
+import { ScimitarError } from '../model/errors.ts';
+import { SecretSource } from '../model/ports.ts';
 
 /** Staging labels of Secrets Manager's rotation protocol. */
 export const AWSCURRENT = 'AWSCURRENT';

@@ -2,13 +2,13 @@
 // account an orphan when it matches nobody here. Parsed from JSON or CSV (API upload, local file),
 // validated as a whole: a roster with one bad row is refused, never half-applied.
 
-import type { MatchAttribute } from './config.ts';
-import { countOf } from './count-noun.ts';
-import { ScimitarError, ValidationError } from './errors.ts';
-import { type Person, personSchema } from './event.ts';
-import { matchValueFor } from './person-match.ts';
-import { matchesExactly, type ScimAccount } from './scim/index.ts';
-import { describeIssues } from './validation.ts';
+import type { MatchAttribute } from '../model/config.ts';
+import { countOf } from '../model/count-noun.ts';
+import { ScimitarError, ValidationError } from '../model/errors.ts';
+import { type Person, personSchema } from '../model/event.ts';
+import { describeIssues } from '../model/validation.ts';
+import { matchesExactly, type ScimAccount } from '../scim/index.ts';
+import { matchValueFor } from '../targets/person-match.ts';
 
 /** A roster larger than this is refused: it would not fit a reconciler's memory comfortably. */
 export const MAX_ROSTER_PEOPLE = 500_000;

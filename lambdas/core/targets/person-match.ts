@@ -1,6 +1,6 @@
 // Which of the person's attributes identifies them at a target, per its match attribute.
-import type { MatchAttribute } from './config.ts';
-import type { LifecycleEvent, Person, UnusableMatchField } from './event.ts';
+import type { MatchAttribute } from '../model/config.ts';
+import type { LifecycleEvent, Person, UnusableMatchField } from '../model/event.ts';
 
 /** The person's value for a target's match attribute, or undefined when the HRIS gave none. */
 export function matchValueFor(person: Person, attribute: MatchAttribute): string | undefined {

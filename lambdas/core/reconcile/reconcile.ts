@@ -5,12 +5,19 @@
 // an invocation that runs out of time stops cleanly and the next one continues; a target that fails
 // is recorded as incomplete, never as clean.
 import { createHash } from 'node:crypto';
-import { type AuditStep, auditEntry } from './audit.ts';
-import { type ScimitarConfig, type ScimTargetConfig, targetsInRevocationOrder } from './config.ts';
-import { ScimitarError, ValidationError } from './errors.ts';
-import { type LaneMessage, laneMessageSchema } from './messages.ts';
-import { revocationLimit, windowStart } from './plan.ts';
-import type { AuditLog, Clock, LedgerRecord, RevocationBudget } from './ports.ts';
+import { type AuditStep, auditEntry } from '../model/audit.ts';
+import { type ScimitarConfig, type ScimTargetConfig, targetsInRevocationOrder } from '../model/config.ts';
+import { ScimitarError, ValidationError } from '../model/errors.ts';
+import { type LaneMessage, laneMessageSchema } from '../model/messages.ts';
+import type { AuditLog, Clock, LedgerRecord, RevocationBudget } from '../model/ports.ts';
+import { revocationLimit, windowStart } from '../revocation/plan.ts';
+import {
+  type ListedPage,
+  type ListPosition,
+  type ScimAccount,
+  ScimError,
+  ScimRetryableError,
+} from '../scim/index.ts';
 import {
   type AccountCountRecorder,
   type AccountState,
@@ -27,7 +34,7 @@ import {
   type RunProgress,
   type RunResult,
   type TargetReconciliation,
-} from './reconcile-ports.ts';
+} from './ports.ts';
 import {
   accountValues,
   normalise,
@@ -36,13 +43,6 @@ import {
   type RosterSource,
   RosterUnavailableError,
 } from './roster.ts';
-import {
-  type ListedPage,
-  type ListPosition,
-  type ScimAccount,
-  ScimError,
-  ScimRetryableError,
-} from './scim/index.ts';
 
 /** The part of the SCIM client reconciliation reads with. */
 export interface AccountPager {

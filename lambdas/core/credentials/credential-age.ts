@@ -1,9 +1,9 @@
 // Age of the credentials only a person can renew (rotation strategy 'manual'): the application
 // issues tokens in its console, so scimitar measures how old the AWSCURRENT version is and alarms
 // ahead of the configured maximum age.
-import type { ScimitarConfig, ScimTargetConfig } from './config.ts';
-import { sourceKeyAge, sourceSecretName, targetSecretName } from './config.ts';
-import type { Clock } from './ports.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../model/config.ts';
+import { sourceKeyAge, sourceSecretName, targetSecretName } from '../model/config.ts';
+import type { Clock } from '../model/ports.ts';
 import { AWSCURRENT, type SecretStore, SecretStoreError } from './secret-store.ts';
 
 const DAY_MS = 86_400_000;

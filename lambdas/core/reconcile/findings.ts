@@ -1,8 +1,8 @@
 // Orphan and drift accounts in words, for a terminal: one line per account (what, who, SCIM id, last
 // seen), then the roster and ledger keys tried and what came of them. The coverage table and the
 // reconcile commands print the same lines.
-import { countOf } from './count-noun.ts';
-import type { FindingsList, KeyAttempt } from './reconcile-ports.ts';
+import { countOf } from '../model/count-noun.ts';
+import type { FindingsList, KeyAttempt } from './ports.ts';
 
 const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 

@@ -101,4 +101,4 @@ export const summarySchema = z.object({
 export type Summary = z.infer<typeof summarySchema>;
 
 /** Execution names are at most 80 characters of [A-Za-z0-9-_]: a hash keeps any event id safe. */
-export { executionName } from './execution-name.ts';
+export { executionName } from '../ingest/execution-name.ts';

@@ -2,12 +2,12 @@
 // setSecret, testSecret, finishSecret over the AWSPENDING and AWSCURRENT labels), with one
 // strategy per target: a token minted by the application's API, or OAuth2 client credentials.
 // AWSCURRENT moves only in finishSecret, after the pending credential passed a read-only probe.
-import type { ScimitarConfig, ScimTargetConfig } from './config.ts';
-import { targetSecretName } from './config.ts';
-import { ScimitarError } from './errors.ts';
-import { SecretSource } from './ports.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../model/config.ts';
+import { targetSecretName } from '../model/config.ts';
+import { ScimitarError } from '../model/errors.ts';
+import { SecretSource } from '../model/ports.ts';
+import { scimClientFor } from '../targets/target-client.ts';
 import { AWSCURRENT, AWSPENDING, type SecretDescription, type SecretStore } from './secret-store.ts';
-import { scimClientFor } from './target-client.ts';
 
 /** Tag on a target's secret naming the target it belongs to; without it, the secret's name decides. */
 export const TARGET_TAG = 'scimitar:target';

@@ -1,15 +1,15 @@
 // Builds the SCIM client for a configured target: its base URL, quirks and credential, read
 // from the target's secret (a bearer token, or an OAuth2 client secret).
-import type { ScimTargetConfig } from './config.ts';
-import { RequestPacer } from './pacing.ts';
-import { SecretLookupError, type SecretSource } from './ports.ts';
+import type { ScimTargetConfig } from '../model/config.ts';
+import { SecretLookupError, type SecretSource } from '../model/ports.ts';
 import {
   BearerToken,
   type CredentialSource,
   CredentialUnavailableError,
   OAuth2ClientCredentials,
   ScimClient,
-} from './scim/index.ts';
+} from '../scim/index.ts';
+import { RequestPacer } from './pacing.ts';
 
 export interface TargetClientOptions {
   /** Secret id (name or ARN) holding the target's credential. */

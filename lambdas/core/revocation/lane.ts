@@ -2,9 +2,9 @@
 // in dry-run and report-only), verify, audit each step, record the ledger and tell the waiting
 // workflow. Decides retry, fail or dead-letter from the error's type, never from its text; a
 // failure that no waiting workflow reports is dead-lettered and alerted, naming the leaver.
-import { type AuditEntry, auditEntry } from './audit.ts';
-import { ScimitarError } from './errors.ts';
-import type { LaneMessage, LaneResult } from './messages.ts';
+import { type AuditEntry, auditEntry } from '../model/audit.ts';
+import { ScimitarError } from '../model/errors.ts';
+import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type {
   AuditLog,
   Clock,
@@ -14,8 +14,8 @@ import type {
   Notifier,
   SentWrite,
   TaskCallback,
-} from './ports.ts';
-import { TaskNotWaitingError } from './ports.ts';
+} from '../model/ports.ts';
+import { TaskNotWaitingError } from '../model/ports.ts';
 import {
   type FindResult,
   type RequestRecord,
@@ -24,7 +24,7 @@ import {
   ScimError,
   ScimRetryableError,
   type Verified,
-} from './scim/index.ts';
+} from '../scim/index.ts';
 
 /** The part of the SCIM client a lane uses. */
 export interface LaneScimClient {

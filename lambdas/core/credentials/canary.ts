@@ -2,13 +2,13 @@
 // (ServiceProviderConfig and a one-item /Users listing) and records the result per target, so a
 // dead token or endpoint raises an alarm before any leaver depends on that target.
 
-import type { ScimitarConfig, ScimTargetConfig } from './config.ts';
-import { targetSecretName } from './config.ts';
-import { ScimitarError } from './errors.ts';
-import type { Clock, SecretSource } from './ports.ts';
-import { scheduleIntervalMs } from './schedule.ts';
-import { ScimError } from './scim/index.ts';
-import { scimClientFor } from './target-client.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../model/config.ts';
+import { targetSecretName } from '../model/config.ts';
+import { ScimitarError } from '../model/errors.ts';
+import type { Clock, SecretSource } from '../model/ports.ts';
+import { scheduleIntervalMs } from '../model/schedule.ts';
+import { ScimError } from '../scim/index.ts';
+import { scimClientFor } from '../targets/target-client.ts';
 
 export interface CanaryResult {
   readonly targetId: string;
@@ -176,4 +176,4 @@ export async function readCanaryStatus(
 }
 
 // Kept here too: the canary's construct and the local runtime read it from the canary module.
-export { scheduleIntervalMs } from './schedule.ts';
+export { scheduleIntervalMs } from '../model/schedule.ts';

@@ -3,11 +3,17 @@
 // and documented gap (compensating control, owner, review cadence). Anything else is an unmanaged
 // risk: a report-only target without a coverage note, or a SCIM target never reconciled completely,
 // failing, or not reconciled for longer than its schedule allows. Privileged tier first.
-import { type CanaryCoverage, type CanaryRecord, type CanaryStatus, readCanaryStatus } from './canary.ts';
-import type { ScimitarConfig, TargetConfig } from './config.ts';
-import { countOf } from './count-noun.ts';
+import {
+  type CanaryCoverage,
+  type CanaryRecord,
+  type CanaryStatus,
+  readCanaryStatus,
+} from '../credentials/canary.ts';
+import type { ScimitarConfig, TargetConfig } from '../model/config.ts';
+import { countOf } from '../model/count-noun.ts';
+import type { Clock } from '../model/ports.ts';
+import { scheduleIntervalMs } from '../model/schedule.ts';
 import { renderFindings } from './findings.ts';
-import type { Clock } from './ports.ts';
 import {
   DEFAULT_FINDINGS_LIMIT,
   type FindingsList,
@@ -15,8 +21,7 @@ import {
   type ReconciliationStore,
   type RunResult,
   type TargetReconciliation,
-} from './reconcile-ports.ts';
-import { scheduleIntervalMs } from './schedule.ts';
+} from './ports.ts';
 
 export const coverageStatuses = [
   'unmanaged-risk',
