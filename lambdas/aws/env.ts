@@ -2,8 +2,11 @@
 // be there, and the scimitar config the CDK app inlined into the bundle.
 import { parseConfig, type ScimitarConfig } from '../core/model/config.ts';
 
-export function requireEnv(name: string): string {
-  const value = process.env[name];
+/** A function's environment: `process.env` on Lambda, the template's variables locally. */
+export type FunctionEnv = Readonly<Record<string, string | undefined>>;
+
+export function requireEnv(name: string, env: FunctionEnv = process.env): string {
+  const value = env[name];
   if (value === undefined || value === '') {
     throw new Error(
       `environment variable ${name} is not set; the CDK stack sets it (check the function's configuration)`,

@@ -7,7 +7,7 @@
 // The separator `_` cannot occur in a stack name or a target id, so `<stack>_lane_*` never
 // matches another stack's queues (whose name may start with this one's).
 import type { ScimitarConfig } from '../core/model/config.ts';
-import { requireEnv } from './env.ts';
+import { type FunctionEnv, requireEnv } from './env.ts';
 
 export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;
 
@@ -47,8 +47,8 @@ export function targetOfLaneQueue(stackName: string, queueArnOrUrl: string): str
 }
 
 /** Lane queue URL per SCIM target of the config, from `LANE_QUEUE_URL_PREFIX`. */
-export function readLaneQueueUrls(config: ScimitarConfig): Record<string, string> {
-  const prefix = requireEnv(LANE_ENV.queueUrlPrefix);
+export function readLaneQueueUrls(config: ScimitarConfig, env?: FunctionEnv): Record<string, string> {
+  const prefix = requireEnv(LANE_ENV.queueUrlPrefix, env);
   return Object.fromEntries(
     config.targets
       .filter((t) => t.kind === 'scim')
