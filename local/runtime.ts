@@ -1,83 +1,73 @@
-// The whole pipeline on one machine: the same handlers as on AWS, wired to local stand-ins —
-// dynalite for DynamoDB, fauxqs for SQS, the synthesized state machine on aws-local-stepfunctions,
-// an in-process SQS event source per lane, a task-token registry, a file of secrets, SNS as a
-// recorded notifier — plus SCIMMY demo applications for the targets that point at localhost.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+// Reason for length: the composition root of the whole local pipeline, a list of its parts.
+// The whole pipeline on one machine, hosting the stack the CDK app synthesizes for the config:
+// its queues, event sources, schedules and alarms read from the templates (local/topology.ts),
+// the same handlers as on AWS wired to local stand-ins (dynalite, fauxqs, the state machine on
+// aws-local-stepfunctions, a file of secrets, SNS as a recorded notifier), plus SCIMMY demo
+// applications for the targets on localhost.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { setTimeout } from 'node:timers/promises';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-// @ts-expect-error dynalite ships no types
-import dynalite from 'dynalite';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
-import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { SqsDeadLetterQueue } from '../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
-import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
 import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
-import { type CanaryResult, checkTargets, scheduleIntervalMs } from '../lambdas/core/credentials/canary.ts';
+import { LANE_ENV } from '../lambdas/aws/target-env.ts';
+import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
+import { type CanaryResult, checkTargets } from '../lambdas/core/credentials/canary.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
-  sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
-import { type Notification, SystemClock } from '../lambdas/core/model/ports.ts';
-import { scheduleIntervalMs as intervalOf } from '../lambdas/core/model/schedule.ts';
+import { type Clock, SystemClock } from '../lambdas/core/model/ports.ts';
+import { scheduleIntervalMs } from '../lambdas/core/model/schedule.ts';
 import {
   type CoverageReport,
   coverageReport,
   gatherCoverageFacts,
 } from '../lambdas/core/reconcile/coverage.ts';
-import { type ReconcileResult, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
-import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
 import { createPlanHandler } from '../lambdas/handlers/plan.ts';
+import {
+  RECONCILE_METRICS,
+  ReconcileContinuation,
+  type ReconcileInvocation,
+} from '../lambdas/handlers/reconcile.ts';
 import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
-import { renderLocalAsl } from '../lib/asl.ts';
-import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
-import { actAs, asPlatform, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
+import { type LocalStack, synthesizeLocalStack } from '../lib/asl.ts';
+import { alarmText } from './alarm-text.ts';
+import { capturedMetrics, LocalAlarms, MetricStore } from './alarms.ts';
+import { actAs, asPlatform, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
+import { demoRosterCsv, isLoopbackHttp, startDemoApp } from './demo-apps.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
 import { handlerLogs } from './handler-logs.ts';
+import { localHttpApi } from './http-api.ts';
+import { createLanes, createQueues, depth, type LocalLane, redrive } from './lanes.ts';
 import { LocalNotifier } from './notifier.ts';
-import {
-  attemptsOf,
-  RetryRefusedError,
-  type RetryStarted,
-  retryExecution,
-  UnknownEventError,
-} from './retry.ts';
+import { type RetryStarted, retryExecution } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
-import { type ScimApp, start as startScimApp } from './scim-app.ts';
-import { LocalSecretSource } from './secrets.ts';
+import type { ScimApp } from './scim-app.ts';
+import { ensureSecrets, LocalSecretSource } from './secrets.ts';
 import { localSqsClient } from './sqs-client.ts';
-import { SqsEventSource } from './sqs-event-source.ts';
-import { isAddressInUse, listenOn, PortInUseError } from './start-errors.ts';
+import { listenOn } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
+import { type LocalTopology, readTopology } from './topology.ts';
 import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
 
+export type { LocalLane } from './lanes.ts';
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_DATA_DIR = '.scimitar';
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const LOCAL_REGION = 'us-east-1';
 
 export interface LocalRuntimeOptions {
   readonly config: ScimitarConfig;
@@ -95,7 +85,7 @@ export interface LocalRuntimeOptions {
   readonly people?: readonly DemoPerson[];
   /** Milliseconds each Wait state waits instead of until effectiveAt (tests). @default real time */
   readonly waitOverrideMs?: number;
-  /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default 30 */
+  /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default the template's */
   readonly visibilityTimeoutSeconds?: number;
   /** Seconds between a lane's retries when the target gave no Retry-After (tests). @default 5 s doubling, with jitter */
   readonly retryBackoffSeconds?: number;
@@ -119,16 +109,24 @@ export interface LocalRuntimeOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** A file the handlers' structured (JSON) logs are appended to. @default - printed on stdout, as on Lambda */
   readonly logFile?: string;
+  /** What the handlers, schedules and alarm periods read the time from. @default the system clock */
+  readonly clock?: Clock;
+  /** Runs schedules and alarm evaluations. @default setInterval */
+  readonly timers?: LocalTimers;
 }
 
-export interface LocalLane {
-  readonly target: ScimTargetConfig;
-  readonly queueUrl: string;
-  readonly dlqUrl: string;
-  readonly source: SqsEventSource;
-  readonly scim: ScimClient;
-  readonly app?: ScimApp;
+/** The runtime's timer seam: `every` starts a repeating tick and returns its stop. */
+export interface LocalTimers {
+  every(intervalMs: number, tick: () => void): () => void;
 }
+
+const systemTimers: LocalTimers = {
+  every: (intervalMs, tick) => {
+    const timer = setInterval(tick, Math.min(intervalMs, 2 ** 31 - 1));
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
 
 export interface LocalRuntime {
   readonly url: string;
@@ -160,154 +158,32 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-interface SecretsFile {
-  [name: string]: string;
-}
-
-/** Secrets of the local runtime: created once per data directory, readable only by the user. */
-function ensureSecrets(config: ScimitarConfig, file: string, demoTargets: ScimTargetConfig[]): SecretsFile {
-  const secrets: SecretsFile = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile)
-    : {};
-  let changed = !existsSync(file);
-  for (const source of config.sources) {
-    const name = sourceSecretName(source);
-    if (!secrets[name]) {
-      secrets[name] = randomBytes(32).toString('hex');
-      changed = true;
-    }
-  }
-  for (const target of demoTargets) {
-    const name = targetSecretName(target);
-    if (!secrets[name]) {
-      secrets[name] = `demo_${randomBytes(24).toString('hex')}`;
-      changed = true;
-    }
-  }
-  if (changed) {
-    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-  }
-  return secrets;
-}
-
-function isLoopbackHttp(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
-}
-
-async function startDynamo(path: string | undefined): Promise<{
-  endpoint: string;
-  raw: DynamoDBClient;
-  client: DynamoDBDocumentClient;
-  close(): Promise<void>;
-}> {
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(path ? { path } : {}),
-  });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  // Requests still being answered when the runtime stops: dynalite throws (uncaught) when one
-  // reaches its store after the store closed, so closing waits for them first.
-  let answering = 0;
-  server.on('request', (_req: unknown, res: { on(event: 'close', listener: () => void): void }) => {
-    answering++;
-    res.on('close', () => answering--);
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const schemas = [auditTableSchema(LOCAL_NAMES.auditTable), stateTableSchema(LOCAL_NAMES.stateTable)];
-  const raw = recordSdkCalls(
-    new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-    Object.assign({}, ...schemas.map(partitionKeys)),
-  );
-  for (const schema of schemas) {
-    try {
-      await raw.send(new CreateTableCommand(schema));
-    } catch (err) {
-      if (!(err instanceof ResourceInUseException)) throw err;
-    }
-  }
-  return {
-    endpoint,
-    raw,
-    client: documentClient(raw),
-    close: async () => {
-      raw.destroy();
-      for (let waited = 0; answering > 0 && waited < 5_000; waited += 10) await setTimeout(10);
-      await new Promise<void>((done) => server.close(() => done()));
-    },
-  };
-}
-
-/** The demo company's HR roster: everyone is active until a termination says otherwise. */
-function demoRosterCsv(people: readonly DemoPerson[]): string {
-  const rows = people.map((p) => [p.employeeId, p.userName, p.emails.join(';'), p.employeeId].join(','));
-  return `employeeId,userName,emails,externalId\n${rows.join('\n')}\n`;
-}
-
-/** Which demo people each demo application holds: not everyone everywhere, so "no account" happens too. */
-function holdsAccount(targetIndex: number, personIndex: number): boolean {
-  return (personIndex + targetIndex) % 5 !== 4;
-}
-
-async function startDemoApp(
-  target: ScimTargetConfig,
-  index: number,
-  token: string,
-  people: readonly DemoPerson[],
-  ephemeral: boolean,
-): Promise<ScimApp> {
-  const url = new URL(target.baseUrl);
-  const port = ephemeral ? 0 : Number(url.port || 80);
-  let app: ScimApp;
-  try {
-    app = await startScimApp({ tokens: [token], port, host: '127.0.0.1' });
-  } catch (err) {
-    if (isAddressInUse(err)) {
-      throw new PortInUseError(
-        port,
-        `the demo application of target "${target.id}"`,
-        `start with --no-demo-apps, or give the target another port in its baseUrl`,
-        { cause: err },
-      );
-    }
-    throw new Error(
-      `cannot start the demo application for target "${target.id}" on port ${port}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  const members = people.filter((_, i) => holdsAccount(index, i));
-  app.seed({
-    users: [
-      ...members.map((p) => ({
-        userName: p.userName,
-        externalId: p.employeeId,
-        displayName: p.displayName,
-        emails: p.emails.map((value) => ({ value, type: 'work', primary: true })),
-      })),
-      ...target.allowList.map((userName) => ({ userName, displayName: `${userName} (service account)` })),
-    ],
-    groups: [
-      { displayName: 'everyone', members: members.map((p) => p.userName) },
-      { displayName: 'admins', members: members.slice(0, 2).map((p) => p.userName) },
-    ],
-  });
-  return app;
-}
-
 // A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
-const renderedAsl = new Map<string, ReturnType<typeof renderLocalAsl>>();
-function renderAslOnce(config: ScimitarConfig): ReturnType<typeof renderLocalAsl> {
+const synthesized = new Map<string, LocalStack>();
+function synthesizeOnce(config: ScimitarConfig): { stack: LocalStack; topology: LocalTopology } {
   const key = JSON.stringify(config);
-  let asl = renderedAsl.get(key);
-  if (!asl) {
-    asl = renderLocalAsl(config);
-    renderedAsl.set(key, asl);
+  let stack = synthesized.get(key);
+  if (!stack) {
+    stack = synthesizeLocalStack(config);
+    synthesized.set(key, stack);
   }
-  return structuredClone(asl);
+  const copy = structuredClone(stack);
+  return { stack: copy, topology: readTopology(copy) };
 }
+
+/** Metrics the local runtime produces: whatever else an alarm reads never arrives here. */
+const LOCAL_METRICS = new Set([
+  'AWS/States ExecutionsFailed',
+  'AWS/States ExecutionsTimedOut',
+  'AWS/States ExecutionsAborted',
+  'AWS/SQS ApproximateNumberOfMessagesVisible',
+  'AWS/Lambda Errors',
+  'Scimitar CanaryFailed',
+  `Scimitar ${RECONCILE_METRICS.privilegedFindings}`,
+  `Scimitar ${RECONCILE_METRICS.incomplete}`,
+  `Scimitar ${RECONCILE_METRICS.orphans}`,
+  `Scimitar ${RECONCILE_METRICS.drift}`,
+]);
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const print = options.print ?? ((line: string) => console.log(line));
@@ -321,19 +197,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       `roster file not found: ${rosterFile} (--roster takes an HR export, CSV or JSON)`,
     ]);
   }
-  // Metrics go to CloudWatch on AWS; locally the summary and the audit log carry the same facts.
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logs = handlerLogs({
     level: options.logLevel ?? 'WARN',
     ...(options.logFile ? { file: options.logFile } : {}),
   });
   const logger = logs.logger;
-
+  const clock = options.clock ?? new SystemClock();
+  const timers = options.timers ?? systemTimers;
   const stoppers: (() => Promise<void>)[] = [() => logs.close()];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) {
       await stopOne().catch((err: unknown) => print(`while stopping: ${(err as Error).message}`));
     }
+  };
+  const every = (ms: number, tick: () => void) => {
+    const cancel = timers.every(ms, tick);
+    stoppers.push(async () => cancel());
   };
   try {
     const demoTargets =
@@ -349,13 +228,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Demo applications first: their ports may move the targets' base URLs.
     const apps = new Map<string, ScimApp>();
     for (const [i, target] of demoTargets.entries()) {
-      const app = await startDemoApp(
-        target,
-        i,
-        secretValues[targetSecretName(target)] ?? '',
-        people,
-        options.ephemeralPorts ?? false,
-      );
+      const token = secretValues[targetSecretName(target)] ?? '';
+      const app = await startDemoApp(target, i, token, people, options.ephemeralPorts ?? false);
       stoppers.push(() => app.close());
       apps.set(target.id, app);
     }
@@ -366,8 +240,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return app && t.kind === 'scim' ? { ...t, baseUrl: app.url } : t;
       }),
     };
+    // The stack exactly as the CDK app synthesizes it for this config.
+    const { stack: synth, topology } = synthesizeOnce(config);
 
-    const dynamo = await startDynamo(options.persist ? join(dataDir, 'dynamodb') : undefined);
+    const dynamo = await startDynamo(options.persist ? { path: join(dataDir, 'dynamodb') } : {});
     stoppers.push(() => dynamo.close());
     const fauxqs: FauxqsServer = await startFauxqs({
       port: 0,
@@ -375,95 +251,96 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.persist ? { dataDir: join(dataDir, 'queues') } : {}),
     });
     stoppers.push(() => fauxqs.stop());
-    const sqs = recordSdkCalls(
+    const sqs: SQSClient = recordSdkCalls(
       localSqsClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
     );
-    // Who makes each AWS call, for the IAM proof (local/aws-calls.ts; off unless recording).
-    const stack = registerStack(options.config);
-    const as = (entry: string, targetId?: string) => ({ entry, stack, ...(targetId ? { targetId } : {}) });
     stoppers.push(async () => sqs.destroy());
+    // Who makes each AWS call, for the IAM proof (local/aws-calls.ts; off unless recording).
+    const stackKey = registerStack(options.config);
+    const as = (entry: string, targetId?: string) => ({
+      entry,
+      stack: stackKey,
+      ...(targetId ? { targetId } : {}),
+    });
+    const fnOf = (entry: string) => Object.entries(synth.functions).find(([, f]) => f.entry === entry);
 
-    const clock = new SystemClock();
-    const audit = new DynamoAuditLog({ tableName: LOCAL_NAMES.auditTable, client: dynamo.client });
-    const ledger = new DynamoLeaverLedger({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
-    const budget = new DynamoRevocationBudget({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
-    const alerts = new LocalNotifier(LOCAL_NAMES.alertTopic, {
-      print,
-      file: join(dataDir, 'notifications.jsonl'),
-    });
-    // The stand-ins of CloudWatch alarms publish as the platform, not as the function at work.
-    const alarm = (notification: Notification) => asPlatform(() => alerts.notify(notification));
-    const owners = new LocalNotifier(LOCAL_NAMES.ownerTopic, {
-      print,
-      file: join(dataDir, 'notifications.jsonl'),
-    });
+    const tables = { client: dynamo.client };
+    const audit = new DynamoAuditLog({ tableName: LOCAL_NAMES.auditTable, ...tables });
+    const ledger = new DynamoLeaverLedger({ tableName: LOCAL_NAMES.stateTable, ...tables });
+    const budget = new DynamoRevocationBudget({ tableName: LOCAL_NAMES.stateTable, ...tables });
+    const notifications = join(dataDir, 'notifications.jsonl');
+    const alerts = new LocalNotifier(LOCAL_NAMES.alertTopic, { print, file: notifications });
+    const owners = new LocalNotifier(LOCAL_NAMES.ownerTopic, { print, file: notifications });
     const tokens = new TaskTokenRegistry();
     const stateMachineName = LOCAL_NAMES.stateMachine(options.config.stackName);
     const callback = new LocalTaskCallback(tokens, stateMachineName);
+    const metrics = new MetricStore(clock);
+    const metricsOf = (entry: string) => {
+      const env = fnOf(entry)?.[1].environment ?? {};
+      return capturedMetrics(metrics, {
+        namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Scimitar',
+        serviceName: env.POWERTOOLS_SERVICE_NAME ?? `scimitar-${entry}`,
+      });
+    };
+    /** A function's invocation as Lambda counts it: an error is a datapoint of AWS/Lambda Errors. */
+    const invoked =
+      <A extends unknown[], R>(entry: string, run: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        try {
+          return await run(...args);
+        } catch (err) {
+          const arn = fnOf(entry)?.[0];
+          if (arn)
+            metrics.put({
+              namespace: 'AWS/Lambda',
+              metricName: 'Errors',
+              dimensions: { FunctionName: arn },
+              value: 1,
+            });
+          throw err;
+        }
+      };
 
-    // The state machine exactly as the CDK app synthesizes it for this config.
-    const asl = renderAslOnce(config);
-
-    // One lane per SCIM target: queue + DLQ with the stack's redrive policy, and its worker.
-    const lanes = new Map<string, LocalLane>();
-    for (const target of config.targets) {
-      if (target.kind !== 'scim') continue;
-      const dlq = fauxqs.createQueue(LOCAL_NAMES.deadLetterQueue(config.stackName, target.id), {
-        attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) },
-      });
-      const queue = fauxqs.createQueue(LOCAL_NAMES.laneQueue(config.stackName, target.id), {
-        attributes: {
-          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: dlq.queueArn,
-            maxReceiveCount: config.maxAttempts,
-          }),
-        },
-      });
-      // One client per target: the worker and the reconciler share its rate budget, as they share the application.
-      const scim = scimClientFor(target, {
-        secretId: targetSecretName(target),
-        secrets,
-        ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
-      });
-      const handler = createWorkerHandler({
-        targetId: target.id,
-        scim,
-        audit,
-        ledger,
-        callback,
-        clock,
-        maxAttempts: config.maxAttempts,
-        ...(options.retryBackoffSeconds !== undefined
-          ? { backoff: () => options.retryBackoffSeconds as number }
-          : {}),
-        visibility: new SqsMessageVisibility(queue.queueUrl, sqs),
-        logger: logger(`worker-${target.id}`),
-        deadLetters: new SqsDeadLetterQueue(dlq.queueUrl, sqs),
-        alerts,
-        redriveCommand: `npm run scimitar -- redrive ${target.id}`,
-      });
-      const source = new SqsEventSource({
-        client: sqs,
-        queueUrl: queue.queueUrl,
-        queueArn: queue.queueArn,
-        functionName: `scimitar-worker-${target.id}`,
-        handler,
-        batchSize: 1,
-        // As the stack's event source: the target's burst, never below Lambda's minimum of 2.
-        maxConcurrency: Math.max(2, target.rateBudget.burst),
-        onError: (err) => print(`worker ${target.id}: ${(err as Error).message}`),
-      });
-      const app = apps.get(target.id);
-      lanes.set(target.id, {
-        target,
-        queueUrl: queue.queueUrl,
-        dlqUrl: dlq.queueUrl,
-        source,
-        scim,
-        ...(app ? { app } : {}),
-      });
-    }
+    const queues = createQueues(fauxqs, topology, options);
+    // One client per target: the worker and the reconciler share its rate budget, as they share the application.
+    const scims = new Map<string, ReturnType<typeof scimClientFor>>();
+    const lanes = createLanes({
+      config,
+      topology,
+      queues,
+      sqs,
+      apps,
+      scimFor: (target) => {
+        const scim = scimClientFor(target, {
+          secretId: targetSecretName(target),
+          secrets,
+          ...(options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {}),
+        });
+        scims.set(target.id, scim);
+        return scim;
+      },
+      workerFor: (target, queue, scim) => {
+        const handler = createWorkerHandler({
+          targetId: target.id,
+          scim,
+          audit,
+          ledger,
+          callback,
+          clock,
+          maxAttempts: config.maxAttempts,
+          ...(options.retryBackoffSeconds !== undefined
+            ? { backoff: () => options.retryBackoffSeconds as number }
+            : {}),
+          visibility: new SqsMessageVisibility(queue.url, sqs),
+          logger: logger(`worker-${target.id}`),
+          deadLetters: new SqsDeadLetterQueue(queue.dlqUrl, sqs),
+          alerts,
+          redriveCommand: `npm run scimitar -- redrive ${target.id}`,
+        });
+        return invoked('worker', handler);
+      },
+      onError: (targetId, err) => print(`worker ${targetId}: ${(err as Error).message}`),
+    });
 
     const planHandler = createPlanHandler({ config, audit, budget, owners, clock, logger: logger('plan') });
     const summarizeHandler = createSummarizeHandler({
@@ -472,25 +349,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       alerts,
       clock,
       logger: logger('summarize'),
-      metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'scimitar-summarize' }),
+      metrics: metricsOf('summarize'),
     });
     const byEntry: Record<string, LocalLambda> = {
       plan: (input) => actAs(as('plan'), () => planHandler(input)),
       summarize: (input) => actAs(as('summarize'), () => summarizeHandler(input)),
     };
     const lambdas: Record<string, LocalLambda> = {};
-    for (const [arn, entry] of Object.entries(asl.functions)) {
+    for (const [arn, entry] of Object.entries(synth.asl.functions)) {
       const handler = byEntry[entry];
       if (handler) lambdas[arn] = handler;
     }
     const queueUrls = new Map(
-      Object.entries(asl.queues).map(([placeholder, targetId]) => [
+      Object.entries(synth.asl.queues).map(([placeholder, targetId]) => [
         placeholder,
         lanes.get(targetId)?.queueUrl,
       ]),
     );
     const workflow = new LocalWorkflow({
-      definition: asl.definition as unknown as AslDefinition,
+      definition: synth.asl.definition as unknown as AslDefinition,
       lambdas,
       sqs,
       queueUrlFor: (synthesized) => {
@@ -503,13 +380,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       acting: as('state-machine'),
       ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
       ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
+      // What Step Functions reports to CloudWatch when an execution ends badly.
       onExecutionEnd: (execution: ExecutionRecord) => {
-        if (execution.status !== 'FAILED') return;
-        // The stand-in of the ExecutionsFailed alarm.
-        void alarm({
-          subject: `ALARM: scimitar execution failed (${execution.error})`,
-          message: `Execution ${execution.executionArn} failed: ${execution.error}: ${execution.cause ?? ''}`,
-        });
+        const metricName = {
+          FAILED: 'ExecutionsFailed',
+          TIMED_OUT: 'ExecutionsTimedOut',
+          ABORTED: 'ExecutionsAborted',
+        }[execution.status as string];
+        if (!metricName) return;
+        const detail = `${execution.error}: Execution ${execution.executionArn} failed: ${execution.error}: ${execution.cause ?? ''}`;
+        for (const arn of topology.stateMachines) {
+          metrics.put({
+            namespace: 'AWS/States',
+            metricName,
+            dimensions: { StateMachineArn: arn },
+            value: 1,
+            detail,
+          });
+        }
+        void evaluateAlarms();
       },
     });
 
@@ -520,65 +409,58 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     // Before the lanes stop (stoppers run in reverse): no execution or plan step writes after the stores close.
     stoppers.push(() => workflow.stop());
-
-    // The stand-in of the DLQ alarms: any message in a DLQ alarms once, until the DLQ is empty again.
-    const alarming = new Set<string>();
-    const deadLetters = async (targetId: string): Promise<number> => {
+    const laneOf = (targetId: string): LocalLane => {
       const lane = lanes.get(targetId);
       if (!lane) throw new Error(`no SCIM target "${targetId}"`);
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: lane.dlqUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return (
-        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
+      return lane;
     };
-    const watchDeadLetters = setInterval(() => {
-      for (const targetId of lanes.keys()) {
-        deadLetters(targetId)
-          .then(async (depth) => {
-            if (depth > 0 && !alarming.has(targetId)) {
-              alarming.add(targetId);
-              await alarm({
-                subject: `ALARM: ${countOf(depth, 'message')} in the dead-letter queue of target ${targetId}`,
-                message: `Revocations for ${targetId} failed every attempt. Fix the cause, then redrive: npm run scimitar -- redrive ${targetId}`,
-              });
-            } else if (depth === 0) alarming.delete(targetId);
-          })
-          .catch(() => {});
-      }
-    }, 500);
-    watchDeadLetters.unref();
-    stoppers.push(async () => clearInterval(watchDeadLetters));
+    const deadLetters = async (targetId: string) => (await depth(sqs, laneOf(targetId).dlqUrl)).total;
 
-    const redrive = async (targetId: string): Promise<number> => {
-      const lane = lanes.get(targetId);
-      if (!lane) throw new Error(`no SCIM target "${targetId}"`);
-      let moved = 0;
-      for (;;) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: lane.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-        );
-        if (Messages.length === 0) return moved;
-        for (const message of Messages) {
-          // Send first, then delete: a crash in between duplicates a message (harmless: revocation is idempotent), never loses one.
-          await sqs.send(
-            new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: message.Body ?? '' }),
-          );
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-          );
-          moved += 1;
+    // CloudWatch's alarms, as the template defines them, on what this runtime can measure.
+    const alertTopic = fnOf('summarize')?.[1].environment.ALERT_TOPIC_ARN;
+    const evaluated = topology.alarms.filter(
+      (a) =>
+        a.treatMissingData !== 'breaching' && LOCAL_METRICS.has(`${a.query.namespace} ${a.query.metricName}`),
+    );
+    const skipped = [
+      ...topology.alarms.filter((a) => !evaluated.includes(a)).map((a) => a.logicalId),
+      ...topology.notLocal
+        .filter((n) => n.logicalId.includes('Alarm') || n.reason.includes('metric'))
+        .map((n) => n.logicalId),
+    ];
+    print(
+      `local alarms: ${countOf(evaluated.length, 'alarm')} of the template evaluated here; not evaluated locally (their metrics, or the absence they watch, exist only on AWS): ${skipped.join(', ') || 'none'}`,
+    );
+    const alarms = new LocalAlarms({
+      rules: evaluated,
+      store: metrics,
+      clock,
+      text: alarmText(config.stackName),
+      // Alarms publish as the platform, not as the function whose work triggered them.
+      publish: (topic, notification) =>
+        asPlatform(() =>
+          topic === alertTopic
+            ? alerts.notify(notification)
+            : Promise.resolve(print(`alarm for unknown topic ${topic}: ${notification.subject}`)),
+        ),
+      sample: async () => {
+        for (const [name, queue] of queues) {
+          const { visible } = await depth(sqs, queue.url).catch(() => ({ visible: 0 }));
+          metrics.put({
+            namespace: 'AWS/SQS',
+            metricName: 'ApproximateNumberOfMessagesVisible',
+            dimensions: { QueueName: name },
+            value: visible,
+          });
         }
-      }
-    };
+      },
+    });
+    // CloudWatch samples and evaluates: the platform's calls, whichever function's work asked.
+    const evaluateAlarms = () => asPlatform(() => alarms.evaluate());
+    every(500, () => void evaluateAlarms());
 
-    // The credential canary, as the scheduled function runs it on AWS; its failures alarm.
-    const canaryStatus = new DynamoCanaryStatus({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
+    // The credential canary: its failures are CanaryFailed datapoints per target, as its handler publishes them.
+    const canaryStatus = new DynamoCanaryStatus({ tableName: LOCAL_NAMES.stateTable, ...tables });
     const runCanary = async (targetIds?: readonly string[]): Promise<CanaryResult[]> => {
       const results = await actAs(as('canary'), () =>
         checkTargets(
@@ -592,268 +474,123 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           targetIds ? { targetIds } : {},
         ),
       );
-      for (const failed of results.filter((r) => !r.ok)) {
-        await alarm({
-          subject: `ALARM: credential canary failed for target ${failed.targetId}`,
-          message: `The read-only probe of ${failed.targetId} failed: ${failed.problems.join('; ')}. Leavers there would fail too. Runbook: docs/credentials.md#canary-failed`,
+      for (const r of results) {
+        metrics.put({
+          namespace: 'Scimitar',
+          metricName: 'CanaryFailed',
+          dimensions: { service: 'scimitar-canary', target: r.targetId },
+          value: r.ok ? 0 : 1,
+          ...(r.ok ? {} : { detail: r.problems.join('; ') }),
         });
       }
+      await evaluateAlarms();
       return results;
     };
-    if (options.canary !== false) {
-      void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`));
-      const every = setInterval(
-        () => void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`)),
-        Math.min(scheduleIntervalMs(config.canary.schedule), 2 ** 31 - 1),
-      );
-      every.unref();
-      stoppers.push(async () => clearInterval(every));
-    }
 
-    // Reconciliation, as the scheduled function runs it on AWS: drift goes back through the lanes.
+    // The reconciler through its handler and wiring, with the template's environment made local.
     if (!existsSync(rosterFile) && apps.size > 0) writeFileSync(rosterFile, demoRosterCsv(people));
-    const reconciliationStore = new DynamoReconciliationStore({
-      tableName: LOCAL_NAMES.stateTable,
-      client: dynamo.client,
-    });
-    const laneQueue = new SqsLaneQueue(
-      Object.fromEntries([...lanes].map(([id, lane]) => [id, lane.queueUrl])),
-      sqs,
-    );
-    const runReconcile = async (request: { targets?: readonly string[]; restart?: boolean } = {}) => {
-      const result = await actAs(as('reconcile'), () =>
-        reconcile(
-          { ...(request.targets ? { targets: request.targets } : {}), restart: request.restart ?? false },
-          {
-            config,
-            scim: (target) => {
-              const lane = lanes.get(target.id);
-              if (!lane) throw new Error(`no lane for target "${target.id}"`);
-              return lane.scim;
-            },
-            store: reconciliationStore,
-            leavers: ledger,
-            roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
-            queue: laneQueue,
-            budget,
-            audit,
-            clock,
-          },
-        ),
-      );
-      const privileged = new Set(config.targets.filter((t) => t.tier === 'privileged').map((t) => t.id));
-      for (const outcome of result.outcomes) {
-        // The stand-ins of the reconciler's alarms: a privileged orphan or drift, an incomplete pass.
-        if (privileged.has(outcome.targetId) && outcome.counts.orphan + outcome.counts.drift > 0) {
-          await alarm({
-            subject: `ALARM: privileged target ${outcome.targetId} has ${countOf(outcome.counts.orphan, 'orphan')} and ${countOf(outcome.counts.drift, 'drift account')}`,
-            message: 'See the coverage report (npm run scimitar -- coverage) and docs/reconciliation.md.',
-          });
-        }
-        if (outcome.status === 'incomplete') {
-          await alarm({
-            subject: `ALARM: reconciliation of ${outcome.targetId} incomplete`,
-            message: outcome.error ?? 'no reason recorded',
-          });
-        }
+    const laneUrl = [...lanes.values()][0]?.queueUrl ?? '';
+    const localTables = new Map([
+      [auditTableSchema('').KeySchema?.[0]?.AttributeName, LOCAL_NAMES.auditTable],
+      [stateTableSchema('').KeySchema?.[0]?.AttributeName, LOCAL_NAMES.stateTable],
+    ]);
+    const localEnv = (entry: string): Record<string, string> => {
+      const env = { ...(fnOf(entry)?.[1].environment ?? {}) };
+      for (const [name, value] of Object.entries(env)) {
+        const table = topology.tables.find((t) => t.ref === value);
+        if (table) env[name] = localTables.get(table.partitionKey) ?? value;
       }
+      if (env[LANE_ENV.queueUrlPrefix])
+        env[LANE_ENV.queueUrlPrefix] = laneUrl.slice(0, laneUrl.lastIndexOf('/') + 1);
+      return env;
+    };
+    const reconcileHandler = wireReconcile({
+      config,
+      env: localEnv('reconcile'),
+      secrets,
+      clock,
+      dynamo: dynamo.client,
+      sqs,
+      roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
+      scim: (target) => scims.get(target.id) ?? laneOf(target.id).scim,
+      continuation: new (class extends ReconcileContinuation {
+        async resume(invocation: ReconcileInvocation) {
+          void runReconcileHandler(invocation).catch((err: unknown) =>
+            print(`reconcile: ${(err as Error).message}`),
+          );
+        }
+      })(),
+      logger: logger('reconcile'),
+      metrics: metricsOf('reconcile'),
+    });
+    const runReconcileHandler = invoked('reconcile', (input: unknown) =>
+      actAs(as('reconcile'), () => reconcileHandler(input)),
+    );
+    const runReconcile = async (
+      request: { targets?: readonly string[]; restart?: boolean } = {},
+    ): Promise<ReconcileResult> => {
+      const result = await runReconcileHandler({
+        source: 'cli',
+        ...(request.targets?.length ? { targets: request.targets } : {}),
+        restart: request.restart ?? false,
+      });
+      for (const o of result.outcomes) {
+        metrics.note(
+          RECONCILE_METRICS.privilegedFindings,
+          o.targetId,
+          `${countOf(o.counts.orphan, 'orphan')} and ${countOf(o.counts.drift, 'drift account')}`,
+        );
+        if (o.error) metrics.note(RECONCILE_METRICS.incomplete, o.targetId, o.error);
+      }
+      await evaluateAlarms();
       return result;
     };
     const coverage = async (): Promise<CoverageReport> =>
       coverageReport(
         config,
         await gatherCoverageFacts(config, {
-          store: reconciliationStore,
+          store: new DynamoReconciliationStore({ tableName: LOCAL_NAMES.stateTable, ...tables }),
           leavers: ledger,
           canary: { status: canaryStatus, clock },
         }),
         clock.now(),
       );
-    if (options.reconcileOnSchedule !== false) {
+
+    // The schedules of the template: each invokes its function at start and on its interval.
+    const scheduled: Record<string, (() => void) | undefined> = {
+      canary:
+        options.canary === false
+          ? undefined
+          : () => void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`)),
       // Without a roster file (no demo apps, none given) a scheduled pass could only alarm; the
       // banner says where the file goes, and a pass asked for says what is missing.
-      const pass = () => {
-        if (!existsSync(rosterFile)) return;
-        void runReconcile().catch((err: unknown) => print(`reconcile: ${(err as Error).message}`));
-      };
-      pass();
-      const every = setInterval(pass, Math.min(intervalOf(config.reconciliation.schedule), 2 ** 31 - 1));
-      every.unref();
-      stoppers.push(async () => clearInterval(every));
+      reconcile:
+        options.reconcileOnSchedule === false
+          ? undefined
+          : () => {
+              if (existsSync(rosterFile))
+                void runReconcile().catch((err: unknown) => print(`reconcile: ${(err as Error).message}`));
+            },
+    };
+    for (const schedule of topology.schedules.filter((s) => s.enabled)) {
+      const run = scheduled[schedule.entry];
+      if (!run) continue;
+      run();
+      every(scheduleIntervalMs(schedule.expression), run);
     }
 
     const retry = (eventId: string) => retryExecution(eventId, { workflow, audit, clock });
-
-    const ingest = createIngestHandler({
+    const ingestHandler = createIngestHandler({
       sources: config.sources,
       secrets,
       auditLog: audit,
       workflows: workflow,
       logger: logger('ingest'),
       clock,
+      metrics: metricsOf('ingest'),
     });
-
-    const server: Server = createServer((req, res) => {
-      handleRequest(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost')).catch(
-        (err: unknown) => {
-          if (res.headersSent) return;
-          // Failures the caller can act on are answered as such, with the reason.
-          if (err instanceof ValidationError) {
-            writeJson(res, 422, { error: 'invalid', message: err.message, problems: err.problems });
-          } else if (err instanceof RetryRefusedError) {
-            writeJson(res, 409, { error: 'conflict', message: err.message });
-          } else if (err instanceof UnknownEventError) {
-            writeJson(res, 404, { error: 'unknown_event', message: err.message });
-          } else {
-            print(`local API: ${(err as Error).message}`);
-            writeJson(res, 500, {
-              error: 'internal',
-              message: `the local runtime failed: ${(err as Error).message}`,
-            });
-          }
-        },
-      );
-
-      async function handleRequest(method: string, url: URL): Promise<void> {
-        /** The SCIM targets named by `?target=` (none: all); answers 404 and returns null for an unknown one. */
-        const namedTargets = (): string[] | null => {
-          const only = url.searchParams.getAll('target');
-          const unknown = only.filter((id) => !lanes.has(id));
-          if (unknown.length === 0) return only;
-          writeJson(res, 404, {
-            error: 'unknown_target',
-            message: `no SCIM target ${unknown.map((id) => `"${id}"`).join(', ')}`,
-          });
-          return null;
-        };
-        const events = url.pathname.match(/^\/events\/([^/]+)$/);
-        if (events && method === 'POST') {
-          let body: Buffer;
-          try {
-            body = await readBody(req);
-          } catch {
-            writeJson(res, 413, { message: 'Request Entity Too Large' });
-            req.resume();
-            return;
-          }
-          const source = decodeURIComponent(events[1] ?? '');
-          const event = proxyEvent(req, body, '/events/{source}', { source });
-          writeResult(res, await actAs(as('ingest'), () => ingest(event)));
-          return;
-        }
-        if (method === 'GET' && url.pathname === '/health') {
-          writeJson(res, 200, { ok: true });
-          return;
-        }
-        const retryMatch = url.pathname.match(/^\/_local\/events\/([^/]+)\/retry$/);
-        if (retryMatch && method === 'POST') {
-          writeJson(res, 202, await retry(decodeURIComponent(retryMatch[1] ?? '')));
-          return;
-        }
-        const status = url.pathname.match(/^\/_local\/events\/([^/]+)$/);
-        if (status && method === 'GET') {
-          const eventId = decodeURIComponent(status[1] ?? '');
-          // The latest attempt: the first delivery's execution, or the last retry of it.
-          const attempts = attemptsOf(workflow, eventId);
-          const execution = attempts.at(-1);
-          writeJson(res, 200, {
-            eventId,
-            attempts: attempts.map((a) => ({ name: a.name, status: a.status, error: a.error })),
-            execution: execution
-              ? {
-                  name: execution.name,
-                  executionArn: execution.executionArn,
-                  status: execution.status,
-                  error: execution.error,
-                  output: execution.output,
-                }
-              : null,
-            audit: await audit.forEvent(eventId),
-          });
-          return;
-        }
-        const person = url.pathname.match(/^\/_local\/people\/([^/]+)$/);
-        if (person && method === 'GET') {
-          const personId = decodeURIComponent(person[1] ?? '');
-          writeJson(res, 200, {
-            personId,
-            audit: await audit.forPerson(personId),
-            ledger: await ledger.forPerson(personId),
-          });
-          return;
-        }
-        const redriveMatch = url.pathname.match(/^\/_local\/targets\/([^/]+)\/redrive$/);
-        if (redriveMatch && method === 'POST') {
-          const targetId = decodeURIComponent(redriveMatch[1] ?? '');
-          if (!lanes.has(targetId)) {
-            writeJson(res, 404, { error: 'unknown_target', message: `no SCIM target "${targetId}"` });
-            return;
-          }
-          writeJson(res, 200, { targetId, redriven: await redrive(targetId) });
-          return;
-        }
-        if (url.pathname === '/_local/targets' && method === 'GET') {
-          const targets = [];
-          for (const [targetId, lane] of lanes) {
-            targets.push({
-              targetId,
-              displayName: lane.target.displayName,
-              baseUrl: lane.target.baseUrl,
-              deadLetters: await deadLetters(targetId),
-              accounts: lane.app
-                ? [...lane.app.users.values()].map((u) => ({
-                    userName: u.userName,
-                    active: u.active,
-                    externalId: u.externalId,
-                  }))
-                : null,
-            });
-          }
-          writeJson(res, 200, { targets });
-          return;
-        }
-        if (url.pathname === '/_local/targets/check' && method === 'POST') {
-          const only = namedTargets();
-          if (!only) return;
-          writeJson(res, 200, { results: await runCanary(only.length > 0 ? only : undefined) });
-          return;
-        }
-        if (url.pathname === '/_local/reconcile' && method === 'POST') {
-          const only = namedTargets();
-          if (!only) return;
-          writeJson(
-            res,
-            200,
-            await runReconcile({
-              ...(only.length ? { targets: only } : {}),
-              restart: url.searchParams.has('restart'),
-            }),
-          );
-          return;
-        }
-        if (url.pathname === '/_local/coverage' && method === 'GET') {
-          writeJson(res, 200, await coverage());
-          return;
-        }
-        if (url.pathname === '/_local/notifications' && method === 'GET') {
-          writeJson(res, 200, { alerts: alerts.sent, owners: owners.sent });
-          return;
-        }
-        writeJson(res, 404, { error: 'not_found', message: `no route ${method} ${url.pathname}` });
-      }
-    });
-    await listenOn(server, options.port ?? DEFAULT_PORT, 'the local API', 'choose another with --port N');
-    // Pushed last, so stopped first: no new events while the rest shuts down.
-    stoppers.push(
-      () =>
-        new Promise<void>((closed) => {
-          server.closeAllConnections();
-          server.close(() => closed());
-        }),
-    );
-
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    const runtime: LocalRuntime = {
+      url: '',
       config,
       dataDir,
       secrets,
@@ -865,7 +602,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       owners,
       people,
       sqs,
-      redrive,
+      redrive: (targetId) => redrive(sqs, laneOf(targetId)),
       deadLetters,
       checkTargets: runCanary,
       reconcile: runReconcile,
@@ -874,6 +611,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       retry,
       stop,
     };
+    const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingestHandler(event)), print);
+    await listenOn(server, options.port ?? DEFAULT_PORT, 'the local API', 'choose another with --port N');
+    // Pushed last, so stopped first: no new events while the rest shuts down.
+    stoppers.push(
+      () =>
+        new Promise<void>((closed) => {
+          server.closeAllConnections();
+          server.close(() => closed());
+        }),
+    );
+    return { ...runtime, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
   } catch (err) {
     await stop();
     throw err;

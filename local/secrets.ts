@@ -1,6 +1,13 @@
 // Secrets for the local runtime: a JSON file of name → value (e.g. .scimitar/secrets.json),
 // overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  type ScimitarConfig,
+  type ScimTargetConfig,
+  sourceSecretName,
+  targetSecretName,
+} from '../lambdas/core/model/config.ts';
 import { SecretLookupError, SecretSource } from '../lambdas/core/model/ports.ts';
 import { localArns, recordAwsCall } from './aws-calls.ts';
 
@@ -56,4 +63,39 @@ export class LocalSecretSource extends SecretSource {
       `secret "${name}" not found: add the key "${name}" to ${file ?? 'the secrets file'}, or set the environment variable ${envNameFor(name)}`,
     );
   }
+}
+
+interface SecretsFile {
+  [name: string]: string;
+}
+
+/** Secrets of the local runtime: created once per data directory, readable only by the user. */
+export function ensureSecrets(
+  config: ScimitarConfig,
+  file: string,
+  demoTargets: ScimTargetConfig[],
+): SecretsFile {
+  const secrets: SecretsFile = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile)
+    : {};
+  let changed = !existsSync(file);
+  for (const source of config.sources) {
+    const name = sourceSecretName(source);
+    if (!secrets[name]) {
+      secrets[name] = randomBytes(32).toString('hex');
+      changed = true;
+    }
+  }
+  for (const target of demoTargets) {
+    const name = targetSecretName(target);
+    if (!secrets[name]) {
+      secrets[name] = `demo_${randomBytes(24).toString('hex')}`;
+      changed = true;
+    }
+  }
+  if (changed) {
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return secrets;
 }

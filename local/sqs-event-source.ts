@@ -22,6 +22,8 @@ export interface SqsEventSourceProps {
   readonly batchSize?: number;
   /** Batches in flight at once, as the event source's maximum concurrency. @default 2 */
   readonly maxConcurrency?: number;
+  /** The handler reports failed messages (ReportBatchItemFailures); without, a returned batch succeeded whole. @default true */
+  readonly reportBatchItemFailures?: boolean;
   /** Long-poll wait per receive. @default 1 */
   readonly waitTimeSeconds?: number;
   /** Called when the handler throws (Lambda would log it and retry the whole batch). */
@@ -120,7 +122,9 @@ export class SqsEventSource {
         { Records: records },
         context(this.props.functionName, `local-${this.invocations}`),
       );
-      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      const reported =
+        this.props.reportBatchItemFailures === false ? [] : (response?.batchItemFailures ?? []);
+      failed = new Set(reported.map((f) => f.itemIdentifier));
     } catch (err) {
       // As Lambda: a thrown handler fails the whole batch; every message comes back.
       this.props.onError?.(err);

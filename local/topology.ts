@@ -97,6 +97,10 @@ export interface LocalTopology {
   readonly eventSources: readonly SqsEventSourceSpec[];
   readonly schedules: readonly ScheduleSpec[];
   readonly alarms: readonly AlarmRule[];
+  /** DynamoDB tables: the placeholder a Ref to one resolves to, and its partition key attribute. */
+  readonly tables: readonly { readonly ref: string; readonly partitionKey: string }[];
+  /** Placeholder ARNs of the state machines. */
+  readonly stateMachines: readonly string[];
   /** Resources of the kinds above that the local runtime cannot reproduce, with the reason. */
   readonly notLocal: readonly { readonly logicalId: string; readonly reason: string }[];
 }
@@ -110,6 +114,8 @@ export function readTopology(stack: Pick<LocalStack, 'templates' | 'functions'>)
     eventSources: [] as SqsEventSourceSpec[],
     schedules: [] as ScheduleSpec[],
     alarms: [] as AlarmRule[],
+    tables: [] as { ref: string; partitionKey: string }[],
+    stateMachines: [] as string[],
     notLocal: [] as { logicalId: string; reason: string }[],
   };
   const entryOf = (arn: string, logicalId: string): ScimitarEntry => {
@@ -126,6 +132,15 @@ export function readTopology(stack: Pick<LocalStack, 'templates' | 'functions'>)
         >;
       try {
         if (resource.Type === 'AWS::SQS::Queue') topology.queues.push(queueOf(logicalId, resource, props()));
+        if (resource.Type === 'AWS::StepFunctions::StateMachine')
+          topology.stateMachines.push(localArn(logicalId, resource.Type));
+        if (resource.Type === 'AWS::DynamoDB::Table') {
+          const keys = (resource.Properties?.KeySchema ?? []) as { AttributeName: string; KeyType: string }[];
+          topology.tables.push({
+            ref: String(resolveIntrinsics({ Ref: logicalId }, source.template, source.parameters)),
+            partitionKey: keys.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',
+          });
+        }
         if (resource.Type === 'AWS::Lambda::EventSourceMapping') {
           const p = props();
           const queue = sqsQueueOf(String(p.EventSourceArn), source);

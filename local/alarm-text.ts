@@ -1,0 +1,54 @@
+// What a local alarm says: the template's description (what an operator reads on AWS), led by a
+// subject that names the target or execution, plus the local way out (the redrive command).
+
+import { deadLetterQueuePrefix } from '../lambdas/aws/target-env.ts';
+import { countOf } from '../lambdas/core/model/count-noun.ts';
+import type { Notification } from '../lambdas/core/model/ports.ts';
+import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
+import type { Datapoint } from './alarms.ts';
+import type { AlarmRule } from './topology.ts';
+
+export function alarmText(stackName: string) {
+  return (rule: AlarmRule, group: string, latest: Datapoint | undefined): Notification => {
+    const { metricName } = rule.query;
+    const detail = latest?.detail;
+    const onAws = `On AWS: ${rule.description}`;
+    const prefix = deadLetterQueuePrefix(stackName);
+    const deadLetters = group.startsWith(prefix) ? group.slice(prefix.length) : undefined;
+    if (metricName === 'ApproximateNumberOfMessagesVisible' && deadLetters) {
+      return {
+        subject: `ALARM: ${countOf(latest?.value ?? 0, 'message')} in the dead-letter queue of target ${deadLetters}`,
+        message: `Revocations for ${deadLetters} failed every attempt. Fix the cause, then redrive: npm run scimitar -- redrive ${deadLetters}\n${onAws}`,
+      };
+    }
+    if (metricName === 'ExecutionsFailed') {
+      return {
+        subject: `ALARM: scimitar execution failed (${detail?.split(':')[0] ?? 'unknown'})`,
+        message: `${detail ?? ''}\n${onAws}`,
+      };
+    }
+    if (metricName === 'CanaryFailed') {
+      return {
+        subject: `ALARM: credential canary failed for target ${group}`,
+        message: `The read-only probe of ${group} failed: ${detail ?? 'no reason recorded'}. Leavers there would fail too.\n${onAws}`,
+      };
+    }
+    if (metricName === RECONCILE_METRICS.privilegedFindings) {
+      return {
+        subject: `ALARM: privileged target ${group} has ${detail ?? countOf(latest?.value ?? 0, 'finding')}`,
+        message: `See the coverage report (npm run scimitar -- coverage) and docs/reconciliation.md.\n${onAws}`,
+      };
+    }
+    if (metricName === RECONCILE_METRICS.incomplete) {
+      return {
+        subject: `ALARM: reconciliation of ${group} incomplete`,
+        message: `${detail ?? 'no reason recorded'}\n${onAws}`,
+      };
+    }
+    const first = rule.description.split(/(?<=[.:])\s/)[0] ?? rule.logicalId;
+    return {
+      subject: `ALARM: ${first}${group ? ` (${group})` : ''}`,
+      message: `${detail ? `${detail}\n` : ''}${onAws}`,
+    };
+  };
+}

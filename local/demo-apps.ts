@@ -1,0 +1,67 @@
+// The SCIMMY demo applications the local runtime starts for SCIM targets on localhost, seeded
+// with the demo people (not everyone everywhere, so "no account" happens too), and their roster.
+import type { ScimTargetConfig } from '../lambdas/core/model/config.ts';
+import type { DemoPerson } from './demo-people.ts';
+import { type ScimApp, start as startScimApp } from './scim-app.ts';
+import { isAddressInUse, PortInUseError } from './start-errors.ts';
+
+export function isLoopbackHttp(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+}
+
+/** The demo company's HR roster: everyone is active until a termination says otherwise. */
+export function demoRosterCsv(people: readonly DemoPerson[]): string {
+  const rows = people.map((p) => [p.employeeId, p.userName, p.emails.join(';'), p.employeeId].join(','));
+  return `employeeId,userName,emails,externalId\n${rows.join('\n')}\n`;
+}
+
+/** Which demo people each demo application holds: not everyone everywhere, so "no account" happens too. */
+function holdsAccount(targetIndex: number, personIndex: number): boolean {
+  return (personIndex + targetIndex) % 5 !== 4;
+}
+
+export async function startDemoApp(
+  target: ScimTargetConfig,
+  index: number,
+  token: string,
+  people: readonly DemoPerson[],
+  ephemeral: boolean,
+): Promise<ScimApp> {
+  const url = new URL(target.baseUrl);
+  const port = ephemeral ? 0 : Number(url.port || 80);
+  let app: ScimApp;
+  try {
+    app = await startScimApp({ tokens: [token], port, host: '127.0.0.1' });
+  } catch (err) {
+    if (isAddressInUse(err)) {
+      throw new PortInUseError(
+        port,
+        `the demo application of target "${target.id}"`,
+        `start with --no-demo-apps, or give the target another port in its baseUrl`,
+        { cause: err },
+      );
+    }
+    throw new Error(
+      `cannot start the demo application for target "${target.id}" on port ${port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const members = people.filter((_, i) => holdsAccount(index, i));
+  app.seed({
+    users: [
+      ...members.map((p) => ({
+        userName: p.userName,
+        externalId: p.employeeId,
+        displayName: p.displayName,
+        emails: p.emails.map((value) => ({ value, type: 'work', primary: true })),
+      })),
+      ...target.allowList.map((userName) => ({ userName, displayName: `${userName} (service account)` })),
+    ],
+    groups: [
+      { displayName: 'everyone', members: members.map((p) => p.userName) },
+      { displayName: 'admins', members: members.slice(0, 2).map((p) => p.userName) },
+    ],
+  });
+  return app;
+}
