@@ -1,0 +1,110 @@
+// The local runtime builds what the template declares: queues read back from fauxqs and event
+// sources compared with the synthesized stack, and a changed template property followed.
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, synthesizeLocalStack } from '../../../lib/asl.ts';
+import { createQueues } from '../../../local/lanes.ts';
+import { localSqsClient } from '../../../local/sqs-client.ts';
+import { readTopology } from '../../../local/topology.ts';
+import { startTestRuntime, testConfig } from '../../support/local-runtime.ts';
+
+type Runtime = Awaited<ReturnType<typeof startTestRuntime>>;
+
+describe('local topology: the runtime follows the synthesized stack', () => {
+  let stack: LocalStack;
+  let runtime: Runtime;
+  beforeAll(async () => {
+    stack = synthesizeLocalStack(testConfig());
+    runtime = await startTestRuntime({ canary: false, reconcileOnSchedule: false });
+  }, 120_000);
+  afterAll(async () => runtime?.stop());
+
+  const lanesInTemplate = () =>
+    stack.templates.flatMap((t) =>
+      Object.values(t.template.Resources).filter(
+        (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties?.ScalingConfig,
+      ),
+    );
+
+  it('reads every lane shard: one worker event source per SCIM target', () => {
+    const scim = runtime.config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
+    expect(lanesInTemplate()).toHaveLength(scim.length);
+    expect([...runtime.lanes.keys()].sort()).toEqual(scim.sort());
+  });
+
+  it('creates each lane queue in fauxqs with the template visibility, retention and redrive policy', async () => {
+    const topology = readTopology(stack);
+    for (const lane of runtime.lanes.values()) {
+      const { Attributes = {} } = await runtime.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: lane.queueUrl, AttributeNames: ['All'] }),
+      );
+      const spec = topology.queues.find((q) => lane.queueUrl.endsWith(`/${q.name}`));
+      const declared = stack.templates
+        .flatMap((t) => Object.values(t.template.Resources))
+        .find((r) => r.Properties?.QueueName === spec?.name)?.Properties;
+      expect(Number(Attributes.VisibilityTimeout)).toBe(declared?.VisibilityTimeout);
+      expect(Number(Attributes.MessageRetentionPeriod)).toBe(declared?.MessageRetentionPeriod);
+      const redrive = JSON.parse(Attributes.RedrivePolicy ?? '{}');
+      expect(redrive.maxReceiveCount).toBe(
+        (declared?.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
+      );
+      expect(String(redrive.deadLetterTargetArn).split(':').at(-1)).toBe(lane.dlqUrl.split('/').at(-1));
+    }
+  });
+
+  it('gives each lane event source the mapping batch size, maximum concurrency and partial batch responses', () => {
+    for (const mapping of readTopology(stack).eventSources) {
+      const lane = [...runtime.lanes.values()].find((l) => l.queueUrl.endsWith(`/${mapping.queue}`));
+      const props = (lane?.source as unknown as { props: Record<string, unknown> }).props;
+      expect(props.batchSize).toBe(mapping.batchSize);
+      expect(props.maxConcurrency).toBe(mapping.maxConcurrency);
+      expect(props.reportBatchItemFailures).toBe(true);
+    }
+    // The stack's values, not the old local constants (batch 1, visibility 30 s).
+    expect(readTopology(stack).eventSources.every((m) => m.batchSize === 5)).toBe(true);
+  });
+
+  it('follows a changed template property: queues built from a mutated template carry the new values', async () => {
+    const mutated = structuredClone(stack);
+    for (const { template } of mutated.templates) {
+      for (const resource of Object.values(template.Resources)) {
+        if (resource.Type !== 'AWS::SQS::Queue' || !resource.Properties?.RedrivePolicy) continue;
+        resource.Properties.VisibilityTimeout = 42;
+        (resource.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount = 9;
+      }
+    }
+    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    const sqs = localSqsClient({
+      endpoint: fauxqs.address,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    try {
+      const queues = createQueues(fauxqs, readTopology(mutated));
+      const lane = [...queues].find(([name]) => name.includes('_lane_'));
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: lane?.[1].url, AttributeNames: ['All'] }),
+      );
+      expect(Attributes.VisibilityTimeout).toBe('42');
+      expect(JSON.parse(Attributes.RedrivePolicy ?? '{}').maxReceiveCount).toBe(9);
+    } finally {
+      sqs.destroy();
+      await fauxqs.stop();
+    }
+  });
+
+  it('turns the template alarms into local rules, and says which it cannot evaluate', () => {
+    const topology = readTopology(stack);
+    const deadLetters = topology.alarms.find((a) => a.logicalId.startsWith('AlertingDeadLetters'));
+    expect(deadLetters?.query).toMatchObject({
+      kind: 'insights',
+      namespace: 'AWS/SQS',
+      groupBy: 'QueueName',
+    });
+    expect(topology.schedules.map((s) => s.entry).sort()).toEqual(['canary', 'reconcile']);
+    expect(
+      runtime.lines.some((l) => l.startsWith('local alarms:') && l.includes('not evaluated locally')),
+    ).toBe(true);
+  });
+});
