@@ -1,7 +1,15 @@
 // Secrets for the local runtime: a JSON file of name → value (e.g. .scimitar/secrets.json),
 // overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  AWSCURRENT,
+  type SecretDescription,
+  SecretStore,
+  SecretStoreError,
+  type SecretVersionValue,
+  type VersionSelector,
+} from '../lambdas/core/credentials/secret-store.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
@@ -98,4 +106,46 @@ export function ensureSecrets(
     chmodSync(file, 0o600);
   }
   return secrets;
+}
+
+/**
+ * The secret store over the local secrets: one version per secret (AWSCURRENT), dated by the
+ * secrets file's last change; rotation (pending versions, staging) does not run locally.
+ */
+export class LocalSecretStore extends SecretStore {
+  constructor(
+    private readonly source: LocalSecretSource,
+    private readonly file: string,
+  ) {
+    super();
+  }
+
+  private changed(): Date {
+    return existsSync(this.file) ? statSync(this.file).mtime : new Date();
+  }
+
+  async describe(secretId: string): Promise<SecretDescription> {
+    recordAwsCall({ action: 'secretsmanager:DescribeSecret', resources: [localArns.secret(secretId)] });
+    return {
+      arn: localArns.secret(secretId),
+      name: secretId,
+      rotationEnabled: false,
+      versions: { local: [AWSCURRENT] },
+      tags: {},
+      lastChangedDate: this.changed(),
+    };
+  }
+
+  async getValue(secretId: string, select: VersionSelector): Promise<SecretVersionValue | undefined> {
+    if ((select.stage ?? AWSCURRENT) !== AWSCURRENT) return undefined;
+    return { versionId: 'local', value: await this.source.read(secretId), createdDate: this.changed() };
+  }
+
+  async putPending(): Promise<void> {
+    throw new SecretStoreError('rotation does not run locally: edit the secrets file instead');
+  }
+
+  async updateStage(): Promise<void> {
+    throw new SecretStoreError('rotation does not run locally: edit the secrets file instead');
+  }
 }

@@ -1,20 +1,16 @@
-// Lambda entry of the credential canary (and the age check of hand-renewed credentials).
+// Lambda entry of the credential canary (and the age check of hand-renewed credentials): its
+// wiring (lambdas/aws/wiring/canary.ts) with the real clients, run once at cold start.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { CurrentSecretSource } from '../../core/credentials/secret-store.ts';
 import { SystemClock } from '../../core/model/ports.ts';
-import { createCanaryHandler } from '../../handlers/canary.ts';
-import { DynamoCanaryStatus } from '../adapters/dynamo-canary-status.ts';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store.ts';
-import { requireEnv, runtimeConfig } from '../env.ts';
+import { runtimeConfig } from '../env.ts';
+import { wireCanary } from '../wiring/canary.ts';
 
-const store = new SecretsManagerStore();
-
-export const handler = createCanaryHandler({
+export const handler = wireCanary({
   config: runtimeConfig(),
-  store,
-  secrets: new CurrentSecretSource(store),
-  status: new DynamoCanaryStatus({ tableName: requireEnv('STATE_TABLE') }),
+  env: process.env,
+  store: new SecretsManagerStore(),
   clock: new SystemClock(),
   logger: new Logger(),
   metrics: new Metrics(),

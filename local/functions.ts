@@ -1,0 +1,180 @@
+// The stack's functions as the local runtime runs them: each built by its handler factory or its
+// wiring module (lambdas/aws/wiring/*, shared with the Lambda entries) with the template's
+// environment made local, acting as its own role for the IAM proof, its errors counted as
+// Lambda's Errors metric.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status.ts';
+import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
+import { LANE_ENV } from '../lambdas/aws/target-env.ts';
+import { wireCanary } from '../lambdas/aws/wiring/canary.ts';
+import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
+import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
+import { countOf } from '../lambdas/core/model/count-noun.ts';
+import type { Clock } from '../lambdas/core/model/ports.ts';
+import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
+import type { RosterSource } from '../lambdas/core/reconcile/roster.ts';
+import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import {
+  RECONCILE_METRICS,
+  ReconcileContinuation,
+  type ReconcileInvocation,
+} from '../lambdas/handlers/reconcile.ts';
+import type { LocalStack } from '../lib/asl.ts';
+import { actAs, LOCAL_NAMES } from './aws-calls.ts';
+import type { LocalCloudWatch } from './cloudwatch.ts';
+import type { LocalSecretSource, LocalSecretStore } from './secrets.ts';
+import type { LocalTopology } from './topology.ts';
+
+export interface LocalFunctionsProps {
+  readonly config: ScimitarConfig;
+  readonly stack: LocalStack;
+  readonly topology: LocalTopology;
+  /** The IAM proof's key of the stack (local/aws-calls.ts registerStack). */
+  readonly stackKey: string;
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  /** URL of any lane queue in fauxqs: the local LANE_QUEUE_URL_PREFIX is its prefix. */
+  readonly laneQueueUrl: string;
+  readonly secrets: LocalSecretSource;
+  readonly store: LocalSecretStore;
+  readonly roster: RosterSource;
+  readonly scim: (target: ScimTargetConfig) => ScimClient;
+  readonly cloudwatch: LocalCloudWatch;
+  readonly clock: Clock;
+  readonly logger: (name: string) => Logger;
+  readonly print: (line: string) => void;
+  /** Per request of a canary probe. @default the core's */
+  readonly scimTimeoutMs?: number;
+}
+
+/** Who acts, for the IAM proof. */
+export const acting = (stack: string, entry: string, targetId?: string) => ({
+  entry,
+  stack,
+  ...(targetId ? { targetId } : {}),
+});
+
+/** A function's environment as the template sets it, its tables and lane queues made local. */
+export function localEnvironment(
+  props: Pick<LocalFunctionsProps, 'stack' | 'topology' | 'laneQueueUrl'>,
+  entry: string,
+) {
+  const localTable = new Map([
+    [auditTableSchema('').KeySchema?.[0]?.AttributeName, LOCAL_NAMES.auditTable],
+    [stateTableSchema('').KeySchema?.[0]?.AttributeName, LOCAL_NAMES.stateTable],
+  ]);
+  const fn = Object.values(props.stack.functions).find((f) => f.entry === entry);
+  if (!fn) throw new Error(`the stack has no ${entry} function`);
+  const env: Record<string, string> = { ...fn.environment };
+  for (const [name, value] of Object.entries(env)) {
+    const table = props.topology.tables.find((t) => t.ref === value);
+    if (table) env[name] = localTable.get(table.partitionKey) ?? value;
+  }
+  if (env[LANE_ENV.queueUrlPrefix]) {
+    env[LANE_ENV.queueUrlPrefix] = props.laneQueueUrl.slice(0, props.laneQueueUrl.lastIndexOf('/') + 1);
+  }
+  return env;
+}
+
+/** The canary and the reconciler, through their handlers. */
+export function localFunctions(props: LocalFunctionsProps) {
+  const { config, cloudwatch, clock, print } = props;
+  const as = (entry: string) => acting(props.stackKey, entry);
+  const invoke = async <R>(entry: string, run: () => Promise<R>): Promise<R> => {
+    try {
+      return await actAs(as(entry), run);
+    } catch (err) {
+      cloudwatch.functionError(entry);
+      throw err;
+    }
+  };
+
+  // The local runtime sees each probe's result on its way to the status table.
+  let seen: CanaryResult[] = [];
+  const status = new (class extends CanaryStatus {
+    private readonly table = wireCanaryStatus(props);
+    async record(result: CanaryResult) {
+      seen.push(result);
+      await this.table.record(result);
+    }
+    read(targetId: string) {
+      return this.table.read(targetId);
+    }
+  })();
+  const canary = wireCanary({
+    config,
+    env: localEnvironment(props, 'canary'),
+    store: props.store,
+    secrets: props.secrets,
+    status,
+    clock,
+    logger: props.logger('canary'),
+    metrics: cloudwatch.metricsFor('canary'),
+    ...(props.scimTimeoutMs !== undefined && { timeoutMs: props.scimTimeoutMs }),
+  });
+  const checkTargets = async (targetIds?: readonly string[]): Promise<CanaryResult[]> => {
+    seen = [];
+    // A run that measured the probes but not every credential's age still answers with the probes.
+    await invoke('canary', () => canary(targetIds ? { targetIds } : {})).catch((err: unknown) =>
+      print(`canary: ${(err as Error).message}`),
+    );
+    const results = seen;
+    for (const r of results.filter((r) => !r.ok))
+      cloudwatch.metrics.note('CanaryFailed', r.targetId, r.problems.join('; '));
+    await cloudwatch.evaluate();
+    return results;
+  };
+
+  const reconcileHandler = wireReconcile({
+    config,
+    env: localEnvironment(props, 'reconcile'),
+    secrets: props.secrets,
+    clock,
+    dynamo: props.dynamo,
+    sqs: props.sqs,
+    roster: props.roster,
+    scim: props.scim,
+    // The function invoking itself asynchronously, as on Lambda.
+    continuation: new (class extends ReconcileContinuation {
+      async resume(invocation: ReconcileInvocation) {
+        void invoke('reconcile', () => reconcileHandler(invocation)).catch((err: unknown) =>
+          print(`reconcile: ${(err as Error).message}`),
+        );
+      }
+    })(),
+    logger: props.logger('reconcile'),
+    metrics: cloudwatch.metricsFor('reconcile'),
+  });
+  const reconcile = async (
+    request: { targets?: readonly string[]; restart?: boolean } = {},
+  ): Promise<ReconcileResult> => {
+    const result = await invoke('reconcile', () =>
+      reconcileHandler({
+        source: 'cli',
+        ...(request.targets?.length ? { targets: request.targets } : {}),
+        restart: request.restart ?? false,
+      }),
+    );
+    for (const o of result.outcomes) {
+      cloudwatch.metrics.note(
+        RECONCILE_METRICS.privilegedFindings,
+        o.targetId,
+        `${countOf(o.counts.orphan, 'orphan')} and ${countOf(o.counts.drift, 'drift account')}`,
+      );
+      if (o.error) cloudwatch.metrics.note(RECONCILE_METRICS.incomplete, o.targetId, o.error);
+    }
+    await cloudwatch.evaluate();
+    return result;
+  };
+  return { checkTargets, reconcile, canaryStatus: status };
+}
+
+function wireCanaryStatus(props: LocalFunctionsProps) {
+  return new DynamoCanaryStatus({
+    tableName: localEnvironment(props, 'canary').STATE_TABLE ?? LOCAL_NAMES.stateTable,
+    client: props.dynamo,
+  });
+}
