@@ -92,7 +92,7 @@ function matches(value: string | undefined, where: { like: boolean; value: strin
 /** Powertools Metrics whose EMF output goes to the store instead of stdout. */
 export function capturedMetrics(
   store: MetricStore,
-  options: { namespace?: string; serviceName?: string; defaultDimensions?: Record<string, string> },
+  options: { namespace?: string; serviceName?: string; singleMetric?: boolean },
 ): Metrics {
   class Captured extends Metrics {
     constructor() {
@@ -104,7 +104,7 @@ export function capturedMetrics(
       self.console = { log: (line: string) => store.putEmf(line) };
     }
     override singleMetric(): Metrics {
-      return capturedMetrics(store, options);
+      return capturedMetrics(store, { ...options, singleMetric: true });
     }
   }
   return new Captured();

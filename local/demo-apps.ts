@@ -1,6 +1,10 @@
 // The SCIMMY demo applications the local runtime starts for SCIM targets on localhost, seeded
 // with the demo people (not everyone everywhere, so "no account" happens too), and their roster.
-import type { ScimTargetConfig } from '../lambdas/core/model/config.ts';
+import {
+  type ScimitarConfig,
+  type ScimTargetConfig,
+  targetSecretName,
+} from '../lambdas/core/model/config.ts';
 import type { DemoPerson } from './demo-people.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { isAddressInUse, PortInUseError } from './start-errors.ts';
@@ -64,4 +68,32 @@ export async function startDemoApp(
     ],
   });
   return app;
+}
+
+/**
+ * Starts a demo application per demo target, each closed by a stopper pushed on `stoppers`;
+ * returns them and the config with those targets' baseUrls pointing at them.
+ */
+export async function startDemoApps(
+  config: ScimitarConfig,
+  demoTargets: readonly ScimTargetConfig[],
+  options: {
+    tokens: Readonly<Record<string, string>>;
+    people: readonly DemoPerson[];
+    ephemeral: boolean;
+    stoppers: (() => Promise<void>)[];
+  },
+): Promise<{ apps: Map<string, ScimApp>; config: ScimitarConfig }> {
+  const apps = new Map<string, ScimApp>();
+  for (const [i, target] of demoTargets.entries()) {
+    const token = options.tokens[targetSecretName(target)] ?? '';
+    const app = await startDemoApp(target, i, token, options.people, options.ephemeral);
+    options.stoppers.push(() => app.close());
+    apps.set(target.id, app);
+  }
+  const targets = config.targets.map((t) => {
+    const app = apps.get(t.id);
+    return app && t.kind === 'scim' ? { ...t, baseUrl: app.url } : t;
+  });
+  return { apps, config: { ...config, targets } };
 }

@@ -13,20 +13,30 @@ import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
 import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
-import type { Clock } from '../lambdas/core/model/ports.ts';
+import type {
+  AuditLog,
+  Clock,
+  LeaverLedger,
+  Notifier,
+  RevocationBudget,
+} from '../lambdas/core/model/ports.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import type { RosterSource } from '../lambdas/core/reconcile/roster.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import { createPlanHandler } from '../lambdas/handlers/plan.ts';
 import {
   RECONCILE_METRICS,
   ReconcileContinuation,
   type ReconcileInvocation,
 } from '../lambdas/handlers/reconcile.ts';
+import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import type { LocalStack } from '../lib/asl.ts';
 import { actAs, LOCAL_NAMES } from './aws-calls.ts';
 import type { LocalCloudWatch } from './cloudwatch.ts';
 import type { LocalSecretSource, LocalSecretStore } from './secrets.ts';
+import type { TaskTokenRegistry } from './task-tokens.ts';
 import type { LocalTopology } from './topology.ts';
+import { type AslDefinition, type LocalLambda, LocalWorkflow, type LocalWorkflowProps } from './workflow.ts';
 
 export interface LocalFunctionsProps {
   readonly config: ScimitarConfig;
@@ -176,5 +186,71 @@ function wireCanaryStatus(props: LocalFunctionsProps) {
   return new DynamoCanaryStatus({
     tableName: localEnvironment(props, 'canary').STATE_TABLE ?? LOCAL_NAMES.stateTable,
     client: props.dynamo,
+  });
+}
+
+/** The state machine as synthesized, its Plan and Summarize tasks running the local handlers. */
+export function localWorkflow(w: {
+  readonly config: ScimitarConfig;
+  readonly stack: LocalStack;
+  readonly audit: AuditLog;
+  readonly ledger: LeaverLedger;
+  readonly budget: RevocationBudget;
+  readonly alerts: Notifier;
+  readonly owners: Notifier;
+  readonly clock: Clock;
+  readonly logger: (name: string) => Logger;
+  readonly cloudwatch: LocalCloudWatch;
+  readonly sqs: SQSClient;
+  readonly tokens: TaskTokenRegistry;
+  readonly stateMachineName: string;
+  /** The lane queue of a target, in fauxqs. */
+  readonly queueUrlOf: (targetId: string) => string | undefined;
+  /** Runs work as a function of the stack (the IAM proof). */
+  readonly act: <T>(entry: string, work: () => T) => T;
+  readonly options: Pick<LocalWorkflowProps, 'acting' | 'journal' | 'waitOverrideMs'>;
+}): LocalWorkflow {
+  const { config, audit, ledger, alerts, owners, clock, cloudwatch } = w;
+  const plan = createPlanHandler({
+    config,
+    audit,
+    budget: w.budget,
+    owners,
+    clock,
+    logger: w.logger('plan'),
+  });
+  const summarize = createSummarizeHandler({
+    audit,
+    ledger,
+    alerts,
+    clock,
+    logger: w.logger('summarize'),
+    metrics: cloudwatch.metricsFor('summarize'),
+  });
+  const byEntry: Record<string, LocalLambda> = {
+    plan: (input) => w.act('plan', () => plan(input)),
+    summarize: (input) => w.act('summarize', () => summarize(input)),
+  };
+  const { asl } = w.stack;
+  return new LocalWorkflow({
+    definition: asl.definition as unknown as AslDefinition,
+    lambdas: Object.fromEntries(
+      Object.entries(asl.functions).map(([arn, entry]) => [arn, byEntry[entry] as LocalLambda]),
+    ),
+    sqs: w.sqs,
+    queueUrlFor: (synthesized) => {
+      const targetId = asl.queues[synthesized];
+      const url = targetId === undefined ? undefined : w.queueUrlOf(targetId);
+      if (!url) throw new Error(`no local queue for ${synthesized}`);
+      return url;
+    },
+    tokens: w.tokens,
+    stateMachineName: w.stateMachineName,
+    ...w.options,
+    onExecutionEnd: (e) =>
+      cloudwatch.executionEnded(
+        e.status,
+        `${e.error}: Execution ${e.executionArn} failed: ${e.error}: ${e.cause ?? ''}`,
+      ),
   });
 }

@@ -11,8 +11,7 @@ import { startFauxqs } from 'fauxqs';
 import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
-import { SqsDeadLetterQueue } from '../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
-import { SqsMessageVisibility } from '../lambdas/aws/adapters/sqs-visibility.ts';
+import { wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
 import {
   type ScimitarConfig,
   type ScimTargetConfig,
@@ -29,16 +28,13 @@ import {
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
-import { createPlanHandler } from '../lambdas/handlers/plan.ts';
-import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
-import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
 import { type LocalStack, synthesizeLocalStack } from '../lib/asl.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { localCloudWatch } from './cloudwatch.ts';
-import { demoRosterCsv, isLoopbackHttp, startDemoApp } from './demo-apps.ts';
+import { demoRosterCsv, isLoopbackHttp, startDemoApps } from './demo-apps.ts';
 import { demoPeople } from './demo-people.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
-import { acting, localFunctions } from './functions.ts';
+import { acting, localFunctions, localWorkflow } from './functions.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
 import { createLanes, createQueues, depth, type LocalLane, redrive } from './lanes.ts';
@@ -46,13 +42,11 @@ import { LocalNotifier } from './notifier.ts';
 import { retryExecution } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, systemTimers } from './runtime-options.ts';
-import type { ScimApp } from './scim-app.ts';
 import { ensureSecrets, LocalSecretSource, LocalSecretStore } from './secrets.ts';
 import { localSqsClient } from './sqs-client.ts';
 import { listenOn } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
 import { type LocalTopology, readTopology } from './topology.ts';
-import { type AslDefinition, type LocalLambda, LocalWorkflow } from './workflow.ts';
 
 export type { LocalLane } from './lanes.ts';
 
@@ -111,20 +105,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const secrets = new LocalSecretSource({ file: secretsFile });
 
     // Demo applications first: their ports may move the targets' base URLs.
-    const apps = new Map<string, ScimApp>();
-    for (const [i, target] of demoTargets.entries()) {
-      const token = secretValues[targetSecretName(target)] ?? '';
-      const app = await startDemoApp(target, i, token, people, options.ephemeralPorts ?? false);
-      stoppers.push(() => app.close());
-      apps.set(target.id, app);
-    }
-    const config: ScimitarConfig = {
-      ...options.config,
-      targets: options.config.targets.map((t) => {
-        const app = apps.get(t.id);
-        return app && t.kind === 'scim' ? { ...t, baseUrl: app.url } : t;
-      }),
-    };
+    const { apps, config } = await startDemoApps(options.config, demoTargets, {
+      tokens: secretValues,
+      people,
+      ephemeral: options.ephemeralPorts ?? false,
+      stoppers,
+    });
     // The stack exactly as the CDK app synthesizes it for this config.
     const { stack, topology } = synthesizeOnce(config);
 
@@ -184,8 +170,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apps,
       scimFor: scimOf,
       workerFor: (target, queue, scim) => {
-        const handler = createWorkerHandler({
+        const handler = wireWorkerLane({
           targetId: target.id,
+          queueUrl: queue.url,
+          deadLetterQueueUrl: queue.dlqUrl,
+          sqs,
           scim,
           audit,
           ledger,
@@ -195,9 +184,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           ...(options.retryBackoffSeconds !== undefined
             ? { backoff: () => options.retryBackoffSeconds as number }
             : {}),
-          visibility: new SqsMessageVisibility(queue.url, sqs),
           logger: logger(`worker-${target.id}`),
-          deadLetters: new SqsDeadLetterQueue(queue.dlqUrl, sqs),
           alerts,
           redriveCommand: `npm run scimitar -- redrive ${target.id}`,
         });
@@ -215,44 +202,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return lane;
     };
 
-    const budget = new DynamoRevocationBudget(state);
-    const planHandler = createPlanHandler({ config, audit, budget, owners, clock, logger: logger('plan') });
-    const summarizeHandler = createSummarizeHandler({
+    const workflow = localWorkflow({
+      config,
+      stack,
       audit,
       ledger,
+      budget: new DynamoRevocationBudget(state),
       alerts,
+      owners,
       clock,
-      logger: logger('summarize'),
-      metrics: cloudwatch.metricsFor('summarize'),
-    });
-    const byEntry: Record<string, LocalLambda> = {
-      plan: (input) => actAs(as('plan'), () => planHandler(input)),
-      summarize: (input) => actAs(as('summarize'), () => summarizeHandler(input)),
-    };
-    const queueUrls = new Map(
-      Object.entries(stack.asl.queues).map(([placeholder, id]) => [placeholder, lanes.get(id)?.queueUrl]),
-    );
-    const workflow = new LocalWorkflow({
-      definition: stack.asl.definition as unknown as AslDefinition,
-      lambdas: Object.fromEntries(
-        Object.entries(stack.asl.functions).map(([arn, entry]) => [arn, byEntry[entry] as LocalLambda]),
-      ),
+      logger,
+      cloudwatch,
       sqs,
-      queueUrlFor: (synthesized) => {
-        const url = queueUrls.get(synthesized);
-        if (!url) throw new Error(`no local queue for ${synthesized}`);
-        return url;
-      },
       tokens,
       stateMachineName,
-      acting: as('state-machine'),
-      ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
-      ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
-      onExecutionEnd: (e) =>
-        cloudwatch.executionEnded(
-          e.status,
-          `${e.error}: Execution ${e.executionArn} failed: ${e.error}: ${e.cause ?? ''}`,
-        ),
+      queueUrlOf: (targetId) => lanes.get(targetId)?.queueUrl,
+      act: (entry, work) => actAs(as(entry), work),
+      options: {
+        acting: as('state-machine'),
+        ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
+        ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
+      },
     });
     // The event source polls with the worker's role, as Lambda's does.
     for (const lane of lanes.values()) actAs(as('worker', lane.target.id), () => lane.source.start());
@@ -291,23 +261,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         clock.now(),
       );
     };
-    // The template's schedules: each runs its function at start and on its interval.
-    const scheduled: Record<string, (() => void) | undefined> = {
-      canary: options.canary === false ? undefined : () => void functions.checkTargets(),
-      // Without a roster file (no demo apps, none given) a scheduled pass could only alarm; the
-      // banner says where the file goes, and a pass asked for says what is missing.
-      reconcile:
-        options.reconcileOnSchedule === false
-          ? undefined
-          : () => {
-              if (!existsSync(rosterFile)) return;
+    // Without a roster file (no demo apps, none given) a scheduled pass could only alarm; the
+    // banner says where the file goes, and a pass asked for says what is missing.
+    const scheduled = (entry: string) =>
+      entry === 'canary' && options.canary !== false
+        ? () => void functions.checkTargets()
+        : entry === 'reconcile' && options.reconcileOnSchedule !== false
+          ? () =>
+              existsSync(rosterFile) &&
               void functions
                 .reconcile()
-                .catch((err: unknown) => print(`reconcile: ${(err as Error).message}`));
-            },
-    };
+                .catch((err: unknown) => print(`reconcile: ${(err as Error).message}`))
+          : undefined;
+    // The template's schedules: each runs its function at start and on its interval.
     for (const schedule of topology.schedules.filter((s) => s.enabled)) {
-      const run = scheduled[schedule.entry];
+      const run = scheduled(schedule.entry);
       if (!run) continue;
       run();
       every(scheduleIntervalMs(schedule.expression), run);

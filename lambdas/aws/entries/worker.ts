@@ -8,16 +8,15 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
 import { SystemClock } from '../../core/model/ports.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
-import { createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
+import { type createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
-import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
-import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
 import { deadLetterQueueOfLane, LANE_ENV, laneQueueUrl, targetOfLaneQueue } from '../target-env.ts';
+import { wireWorkerLane } from '../wiring/worker.ts';
 
 const config = runtimeConfig();
 const queueUrlPrefix = requireEnv(LANE_ENV.queueUrlPrefix);
@@ -47,8 +46,11 @@ function handlerFor(queueArn: string): LaneHandler {
     );
   }
   const queueUrl = laneQueueUrl(queueUrlPrefix, queueArn);
-  const handler = createWorkerHandler({
+  const handler = wireWorkerLane({
     targetId: target.id,
+    queueUrl,
+    // The lane's own dead-letter queue, by the naming convention (`<stack>_dlq_<id>`).
+    deadLetterQueueUrl: deadLetterQueueOfLane(config.stackName, queueUrl),
     scim: scimClientFor(target, {
       timeoutMs: REQUEST_TIMEOUT_MS,
       secretId: targetSecretName(target),
@@ -61,11 +63,8 @@ function handlerFor(queueArn: string): LaneHandler {
     callback,
     clock,
     maxAttempts,
-    visibility: new SqsMessageVisibility(queueUrl),
     logger: logger.createChild({ persistentKeys: { targetId: target.id } }),
     minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
-    // The lane's own dead-letter queue, by the naming convention (`<stack>_dlq_<id>`).
-    deadLetters: new SqsDeadLetterQueue(deadLetterQueueOfLane(config.stackName, queueUrl)),
     alerts,
     redriveCommand: `aws sqs start-message-move-task --source-arn ${deadLetterQueueOfLane(config.stackName, queueArn)}`,
   });

@@ -1,0 +1,48 @@
+// The shared lane worker's wiring, one target at a time, shared by its Lambda entry and the local
+// runtime: a lane's handler from the lane's queue and dead-letter queue URLs, the SQS client and
+// the ports given (real on Lambda, the emulators' locally).
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { AuditLog, Clock, LeaverLedger, Notifier, TaskCallback } from '../../core/model/ports.ts';
+import type { ScimClient } from '../../core/scim/index.ts';
+import { createWorkerHandler, type WorkerDeps } from '../../handlers/worker.ts';
+import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
+import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
+
+export interface WorkerLaneWiring extends Pick<WorkerDeps, 'backoff' | 'minRemainingMs'> {
+  readonly targetId: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** @default - a client from the Lambda's environment */
+  readonly sqs?: SQSClient;
+  readonly scim: ScimClient;
+  readonly audit: AuditLog;
+  readonly ledger: LeaverLedger;
+  readonly callback: TaskCallback;
+  readonly alerts: Notifier;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly maxAttempts: number;
+  /** What an alert tells the operator to run once the cause is fixed. */
+  readonly redriveCommand: string;
+}
+
+/** The worker's handler for one target's lane. */
+export function wireWorkerLane(w: WorkerLaneWiring) {
+  return createWorkerHandler({
+    targetId: w.targetId,
+    scim: w.scim,
+    audit: w.audit,
+    ledger: w.ledger,
+    callback: w.callback,
+    clock: w.clock,
+    maxAttempts: w.maxAttempts,
+    visibility: new SqsMessageVisibility(w.queueUrl, w.sqs),
+    logger: w.logger,
+    deadLetters: new SqsDeadLetterQueue(w.deadLetterQueueUrl, w.sqs),
+    alerts: w.alerts,
+    redriveCommand: w.redriveCommand,
+    ...(w.backoff && { backoff: w.backoff }),
+    ...(w.minRemainingMs !== undefined && { minRemainingMs: w.minRemainingMs }),
+  });
+}
