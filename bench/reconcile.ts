@@ -8,8 +8,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
-import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
-import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { reconcileDeps } from '../lambdas/aws/wiring/reconcile.ts';
 import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
 import { AuditLog, RevocationBudget, SystemClock } from '../lambdas/core/model/ports.ts';
@@ -22,6 +22,7 @@ import {
 import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
 import { RosterSource } from '../lambdas/core/reconcile/roster.ts';
 import { BearerToken, ScimClient } from '../lambdas/core/scim/index.ts';
+import { LocalSecretSource } from '../local/secrets.ts';
 import { benchPopulation } from './reconcile-population.ts';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
@@ -182,13 +183,14 @@ function deps(kind: 'dynamo' | 'memory', queue: CountingQueue): ReconcileDeps {
     queue,
     clock: new SystemClock(),
   };
+  // The reconciler's own wiring (lambdas/aws/wiring/reconcile.ts), against the child's dynalite.
   return kind === 'dynamo'
-    ? {
+    ? reconcileDeps({
         ...common,
-        store: new DynamoReconciliationStore({ tableName: 'state', client }),
-        budget: new DynamoRevocationBudget({ tableName: 'state', client }),
-        audit: new DynamoAuditLog({ tableName: 'audit', client }),
-      }
+        env: { STATE_TABLE: 'state', AUDIT_TABLE: 'audit' },
+        secrets: new LocalSecretSource(),
+        dynamo: client,
+      })
     : { ...common, store: new MemoryStore(), budget: new MemoryBudget(), audit: new MemoryAudit() };
 }
 

@@ -8,12 +8,11 @@
 // drift accounts, at most --list per target (default 100), and count the rest.
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoAuditLog, documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
-import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { SqsLaneQueue } from '../lambdas/aws/adapters/sqs-lane-queue.ts';
-import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
-import { targetSecretName } from '../lambdas/core/model/config.ts';
+import { reconcileDeps } from '../lambdas/aws/wiring/reconcile.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
 import { SystemClock } from '../lambdas/core/model/ports.ts';
 import {
@@ -23,7 +22,6 @@ import {
 } from '../lambdas/core/reconcile/coverage.ts';
 import { DEFAULT_FINDINGS_LIMIT, LaneQueue } from '../lambdas/core/reconcile/ports.ts';
 import { reconcile } from '../lambdas/core/reconcile/reconcile.ts';
-import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { ConfigFileError, loadConfigFile } from '../lib/config-file.ts';
 import { renderReconcileOutcomes } from './report-format.ts';
 import { FileRosterSource } from './roster-file.ts';
@@ -87,17 +85,13 @@ let auditTable = values['audit-table'] ?? 'audit';
 if (values.dynamo) dynamo = new DynamoDBClient({ endpoint: values.dynamo, ...local });
 else if (values['state-table']) dynamo = new DynamoDBClient({});
 else {
-  // @ts-expect-error dynalite ships no types
-  const { default: dynalite } = await import('dynalite');
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${server.address().port}`, ...local });
-  const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  stateTable = 'state';
-  auditTable = 'audit';
-  await dynamo.send(new CreateTableCommand(stateTableSchema(stateTable)));
-  await dynamo.send(new CreateTableCommand(auditTableSchema(auditTable)));
-  stopDynalite = () => new Promise((resolve) => server.close(() => resolve()));
+  // The local runtime's dynalite (local/dynamo.ts), in memory.
+  const { startDynamo } = await import('./dynamo.ts');
+  const inProcess = await startDynamo();
+  dynamo = inProcess.raw;
+  stateTable = inProcess.stateTable;
+  auditTable = inProcess.auditTable;
+  stopDynalite = inProcess.close;
 }
 const client = documentClient(dynamo);
 const state = { tableName: stateTable, client };
@@ -125,20 +119,18 @@ try {
         }
       })();
     }
-    const secrets = new LocalSecretSource({ file: values.secrets });
+    // The reconciler's own wiring (lambdas/aws/wiring/reconcile.ts), with a roster file.
     const result = await reconcile(
       { ...(values.target && { targets: values.target }), restart: values.restart, findingsLimit },
-      {
+      reconcileDeps({
         config,
-        scim: (target) => scimClientFor(target, { secretId: targetSecretName(target), secrets }),
-        store,
-        leavers: ledger,
+        env: { STATE_TABLE: stateTable, AUDIT_TABLE: auditTable },
+        secrets: new LocalSecretSource({ file: values.secrets }),
+        clock: new SystemClock(),
+        dynamo: client,
         roster: new FileRosterSource(values.roster),
         queue,
-        budget: new DynamoRevocationBudget(state),
-        audit: new DynamoAuditLog({ tableName: auditTable, client }),
-        clock: new SystemClock(),
-      },
+      }),
     );
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
