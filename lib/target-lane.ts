@@ -14,6 +14,7 @@ import {
   deadLetterQueueName,
   deadLetterQueuePrefix,
   LANE_ENV,
+  laneMaxConcurrency,
   laneQueueName,
   laneQueuePrefix,
   MAX_QUEUE_NAME_LENGTH,
@@ -24,8 +25,6 @@ import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts
 import { ScimitarFunction } from './scimitar-function.ts';
 import type { TokenVault } from './token-vault.ts';
 
-/** Lambda refuses an SQS event source maximum concurrency below 2. */
-export const MIN_SQS_MAX_CONCURRENCY = 2;
 /** SQS keeps messages at most 14 days. */
 const MAX_RETENTION = Duration.days(14);
 /** SQS visibility timeout is at most 12 hours. */
@@ -108,7 +107,7 @@ export class TargetLane extends Construct {
     // Concurrency is the target's burst: the worker never runs more requests at once against this
     // target than it allows, however busy the other lanes are, and a slow target holds at most
     // this many instances. Lambda's floor is 2, so a burst of 1 is paced by the worker itself.
-    this.maxConcurrency = Math.max(MIN_SQS_MAX_CONCURRENCY, target.rateBudget.burst);
+    this.maxConcurrency = laneMaxConcurrency(target);
     // A mapping, not SqsEventSource: that would add this queue's ARN to the shared worker's policy
     // (200 ARNs overflow IAM's policy size); LaneFleet grants the worker the lanes by name pattern.
     new EventSourceMapping(this, 'WorkerSource', {

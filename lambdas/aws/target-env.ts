@@ -6,10 +6,22 @@
 // Secret names come from the config itself (`targetSecretName`: `<stackName>/targets/<id>`).
 // The separator `_` cannot occur in a stack name or a target id, so `<stack>_lane_*` never
 // matches another stack's queues (whose name may start with this one's).
-import type { ScimitarConfig } from '../core/model/config.ts';
+import type { ScimitarConfig, ScimTargetConfig } from '../core/model/config.ts';
 import { type FunctionEnv, requireEnv } from './env.ts';
 
 export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;
+
+/** Lambda refuses an SQS event source maximum concurrency below 2. */
+export const MIN_SQS_MAX_CONCURRENCY = 2;
+
+/**
+ * Worker instances that may serve a target's lane at once (its event source's maximum
+ * concurrency): the target's burst, never below Lambda's floor. The stack sets it; each instance
+ * spends its share of the target's rate budget.
+ */
+export function laneMaxConcurrency(target: Pick<ScimTargetConfig, 'rateBudget'>): number {
+  return Math.max(MIN_SQS_MAX_CONCURRENCY, target.rateBudget.burst);
+}
 
 /** SQS allows queue names of at most 80 characters. */
 export const MAX_QUEUE_NAME_LENGTH = 80;

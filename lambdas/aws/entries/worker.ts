@@ -15,7 +15,13 @@ import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
-import { deadLetterQueueOfLane, LANE_ENV, laneQueueUrl, targetOfLaneQueue } from '../target-env.ts';
+import {
+  deadLetterQueueOfLane,
+  LANE_ENV,
+  laneMaxConcurrency,
+  laneQueueUrl,
+  targetOfLaneQueue,
+} from '../target-env.ts';
 import { wireWorkerLane } from '../wiring/worker.ts';
 
 const config = runtimeConfig();
@@ -56,7 +62,7 @@ function handlerFor(queueArn: string): LaneHandler {
       secretId: targetSecretName(target),
       secrets,
       // Up to maxConcurrency instances serve this lane at once (lib/target-lane.ts): each spends its share.
-      rateShare: 1 / Math.max(2, target.rateBudget.burst),
+      rateShare: 1 / laneMaxConcurrency(target),
     }),
     audit,
     ledger,
