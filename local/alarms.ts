@@ -159,6 +159,8 @@ export interface LocalAlarmsProps {
   /** Publishes a rule's ALARM to its topic (as the platform). */
   readonly publish: (topicArn: string, notification: Notification) => Promise<void>;
   readonly text: AlarmText;
+  /** An evaluation that failed (the next one tries again). @default - ignored */
+  readonly onError?: (err: unknown) => void;
   /** Called before each evaluation: samples what no handler emits (queue depths). */
   readonly sample?: () => Promise<void>;
 }
@@ -167,12 +169,21 @@ export interface LocalAlarmsProps {
 export class LocalAlarms {
   private readonly state = new Map<string, 'ALARM' | 'OK'>();
   private running: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
   constructor(private readonly props: LocalAlarmsProps) {}
 
-  /** One evaluation of every rule (evaluations never overlap). */
+  /** One evaluation of every rule, after any under way; callers meanwhile share the queued one. */
   evaluate(): Promise<void> {
-    this.running = this.running.then(() => this.evaluateOnce()).catch(() => {});
-    return this.running;
+    if (this.queued) return this.queued;
+    const next = this.running
+      .then(() => {
+        this.queued = undefined;
+        return this.evaluateOnce();
+      })
+      .catch((err: unknown) => this.props.onError?.(err));
+    this.queued = next;
+    this.running = next;
+    return next;
   }
 
   private async evaluateOnce(): Promise<void> {

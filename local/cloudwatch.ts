@@ -75,6 +75,7 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
     store: metrics,
     clock,
     text: alarmText(props.stackName),
+    onError: (err) => print(`local alarms: ${(err as Error).message}`),
     publish: async (topic, notification) => {
       if (topic === alertTopic) await props.alerts.notify(notification);
       else
