@@ -3,7 +3,7 @@
 // alarms evaluated over them. A rule moving to ALARM publishes to its topic as the platform.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Clock, Notification } from '../lambdas/core/model/ports.ts';
-import type { AlarmRule, Comparison } from './topology.ts';
+import type { AlarmQuery, AlarmRule, Comparison } from './topology.ts';
 
 export interface Datapoint {
   readonly namespace: string;
@@ -138,8 +138,8 @@ export function evaluate(
     const to = now - i * period;
     const values = points.filter((p) => p.at >= to - period && p.at < to).map((p) => p.value);
     if (values.length === 0) {
-      if (rule.treatMissingData === 'breaching') breaching++, known++;
-      else if (rule.treatMissingData === 'notBreaching') known++;
+      if (rule.treatMissingData === 'breaching') breaching++;
+      if (rule.treatMissingData === 'breaching' || rule.treatMissingData === 'notBreaching') known++;
       continue;
     }
     known++;
@@ -206,4 +206,35 @@ export class LocalAlarms {
       }
     }
   }
+}
+
+/**
+ * `SELECT STAT(metric) FROM SCHEMA(namespace, dims...) [WHERE d = 'v' AND d LIKE 'p%'] [GROUP BY d]`:
+ * the Metrics Insights subset the stack's alarms use.
+ */
+export function insightsQuery(expression: string): AlarmQuery | undefined {
+  const match = expression.match(
+    /^SELECT\s+(\w+)\((\w+)\)\s+FROM\s+SCHEMA\(\s*("[^"]+"|[\w/]+)[^)]*\)(?:\s+WHERE\s+(.+?))?(?:\s+GROUP BY\s+(\w+))?\s*$/i,
+  );
+  if (!match) return undefined;
+  const [, stat, metricName, namespace, where, groupBy] = match;
+  const conditions = [];
+  for (const clause of where ? where.split(/\s+AND\s+/i) : []) {
+    const c = clause.match(/^(\w+)\s*(=|LIKE)\s*'([^']*)'$/i);
+    if (!c) return undefined;
+    conditions.push({ dimension: c[1] ?? '', like: c[2]?.toUpperCase() === 'LIKE', value: c[3] ?? '' });
+  }
+  return {
+    kind: 'insights',
+    namespace: (namespace ?? '').replace(/"/g, ''),
+    metricName: metricName ?? '',
+    statistic:
+      (stat ?? '').toUpperCase() === 'MAX'
+        ? 'Maximum'
+        : (stat ?? '').toUpperCase() === 'SUM'
+          ? 'Sum'
+          : 'Average',
+    where: conditions,
+    ...(groupBy ? { groupBy } : {}),
+  };
 }

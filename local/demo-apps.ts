@@ -9,6 +9,11 @@ import type { DemoPerson } from './demo-people.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { isAddressInUse, PortInUseError } from './start-errors.ts';
 
+/** The SCIM targets on localhost: each gets a demo application. */
+export function demoTargetsOf(config: ScimitarConfig): ScimTargetConfig[] {
+  return config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim' && isLoopbackHttp(t.baseUrl));
+}
+
 export function isLoopbackHttp(url: string): boolean {
   const { protocol, hostname } = new URL(url);
   return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);

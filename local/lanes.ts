@@ -116,6 +116,13 @@ export function createLanes(w: LaneWiring): Map<string, LocalLane> {
   return lanes;
 }
 
+/** A target's lane; throws for a target without one. */
+export function laneOfTarget(lanes: ReadonlyMap<string, LocalLane>, targetId: string): LocalLane {
+  const lane = lanes.get(targetId);
+  if (!lane) throw new Error(`no SCIM target "${targetId}"`);
+  return lane;
+}
+
 /** Messages waiting in a queue, visible or in flight. */
 export async function depth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; total: number }> {
   const { Attributes } = await sqs.send(

@@ -12,11 +12,7 @@ import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
-import {
-  type ScimitarConfig,
-  type ScimTargetConfig,
-  targetSecretName,
-} from '../lambdas/core/model/config.ts';
+import { type ScimTargetConfig, targetSecretName } from '../lambdas/core/model/config.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
 import { SystemClock } from '../lambdas/core/model/ports.ts';
 import { scheduleIntervalMs } from '../lambdas/core/model/schedule.ts';
@@ -28,16 +24,15 @@ import {
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
-import { type LocalStack, synthesizeLocalStack } from '../lib/asl.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { localCloudWatch } from './cloudwatch.ts';
-import { demoRosterCsv, isLoopbackHttp, startDemoApps } from './demo-apps.ts';
+import { demoRosterCsv, demoTargetsOf, startDemoApps } from './demo-apps.ts';
 import { demoPeople } from './demo-people.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
 import { acting, localFunctions, localWorkflow } from './functions.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
-import { createLanes, createQueues, depth, type LocalLane, redrive } from './lanes.ts';
+import { createLanes, createQueues, depth, laneOfTarget, redrive } from './lanes.ts';
 import { LocalNotifier } from './notifier.ts';
 import { retryExecution } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
@@ -46,7 +41,7 @@ import { ensureSecrets, LocalSecretSource, LocalSecretStore } from './secrets.ts
 import { localSqsClient } from './sqs-client.ts';
 import { listenOn } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
-import { type LocalTopology, readTopology } from './topology.ts';
+import { hostedStack } from './topology.ts';
 
 export type { LocalLane } from './lanes.ts';
 
@@ -54,16 +49,6 @@ export const DEFAULT_PORT = 8787;
 export const DEFAULT_DATA_DIR = '.scimitar';
 
 export type { LocalRuntime, LocalRuntimeOptions, LocalTimers } from './runtime-options.ts';
-
-// A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
-const synthesized = new Map<string, LocalStack>();
-function synthesizeOnce(config: ScimitarConfig): { stack: LocalStack; topology: LocalTopology } {
-  const key = JSON.stringify(config);
-  const stack = synthesized.get(key) ?? synthesizeLocalStack(config);
-  synthesized.set(key, stack);
-  const copy = structuredClone(stack);
-  return { stack: copy, topology: readTopology(copy) };
-}
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const print = options.print ?? ((line: string) => console.log(line));
@@ -94,12 +79,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(async () => cancel());
   };
   try {
-    const demoTargets =
-      options.demoApps === false
-        ? []
-        : options.config.targets.filter(
-            (t): t is ScimTargetConfig => t.kind === 'scim' && isLoopbackHttp(t.baseUrl),
-          );
+    const demoTargets = options.demoApps === false ? [] : demoTargetsOf(options.config);
     const secretsFile = join(dataDir, 'secrets.json');
     const secretValues = ensureSecrets(options.config, secretsFile, demoTargets);
     const secrets = new LocalSecretSource({ file: secretsFile });
@@ -112,7 +92,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stoppers,
     });
     // The stack exactly as the CDK app synthesizes it for this config.
-    const { stack, topology } = synthesizeOnce(config);
+    const { stack, topology } = hostedStack(config);
 
     const dynamo = await startDynamo(options.persist ? { path: join(dataDir, 'dynamodb') } : {});
     stoppers.push(() => dynamo.close());
@@ -196,11 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
       onError: (targetId, err) => print(`worker ${targetId}: ${(err as Error).message}`),
     });
-    const laneOf = (targetId: string): LocalLane => {
-      const lane = lanes.get(targetId);
-      if (!lane) throw new Error(`no SCIM target "${targetId}"`);
-      return lane;
-    };
+    const laneOf = (targetId: string) => laneOfTarget(lanes, targetId);
 
     const workflow = localWorkflow({
       config,

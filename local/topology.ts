@@ -1,6 +1,8 @@
 // The local runtime's topology, read from the synthesized templates (lib/asl.ts) rather than
 // written again by hand: queues with their visibility and redrive policy, the SQS event sources
 // of the functions, the schedules, and the alarms as rules the local alarm engine evaluates.
+
+import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import {
   type CfnTemplate,
   type LocalStack,
@@ -8,8 +10,10 @@ import {
   localQueueName,
   type ResolvableTemplate,
   resolveIntrinsics,
+  synthesizeLocalStack,
 } from '../lib/asl.ts';
 import type { ScimitarEntry } from '../lib/scimitar-function.ts';
+import { insightsQuery } from './alarms.ts';
 
 export interface QueueSpec {
   readonly logicalId: string;
@@ -106,6 +110,18 @@ export interface LocalTopology {
 }
 
 type Resource = CfnTemplate['Resources'][string];
+
+// A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
+const synthesized = new Map<string, LocalStack>();
+
+/** The stack the CDK app synthesizes for a config, and its topology (a copy of its own per call). */
+export function hostedStack(config: ScimitarConfig): { stack: LocalStack; topology: LocalTopology } {
+  const key = JSON.stringify(config);
+  const stack = synthesized.get(key) ?? synthesizeLocalStack(config);
+  synthesized.set(key, stack);
+  const copy = structuredClone(stack);
+  return { stack: copy, topology: readTopology(copy) };
+}
 
 /** Reads the topology from the templates of a local synth. */
 export function readTopology(stack: Pick<LocalStack, 'templates' | 'functions'>): LocalTopology {
@@ -255,35 +271,4 @@ function alarmOf(logicalId: string, p: Record<string, unknown>): AlarmRule | str
   const query = insightsQuery(only.Expression);
   if (!query) return `expression not evaluated locally: ${only.Expression}`;
   return { ...common, periodSeconds: Number(only.Period ?? 300), query };
-}
-
-/**
- * `SELECT STAT(metric) FROM SCHEMA(namespace, dims...) [WHERE d = 'v' AND d LIKE 'p%'] [GROUP BY d]`:
- * the Metrics Insights subset the stack's alarms use.
- */
-export function insightsQuery(expression: string): AlarmQuery | undefined {
-  const match = expression.match(
-    /^SELECT\s+(\w+)\((\w+)\)\s+FROM\s+SCHEMA\(\s*("[^"]+"|[\w/]+)[^)]*\)(?:\s+WHERE\s+(.+?))?(?:\s+GROUP BY\s+(\w+))?\s*$/i,
-  );
-  if (!match) return undefined;
-  const [, stat, metricName, namespace, where, groupBy] = match;
-  const conditions = [];
-  for (const clause of where ? where.split(/\s+AND\s+/i) : []) {
-    const c = clause.match(/^(\w+)\s*(=|LIKE)\s*'([^']*)'$/i);
-    if (!c) return undefined;
-    conditions.push({ dimension: c[1] ?? '', like: c[2]?.toUpperCase() === 'LIKE', value: c[3] ?? '' });
-  }
-  return {
-    kind: 'insights',
-    namespace: (namespace ?? '').replace(/"/g, ''),
-    metricName: metricName ?? '',
-    statistic:
-      (stat ?? '').toUpperCase() === 'MAX'
-        ? 'Maximum'
-        : (stat ?? '').toUpperCase() === 'SUM'
-          ? 'Sum'
-          : 'Average',
-    where: conditions,
-    ...(groupBy ? { groupBy } : {}),
-  };
 }

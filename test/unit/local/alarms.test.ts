@@ -3,8 +3,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { Clock } from '../../../lambdas/core/model/ports.ts';
-import { capturedMetrics, evaluate, LocalAlarms, MetricStore } from '../../../local/alarms.ts';
-import { type AlarmRule, insightsQuery } from '../../../local/topology.ts';
+import { capturedMetrics, evaluate, insightsQuery, LocalAlarms, MetricStore } from '../../../local/alarms.ts';
+import type { AlarmRule } from '../../../local/topology.ts';
 
 class ManualClock extends Clock {
   constructor(public at: number) {
