@@ -75,10 +75,19 @@ export class SqsEventSource {
 
   constructor(private readonly props: SqsEventSourceProps) {}
 
+  /** The mapping's settings as this source applies them (its defaults filled in). */
+  get settings(): { batchSize: number; maxConcurrency: number; reportBatchItemFailures: boolean } {
+    return {
+      batchSize: this.props.batchSize ?? 1,
+      maxConcurrency: this.props.maxConcurrency ?? 2,
+      reportBatchItemFailures: this.props.reportBatchItemFailures !== false,
+    };
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < (this.props.maxConcurrency ?? 2); i++) this.loops.push(this.poll());
+    for (let i = 0; i < this.settings.maxConcurrency; i++) this.loops.push(this.poll());
   }
 
   /** Stops polling and waits for batches in flight to finish. */
@@ -96,7 +105,7 @@ export class SqsEventSource {
         const answer = await client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: this.props.batchSize ?? 1,
+            MaxNumberOfMessages: this.settings.batchSize,
             WaitTimeSeconds: this.props.waitTimeSeconds ?? 1,
             MessageSystemAttributeNames: ['All'],
           }),

@@ -43,11 +43,12 @@ describe('local topology: the runtime follows the synthesized stack', () => {
       const declared = stack.templates
         .flatMap((t) => Object.values(t.template.Resources))
         .find((r) => r.Properties?.QueueName === spec?.name)?.Properties;
-      expect(Number(Attributes.VisibilityTimeout)).toBe(declared?.VisibilityTimeout);
-      expect(Number(Attributes.MessageRetentionPeriod)).toBe(declared?.MessageRetentionPeriod);
+      if (!declared) throw new Error(`no queue in the template for ${lane.queueUrl}`);
+      expect(Number(Attributes.VisibilityTimeout)).toBe(declared.VisibilityTimeout);
+      expect(Number(Attributes.MessageRetentionPeriod)).toBe(declared.MessageRetentionPeriod);
       const redrive = JSON.parse(Attributes.RedrivePolicy ?? '{}');
       expect(redrive.maxReceiveCount).toBe(
-        (declared?.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
+        (declared.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
       );
       expect(String(redrive.deadLetterTargetArn).split(':').at(-1)).toBe(lane.dlqUrl.split('/').at(-1));
     }
@@ -56,10 +57,13 @@ describe('local topology: the runtime follows the synthesized stack', () => {
   it('gives each lane event source the mapping batch size, maximum concurrency and partial batch responses', () => {
     for (const mapping of readTopology(stack).eventSources) {
       const lane = [...runtime.lanes.values()].find((l) => l.queueUrl.endsWith(`/${mapping.queue}`));
-      const props = (lane?.source as unknown as { props: Record<string, unknown> }).props;
-      expect(props.batchSize).toBe(mapping.batchSize);
-      expect(props.maxConcurrency).toBe(mapping.maxConcurrency);
-      expect(props.reportBatchItemFailures).toBe(true);
+      if (!lane) throw new Error(`no lane consumes ${mapping.queue}`);
+      expect(lane.source.settings).toEqual({
+        batchSize: mapping.batchSize,
+        maxConcurrency: mapping.maxConcurrency,
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+      });
+      expect(mapping.reportBatchItemFailures).toBe(true);
     }
     // The stack's values, not the old local constants (batch 1, visibility 30 s).
     expect(readTopology(stack).eventSources.every((m) => m.batchSize === 5)).toBe(true);
