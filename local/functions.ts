@@ -10,26 +10,19 @@ import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/tabl
 import { LANE_ENV } from '../lambdas/aws/target-env.ts';
 import { wireCanary } from '../lambdas/aws/wiring/canary.ts';
 import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
+import { wirePlan, wireSummarize } from '../lambdas/aws/wiring/workflow-steps.ts';
 import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
-import type {
-  AuditLog,
-  Clock,
-  LeaverLedger,
-  Notifier,
-  RevocationBudget,
-} from '../lambdas/core/model/ports.ts';
+import type { Clock, Notifier } from '../lambdas/core/model/ports.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import type { RosterSource } from '../lambdas/core/reconcile/roster.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
-import { createPlanHandler } from '../lambdas/handlers/plan.ts';
 import {
   RECONCILE_METRICS,
   ReconcileContinuation,
   type ReconcileInvocation,
 } from '../lambdas/handlers/reconcile.ts';
-import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import type { LocalStack } from '../lib/asl.ts';
 import { actAs, LOCAL_NAMES } from './aws-calls.ts';
 import type { LocalCloudWatch } from './cloudwatch.ts';
@@ -189,13 +182,12 @@ function wireCanaryStatus(props: LocalFunctionsProps) {
   });
 }
 
-/** The state machine as synthesized, its Plan and Summarize tasks running the local handlers. */
+/** The state machine as synthesized, its Plan and Summarize tasks running their wired handlers. */
 export function localWorkflow(w: {
   readonly config: ScimitarConfig;
   readonly stack: LocalStack;
-  readonly audit: AuditLog;
-  readonly ledger: LeaverLedger;
-  readonly budget: RevocationBudget;
+  readonly topology: LocalTopology;
+  readonly dynamo: DynamoDBDocumentClient;
   readonly alerts: Notifier;
   readonly owners: Notifier;
   readonly clock: Clock;
@@ -210,19 +202,20 @@ export function localWorkflow(w: {
   readonly act: <T>(entry: string, work: () => T) => T;
   readonly options: Pick<LocalWorkflowProps, 'acting' | 'journal' | 'waitOverrideMs'>;
 }): LocalWorkflow {
-  const { config, audit, ledger, alerts, owners, clock, cloudwatch } = w;
-  const plan = createPlanHandler({
-    config,
-    audit,
-    budget: w.budget,
-    owners,
+  const { clock, cloudwatch } = w;
+  const env = (entry: string) => localEnvironment({ ...w, laneQueueUrl: '' }, entry);
+  const plan = wirePlan({
+    config: w.config,
+    env: env('plan'),
+    dynamo: w.dynamo,
+    owners: w.owners,
     clock,
     logger: w.logger('plan'),
   });
-  const summarize = createSummarizeHandler({
-    audit,
-    ledger,
-    alerts,
+  const summarize = wireSummarize({
+    env: env('summarize'),
+    dynamo: w.dynamo,
+    alerts: w.alerts,
     clock,
     logger: w.logger('summarize'),
     metrics: cloudwatch.metricsFor('summarize'),

@@ -10,7 +10,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
-import { DynamoLeaverLedger, DynamoRevocationBudget } from '../lambdas/aws/adapters/dynamo-state.ts';
+import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
 import { type ScimTargetConfig, targetSecretName } from '../lambdas/core/model/config.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
@@ -181,9 +181,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const workflow = localWorkflow({
       config,
       stack,
-      audit,
-      ledger,
-      budget: new DynamoRevocationBudget(state),
+      topology,
+      dynamo: dynamo.client,
       alerts,
       owners,
       clock,

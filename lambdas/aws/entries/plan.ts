@@ -1,17 +1,13 @@
-// Lambda entry of the workflow's Plan step.
+// Lambda entry of the workflow's Plan step: its wiring (lambdas/aws/wiring/workflow-steps.ts)
+// with the real clients, run once at cold start.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SystemClock } from '../../core/model/ports.ts';
-import { createPlanHandler } from '../../handlers/plan.ts';
-import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
-import { DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
-import { SnsNotifier } from '../adapters/sns-notifier.ts';
-import { requireEnv, runtimeConfig } from '../env.ts';
+import { runtimeConfig } from '../env.ts';
+import { wirePlan } from '../wiring/workflow-steps.ts';
 
-export const handler = createPlanHandler({
+export const handler = wirePlan({
   config: runtimeConfig(),
-  audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') }),
-  budget: new DynamoRevocationBudget({ tableName: requireEnv('STATE_TABLE') }),
-  owners: new SnsNotifier(requireEnv('OWNER_TOPIC_ARN')),
+  env: process.env,
   clock: new SystemClock(),
   logger: new Logger(),
 });

@@ -1,17 +1,12 @@
-// Lambda entry of the workflow's Summarize step.
+// Lambda entry of the workflow's Summarize step: its wiring (lambdas/aws/wiring/workflow-steps.ts)
+// with the real clients, run once at cold start.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SystemClock } from '../../core/model/ports.ts';
-import { createSummarizeHandler } from '../../handlers/summarize.ts';
-import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
-import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
-import { SnsNotifier } from '../adapters/sns-notifier.ts';
-import { requireEnv } from '../env.ts';
+import { wireSummarize } from '../wiring/workflow-steps.ts';
 
-export const handler = createSummarizeHandler({
-  audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') }),
-  ledger: new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') }),
-  alerts: new SnsNotifier(requireEnv('ALERT_TOPIC_ARN')),
+export const handler = wireSummarize({
+  env: process.env,
   clock: new SystemClock(),
   logger: new Logger(),
   metrics: new Metrics(),

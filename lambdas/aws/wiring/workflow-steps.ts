@@ -1,0 +1,68 @@
+// The workflow's Plan and Summarize functions' wiring, shared by their Lambda entries and the
+// local runtime: tables from the function's environment (AUDIT_TABLE, STATE_TABLE), topics from
+// OWNER_TOPIC_ARN and ALERT_TOPIC_ARN unless a notifier is given (the local SNS stand-in).
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ScimitarConfig } from '../../core/model/config.ts';
+import type { Clock, Notifier } from '../../core/model/ports.ts';
+import { createPlanHandler } from '../../handlers/plan.ts';
+import { createSummarizeHandler } from '../../handlers/summarize.ts';
+import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoLeaverLedger, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
+import { SnsNotifier } from '../adapters/sns-notifier.ts';
+import { type FunctionEnv, requireEnv } from '../env.ts';
+
+interface StepWiring {
+  readonly env: FunctionEnv;
+  /** @default - a client from the Lambda's environment */
+  readonly dynamo?: DynamoDBDocumentClient;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+const tables = (w: StepWiring) => {
+  const client = w.dynamo ? { client: w.dynamo } : {};
+  return {
+    audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE', w.env), ...client }),
+    state: { tableName: requireEnv('STATE_TABLE', w.env), ...client },
+  };
+};
+
+/** The Plan step's handler. */
+export function wirePlan(
+  w: StepWiring & {
+    readonly config: ScimitarConfig;
+    /** @default - the owner topic, OWNER_TOPIC_ARN */
+    readonly owners?: Notifier;
+  },
+) {
+  const { audit, state } = tables(w);
+  return createPlanHandler({
+    config: w.config,
+    audit,
+    budget: new DynamoRevocationBudget(state),
+    owners: w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)),
+    clock: w.clock,
+    logger: w.logger,
+  });
+}
+
+/** The Summarize step's handler. */
+export function wireSummarize(
+  w: StepWiring & {
+    readonly metrics: Metrics;
+    /** @default - the alert topic, ALERT_TOPIC_ARN */
+    readonly alerts?: Notifier;
+  },
+) {
+  const { audit, state } = tables(w);
+  return createSummarizeHandler({
+    audit,
+    ledger: new DynamoLeaverLedger(state),
+    alerts: w.alerts ?? new SnsNotifier(requireEnv('ALERT_TOPIC_ARN', w.env)),
+    clock: w.clock,
+    logger: w.logger,
+    metrics: w.metrics,
+  });
+}
