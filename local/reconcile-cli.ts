@@ -21,8 +21,9 @@ import {
   gatherCoverageFacts,
   renderCoverageTable,
 } from '../lambdas/core/reconcile/coverage.ts';
-import { DEFAULT_FINDINGS_LIMIT, LaneQueue } from '../lambdas/core/reconcile/ports.ts';
 import { reconcile } from '../lambdas/core/reconcile/reconcile.ts';
+import { DEFAULT_FINDINGS_LIMIT } from '../lambdas/core/reconcile/state.ts';
+import { LaneQueue } from '../lambdas/core/revocation/ports.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { ConfigFileError, loadConfigFile } from '../lib/config-file.ts';
 import { renderReconcileOutcomes } from './report-format.ts';

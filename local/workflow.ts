@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/model/ports.ts';
+import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/ingest/ports.ts';
 import { type Acting, actAs, localArns, recordAwsCall } from './aws-calls.ts';
 import type { TaskTokenRegistry } from './task-tokens.ts';
 

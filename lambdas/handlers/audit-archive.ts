@@ -10,11 +10,11 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   ArchiveError,
-  type ArchiveStore,
   type AuditItemChange,
   type AuditStreamItem,
   archiveItem,
 } from '../core/archive/audit-archive.ts';
+import type { ArchiveStore } from '../core/archive/ports.ts';
 
 /** The metric counted for each overwritten or deleted audit entry; its alarm is in lib/audit-archive.ts. */
 export const AUDIT_ENTRY_CHANGED_METRIC = 'AuditEntryChanged';

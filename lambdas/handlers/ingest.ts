@@ -4,7 +4,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { ArchiveStore } from '../core/archive/audit-archive.ts';
+import type { ArchiveStore } from '../core/archive/ports.ts';
 import {
   IngestError,
   MalformedPayloadError,
@@ -15,15 +15,10 @@ import {
 } from '../core/ingest/errors.ts';
 import { type IngestOutcome, Ingestor } from '../core/ingest/ingest.ts';
 import type { PayloadLimits } from '../core/ingest/payload.ts';
+import type { WorkflowStarter } from '../core/ingest/ports.ts';
 import type { SourceConfig } from '../core/model/config.ts';
 import { ValidationError } from '../core/model/errors.ts';
-import {
-  type AuditLog,
-  type Clock,
-  type SecretSource,
-  SystemClock,
-  type WorkflowStarter,
-} from '../core/model/ports.ts';
+import { type AuditLog, type Clock, type SecretSource, SystemClock } from '../core/model/ports.ts';
 
 export interface IngestHandlerDeps {
   sources: readonly SourceConfig[];

@@ -2,16 +2,18 @@
 // Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
 // payload, then per event write the RECEIVED evidence before starting its execution.
 import { createHash } from 'node:crypto';
-import { type ArchiveStore, archiveDay, keySegment } from '../archive/audit-archive.ts';
+import { archiveDay, keySegment } from '../archive/audit-archive.ts';
+import type { ArchiveStore } from '../archive/ports.ts';
 import { onceAuditEntry } from '../model/audit.ts';
 import { type SourceConfig, sourceSecretName } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
 import type { WorkflowInput } from '../model/messages.ts';
-import type { AuditLog, SecretSource, WorkflowStarter } from '../model/ports.ts';
+import type { AuditLog, SecretSource } from '../model/ports.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
 import { executionName } from './execution-name.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
+import type { WorkflowStarter } from './ports.ts';
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
 import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';
 

@@ -27,23 +27,6 @@ export interface Roster {
 
 export type RosterFormat = 'json' | 'csv';
 
-/** Where the reconciler reads the current roster from. */
-export abstract class RosterSource {
-  /** The latest roster, or undefined when none was ever supplied. */
-  abstract current(): Promise<Roster | undefined>;
-}
-
-export interface StoredRoster {
-  readonly version: string;
-  readonly asOf: string;
-  readonly count: number;
-}
-
-/** A roster that uploads replace as a whole. */
-export abstract class RosterStore extends RosterSource {
-  abstract replace(roster: Roster): Promise<StoredRoster>;
-}
-
 /** An upload older than the roster in place, or one that lost a race with another upload. */
 export class RosterConflictError extends ScimitarError {
   constructor(message: string, options?: ErrorOptions) {

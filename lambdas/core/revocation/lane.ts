@@ -5,17 +5,7 @@
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
-import type {
-  AuditLog,
-  Clock,
-  DeadLetterQueue,
-  LeaverLedger,
-  LeaverOutcome,
-  Notifier,
-  SentWrite,
-  TaskCallback,
-} from '../model/ports.ts';
-import { TaskNotWaitingError } from '../model/ports.ts';
+import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import {
   type FindResult,
   type RequestRecord,
@@ -25,6 +15,8 @@ import {
   ScimRetryableError,
   type Verified,
 } from '../scim/index.ts';
+import type { DeadLetterQueue, LeaverLedger, LeaverOutcome, SentWrite, TaskCallback } from './ports.ts';
+import { TaskNotWaitingError } from './ports.ts';
 
 /** The part of the SCIM client a lane uses. */
 export interface LaneScimClient {
