@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import { scheduleIntervalMs } from '../lambdas/core/credentials/canary.ts';
 import { TARGET_TAG } from '../lambdas/core/credentials/rotation.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
-import { CREDENTIAL_RENEWAL_DUE } from '../lambdas/handlers/credential-age.ts';
+import { CREDENTIAL_AGE_METRICS, CREDENTIAL_METRICS } from '../lambdas/core/model/metrics.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 import type { TokenVault } from './token-vault.ts';
@@ -235,10 +235,10 @@ export class CredentialRotation extends Construct {
     this.canaryFailedAlarm = new Alarm(this, 'CanaryFailed', {
       alarmDescription: `scimitar: the canary's read-only probe of a target failed; leavers there would fail too. The alarm's contributors name the targets. Runbook: ${RUNBOOK}#canary-failed`,
       metric: new MathExpression({
-        expression: canaryQuery('CanaryFailed'),
+        expression: canaryQuery(CREDENTIAL_METRICS.canaryFailed),
         usingMetrics: {},
         period: insightsPeriod,
-        label: 'CanaryFailed',
+        label: CREDENTIAL_METRICS.canaryFailed,
       }),
       threshold: 1,
       evaluationPeriods: 1,
@@ -251,10 +251,10 @@ export class CredentialRotation extends Construct {
       this.credentialAgeAlarm = new Alarm(this, 'CredentialAge', {
         alarmDescription: `scimitar: the token of a manual target is within warnDaysBefore of its maxAgeDays limit; renew it in the application's console. The alarm's contributors name the targets. Runbook: ${RUNBOOK}#credential-age`,
         metric: new MathExpression({
-          expression: canaryQuery(CREDENTIAL_RENEWAL_DUE),
+          expression: canaryQuery(CREDENTIAL_AGE_METRICS.renewalDue),
           usingMetrics: {},
           period: insightsPeriod,
-          label: CREDENTIAL_RENEWAL_DUE,
+          label: CREDENTIAL_AGE_METRICS.renewalDue,
         }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -267,12 +267,12 @@ export class CredentialRotation extends Construct {
 
   /** 1 when the target's latest probe failed, 0 when it passed (Maximum per canary interval). */
   public metricCanaryFailed(targetId: string): Metric {
-    return this.metric('CanaryFailed', targetId);
+    return this.metric(CREDENTIAL_METRICS.canaryFailed, targetId);
   }
 
   /** Age in days of a manual target's AWSCURRENT credential (Maximum per canary interval). */
   public metricCredentialAgeDays(targetId: string): Metric {
-    return this.metric('CredentialAgeDays', targetId);
+    return this.metric(CREDENTIAL_AGE_METRICS.credential, targetId);
   }
 
   private metric(metricName: string, targetId: string): Metric {

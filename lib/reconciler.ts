@@ -20,7 +20,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LANE_ENV } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
-import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
+import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { AuditStore } from './audit-store.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';

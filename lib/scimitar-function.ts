@@ -11,6 +11,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { METRICS_NAMESPACE } from '../lambdas/core/model/metrics.ts';
 
 /** The Lambda entries under lambdas/aws/entries/, one per function. */
 export const SCIMITAR_ENTRIES = [
@@ -29,8 +30,8 @@ export type ScimitarEntry = (typeof SCIMITAR_ENTRIES)[number];
 /** The largest bundle (code, without source maps) a function may ship; test/cdk/bundles.test.ts holds it. */
 export const MAX_BUNDLE_BYTES = 300 * 1024;
 
-/** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
-export const METRICS_NAMESPACE = 'Scimitar';
+// The namespace's home is the core, beside the metric names; constructs import it from here too.
+export { METRICS_NAMESPACE };
 
 /**
  * The function's POWERTOOLS_SERVICE_NAME. Powertools adds it as the `service` dimension of every

@@ -3,6 +3,7 @@
 // metrics per finished target, and hands the rest of the round to the next invocation.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC_DIMENSIONS, RECONCILE_METRICS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
 import { type ReconcileContinuation, reconcileInvocationSchema } from '../core/reconcile/ports.ts';
 import {
@@ -26,17 +27,6 @@ export interface ReconcileResponse extends ReconcileResult {
   /** Another invocation was started to continue the round. */
   readonly continued: boolean;
 }
-
-/** Metric names; the Reconciler construct's alarms read these. */
-export const RECONCILE_METRICS = {
-  accounts: 'ReconcileAccounts',
-  orphans: 'ReconcileOrphans',
-  drift: 'ReconcileDrift',
-  remediated: 'ReconcileRemediated',
-  incomplete: 'ReconcileIncomplete',
-  /** Orphans plus drift, for privileged-tier targets only: one alarm watches every privileged target. */
-  privilegedFindings: 'ReconcilePrivilegedFindings',
-} as const;
 
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   return async (
@@ -100,7 +90,7 @@ function emitMetrics(metrics: Metrics, outcome: TargetOutcome, privileged: boole
   const complete = outcome.status === 'complete';
   const emit = (name: string, value: number) => {
     const single = metrics.singleMetric();
-    single.addDimension('target', outcome.targetId);
+    single.addDimension(METRIC_DIMENSIONS.target, outcome.targetId);
     single.addMetric(name, MetricUnit.Count, value);
   };
   emit(RECONCILE_METRICS.incomplete, complete ? 0 : 1);
