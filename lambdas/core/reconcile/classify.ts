@@ -5,7 +5,8 @@ import type { ScimTargetConfig } from '../model/config.ts';
 import type { LedgerRecord } from '../revocation/ports.ts';
 import type { ScimAccount } from '../scim/index.ts';
 import type { LeaverIndex } from './ports.ts';
-import { accountValues, normalise, type Roster, RosterIndex } from './roster.ts';
+import type { Roster } from './roster.ts';
+import { accountValues, normalise, RosterIndex } from './roster-index.ts';
 import type { Classification, MatchAttempt } from './state.ts';
 
 export interface Verdict {

@@ -20,7 +20,6 @@ import type {
 import { type Roster, RosterUnavailableError } from './roster.ts';
 import { emptyCounts, type FindingsList, type RunCounts } from './state.ts';
 
-
 export interface ReconcileDeps {
   readonly config: ScimitarConfig;
   /** The SCIM client of a target (scimClientFor in production). */
