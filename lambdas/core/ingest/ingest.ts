@@ -10,12 +10,13 @@ import { ScimitarError } from '../model/errors.ts';
 import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
 import type { WorkflowInput } from '../model/messages.ts';
 import type { AuditLog, SecretSource } from '../model/ports.ts';
+import type { IgnoredRecord, RejectedRecord } from './delivery.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
 import { executionName } from './execution-name.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
 import type { WorkflowStarter } from './ports.ts';
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
-import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';
+import { payloadParsers } from './sources.ts';
 
 /** Least time between two forced re-reads of one source's key, so forged requests cannot hammer Secrets Manager. */
 export const DEFAULT_KEY_REFRESH_INTERVAL_SECONDS = 60;
