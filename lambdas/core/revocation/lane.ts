@@ -5,18 +5,10 @@
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
-import type { FindResult, RequestRecord, RevokeEvidence, RevokeRequest, Verified } from '../scim/index.ts';
 import { recordEvidence, recordOwnEarlierWrite } from './lane-evidence.ts';
 import { fail, LaneDeferredError, LaneMisroutedError } from './lane-failure.ts';
-import type { DeadLetterQueue, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
+import type { DeadLetterQueue, LaneScimClient, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
 import { TaskNotWaitingError } from './ports.ts';
-
-/** The part of the SCIM client a lane uses. */
-export interface LaneScimClient {
-  findAccount(match: RevokeRequest['match']): Promise<FindResult>;
-  revoke(request: RevokeRequest): Promise<RevokeEvidence>;
-  verify(id: string, after: RevokeRequest['action'], trace?: RequestRecord[]): Promise<Verified>;
-}
 
 export interface LaneDeps {
   readonly targetId: string;

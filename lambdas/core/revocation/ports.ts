@@ -1,9 +1,11 @@
 // Ports of revocation: the leaver ledger, the blast-radius budget, the waiting workflow's task
-// callback, the lane queues and their messages' visibility, and the dead-letter queues. Abstract
-// classes, as in model/ports.ts; adapters live in lambdas/aws/adapters and local/.
+// callback, the lane queues and their messages' visibility, the dead-letter queues, and the part of
+// the SCIM client a lane uses. Abstract classes, as in model/ports.ts; adapters live in
+// lambdas/aws/adapters and local/.
 import type { MatchAttribute } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LaneMessage } from '../model/messages.ts';
+import type { FindResult, RequestRecord, RevokeEvidence, RevokeRequest, Verified } from '../scim/index.ts';
 
 export type LeaverOutcome =
   | 'revoked'
@@ -105,4 +107,11 @@ export abstract class LaneQueue {
  */
 export abstract class MessageVisibility {
   abstract delay(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** The part of the SCIM client a lane uses. */
+export interface LaneScimClient {
+  findAccount(match: RevokeRequest['match']): Promise<FindResult>;
+  revoke(request: RevokeRequest): Promise<RevokeEvidence>;
+  verify(id: string, after: RevokeRequest['action'], trace?: RequestRecord[]): Promise<Verified>;
 }
