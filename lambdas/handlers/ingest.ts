@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ArchiveStore } from '../core/archive/audit-archive.ts';
+import type { SecretSource } from '../core/credentials/secret-source.ts';
 import {
   IngestError,
   MalformedPayloadError,
@@ -17,13 +18,7 @@ import { type IngestOutcome, Ingestor } from '../core/ingest/ingest.ts';
 import type { PayloadLimits } from '../core/ingest/payload.ts';
 import type { SourceConfig } from '../core/model/config.ts';
 import { ValidationError } from '../core/model/errors.ts';
-import {
-  type AuditLog,
-  type Clock,
-  type SecretSource,
-  SystemClock,
-  type WorkflowStarter,
-} from '../core/model/ports.ts';
+import { type AuditLog, type Clock, SystemClock, type WorkflowStarter } from '../core/model/ports.ts';
 
 export interface IngestHandlerDeps {
   sources: readonly SourceConfig[];

@@ -3,12 +3,13 @@
 // payload, then per event write the RECEIVED evidence before starting its execution.
 import { createHash } from 'node:crypto';
 import { type ArchiveStore, archiveDay, keySegment } from '../archive/audit-archive.ts';
+import type { SecretSource } from '../credentials/secret-source.ts';
 import { onceAuditEntry } from '../model/audit.ts';
 import { type SourceConfig, sourceSecretName } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
 import type { WorkflowInput } from '../model/messages.ts';
-import type { AuditLog, SecretSource, WorkflowStarter } from '../model/ports.ts';
+import type { AuditLog, WorkflowStarter } from '../model/ports.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
 import { executionName } from './execution-name.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';

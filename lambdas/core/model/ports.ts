@@ -99,22 +99,6 @@ export abstract class RevocationBudget {
   abstract accountCount(targetId: string): Promise<number | undefined>;
 }
 
-/** Reads a secret's current value; `refresh` bypasses any cache (after a rotation). */
-export abstract class SecretSource {
-  abstract read(name: string, options?: { refresh?: boolean }): Promise<string>;
-}
-
-/**
- * A secret a SecretSource could not read. Its message says which secret and where it was looked
- * for (a key, a file, an environment variable), never a value: it may be shown and alarmed as is.
- */
-export class SecretLookupError extends ScimitarError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SecretLookupError';
-  }
-}
-
 /** The workflow no longer waits for this task (it ended, timed out, or the token is unknown). */
 export class TaskNotWaitingError extends ScimitarError {
   constructor(message: string, options?: ErrorOptions) {

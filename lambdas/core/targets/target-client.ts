@@ -3,8 +3,8 @@
 // credentials/secret-format.ts).
 
 import { credentialFieldFor, credentialFromSecret } from '../credentials/secret-format.ts';
+import { SecretLookupError, type SecretSource } from '../credentials/secret-source.ts';
 import type { ScimTargetConfig } from '../model/config.ts';
-import { SecretLookupError, type SecretSource } from '../model/ports.ts';
 import {
   BearerToken,
   type CredentialSource,
