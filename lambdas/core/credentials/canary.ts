@@ -47,7 +47,7 @@ export abstract class CanaryStatus {
 }
 
 export interface CanaryDeps {
-  /** Reads each target's current credential (AWSCURRENT). */
+  /** Reads each target's current credential. */
   readonly secrets: SecretSource;
   readonly status: CanaryStatus;
   readonly clock: Clock;
