@@ -25,13 +25,21 @@ export class RotationUnsupportedError extends RotationError {
   }
 }
 
-/** The application's mint endpoint did not issue a new token. */
-export class CredentialMintError extends RotationError {
+/** An application endpoint (mint, revoke) did not do what was asked; `status` when it answered. */
+export class CredentialEndpointError extends RotationError {
   readonly status?: number;
   constructor(message: string, status?: number) {
     super(message);
-    this.name = 'CredentialMintError';
+    this.name = 'CredentialEndpointError';
     if (status !== undefined) this.status = status;
+  }
+}
+
+/** The application's mint endpoint did not issue a new token. */
+export class CredentialMintError extends CredentialEndpointError {
+  constructor(message: string, status?: number) {
+    super(message, status);
+    this.name = 'CredentialMintError';
   }
 }
 
@@ -46,11 +54,9 @@ export class CredentialTestError extends RotationError {
 }
 
 /** The new credential is current, but the application did not revoke the old one. */
-export class CredentialRevokeError extends RotationError {
-  readonly status?: number;
+export class CredentialRevokeError extends CredentialEndpointError {
   constructor(message: string, status?: number) {
-    super(message);
+    super(message, status);
     this.name = 'CredentialRevokeError';
-    if (status !== undefined) this.status = status;
   }
 }
