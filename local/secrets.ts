@@ -1,7 +1,7 @@
 // Secrets for the local runtime: a JSON file of name → value (e.g. .scimitar/secrets.json),
 // overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
 import { existsSync, readFileSync } from 'node:fs';
-import { SecretLookupError, SecretSource } from '../lambdas/core/model/ports.ts';
+import { SecretLookupError, SecretSource } from '../lambdas/core/credentials/secret-source.ts';
 import { localArns, recordAwsCall } from './aws-calls.ts';
 
 /** The message names the key and the environment variable looked at, never a value. */

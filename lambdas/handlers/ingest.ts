@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ArchiveStore } from '../core/archive/ports.ts';
+import type { SecretSource } from '../core/credentials/secret-source.ts';
 import {
   IngestError,
   MalformedPayloadError,
@@ -19,7 +20,7 @@ import type { WorkflowStarter } from '../core/ingest/ports.ts';
 import type { SourceConfig } from '../core/model/config.ts';
 import { ValidationError } from '../core/model/errors.ts';
 import { INGEST_METRICS, METRIC_DIMENSIONS, type RefusalCause } from '../core/model/metrics.ts';
-import { type AuditLog, type Clock, type SecretSource, SystemClock } from '../core/model/ports.ts';
+import { type AuditLog, type Clock, SystemClock } from '../core/model/ports.ts';
 
 export interface IngestHandlerDeps {
   sources: readonly SourceConfig[];

@@ -4,12 +4,13 @@
 import { createHash } from 'node:crypto';
 import { archiveDay, keySegment } from '../archive/audit-archive.ts';
 import type { ArchiveStore } from '../archive/ports.ts';
+import type { SecretSource } from '../credentials/secret-source.ts';
 import { onceAuditEntry } from '../model/audit.ts';
 import { type SourceConfig, sourceSecretName } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
 import type { WorkflowInput } from '../model/messages.ts';
-import type { AuditLog, SecretSource } from '../model/ports.ts';
+import type { AuditLog } from '../model/ports.ts';
 import type { IgnoredRecord, RejectedRecord } from './delivery.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
 import { executionName } from './execution-name.ts';

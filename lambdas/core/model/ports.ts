@@ -37,22 +37,6 @@ export abstract class AuditLog {
   abstract forPerson(personId: string): Promise<AuditEntry[]>;
 }
 
-/** Reads a secret's current value; `refresh` bypasses any cache (after a rotation). */
-export abstract class SecretSource {
-  abstract read(name: string, options?: { refresh?: boolean }): Promise<string>;
-}
-
-/**
- * A secret a SecretSource could not read. Its message says which secret and where it was looked
- * for (a key, a file, an environment variable), never a value: it may be shown and alarmed as is.
- */
-export class SecretLookupError extends ScimitarError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SecretLookupError';
-  }
-}
-
 export interface Notification {
   subject: string;
   message: string;

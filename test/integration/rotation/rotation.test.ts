@@ -17,9 +17,9 @@ import {
   rotateSecret,
   rotationSteps,
 } from '../../../lambdas/core/credentials/rotation.ts';
+import { credentialFromSecret } from '../../../lambdas/core/credentials/secret-format.ts';
 import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
 import { BearerToken, ScimClient } from '../../../lambdas/core/scim/index.ts';
-import { credentialFromSecret } from '../../../lambdas/core/targets/target-client.ts';
 import { createRotationHandler } from '../../../lambdas/handlers/rotation.ts';
 import { actAs, registerStack } from '../../../local/aws-calls.ts';
 import { captureOutput } from '../../support/captured-output.ts';
@@ -218,7 +218,7 @@ describe("Rotation, strategy 'api': a token minted by the application", () => {
       const err = await failing(step(API_SECRET, token, 'createSecret'));
       expect(err).toBeInstanceOf(CredentialMintError);
       expect((err as CredentialMintError).status).toBe(500);
-      expect(await store.getValue(API_SECRET, { versionId: token, stage: 'AWSPENDING' })).toBeUndefined();
+      expect(await store.pending(API_SECRET, token)).toBeUndefined();
       untouched(current);
     });
 
