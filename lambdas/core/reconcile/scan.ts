@@ -84,6 +84,10 @@ interface PageJudges {
   readonly remediator: Remediator;
 }
 
+/**
+ * Classifies, remediates and records one page's accounts. An account this run saved from an earlier
+ * page is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
+ */
 async function judgePage(
   accounts: readonly ScimAccount[],
   pass: Pass,
