@@ -21,6 +21,7 @@ import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/co
 import { BearerToken, ScimClient } from '../../../lambdas/core/scim/index.ts';
 import { credentialFromSecret } from '../../../lambdas/core/targets/target-client.ts';
 import { createRotationHandler } from '../../../lambdas/handlers/rotation.ts';
+import { configFor } from '../../../lib/config-projection.ts';
 import { actAs, registerStack } from '../../../local/aws-calls.ts';
 import { captureOutput } from '../../support/captured-output.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
@@ -112,7 +113,10 @@ beforeEach(() => {
 // (test/iam/); `refused`: the role must refuse them (a secret it has no business with).
 const step = (secretId: string, token: string, s: RotationStep, { refused = false } = {}) =>
   actAs({ entry: 'rotation', stack: registerStack(config), refused }, () =>
-    rotateSecret({ secretId, token, step: s }, { store, config, timeoutMs: 2_000 }),
+    rotateSecret(
+      { secretId, token, step: s },
+      { store, config: configFor('rotation', config), timeoutMs: 2_000 },
+    ),
   );
 
 async function failing(promise: Promise<unknown>): Promise<unknown> {
@@ -406,7 +410,7 @@ describe('Rotation handler', () => {
     try {
       const handler = createRotationHandler({
         store,
-        config,
+        config: configFor('rotation', config),
         logger: new Logger({ serviceName: 'rotation' }),
         metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'rotation' }),
       });
@@ -431,7 +435,7 @@ describe('Rotation handler', () => {
     try {
       const handler = createRotationHandler({
         store,
-        config,
+        config: configFor('rotation', config),
         logger: new Logger({ serviceName: 'rotation' }),
         metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'rotation' }),
       });
@@ -458,7 +462,7 @@ describe('Rotation handler', () => {
   it('refuses an event without the protocol fields', async () => {
     const handler = createRotationHandler({
       store,
-      config,
+      config: configFor('rotation', config),
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Scimitar' }),
     });
