@@ -142,16 +142,8 @@ export class CredentialRotation extends Construct {
         const rotation = target.rotation as Exclude<ScimTargetConfig['rotation'], { strategy: 'manual' }>;
         const secret = secretOf(target);
         Tags.of(secret).add(TARGET_TAG, target.id);
-        if (props.vault.isAdopted(target.id)) {
-          secret.grantRead(fn);
-          fn.addToRolePolicy(
-            new PolicyStatement({
-              actions: protocol,
-              // An adopted secret is known by its partial ARN: the suffix is six random characters.
-              resources: [`${secret.secretArn}-??????`],
-            }),
-          );
-        }
+        // An adopted secret has no rotation tag: granted by its own ARN (and its key), one by one.
+        if (props.vault.isAdopted(target.id)) props.vault.grantRotateAdoptedSecret(target.id, fn, protocol);
         // L1, in the secret's own (shard) template: the L2 schedule would add this secret's ARN to
         // the function's policy, a cross-stack reference per target.
         new CfnRotationSchedule(secret, 'Rotation', {

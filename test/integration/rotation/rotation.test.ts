@@ -32,6 +32,8 @@ import { startTokenIssuer, type TokenIssuer } from '../../support/token-issuer.t
 const API_SECRET = 'Scimitar/targets/code';
 const OAUTH_SECRET = 'Scimitar/targets/crm';
 const MANUAL_SECRET = 'Scimitar/targets/legacy';
+/** A secret the config adopts (`auth.secretName`): made outside the stack, so it carries no rotation tag. */
+const ADOPTED_SECRET = 'prod/minted-token';
 const CLIENT_SECRET = 'cs_live_Zq81Lm5XwPa0Rt7Yv2Kd';
 
 let target: ScimTarget;
@@ -77,6 +79,15 @@ beforeAll(async () => {
         rotation: { strategy: 'oauth2' },
       },
       {
+        id: 'minted',
+        kind: 'scim',
+        displayName: 'Minted',
+        owner: 'owner@example.com',
+        baseUrl: target.proxy.url,
+        auth: { type: 'bearer', secretName: ADOPTED_SECRET },
+        rotation: { strategy: 'api', endpoint: issuer.mintUrl, tokenField: 'data.token' },
+      },
+      {
         id: 'legacy',
         kind: 'scim',
         displayName: 'Legacy',
@@ -104,6 +115,7 @@ beforeEach(() => {
     tags: { 'scimitar:target': 'crm' },
   });
   fake.create(MANUAL_SECRET, TOKEN, { rotationEnabled: true });
+  fake.create(ADOPTED_SECRET, TOKEN);
   target.proxy.reset();
   // Each test starts from the one live token the application was seeded with.
   issuer.reset();
@@ -387,6 +399,12 @@ describe('Rotation protocol checks', () => {
     const err = await failing(step('someone/else', token, 'createSecret', { refused: true }));
     expect(err).toBeInstanceOf(RotationUnsupportedError);
     expect((err as Error).message).toContain('scimitar:target');
+  });
+
+  it("rotates an adopted secret (the config's secretName, no rotation tag): the role grants that secret by its ARN", async () => {
+    const token = fake.startRotation(ADOPTED_SECRET);
+    for (const s of rotationSteps) await step(ADOPTED_SECRET, token, s);
+    expect(fake.valueAt(ADOPTED_SECRET, 'AWSCURRENT')).toBe(issuer.minted.at(-1));
   });
 
   it('finds the target by the scimitar:target tag when the secret has another name', async () => {
