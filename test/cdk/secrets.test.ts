@@ -27,6 +27,14 @@ import {
 
 const ADOPTED_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
+/** The four actions of Secrets Manager's rotation protocol, as the rotation role is granted them. */
+const ROTATION_PROTOCOL = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
+
 function partialArn(name: string): unknown {
   return stackArn('secretsmanager', `:secret:${name}-??????`);
 }
@@ -180,12 +188,7 @@ describe('TokenVault: secrets that survive the stack', () => {
     expect(protocol).toEqual([
       {
         Effect: 'Allow',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
+        Action: ROTATION_PROTOCOL,
         Resource: stackArn('secretsmanager', ':secret:Idp/targets/*'),
         Condition: { Null: { 'secretsmanager:ResourceTag/scimitar:target': 'false' } },
       },
@@ -244,12 +247,7 @@ describe('CredentialRotation: an adopted secret that rotates', () => {
     // The adopted secret carries no rotation tag, so the tag-conditioned grant cannot cover it.
     expect(statements).toContainEqual({
       Effect: 'Allow',
-      Action: [
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:UpdateSecretVersionStage',
-      ],
+      Action: ROTATION_PROTOCOL,
       Resource: partialArn('prod/minted-token'),
     });
     expect(statements).toContainEqual({
