@@ -142,16 +142,8 @@ export class CredentialRotation extends Construct {
         const rotation = target.rotation as Exclude<ScimTargetConfig['rotation'], { strategy: 'manual' }>;
         const secret = secretOf(target);
         Tags.of(secret).add(TARGET_TAG, target.id);
-        if (props.vault.isAdopted(target.id)) {
-          secret.grantRead(fn);
-          fn.addToRolePolicy(
-            new PolicyStatement({
-              actions: protocol,
-              // An adopted secret is known by its partial ARN: the suffix is six random characters.
-              resources: [`${secret.secretArn}-??????`],
-            }),
-          );
-        }
+        // An adopted secret has no rotation tag: granted by its own ARN (and its key), one by one.
+        if (props.vault.isAdopted(target.id)) props.vault.grantRotateAdoptedSecret(target.id, fn, protocol);
         // L1, in the secret's own (shard) template: the L2 schedule would add this secret's ARN to
         // the function's policy, a cross-stack reference per target.
         new CfnRotationSchedule(secret, 'Rotation', {
@@ -286,7 +278,16 @@ export class CredentialRotation extends Construct {
   }
 }
 
-/** A Metrics Insights query over one canary metric, one series per target. */
+/**
+ * A Metrics Insights query over one canary metric, one series per target.
+ * Grammar checked against AWS's page (SELECT FUNCTION(metric) FROM namespace | SCHEMA(namespace,
+ * labelKey, …) [WHERE labelKey OPERATOR 'value' [AND …]] [GROUP BY labelKey] [ORDER BY FUNCTION()
+ * [DESC|ASC]] [LIMIT n]; MAX is one of AVG, COUNT, MAX, MIN, SUM; a namespace with "/" is
+ * double-quoted, a plain one such as Scimitar need not be):
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+ * An alarm on it evaluates at most the last 3 hours, and up to 500 series (one per target here):
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
+ */
 export function canaryQuery(metricName: string): string {
   return `SELECT MAX(${metricName}) FROM SCHEMA(${METRICS_NAMESPACE}, service, target) WHERE service = '${CANARY_SERVICE}' GROUP BY target`;
 }

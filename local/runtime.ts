@@ -53,6 +53,7 @@ import { createPlanHandler } from '../lambdas/handlers/plan.ts';
 import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
 import { renderLocalAsl } from '../lib/asl.ts';
+import { configFor } from '../lib/config-projection.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
 import { actAs, asPlatform, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
@@ -465,7 +466,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       });
     }
 
-    const planHandler = createPlanHandler({ config, audit, budget, owners, clock, logger: logger('plan') });
+    const planHandler = createPlanHandler({
+      config: configFor('plan', config),
+      audit,
+      budget,
+      owners,
+      clock,
+      logger: logger('plan'),
+    });
     const summarizeHandler = createSummarizeHandler({
       audit,
       ledger,
@@ -582,7 +590,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const runCanary = async (targetIds?: readonly string[]): Promise<CanaryResult[]> => {
       const results = await actAs(as('canary'), () =>
         checkTargets(
-          config,
+          configFor('canary', config),
           {
             secrets,
             status: canaryStatus,
@@ -625,7 +633,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         reconcile(
           { ...(request.targets ? { targets: request.targets } : {}), restart: request.restart ?? false },
           {
-            config,
+            config: configFor('reconcile', config),
             scim: (target) => {
               const lane = lanes.get(target.id);
               if (!lane) throw new Error(`no lane for target "${target.id}"`);
@@ -685,7 +693,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const retry = (eventId: string) => retryExecution(eventId, { workflow, audit, clock });
 
     const ingest = createIngestHandler({
-      sources: config.sources,
+      sources: configFor('ingest', config).sources,
       secrets,
       auditLog: audit,
       workflows: workflow,
