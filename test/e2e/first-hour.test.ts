@@ -153,7 +153,7 @@ describe('first hour: a BambooHR source only (the README example)', SLOW, () => 
   let file: string;
   beforeAll(async () => {
     file = configFile('bamboohr.json', config);
-    runtime = await startTestRuntime({ config: parseConfig(config), waitOverrideMs: 0 });
+    runtime = await startTestRuntime({ config: parseConfig(config) });
   }, 300_000);
   afterAll(async () => {
     await runtime?.stop();
@@ -221,7 +221,6 @@ describe('first hour: a missing credential, a failed execution and its retry', S
     runtime = await startTestRuntime({
       config: parseConfig(config as ScimitarConfigInput),
       demoApps: false,
-      waitOverrideMs: 0,
     });
   }, 300_000);
   afterAll(async () => {
