@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 import { envNameFor } from '../../local/secrets.ts';
-import { startTestRuntime, until } from '../support/local-runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestRuntime } from '../support/local-runtime.ts';
 import { closedPort } from '../support/ports.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../support/scim-target.ts';
 
@@ -234,7 +235,7 @@ describe('first hour: a missing credential, a failed execution and its retry', S
 
   it('names the missing key and environment variable in the canary alarm, never a value', async () => {
     expect(envNameFor('Scimitar/targets/app')).toBe('SCIMITAR_SECRET_SCIMITAR_TARGETS_APP');
-    const alarm = await until(() =>
+    const alarm = await eventually('the canary alarm of target app', () =>
       runtime.alerts.sent.find((a) => a.subject.includes('credential canary failed for target app')),
     );
     expect(alarm.message).toContain(expectedProblem());
