@@ -11,11 +11,7 @@ import { parseArgs } from 'node:util';
 import { ScimitarError } from '../lambdas/core/model/errors.ts';
 import { DEFAULT_CONFIG_FILE } from '../lib/config-file.ts';
 import { options } from './cli/context.ts';
-import { audit, retry, send, status } from './cli/event-commands.ts';
-import { checkTargets, coverage, notifications, reconcileNow, redrive } from './cli/operations-commands.ts';
-import { coverageOfTable, passWithoutRuntime } from './cli/reconcile-offline.ts';
-import { demo, start } from './cli/runtime-commands.ts';
-import { DEFAULT_DATA_DIR } from './runtime.ts';
+import { DEFAULT_DATA_DIR } from './runtime-defaults.ts';
 import { UsageError } from './send-event.ts';
 
 const USAGE = `usage: scimitar <command> [options]
@@ -67,32 +63,38 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  // Each command loads only its own module: `send` or `status` never loads the runtime (and the
+  // CDK it synthesizes with), so a command starts in a fraction of a second.
+  const runtime = () => import('./cli/runtime-commands.ts');
+  const events = () => import('./cli/event-commands.ts');
+  const operations = () => import('./cli/operations-commands.ts');
+  const offline = () => import('./cli/reconcile-offline.ts');
   switch (command) {
     case 'start':
-      return start(args);
+      return (await runtime()).start(args);
     case 'demo':
-      return demo(args);
+      return (await runtime()).demo(args);
     case 'send':
-      return send(args);
+      return (await events()).send(args);
     case 'status':
-      return status(args, subject);
+      return (await events()).status(args, subject);
     case 'retry':
-      return retry(args, subject);
+      return (await events()).retry(args, subject);
     case 'audit':
-      return audit(args, subject);
+      return (await events()).audit(args, subject);
     case 'redrive':
-      return redrive(args, subject);
+      return (await operations()).redrive(args, subject);
     case 'reconcile':
-      if (subject === 'run') return passWithoutRuntime(args);
-      if (subject === 'coverage') return coverageOfTable(args);
-      return reconcileNow(args, positionals.slice(1));
+      if (subject === 'run') return (await offline()).passWithoutRuntime(args);
+      if (subject === 'coverage') return (await offline()).coverageOfTable(args);
+      return (await operations()).reconcileNow(args, positionals.slice(1));
     case 'coverage':
-      return coverage(args);
+      return (await operations()).coverage(args);
     case 'targets':
       if (subject !== 'check') throw new UsageError('usage: scimitar targets check [TARGET...]');
-      return checkTargets(args, positionals.slice(2));
+      return (await operations()).checkTargets(args, positionals.slice(2));
     case 'notifications':
-      return notifications(args);
+      return (await operations()).notifications(args);
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -68,6 +68,7 @@ import {
   UnknownEventError,
 } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './runtime-defaults.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
 import { localSqsClient } from './sqs-client.ts';
@@ -76,8 +77,8 @@ import { isAddressInUse, listenOn, PortInUseError } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
 import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
 
-export const DEFAULT_PORT = 8787;
-export const DEFAULT_DATA_DIR = '.scimitar';
+export { DEFAULT_DATA_DIR, DEFAULT_PORT } from './runtime-defaults.ts';
+
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const LOCAL_REGION = 'us-east-1';
 

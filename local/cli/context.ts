@@ -4,7 +4,7 @@ import type { parseArgs } from 'node:util';
 import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
 import type { ScimitarConfig } from '../../lambdas/core/model/config.ts';
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../../lib/config-file.ts';
-import { DEFAULT_PORT } from '../runtime.ts';
+import { DEFAULT_PORT } from '../runtime-defaults.ts';
 import { notAnswering, UsageError } from '../send-event.ts';
 
 export const options = {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
-import { DEFAULT_DATA_DIR } from '../runtime.ts';
+import { DEFAULT_DATA_DIR } from '../runtime-defaults.ts';
 import { chooseSource, eventBody, postEvent, UsageError } from '../send-event.ts';
 import { executionNote, renderTargets, renderTimeline, targetStates } from '../timeline.ts';
 import { type Args, api, baseUrl, eventStatus, loadConfig } from './context.ts';

@@ -28,7 +28,7 @@ import { reconcile } from '../../lambdas/core/reconcile/reconcile.ts';
 import { scimClientFor } from '../../lambdas/core/targets/target-client.ts';
 import { renderReconcileOutcomes } from '../report-format.ts';
 import { FileRosterSource } from '../roster-file.ts';
-import { DEFAULT_DATA_DIR } from '../runtime.ts';
+import { DEFAULT_DATA_DIR } from '../runtime-defaults.ts';
 import { LocalSecretSource } from '../secrets.ts';
 import { UsageError } from '../send-event.ts';
 import { localSqsClient } from '../sqs-client.ts';
