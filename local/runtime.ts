@@ -52,8 +52,8 @@ import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
 import { createPlanHandler } from '../lambdas/handlers/plan.ts';
 import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
-import { renderLocalAsl } from '../lib/asl.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
+import { renderAslCached } from './asl-cache.ts';
 import { actAs, asPlatform, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { LocalClock } from './clock.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
@@ -103,8 +103,6 @@ export interface LocalRuntimeOptions {
   readonly clock?: LocalClock;
   /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default 30 */
   readonly visibilityTimeoutSeconds?: number;
-  /** Seconds between a lane's retries when the target gave no Retry-After (tests). @default 5 s doubling, with jitter */
-  readonly retryBackoffSeconds?: number;
   /** Per-request timeout of the SCIM client. @default 10_000 */
   readonly scimTimeoutMs?: number;
   /** Runtime messages (what listens where, alarms). @default console.log */
@@ -305,18 +303,6 @@ async function startDemoApp(
   return app;
 }
 
-// A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
-const renderedAsl = new Map<string, ReturnType<typeof renderLocalAsl>>();
-function renderAslOnce(config: ScimitarConfig): ReturnType<typeof renderLocalAsl> {
-  const key = JSON.stringify(config);
-  let asl = renderedAsl.get(key);
-  if (!asl) {
-    asl = renderLocalAsl(config);
-    renderedAsl.set(key, asl);
-  }
-  return structuredClone(asl);
-}
-
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const print = options.print ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
@@ -410,7 +396,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const callback = new LocalTaskCallback(tokens, stateMachineName);
 
     // The state machine exactly as the CDK app synthesizes it for this config.
-    const asl = renderAslOnce(config);
+    const asl = renderAslCached(config);
 
     // One lane per SCIM target: queue + DLQ with the stack's redrive policy, and its worker.
     const lanes = new Map<string, LocalLane>();
@@ -442,9 +428,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         callback,
         clock,
         maxAttempts: config.maxAttempts,
-        ...(options.retryBackoffSeconds !== undefined
-          ? { backoff: () => options.retryBackoffSeconds as number }
-          : {}),
         visibility: new ClockedVisibility(new SqsMessageVisibility(queue.queueUrl, sqs), clock),
         logger: logger(`worker-${target.id}`),
         deadLetters: new SqsDeadLetterQueue(dlq.queueUrl, sqs),
