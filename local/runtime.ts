@@ -38,7 +38,7 @@ import {
 } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
-import { type Notification, SystemClock } from '../lambdas/core/model/ports.ts';
+import type { Notification } from '../lambdas/core/model/ports.ts';
 import { scheduleIntervalMs as intervalOf } from '../lambdas/core/model/schedule.ts';
 import {
   type CoverageReport,
@@ -52,12 +52,14 @@ import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
 import { createPlanHandler } from '../lambdas/handlers/plan.ts';
 import { createSummarizeHandler } from '../lambdas/handlers/summarize.ts';
 import { createWorkerHandler } from '../lambdas/handlers/worker.ts';
-import { renderLocalAsl } from '../lib/asl.ts';
 import { configFor } from '../lib/config-projection.ts';
 import { proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
+import { renderAslCached } from './asl-cache.ts';
 import { actAs, asPlatform, LOCAL_NAMES, partitionKeys, recordSdkCalls, registerStack } from './aws-calls.ts';
+import { LocalClock } from './clock.ts';
 import { type DemoPerson, demoPeople } from './demo-people.ts';
 import { handlerLogs } from './handler-logs.ts';
+import { ClockedVisibility } from './lane-backoff.ts';
 import { LocalNotifier } from './notifier.ts';
 import {
   attemptsOf,
@@ -67,6 +69,7 @@ import {
   UnknownEventError,
 } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './runtime-defaults.ts';
 import { type ScimApp, start as startScimApp } from './scim-app.ts';
 import { LocalSecretSource } from './secrets.ts';
 import { localSqsClient } from './sqs-client.ts';
@@ -75,8 +78,8 @@ import { isAddressInUse, listenOn, PortInUseError } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
 import { type AslDefinition, type ExecutionRecord, type LocalLambda, LocalWorkflow } from './workflow.ts';
 
-export const DEFAULT_PORT = 8787;
-export const DEFAULT_DATA_DIR = '.scimitar';
+export { DEFAULT_DATA_DIR, DEFAULT_PORT } from './runtime-defaults.ts';
+
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const LOCAL_REGION = 'us-east-1';
 
@@ -94,12 +97,13 @@ export interface LocalRuntimeOptions {
   readonly ephemeralPorts?: boolean;
   /** People seeded into each demo application. @default the demo roster */
   readonly people?: readonly DemoPerson[];
-  /** Milliseconds each Wait state waits instead of until effectiveAt (tests). @default real time */
-  readonly waitOverrideMs?: number;
+  /**
+   * What Wait states, lane retry backoffs and schedules sleep on; a test moves it forward
+   * (`clock.advance('3s')`) instead of waiting. @default - the system clock
+   */
+  readonly clock?: LocalClock;
   /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default 30 */
   readonly visibilityTimeoutSeconds?: number;
-  /** Seconds between a lane's retries when the target gave no Retry-After (tests). @default 5 s doubling, with jitter */
-  readonly retryBackoffSeconds?: number;
   /** Per-request timeout of the SCIM client. @default 10_000 */
   readonly scimTimeoutMs?: number;
   /** Runtime messages (what listens where, alarms). @default console.log */
@@ -144,6 +148,8 @@ export interface LocalRuntime {
   readonly owners: LocalNotifier;
   readonly people: readonly DemoPerson[];
   readonly sqs: SQSClient;
+  /** The runtime's clock (the one given, or the system clock). */
+  readonly clock: LocalClock;
   /** Moves every message in a target's DLQ back to its queue; returns how many. */
   redrive(targetId: string): Promise<number>;
   /** Messages waiting in a target's DLQ. */
@@ -298,18 +304,6 @@ async function startDemoApp(
   return app;
 }
 
-// A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
-const renderedAsl = new Map<string, ReturnType<typeof renderLocalAsl>>();
-function renderAslOnce(config: ScimitarConfig): ReturnType<typeof renderLocalAsl> {
-  const key = JSON.stringify(config);
-  let asl = renderedAsl.get(key);
-  if (!asl) {
-    asl = renderLocalAsl(config);
-    renderedAsl.set(key, asl);
-  }
-  return structuredClone(asl);
-}
-
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const print = options.print ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
@@ -384,7 +378,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const as = (entry: string, targetId?: string) => ({ entry, stack, ...(targetId ? { targetId } : {}) });
     stoppers.push(async () => sqs.destroy());
 
-    const clock = new SystemClock();
+    const clock = options.clock ?? new LocalClock();
     const audit = new DynamoAuditLog({ tableName: LOCAL_NAMES.auditTable, client: dynamo.client });
     const ledger = new DynamoLeaverLedger({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
     const budget = new DynamoRevocationBudget({ tableName: LOCAL_NAMES.stateTable, client: dynamo.client });
@@ -403,7 +397,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const callback = new LocalTaskCallback(tokens, stateMachineName);
 
     // The state machine exactly as the CDK app synthesizes it for this config.
-    const asl = renderAslOnce(config);
+    const asl = renderAslCached(config);
 
     // One lane per SCIM target: queue + DLQ with the stack's redrive policy, and its worker.
     const lanes = new Map<string, LocalLane>();
@@ -435,10 +429,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         callback,
         clock,
         maxAttempts: config.maxAttempts,
-        ...(options.retryBackoffSeconds !== undefined
-          ? { backoff: () => options.retryBackoffSeconds as number }
-          : {}),
-        visibility: new SqsMessageVisibility(queue.queueUrl, sqs),
+        visibility: new ClockedVisibility(new SqsMessageVisibility(queue.queueUrl, sqs), clock),
         logger: logger(`worker-${target.id}`),
         deadLetters: new SqsDeadLetterQueue(dlq.queueUrl, sqs),
         alerts,
@@ -510,7 +501,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stateMachineName,
       acting: as('state-machine'),
       ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
-      ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
+      clock,
       onExecutionEnd: (execution: ExecutionRecord) => {
         if (execution.status !== 'FAILED') return;
         // The stand-in of the ExecutionsFailed alarm.
@@ -610,12 +601,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     if (options.canary !== false) {
       void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`));
-      const every = setInterval(
+      const stopSchedule = clock.every(
+        scheduleIntervalMs(config.canary.schedule),
         () => void runCanary().catch((err: unknown) => print(`canary: ${(err as Error).message}`)),
-        Math.min(scheduleIntervalMs(config.canary.schedule), 2 ** 31 - 1),
       );
-      every.unref();
-      stoppers.push(async () => clearInterval(every));
+      stoppers.push(async () => stopSchedule());
     }
 
     // Reconciliation, as the scheduled function runs it on AWS: drift goes back through the lanes.
@@ -685,9 +675,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         void runReconcile().catch((err: unknown) => print(`reconcile: ${(err as Error).message}`));
       };
       pass();
-      const every = setInterval(pass, Math.min(intervalOf(config.reconciliation.schedule), 2 ** 31 - 1));
-      every.unref();
-      stoppers.push(async () => clearInterval(every));
+      const stopSchedule = clock.every(intervalOf(config.reconciliation.schedule), pass);
+      stoppers.push(async () => stopSchedule());
     }
 
     const retry = (eventId: string) => retryExecution(eventId, { workflow, audit, clock });
@@ -873,6 +862,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       owners,
       people,
       sqs,
+      clock,
       redrive,
       deadLetters,
       checkTargets: runCanary,
