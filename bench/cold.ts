@@ -5,14 +5,19 @@
 // bundles: it resolves from node_modules here, as the Lambda runtime provides it there.
 //   npm run bench:cold                      (defaults)
 //   BENCH_RUNS=20 npm run bench:cold
+//   BENCH_TARGETS=200 npm run bench:cold    (the generated config of 200 SCIM targets, 20 manual)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sample from '../scimitar.config.ts';
 import { synthesizeBundles, withEveryFunction } from '../test/support/bundles.ts';
+import { scaleConfig } from '../test/support/scale-config.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const TARGETS = process.env.BENCH_TARGETS ? Number(process.env.BENCH_TARGETS) : undefined;
+const config =
+  TARGETS === undefined ? withEveryFunction(sample) : scaleConfig(TARGETS, Math.floor(TARGETS / 10));
 // Inside the repository, so the bundles' external @aws-sdk imports resolve from node_modules.
 const workDir = join(import.meta.dirname, '..', '.scimitar', 'bench-cold');
 
@@ -28,7 +33,7 @@ function percentile(sorted: number[], p: number): number {
 
 rmSync(workDir, { recursive: true, force: true });
 // One bundle per entry: the workers of different targets ship the same code.
-const bundles = [...new Map(synthesizeBundles(withEveryFunction(sample)).map((b) => [b.entry, b])).values()];
+const bundles = [...new Map(synthesizeBundles(config).map((b) => [b.entry, b])).values()];
 const rows: string[] = [];
 for (const bundle of bundles.sort((a, b) => a.entry.localeCompare(b.entry))) {
   const dir = join(workDir, bundle.entry);
@@ -61,6 +66,6 @@ for (const bundle of bundles.sort((a, b) => a.entry.localeCompare(b.entry))) {
 }
 rmSync(workDir, { recursive: true, force: true });
 process.stdout.write(
-  `cold: module import time per function, ${RUNS} fresh processes each (Node ${process.versions.node})\n`,
+  `cold: module import time per function, ${RUNS} fresh processes each (Node ${process.versions.node}; ${TARGETS === undefined ? 'sample config' : `${TARGETS} SCIM targets`})\n`,
 );
 for (const row of rows) process.stdout.write(`${row}\n`);

@@ -12,15 +12,11 @@ import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { reconcileDeps } from '../lambdas/aws/wiring/reconcile.ts';
 import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
-import { AuditLog, RevocationBudget, SystemClock } from '../lambdas/core/model/ports.ts';
-import {
-  type AccountState,
-  LaneQueue,
-  ReconciliationStore,
-  type TargetReconciliation,
-} from '../lambdas/core/reconcile/ports.ts';
+import { AuditLog, SystemClock } from '../lambdas/core/model/ports.ts';
+import { ReconciliationStore, RosterSource } from '../lambdas/core/reconcile/ports.ts';
 import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
-import { RosterSource } from '../lambdas/core/reconcile/roster.ts';
+import type { AccountState, TargetReconciliation } from '../lambdas/core/reconcile/state.ts';
+import { LaneQueue, RevocationBudget } from '../lambdas/core/revocation/ports.ts';
 import { BearerToken, ScimClient } from '../lambdas/core/scim/index.ts';
 import { LocalSecretSource } from '../local/secrets.ts';
 import { benchPopulation } from './reconcile-population.ts';

@@ -28,7 +28,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
-import { AUDIT_ENTRY_CHANGED_METRIC } from '../lambdas/handlers/audit-archive.ts';
+import { AUDIT_ARCHIVE_METRICS } from '../lambdas/core/model/metrics.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
 const RUNBOOK = 'docs/operations.md';
@@ -233,7 +233,7 @@ export class AuditArchive extends Construct {
   public metricEntryChanged(options?: MetricOptions): Metric {
     return new Metric({
       namespace: METRICS_NAMESPACE,
-      metricName: AUDIT_ENTRY_CHANGED_METRIC,
+      metricName: AUDIT_ARCHIVE_METRICS.entryChanged,
       dimensionsMap: { service: serviceName('audit-archive') },
       statistic: 'Sum',
       period: Duration.minutes(5),

@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import { scheduleIntervalMs } from '../lambdas/core/credentials/canary.ts';
 import { TARGET_TAG } from '../lambdas/core/credentials/rotation.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
-import { CREDENTIAL_RENEWAL_DUE } from '../lambdas/handlers/credential-age.ts';
+import { CREDENTIAL_AGE_METRICS, CREDENTIAL_METRICS } from '../lambdas/core/model/metrics.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 import type { TokenVault } from './token-vault.ts';
@@ -142,16 +142,8 @@ export class CredentialRotation extends Construct {
         const rotation = target.rotation as Exclude<ScimTargetConfig['rotation'], { strategy: 'manual' }>;
         const secret = secretOf(target);
         Tags.of(secret).add(TARGET_TAG, target.id);
-        if (props.vault.isAdopted(target.id)) {
-          secret.grantRead(fn);
-          fn.addToRolePolicy(
-            new PolicyStatement({
-              actions: protocol,
-              // An adopted secret is known by its partial ARN: the suffix is six random characters.
-              resources: [`${secret.secretArn}-??????`],
-            }),
-          );
-        }
+        // An adopted secret has no rotation tag: granted by its own ARN (and its key), one by one.
+        if (props.vault.isAdopted(target.id)) props.vault.grantRotateAdoptedSecret(target.id, fn, protocol);
         // L1, in the secret's own (shard) template: the L2 schedule would add this secret's ARN to
         // the function's policy, a cross-stack reference per target.
         new CfnRotationSchedule(secret, 'Rotation', {
@@ -235,10 +227,10 @@ export class CredentialRotation extends Construct {
     this.canaryFailedAlarm = new Alarm(this, 'CanaryFailed', {
       alarmDescription: `scimitar: the canary's read-only probe of a target failed; leavers there would fail too. The alarm's contributors name the targets. Runbook: ${RUNBOOK}#canary-failed`,
       metric: new MathExpression({
-        expression: canaryQuery('CanaryFailed'),
+        expression: canaryQuery(CREDENTIAL_METRICS.canaryFailed),
         usingMetrics: {},
         period: insightsPeriod,
-        label: 'CanaryFailed',
+        label: CREDENTIAL_METRICS.canaryFailed,
       }),
       threshold: 1,
       evaluationPeriods: 1,
@@ -251,10 +243,10 @@ export class CredentialRotation extends Construct {
       this.credentialAgeAlarm = new Alarm(this, 'CredentialAge', {
         alarmDescription: `scimitar: the token of a manual target is within warnDaysBefore of its maxAgeDays limit; renew it in the application's console. The alarm's contributors name the targets. Runbook: ${RUNBOOK}#credential-age`,
         metric: new MathExpression({
-          expression: canaryQuery(CREDENTIAL_RENEWAL_DUE),
+          expression: canaryQuery(CREDENTIAL_AGE_METRICS.renewalDue),
           usingMetrics: {},
           period: insightsPeriod,
-          label: CREDENTIAL_RENEWAL_DUE,
+          label: CREDENTIAL_AGE_METRICS.renewalDue,
         }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -267,12 +259,12 @@ export class CredentialRotation extends Construct {
 
   /** 1 when the target's latest probe failed, 0 when it passed (Maximum per canary interval). */
   public metricCanaryFailed(targetId: string): Metric {
-    return this.metric('CanaryFailed', targetId);
+    return this.metric(CREDENTIAL_METRICS.canaryFailed, targetId);
   }
 
   /** Age in days of a manual target's AWSCURRENT credential (Maximum per canary interval). */
   public metricCredentialAgeDays(targetId: string): Metric {
-    return this.metric('CredentialAgeDays', targetId);
+    return this.metric(CREDENTIAL_AGE_METRICS.credential, targetId);
   }
 
   private metric(metricName: string, targetId: string): Metric {
@@ -286,7 +278,16 @@ export class CredentialRotation extends Construct {
   }
 }
 
-/** A Metrics Insights query over one canary metric, one series per target. */
+/**
+ * A Metrics Insights query over one canary metric, one series per target.
+ * Grammar checked against AWS's page (SELECT FUNCTION(metric) FROM namespace | SCHEMA(namespace,
+ * labelKey, …) [WHERE labelKey OPERATOR 'value' [AND …]] [GROUP BY labelKey] [ORDER BY FUNCTION()
+ * [DESC|ASC]] [LIMIT n]; MAX is one of AVG, COUNT, MAX, MIN, SUM; a namespace with "/" is
+ * double-quoted, a plain one such as Scimitar need not be):
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+ * An alarm on it evaluates at most the last 3 hours, and up to 500 series (one per target here):
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
+ */
 export function canaryQuery(metricName: string): string {
   return `SELECT MAX(${metricName}) FROM SCHEMA(${METRICS_NAMESPACE}, service, target) WHERE service = '${CANARY_SERVICE}' GROUP BY target`;
 }

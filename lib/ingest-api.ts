@@ -22,7 +22,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
-import { INGEST_METRICS, type RefusalCause } from '../lambdas/handlers/ingest.ts';
+import { INGEST_METRICS, type RefusalCause } from '../lambdas/core/model/metrics.ts';
 import type { AuditStore } from './audit-store.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 import type { TokenVault } from './token-vault.ts';

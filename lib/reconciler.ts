@@ -20,7 +20,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LANE_ENV } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
-import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
+import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { AuditStore } from './audit-store.ts';
 import { invokeOnSchedule } from './schedule-role.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
@@ -46,6 +46,13 @@ export interface ReconcilerSecrets {
 /**
  * A Metrics Insights query over one reconciler metric, one series per target (GROUP BY target):
  * an alarm on it names the targets in ALARM as its contributors, whatever their number.
+ * Grammar checked against AWS's page (SELECT FUNCTION(metric) FROM namespace | SCHEMA(namespace,
+ * labelKey, …) [WHERE labelKey OPERATOR 'value' [AND …]] [GROUP BY labelKey] [ORDER BY FUNCTION()
+ * [DESC|ASC]] [LIMIT n]; MAX is one of AVG, COUNT, MAX, MIN, SUM; a namespace with "/" is
+ * double-quoted, a plain one such as Scimitar need not be):
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+ * An alarm on it evaluates at most the last 3 hours, and up to 500 series (one per target here):
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html
  */
 export function reconcileQuery(metricName: string): string {
   return `SELECT MAX(${metricName}) FROM SCHEMA(${METRICS_NAMESPACE}, service, target) WHERE service = '${RECONCILE_SERVICE}' GROUP BY target`;

@@ -4,13 +4,17 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { ProjectedConfig } from '../lambdas/aws/config-guard.ts';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { METRICS_NAMESPACE } from '../lambdas/core/model/metrics.ts';
+import { projectConfig } from './config-projection.ts';
 
 /** The Lambda entries under lambdas/aws/entries/, one per function. */
 export const SCIMITAR_ENTRIES = [
@@ -29,8 +33,8 @@ export type ScimitarEntry = (typeof SCIMITAR_ENTRIES)[number];
 /** The largest bundle (code, without source maps) a function may ship; test/cdk/bundles.test.ts holds it. */
 export const MAX_BUNDLE_BYTES = 300 * 1024;
 
-/** CloudWatch namespace of scimitar's custom metrics (Powertools EMF). */
-export const METRICS_NAMESPACE = 'Scimitar';
+// The namespace's home is the core, beside the metric names; constructs import it from here too.
+export { METRICS_NAMESPACE };
 
 /**
  * The function's POWERTOOLS_SERVICE_NAME. Powertools adds it as the `service` dimension of every
@@ -54,18 +58,28 @@ const REQUIRE_SHIM =
 const CONFIG_IDENTIFIER = '__scimitarConfig';
 
 /**
- * Writes the validated config as a module for esbuild to inject, once per distinct config, into
- * the cloud assembly's directory, and returns its path. The config is not passed as a `--define`
- * value: esbuild runs as a subprocess, and one command-line argument may hold at most 128 KB
- * (Linux MAX_ARG_STRLEN), which the config of 200 targets exceeds (spawn E2BIG).
+ * Writes the function's projection of the config (lib/config-projection.ts) as a module for
+ * esbuild to inject, once per distinct projection, into the cloud assembly's directory, and returns
+ * its path. The JSON is gzipped: config is data the bundle carries, not code, and 200 targets'
+ * settings (mostly the same keys, over and over) shrink about tenfold; the module inflates it once,
+ * at cold start (about a millisecond). It is not passed as a `--define` value: esbuild runs as a
+ * subprocess, and one command-line argument may hold at most 128 KB (Linux MAX_ARG_STRLEN).
  */
-function configModule(scope: Construct, config: ScimitarConfig): string {
-  const json = JSON.stringify(config);
+function configModule(scope: Construct, projected: ProjectedConfig): string {
+  const json = JSON.stringify(projected);
   const hash = createHash('sha256').update(json).digest('hex').slice(0, 16);
   const dir = join(Stage.of(scope)?.outdir ?? 'cdk.out', 'scimitar-config');
   const file = join(dir, `config-${hash}.mjs`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, `export const ${CONFIG_IDENTIFIER} = ${JSON.stringify(json)};\n`);
+  const packed = gzipSync(json, { level: 9 }).toString('base64');
+  writeFileSync(
+    file,
+    [
+      "import { gunzipSync } from 'node:zlib';",
+      `export const ${CONFIG_IDENTIFIER} = gunzipSync(Buffer.from(${JSON.stringify(packed)}, 'base64')).toString('utf8');`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -73,9 +87,9 @@ export interface ScimitarFunctionProps {
   /** Which entry to deploy: `lambdas/aws/entries/<entry>.ts`, exporting `handler`. */
   readonly entry: ScimitarEntry;
   /**
-   * The validated config. Inlined into the bundle as `process.env.SCIMITAR_CONFIG` at build
-   * time, because Lambda environment variables are capped at 4 KB in total and a config with
-   * many targets exceeds that.
+   * The validated config. The part the function reads (its projection, lib/config-projection.ts)
+   * is inlined into the bundle as `process.env.SCIMITAR_CONFIG` at build time, because Lambda
+   * environment variables are capped at 4 KB in total and a config with many targets exceeds that.
    */
   readonly config: ScimitarConfig;
   /** @default - a description naming the entry */
@@ -120,6 +134,7 @@ export class ScimitarFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
 
+    const projected = projectConfig(props.entry, props.config);
     super(scope, id, {
       entry: fileURLToPath(new URL(`../lambdas/aws/entries/${props.entry}.ts`, import.meta.url)),
       handler: 'handler',
@@ -148,9 +163,12 @@ export class ScimitarFunction extends NodejsFunction {
         sourceMap: props.config.sourceMaps,
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
-        // process.env.SCIMITAR_CONFIG becomes the injected module's export: the config JSON.
-        define: { 'process.env.SCIMITAR_CONFIG': CONFIG_IDENTIFIER },
-        inject: [configModule(scope, props.config)],
+        // process.env.SCIMITAR_CONFIG becomes the injected module's export: the projection's JSON.
+        // A function that reads no config gets none.
+        ...(projected && {
+          define: { 'process.env.SCIMITAR_CONFIG': CONFIG_IDENTIFIER },
+          inject: [configModule(scope, projected)],
+        }),
       },
     });
     this.entryName = props.entry;

@@ -300,6 +300,11 @@ export class LaneFleet extends Construct {
    * `<stackName>_dlq_*`, maximum per minute): one alarm covers every lane, and names the queue
    * that holds dead letters as its contributor.
    * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
+   * Grammar: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+   * ("AWS/SQS" double-quoted for its "/"; one series per queue, within the 500 a query returns).
+   * The prefix match (`LIKE '<stack>_dlq_%'`) is the one operator that page's excerpts at hand did
+   * not show; `=`/`!=` cannot select 200 queues. Check it once against a deployed stack:
+   * `aws cloudwatch get-metric-data` with this expression after the first deploy.
    */
   public metricDeadLetters(): IMetric {
     return new MathExpression({

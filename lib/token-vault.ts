@@ -172,6 +172,37 @@ export class TokenVault extends Construct {
     return Object.fromEntries(this.secretsByTarget);
   }
 
+  /**
+   * Lets a grantee run the rotation protocol on one adopted target secret, which carries no
+   * rotation tag (the stack never changes an adopted secret's tags): `actions` on that secret by its
+   * partial ARN and the six-character suffix, and `kms:Decrypt`, `kms:GenerateDataKey` on its
+   * configured customer-managed key only through Secrets Manager (PutSecretValue encrypts the new
+   * version). A secret under the AWS managed key needs no key grant.
+   */
+  public grantRotateAdoptedSecret(targetId: string, grantee: IGrantable, actions: string[]): void {
+    if (!this.adoptedTargets.has(targetId)) {
+      throw new Error(
+        `TokenVault: target "${targetId}" has no adopted secret; its own secret is granted by the rotation tag`,
+      );
+    }
+    const secret = this.targetSecret(targetId);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions, resources: [`${secret.secretArn}-??????`] }),
+    );
+    const keyArn = this.adoptedKeys.get(secret);
+    if (!keyArn) return;
+    const stack = Stack.of(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
+  }
+
   /** Whether a target's secret is adopted (named in the config) rather than the stack's own. */
   public isAdopted(targetId: string): boolean {
     return this.adoptedTargets.has(targetId);

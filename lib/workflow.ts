@@ -33,6 +33,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { WORKFLOW_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { AuditStore } from './audit-store.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
 
@@ -258,7 +259,7 @@ export class Workflow extends Construct {
    * {service, target}, and the search names that schema. For dashboards (a search cannot alarm).
    */
   public metricRevocationLatency(): SearchExpression {
-    return this.summarizeSearch('RevocationLatency', ['target'], 'p90');
+    return this.summarizeSearch(WORKFLOW_METRICS.revocationLatency, ['target'], 'p90');
   }
 
   /**
@@ -267,7 +268,7 @@ export class Workflow extends Construct {
    * the dimensions {service, target, status}.
    */
   public metricTargetOutcomes(): SearchExpression {
-    return this.summarizeSearch('TargetOutcome', ['target', 'status'], 'Sum');
+    return this.summarizeSearch(WORKFLOW_METRICS.targetOutcome, ['target', 'status'], 'Sum');
   }
 
   private summarizeSearch(

@@ -3,8 +3,8 @@
 
 import { deadLetterQueuePrefix } from '../lambdas/aws/target-env.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
+import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { Notification } from '../lambdas/core/model/ports.ts';
-import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import type { Datapoint } from './alarms.ts';
 import type { AlarmRule } from './topology.ts';
 

@@ -61,7 +61,10 @@ const arn = (service: string, rest: string) => `arn:aws:${service}:${LOCAL_REGIO
 export const localArns = {
   table: (name: string) => arn('dynamodb', `table/${name}`),
   queue: (nameOrUrl: string) => arn('sqs', nameOrUrl.split('/').pop() ?? nameOrUrl),
-  secret: (name: string) => arn('secretsmanager', `secret:${name}`),
+  // Secrets Manager appends a hyphen and six random characters to every secret's name in its ARN;
+  // a grant by name must allow for them (`<name>-??????`), so the local ARN has them too.
+  secret: (name: string) =>
+    arn('secretsmanager', `secret:${name}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`),
   topic: (name: string) => arn('sns', name),
   stateMachine: (name: string) => arn('states', `stateMachine:${name}`),
   function: (name: string) => arn('lambda', `function:${name}`),

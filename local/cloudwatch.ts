@@ -4,8 +4,8 @@
 // or that watch an absence the local runtime has no history for, are named once at start.
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
+import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { Clock, Notifier } from '../lambdas/core/model/ports.ts';
-import { RECONCILE_METRICS } from '../lambdas/handlers/reconcile.ts';
 import type { LocalStack } from '../lib/asl.ts';
 import { alarmText } from './alarm-text.ts';
 import { capturedMetrics, LocalAlarms, MetricStore } from './alarms.ts';

@@ -14,17 +14,19 @@ import { wirePlan, wireSummarize } from '../lambdas/aws/wiring/workflow-steps.ts
 import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
+import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { Clock, Notifier } from '../lambdas/core/model/ports.ts';
-import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
-import type { RosterSource } from '../lambdas/core/reconcile/roster.ts';
-import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import {
-  RECONCILE_METRICS,
   ReconcileContinuation,
   type ReconcileInvocation,
-} from '../lambdas/handlers/reconcile.ts';
+  type RosterSource,
+} from '../lambdas/core/reconcile/ports.ts';
+import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
+import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import type { LocalStack } from '../lib/asl.ts';
+import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES } from './aws-calls.ts';
+import type { LocalClock } from './clock.ts';
 import type { LocalCloudWatch } from './cloudwatch.ts';
 import type { LocalSecretSource, LocalSecretStore } from './secrets.ts';
 import type { TaskTokenRegistry } from './task-tokens.ts';
@@ -107,8 +109,9 @@ export function localFunctions(props: LocalFunctionsProps) {
       return this.table.read(targetId);
     }
   })();
+  // Each function sees only its projection of the config, as its bundle does (lib/config-projection.ts).
   const canary = wireCanary({
-    config,
+    config: configFor('canary', config),
     env: localEnvironment(props, 'canary'),
     store: props.store,
     secrets: props.secrets,
@@ -132,7 +135,7 @@ export function localFunctions(props: LocalFunctionsProps) {
   };
 
   const reconcileHandler = wireReconcile({
-    config,
+    config: configFor('reconcile', config),
     env: localEnvironment(props, 'reconcile'),
     secrets: props.secrets,
     clock,
@@ -190,7 +193,7 @@ export function localWorkflow(w: {
   readonly dynamo: DynamoDBDocumentClient;
   readonly alerts: Notifier;
   readonly owners: Notifier;
-  readonly clock: Clock;
+  readonly clock: LocalClock;
   readonly logger: (name: string) => Logger;
   readonly cloudwatch: LocalCloudWatch;
   readonly sqs: SQSClient;
@@ -200,12 +203,12 @@ export function localWorkflow(w: {
   readonly queueUrlOf: (targetId: string) => string | undefined;
   /** Runs work as a function of the stack (the IAM proof). */
   readonly act: <T>(entry: string, work: () => T) => T;
-  readonly options: Pick<LocalWorkflowProps, 'acting' | 'journal' | 'waitOverrideMs'>;
+  readonly options: Pick<LocalWorkflowProps, 'acting' | 'journal'>;
 }): LocalWorkflow {
   const { clock, cloudwatch } = w;
   const env = (entry: string) => localEnvironment({ ...w, laneQueueUrl: '' }, entry);
   const plan = wirePlan({
-    config: w.config,
+    config: configFor('plan', w.config),
     env: env('plan'),
     dynamo: w.dynamo,
     owners: w.owners,
@@ -240,6 +243,7 @@ export function localWorkflow(w: {
     tokens: w.tokens,
     stateMachineName: w.stateMachineName,
     ...w.options,
+    clock,
     onExecutionEnd: (e) =>
       cloudwatch.executionEnded(
         e.status,

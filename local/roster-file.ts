@@ -3,11 +3,11 @@
 // JSON's asOf, else the file's modification time.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
+import { RosterSource } from '../lambdas/core/reconcile/ports.ts';
 import {
   parseRoster,
   type Roster,
   RosterInvalidError,
-  RosterSource,
   RosterUnavailableError,
 } from '../lambdas/core/reconcile/roster.ts';
 

@@ -4,9 +4,9 @@ import type { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts
 import type { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import type { CanaryResult } from '../lambdas/core/credentials/canary.ts';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
-import type { Clock } from '../lambdas/core/model/ports.ts';
 import type { CoverageReport } from '../lambdas/core/reconcile/coverage.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
+import type { LocalClock } from './clock.ts';
 import type { DemoPerson } from './demo-people.ts';
 import type { LocalLane } from './lanes.ts';
 import type { LocalNotifier } from './notifier.ts';
@@ -28,12 +28,8 @@ export interface LocalRuntimeOptions {
   readonly ephemeralPorts?: boolean;
   /** People seeded into each demo application. @default the demo roster */
   readonly people?: readonly DemoPerson[];
-  /** Milliseconds each Wait state waits instead of until effectiveAt (tests). @default real time */
-  readonly waitOverrideMs?: number;
   /** The lanes' SQS visibility timeout in seconds (how soon a crashed batch comes back). @default the template's */
   readonly visibilityTimeoutSeconds?: number;
-  /** Seconds between a lane's retries when the target gave no Retry-After (tests). @default 5 s doubling, with jitter */
-  readonly retryBackoffSeconds?: number;
   /** Per-request timeout of the SCIM client. @default 10_000 */
   readonly scimTimeoutMs?: number;
   /** Runtime messages (what listens where, alarms). @default console.log */
@@ -54,24 +50,13 @@ export interface LocalRuntimeOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** A file the handlers' structured (JSON) logs are appended to. @default - printed on stdout, as on Lambda */
   readonly logFile?: string;
-  /** What the handlers, schedules and alarm periods read the time from. @default the system clock */
-  readonly clock?: Clock;
-  /** Runs schedules and alarm evaluations. @default setInterval */
-  readonly timers?: LocalTimers;
+  /**
+   * What the handlers, Wait states, lane retry backoffs, schedules and alarm periods read the time
+   * from and sleep on; a test moves it forward (`clock.advance('3s')`) instead of waiting.
+   * @default - the system clock
+   */
+  readonly clock?: LocalClock;
 }
-
-/** The runtime's timer seam: `every` starts a repeating tick and returns its stop. */
-export interface LocalTimers {
-  every(intervalMs: number, tick: () => void): () => void;
-}
-
-export const systemTimers: LocalTimers = {
-  every: (intervalMs, tick) => {
-    const timer = setInterval(tick, Math.min(intervalMs, 2 ** 31 - 1));
-    timer.unref();
-    return () => clearInterval(timer);
-  },
-};
 
 export interface LocalRuntime {
   readonly url: string;
@@ -86,6 +71,8 @@ export interface LocalRuntime {
   readonly owners: LocalNotifier;
   readonly people: readonly DemoPerson[];
   readonly sqs: SQSClient;
+  /** The runtime's clock (the one given, or the system clock). */
+  readonly clock: LocalClock;
   /** Moves every message in a target's DLQ back to its queue; returns how many. */
   redrive(targetId: string): Promise<number>;
   /** Messages waiting in a target's DLQ. */

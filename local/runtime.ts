@@ -14,7 +14,6 @@ import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
 import { type ScimTargetConfig, targetSecretName } from '../lambdas/core/model/config.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
-import { SystemClock } from '../lambdas/core/model/ports.ts';
 import { scheduleIntervalMs } from '../lambdas/core/model/schedule.ts';
 import {
   type CoverageReport,
@@ -24,7 +23,9 @@ import {
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
+import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
+import { LocalClock } from './clock.ts';
 import { localCloudWatch } from './cloudwatch.ts';
 import { demoRosterCsv, demoTargetsOf, startDemoApps } from './demo-apps.ts';
 import { demoPeople } from './demo-people.ts';
@@ -32,11 +33,13 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
 import { acting, localFunctions, localWorkflow } from './functions.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
+import { ClockedVisibility } from './lane-backoff.ts';
 import { createLanes, createQueues, depth, laneOfTarget, redrive } from './lanes.ts';
 import { LocalNotifier } from './notifier.ts';
 import { retryExecution } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
-import { type LocalRuntime, type LocalRuntimeOptions, systemTimers } from './runtime-options.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './runtime-defaults.ts';
+import type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
 import { ensureSecrets, LocalSecretSource, LocalSecretStore } from './secrets.ts';
 import { localSqsClient } from './sqs-client.ts';
 import { listenOn } from './start-errors.ts';
@@ -45,10 +48,8 @@ import { hostedStack } from './topology.ts';
 
 export type { LocalLane } from './lanes.ts';
 
-export const DEFAULT_PORT = 8787;
-export const DEFAULT_DATA_DIR = '.scimitar';
-
-export type { LocalRuntime, LocalRuntimeOptions, LocalTimers } from './runtime-options.ts';
+export { DEFAULT_DATA_DIR, DEFAULT_PORT } from './runtime-defaults.ts';
+export type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const print = options.print ?? ((line: string) => console.log(line));
@@ -67,7 +68,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...(options.logFile ? { file: options.logFile } : {}),
   });
   const logger = logs.logger;
-  const clock = options.clock ?? new SystemClock();
+  const clock = options.clock ?? new LocalClock();
   const stoppers: (() => Promise<void>)[] = [() => logs.close()];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) {
@@ -75,7 +76,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   };
   const every = (ms: number, tick: () => void) => {
-    const cancel = (options.timers ?? systemTimers).every(ms, tick);
+    const cancel = clock.every(ms, tick);
     stoppers.push(async () => cancel());
   };
   try {
@@ -161,12 +162,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           callback,
           clock,
           maxAttempts: config.maxAttempts,
-          ...(options.retryBackoffSeconds !== undefined
-            ? { backoff: () => options.retryBackoffSeconds as number }
-            : {}),
           logger: logger(`worker-${target.id}`),
           alerts,
           redriveCommand: `npm run scimitar -- redrive ${target.id}`,
+          // A backoff the runtime's clock is moved past releases the message at once.
+          visibility: (queued) => new ClockedVisibility(queued, clock),
         });
         return (event, context) =>
           handler(event, context).catch((err: unknown) => {
@@ -196,7 +196,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       options: {
         acting: as('state-machine'),
         ...(options.persist ? { journal: join(dataDir, 'executions.jsonl') } : {}),
-        ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
       },
     });
     // The event source polls with the worker's role, as Lambda's does.
@@ -257,7 +256,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const ingest = createIngestHandler({
-      sources: config.sources,
+      sources: configFor('ingest', config).sources,
       secrets,
       auditLog: audit,
       workflows: workflow,
@@ -278,6 +277,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       owners,
       people,
       sqs,
+      clock,
       redrive: (targetId) => redrive(sqs, laneOf(targetId)),
       deadLetters: async (targetId) => (await depth(sqs, laneOf(targetId).dlqUrl)).total,
       checkTargets: functions.checkTargets,

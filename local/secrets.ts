@@ -2,13 +2,12 @@
 // overridable from the environment: SCIMITAR_SECRET_<NAME> with / and - as _ (upper case).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { SecretLookupError, SecretSource } from '../lambdas/core/credentials/secret-source.ts';
 import {
-  AWSCURRENT,
   type SecretDescription,
   SecretStore,
   SecretStoreError,
   type SecretVersionValue,
-  type VersionSelector,
 } from '../lambdas/core/credentials/secret-store.ts';
 import {
   type ScimitarConfig,
@@ -16,7 +15,6 @@ import {
   sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/model/config.ts';
-import { SecretLookupError, SecretSource } from '../lambdas/core/model/ports.ts';
 import { localArns, recordAwsCall } from './aws-calls.ts';
 
 /** The message names the key and the environment variable looked at, never a value. */
@@ -130,22 +128,25 @@ export class LocalSecretStore extends SecretStore {
       arn: localArns.secret(secretId),
       name: secretId,
       rotationEnabled: false,
-      versions: { local: [AWSCURRENT] },
+      versions: { local: ['current'] },
       tags: {},
       lastChangedDate: this.changed(),
     };
   }
 
-  async getValue(secretId: string, select: VersionSelector): Promise<SecretVersionValue | undefined> {
-    if ((select.stage ?? AWSCURRENT) !== AWSCURRENT) return undefined;
+  async current(secretId: string): Promise<SecretVersionValue | undefined> {
     return { versionId: 'local', value: await this.source.read(secretId), createdDate: this.changed() };
+  }
+
+  async pending(): Promise<SecretVersionValue | undefined> {
+    return undefined;
   }
 
   async putPending(): Promise<void> {
     throw new SecretStoreError('rotation does not run locally: edit the secrets file instead');
   }
 
-  async updateStage(): Promise<void> {
+  async promote(): Promise<void> {
     throw new SecretStoreError('rotation does not run locally: edit the secrets file instead');
   }
 }

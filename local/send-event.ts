@@ -7,9 +7,13 @@ import { GENERIC_SIGNATURE_HEADER, signBambooHR, signGeneric } from '../lambdas/
 import { type ScimitarConfig, type SourceConfig, sourceSecretName } from '../lambdas/core/model/config.ts';
 import { ScimitarError } from '../lambdas/core/model/errors.ts';
 
-/** A command-line mistake or an unreachable runtime: printed as one line, exit code 1. */
+/** A command-line mistake or an unreachable runtime: printed as one line, exit code 1 (or the one given). */
 export class UsageError extends ScimitarError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The process's exit code: 2 for a command called without what it needs. @default 1 */
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'UsageError';
   }

@@ -2,7 +2,7 @@
 // waits; the worker's SendTaskSuccess/Failure (through LocalTaskCallback) settles it. A token
 // nobody waits for any more answers like Step Functions: TaskNotWaitingError.
 import { randomUUID } from 'node:crypto';
-import { TaskCallback, TaskNotWaitingError } from '../lambdas/core/model/ports.ts';
+import { TaskCallback, TaskNotWaitingError } from '../lambdas/core/revocation/ports.ts';
 import { localArns, recordAwsCall } from './aws-calls.ts';
 
 /** A task failure as Step Functions reports it to a Catch: error name and cause. */

@@ -10,10 +10,10 @@ import {
   localQueueName,
   type ResolvableTemplate,
   resolveIntrinsics,
-  synthesizeLocalStack,
 } from '../lib/asl.ts';
 import type { ScimitarEntry } from '../lib/scimitar-function.ts';
 import { insightsQuery } from './alarms.ts';
+import { synthesizeCached } from './asl-cache.ts';
 
 export interface QueueSpec {
   readonly logicalId: string;
@@ -112,15 +112,11 @@ export interface LocalTopology {
 type Resource = CfnTemplate['Resources'][string];
 
 // A synth takes seconds; a restart (or a test starting several runtimes) reuses the result.
-const synthesized = new Map<string, LocalStack>();
 
 /** The stack the CDK app synthesizes for a config, and its topology (a copy of its own per call). */
 export function hostedStack(config: ScimitarConfig): { stack: LocalStack; topology: LocalTopology } {
-  const key = JSON.stringify(config);
-  const stack = synthesized.get(key) ?? synthesizeLocalStack(config);
-  synthesized.set(key, stack);
-  const copy = structuredClone(stack);
-  return { stack: copy, topology: readTopology(copy) };
+  const stack = synthesizeCached(config);
+  return { stack, topology: readTopology(stack) };
 }
 
 /** Reads the topology from the templates of a local synth. */

@@ -1,23 +1,16 @@
 // The workflow, run locally: the state machine definition the CDK app synthesizes, executed by
 // aws-local-stepfunctions. Lambda Task states run the same handler functions in process; SQS
 // `.waitForTaskToken` states send the real message to the local queue and wait for the lane's
-// callback through the task-token registry. Executions are named, so a name runs once.
+// callback through the task-token registry. Executions are named, so a name runs once. Wait
+// states sleep on the runtime's clock (local/clock.ts), so a test can move time forward.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/model/ports.ts';
+import { type WorkflowStart, WorkflowStarter } from '../lambdas/core/ingest/ports.ts';
 import { type Acting, actAs, localArns, recordAwsCall } from './aws-calls.ts';
-import type { TaskTokenRegistry } from './task-tokens.ts';
-
-// aws-local-stepfunctions sleeps (timestamp - now) in a Wait state with TimestampPath; for an
-// effectiveAt in the past that is negative, which Node clamps to 1 ms with a warning per process.
-// The behaviour is right (Step Functions moves on at once); only the warning is noise.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'TimeoutNegativeWarning') return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+import { LocalClock } from './clock.ts';
+import { TaskFailedError, type TaskTokenRegistry } from './task-tokens.ts';
+import { clockedWaits, waitOnClock } from './workflow-waits.ts';
 
 /** Stands for `$$.Task.Token` in the context object; each SQS task swaps it for a fresh token. */
 export const TASK_TOKEN_PLACEHOLDER = '__scimitar_local_task_token__';
@@ -62,8 +55,8 @@ export interface LocalWorkflowProps {
   /** Maps the QueueUrl a state sends to (as synthesized) to the local queue's URL. */
   readonly queueUrlFor: (synthesized: string) => string;
   readonly tokens: TaskTokenRegistry;
-  /** Milliseconds every Wait state waits instead of its own time (tests); @default - real time */
-  readonly waitOverrideMs?: number;
+  /** What Wait states and task timeouts sleep on. @default - the system clock */
+  readonly clock?: LocalClock;
   readonly stateMachineName?: string;
   /**
    * A file recording every execution's start and end, so that execution names stay taken across
@@ -98,24 +91,27 @@ function replaceToken(value: unknown, token: string): unknown {
 export class LocalWorkflow extends WorkflowStarter {
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly machine: StateMachine;
-  private readonly handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  private readonly waits: Record<string, number> = {};
+  private readonly handlers: Record<string, (input: unknown, signal: AbortSignal) => Promise<unknown>> = {};
   private readonly arnPrefix: string;
+  private readonly clock: LocalClock;
 
   constructor(private readonly props: LocalWorkflowProps) {
     super();
-    this.machine = new StateMachine(props.definition as never, {
+    this.clock = props.clock ?? new LocalClock();
+    // aws-local-stepfunctions sleeps on the system's timers in a Wait state (and fires a wait
+    // beyond 24.8 days at once): each Wait runs as a Task that sleeps on the runtime's clock.
+    const { definition, waits } = clockedWaits(props.definition);
+    this.machine = new StateMachine(definition as never, {
       validationOptions: { checkArn: false, checkPaths: true },
     });
     this.arnPrefix = `arn:aws:states:local:000000000000:execution:${props.stateMachineName ?? 'scimitar'}`;
-    for (const [name, state] of allStates(props.definition.States)) {
-      if (state.Type === 'Wait' && props.waitOverrideMs !== undefined)
-        this.waits[name] = props.waitOverrideMs;
-      if (state.Type !== 'Task') continue;
+    for (const name of waits) this.handlers[name] = (input, signal) => waitOnClock(input, this.clock, signal);
+    for (const [name, state] of allStates(definition.States)) {
+      if (state.Type !== 'Task' || waits.has(name)) continue;
       const resource = state.Resource ?? '';
       if (resource.includes(':sqs:sendMessage.waitForTaskToken')) {
         const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60;
-        this.handlers[name] = (input) => this.sendAndWait(input, timeoutSeconds);
+        this.handlers[name] = (input, signal) => this.sendAndWait(input, timeoutSeconds, signal);
       } else {
         const lambda = props.lambdas[resource] ?? props.lambdas[name];
         if (!lambda)
@@ -172,10 +168,17 @@ export class LocalWorkflow extends WorkflowStarter {
     const existing = this.executions.get(name);
     if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
     // The execution's states act as the state machine, not as the function that started it.
+    const aborted = new AbortController();
+    const handlers = Object.fromEntries(
+      Object.entries(this.handlers).map(([state, handler]) => [
+        state,
+        (stateInput: unknown) => handler(stateInput, aborted.signal),
+      ]),
+    );
     const run = () =>
       this.machine.run(input as never, {
         noThrowOnAbort: true,
-        overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits },
+        overrides: { taskResourceLocalHandlers: handlers as never },
         context: { Task: { Token: TASK_TOKEN_PLACEHOLDER } },
       });
     const execution = this.props.acting ? actAs(this.props.acting, run) : run();
@@ -202,6 +205,7 @@ export class LocalWorkflow extends WorkflowStarter {
           },
         )
         .finally(() => {
+          aborted.abort(); // the execution's sleeps and task timeouts end with it
           this.aborts.delete(name);
           record.stoppedAt = new Date().toISOString();
           this.record(record);
@@ -213,6 +217,7 @@ export class LocalWorkflow extends WorkflowStarter {
       record.status = 'ABORTED';
       record.error = 'LocalRuntimeStopped';
       record.cause = 'the local runtime stopped while this execution ran';
+      aborted.abort();
       execution.abort();
     });
     this.record(record);
@@ -233,20 +238,23 @@ export class LocalWorkflow extends WorkflowStarter {
     await Promise.all([...this.executions.values()].map((e) => e.done));
   }
 
-  private async sendAndWait(input: unknown, timeoutSeconds: number): Promise<unknown> {
+  private async sendAndWait(input: unknown, timeoutSeconds: number, signal: AbortSignal): Promise<unknown> {
     const { QueueUrl, MessageBody } = input as { QueueUrl: string; MessageBody: unknown };
     const { token, settled } = this.props.tokens.issue();
-    // When the state times out, nobody waits for this token any more: a late callback must see
-    // TaskNotWaitingError, as with Step Functions.
-    const timer = setTimeout(
-      () => this.props.tokens.abandon(token, new Error('States.Timeout')),
-      timeoutSeconds * 1000,
+    // When the state times out (by the runtime's clock), nobody waits for this token any more: a
+    // late callback must see TaskNotWaitingError, as with Step Functions.
+    const answered = new AbortController();
+    const stopTimer = () => answered.abort();
+    signal.addEventListener('abort', stopTimer, { once: true });
+    this.clock.sleep(timeoutSeconds * 1000, answered.signal).then(
+      () =>
+        this.props.tokens.abandon(
+          token,
+          new TaskFailedError('States.Timeout', `the lane did not answer within ${timeoutSeconds} s`),
+        ),
+      () => {}, // answered, or the execution ended
     );
-    timer.unref();
-    settled.then(
-      () => clearTimeout(timer),
-      () => clearTimeout(timer),
-    );
+    settled.then(stopTimer, stopTimer).finally(() => signal.removeEventListener('abort', stopTimer));
     const body = replaceToken(MessageBody, token);
     await this.props.sqs.send(
       new SendMessageCommand({

@@ -10,14 +10,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   ArchiveError,
-  type ArchiveStore,
   type AuditItemChange,
   type AuditStreamItem,
   archiveItem,
 } from '../core/archive/audit-archive.ts';
-
-/** The metric counted for each overwritten or deleted audit entry; its alarm is in lib/audit-archive.ts. */
-export const AUDIT_ENTRY_CHANGED_METRIC = 'AuditEntryChanged';
+import type { ArchiveStore } from '../core/archive/ports.ts';
+import { AUDIT_ARCHIVE_METRICS } from '../core/model/metrics.ts';
 
 export interface AuditArchiveHandlerDeps {
   readonly store: ArchiveStore;
@@ -95,7 +93,7 @@ export function createAuditArchiveHandler(deps: AuditArchiveHandlerDeps) {
         archivedAt: outcome.key,
       });
       // Counted on every delivery of the record, retries included: an alarm must not miss one.
-      deps.metrics.singleMetric().addMetric(AUDIT_ENTRY_CHANGED_METRIC, MetricUnit.Count, 1);
+      deps.metrics.singleMetric().addMetric(AUDIT_ARCHIVE_METRICS.entryChanged, MetricUnit.Count, 1);
       return;
     }
     deps.logger.info('audit entry archived', {

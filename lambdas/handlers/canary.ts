@@ -14,6 +14,7 @@ import {
 } from '../core/credentials/credential-age.ts';
 import type { SecretStore } from '../core/credentials/secret-store.ts';
 import type { ScimitarConfig } from '../core/model/config.ts';
+import { CREDENTIAL_METRICS, METRIC_DIMENSIONS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
 import { publishCredentialAges, publishSourceKeyAges } from './credential-age.ts';
 
@@ -40,8 +41,8 @@ export function createCanaryHandler(deps: CanaryHandlerDeps) {
     const results = await checkTargets(deps.config, deps, targetIds ? { targetIds } : {});
     for (const result of results) {
       const single = deps.metrics.singleMetric();
-      single.addDimension('target', result.targetId);
-      single.addMetric('CanaryFailed', MetricUnit.Count, result.ok ? 0 : 1);
+      single.addDimension(METRIC_DIMENSIONS.target, result.targetId);
+      single.addMetric(CREDENTIAL_METRICS.canaryFailed, MetricUnit.Count, result.ok ? 0 : 1);
       if (result.ok) deps.logger.info('canary passed', { ...result });
       else deps.logger.error('canary failed', { ...result });
     }

@@ -11,10 +11,8 @@ import {
 import type { SecretStore } from '../core/credentials/secret-store.ts';
 import type { ScimitarConfig } from '../core/model/config.ts';
 import { ScimitarError } from '../core/model/errors.ts';
+import { CREDENTIAL_AGE_METRICS, METRIC_DIMENSIONS } from '../core/model/metrics.ts';
 import type { Clock } from '../core/model/ports.ts';
-
-/** 1 when a manual target's credential reached its warnAtDays, else 0 (per target). */
-export const CREDENTIAL_RENEWAL_DUE = 'CredentialRenewalDue';
 
 /** Some manual target's credential age is unknown: its max-age alarm cannot see it. */
 export class CredentialAgeUnknownError extends ScimitarError {
@@ -40,14 +38,6 @@ export class SourceKeyAgeUnknownError extends ScimitarError {
   }
 }
 
-/** Metric names of the age checks; lib/credentials.ts and lib/alerting.ts alarm on them. */
-export const CREDENTIAL_AGE_METRICS = {
-  /** Per manual target (dimension `target`). */
-  credential: 'CredentialAgeDays',
-  /** Per HRIS source (dimension `source`). */
-  sourceKey: 'SourceKeyAgeDays',
-} as const;
-
 export interface CredentialAgeDeps {
   readonly config: ScimitarConfig;
   readonly store: SecretStore;
@@ -64,10 +54,10 @@ export function publishCredentialAges(
   publishAges(
     report.ages.map((age) => ({ id: age.targetId, age })),
     {
-      dimension: 'target',
+      dimension: METRIC_DIMENSIONS.target,
       metric: CREDENTIAL_AGE_METRICS.credential,
       // 1 once the age reaches the target's own threshold: one alarm watches every target this way.
-      dueMetric: CREDENTIAL_RENEWAL_DUE,
+      dueMetric: CREDENTIAL_AGE_METRICS.renewalDue,
       due: 'credential due for renewal',
       ok: 'credential age',
     },
@@ -87,7 +77,7 @@ export function publishSourceKeyAges(
   publishAges(
     report.ages.map((age) => ({ id: age.sourceId, age })),
     {
-      dimension: 'source',
+      dimension: METRIC_DIMENSIONS.source,
       metric: CREDENTIAL_AGE_METRICS.sourceKey,
       due: 'source signing key due for change',
       ok: 'source signing key age',

@@ -4,7 +4,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { ArchiveStore } from '../core/archive/audit-archive.ts';
+import type { ArchiveStore } from '../core/archive/ports.ts';
+import type { SecretSource } from '../core/credentials/secret-source.ts';
 import {
   IngestError,
   MalformedPayloadError,
@@ -15,15 +16,11 @@ import {
 } from '../core/ingest/errors.ts';
 import { type IngestOutcome, Ingestor } from '../core/ingest/ingest.ts';
 import type { PayloadLimits } from '../core/ingest/payload.ts';
+import type { WorkflowStarter } from '../core/ingest/ports.ts';
 import type { SourceConfig } from '../core/model/config.ts';
 import { ValidationError } from '../core/model/errors.ts';
-import {
-  type AuditLog,
-  type Clock,
-  type SecretSource,
-  SystemClock,
-  type WorkflowStarter,
-} from '../core/model/ports.ts';
+import { INGEST_METRICS, METRIC_DIMENSIONS, type RefusalCause } from '../core/model/metrics.ts';
+import { type AuditLog, type Clock, SystemClock } from '../core/model/ports.ts';
 
 export interface IngestHandlerDeps {
   sources: readonly SourceConfig[];
@@ -43,23 +40,6 @@ export interface IngestHandlerDeps {
    */
   metrics?: Metrics;
 }
-
-/** Metric names the ingest function publishes; lib/alerting.ts alarms on them. */
-export const INGEST_METRICS = {
-  /** 1 per delivery answered 202 (even when every record in it was ignored): the HRIS is connected. */
-  accepted: 'DeliveryAccepted',
-  /** 1 per refused delivery, with dimension `cause` (one of {@link refusalCauses}). */
-  refused: 'DeliveryRefused',
-} as const;
-
-/**
- * Why a delivery was refused, as the metric's `cause` dimension: `signature` (401: a wrong key,
- * a placeholder secret, a replay), `schema` (422: records that do not parse, a signed event naming
- * another source), `unknown-source` (404: a path no source is configured for), `payload` (400/413:
- * not JSON, hostile or too large). A fixed set: nothing the sender chose becomes a dimension value.
- */
-export const refusalCauses = ['signature', 'schema', 'unknown-source', 'payload'] as const;
-export type RefusalCause = (typeof refusalCauses)[number];
 
 export type IngestHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -136,7 +116,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   const count = (name: string, cause?: RefusalCause) => {
     if (!metrics) return;
     const single = metrics.singleMetric();
-    if (cause) single.addDimension('cause', cause);
+    if (cause) single.addDimension(METRIC_DIMENSIONS.cause, cause);
     single.addMetric(name, MetricUnit.Count, 1);
   };
   const clock = deps.clock ?? new SystemClock();

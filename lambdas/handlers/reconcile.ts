@@ -3,33 +3,15 @@
 // metrics per finished target, and hands the rest of the round to the next invocation.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import { METRIC_DIMENSIONS, RECONCILE_METRICS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
+import { type ReconcileContinuation, reconcileInvocationSchema } from '../core/reconcile/ports.ts';
 import {
   type ReconcileDeps,
   type ReconcileResult,
   reconcile,
   type TargetOutcome,
 } from '../core/reconcile/reconcile.ts';
-
-export const reconcileInvocationSchema = z.object({
-  /** Who asked: the schedule, an operator, or the previous invocation of this round. */
-  source: z.enum(['schedule', 'cli', 'continuation']).default('schedule'),
-  /** Only these targets. @default every SCIM target */
-  targets: z.array(z.string().min(1)).min(1).optional(),
-  /** Abandon passes in progress and start over. */
-  restart: z.boolean().default(false),
-  /** Start of the round: targets finished since are not reconciled again in it. */
-  since: z.iso.datetime({ offset: true }).optional(),
-  /** How many invocations continued this round so far. */
-  continuation: z.number().int().min(0).default(0),
-});
-export type ReconcileInvocation = z.output<typeof reconcileInvocationSchema>;
-
-/** Starts the next invocation of a round (the function invoking itself asynchronously). */
-export abstract class ReconcileContinuation {
-  abstract resume(invocation: ReconcileInvocation): Promise<void>;
-}
 
 export interface ReconcileHandlerDeps extends ReconcileDeps {
   readonly continuation: ReconcileContinuation;
@@ -45,17 +27,6 @@ export interface ReconcileResponse extends ReconcileResult {
   /** Another invocation was started to continue the round. */
   readonly continued: boolean;
 }
-
-/** Metric names; the Reconciler construct's alarms read these. */
-export const RECONCILE_METRICS = {
-  accounts: 'ReconcileAccounts',
-  orphans: 'ReconcileOrphans',
-  drift: 'ReconcileDrift',
-  remediated: 'ReconcileRemediated',
-  incomplete: 'ReconcileIncomplete',
-  /** Orphans plus drift, for privileged-tier targets only: one alarm watches every privileged target. */
-  privilegedFindings: 'ReconcilePrivilegedFindings',
-} as const;
 
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   return async (
@@ -119,7 +90,7 @@ function emitMetrics(metrics: Metrics, outcome: TargetOutcome, privileged: boole
   const complete = outcome.status === 'complete';
   const emit = (name: string, value: number) => {
     const single = metrics.singleMetric();
-    single.addDimension('target', outcome.targetId);
+    single.addDimension(METRIC_DIMENSIONS.target, outcome.targetId);
     single.addMetric(name, MetricUnit.Count, value);
   };
   emit(RECONCILE_METRICS.incomplete, complete ? 0 : 1);

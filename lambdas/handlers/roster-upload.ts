@@ -4,12 +4,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ValidationError } from '../core/model/errors.ts';
 import type { Clock } from '../core/model/ports.ts';
+import type { RosterStore } from '../core/reconcile/ports.ts';
 import {
   parseRoster,
   RosterConflictError,
   type RosterFormat,
   RosterInvalidError,
-  type RosterStore,
 } from '../core/reconcile/roster.ts';
 
 /**

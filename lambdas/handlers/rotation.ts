@@ -10,6 +10,7 @@ import {
   rotateSecret,
   rotationSteps,
 } from '../core/credentials/rotation.ts';
+import { CREDENTIAL_METRICS, METRIC_DIMENSIONS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
 import { reportFailure } from './failure-report.ts';
 
@@ -37,15 +38,15 @@ export function createRotationHandler(deps: RotationHandlerDeps) {
     } catch (err) {
       deps.logger.error('rotation step failed', { ...context, ...reportFailure(err) });
       const failed = deps.metrics.singleMetric();
-      failed.addDimension('step', parsed.Step);
-      failed.addMetric('RotationFailed', MetricUnit.Count, 1);
+      failed.addDimension(METRIC_DIMENSIONS.step, parsed.Step);
+      failed.addMetric(CREDENTIAL_METRICS.rotationFailed, MetricUnit.Count, 1);
       throw err;
     }
     deps.logger.info('rotation step done', { ...context, ...outcome });
     if (outcome.action === 'promoted') {
       const rotated = deps.metrics.singleMetric();
-      rotated.addDimension('target', outcome.targetId);
-      rotated.addMetric('CredentialRotated', MetricUnit.Count, 1);
+      rotated.addDimension(METRIC_DIMENSIONS.target, outcome.targetId);
+      rotated.addMetric(CREDENTIAL_METRICS.rotated, MetricUnit.Count, 1);
     }
     return outcome;
   };

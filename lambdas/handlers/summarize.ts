@@ -2,6 +2,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Summary, summarizeInputSchema } from '../core/model/messages.ts';
+import { METRIC_DIMENSIONS, WORKFLOW_METRICS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
 import { type SummarizeDeps, summarize } from '../core/revocation/summarize.ts';
 
@@ -13,17 +14,17 @@ export function createSummarizeHandler(
     const { summary, latencies } = await summarize(parsed, deps);
     for (const { targetId, latencyMs } of latencies) {
       const single = deps.metrics.singleMetric();
-      single.addDimension('target', targetId);
-      single.addMetric('RevocationLatency', MetricUnit.Milliseconds, latencyMs);
+      single.addDimension(METRIC_DIMENSIONS.target, targetId);
+      single.addMetric(WORKFLOW_METRICS.revocationLatency, MetricUnit.Milliseconds, latencyMs);
     }
     for (const target of summary.targets) {
       const single = deps.metrics.singleMetric();
-      single.addDimension('target', target.targetId);
-      single.addDimension('status', target.status);
-      single.addMetric('TargetOutcome', MetricUnit.Count, 1);
+      single.addDimension(METRIC_DIMENSIONS.target, target.targetId);
+      single.addDimension(METRIC_DIMENSIONS.status, target.status);
+      single.addMetric(WORKFLOW_METRICS.targetOutcome, MetricUnit.Count, 1);
     }
     deps.metrics.addMetric(
-      summary.outcome === 'COMPLETED' ? 'EventsCompleted' : 'EventsPartial',
+      summary.outcome === 'COMPLETED' ? WORKFLOW_METRICS.eventsCompleted : WORKFLOW_METRICS.eventsPartial,
       MetricUnit.Count,
       1,
     );

@@ -5,11 +5,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { MessageVisibility } from '../aws/adapters/sqs-visibility.ts';
 import { ScimitarError } from '../core/model/errors.ts';
 import { laneMessageSchema } from '../core/model/messages.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
 import { deferLane, type LaneDeps, runLane } from '../core/revocation/lane.ts';
+import type { MessageVisibility } from '../core/revocation/ports.ts';
 
 /** Thrown for a record that must come again (or go to the DLQ): the batch reports it as failed. */
 export class LaneRetryError extends ScimitarError {

@@ -1,9 +1,23 @@
 // The code each function ships, as `cdk synth` bundles it: within the size budget, no source map
 // unless the config asks for one, and no AWS SDK inside (the Lambda runtime provides it).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BUNDLE_BYTES, SCIMITAR_ENTRIES } from '../../lib/scimitar-function.ts';
+import { parseConfig } from '../../lambdas/core/model/config.ts';
+import { CONFIG_PROJECTIONS, projectConfig } from '../../lib/config-projection.ts';
+import { MAX_BUNDLE_BYTES, SCIMITAR_ENTRIES, type ScimitarEntry } from '../../lib/scimitar-function.ts';
 import sample from '../../scimitar.config.ts';
-import { type FunctionBundle, synthesizeBundles, withEveryFunction } from '../support/bundles.ts';
+import {
+  type FunctionBundle,
+  inlinedConfig,
+  synthesizeBundles,
+  withEveryFunction,
+} from '../support/bundles.ts';
+import { scaleConfig } from '../support/scale-config.ts';
+
+function oversized(bundles: FunctionBundle[]): { entry: string; bytes: number }[] {
+  return bundles
+    .map((b) => ({ entry: b.entry, bytes: Buffer.byteLength(b.files['index.mjs'] ?? '') }))
+    .filter((b) => b.bytes === 0 || b.bytes > MAX_BUNDLE_BYTES);
+}
 
 describe('CDK: function bundles', () => {
   let plain: FunctionBundle[];
@@ -16,10 +30,7 @@ describe('CDK: function bundles', () => {
   });
 
   it(`keeps each function's code within ${MAX_BUNDLE_BYTES / 1024} KB`, () => {
-    const over = plain
-      .map((b) => ({ entry: b.entry, bytes: Buffer.byteLength(b.files['index.mjs'] ?? '') }))
-      .filter((b) => b.bytes === 0 || b.bytes > MAX_BUNDLE_BYTES);
-    expect(over).toEqual([]);
+    expect(oversized(plain)).toEqual([]);
   });
 
   it('ships no source map and no AWS SDK by default', () => {
@@ -39,4 +50,34 @@ describe('CDK: function bundles', () => {
       expect(b.environment.NODE_OPTIONS, b.entry).toBe('--enable-source-maps');
     }
   }, 120_000);
+});
+
+describe('CDK: function bundles at 200 SCIM targets (test/fixtures/scale/200-targets.config.ts)', () => {
+  const config = parseConfig(scaleConfig(200, 20));
+  let bundles: FunctionBundle[];
+  beforeAll(() => {
+    bundles = synthesizeBundles(scaleConfig(200, 20));
+  }, 300_000);
+
+  it(`keeps each function's code within ${MAX_BUNDLE_BYTES / 1024} KB, its part of the config included`, () => {
+    expect(new Set(bundles.map((b) => b.entry))).toEqual(new Set(SCIMITAR_ENTRIES));
+    expect(oversized(bundles)).toEqual([]);
+  });
+
+  it('inlines into each function its projection of the config, and none into a function that reads none', () => {
+    for (const b of bundles) {
+      const entry = b.entry as ScimitarEntry;
+      expect(inlinedConfig(b.files['index.mjs'] ?? ''), entry).toEqual(projectConfig(entry, config));
+    }
+    // The config of 200 targets is over 128 KB (so it is no esbuild --define argument); each bundle carries a slice.
+    expect(JSON.stringify(config).length).toBeGreaterThan(128 * 1024);
+    const worker = inlinedConfig(bundles.find((b) => b.entry === 'worker')?.files['index.mjs'] ?? '');
+    expect(worker?.config.targets).toHaveLength(220);
+    expect(worker?.config.sources).toBeUndefined();
+    expect(worker?.dropped.targets).toEqual(expect.arrayContaining(['displayName', 'owner', 'rotation']));
+    const ingest = inlinedConfig(bundles.find((b) => b.entry === 'ingest')?.files['index.mjs'] ?? '');
+    expect(ingest?.config.targets).toBeUndefined();
+    expect(ingest?.dropped.config).toContain('targets');
+    expect(Object.entries(CONFIG_PROJECTIONS).filter(([, p]) => !p).length).toBeGreaterThan(0);
+  });
 });

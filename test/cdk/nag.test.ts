@@ -6,6 +6,7 @@ import { type App, Validations } from 'aws-cdk-lib';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { inlinedConfig } from '../support/bundles.ts';
 import { type Built, build, configWith, logicalId } from './fixture.ts';
 
 /** Actions that AWS authorizes only on Resource "*". */
@@ -70,7 +71,9 @@ describe('cdk-nag: AWS Solutions checks', () => {
     const key = functions[logicalId(sample.stack.reconciler.function)]?.Properties.Code.S3Key as string;
     const outdir = (sample.stack.node.root as App).synth().directory;
     const bundle = readFileSync(join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
-    expect(bundle).toContain(sample.config.targets.find((t) => t.kind === 'scim')?.baseUrl);
+    // The config is inlined gzipped (its projection for this function): unpack it to read it.
+    const inlined = JSON.stringify(inlinedConfig(bundle) ?? {});
+    expect(inlined).toContain(sample.config.targets.find((t) => t.kind === 'scim')?.baseUrl);
   });
 
   it('is not vacuous: it reports an unencrypted queue', () => {

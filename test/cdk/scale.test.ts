@@ -8,10 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/model/config.ts';
-import { ScimitarFunction } from '../../lib/scimitar-function.ts';
 import { scaleConfig } from '../support/scale-config.ts';
 
 const LIMITS = {
@@ -168,25 +166,4 @@ describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_F
     expect(config.targets.filter((t) => t.kind === 'manual')).toHaveLength(20);
     expect(parseConfig(scaleConfig(3))).toMatchObject({ stackName: 'ScimitarScale' });
   });
-
-  it('bundles a function with the config of 200 targets inlined (not on the command line, where 128 KB is the most one argument may hold)', () => {
-    const config = parseConfig(scaleConfig(200, 20));
-    expect(JSON.stringify(config).length).toBeGreaterThan(128 * 1024);
-    const app = new App();
-    const stack = new Stack(app, 'Bundle');
-    const fn = new ScimitarFunction(stack, 'Probe', { entry: 'rotation', config });
-    const assembly = app.synth();
-    const key = (
-      assembly.getStackByName('Bundle').template as {
-        Resources: Record<string, { Properties: { Code?: { S3Key?: string } } }>;
-      }
-    ).Resources[stack.getLogicalId(fn.node.defaultChild as never)]?.Properties.Code?.S3Key as string;
-    const bundle = readFileSync(
-      join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'),
-      'utf8',
-    );
-    const last = config.targets.filter((t) => t.kind === 'scim').at(-1);
-    const baseUrl = last?.kind === 'scim' ? last.baseUrl : 'a SCIM target';
-    expect(bundle.includes(baseUrl), `the bundle names ${baseUrl}`).toBe(true);
-  }, 300_000);
 });

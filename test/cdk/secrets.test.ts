@@ -27,6 +27,14 @@ import {
 
 const ADOPTED_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
+/** The four actions of Secrets Manager's rotation protocol, as the rotation role is granted them. */
+const ROTATION_PROTOCOL = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
+
 function partialArn(name: string): unknown {
   return stackArn('secretsmanager', `:secret:${name}-??????`);
 }
@@ -180,12 +188,7 @@ describe('TokenVault: secrets that survive the stack', () => {
     expect(protocol).toEqual([
       {
         Effect: 'Allow',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
+        Action: ROTATION_PROTOCOL,
         Resource: stackArn('secretsmanager', ':secret:Idp/targets/*'),
         Condition: { Null: { 'secretsmanager:ResourceTag/scimitar:target': 'false' } },
       },
@@ -220,6 +223,50 @@ describe('TokenVault: secrets that survive the stack', () => {
     expect(names[1]?.slice(0, 2)).toEqual(['Prod-eu/targets/app', 'Prod-eu/sources/generic']);
     expect(() => app.synth()).not.toThrow();
   }, 180_000);
+});
+
+describe('CredentialRotation: an adopted secret that rotates', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = build(
+      configWith([
+        {
+          id: 'minted',
+          auth: { type: 'bearer', secretName: 'prod/minted-token', secretKeyArn: ADOPTED_KEY },
+          rotation: { strategy: 'api', endpoint: 'https://minted.example.com/token', everyDays: 7 },
+        },
+        { id: 'kept', auth: { type: 'bearer', secretName: 'prod/kept-token' } },
+      ]),
+    );
+  });
+
+  it('grants the rotation function the protocol on that secret by its ARN, and its key through Secrets Manager only', () => {
+    const rotationFn = built.stack.credentials.rotationFunction;
+    if (!rotationFn) throw new Error('expected a rotation function');
+    const statements = statementsOfRole(built.template, roleId(rotationFn));
+    // The adopted secret carries no rotation tag, so the tag-conditioned grant cannot cover it.
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ROTATION_PROTOCOL,
+      Resource: partialArn('prod/minted-token'),
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: ADOPTED_KEY,
+      Condition: { StringEquals: { 'kms:ViaService': expect.anything() } },
+    });
+    // An adopted secret that does not rotate ('manual') is not the rotation function's business.
+    expect(JSON.stringify(statements)).not.toContain('prod/kept-token');
+    const schedules = [
+      built.template,
+      ...[...built.stack.fleet.shards.values()].map((s) => Template.fromStack(s)),
+    ]
+      .flatMap((t) => Object.values(t.findResources('AWS::SecretsManager::RotationSchedule')))
+      .map((r) => JSON.stringify(r.Properties.SecretId));
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]).toContain('prod/minted-token');
+  });
 });
 
 describe('config: adopting an existing secret', () => {

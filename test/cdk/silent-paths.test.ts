@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { refusalCauses } from '../../lambdas/handlers/ingest.ts';
+import { refusalCauses } from '../../lambdas/core/model/metrics.ts';
 import {
   actionsOf,
   type Built,

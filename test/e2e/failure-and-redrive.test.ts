@@ -6,7 +6,9 @@ import type { LocalRuntime } from '../../local/runtime.ts';
 import { start as startScimApp } from '../../local/scim-app.ts';
 import { executionNote, targetStates } from '../../local/timeline.ts';
 import sample from '../../scimitar.config.ts';
-import { postSigned, startTestRuntime, terminationOf, testConfig, until } from '../support/local-runtime.ts';
+import { endedExecution, steps as stepsOf } from '../support/events.ts';
+import { eventually } from '../support/eventually.ts';
+import { postSigned, startTestRuntime, terminationOf, testConfig } from '../support/local-runtime.ts';
 
 let runtime: LocalRuntime & { lines: string[] };
 beforeAll(async () => {
@@ -15,7 +17,6 @@ beforeAll(async () => {
       maxAttempts: 2,
       targets: sample.targets.filter((t) => t.id === 'code' || t.id === 'chat'),
     }),
-    retryBackoffSeconds: 1,
     scimTimeoutMs: 1_000,
   });
 });
@@ -36,27 +37,25 @@ describe('local pipeline: a target that is down', () => {
     const { eventId } = JSON.parse(body) as { eventId: string };
 
     // The other target is not held up by the one that is down.
-    await until(async () =>
+    await eventually('chat verified', async () =>
       (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'VERIFIED' && e.targetId === 'chat'),
     );
+    // code's first attempt failed; its retry waits out the lane's backoff on the runtime's clock.
+    await eventually('a retry of code', async () =>
+      stepsOf(await runtime.audit.forEvent(eventId)).includes('RETRY:code'),
+    );
+    await runtime.clock.advance('10m');
 
-    const execution = await until(() =>
-      [...runtime.workflow.executions.values()].find(
-        (e) =>
-          (e.input as { event: { eventId: string } }).event.eventId === eventId && e.status !== 'RUNNING',
-      ),
-    );
+    const execution = await endedExecution(runtime, eventId);
     expect(execution.status).toBe('FAILED');
-    expect(execution.error, execution.cause).toBe('RevocationPartial');
-    const steps = (await runtime.audit.forEvent(eventId)).map(
-      (e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`,
-    );
+    expect(execution.error).toBe('RevocationPartial');
+    const steps = stepsOf(await runtime.audit.forEvent(eventId));
     expect(steps).toContain('RETRY:code');
     expect(steps).toContain('FAILED:code');
     expect(steps).toContain('DLQ:code');
     expect(steps.at(-1)).toBe('PARTIAL');
-    await until(async () => (await runtime.deadLetters('code')) === 1);
-    await until(() =>
+    await eventually("one message in code's DLQ", async () => (await runtime.deadLetters('code')) === 1);
+    await eventually('the DLQ alarm of code', () =>
       runtime.alerts.sent.some((a) => a.subject.includes('dead-letter queue of target code')),
     );
     expect(runtime.alerts.sent.some((a) => a.subject.startsWith('ALARM: scimitar execution failed'))).toBe(
@@ -78,15 +77,18 @@ describe('local pipeline: a target that is down', () => {
     try {
       revived.seed({ users: [{ userName: person.userName, externalId: person.employeeId }] });
       expect(await runtime.redrive('code')).toBe(1);
-      await until(() => revived.userByName(person.userName)?.active === false);
-      await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'REDRIVEN'));
-      const after = (await runtime.audit.forEvent(eventId)).map(
-        (e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`,
+      await eventually(
+        'the account deactivated in the revived app',
+        () => revived.userByName(person.userName)?.active === false,
       );
+      await eventually('the REDRIVEN entry', async () =>
+        (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'REDRIVEN'),
+      );
+      const after = stepsOf(await runtime.audit.forEvent(eventId));
       expect(after.slice(after.indexOf('PARTIAL'))).toEqual(
         expect.arrayContaining(['FOUND:code', 'DEACTIVATED:code', 'VERIFIED:code', 'REDRIVEN:code']),
       );
-      await until(async () =>
+      await eventually('the ledger to record code revoked', async () =>
         (await runtime.ledger.forPerson(person.employeeId)).find(
           (l) => l.targetId === 'code' && l.outcome === 'revoked',
         ),
@@ -113,8 +115,14 @@ describe('local pipeline: a target that is down', () => {
     const body = terminationOf(person);
     expect((await postSigned(runtime, body)).status).toBe(202);
     const { eventId } = JSON.parse(body) as { eventId: string };
-    await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'PARTIAL'));
-    await until(async () => (await runtime.deadLetters('code')) === 1);
+    await eventually('a retry of code', async () =>
+      stepsOf(await runtime.audit.forEvent(eventId)).includes('RETRY:code'),
+    );
+    await runtime.clock.advance('10m');
+    await eventually('the PARTIAL summary', async () =>
+      (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'PARTIAL'),
+    );
+    await eventually("one message in code's DLQ", async () => (await runtime.deadLetters('code')) === 1);
 
     const secretsFile = join(runtime.dataDir, 'secrets.json');
     const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
@@ -127,13 +135,16 @@ describe('local pipeline: a target that is down', () => {
 
       // 401 with the old token (re-read once): permanent. No execution waits, so the message goes
       // back to the DLQ, whose alarm fires, and the alert names the leaver, the reason and the retry.
-      await until(async () =>
+      await eventually('the redriven message parked in the DLQ', async () =>
         (await runtime.audit.forEvent(eventId)).some(
           (e) => e.step === 'DLQ' && e.targetId === 'code' && e.detail?.parked === true,
         ),
       );
-      await until(async () => (await runtime.deadLetters('code')) === 1);
-      const alert = await until(() =>
+      await eventually(
+        "one message in code's DLQ again",
+        async () => (await runtime.deadLetters('code')) === 1,
+      );
+      const alert = await eventually('the alert naming the leaver', () =>
         runtime.alerts.sent
           .slice(alertsBefore)
           .find((a) => a.subject.includes(`revocation of ${person.employeeId} at code failed`)),
@@ -151,13 +162,16 @@ describe('local pipeline: a target that is down', () => {
       // The secret updated, a second redrive finds the message and completes the revocation.
       writeFileSync(secretsFile, JSON.stringify({ ...secrets, [targetSecretName(target)]: newToken }));
       expect(await runtime.redrive('code')).toBe(1);
-      await until(() => revived.userByName(person.userName)?.active === false);
-      await until(async () =>
+      await eventually(
+        'the account deactivated in the revived app',
+        () => revived.userByName(person.userName)?.active === false,
+      );
+      await eventually('the ledger to record code revoked', async () =>
         (await runtime.ledger.forPerson(person.employeeId)).find(
           (l) => l.targetId === 'code' && l.outcome === 'revoked',
         ),
       );
-      const steps = await until(async () => {
+      const steps = await eventually('REDRIVEN as the last step', async () => {
         const all = (await runtime.audit.forEvent(eventId)).map((e) => `${e.step}:${e.targetId ?? ''}`);
         return all.at(-1) === 'REDRIVEN:code' && all;
       });
@@ -169,7 +183,7 @@ describe('local pipeline: a target that is down', () => {
         'VERIFIED:code',
         'REDRIVEN:code',
       ]);
-      await until(async () => (await runtime.deadLetters('code')) === 0);
+      await eventually('an empty DLQ', async () => (await runtime.deadLetters('code')) === 0);
     } finally {
       writeFileSync(secretsFile, JSON.stringify(secrets));
       await revived.close();

@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 import { envNameFor } from '../../local/secrets.ts';
-import { startTestRuntime, until } from '../support/local-runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { startTestRuntime } from '../support/local-runtime.ts';
 import { closedPort } from '../support/ports.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../support/scim-target.ts';
 
@@ -153,7 +154,7 @@ describe('first hour: a BambooHR source only (the README example)', SLOW, () => 
   let file: string;
   beforeAll(async () => {
     file = configFile('bamboohr.json', config);
-    runtime = await startTestRuntime({ config: parseConfig(config), waitOverrideMs: 0 });
+    runtime = await startTestRuntime({ config: parseConfig(config) });
   }, 300_000);
   afterAll(async () => {
     await runtime?.stop();
@@ -221,7 +222,6 @@ describe('first hour: a missing credential, a failed execution and its retry', S
     runtime = await startTestRuntime({
       config: parseConfig(config as ScimitarConfigInput),
       demoApps: false,
-      waitOverrideMs: 0,
     });
   }, 300_000);
   afterAll(async () => {
@@ -235,7 +235,7 @@ describe('first hour: a missing credential, a failed execution and its retry', S
 
   it('names the missing key and environment variable in the canary alarm, never a value', async () => {
     expect(envNameFor('Scimitar/targets/app')).toBe('SCIMITAR_SECRET_SCIMITAR_TARGETS_APP');
-    const alarm = await until(() =>
+    const alarm = await eventually('the canary alarm of target app', () =>
       runtime.alerts.sent.find((a) => a.subject.includes('credential canary failed for target app')),
     );
     expect(alarm.message).toContain(expectedProblem());

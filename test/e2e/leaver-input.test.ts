@@ -3,7 +3,8 @@
 // and identical deliveries arriving together.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
+import { endedExecution, eventView, steps } from '../support/events.ts';
+import { postSigned, startTestRuntime, terminationOf } from '../support/local-runtime.ts';
 
 let runtime: LocalRuntime & { lines: string[] };
 beforeAll(async () => {
@@ -11,17 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => runtime?.stop());
 
-async function finished(eventId: string) {
-  return until(() =>
-    [...runtime.workflow.executions.values()].find(
-      (e) => (e.input as { event: { eventId: string } }).event.eventId === eventId && e.status !== 'RUNNING',
-    ),
-  );
-}
-
-async function timeline(eventId: string): Promise<string[]> {
-  return (await runtime.audit.forEvent(eventId)).map((e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`);
-}
+const finished = (eventId: string) => endedExecution(runtime, eventId);
+const timeline = async (eventId: string) => steps(await runtime.audit.forEvent(eventId));
 
 function activeIn(targetId: string, userName: string): boolean | undefined {
   return runtime.lanes.get(targetId)?.app?.userByName(userName)?.active;
@@ -152,9 +144,6 @@ describe('local pipeline: identical deliveries arriving together', () => {
     const steps = await timeline(eventId);
     expect(steps.filter((s) => s === 'RECEIVED')).toHaveLength(1);
     expect(steps[0]).toBe('RECEIVED');
-    const runs = [...runtime.workflow.executions.values()].filter(
-      (e) => (e.input as { event: { eventId: string } }).event.eventId === eventId,
-    );
-    expect(runs).toHaveLength(1);
+    expect((await eventView(runtime, eventId)).attempts).toHaveLength(1);
   });
 });

@@ -2,9 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { postSigned, startTestRuntime, terminationOf } from '../support/local-runtime.ts';
 
-describe('local runtime: on-disk state', () => {
+// Two runtime starts, the first with a synth: tens of seconds on a busy machine.
+describe('local runtime: on-disk state', { timeout: 120_000 }, () => {
   it('keeps the audit log and the ledger across a restart with --persist', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-persist-'));
     const first = await startTestRuntime({ dataDir, persist: true });
@@ -14,7 +16,9 @@ describe('local runtime: on-disk state', () => {
     const { eventId } = JSON.parse(body) as { eventId: string };
     try {
       expect((await postSigned(first, body)).status).toBe(202);
-      await until(async () => (await first.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'));
+      await eventually('the COMPLETED entry', async () =>
+        (await first.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'),
+      );
     } finally {
       await first.stop();
     }

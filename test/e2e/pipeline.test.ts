@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
+import { endedExecution, eventView, steps } from '../support/events.ts';
+import { eventually } from '../support/eventually.ts';
+import { postSigned, startTestRuntime, terminationOf } from '../support/local-runtime.ts';
 
 let runtime: LocalRuntime & { lines: string[] };
 beforeAll(async () => {
@@ -17,13 +19,7 @@ function accounts() {
   return snapshot;
 }
 
-async function execution(eventId: string) {
-  return until(() =>
-    [...runtime.workflow.executions.values()].find(
-      (e) => (e.input as { event: { eventId: string } }).event.eventId === eventId && e.status !== 'RUNNING',
-    ),
-  );
-}
+const execution = (eventId: string) => endedExecution(runtime, eventId);
 
 describe('local pipeline end to end', () => {
   it('revokes the leaver in every demo app as each is configured, and touches no one else', async () => {
@@ -58,9 +54,7 @@ describe('local pipeline end to end', () => {
       [...(code?.groups.values() ?? [])].some((g) => g.members.some((m) => m.value === adaInCode?.id)),
     ).toBe(false);
 
-    const timeline = (await runtime.audit.forEvent(eventId)).map(
-      (e) => `${e.step}${e.targetId ? `:${e.targetId}` : ''}`,
-    );
+    const timeline = steps(await runtime.audit.forEvent(eventId));
     expect(timeline[0]).toBe('RECEIVED');
     expect(timeline[1]).toBe('PLANNED');
     expect(timeline).toContain('MANUAL_TASK:payroll');
@@ -107,27 +101,36 @@ describe('local pipeline end to end', () => {
     expect((second.body.executions as { duplicate: boolean }[])[0]?.duplicate).toBe(true);
     const { eventId } = JSON.parse(body) as { eventId: string };
     await execution(eventId);
-    const runs = [...runtime.workflow.executions.values()].filter(
-      (e) => (e.input as { event: { eventId: string } }).event.eventId === eventId,
-    );
-    expect(runs).toHaveLength(1);
+    expect((await eventView(runtime, eventId)).attempts).toHaveLength(1);
     expect((await runtime.audit.forEvent(eventId)).filter((e) => e.step === 'RECEIVED')).toHaveLength(1);
   });
 
-  it('waits for a future effectiveAt, then revokes', async () => {
+  it('waits for a future effectiveAt on the runtime clock, then revokes', async () => {
     const person = runtime.people[3];
     if (!person) throw new Error('no demo people');
-    const effectiveAt = new Date(Date.now() + 3_000).toISOString();
+    // 400 days ahead: beyond Node's 24.8-day timer limit, so a wait on a bare timer would end at once.
+    const effectiveAt = new Date(runtime.clock.nowMs() + 400 * 86_400_000).toISOString();
     const body = terminationOf(person, { effectiveAt });
     expect((await postSigned(runtime, body)).status).toBe(202);
     const { eventId } = JSON.parse(body) as { eventId: string };
-    await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'PLANNED'));
-    // Planned, not yet effective: nothing revoked (checked only while that still holds on a slow machine).
-    if (Date.now() < Date.parse(effectiveAt) - 500) {
-      expect(runtime.lanes.get('code')?.app?.userByName(person.userName)?.active).toBe(true);
-    }
+    await eventually('the plan', async () =>
+      (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'PLANNED'),
+    );
+    // Planned, not yet effective: the execution waits and nothing is revoked, however slow the machine.
+    await eventually('the Wait state to sleep', () =>
+      runtime.clock.dueTimes().some((due) => due.toISOString() === effectiveAt),
+    );
+    expect((await eventView(runtime, eventId)).execution?.status).toBe('RUNNING');
+    expect(runtime.lanes.get('code')?.app?.userByName(person.userName)?.active).toBe(true);
+    const planned = steps(await runtime.audit.forEvent(eventId));
+    expect(planned.slice(planned.indexOf('PLANNED') + 1).filter((s) => !s.startsWith('MANUAL_TASK'))).toEqual(
+      [],
+    );
+
+    await runtime.clock.advance('400d');
     const done = await execution(eventId);
     expect(done.status).toBe('SUCCEEDED');
+    expect(runtime.lanes.get('code')?.app?.userByName(person.userName)?.active).toBe(false);
     const verified = (await runtime.audit.forEvent(eventId)).filter((e) => e.step === 'VERIFIED');
     expect(verified.length).toBeGreaterThan(0);
     for (const entry of verified)

@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCoverageTable } from '../../lambdas/core/reconcile/coverage.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { postSigned, startTestRuntime, terminationOf, until } from '../support/local-runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { postSigned, startTestRuntime, terminationOf } from '../support/local-runtime.ts';
 
 const run = promisify(execFile);
 let runtime: LocalRuntime & { lines: string[] };
@@ -24,7 +25,9 @@ describe('local runtime: reconciliation and coverage', () => {
     const body = terminationOf(leaver);
     const { eventId } = JSON.parse(body) as { eventId: string };
     expect((await postSigned(runtime, body)).status).toBe(202);
-    await until(async () => (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'));
+    await eventually('the COMPLETED entry', async () =>
+      (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'),
+    );
     expect(chat.userByName(leaver.userName)).toBeUndefined();
 
     // Someone re-creates the leaver's chat account by hand (drift), and an account nobody in
@@ -84,8 +87,11 @@ describe('local runtime: reconciliation and coverage', () => {
     });
 
     // The drift went back through chat's lane: deleted and verified, recorded as a remediation.
-    await until(() => chat.userByName(leaver.userName) === undefined);
-    await until(async () =>
+    await eventually(
+      'the drift account deleted in chat',
+      () => chat.userByName(leaver.userName) === undefined,
+    );
+    await eventually('the remediation verified by the worker', async () =>
       (await runtime.audit.forPerson(leaver.employeeId)).some(
         (e) => e.step === 'VERIFIED' && e.actor === 'worker' && e.eventId !== eventId,
       ),

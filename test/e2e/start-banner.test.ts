@@ -122,7 +122,6 @@ describe('start: handler logs', SLOW, () => {
       canary: false,
       reconcileOnSchedule: false,
       logLevel: 'INFO',
-      waitOverrideMs: 0,
       logFile: file,
     });
     runtimes.push(logged);
@@ -144,7 +143,6 @@ describe('start: handler logs', SLOW, () => {
       canary: false,
       reconcileOnSchedule: false,
       logLevel: 'INFO',
-      waitOverrideMs: 0,
     });
     runtimes.push(runtime);
     const output = await terminateOneCapturing(runtime);

@@ -35,7 +35,7 @@ describe('IAM proof at the end of the test run', () => {
     });
 
     expect(() => teardown()).toThrow(
-      /IAM proof failed: 1 recorded AWS call\(s\) are not allowed[\s\S]*summarize calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:scimitar\/targets\/code \[via the local stand-in\]: implicit-deny; closest statement/,
+      /IAM proof failed: 1 recorded AWS call\(s\) are not allowed[\s\S]*summarize calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:scimitar\/targets\/code-[0-9a-f]{6} \[via the local stand-in\]: implicit-deny; closest statement/,
     );
   });
 

@@ -105,7 +105,9 @@ describe('IAM proof: the roles of the synthesized stack', () => {
     ]) {
       const decision = evaluate(worker.statements, { ...own, resource });
       expect(decision.decision, resource).toBe('implicit-deny');
-      expect(decision.closest?.statement.Resource).toBe(localArns.secret('Scimitar/targets/*'));
+      expect(decision.closest?.statement.Resource).toBe(
+        'arn:aws:secretsmanager:local:000000000000:secret:Scimitar/targets/*',
+      );
     }
   });
 
@@ -207,7 +209,7 @@ describe('IAM proof: recorded calls against the roles', () => {
     expect(refused.denials).toEqual([]);
     expect(refused.reports.find((r) => r.principal.label === 'worker')?.refused).toBe(1);
     expect(prove(model, [ownSecret]).denials.map(describeDenial)).toEqual([
-      'worker calls secretsmanager:GetSecretValue on arn:aws:secretsmanager:local:000000000000:secret:Scimitar/targets/code: allowed, though the test expects the role to refuse it',
+      `worker calls secretsmanager:GetSecretValue on ${localArns.secret('Scimitar/targets/code')}: allowed, though the test expects the role to refuse it`,
     ]);
   });
 

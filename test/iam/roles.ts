@@ -7,7 +7,7 @@ import type { IConstruct } from 'constructs';
 import { type ScimitarConfig, sourceSecretName, targetSecretName } from '../../lambdas/core/model/config.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, PSEUDO } from '../../lib/asl.ts';
 import type { ScimitarStack } from '../../lib/scimitar-stack.ts';
-import { LOCAL_NAMES } from '../../local/aws-calls.ts';
+import { LOCAL_NAMES, localArns } from '../../local/aws-calls.ts';
 import { build } from '../cdk/fixture.ts';
 import type { PolicyStatement } from './policy.ts';
 
@@ -94,7 +94,8 @@ export class Resolver {
       case 'AWS::SQS::Queue':
         return arn('sqs', name);
       case 'AWS::SecretsManager::Secret':
-        return arn('secretsmanager', `secret:${name}`);
+        // The secret's full ARN, with the six characters Secrets Manager appends to its name.
+        return localArns.secret(name);
       case 'AWS::SNS::Topic':
         return arn('sns', name);
       case 'AWS::StepFunctions::StateMachine':

@@ -2,8 +2,10 @@
 // would upload it. Shared by the bundle-size test and `npm run bench:cold`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { ProjectedConfig } from '../../lambdas/aws/config-guard.ts';
 import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 import { ScimitarStack } from '../../lib/scimitar-stack.ts';
 
@@ -98,4 +100,14 @@ export function withEveryFunction(config: ScimitarConfigInput): ScimitarConfigIn
       },
     ],
   };
+}
+
+/**
+ * The config a bundle carries, inflated as its injected module does at cold start (gzip, base64,
+ * lib/scimitar-function.ts); undefined when it carries none.
+ */
+export function inlinedConfig(code: string): ProjectedConfig | undefined {
+  const packed = /Buffer\.from\("([A-Za-z0-9+/=]+)","base64"\)/.exec(code)?.[1];
+  if (!packed) return undefined;
+  return JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')) as ProjectedConfig;
 }

@@ -1,14 +1,11 @@
 // Small, honest in-memory fakes of the ports for unit tests and the local runtime: each behaves
 // like the AWS service behind its adapter where tests rely on it (append-only audit, execution
 // names that dedupe, a secret cache that serves the old value until refreshed).
+
+import { SecretSource } from '../../lambdas/core/credentials/secret-source.ts';
+import { type WorkflowStart, WorkflowStarter } from '../../lambdas/core/ingest/ports.ts';
 import { type AuditEntry, compareAuditEntries } from '../../lambdas/core/model/audit.ts';
-import {
-  AuditEntryExistsError,
-  AuditLog,
-  SecretSource,
-  type WorkflowStart,
-  WorkflowStarter,
-} from '../../lambdas/core/model/ports.ts';
+import { AuditEntryExistsError, AuditLog } from '../../lambdas/core/model/ports.ts';
 
 /** Append-only, like the DynamoDB table: a second entry with the same key is refused. */
 export class InMemoryAuditLog extends AuditLog {

@@ -12,6 +12,7 @@ import {
 } from '../../lambdas/core/model/config.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 import sample from '../../scimitar.config.ts';
+import { eventually } from './eventually.ts';
 
 export function testConfig(overrides: Partial<ScimitarConfigInput> = {}): ScimitarConfig {
   return parseConfig({ ...sample, ...overrides });
@@ -54,7 +55,7 @@ export async function postSigned(
     headers: {
       'content-type': 'application/json',
       [GENERIC_SIGNATURE_HEADER]:
-        options.signature ?? signGeneric(body, signingKey(runtime, source), new Date()),
+        options.signature ?? signGeneric(body, signingKey(runtime, source), runtime.clock.now()),
       ...options.headers,
     },
     body,
@@ -82,15 +83,10 @@ export function terminationOf(
   });
 }
 
-export async function until<T>(
+/** @deprecated the one polling helper is `eventually` (test/support/eventually.ts), which names what it waits for. */
+export function until<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return eventually('a condition', check, { timeoutMs });
 }

@@ -1,8 +1,9 @@
 // Stand-ins for reconciliation's ports that have no local emulator here: a lane queue that records
 // what was re-queued, and a roster held in memory.
 import type { LaneMessage } from '../../lambdas/core/model/messages.ts';
-import { LaneQueue } from '../../lambdas/core/reconcile/ports.ts';
-import { type Roster, RosterSource } from '../../lambdas/core/reconcile/roster.ts';
+import { RosterSource } from '../../lambdas/core/reconcile/ports.ts';
+import type { Roster } from '../../lambdas/core/reconcile/roster.ts';
+import { LaneQueue } from '../../lambdas/core/revocation/ports.ts';
 
 export class RecordingLaneQueue extends LaneQueue {
   readonly sent: { targetId: string; message: LaneMessage }[] = [];

@@ -1,6 +1,7 @@
 // Small honest stand-ins for ports that have no local emulator here: they record what they get.
 import type { LaneMessage } from '../../lambdas/core/model/messages.ts';
-import { Clock, DeadLetterQueue, type Notification, Notifier } from '../../lambdas/core/model/ports.ts';
+import { Clock, type Notification, Notifier } from '../../lambdas/core/model/ports.ts';
+import { DeadLetterQueue } from '../../lambdas/core/revocation/ports.ts';
 
 export class RecordingNotifier extends Notifier {
   readonly sent: Notification[] = [];

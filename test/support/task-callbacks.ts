@@ -1,5 +1,5 @@
 // A TaskCallback that records what a lane reported, and can play a workflow that stopped waiting.
-import { TaskCallback, TaskNotWaitingError } from '../../lambdas/core/model/ports.ts';
+import { TaskCallback, TaskNotWaitingError } from '../../lambdas/core/revocation/ports.ts';
 
 export class RecordingTaskCallback extends TaskCallback {
   readonly succeeded: { taskToken: string; output: unknown }[] = [];

@@ -8,13 +8,14 @@ import {
   type SecretDescription,
   SecretStore,
   type SecretVersionValue,
-  type VersionSelector,
 } from '../../lambdas/core/credentials/secret-store.ts';
 import { parseConfig } from '../../lambdas/core/model/config.ts';
 import { FixedClock } from '../support/recorders.ts';
 
 /** Secrets by name: a value with an optional version date, and the secret's last change. */
 class StaticStore extends SecretStore {
+  // Named as Secrets Manager names them, as operators read them in the messages.
+  override readonly roleNames = { current: 'AWSCURRENT', pending: 'AWSPENDING', previous: 'AWSPREVIOUS' };
   constructor(private readonly secrets: Record<string, { created?: string; changed?: string }>) {
     super();
   }
@@ -24,12 +25,12 @@ class StaticStore extends SecretStore {
       arn: secretId,
       name: secretId,
       rotationEnabled: false,
-      versions: { v1: ['AWSCURRENT'] },
+      versions: { v1: ['current'] },
       tags: {},
       ...(changed ? { lastChangedDate: new Date(changed) } : {}),
     };
   }
-  async getValue(secretId: string, _select: VersionSelector): Promise<SecretVersionValue | undefined> {
+  async current(secretId: string): Promise<SecretVersionValue | undefined> {
     const secret = this.secrets[secretId];
     if (!secret) return undefined;
     return {
@@ -38,10 +39,13 @@ class StaticStore extends SecretStore {
       ...(secret.created ? { createdDate: new Date(secret.created) } : {}),
     };
   }
+  async pending(_secretId: string, _versionId: string): Promise<SecretVersionValue | undefined> {
+    throw new Error('no pending version');
+  }
   async putPending(): Promise<void> {
     throw new Error('read-only');
   }
-  async updateStage(): Promise<void> {
+  async promote(): Promise<void> {
     throw new Error('read-only');
   }
 }
@@ -131,12 +135,13 @@ class DescribeOnlyStore extends StaticStore {
       ...(changed ? { lastChangedDate: new Date(changed) } : {}),
     };
   }
-  override async getValue(
-    secretId: string,
-    select: VersionSelector,
-  ): Promise<SecretVersionValue | undefined> {
+  override async current(secretId: string): Promise<SecretVersionValue | undefined> {
     this.valueReads.push(secretId);
-    return super.getValue(secretId, select);
+    return super.current(secretId);
+  }
+  override async pending(secretId: string, versionId: string): Promise<SecretVersionValue | undefined> {
+    this.valueReads.push(secretId);
+    return super.pending(secretId, versionId);
   }
 }
 

@@ -13,15 +13,14 @@ import {
   paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ReconcileConflictError, ReconciliationStore } from '../../core/reconcile/ports.ts';
 import {
   type AccountState,
   FindingsCollector,
   type FindingsList,
   findingClassifications,
-  ReconcileConflictError,
-  ReconciliationStore,
   type TargetReconciliation,
-} from '../../core/reconcile/ports.ts';
+} from '../../core/reconcile/state.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoReconciliationProps {

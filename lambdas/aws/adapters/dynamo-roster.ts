@@ -13,13 +13,8 @@ import {
   paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
 import type { Person } from '../../core/model/event.ts';
-import {
-  type Roster,
-  RosterConflictError,
-  RosterStore,
-  RosterUnavailableError,
-  type StoredRoster,
-} from '../../core/reconcile/roster.ts';
+import { RosterStore, type StoredRoster } from '../../core/reconcile/ports.ts';
+import { type Roster, RosterConflictError, RosterUnavailableError } from '../../core/reconcile/roster.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoRosterProps {

@@ -8,7 +8,12 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { LeaverLedger, type LedgerRecord, RevocationBudget, type SentWrite } from '../../core/model/ports.ts';
+import {
+  LeaverLedger,
+  type LedgerRecord,
+  RevocationBudget,
+  type SentWrite,
+} from '../../core/revocation/ports.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 
 export interface DynamoStateProps {

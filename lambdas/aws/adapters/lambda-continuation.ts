@@ -1,7 +1,7 @@
 // Continues a reconciliation that ran out of time: the function invokes itself asynchronously with
 // the round's request, and the next invocation resumes from the saved checkpoints.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ReconcileContinuation, type ReconcileInvocation } from '../../handlers/reconcile.ts';
+import { ReconcileContinuation, type ReconcileInvocation } from '../../core/reconcile/ports.ts';
 
 export class LambdaReconcileContinuation extends ReconcileContinuation {
   constructor(

@@ -3,7 +3,7 @@
 // Lock default retention (lib/audit-archive.ts) locks each object; no per-object lock call is made,
 // so the writer needs s3:PutObject and nothing more.
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { ArchiveStore } from '../../core/archive/audit-archive.ts';
+import { ArchiveStore } from '../../core/archive/ports.ts';
 
 export interface S3ArchiveStoreProps {
   readonly bucketName: string;

@@ -1,6 +1,8 @@
-// SecretStore on AWS Secrets Manager: the four calls the rotation protocol needs, plus reads by
-// label or version. A missing version is `undefined` (the protocol's idempotency checks rely on it);
-// every other failure propagates, and no value ever reaches an error or a log.
+// SecretStore on AWS Secrets Manager, and the home of its staging protocol: the current credential
+// is the version labelled AWSCURRENT, the pending one AWSPENDING, and promoting moves AWSCURRENT
+// (Secrets Manager then labels the old version AWSPREVIOUS) before detaching AWSPENDING. A missing
+// version is `undefined` (rotation's idempotency checks rely on it); every other failure
+// propagates, and no value ever reaches an error or a log.
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -10,23 +12,37 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
-  AWSPENDING,
   type SecretDescription,
   SecretStore,
   SecretStoreError,
   type SecretVersionValue,
-  type VersionSelector,
+  type VersionRole,
 } from '../../core/credentials/secret-store.ts';
 
+/** Staging labels of Secrets Manager's rotation protocol, by the role they give a version. */
+export const STAGING_LABELS = {
+  current: 'AWSCURRENT',
+  pending: 'AWSPENDING',
+  previous: 'AWSPREVIOUS',
+} as const satisfies Record<VersionRole, string>;
+
+const roleOfLabel = new Map<string, VersionRole>(
+  Object.entries(STAGING_LABELS).map(([role, label]) => [label, role as VersionRole]),
+);
+
 export class SecretsManagerStore extends SecretStore {
+  override readonly roleNames = STAGING_LABELS;
+
   constructor(private readonly client: SecretsManagerClient = new SecretsManagerClient({})) {
     super();
   }
 
   async describe(secretId: string): Promise<SecretDescription> {
     const out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
-    const versions: Record<string, string[]> = {};
-    for (const [id, stages] of Object.entries(out.VersionIdsToStages ?? {})) versions[id] = [...stages];
+    const versions: Record<string, VersionRole[]> = {};
+    for (const [id, labels] of Object.entries(out.VersionIdsToStages ?? {})) {
+      versions[id] = labels.flatMap((label) => roleOfLabel.get(label) ?? []);
+    }
     const tags: Record<string, string> = {};
     for (const tag of out.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
     return {
@@ -39,13 +55,42 @@ export class SecretsManagerStore extends SecretStore {
     };
   }
 
-  async getValue(secretId: string, select: VersionSelector): Promise<SecretVersionValue | undefined> {
+  current(secretId: string): Promise<SecretVersionValue | undefined> {
+    return this.read(secretId, STAGING_LABELS.current);
+  }
+
+  pending(secretId: string, versionId: string): Promise<SecretVersionValue | undefined> {
+    return this.read(secretId, STAGING_LABELS.pending, versionId);
+  }
+
+  async putPending(secretId: string, versionId: string, value: string): Promise<void> {
+    await this.client.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        ClientRequestToken: versionId,
+        SecretString: value,
+        VersionStages: [STAGING_LABELS.pending],
+      }),
+    );
+  }
+
+  async promote(secretId: string, versionId: string, currentVersionId: string | undefined): Promise<void> {
+    await this.moveLabel(secretId, STAGING_LABELS.current, versionId, currentVersionId);
+    await this.moveLabel(secretId, STAGING_LABELS.pending, undefined, versionId);
+  }
+
+  /** The version holding `label` (and, when given, of that id). */
+  private async read(
+    secretId: string,
+    label: string,
+    versionId?: string,
+  ): Promise<SecretVersionValue | undefined> {
     try {
       const out = await this.client.send(
         new GetSecretValueCommand({
           SecretId: secretId,
-          ...('versionId' in select ? { VersionId: select.versionId } : {}),
-          ...(select.stage ? { VersionStage: select.stage } : {}),
+          ...(versionId !== undefined ? { VersionId: versionId } : {}),
+          VersionStage: label,
         }),
       );
       if (out.SecretString === undefined) {
@@ -54,7 +99,7 @@ export class SecretsManagerStore extends SecretStore {
         );
       }
       return {
-        versionId: out.VersionId ?? ('versionId' in select ? select.versionId : ''),
+        versionId: out.VersionId ?? versionId ?? '',
         value: out.SecretString,
         ...(out.CreatedDate ? { createdDate: out.CreatedDate } : {}),
       };
@@ -66,27 +111,17 @@ export class SecretsManagerStore extends SecretStore {
     }
   }
 
-  async putPending(secretId: string, token: string, value: string): Promise<void> {
-    await this.client.send(
-      new PutSecretValueCommand({
-        SecretId: secretId,
-        ClientRequestToken: token,
-        SecretString: value,
-        VersionStages: [AWSPENDING],
-      }),
-    );
-  }
-
-  async updateStage(
+  /** Attaches `label` to `moveTo` and detaches it from `removeFrom` (either may be absent). */
+  private async moveLabel(
     secretId: string,
-    stage: string,
+    label: string,
     moveTo: string | undefined,
     removeFrom: string | undefined,
   ): Promise<void> {
     await this.client.send(
       new UpdateSecretVersionStageCommand({
         SecretId: secretId,
-        VersionStage: stage,
+        VersionStage: label,
         ...(moveTo ? { MoveToVersionId: moveTo } : {}),
         ...(removeFrom ? { RemoveFromVersionId: removeFrom } : {}),
       }),

@@ -3,8 +3,8 @@
 
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretSource } from '../../core/credentials/secret-source.ts';
 import { ScimitarError } from '../../core/model/errors.ts';
-import { SecretSource } from '../../core/model/ports.ts';
 
 /** A secret exists but holds nothing usable. */
 export class SecretUnavailableError extends ScimitarError {

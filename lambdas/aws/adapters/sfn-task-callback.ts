@@ -8,7 +8,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { TaskCallback, TaskNotWaitingError } from '../../core/model/ports.ts';
+import { TaskCallback, TaskNotWaitingError } from '../../core/revocation/ports.ts';
 
 // SendTaskFailure caps error at 256 and cause at 32768 characters.
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

@@ -1,7 +1,7 @@
 // WorkflowStarter over Step Functions StartExecution. The execution name is the dedupe key: a
 // second start of a name already used answers with the existing execution instead of a new one.
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { type WorkflowStart, WorkflowStarter } from '../../core/model/ports.ts';
+import { type WorkflowStart, WorkflowStarter } from '../../core/ingest/ports.ts';
 
 const STATE_MACHINE_ARN = /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 /**

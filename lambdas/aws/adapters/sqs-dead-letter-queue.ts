@@ -2,7 +2,7 @@
 // redrive will send it back, the failure in message attributes for whoever inspects the queue.
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LaneMessage } from '../../core/model/messages.ts';
-import { DeadLetterQueue } from '../../core/model/ports.ts';
+import { DeadLetterQueue } from '../../core/revocation/ports.ts';
 
 /** SQS message attribute values are capped with the body at 256 KB; the reason needs far less. */
 const MAX_ATTRIBUTE_CHARS = 1_000;

@@ -2,7 +2,7 @@
 // message has no task token, so the lane worker treats it as "no workflow waits".
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LaneMessage } from '../../core/model/messages.ts';
-import { LaneQueue } from '../../core/reconcile/ports.ts';
+import { LaneQueue } from '../../core/revocation/ports.ts';
 
 export class SqsLaneQueue extends LaneQueue {
   constructor(

@@ -5,18 +5,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SecretSource } from '../../core/credentials/secret-source.ts';
 import { type ScimitarConfig, type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
-import type { Clock, SecretSource } from '../../core/model/ports.ts';
-import type { LaneQueue } from '../../core/reconcile/ports.ts';
+import type { Clock } from '../../core/model/ports.ts';
+import type { ReconcileContinuation, RosterSource } from '../../core/reconcile/ports.ts';
 import type { ReconcileDeps } from '../../core/reconcile/reconcile.ts';
-import type { RosterSource } from '../../core/reconcile/roster.ts';
+import type { LaneQueue } from '../../core/revocation/ports.ts';
 import type { ScimClient } from '../../core/scim/index.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
-import {
-  createReconcileHandler,
-  type ReconcileContinuation,
-  type ReconcileHandlerDeps,
-} from '../../handlers/reconcile.ts';
+import { createReconcileHandler, type ReconcileHandlerDeps } from '../../handlers/reconcile.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts';
 import { DynamoRosterStore } from '../adapters/dynamo-roster.ts';

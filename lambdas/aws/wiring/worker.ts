@@ -3,7 +3,8 @@
 // the ports given (real on Lambda, the emulators' locally).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { AuditLog, Clock, LeaverLedger, Notifier, TaskCallback } from '../../core/model/ports.ts';
+import type { AuditLog, Clock, Notifier } from '../../core/model/ports.ts';
+import type { LeaverLedger, MessageVisibility, TaskCallback } from '../../core/revocation/ports.ts';
 import type { ScimClient } from '../../core/scim/index.ts';
 import { createWorkerHandler, type WorkerDeps } from '../../handlers/worker.ts';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
@@ -25,6 +26,8 @@ export interface WorkerLaneWiring extends Pick<WorkerDeps, 'backoff' | 'minRemai
   readonly maxAttempts: number;
   /** What an alert tells the operator to run once the cause is fixed. */
   readonly redriveCommand: string;
+  /** How a retried message is delayed. @default - its visibility in the lane queue */
+  readonly visibility?: (queued: MessageVisibility) => MessageVisibility;
 }
 
 /** The worker's handler for one target's lane. */
@@ -37,7 +40,7 @@ export function wireWorkerLane(w: WorkerLaneWiring) {
     callback: w.callback,
     clock: w.clock,
     maxAttempts: w.maxAttempts,
-    visibility: new SqsMessageVisibility(w.queueUrl, w.sqs),
+    visibility: (w.visibility ?? ((queued) => queued))(new SqsMessageVisibility(w.queueUrl, w.sqs)),
     logger: w.logger,
     deadLetters: new SqsDeadLetterQueue(w.deadLetterQueueUrl, w.sqs),
     alerts: w.alerts,

@@ -4,6 +4,7 @@
 // append-only rules forbid) is archived too, with the item before and after, and reported.
 import { createHash } from 'node:crypto';
 import { ScimitarError } from '../model/errors.ts';
+import type { ArchiveStore } from './ports.ts';
 
 /** Version of the archived object's JSON shape. */
 export const ARCHIVE_FORMAT = 'scimitar-audit-archive/1';
@@ -27,12 +28,6 @@ export interface AuditStreamItem {
   readonly newImage?: Readonly<Record<string, unknown>>;
   /** The item before the change (MODIFY, REMOVE). */
   readonly oldImage?: Readonly<Record<string, unknown>>;
-}
-
-/** Write-once object store: never replaces an object that exists. */
-export abstract class ArchiveStore {
-  /** Stores the body under the key; 'exists' when an object of that key is already there (a retried record). */
-  abstract putOnce(key: string, body: string | Uint8Array): Promise<'stored' | 'exists'>;
 }
 
 /** Where an item's archived copies live. */

@@ -5,10 +5,11 @@
 import type { ScimitarConfig, ScimTargetConfig } from '../model/config.ts';
 import { targetSecretName } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
-import type { Clock, SecretSource } from '../model/ports.ts';
+import type { Clock } from '../model/ports.ts';
 import { scheduleIntervalMs } from '../model/schedule.ts';
 import { ScimError } from '../scim/index.ts';
 import { scimClientFor } from '../targets/target-client.ts';
+import type { SecretSource } from './secret-source.ts';
 
 export interface CanaryResult {
   readonly targetId: string;
@@ -46,7 +47,7 @@ export abstract class CanaryStatus {
 }
 
 export interface CanaryDeps {
-  /** Reads each target's current credential (AWSCURRENT). */
+  /** Reads each target's current credential. */
   readonly secrets: SecretSource;
   readonly status: CanaryStatus;
   readonly clock: Clock;

@@ -1,10 +1,10 @@
 // Age of the credentials only a person can renew (rotation strategy 'manual'): the application
-// issues tokens in its console, so scimitar measures how old the AWSCURRENT version is and alarms
+// issues tokens in its console, so scimitar measures how old the current version is and alarms
 // ahead of the configured maximum age.
 import type { ScimitarConfig, ScimTargetConfig } from '../model/config.ts';
 import { sourceKeyAge, sourceSecretName, targetSecretName } from '../model/config.ts';
 import type { Clock } from '../model/ports.ts';
-import { AWSCURRENT, type SecretStore, SecretStoreError } from './secret-store.ts';
+import { type SecretStore, SecretStoreError } from './secret-store.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -19,7 +19,7 @@ export interface CredentialAge {
   readonly due: boolean;
   /** ISO time the age counts from. */
   readonly since: string;
-  /** What the age counts from: the AWSCURRENT version's creation, else the secret's last change. */
+  /** What the age counts from: the current version's creation, else the secret's last change. */
   readonly basis: 'version-created' | 'last-changed';
 }
 
@@ -46,9 +46,11 @@ export async function measureCredentialAges(
   const { values, failed } = await measureEach(manual, async (target): Promise<CredentialAge> => {
     const rotation = target.rotation as Extract<ScimTargetConfig['rotation'], { strategy: 'manual' }>;
     const secretId = targetSecretName(target);
-    const current = await deps.store.getValue(secretId, { stage: AWSCURRENT });
-    if (!current)
-      throw new SecretStoreError(`secret "${secretId}" of target "${target.id}" has no ${AWSCURRENT} value`);
+    const current = await deps.store.current(secretId);
+    if (!current) {
+      const label = deps.store.roleNames.current;
+      throw new SecretStoreError(`secret "${secretId}" of target "${target.id}" has no ${label} value`);
+    }
     let since = current.createdDate;
     let basis: CredentialAge['basis'] = 'version-created';
     if (!since) {

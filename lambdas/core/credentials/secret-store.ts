@@ -1,19 +1,18 @@
-// The secret store as rotation sees it: versions and their staging labels (Secrets Manager's
-// model), behind a port so the four-step protocol and the credential checks run without an SDK.
+// The secret store as rotation and the age checks see it, in the core's own terms: a secret has a
+// current credential and, while a rotation runs, a pending one that `promote` makes current. How a
+// store stages versions (Secrets Manager's labels) is its adapter's business (lambdas/aws/adapters).
 import { ScimitarError } from '../model/errors.ts';
-import { SecretSource } from '../model/ports.ts';
+import { SecretSource } from './secret-source.ts';
 
-/** Staging labels of Secrets Manager's rotation protocol. */
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
+/** The part a version plays in a rotation: the credential in use, the one being rotated in, the last one. */
+export type VersionRole = 'current' | 'pending' | 'previous';
 
 export interface SecretDescription {
   readonly arn: string;
   readonly name: string;
   readonly rotationEnabled: boolean;
-  /** Version id → its staging labels; versions without a label are left out. */
-  readonly versions: Readonly<Record<string, readonly string[]>>;
+  /** Version id → its roles (possibly none); versions the store does not stage are left out. */
+  readonly versions: Readonly<Record<string, readonly VersionRole[]>>;
   readonly tags: Readonly<Record<string, string>>;
   /** Last change of any kind (value, tags, description). */
   readonly lastChangedDate?: Date;
@@ -22,14 +21,9 @@ export interface SecretDescription {
 export interface SecretVersionValue {
   readonly versionId: string;
   readonly value: string;
-  /** When this version was created: the credential's age when the version is AWSCURRENT. */
+  /** When this version was created: the credential's age when the version is current. */
   readonly createdDate?: Date;
 }
-
-/** Which version to read: by label, or by id (optionally requiring it to hold a label). */
-export type VersionSelector =
-  | { readonly stage: string }
-  | { readonly versionId: string; readonly stage?: string };
 
 /** The secret store's own failure (not found, no value, binary value). Never carries the value. */
 export class SecretStoreError extends ScimitarError {
@@ -39,34 +33,38 @@ export class SecretStoreError extends ScimitarError {
   }
 }
 
-/** A secret with versions and staging labels. Implementations never log or echo a value. */
+/** A secret with a current and a pending credential. Implementations never log or echo a value. */
 export abstract class SecretStore {
+  /** How the store names each role, for messages an operator reads next to the store's console. */
+  readonly roleNames: Readonly<Record<VersionRole, string>> = {
+    current: 'current',
+    pending: 'pending',
+    previous: 'previous',
+  };
+
   abstract describe(secretId: string): Promise<SecretDescription>;
-  /** The selected version's value; `undefined` when no such version exists or it has no value yet. */
-  abstract getValue(secretId: string, select: VersionSelector): Promise<SecretVersionValue | undefined>;
-  /** Stores `value` as the version `token` (the rotation's ClientRequestToken), labelled AWSPENDING. */
-  abstract putPending(secretId: string, token: string, value: string): Promise<void>;
+  /** The current credential; `undefined` when the secret has none. */
+  abstract current(secretId: string): Promise<SecretVersionValue | undefined>;
+  /** The pending credential of version `versionId`; `undefined` while it has no value yet. */
+  abstract pending(secretId: string, versionId: string): Promise<SecretVersionValue | undefined>;
+  /** Stores `value` as the pending credential, version `versionId` (the rotation's ClientRequestToken). */
+  abstract putPending(secretId: string, versionId: string, value: string): Promise<void>;
   /**
-   * Attaches `stage` to version `moveTo` and detaches it from `removeFrom` (either may be
-   * undefined: attach only, or detach only).
+   * Makes the pending version `versionId` current: the version current until now (`currentVersionId`,
+   * as described) becomes previous, and `versionId` is no longer pending.
    */
-  abstract updateStage(
-    secretId: string,
-    stage: string,
-    moveTo: string | undefined,
-    removeFrom: string | undefined,
-  ): Promise<void>;
+  abstract promote(secretId: string, versionId: string, currentVersionId: string | undefined): Promise<void>;
 }
 
-/** Reads the AWSCURRENT value of a secret store as a SecretSource (what the SCIM client consumes). */
+/** Reads the current value of a secret store as a SecretSource (what the SCIM client consumes). */
 export class CurrentSecretSource extends SecretSource {
   constructor(private readonly store: SecretStore) {
     super();
   }
 
   async read(name: string): Promise<string> {
-    const current = await this.store.getValue(name, { stage: AWSCURRENT });
-    if (!current) throw new SecretStoreError(`secret "${name}" has no ${AWSCURRENT} value`);
+    const current = await this.store.current(name);
+    if (!current) throw new SecretStoreError(`secret "${name}" has no ${this.store.roleNames.current} value`);
     return current.value;
   }
 }

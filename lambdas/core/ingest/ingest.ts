@@ -2,18 +2,22 @@
 // Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
 // payload, then per event write the RECEIVED evidence before starting its execution.
 import { createHash } from 'node:crypto';
-import { type ArchiveStore, archiveDay, keySegment } from '../archive/audit-archive.ts';
+import { archiveDay, keySegment } from '../archive/audit-archive.ts';
+import type { ArchiveStore } from '../archive/ports.ts';
+import type { SecretSource } from '../credentials/secret-source.ts';
 import { onceAuditEntry } from '../model/audit.ts';
 import { type SourceConfig, sourceSecretName } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
 import type { WorkflowInput } from '../model/messages.ts';
-import type { AuditLog, SecretSource, WorkflowStarter } from '../model/ports.ts';
+import type { AuditLog } from '../model/ports.ts';
+import type { IgnoredRecord, RejectedRecord } from './delivery.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
 import { executionName } from './execution-name.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
+import type { WorkflowStarter } from './ports.ts';
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
-import { type IgnoredRecord, payloadParsers, type RejectedRecord } from './sources.ts';
+import { payloadParsers } from './sources.ts';
 
 /** Least time between two forced re-reads of one source's key, so forged requests cannot hammer Secrets Manager. */
 export const DEFAULT_KEY_REFRESH_INTERVAL_SECONDS = 60;

@@ -14,14 +14,13 @@ import { countOf } from '../model/count-noun.ts';
 import type { Clock } from '../model/ports.ts';
 import { scheduleIntervalMs } from '../model/schedule.ts';
 import { renderFindings } from './findings.ts';
+import type { LeaverIndex, ReconciliationStore } from './ports.ts';
 import {
   DEFAULT_FINDINGS_LIMIT,
   type FindingsList,
-  type LeaverIndex,
-  type ReconciliationStore,
   type RunResult,
   type TargetReconciliation,
-} from './ports.ts';
+} from './state.ts';
 
 export const coverageStatuses = [
   'unmanaged-risk',

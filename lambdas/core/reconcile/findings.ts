@@ -2,7 +2,7 @@
 // seen), then the roster and ledger keys tried and what came of them. The coverage table and the
 // reconcile commands print the same lines.
 import { countOf } from '../model/count-noun.ts';
-import type { FindingsList, KeyAttempt } from './ports.ts';
+import type { FindingsList, KeyAttempt } from './state.ts';
 
 const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 

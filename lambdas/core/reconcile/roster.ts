@@ -2,13 +2,10 @@
 // account an orphan when it matches nobody here. Parsed from JSON or CSV (API upload, local file),
 // validated as a whole: a roster with one bad row is refused, never half-applied.
 
-import type { MatchAttribute } from '../model/config.ts';
 import { countOf } from '../model/count-noun.ts';
 import { ScimitarError, ValidationError } from '../model/errors.ts';
 import { type Person, personSchema } from '../model/event.ts';
 import { describeIssues } from '../model/validation.ts';
-import { matchesExactly, type ScimAccount } from '../scim/index.ts';
-import { matchValueFor } from '../targets/person-match.ts';
 
 /** A roster larger than this is refused: it would not fit a reconciler's memory comfortably. */
 export const MAX_ROSTER_PEOPLE = 500_000;
@@ -26,23 +23,6 @@ export interface Roster {
 }
 
 export type RosterFormat = 'json' | 'csv';
-
-/** Where the reconciler reads the current roster from. */
-export abstract class RosterSource {
-  /** The latest roster, or undefined when none was ever supplied. */
-  abstract current(): Promise<Roster | undefined>;
-}
-
-export interface StoredRoster {
-  readonly version: string;
-  readonly asOf: string;
-  readonly count: number;
-}
-
-/** A roster that uploads replace as a whole. */
-export abstract class RosterStore extends RosterSource {
-  abstract replace(roster: Roster): Promise<StoredRoster>;
-}
 
 /** An upload older than the roster in place, or one that lost a race with another upload. */
 export class RosterConflictError extends ScimitarError {
@@ -285,73 +265,4 @@ function listRows(rows: readonly string[]): string {
   const rest = rows.length - shown.length;
   if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
   return shown.length === 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
-}
-
-/**
- * The roster indexed for one target's match attribute. userName and email compare without regard to
- * case, externalId exactly (RFC 7643); the index proposes, `matchesExactly` (the SCIM client's own
- * rule for a leaver's account) decides.
- */
-export class RosterIndex {
-  private readonly byKey = new Map<string, Person[]>();
-  private readonly employees = new Set<string>();
-
-  constructor(
-    readonly roster: Roster,
-    readonly attribute: MatchAttribute,
-  ) {
-    for (const person of roster.people) {
-      this.employees.add(person.employeeId);
-      for (const value of personValues(person, attribute)) {
-        const key = normalise(attribute, value);
-        const list = this.byKey.get(key);
-        if (list) list.push(person);
-        else this.byKey.set(key, [person]);
-      }
-    }
-  }
-
-  /** Whether the person (by HRIS employee id) is active in the roster. */
-  hasEmployee(employeeId: string): boolean {
-    return this.employees.has(employeeId);
-  }
-
-  /** The active people the account belongs to by the target's match attribute (usually one). */
-  match(account: ScimAccount): Person[] {
-    const found = new Set<Person>();
-    for (const value of accountValues(account, this.attribute)) {
-      for (const person of this.byKey.get(normalise(this.attribute, value)) ?? []) {
-        if (
-          personValues(person, this.attribute).some((v) =>
-            matchesExactly(account, { attribute: this.attribute, value: v }),
-          )
-        ) {
-          found.add(person);
-        }
-      }
-    }
-    return [...found];
-  }
-}
-
-/** The person's values for a match attribute: every email, since an account may carry any of them. */
-export function personValues(person: Person, attribute: MatchAttribute): string[] {
-  if (attribute === 'email') return person.emails ?? [];
-  const value = matchValueFor(person, attribute);
-  return value === undefined ? [] : [value];
-}
-
-export function accountValues(account: ScimAccount, attribute: MatchAttribute): string[] {
-  switch (attribute) {
-    case 'userName':
-      return [account.userName];
-    case 'email':
-      return account.emails.flatMap((e) => (e.value === undefined ? [] : [e.value]));
-    case 'externalId':
-      return account.externalId === undefined ? [] : [account.externalId];
-  }
-}
-
-export function normalise(attribute: MatchAttribute, value: string): string {
-  return attribute === 'externalId' ? value : value.toLowerCase();
 }

@@ -3,35 +3,12 @@
 // workflow. Decides retry, fail or dead-letter from the error's type, never from its text; a
 // failure that no waiting workflow reports is dead-lettered and alerted, naming the leaver.
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
-import { ScimitarError } from '../model/errors.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
-import type {
-  AuditLog,
-  Clock,
-  DeadLetterQueue,
-  LeaverLedger,
-  LeaverOutcome,
-  Notifier,
-  SentWrite,
-  TaskCallback,
-} from '../model/ports.ts';
-import { TaskNotWaitingError } from '../model/ports.ts';
-import {
-  type FindResult,
-  type RequestRecord,
-  type RevokeEvidence,
-  type RevokeRequest,
-  ScimError,
-  ScimRetryableError,
-  type Verified,
-} from '../scim/index.ts';
-
-/** The part of the SCIM client a lane uses. */
-export interface LaneScimClient {
-  findAccount(match: RevokeRequest['match']): Promise<FindResult>;
-  revoke(request: RevokeRequest): Promise<RevokeEvidence>;
-  verify(id: string, after: RevokeRequest['action'], trace?: RequestRecord[]): Promise<Verified>;
-}
+import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
+import { recordEvidence, recordOwnEarlierWrite } from './lane-evidence.ts';
+import { fail, LaneDeferredError, LaneMisroutedError } from './lane-failure.ts';
+import type { DeadLetterQueue, LaneScimClient, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
+import { TaskNotWaitingError } from './ports.ts';
 
 export interface LaneDeps {
   readonly targetId: string;
@@ -69,29 +46,6 @@ export type LaneOutcome =
       readonly cause: string;
     };
 
-/** A lane message reached the worker of another target: acting on it could write to the wrong account. */
-export class LaneMisroutedError extends ScimitarError {
-  constructor(
-    readonly messageTargetId: string,
-    workerTargetId: string,
-  ) {
-    super(
-      `lane message for target "${messageTargetId}" reached the worker of target "${workerTargetId}"; nothing was written`,
-    );
-    this.name = 'LaneMisroutedError';
-  }
-}
-
-/** A record handed back unprocessed at its last delivery: the invocation had too little time left. */
-export class LaneDeferredError extends ScimitarError {
-  constructor(remainingMs: number) {
-    super(
-      `handed back unprocessed at its last delivery: the worker invocation had ${remainingMs} ms left, too little for a revocation`,
-    );
-    this.name = 'LaneDeferredError';
-  }
-}
-
 /**
  * The worker cannot start this message in time (its invocation would end mid-revocation, losing
  * the attempt without an audit entry): hand it back now, audited. Nothing is sent to the target.
@@ -115,17 +69,11 @@ export async function deferLane(
   return { kind: 'retry', delaySeconds: 0, reason };
 }
 
-/** Backoff when the target gave no Retry-After: 5 s, 10 s, 20 s ... capped at 15 minutes, with jitter. */
-export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(900, 5 * 2 ** Math.max(0, attempt - 1));
-  return Math.min(900, Math.round(base * (0.8 + 0.4 * random())));
-}
-
-/** SQS visibility can be extended to at most 12 hours. */
-const MAX_DELAY_SECONDS = 12 * 60 * 60;
-
-type LaneLog = (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>;
-type LaneLedger = (outcome: LeaverOutcome, account?: { id: string; userName: string }) => Promise<void>;
+export type LaneLog = (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>;
+export type LaneLedger = (
+  outcome: LeaverOutcome,
+  account?: { id: string; userName: string },
+) => Promise<void>;
 
 /** Appends one audit entry about this message at this target. */
 function laneLog(message: LaneMessage, attempt: number, deps: LaneDeps): LaneLog {
@@ -247,174 +195,5 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
     return { kind: 'done', result, redriven };
   } catch (err) {
     return fail(err, message, attempt, deps, log, ledger);
-  }
-}
-
-async function recordEvidence(
-  evidence: RevokeEvidence,
-  action: RevokeRequest['action'],
-  log: LaneLog,
-  ledger: LaneLedger,
-  deps: LaneDeps,
-  attempt: number,
-  match: unknown,
-  foundLogged: boolean,
-): Promise<LaneResult> {
-  const requests = evidence.requests;
-  if (evidence.outcome === 'no-account' || !evidence.account) {
-    await log('NO_ACCOUNT', { match, requests });
-    await ledger('no-account');
-    return { targetId: deps.targetId, status: 'no-account', attempts: attempt };
-  }
-  const { account } = evidence;
-  if (!foundLogged) {
-    await log('FOUND', { account });
-    if (evidence.groups) await log('GROUPS_REMOVED', { ...evidence.groups });
-  }
-  // The step names the write that was sent; VERIFIED carries what the read-back showed (a server
-  // may answer 404 for a deactivated user, or keep a deleted one as inactive).
-  await log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
-    accountId: account.id,
-    alreadyGone: evidence.alreadyGone ?? false,
-    alreadyInactive: evidence.outcome === 'already-revoked',
-  });
-  const verifiedAt = deps.clock.now().toISOString();
-  const status = evidence.outcome === 'already-revoked' ? 'already-revoked' : 'revoked';
-  await log('VERIFIED', { accountId: account.id, verified: evidence.verified, requests, outcome: status });
-  await ledger('revoked', account);
-  return { targetId: deps.targetId, status, accountId: account.id, verifiedAt, attempts: attempt };
-}
-
-/**
- * A retry found the account revoked or gone after scimitar's own write of an earlier attempt (sent,
- * applied, its answer lost): that write is the revocation. Read back by SCIM id, then recorded as
- * revoked with the earlier write's evidence, never as "no account" or "already revoked".
- */
-async function recordOwnEarlierWrite(
-  write: SentWrite,
-  evidence: RevokeEvidence,
-  log: LaneLog,
-  ledger: LaneLedger,
-  deps: LaneDeps,
-  attempt: number,
-): Promise<LaneResult> {
-  const requests = [...evidence.requests];
-  // The find no longer sees it (deleted, or a server that hides deactivated users): read it back by id.
-  const verified = evidence.verified ?? (await deps.scim.verify(write.accountId, write.action, requests));
-  const answerLost = { attempt: write.attempt, at: write.at, request: write.request };
-  await log(write.action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
-    accountId: write.accountId,
-    answerLost,
-    reason: "the write's answer was lost; this attempt found the account revoked and read it back",
-  });
-  const verifiedAt = deps.clock.now().toISOString();
-  await log('VERIFIED', { accountId: write.accountId, verified, requests, outcome: 'revoked', answerLost });
-  await ledger('revoked', { id: write.accountId, userName: write.userName });
-  return {
-    targetId: deps.targetId,
-    status: 'revoked',
-    accountId: write.accountId,
-    verifiedAt,
-    attempts: attempt,
-  };
-}
-
-async function fail(
-  err: unknown,
-  message: LaneMessage,
-  attempt: number,
-  deps: LaneDeps,
-  log: LaneLog,
-  ledger: LaneLedger,
-): Promise<LaneOutcome> {
-  // Anything else that is not a SCIM error (the audit table throttled, a network blip to AWS) is
-  // transient from the lane's view: retrying is safe because every step is idempotent.
-  const retryable = err instanceof ScimError ? err.retryable : !(err instanceof LaneMisroutedError);
-  const error = err instanceof Error ? err.name : 'Error';
-  const cause = err instanceof Error ? err.message : String(err);
-  const detail = {
-    error,
-    cause,
-    retryable,
-    ...(err instanceof ScimError
-      ? { status: err.status, scimType: err.scimType, request: `${err.method} ${err.path}` }
-      : {}),
-    ...(err instanceof LaneMisroutedError && { messageTargetId: err.messageTargetId }),
-  };
-  if (retryable && attempt < deps.maxAttempts) {
-    const retryAfterMs = err instanceof ScimRetryableError ? err.retryAfterMs : undefined;
-    const delaySeconds =
-      retryAfterMs === undefined
-        ? (deps.backoff ?? backoffSeconds)(attempt)
-        : Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(retryAfterMs / 1000)));
-    await log('RETRY', { ...detail, delaySeconds, retryAfter: retryAfterMs !== undefined });
-    return { kind: 'retry', delaySeconds, reason: cause };
-  }
-  await log('FAILED', { ...detail, maxAttempts: deps.maxAttempts });
-  await ledger('failed');
-  let reported = false;
-  if (message.taskToken) {
-    try {
-      await deps.callback.fail(message.taskToken, error, cause);
-      reported = true;
-    } catch (callbackErr) {
-      if (!(callbackErr instanceof TaskNotWaitingError)) throw callbackErr;
-    }
-  }
-  if (retryable) {
-    await log('DLQ', { reason: `failed ${attempt} attempts; the message goes to the dead-letter queue` });
-  } else if (!reported) {
-    // Nobody waits (a redriven message, a reconciler remediation): deleting the message would leave
-    // the failure in the audit log alone. Parked in the DLQ, it alarms and a redrive retries it.
-    await deps.deadLetters.park(message, { error, cause, at: deps.clock.now().toISOString() });
-    await log('DLQ', {
-      reason: 'permanent failure that no workflow reports: parked in the dead-letter queue for redrive',
-      parked: true,
-    });
-  }
-  const outcome = {
-    kind: 'failed',
-    toDeadLetter: retryable,
-    parked: !retryable && !reported,
-    error,
-    cause,
-  } as const;
-  if (reported) return { ...outcome, unreported: false };
-  const alertError = await alertUnreported(message, deps, { error, cause, retryable, attempt });
-  return { ...outcome, unreported: true, ...(alertError && { alertError }) };
-}
-
-/**
- * Tells the operators about a failure no waiting workflow reports: the leaver, the target, the
- * reason and how to retry. Returns why the alert could not be sent, if it could not: the message
- * is in the dead-letter queue either way, whose alarm still fires.
- */
-async function alertUnreported(
-  message: LaneMessage,
-  deps: LaneDeps,
-  failure: { error: string; cause: string; retryable: boolean; attempt: number },
-): Promise<string | undefined> {
-  const person = message.person.employeeId;
-  const where = failure.retryable
-    ? `It failed ${failure.attempt} attempts and moves to the dead-letter queue of ${deps.targetId}.`
-    : `The failure is permanent; the message is parked in the dead-letter queue of ${deps.targetId}.`;
-  const why = message.taskToken
-    ? 'Its workflow execution has already ended (a redriven message), so no execution reports it.'
-    : 'It is a reconciler remediation: no workflow waits for it.';
-  try {
-    await deps.alerts.notify({
-      subject: `ALARM: revocation of ${person} at ${deps.targetId} failed; no workflow reports it`,
-      message: [
-        `Leaver ${person} (event ${message.eventId}) is not revoked at target ${deps.targetId}.`,
-        `Reason: ${failure.error}: ${failure.cause}`,
-        `${where} ${why}`,
-        `Fix the cause, then retry: ${deps.redriveCommand}`,
-        'Runbook: docs/operations.md#dead-letter-queue',
-      ].join('\n'),
-      targetId: deps.targetId,
-    });
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.name : 'unknown error';
   }
 }

@@ -15,8 +15,11 @@ import {
   type SettledTarget,
   type WorkflowInput,
 } from '../model/messages.ts';
-import type { AuditLog, Clock, Notifier, RevocationBudget } from '../model/ports.ts';
+import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { eventMatch } from '../targets/person-match.ts';
+import { BlastRadiusGuard } from './blast-radius.ts';
+import { leaverLaneAction } from './leaver-action.ts';
+import type { RevocationBudget } from './ports.ts';
 
 export interface PlanDeps {
   readonly config: ScimitarConfig;
@@ -25,18 +28,6 @@ export interface PlanDeps {
   /** Reaches target owners (manual and delegated targets). */
   readonly owners: Notifier;
   readonly clock: Clock;
-}
-
-/** The most revocations a target may take per window: a share of its accounts, never below the floor. */
-export function revocationLimit(config: ScimitarConfig, accountCount: number | undefined): number {
-  const { maxShare, floor } = config.blastRadius;
-  return accountCount === undefined ? floor : Math.max(floor, Math.floor(maxShare * accountCount));
-}
-
-/** Start of the blast-radius window `now` falls in. */
-export function windowStart(now: Date, windowMinutes: number): string {
-  const size = windowMinutes * 60_000;
-  return new Date(Math.floor(now.getTime() / size) * size).toISOString();
 }
 
 export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Promise<Plan> {
@@ -60,9 +51,10 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     entries.push({ eventId: event.eventId, step, personId, targetId, actor: 'plan', detail });
 
   if (event.kind === 'termination') {
+    const guard = new BlastRadiusGuard(config, deps.budget);
     for (const target of targetsInRevocationOrder(config)) {
       if (target.kind === 'scim') {
-        const decision = await planScimTarget(target, input, deps, now);
+        const decision = await planScimTarget(target, input, deps, guard, now);
         if ('lane' in decision) lanes.push(decision.lane);
         else {
           settled.push(decision.settled);
@@ -115,6 +107,7 @@ async function planScimTarget(
   target: ScimTargetConfig,
   { event }: WorkflowInput,
   deps: PlanDeps,
+  guard: BlastRadiusGuard,
   now: Date,
 ): Promise<{ lane: Lane } | { settled: SettledTarget; detail?: Record<string, unknown> }> {
   const match = eventMatch(event, target.matchAttribute);
@@ -141,9 +134,9 @@ async function planScimTarget(
   const matchValue = match.value;
   const reportOnly = target.mode === 'report-only';
   if (!reportOnly && !deps.config.dryRun) {
-    const { windowMinutes } = deps.config.blastRadius;
-    const limit = revocationLimit(deps.config, await deps.budget.accountCount(target.id));
-    if (!(await deps.budget.tryConsume(target.id, windowStart(now, windowMinutes), limit))) {
+    const refusal = await guard.take(target.id, now);
+    if (refusal) {
+      const { limit, windowMinutes } = refusal;
       return {
         settled: {
           targetId: target.id,
@@ -159,8 +152,7 @@ async function planScimTarget(
     lane: {
       targetId: target.id,
       tier: target.tier,
-      // deactivate-then-delete deactivates now; deletion after deleteAfterDays is a later step.
-      action: target.leaverAction === 'delete' ? 'delete' : 'deactivate',
+      action: leaverLaneAction(target),
       matchAttribute: target.matchAttribute,
       matchValue,
       removeFromGroups: target.removeFromGroups,

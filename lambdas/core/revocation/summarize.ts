@@ -3,7 +3,8 @@
 // verified revoked), and an alert naming the targets that failed.
 import { auditEntry } from '../model/audit.ts';
 import type { LaneFailure, LaneResult, SummarizeInput, Summary } from '../model/messages.ts';
-import type { AuditLog, Clock, LeaverLedger, Notifier } from '../model/ports.ts';
+import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
+import type { LeaverLedger } from './ports.ts';
 
 export interface SummarizeDeps {
   readonly audit: AuditLog;

@@ -1,6 +1,7 @@
 // Where the SCIM client's Authorization header comes from: a stored bearer token, or an OAuth 2.0
 // client-credentials grant. Both re-read their source when the client saw a 401 (rotation).
 import * as z from 'zod';
+import { HttpTransport, HttpUnansweredError } from '../http/transport.ts';
 import { ScimCredentialError, ScimMalformedResponseError, ScimRetryableError } from './errors.ts';
 
 export interface CredentialSource {
@@ -81,7 +82,7 @@ const tokenResponseSchema = z.object({
 /** OAuth 2.0 client credentials grant (RFC 6749 §4.4); the access token is cached until shortly before it expires. */
 export class OAuth2ClientCredentials implements CredentialSource {
   private cached?: { header: Promise<string>; expiresAt: number };
-  private readonly fetchFn: typeof fetch;
+  private readonly transport: HttpTransport;
   private readonly clock: () => number;
 
   constructor(private readonly options: OAuth2ClientCredentialsOptions) {
@@ -97,8 +98,11 @@ export class OAuth2ClientCredentials implements CredentialSource {
       throw new Error(`OAuth2ClientCredentials: tokenUrl has protocol ${url.protocol}; use https`);
     }
     if (!options.clientId) throw new Error('OAuth2ClientCredentials: clientId is empty');
-    this.fetchFn = options.fetch ?? globalThis.fetch;
     this.clock = options.clock ?? Date.now;
+    this.transport = new HttpTransport({
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.fetch && { fetch: options.fetch }),
+    });
   }
 
   authorization(opts?: { refresh?: boolean }): Promise<string> {
@@ -141,35 +145,30 @@ export class OAuth2ClientCredentials implements CredentialSource {
     }
 
     const startedAt = this.clock();
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchFn(tokenUrl, {
-        method: 'POST',
-        headers,
-        body: form,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+    const answer = await this.transport
+      .send({ method: 'POST', url: tokenUrl, headers, body: form })
+      .catch((err: unknown) => {
+        if (!(err instanceof HttpUnansweredError)) throw err;
+        // Only the error's kind travels on, never the request.
+        if (err.reason === 'too-large')
+          throw new ScimMalformedResponseError(`token endpoint ${err.message}`, details);
+        const reason = err.reason === 'timeout' ? 'timed out' : 'connection failed';
+        throw new ScimRetryableError(`token endpoint ${reason}`, details);
       });
-      text = await response.text();
-    } catch (err) {
-      // Only the error's kind travels on: an undici cause can hold request details.
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'connection failed';
-      throw new ScimRetryableError(`token endpoint ${reason}`, details);
-    }
+    const { status, text } = answer;
 
-    if (response.status === 429 || response.status >= 500) {
-      throw new ScimRetryableError(`token endpoint answered ${response.status}`, {
+    if (status === 429 || status >= 500) {
+      throw new ScimRetryableError(`token endpoint answered ${status}`, {
         ...details,
-        status: response.status,
+        status,
       });
     }
-    if (response.status !== 200) {
+    if (status !== 200) {
       // RFC 6749 §5.2 error codes are safe to repeat; descriptions may echo input, so they are left out.
       const code = /"error"\s*:\s*"([a-z_]{1,40})"/.exec(text)?.[1];
       throw new ScimCredentialError(
-        `token endpoint refused the client credentials: ${response.status}${code ? ` ${code}` : ''}`,
-        { ...details, status: response.status },
+        `token endpoint refused the client credentials: ${status}${code ? ` ${code}` : ''}`,
+        { ...details, status },
       );
     }
     let json: unknown;

@@ -1,5 +1,5 @@
 // Failures of the SCIM client, as types: a worker decides retry, fail or alarm with `instanceof` and
-// `retryable`, never by reading messages. No error carries a credential (see redactSecrets).
+// `retryable`, never by reading messages. No error carries a credential (see redactSecrets in http/transport.ts).
 
 export interface ScimErrorDetails {
   /** HTTP method of the request that failed. */
@@ -134,13 +134,4 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   else return undefined;
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
-}
-
-/** Removes every occurrence of the given secrets from text a server sent back (some echo the token). */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
 }

@@ -1,18 +1,5 @@
 // Public surface of the SCIM 2.0 client: import from here, not from the files behind it.
-export {
-  DEFAULT_QUIRKS,
-  type FindResult,
-  type GroupRemoval,
-  type PendingWrite,
-  type ProbeReport,
-  type RequestRecord,
-  type RevokeEvidence,
-  type RevokeRequest,
-  ScimClient,
-  type ScimClientOptions,
-  type ScimQuirks,
-  type Verified,
-} from './client.ts';
+export { ScimClient } from './client.ts';
 export {
   BearerToken,
   type CredentialSource,
@@ -42,6 +29,16 @@ export {
   type MatchAttribute,
   matchesExactly,
 } from './filter.ts';
+export type { GroupRemoval } from './groups.ts';
+export {
+  DEFAULT_QUIRKS,
+  type RequestRecord,
+  type ScimClientOptions,
+  type ScimQuirks,
+} from './options.ts';
 export type { ListedPage, ListPosition, PagingStyle } from './paging.ts';
 export { PATCH_OP_SCHEMA, type PatchRequest, type PatchStyle } from './patch.ts';
+export type { ProbeReport } from './probe.ts';
+export type { FindResult } from './resources.ts';
 export type { ScimAccount } from './responses.ts';
+export type { PendingWrite, RevokeEvidence, RevokeRequest, Verified } from './revoke.ts';

@@ -1,7 +1,10 @@
 // Builds the SCIM client for a configured target: its base URL, quirks and credential, read
-// from the target's secret (a bearer token, or an OAuth2 client secret).
+// from the target's secret (a bearer token, or an OAuth2 client secret; format in
+// credentials/secret-format.ts).
+
+import { credentialFieldFor, credentialFromSecret } from '../credentials/secret-format.ts';
+import { SecretLookupError, type SecretSource } from '../credentials/secret-source.ts';
 import type { ScimTargetConfig } from '../model/config.ts';
-import { SecretLookupError, type SecretSource } from '../model/ports.ts';
 import {
   BearerToken,
   type CredentialSource,
@@ -27,29 +30,6 @@ export interface TargetClientOptions {
   readonly rateShare?: number;
 }
 
-/**
- * The secret holds either the bare token / client secret, or JSON with a `token` (bearer) or
- * `clientSecret` (OAuth2) field, as rotation functions write it.
- */
-export function credentialFromSecret(value: string, field: 'token' | 'clientSecret'): string {
-  const trimmed = value.trim();
-  if (!trimmed.startsWith('{')) return trimmed;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    // Never echo the value: it is a credential.
-    throw new Error(
-      `the target's secret looks like JSON but does not parse; store the bare ${field} or valid JSON`,
-    );
-  }
-  const found = (parsed as Record<string, unknown>)[field];
-  if (typeof found !== 'string' || found.length === 0) {
-    throw new Error(`the target's secret is JSON without a "${field}" string field`);
-  }
-  return found;
-}
-
 export function credentialsFor(target: ScimTargetConfig, options: TargetClientOptions): CredentialSource {
   // The credential objects cache; each read of the secret itself is fresh, so a refresh after a
   // 401 sees a rotated value.
@@ -59,14 +39,14 @@ export function credentialsFor(target: ScimTargetConfig, options: TargetClientOp
       if (err instanceof SecretLookupError) throw new CredentialUnavailableError(err.message, { cause: err });
       throw err;
     });
-  if (target.auth.type === 'bearer') {
-    return new BearerToken(async () => credentialFromSecret(await read(), 'token'));
-  }
+  // The secret's stored format (bare, or JSON with the field) is secret-format.ts's.
+  const credential = async () => credentialFromSecret(await read(), credentialFieldFor(target));
+  if (target.auth.type === 'bearer') return new BearerToken(credential);
   return new OAuth2ClientCredentials({
     tokenUrl: target.auth.tokenUrl,
     clientId: target.auth.clientId,
     ...(target.auth.scope ? { scope: target.auth.scope } : {}),
-    clientSecret: async () => credentialFromSecret(await read(), 'clientSecret'),
+    clientSecret: credential,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }

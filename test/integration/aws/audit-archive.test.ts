@@ -13,10 +13,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { S3ArchiveStore } from '../../../lambdas/aws/adapters/s3-archive-store.ts';
 import { ARCHIVE_FORMAT, entryKeys } from '../../../lambdas/core/archive/audit-archive.ts';
 import { type AuditEntry, auditEntry } from '../../../lambdas/core/model/audit.ts';
-import {
-  AUDIT_ENTRY_CHANGED_METRIC,
-  createAuditArchiveHandler,
-} from '../../../lambdas/handlers/audit-archive.ts';
+import { AUDIT_ARCHIVE_METRICS } from '../../../lambdas/core/model/metrics.ts';
+import { createAuditArchiveHandler } from '../../../lambdas/handlers/audit-archive.ts';
 import { type CapturedOutput, captureOutput } from '../../support/captured-output.ts';
 import { type LocalS3, startLocalS3 } from '../../support/local-s3.ts';
 
@@ -234,7 +232,7 @@ describe('audit archive: changes to entries', () => {
     const [key] = await keys('changes/2026-11-28/evt-5/');
     expect(key).toMatch(/-MODIFY\.json$/);
     expect(await read(key ?? '')).toMatchObject({ change: 'MODIFY', before: original, after: forged });
-    expect(output.metric(AUDIT_ENTRY_CHANGED_METRIC)).toEqual([
+    expect(output.metric(AUDIT_ARCHIVE_METRICS.entryChanged)).toEqual([
       { value: 1, dimensions: expect.objectContaining({ service: 'scimitar-audit-archive' }) },
     ]);
     expect(output.text()).toContain('audit entry changed after it was written');
@@ -254,6 +252,6 @@ describe('audit archive: changes to entries', () => {
       writtenAt: WRITTEN.toISOString(),
       before: original,
     });
-    expect(output.metric(AUDIT_ENTRY_CHANGED_METRIC)).toHaveLength(1);
+    expect(output.metric(AUDIT_ARCHIVE_METRICS.entryChanged)).toHaveLength(1);
   });
 });

@@ -15,6 +15,7 @@ import {
   CredentialAgeUnknownError,
   SourceKeyAgeUnknownError,
 } from '../../../lambdas/handlers/credential-age.ts';
+import { configFor } from '../../../lib/config-projection.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import { captureOutput } from '../../support/captured-output.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
@@ -178,7 +179,8 @@ describe('Credential canary: handler', () => {
   function run(clock: FixedClock, canaryConfig: ScimitarConfig = handlerConfig()) {
     const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
     return createCanaryHandler({
-      config: canaryConfig,
+      // As the canary function sees it on AWS: its projection (lib/config-projection.ts).
+      config: configFor('canary', canaryConfig),
       store,
       secrets: new CurrentSecretSource(store),
       status: deps(clock).status,

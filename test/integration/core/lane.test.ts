@@ -5,7 +5,8 @@ import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.t
 import { SqsDeadLetterQueue } from '../../../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
 import type { Lane, LaneMessage, LaneResult } from '../../../lambdas/core/model/messages.ts';
 import { Notifier } from '../../../lambdas/core/model/ports.ts';
-import { backoffSeconds, type LaneDeps, runLane } from '../../../lambdas/core/revocation/lane.ts';
+import { type LaneDeps, runLane } from '../../../lambdas/core/revocation/lane.ts';
+import { backoffSeconds } from '../../../lambdas/core/revocation/lane-failure.ts';
 import { summarize } from '../../../lambdas/core/revocation/summarize.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type LocalSqs, startLocalSqs } from '../../support/fauxqs.ts';

@@ -4,7 +4,8 @@ import { DynamoRevocationBudget } from '../../../lambdas/aws/adapters/dynamo-sta
 import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
 import { parseLifecycleEvent } from '../../../lambdas/core/model/event.ts';
 import type { WorkflowInput } from '../../../lambdas/core/model/messages.ts';
-import { type PlanDeps, planRevocation, revocationLimit } from '../../../lambdas/core/revocation/plan.ts';
+import { revocationLimit } from '../../../lambdas/core/revocation/blast-radius.ts';
+import { type PlanDeps, planRevocation } from '../../../lambdas/core/revocation/plan.ts';
 import sample from '../../../scimitar.config.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';

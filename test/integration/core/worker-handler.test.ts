@@ -3,7 +3,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import type { MessageVisibility } from '../../../lambdas/aws/adapters/sqs-visibility.ts';
+import type { MessageVisibility } from '../../../lambdas/core/revocation/ports.ts';
 import {
   createWorkerHandler,
   timeNeededPerRecordMs,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TargetReconciliation } from '../../../lambdas/core/reconcile/ports.ts';
 import { reconcile, type TargetOutcome } from '../../../lambdas/core/reconcile/reconcile.ts';
+import type { TargetReconciliation } from '../../../lambdas/core/reconcile/state.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { ago, configFor, DAY, depsFor, freshId, statesByUser, type TestDeps } from './world.ts';

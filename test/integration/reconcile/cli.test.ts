@@ -48,7 +48,7 @@ afterAll(async () => {
 const cli = (...args: string[]) =>
   run(
     process.execPath,
-    ['--import', 'tsx', 'local/reconcile-cli.ts', ...args, '--config', join(dir, 'config.json')],
+    ['--import', 'tsx', 'local/cli.ts', 'reconcile', ...args, '--config', join(dir, 'config.json')],
     {
       env: { ...process.env, AWS_REGION: 'local' },
     },

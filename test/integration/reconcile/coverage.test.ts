@@ -10,7 +10,7 @@ import {
   gatherCoverageFacts,
   renderCoverageTable,
 } from '../../../lambdas/core/reconcile/coverage.ts';
-import { emptyCounts, type RunResult } from '../../../lambdas/core/reconcile/ports.ts';
+import { emptyCounts, type RunResult } from '../../../lambdas/core/reconcile/state.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock } from '../../support/recorders.ts';
 import { ago, DAY, freshId, NOW } from './world.ts';

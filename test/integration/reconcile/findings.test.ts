@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
-import {
-  type AccountState,
-  type Classification,
-  ReconciliationStore,
-  type TargetReconciliation,
-} from '../../../lambdas/core/reconcile/ports.ts';
+import { ReconciliationStore } from '../../../lambdas/core/reconcile/ports.ts';
 import { reconcile } from '../../../lambdas/core/reconcile/reconcile.ts';
+import type {
+  AccountState,
+  Classification,
+  TargetReconciliation,
+} from '../../../lambdas/core/reconcile/state.ts';
 import type { StoredUser } from '../../../local/scim-app.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';

@@ -2,11 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/model/errors.ts';
-import {
-  createReconcileHandler,
-  ReconcileContinuation,
-  type ReconcileInvocation,
-} from '../../../lambdas/handlers/reconcile.ts';
+import { ReconcileContinuation, type ReconcileInvocation } from '../../../lambdas/core/reconcile/ports.ts';
+import { createReconcileHandler } from '../../../lambdas/handlers/reconcile.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { ago, configFor, depsFor, freshId, type TestDeps } from './world.ts';

@@ -12,6 +12,7 @@ import {
 import type { ReconcileDeps } from '../../../lambdas/core/reconcile/reconcile.ts';
 import type { Roster } from '../../../lambdas/core/reconcile/roster.ts';
 import { scimClientFor } from '../../../lambdas/core/targets/target-client.ts';
+import { configFor as projectedFor } from '../../../lib/config-projection.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import type { LocalDynamo } from '../../support/dynalite.ts';
 import { RecordingLaneQueue, StaticRoster } from '../../support/reconcile.ts';
@@ -62,7 +63,8 @@ export function depsFor(
   const ledger = new DynamoLeaverLedger(table);
   const secrets = new LocalSecretSource({ values: { token: TOKEN }, env: {} });
   return {
-    config,
+    // As the reconcile function sees it on AWS: its projection (lib/config-projection.ts).
+    config: projectedFor('reconcile', config),
     scim: (target) => scimClientFor(target, { secretId: 'token', secrets, timeoutMs: 2_000 }),
     store: new DynamoReconciliationStore(table),
     ledger,

@@ -17,10 +17,11 @@ import {
   rotateSecret,
   rotationSteps,
 } from '../../../lambdas/core/credentials/rotation.ts';
+import { credentialFromSecret } from '../../../lambdas/core/credentials/secret-format.ts';
 import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
 import { BearerToken, ScimClient } from '../../../lambdas/core/scim/index.ts';
-import { credentialFromSecret } from '../../../lambdas/core/targets/target-client.ts';
 import { createRotationHandler } from '../../../lambdas/handlers/rotation.ts';
+import { configFor } from '../../../lib/config-projection.ts';
 import { actAs, registerStack } from '../../../local/aws-calls.ts';
 import { captureOutput } from '../../support/captured-output.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
@@ -31,6 +32,8 @@ import { startTokenIssuer, type TokenIssuer } from '../../support/token-issuer.t
 const API_SECRET = 'Scimitar/targets/code';
 const OAUTH_SECRET = 'Scimitar/targets/crm';
 const MANUAL_SECRET = 'Scimitar/targets/legacy';
+/** A secret the config adopts (`auth.secretName`): made outside the stack, so it carries no rotation tag. */
+const ADOPTED_SECRET = 'prod/minted-token';
 const CLIENT_SECRET = 'cs_live_Zq81Lm5XwPa0Rt7Yv2Kd';
 
 let target: ScimTarget;
@@ -76,6 +79,15 @@ beforeAll(async () => {
         rotation: { strategy: 'oauth2' },
       },
       {
+        id: 'minted',
+        kind: 'scim',
+        displayName: 'Minted',
+        owner: 'owner@example.com',
+        baseUrl: target.proxy.url,
+        auth: { type: 'bearer', secretName: ADOPTED_SECRET },
+        rotation: { strategy: 'api', endpoint: issuer.mintUrl, tokenField: 'data.token' },
+      },
+      {
         id: 'legacy',
         kind: 'scim',
         displayName: 'Legacy',
@@ -103,6 +115,7 @@ beforeEach(() => {
     tags: { 'scimitar:target': 'crm' },
   });
   fake.create(MANUAL_SECRET, TOKEN, { rotationEnabled: true });
+  fake.create(ADOPTED_SECRET, TOKEN);
   target.proxy.reset();
   // Each test starts from the one live token the application was seeded with.
   issuer.reset();
@@ -112,7 +125,10 @@ beforeEach(() => {
 // (test/iam/); `refused`: the role must refuse them (a secret it has no business with).
 const step = (secretId: string, token: string, s: RotationStep, { refused = false } = {}) =>
   actAs({ entry: 'rotation', stack: registerStack(config), refused }, () =>
-    rotateSecret({ secretId, token, step: s }, { store, config, timeoutMs: 2_000 }),
+    rotateSecret(
+      { secretId, token, step: s },
+      { store, config: configFor('rotation', config), timeoutMs: 2_000 },
+    ),
   );
 
 async function failing(promise: Promise<unknown>): Promise<unknown> {
@@ -218,7 +234,7 @@ describe("Rotation, strategy 'api': a token minted by the application", () => {
       const err = await failing(step(API_SECRET, token, 'createSecret'));
       expect(err).toBeInstanceOf(CredentialMintError);
       expect((err as CredentialMintError).status).toBe(500);
-      expect(await store.getValue(API_SECRET, { versionId: token, stage: 'AWSPENDING' })).toBeUndefined();
+      expect(await store.pending(API_SECRET, token)).toBeUndefined();
       untouched(current);
     });
 
@@ -385,6 +401,12 @@ describe('Rotation protocol checks', () => {
     expect((err as Error).message).toContain('scimitar:target');
   });
 
+  it("rotates an adopted secret (the config's secretName, no rotation tag): the role grants that secret by its ARN", async () => {
+    const token = fake.startRotation(ADOPTED_SECRET);
+    for (const s of rotationSteps) await step(ADOPTED_SECRET, token, s);
+    expect(fake.valueAt(ADOPTED_SECRET, 'AWSCURRENT')).toBe(issuer.minted.at(-1));
+  });
+
   it('finds the target by the scimitar:target tag when the secret has another name', async () => {
     fake.create('imported/code-token', TOKEN, { tags: { 'scimitar:target': 'code' } });
     const token = fake.startRotation('imported/code-token');
@@ -406,7 +428,7 @@ describe('Rotation handler', () => {
     try {
       const handler = createRotationHandler({
         store,
-        config,
+        config: configFor('rotation', config),
         logger: new Logger({ serviceName: 'rotation' }),
         metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'rotation' }),
       });
@@ -431,7 +453,7 @@ describe('Rotation handler', () => {
     try {
       const handler = createRotationHandler({
         store,
-        config,
+        config: configFor('rotation', config),
         logger: new Logger({ serviceName: 'rotation' }),
         metrics: new Metrics({ namespace: 'Scimitar', serviceName: 'rotation' }),
       });
@@ -458,7 +480,7 @@ describe('Rotation handler', () => {
   it('refuses an event without the protocol fields', async () => {
     const handler = createRotationHandler({
       store,
-      config,
+      config: configFor('rotation', config),
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Scimitar' }),
     });

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SfnTaskCallback } from '../../../lambdas/aws/adapters/sfn-task-callback.ts';
 import { SnsNotifier } from '../../../lambdas/aws/adapters/sns-notifier.ts';
 import { SqsMessageVisibility } from '../../../lambdas/aws/adapters/sqs-visibility.ts';
-import { TaskNotWaitingError } from '../../../lambdas/core/model/ports.ts';
+import { TaskNotWaitingError } from '../../../lambdas/core/revocation/ports.ts';
 
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);

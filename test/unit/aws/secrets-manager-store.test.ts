@@ -16,7 +16,7 @@ afterEach(() => sm.reset());
 const store = () => new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
 
 describe('Secrets Manager secret store', () => {
-  it('describes versions, labels, tags and rotation', async () => {
+  it('describes versions with the roles their labels give them, tags and rotation', async () => {
     sm.on(DescribeSecretCommand).resolves({
       ARN: 'arn:s',
       Name: 'scimitar/targets/code',
@@ -29,19 +29,19 @@ describe('Secrets Manager secret store', () => {
       arn: 'arn:s',
       name: 'scimitar/targets/code',
       rotationEnabled: true,
-      versions: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
+      versions: { v1: ['current'], v2: ['pending'] },
       tags: { 'scimitar:target': 'code' },
       lastChangedDate: new Date('2026-01-02T00:00:00Z'),
     });
   });
 
-  it('reads a version by id and label, with its creation date', async () => {
+  it('reads the pending credential by version id and AWSPENDING, with its creation date', async () => {
     sm.on(GetSecretValueCommand, { SecretId: 's', VersionId: 'v2', VersionStage: 'AWSPENDING' }).resolves({
       VersionId: 'v2',
       SecretString: 'value',
       CreatedDate: new Date('2026-01-03T00:00:00Z'),
     });
-    await expect(store().getValue('s', { versionId: 'v2', stage: 'AWSPENDING' })).resolves.toEqual({
+    await expect(store().pending('s', 'v2')).resolves.toEqual({
       versionId: 'v2',
       value: 'value',
       createdDate: new Date('2026-01-03T00:00:00Z'),
@@ -52,17 +52,18 @@ describe('Secrets Manager secret store', () => {
     sm.on(GetSecretValueCommand).rejects(
       new ResourceNotFoundException({ message: 'not found', $metadata: {} }),
     );
-    await expect(store().getValue('s', { stage: 'AWSPENDING' })).resolves.toBeUndefined();
+    await expect(store().pending('s', 'v2')).resolves.toBeUndefined();
+    await expect(store().current('s')).resolves.toBeUndefined();
   });
 
   it('fails on any other error, such as throttling or access denied', async () => {
     sm.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
-    await expect(store().getValue('s', { stage: 'AWSCURRENT' })).rejects.toThrow('AccessDeniedException');
+    await expect(store().current('s')).rejects.toThrow('AccessDeniedException');
   });
 
   it('refuses a binary secret', async () => {
     sm.on(GetSecretValueCommand).resolves({ Name: 's', VersionId: 'v1', SecretBinary: new Uint8Array([1]) });
-    await expect(store().getValue('s', { stage: 'AWSCURRENT' })).rejects.toBeInstanceOf(SecretStoreError);
+    await expect(store().current('s')).rejects.toBeInstanceOf(SecretStoreError);
   });
 
   it('puts the pending value under the rotation token, labelled AWSPENDING only', async () => {
@@ -76,10 +77,9 @@ describe('Secrets Manager secret store', () => {
     });
   });
 
-  it('moves a label, and detaches one without moving it', async () => {
+  it('promotes by moving AWSCURRENT to the pending version, then detaching AWSPENDING from it', async () => {
     sm.on(UpdateSecretVersionStageCommand).resolves({});
-    await store().updateStage('s', 'AWSCURRENT', 'v2', 'v1');
-    await store().updateStage('s', 'AWSPENDING', undefined, 'v2');
+    await store().promote('s', 'v2', 'v1');
     expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input)).toEqual([
       { SecretId: 's', VersionStage: 'AWSCURRENT', MoveToVersionId: 'v2', RemoveFromVersionId: 'v1' },
       { SecretId: 's', VersionStage: 'AWSPENDING', RemoveFromVersionId: 'v2' },

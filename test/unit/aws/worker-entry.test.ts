@@ -10,6 +10,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
+import { projectConfig } from '../../../lib/config-projection.ts';
 import sample from '../../../scimitar.config.ts';
 import { laneMessage } from '../../support/lane-message.ts';
 
@@ -42,7 +43,7 @@ beforeEach(() => {
   vi.stubEnv('AUDIT_TABLE', 'audit');
   vi.stubEnv('STATE_TABLE', 'state');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  vi.stubEnv('SCIMITAR_CONFIG', JSON.stringify(parseConfig(sample)));
+  vi.stubEnv('SCIMITAR_CONFIG', JSON.stringify(projectConfig('worker', parseConfig(sample))));
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   dynamo.on(PutCommand).resolves({});

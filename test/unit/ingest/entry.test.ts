@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
+import { projectConfig } from '../../../lib/config-projection.ts';
 import sample from '../../../scimitar.config.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:scimitar';
@@ -19,7 +20,7 @@ const s3 = mockClient(S3Client);
 const env = {
   AUDIT_TABLE: 'scimitar-audit',
   STATE_MACHINE_ARN: STATE_MACHINE,
-  SCIMITAR_CONFIG: JSON.stringify(parseConfig(sample)),
+  SCIMITAR_CONFIG: JSON.stringify(projectConfig('ingest', parseConfig(sample))),
   AWS_REGION: 'eu-west-1',
 };
 

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseBambooHRPayload } from '../../../lambdas/core/ingest/bamboohr.ts';
+import type { DeliveryContext } from '../../../lambdas/core/ingest/delivery.ts';
 import { SourceMismatchError } from '../../../lambdas/core/ingest/errors.ts';
-import {
-  type DeliveryContext,
-  parseBambooHRPayload,
-  parseGenericPayload,
-} from '../../../lambdas/core/ingest/sources.ts';
+import { parseGenericPayload } from '../../../lambdas/core/ingest/sources.ts';
 import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
 import { ValidationError } from '../../../lambdas/core/model/errors.ts';
 import type { LifecycleEventInput } from '../../../lambdas/core/model/event.ts';

@@ -1,0 +1,217 @@
+// The targets of the configuration: SCIM applications scimitar revokes in (auth, quirks, rate
+// budget, rotation, leaver action), and manual and custom ones it only records and notifies about.
+// config.ts composes them with the sources and the global settings.
+import * as z from 'zod';
+
+const ID_RULE = 'must be 2-32 characters: lowercase letters, digits and dashes, starting with a letter';
+// Ids become parts of AWS resource names and construct ids: keep them short and plain.
+export const resourceId = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, ID_RULE);
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** https everywhere; plain http only to this machine (the local runtime's demo apps). */
+const endpointUrl = z.url({ message: 'must be an absolute URL' }).refine(
+  (value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  },
+  { message: 'must be https:// (http:// is allowed only for localhost)' },
+);
+
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager name: letters, digits and /_+=.@-');
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be a KMS key ARN: arn:aws:kms:<region>:<account>:key/<key id>',
+  );
+/**
+ * Where a credential lives. By default the stack creates `<stackName>/targets/<id>` (or
+ * `<stackName>/sources/<id>`) and keeps it when the stack is deleted. `secretName` adopts an
+ * existing secret instead: the stack imports it by name (never creates, changes or deletes it) and
+ * grants the functions that read it access to that secret only.
+ */
+export const secretFields = {
+  /** An existing secret to adopt. @default - the stack creates `<stackName>/targets/<id>` */
+  secretName: secretName.optional(),
+  /**
+   * Whether `secretName` names a secret that exists already (adopted, not created). After parsing
+   * it is always set: true when `secretName` was given, false for the stack's own secret.
+   * @default - true when secretName is given
+   */
+  existingSecret: z.boolean().optional(),
+  /**
+   * The customer-managed KMS key an adopted secret is encrypted with, so the functions may decrypt
+   * it through Secrets Manager.
+   * @default - none: the secret uses the AWS managed key aws/secretsmanager
+   */
+  secretKeyArn: kmsKeyArn.optional(),
+};
+
+export const targetTiers = ['privileged', 'standard'] as const;
+export const leaverActions = ['deactivate', 'delete', 'deactivate-then-delete'] as const;
+export const matchAttributes = ['userName', 'externalId', 'email'] as const;
+export type MatchAttribute = (typeof matchAttributes)[number];
+export const patchStyles = ['rfc', 'entra', 'okta'] as const;
+
+const authSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('bearer'),
+      /** Secret holding the bearer token. */
+      ...secretFields,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('oauth2-client-credentials'),
+      tokenUrl: endpointUrl,
+      clientId: text(256),
+      scope: text(1024).optional(),
+      /** Secret holding the client secret. */
+      ...secretFields,
+    })
+    .strict(),
+]);
+
+const quirksSchema = z
+  .object({
+    /** Shape of the deactivating PATCH (see docs/scim-client.md). */
+    patchStyle: z.enum(patchStyles).default('rfc'),
+    /** 'eq-only': the server parses only `attr eq "value"` (e.g. AWS IAM Identity Center). */
+    filter: z.enum(['full', 'eq-only']).default('full'),
+    /** 'cursor': the server pages with cursors instead of startIndex. */
+    paging: z.enum(['index', 'cursor']).default('index'),
+    /** Largest page asked for; servers cap silently anyway. */
+    maxPageSize: z.number().int().min(1).max(1000).default(100),
+    /** Some servers (GitHub) require a User-Agent; scimitar always sends one. */
+    userAgent: text(200).optional(),
+  })
+  .strict();
+
+const rateBudgetSchema = z
+  .object({
+    /** Sustained write rate the target allows scimitar. */
+    requestsPerSecond: z.number().positive('must be more than 0').max(1000).default(5),
+    /** Requests that may run at once against the target. */
+    burst: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+
+const rotationSchema = z.discriminatedUnion('strategy', [
+  z
+    .object({
+      /** The application issues tokens only in its console: scimitar alarms ahead of maxAgeDays. */
+      strategy: z.literal('manual'),
+      maxAgeDays: z.number().int().min(1).max(3650).default(90),
+      warnDaysBefore: z.number().int().min(1).max(365).default(14),
+    })
+    .strict(),
+  z
+    .object({
+      /** A configured endpoint mints a new token, authenticated with the current one. */
+      strategy: z.literal('api'),
+      endpoint: endpointUrl,
+      everyDays: z.number().int().min(1).max(365).default(30),
+      /** Where the new token is in the endpoint's JSON answer. */
+      tokenField: text(100).default('token'),
+      revokeEndpoint: endpointUrl.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** OAuth2 client credentials: access tokens are fetched at run time; rotation refreshes what the provider allows. */
+      strategy: z.literal('oauth2'),
+      everyDays: z.number().int().min(1).max(365).default(30),
+    })
+    .strict(),
+]);
+
+const commonTargetFields = {
+  id: resourceId,
+  displayName: text(100),
+  /** Who answers for this application: notified on manual tasks and failures. */
+  owner: z.email('must be an email address'),
+  /** Privileged targets (code, cloud, finance) are revoked first and alarm on any orphan. */
+  tier: z.enum(targetTiers).default('standard'),
+};
+
+const coverageSchema = z
+  .object({
+    status: z.enum(['accepted-gap', 'other-automation', 'manual-runbook']),
+    compensatingControl: text(1000),
+    reviewCadenceDays: z.number().int().min(1).max(366),
+  })
+  .strict();
+
+export const scimTargetSchema = z
+  .object({
+    ...commonTargetFields,
+    kind: z.literal('scim'),
+    /** SCIM base URL, ending before /Users. */
+    baseUrl: endpointUrl,
+    auth: authSchema.default({ type: 'bearer' }),
+    leaverAction: z.enum(leaverActions).default('deactivate'),
+    /** Days between deactivation and deletion, for 'deactivate-then-delete'. */
+    deleteAfterDays: z.number().int().min(1).max(3650).optional(),
+    matchAttribute: z.enum(matchAttributes).default('userName'),
+    rateBudget: rateBudgetSchema.default({ requestsPerSecond: 5, burst: 5 }),
+    quirks: quirksSchema.default({ patchStyle: 'rfc', filter: 'full', paging: 'index', maxPageSize: 100 }),
+    removeFromGroups: z.boolean().default(false),
+    /** 'report-only': scimitar finds and reports but never writes (another system owns writes). */
+    mode: z.enum(['revoke', 'report-only']).default('revoke'),
+    /** userNames of service and break-glass accounts the reconciler accepts. */
+    allowList: z.array(text(512)).max(1000).default([]),
+    /**
+     * Why a target scimitar does not revoke in (mode 'report-only') is still covered: the coverage
+     * report counts a report-only target without it as an unmanaged risk.
+     * @default - none
+     */
+    coverage: coverageSchema.optional(),
+    rotation: rotationSchema.default({ strategy: 'manual', maxAgeDays: 90, warnDaysBefore: 14 }),
+  })
+  .strict();
+
+export const manualTargetSchema = z
+  .object({
+    ...commonTargetFields,
+    /** No automation: each leaver becomes a task for the owner, recorded in the audit log. */
+    kind: z.literal('manual'),
+    coverage: coverageSchema,
+  })
+  .strict();
+
+export const customTargetSchema = z
+  .object({
+    ...commonTargetFields,
+    /** Revoked by automation outside scimitar; scimitar records it and notifies the owner. */
+    kind: z.literal('custom'),
+    coverage: coverageSchema.extend({ status: z.literal('other-automation') }),
+  })
+  .strict();
+
+export const targetSchema = z
+  .discriminatedUnion('kind', [scimTargetSchema, manualTargetSchema, customTargetSchema])
+  .superRefine((target, ctx) => {
+    if (target.kind !== 'scim') return;
+    if (target.leaverAction === 'deactivate-then-delete' && target.deleteAfterDays === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deleteAfterDays'],
+        message:
+          "is required when leaverAction is 'deactivate-then-delete'; allowed: whole days from 1 to 3650",
+        input: undefined,
+      });
+    }
+    if (target.leaverAction !== 'deactivate-then-delete' && target.deleteAfterDays !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deleteAfterDays'],
+        message: "applies only when leaverAction is 'deactivate-then-delete'",
+        input: target.deleteAfterDays,
+      });
+    }
+  });

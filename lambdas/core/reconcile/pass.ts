@@ -1,0 +1,179 @@
+// One target's pass within one invocation: takes the target's lease, resumes or starts the pass,
+// scans its pages (scan.ts), sweeps the accounts it no longer lists, and saves a checkpoint after
+// every step, so an invocation that runs out of time stops cleanly and the next one continues.
+// A pass that fails is recorded as incomplete, never as clean.
+import type { ScimTargetConfig } from '../model/config.ts';
+import { ScimError } from '../scim/index.ts';
+import { ReconcileConflictError, type ReconciliationStore } from './ports.ts';
+import type { ReconcileDeps, ReconcileRequest, TargetOutcome, TargetStatus } from './reconcile.ts';
+import { type Roster, RosterUnavailableError } from './roster.ts';
+import { scan } from './scan.ts';
+import {
+  DEFAULT_FINDINGS_LIMIT,
+  emptyCounts,
+  type RunCounts,
+  type RunProgress,
+  type RunResult,
+  type TargetReconciliation,
+} from './state.ts';
+
+/** A lease when the time left is unknown (local runs): longer than any Lambda invocation. */
+const DEFAULT_LEASE_MS = 15 * 60_000;
+
+/** The mutable side of one target's pass within one invocation. */
+export interface Pass {
+  state: TargetReconciliation;
+  progress: RunProgress;
+  counts: RunCounts;
+  steps: number;
+  slowestStepMs: number;
+}
+
+export async function reconcileTarget(
+  target: ScimTargetConfig,
+  roster: Roster | RosterUnavailableError,
+  request: ReconcileRequest,
+  deps: ReconcileDeps,
+): Promise<TargetOutcome> {
+  const { store, clock } = deps;
+  const base = { targetId: target.id, tier: target.tier, reportOnly: target.mode === 'report-only' };
+  const remaining = request.remainingMs ?? (() => Number.POSITIVE_INFINITY);
+  const leaseUntil = () =>
+    new Date(clock.now().getTime() + Math.min(remaining(), DEFAULT_LEASE_MS)).toISOString();
+
+  let state = await store.target(target.id);
+  const now = clock.now();
+  if (state.current && state.leaseUntil && Date.parse(state.leaseUntil) > now.getTime()) {
+    return { ...base, status: 'busy', runId: state.current.runId, counts: state.current.counts, steps: 0 };
+  }
+  if (!state.current && request.since && state.last && state.last.finishedAt >= request.since) {
+    return { ...base, status: 'done', runId: state.last.runId, counts: state.last.counts, steps: 0 };
+  }
+  const progress: RunProgress =
+    state.current && !request.restart
+      ? { ...state.current, invocations: state.current.invocations + 1 }
+      : {
+          runId: `${now.toISOString().replace(/[-:.]/g, '')}-${Math.random().toString(36).slice(2, 6)}`,
+          startedAt: now.toISOString(),
+          phase: 'scan',
+          pagesDone: 0,
+          counts: emptyCounts(),
+          invocations: 1,
+        };
+  try {
+    state = await store.saveTarget({ ...state, current: progress, leaseUntil: leaseUntil() });
+  } catch (err) {
+    if (err instanceof ReconcileConflictError)
+      return { ...base, status: 'busy', counts: emptyCounts(), steps: 0 };
+    throw err;
+  }
+  const pass: Pass = { state, progress, counts: { ...progress.counts }, steps: 0, slowestStepMs: 0 };
+  const reserve = request.reserveMs ?? 10_000;
+  const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
+  const checkpoint = async (change: Partial<RunProgress>, release = false) => {
+    pass.progress = { ...pass.progress, ...change, counts: { ...pass.counts } };
+    const { leaseUntil: _held, ...rest } = pass.state;
+    pass.state = await store.saveTarget({
+      ...rest,
+      current: pass.progress,
+      ...(release ? {} : { leaseUntil: leaseUntil() }),
+    });
+  };
+  const outcome = (status: TargetStatus, error?: string): TargetOutcome => ({
+    ...base,
+    status,
+    runId: pass.progress.runId,
+    counts: { ...pass.counts },
+    steps: pass.steps,
+    ...(error !== undefined && { error }),
+  });
+
+  try {
+    if (roster instanceof RosterUnavailableError) throw roster;
+    if (pass.progress.phase === 'scan') {
+      const finished = await scan(target, roster, pass, { request, deps, timeShort, checkpoint });
+      if (!finished) {
+        await checkpoint({}, true);
+        return outcome('paused');
+      }
+      await checkpoint({ phase: 'sweep' });
+    }
+    for (;;) {
+      if (timeShort()) {
+        await checkpoint({}, true);
+        return outcome('paused');
+      }
+      const started = performance.now();
+      const step = await store.sweep(target.id, pass.progress.runId, {
+        ...(pass.progress.sweepFrom !== undefined && { from: pass.progress.sweepFrom }),
+        limit: request.sweepBatch ?? 500,
+      });
+      pass.counts.removed += step.removed;
+      pass.steps += 1;
+      pass.slowestStepMs = Math.max(pass.slowestStepMs, performance.now() - started);
+      const { sweepFrom: _done, ...rest } = pass.progress;
+      pass.progress = rest;
+      await checkpoint(step.next === undefined ? {} : { sweepFrom: step.next });
+      if (step.next === undefined) break;
+    }
+    const finishedAt = clock.now().toISOString();
+    await deps.budget.setAccountCount(target.id, pass.counts.accounts, finishedAt);
+    const result: RunResult = {
+      runId: pass.progress.runId,
+      startedAt: pass.progress.startedAt,
+      finishedAt,
+      status: 'complete',
+      counts: { ...pass.counts },
+    };
+    const { current: _c, leaseUntil: _l, ...rest } = pass.state;
+    pass.state = await store.saveTarget({ ...rest, last: result, lastComplete: result });
+    return withFindings(outcome('complete'), request, store);
+  } catch (err) {
+    if (err instanceof ReconcileConflictError) return outcome('busy', err.message);
+    const error = describeError(err);
+    const result: RunResult = {
+      runId: pass.progress.runId,
+      startedAt: pass.progress.startedAt,
+      finishedAt: clock.now().toISOString(),
+      status: 'incomplete',
+      counts: { ...pass.counts },
+      error,
+    };
+    // The next run starts over: a failed listing's position is not trusted.
+    const { current: _c, leaseUntil: _l, ...rest } = pass.state;
+    try {
+      pass.state = await store.saveTarget({ ...rest, last: result });
+    } catch (saveErr) {
+      return outcome('incomplete', `${error}; and the result could not be saved: ${describeError(saveErr)}`);
+    }
+    return withFindings(outcome('incomplete', error), request, store);
+  }
+}
+
+/**
+ * Adds the pass's orphan and drift accounts to a finished target's outcome, from the account
+ * states the pass saved (its run id). Skipped when it found none, so a clean pass reads nothing more.
+ */
+async function withFindings(
+  outcome: TargetOutcome,
+  request: ReconcileRequest,
+  store: ReconciliationStore,
+): Promise<TargetOutcome> {
+  const limit = request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
+  const found = outcome.counts.orphan + outcome.counts.drift;
+  if (found === 0 || outcome.runId === undefined) return outcome;
+  if (limit === 0) return { ...outcome, findings: { accounts: [], more: found, limit } };
+  try {
+    return { ...outcome, findings: await store.findings(outcome.targetId, { limit, runId: outcome.runId }) };
+  } catch (err) {
+    // The pass itself stands; only its list is missing, and says why.
+    return { ...outcome, findings: { accounts: [], more: found, limit, error: describeError(err) } };
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof ScimError) {
+    return `${err.name}: ${err.message}${err.status ? ` (${err.method} ${err.path} answered ${err.status})` : ''}`;
+  }
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,125 @@
+// Remediation of what a pass classified: drift goes back to the target's lane (the leaver action),
+// orphans too when deactivateOrphans is set, and due deletions of deactivate-then-delete targets;
+// each through the blast-radius guard, audited, and never written to report-only targets or in a dry run.
+import { createHash } from 'node:crypto';
+import { type AuditStep, auditEntry } from '../model/audit.ts';
+import type { ScimTargetConfig } from '../model/config.ts';
+import { type LaneMessage, laneMessageSchema } from '../model/messages.ts';
+import { BlastRadiusGuard } from '../revocation/blast-radius.ts';
+import { deletionDue, leaverLaneAction } from '../revocation/leaver-action.ts';
+import type { ScimAccount } from '../scim/index.ts';
+import type { Verdict } from './classify.ts';
+import type { Pass } from './pass.ts';
+import type { ReconcileDeps } from './reconcile.ts';
+import type { AccountState } from './state.ts';
+
+/** Acts on the accounts of one target's pass; its guard reads the target's limit once per pass. */
+export class Remediator {
+  private readonly guard: BlastRadiusGuard;
+
+  constructor(
+    private readonly target: ScimTargetConfig,
+    private readonly deps: ReconcileDeps,
+  ) {
+    this.guard = new BlastRadiusGuard(deps.config, deps.budget);
+  }
+
+  async act(
+    account: ScimAccount,
+    verdict: Verdict,
+    previous: AccountState | undefined,
+    pass: Pass,
+  ): Promise<void> {
+    const { config, clock } = this.deps;
+    const target = this.target;
+    const changed = previous?.classification !== verdict.classification;
+    let kind: 'drift' | 'orphan' | 'deletion';
+    let action: 'deactivate' | 'delete';
+    if (verdict.classification === 'drift') {
+      kind = 'drift';
+      action = leaverLaneAction(target);
+    } else if (verdict.classification === 'orphan' && config.reconciliation.deactivateOrphans) {
+      kind = 'orphan';
+      action = 'deactivate';
+    } else if (verdict.classification === 'inactive' && deletionDue(target, verdict.leaver, clock.now())) {
+      kind = 'deletion';
+      action = 'delete';
+    } else return;
+
+    const now = clock.now();
+    const personId = verdict.leaver?.personId ?? `orphan:${target.id}:${account.id}`;
+    const eventId = `reconcile-${pass.progress.runId}-${createHash('sha256').update(`${target.id}\n${account.id}`).digest('hex').slice(0, 16)}`;
+    const detail = {
+      runId: pass.progress.runId,
+      classification: verdict.classification,
+      action,
+      accountId: account.id,
+      userName: account.userName,
+      ...(verdict.leaver && {
+        ledger: { eventId: verdict.leaver.eventId, outcome: verdict.leaver.outcome, at: verdict.leaver.at },
+      }),
+    };
+    const audit = (step: AuditStep, extra: Record<string, unknown> = {}) =>
+      this.deps.audit.append(
+        auditEntry(
+          {
+            eventId,
+            step,
+            personId,
+            targetId: target.id,
+            actor: 'reconciler',
+            detail: { ...detail, ...extra },
+          },
+          now,
+        ),
+      );
+
+    if (target.mode === 'report-only') {
+      if (changed && kind !== 'orphan') {
+        await audit('REPORTED', { reason: 'target is report-only: scimitar never writes to it' });
+      }
+      return;
+    }
+    if (config.dryRun) {
+      if (changed) await audit('DRY_RUN', { wouldDo: action, reason: 'dry run' });
+      return;
+    }
+    const refusal = await this.guard.take(target.id, now);
+    if (refusal) {
+      pass.counts.refused += 1;
+      await audit('REFUSED', {
+        reason: `blast-radius guard: target "${target.id}" already had ${refusal.limit} revocations in the ${refusal.windowMinutes}-minute window from ${refusal.window}; the next run tries again`,
+      });
+      return;
+    }
+    const message: LaneMessage = {
+      eventId,
+      receivedAt: now.toISOString(),
+      dryRun: false,
+      person: { employeeId: personId },
+      lane: {
+        targetId: target.id,
+        tier: target.tier,
+        action,
+        // The account as listed, found by its userName and pinned by its SCIM id: should the account
+        // go and its name pass to someone else before the lane runs, the lane refuses to write.
+        matchAttribute: 'userName',
+        matchValue: account.userName,
+        accountId: account.id,
+        removeFromGroups: target.removeFromGroups,
+        reportOnly: false,
+      },
+    };
+    const checked = laneMessageSchema.safeParse(message);
+    if (!checked.success) {
+      pass.counts.refused += 1;
+      await audit('FAILED', {
+        reason: `cannot address the account in a lane message: ${checked.error.message}`,
+      });
+      return;
+    }
+    await this.deps.queue.send(target.id, checked.data);
+    pass.counts.remediated += 1;
+    await audit('REMEDIATED', { kind });
+  }
+}

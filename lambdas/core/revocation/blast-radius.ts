@@ -1,0 +1,52 @@
+// The blast-radius guard: how many revocations a target may take per window (a share of its
+// accounts, never below the floor), and taking one from the window's budget. The plan step and
+// the reconciler both revoke through it, so a burst from either counts against the same budget.
+import type { ScimitarConfig } from '../model/config.ts';
+import type { RevocationBudget } from './ports.ts';
+
+/** The most revocations a target may take per window: a share of its accounts, never below the floor. */
+export function revocationLimit(config: ScimitarConfig, accountCount: number | undefined): number {
+  const { maxShare, floor } = config.blastRadius;
+  return accountCount === undefined ? floor : Math.max(floor, Math.floor(maxShare * accountCount));
+}
+
+/** Start of the blast-radius window `now` falls in. */
+export function windowStart(now: Date, windowMinutes: number): string {
+  const size = windowMinutes * 60_000;
+  return new Date(Math.floor(now.getTime() / size) * size).toISOString();
+}
+
+/** A revocation the guard refused: the window's budget was spent. */
+export interface BudgetRefusal {
+  /** Revocations the target may take per window. */
+  readonly limit: number;
+  /** Start of the window whose budget is spent. */
+  readonly window: string;
+  readonly windowMinutes: number;
+}
+
+/**
+ * Takes revocations from targets' window budgets. A target's limit is read once per guard (one
+ * plan, one reconciliation pass), from the account count the last complete pass left.
+ */
+export class BlastRadiusGuard {
+  private readonly limits = new Map<string, number>();
+
+  constructor(
+    private readonly config: ScimitarConfig,
+    private readonly budget: RevocationBudget,
+  ) {}
+
+  /** Takes one revocation at `targetId` in the window `now` falls in: undefined when taken, else why not. */
+  async take(targetId: string, now: Date): Promise<BudgetRefusal | undefined> {
+    let limit = this.limits.get(targetId);
+    if (limit === undefined) {
+      limit = revocationLimit(this.config, await this.budget.accountCount(targetId));
+      this.limits.set(targetId, limit);
+    }
+    const { windowMinutes } = this.config.blastRadius;
+    const window = windowStart(now, windowMinutes);
+    if (await this.budget.tryConsume(targetId, window, limit)) return undefined;
+    return { limit, window, windowMinutes };
+  }
+}

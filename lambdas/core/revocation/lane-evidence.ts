@@ -1,0 +1,76 @@
+// What a lane records once a revoking write is done: the account found, the write sent, the
+// read-back that verified it, and the ledger's outcome; or, on a retry, scimitar's own earlier
+// write whose answer was lost.
+import type { LaneResult } from '../model/messages.ts';
+import type { RevokeEvidence, RevokeRequest } from '../scim/index.ts';
+import type { LaneDeps, LaneLedger, LaneLog } from './lane.ts';
+import type { SentWrite } from './ports.ts';
+
+export async function recordEvidence(
+  evidence: RevokeEvidence,
+  action: RevokeRequest['action'],
+  log: LaneLog,
+  ledger: LaneLedger,
+  deps: LaneDeps,
+  attempt: number,
+  match: unknown,
+  foundLogged: boolean,
+): Promise<LaneResult> {
+  const requests = evidence.requests;
+  if (evidence.outcome === 'no-account' || !evidence.account) {
+    await log('NO_ACCOUNT', { match, requests });
+    await ledger('no-account');
+    return { targetId: deps.targetId, status: 'no-account', attempts: attempt };
+  }
+  const { account } = evidence;
+  if (!foundLogged) {
+    await log('FOUND', { account });
+    if (evidence.groups) await log('GROUPS_REMOVED', { ...evidence.groups });
+  }
+  // The step names the write that was sent; VERIFIED carries what the read-back showed (a server
+  // may answer 404 for a deactivated user, or keep a deleted one as inactive).
+  await log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
+    accountId: account.id,
+    alreadyGone: evidence.alreadyGone ?? false,
+    alreadyInactive: evidence.outcome === 'already-revoked',
+  });
+  const verifiedAt = deps.clock.now().toISOString();
+  const status = evidence.outcome === 'already-revoked' ? 'already-revoked' : 'revoked';
+  await log('VERIFIED', { accountId: account.id, verified: evidence.verified, requests, outcome: status });
+  await ledger('revoked', account);
+  return { targetId: deps.targetId, status, accountId: account.id, verifiedAt, attempts: attempt };
+}
+
+/**
+ * A retry found the account revoked or gone after scimitar's own write of an earlier attempt (sent,
+ * applied, its answer lost): that write is the revocation. Read back by SCIM id, then recorded as
+ * revoked with the earlier write's evidence, never as "no account" or "already revoked".
+ */
+export async function recordOwnEarlierWrite(
+  write: SentWrite,
+  evidence: RevokeEvidence,
+  log: LaneLog,
+  ledger: LaneLedger,
+  deps: LaneDeps,
+  attempt: number,
+): Promise<LaneResult> {
+  const requests = [...evidence.requests];
+  // The find no longer sees it (deleted, or a server that hides deactivated users): read it back by id.
+  const verified = evidence.verified ?? (await deps.scim.verify(write.accountId, write.action, requests));
+  const answerLost = { attempt: write.attempt, at: write.at, request: write.request };
+  await log(write.action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
+    accountId: write.accountId,
+    answerLost,
+    reason: "the write's answer was lost; this attempt found the account revoked and read it back",
+  });
+  const verifiedAt = deps.clock.now().toISOString();
+  await log('VERIFIED', { accountId: write.accountId, verified, requests, outcome: 'revoked', answerLost });
+  await ledger('revoked', { id: write.accountId, userName: write.userName });
+  return {
+    targetId: deps.targetId,
+    status: 'revoked',
+    accountId: write.accountId,
+    verifiedAt,
+    attempts: attempt,
+  };
+}

@@ -1,0 +1,101 @@
+// The SCIM client's options: how a target departs from RFC 7644 (quirks), its transport settings,
+// checked once when the client is built, with messages that name the option and the fix.
+import pkg from '../../../package.json' with { type: 'json' };
+import type { CredentialSource } from './credentials.ts';
+import type { PagingStyle } from './paging.ts';
+import type { PatchStyle } from './patch.ts';
+
+/** How a target departs from RFC 7644; chosen per target (docs/scim-client.md). */
+export interface ScimQuirks {
+  /** Shape of PATCH bodies: RFC 7644, Entra ID's or Okta's. */
+  readonly patchStyle: PatchStyle;
+  /** 'eq-only': the server understands nothing but `<attr> eq "<value>"` on users (AWS IAM Identity Center). */
+  readonly filter: 'full' | 'eq-only';
+  /** 'cursor': RFC 9865 cursor paging (AWS IAM Identity Center, Atlassian) instead of startIndex. */
+  readonly paging: PagingStyle;
+  /** Page size asked for; servers may return fewer. */
+  readonly maxPageSize: number;
+}
+
+export const DEFAULT_QUIRKS: ScimQuirks = Object.freeze({
+  patchStyle: 'rfc',
+  filter: 'full',
+  paging: 'index',
+  maxPageSize: 100,
+});
+
+export interface ScimClientOptions {
+  /** SCIM base URL, e.g. https://app.example/scim/v2 (no trailing slash needed). */
+  readonly baseUrl: string;
+  readonly credentials: CredentialSource;
+  /** @default DEFAULT_QUIRKS (RFC 7644 behaviour) */
+  readonly quirks?: Partial<ScimQuirks>;
+  /**
+   * Per request, response body included.
+   * @default 10_000
+   */
+  readonly timeoutMs?: number;
+  /** Larger answers are refused while read (ScimMalformedResponseError). @default 16 MiB */
+  readonly maxBodyBytes?: number;
+  /** Some servers (GitHub) refuse requests without one. @default 'scimitar/<version>' */
+  readonly userAgent?: string;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Milliseconds since the epoch, for durations and Retry-After dates. @default Date.now */
+  readonly clock?: () => number;
+  /**
+   * Resolves when the client may send its next request (the target's rate budget, pacing.ts).
+   * Awaited before each request and timed apart from it: the wait is the client's own, never
+   * counted as the server's time or against the request timeout.
+   * @default - no pacing
+   */
+  readonly pace?: () => Promise<void>;
+}
+
+/** One HTTP exchange, as recorded in evidence. */
+export interface RequestRecord {
+  readonly method: string;
+  /** Below the base URL, query included; never the host. */
+  readonly path: string;
+  readonly status: number;
+  /** The server's time: request sent to answer read in full. */
+  readonly durationMs: number;
+  /** The client's own wait for its rate budget before sending (0 without pacing). */
+  readonly waitMs: number;
+}
+
+export interface ResolvedOptions {
+  readonly baseUrl: string;
+  readonly quirks: ScimQuirks;
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+}
+
+/** Checks the options and fills in the defaults. */
+export function resolveOptions(options: ScimClientOptions): ResolvedOptions {
+  let url: URL;
+  try {
+    url = new URL(options.baseUrl);
+  } catch (cause) {
+    throw new Error('ScimClient: baseUrl is not an absolute URL; give e.g. https://app.example/scim/v2', {
+      cause,
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`ScimClient: baseUrl has protocol ${url.protocol}; use https`);
+  }
+  if (url.search || url.hash) throw new Error('ScimClient: baseUrl must not carry a query or fragment');
+  const quirks = { ...DEFAULT_QUIRKS, ...options.quirks };
+  const { maxPageSize } = quirks;
+  if (!Number.isInteger(maxPageSize) || maxPageSize < 1) {
+    throw new Error(`ScimClient: quirks.maxPageSize must be a positive integer, got ${maxPageSize}`);
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!(timeoutMs > 0)) throw new Error(`ScimClient: timeoutMs must be positive, got ${timeoutMs}`);
+  return {
+    baseUrl: url.href.replace(/\/+$/, ''),
+    quirks,
+    timeoutMs,
+    userAgent: options.userAgent ?? `scimitar/${pkg.version}`,
+  };
+}

@@ -1,0 +1,99 @@
+// The commands about one event or person: `send` (a signed lifecycle event), `status`, `retry`
+// (a failed execution's event again) and `audit` (a person's timeline and ledger).
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
+import { DEFAULT_DATA_DIR } from '../runtime-defaults.ts';
+import { chooseSource, eventBody, postEvent, UsageError } from '../send-event.ts';
+import { executionNote, renderTargets, renderTimeline, targetStates } from '../timeline.ts';
+import { type Args, api, baseUrl, eventStatus, loadConfig } from './context.ts';
+
+export async function send(args: Args): Promise<void> {
+  if (!args.employee)
+    throw new UsageError(
+      'send needs --employee ID (and --user-name/--email/--external-id to match accounts)',
+    );
+  const config = await loadConfig(args);
+  const source = chooseSource(config, args.source);
+  const body = eventBody(
+    source,
+    {
+      eventId: args['event-id'],
+      effectiveAt: args['effective-at'],
+      kind: args.kind,
+      terminationType: args['termination-type'],
+      person: {
+        employeeId: args.employee,
+        userName: args['user-name'],
+        email: args.email,
+        externalId: args['external-id'],
+      },
+    },
+    args['event-id'] ?? `cli-${randomUUID()}`,
+  );
+  const url = baseUrl(args);
+  const { status, body: answer } = await postEvent(
+    url,
+    source,
+    resolve(args['data-dir'] ?? DEFAULT_DATA_DIR),
+    body,
+  );
+  console.log(`HTTP ${status}\n${JSON.stringify(answer, null, 2)}`);
+  if (status >= 400) {
+    process.exitCode = 1;
+    return;
+  }
+  for (const started of answer.executions ?? []) {
+    if (!started.duplicate) {
+      console.log(`\nfollow it: npm run scimitar -- status ${started.eventId}`);
+      continue;
+    }
+    // Same event id, same execution name: Step Functions (and the local workflow) start nothing.
+    const execution = (await eventStatus(url, started.eventId)).execution;
+    console.log(
+      `\nduplicate of event ${started.eventId} (execution ${execution?.name ?? started.executionArn}, status ${execution?.status ?? 'unknown'}): nothing started; ${
+        execution?.status === 'SUCCEEDED' || execution?.status === 'RUNNING'
+          ? `see npm run scimitar -- status ${started.eventId}`
+          : `use \`npm run scimitar -- retry ${started.eventId}\``
+      }`,
+    );
+  }
+}
+
+export async function retry(args: Args, eventId: string | undefined): Promise<void> {
+  if (!eventId) throw new UsageError('retry needs an event id (as `send` and `status` show it)');
+  const started = await api<{ attempt: number; executionName: string; retryOf: string }>(
+    `${baseUrl(args)}/_local/events/${encodeURIComponent(eventId)}/retry`,
+    { method: 'POST' },
+  );
+  console.log(
+    `retry ${started.attempt - 1} of event ${eventId} started: execution ${started.executionName} (after ${started.retryOf})\nfollow it: npm run scimitar -- status ${eventId}`,
+  );
+}
+
+export async function status(args: Args, eventId: string | undefined): Promise<void> {
+  if (!eventId) throw new UsageError('status needs an event id');
+  const s = await eventStatus(baseUrl(args), eventId);
+  if (!s.execution && s.audit.length === 0)
+    throw new UsageError(`no event "${eventId}" in the local runtime`);
+  console.log(
+    `event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`,
+  );
+  console.log(renderTargets(targetStates(s.audit)));
+  const note = executionNote(s.execution, s.audit);
+  if (note) console.log(note);
+  console.log(`\n${renderTimeline(s.audit)}`);
+}
+
+export async function audit(args: Args, personId: string | undefined): Promise<void> {
+  if (!personId) throw new UsageError('audit needs a person (employee) id');
+  const { audit: entries, ledger } = await api<{
+    audit: AuditEntry[];
+    ledger: { targetId: string; outcome: string; at: string }[];
+  }>(`${baseUrl(args)}/_local/people/${encodeURIComponent(personId)}`);
+  if (entries.length === 0) throw new UsageError(`no audit entries for "${personId}"`);
+  console.log(`audit timeline of ${personId}:\n${renderTimeline(entries)}`);
+  console.log(
+    `\nleaver ledger:\n${ledger.map((l) => `  ${l.targetId.padEnd(10)} ${l.outcome.padEnd(12)} ${l.at}`).join('\n')}`,
+  );
+}
