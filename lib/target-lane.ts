@@ -130,25 +130,24 @@ export class TargetLane extends Construct {
 
   /** Messages in this lane's dead-letter queue (maximum per minute; no label, so an alarm on it is a plain metric alarm). */
   public metricDeadLetters(): Metric {
-    return new Metric({
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensionsMap: { QueueName: this.deadLetterQueueName },
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-    });
+    return sqsMaximum('ApproximateNumberOfMessagesVisible', this.deadLetterQueueName, Duration.minutes(1));
   }
 
   /** Age of the oldest message in this lane's queue (seconds, maximum per 5 minutes). */
   public metricOldestMessageAge(): Metric {
-    return new Metric({
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateAgeOfOldestMessage',
-      dimensionsMap: { QueueName: this.queueName },
-      statistic: 'Maximum',
-      period: Duration.minutes(5),
-    });
+    return sqsMaximum('ApproximateAgeOfOldestMessage', this.queueName, Duration.minutes(5));
   }
+}
+
+/** An AWS/SQS metric of one queue, by its name (its only dimension), maximum per period. */
+function sqsMaximum(metricName: string, queueName: string, period: Duration): Metric {
+  return new Metric({
+    namespace: 'AWS/SQS',
+    metricName,
+    dimensionsMap: { QueueName: queueName },
+    statistic: 'Maximum',
+    period,
+  });
 }
 
 /** A nested stack holding the lanes (and their targets' secrets) of one shard. */
