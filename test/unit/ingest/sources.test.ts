@@ -242,11 +242,20 @@ describe('generic payload', () => {
     expect(events[0]?.raw).toEqual(termination);
   });
 
-  it('ignores a lifecycle event that is not a termination', () => {
+  it('ignores a change event: it neither terminates nor cancels a termination', () => {
     const { terminationType: _, ...rest } = termination;
-    const { events, ignored } = parseGenericPayload({ ...rest, kind: 'hire' }, context(generic));
+    const { events, ignored } = parseGenericPayload({ ...rest, kind: 'change' }, context(generic));
     expect(events).toEqual([]);
-    expect(ignored[0]).toMatchObject({ reference: 'evt-77', reason: expect.stringContaining('"hire"') });
+    expect(ignored[0]).toMatchObject({ reference: 'evt-77', reason: expect.stringContaining('"change"') });
+  });
+
+  it('passes a rescind, a hire and a rehire on: each cancels a pending termination', () => {
+    const { terminationType: _, ...rest } = termination;
+    for (const kind of ['rescind', 'hire', 'rehire'] as const) {
+      const { events, ignored } = parseGenericPayload({ ...rest, kind }, context(generic));
+      expect(ignored).toEqual([]);
+      expect(events[0]).toMatchObject({ eventId: 'evt-77', kind });
+    }
   });
 
   it('refuses an event that names another source than the one it was delivered to', () => {
