@@ -186,16 +186,19 @@ async function planScimTarget(
       };
     }
   }
+  return { lane: leaverLane(target, matchValue) };
+}
+
+/** The lane of a leaver at a SCIM target, matched by `matchValue`. */
+export function leaverLane(target: ScimTargetConfig, matchValue: string): Lane {
   return {
-    lane: {
-      targetId: target.id,
-      tier: target.tier,
-      action: leaverLaneAction(target),
-      matchAttribute: target.matchAttribute,
-      matchValue,
-      removeFromGroups: target.removeFromGroups,
-      reportOnly,
-    },
+    targetId: target.id,
+    tier: target.tier,
+    action: leaverLaneAction(target),
+    matchAttribute: target.matchAttribute,
+    matchValue,
+    removeFromGroups: target.removeFromGroups,
+    reportOnly: target.mode === 'report-only',
   };
 }
 

@@ -5,14 +5,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import type { PendingTermination } from '../../../lambdas/core/lifecycle/ports.ts';
+import { auditEntry, onceAuditEntry } from '../../../lambdas/core/model/audit.ts';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import type { LaneMessage } from '../../../lambdas/core/model/messages.ts';
+import { ApproveRefusedError, approveHeld } from '../../../lambdas/core/revocation/approve.ts';
 import { windowStart } from '../../../lambdas/core/revocation/blast-radius.ts';
 import { type LaneDeps, runLane } from '../../../lambdas/core/revocation/lane.ts';
 import sample from '../../../scimitar.config.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { laneMessage } from '../../support/lane-message.ts';
 import { InMemoryPendingTerminations } from '../../support/lifecycle.ts';
+import { RecordingLaneQueue } from '../../support/reconcile.ts';
 import { FixedClock, RecordingDeadLetterQueue, RecordingNotifier } from '../../support/recorders.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
@@ -176,5 +179,105 @@ describe('lane: a termination rescinded after its plan', () => {
     const msg = message('leaves@example.com');
     pending(msg, 'started');
     expect(await runLane(msg, 1, deps())).toMatchObject({ result: { status: 'revoked' } });
+  });
+});
+
+describe('approve: an operator releases a held revocation', () => {
+  /** Records what ingest and plan would have for `msg`'s event, then holds its lane at the write. */
+  async function held(userName: string): Promise<LaneMessage> {
+    target.app.seed({ users: [{ userName: `first.${userName}` }, { userName }] });
+    await runLane(message(`first.${userName}`), 1, deps()); // spends the window's one unit
+    const msg = message(userName);
+    const audit = deps().audit;
+    const personId = msg.person.employeeId;
+    await audit.append(
+      onceAuditEntry(
+        {
+          eventId: msg.eventId,
+          step: 'RECEIVED',
+          personId,
+          actor: 'ingest',
+          detail: { event: { person: msg.person } },
+        },
+        'generic',
+        NOW,
+      ),
+    );
+    const plan = {
+      eventId: msg.eventId,
+      personId,
+      receivedAt: msg.receivedAt,
+      effectiveAt: NOW.toISOString(),
+      dryRun: false,
+      lanes: [msg.lane],
+      settled: [],
+    };
+    await audit.append(
+      auditEntry({ eventId: msg.eventId, step: 'PLANNED', personId, actor: 'plan', detail: { plan } }, NOW),
+    );
+    expect(await runLane(msg, 1, deps())).toMatchObject({ result: { status: 'refused' } });
+    return msg;
+  }
+
+  it('records who approved, and the released lane writes past the spent budget', async () => {
+    const msg = await held('held.e@example.com');
+    const lanes = new RecordingLaneQueue();
+    const d = deps();
+    const outcome = await approveHeld(
+      { eventId: msg.eventId, approvedBy: 'ops@example.com' },
+      { config, audit: d.audit, lanes, clock: d.clock, terminations },
+    );
+    expect(outcome.targets).toEqual([targetId]);
+    const [sent] = lanes.drain();
+    expect(sent?.message).toMatchObject({ approvedBy: 'ops@example.com', lane: msg.lane });
+    expect(sent?.message.taskToken).toBeUndefined();
+    if (!sent) throw new Error('nothing sent');
+    expect(await runLane(sent.message, 1, d)).toMatchObject({ result: { status: 'revoked' } });
+    expect(target.app.userByName('held.e@example.com')?.active).toBe(false);
+    const entries = await d.audit.forEvent(msg.eventId);
+    expect(entries.find((e) => e.step === 'APPROVED')).toMatchObject({
+      actor: 'operator',
+      detail: expect.objectContaining({ approvedBy: 'ops@example.com', targets: [targetId] }),
+    });
+  });
+
+  it('refuses an event with nothing held', async () => {
+    const msg = await held('held.f@example.com');
+    const d = deps();
+    const approve = { config, audit: d.audit, lanes: new RecordingLaneQueue(), clock: d.clock, terminations };
+    await approveHeld({ eventId: msg.eventId, approvedBy: 'ops' }, approve);
+    // Released and revoked: a second approval finds nothing held any more.
+    const [sent] = (approve.lanes as RecordingLaneQueue).drain();
+    if (!sent) throw new Error('nothing sent');
+    await runLane(sent.message, 1, d);
+    await expect(approveHeld({ eventId: msg.eventId, approvedBy: 'ops' }, approve)).rejects.toThrow(
+      /no revocation held/,
+    );
+  });
+
+  it('refuses to release a termination that was rescinded', async () => {
+    const msg = await held('held.g@example.com');
+    terminations.records.set(msg.person.employeeId, {
+      personId: msg.person.employeeId,
+      eventId: msg.eventId,
+      source: 'generic',
+      executionName: 'x',
+      effectiveAt: NOW.toISOString(),
+      startAt: NOW.toISOString(),
+      terminationType: 'voluntary',
+      status: 'cancelled',
+      cancelledAt: NOW.toISOString(),
+      cancelledBy: { eventId: 'r-1', kind: 'rescind' },
+      version: 3,
+    });
+    const d = deps();
+    const lanes = new RecordingLaneQueue();
+    await expect(
+      approveHeld(
+        { eventId: msg.eventId, approvedBy: 'ops' },
+        { config, audit: d.audit, lanes, clock: d.clock, terminations },
+      ),
+    ).rejects.toBeInstanceOf(ApproveRefusedError);
+    expect(lanes.sent).toEqual([]);
   });
 });
