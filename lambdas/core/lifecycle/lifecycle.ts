@@ -28,6 +28,11 @@ export type LifecycleOutcome =
   | { readonly action: 'nothing-pending'; readonly reason: string };
 
 const DAY_MS = 86_400_000;
+/**
+ * A start this close (or closer) starts the execution now, whose Wait state sleeps the rest: a
+ * schedule for it could be in the past by the time it exists.
+ */
+const SCHEDULE_MARGIN_MS = 60_000;
 /** Compare-and-set rounds before giving up on a person whose record keeps changing under us. */
 const MAX_ROUNDS = 5;
 
@@ -119,7 +124,7 @@ export class TerminationLifecycle {
         to: { effectiveAt: record.effectiveAt, startAt: record.startAt },
       });
     }
-    if (Date.parse(record.startAt) <= now.getTime()) {
+    if (Date.parse(record.startAt) <= now.getTime() + SCHEDULE_MARGIN_MS) {
       // Scheduled no more: the earlier schedule (if any) must not start the replaced event.
       if (replaces) await this.deps.scheduler.cancel(record.personId);
       return this.start(record, input, false);
