@@ -118,6 +118,8 @@ describe('IngestApi: POST /events/{source}', () => {
       workflow: built.stack.workflow,
       auditStore: built.stack.auditStore,
       vault: built.stack.vault,
+      schedules: built.stack.schedules,
+      ownerTopic: built.stack.alerting.ownerTopic,
     });
     expect(bare.rosterMethod).toBeUndefined();
     expect(() => bare.grantUploadRoster(exporter)).toThrow(/no \/roster route; pass rosterUpload/);
@@ -178,6 +180,8 @@ describe('IngestApi: POST /events/{source}', () => {
       workflow: built.stack.workflow,
       auditStore: built.stack.auditStore,
       vault: built.stack.vault,
+      schedules: built.stack.schedules,
+      ownerTopic: built.stack.alerting.ownerTopic,
     };
     expect(() => new IngestApi(stack, 'A', { ...base, throttlingRateLimit: 0 })).toThrow(
       /throttling must be positive/,

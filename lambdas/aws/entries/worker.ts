@@ -10,7 +10,8 @@ import { SystemClock } from '../../core/model/ports.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
 import { createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
-import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
+import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
+import { DynamoLeaverLedger, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
 import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
@@ -23,7 +24,11 @@ const config = runtimeConfig();
 const queueUrlPrefix = requireEnv(LANE_ENV.queueUrlPrefix);
 const maxAttempts = Number(requireEnv('MAX_ATTEMPTS'));
 const audit = new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') });
-const ledger = new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') });
+const state = { tableName: requireEnv('STATE_TABLE') };
+const ledger = new DynamoLeaverLedger(state);
+// Checked before every write: a rescinded termination writes nothing; only writes that happen spend the budget.
+const terminations = new DynamoPendingTerminations(state);
+const blastRadius = { config, budget: new DynamoRevocationBudget(state) };
 const secrets = new SecretsManagerSecretSource();
 const callback = new SfnTaskCallback();
 const clock = new SystemClock();
@@ -61,6 +66,8 @@ function handlerFor(queueArn: string): LaneHandler {
     callback,
     clock,
     maxAttempts,
+    terminations,
+    blastRadius,
     visibility: new SqsMessageVisibility(queueUrl),
     logger: logger.createChild({ persistentKeys: { targetId: target.id } }),
     minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
