@@ -146,16 +146,18 @@ describe('IngestApi: POST /events/{source}', () => {
     });
   });
 
-  it('lets the ingest function start executions of this state machine and no other', () => {
+  it('lets the ingest function (and the termination scheduler) start executions of this state machine and no other', () => {
     const machine = logicalId(built.stack.workflow.stateMachine);
     const starts = allStatements(built.template).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('states:Start')),
     );
-    expect(starts).toEqual([
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machine } },
-    ]);
+    const own = { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machine } };
+    // Two roles hold it: the ingest function's (terminations effective now) and the scheduler's (later ones).
+    expect(starts).toEqual([own, own]);
     const ingest = statementsOfRole(built.template, roleId(built.stack.ingestApi.ingestFunction));
-    expect(ingest).toContainEqual(starts[0]);
+    expect(ingest).toContainEqual(own);
+    const scheduler = statementsOfRole(built.template, logicalId(built.stack.schedules.schedulerRole));
+    expect(scheduler).toEqual([own]);
   });
 
   it('gives the ingest function the state machine, the audit table and the Powertools settings', () => {
