@@ -113,26 +113,27 @@ describe('lane: the blast-radius guard counts harm', () => {
   });
 });
 
-describe('lane: a termination rescinded after its plan', () => {
-  function pending(msg: LaneMessage, status: PendingTermination['status']): void {
-    terminations.records.set(msg.person.employeeId, {
-      personId: msg.person.employeeId,
-      eventId: msg.eventId,
-      source: 'generic',
-      executionName: 'x',
-      effectiveAt: NOW.toISOString(),
-      startAt: NOW.toISOString(),
-      terminationType: 'voluntary',
-      status,
-      startedAt: NOW.toISOString(),
-      ...(status === 'cancelled' && {
-        cancelledAt: NOW.toISOString(),
-        cancelledBy: { eventId: 'rescind-1', kind: 'rescind' },
-      }),
-      version: 2,
-    });
-  }
+/** Sets the message's person's pending termination: this event's, with `status`. */
+function pending(msg: LaneMessage, status: PendingTermination['status']): void {
+  terminations.records.set(msg.person.employeeId, {
+    personId: msg.person.employeeId,
+    eventId: msg.eventId,
+    source: 'generic',
+    executionName: 'x',
+    effectiveAt: NOW.toISOString(),
+    startAt: NOW.toISOString(),
+    terminationType: 'voluntary',
+    status,
+    startedAt: NOW.toISOString(),
+    ...(status === 'cancelled' && {
+      cancelledAt: NOW.toISOString(),
+      cancelledBy: { eventId: 'rescind-1', kind: 'rescind' },
+    }),
+    version: 2,
+  });
+}
 
+describe('lane: a termination rescinded after its plan', () => {
   it('writes nothing, spends nothing, and audits CANCELLED naming the rescind', async () => {
     target.app.seed({ users: [{ userName: 'stays@example.com' }] });
     const msg = message('stays@example.com');
@@ -257,19 +258,7 @@ describe('approve: an operator releases a held revocation', () => {
 
   it('refuses to release a termination that was rescinded', async () => {
     const msg = await held('held.g@example.com');
-    terminations.records.set(msg.person.employeeId, {
-      personId: msg.person.employeeId,
-      eventId: msg.eventId,
-      source: 'generic',
-      executionName: 'x',
-      effectiveAt: NOW.toISOString(),
-      startAt: NOW.toISOString(),
-      terminationType: 'voluntary',
-      status: 'cancelled',
-      cancelledAt: NOW.toISOString(),
-      cancelledBy: { eventId: 'r-1', kind: 'rescind' },
-      version: 3,
-    });
+    pending(msg, 'cancelled');
     const d = deps();
     const lanes = new RecordingLaneQueue();
     await expect(

@@ -77,6 +77,13 @@ beforeEach(() => {
   setUp();
 });
 
+/** As the plan does when the execution starts: E1's pending termination is claimed (started). */
+function claimNow(): void {
+  const pending = terminations.records.get('E1');
+  if (!pending) throw new Error('no pending termination');
+  terminations.records.set('E1', { ...pending, status: 'started', startedAt: NOW.toISOString(), version: 9 });
+}
+
 describe('termination lifecycle at ingest: scheduling', () => {
   it('schedules a future termination for its effective time and starts nothing', async () => {
     const termination = event({ effectiveAt: inDays(30) });
@@ -227,14 +234,7 @@ describe('termination lifecycle at ingest: rescind, hire, rehire', () => {
   it('a rescind after the revocation started is audited as late, stops later writes and tells every owner', async () => {
     const termination = event({ effectiveAt: inDays(-1) });
     await send(termination);
-    const claimed = terminations.records.get('E1');
-    if (!claimed) throw new Error('no pending termination');
-    terminations.records.set('E1', {
-      ...claimed,
-      status: 'started',
-      startedAt: NOW.toISOString(),
-      version: 9,
-    });
+    claimNow();
     const outcome = await send(cancel('rescind'));
     expect(outcome.started[0]?.lifecycle).toMatchObject({ action: 'rescinded', afterStart: true });
     expect(terminations.records.get('E1')?.status).toBe('cancelled');
@@ -245,14 +245,7 @@ describe('termination lifecycle at ingest: rescind, hire, rehire', () => {
 
   it('a rehire of a revoked person tells the owners (no reactivation) and is REHIRED in the timeline', async () => {
     await send(event({ effectiveAt: inDays(-1) }));
-    const claimed = terminations.records.get('E1');
-    if (!claimed) throw new Error('no pending termination');
-    terminations.records.set('E1', {
-      ...claimed,
-      status: 'started',
-      startedAt: NOW.toISOString(),
-      version: 9,
-    });
+    claimNow();
     await send(cancel('rehire'));
     expect(steps()).toEqual(['RESCINDED', 'REHIRED']);
     expect(owners.sent[0]?.message).toMatch(/does not reactivate/);
