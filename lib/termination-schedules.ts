@@ -1,7 +1,7 @@
 // Where far-future terminations wait: a schedule group of this stack holding one EventBridge
 // Scheduler one-time schedule per pending termination, and the role the scheduler assumes to
 // start the workflow execution at the effective time. No workflow timeout or Wait is in the way.
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import {
   Grant,
   type IGrantable,
@@ -77,5 +77,12 @@ export class TerminationSchedules extends Construct {
     fn.addEnvironment('SCHEDULE_GROUP', this.group.scheduleGroupName);
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
     this.grantManageSchedules(fn);
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.group.scheduleGroupName}/*]`,
+        reason:
+          "One schedule per pending termination, named when the termination arrives: the statement names the schedules of this stack's own group, and no other group.",
+      });
+    }
   }
 }
