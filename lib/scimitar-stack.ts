@@ -86,6 +86,7 @@ export class ScimitarStack extends Stack {
 
     this.schedules = new TerminationSchedules(this, 'TerminationSchedules', {
       stateMachine: this.workflow.stateMachine,
+      alarmTopic: this.alerting.alertTopic,
     });
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       config,

@@ -1,7 +1,10 @@
 // Where far-future terminations wait: a schedule group of this stack holding one EventBridge
-// Scheduler one-time schedule per pending termination, and the role the scheduler assumes to
-// start the workflow execution at the effective time. No workflow timeout or Wait is in the way.
-import { Stack, Validations } from 'aws-cdk-lib';
+// Scheduler one-time schedule per pending termination, the role the scheduler assumes to start
+// the workflow execution at the effective time, and a dead-letter queue (alarmed) for a start
+// that failed after its retries: a revocation is never lost silently.
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   Grant,
   type IGrantable,
@@ -12,6 +15,8 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
@@ -21,6 +26,8 @@ type BindableFunction = IFunction & { addEnvironment(key: string, value: string)
 export interface TerminationSchedulesProps {
   /** The state machine a schedule starts (states:StartExecution on it only). */
   readonly stateMachine: IStateMachine;
+  /** Where the dead-letter alarm notifies. */
+  readonly alarmTopic: ITopic;
 }
 
 export class TerminationSchedules extends Construct {
@@ -28,6 +35,10 @@ export class TerminationSchedules extends Construct {
   public readonly group: ScheduleGroup;
   /** Assumed by EventBridge Scheduler (this account only) to start the workflow. */
   public readonly schedulerRole: IRole;
+  /** Starts EventBridge Scheduler could not make after its retries (24 hours), 14 days. */
+  public readonly deadLetterQueue: Queue;
+  /** Fires on any message in {@link deadLetterQueue}: a revocation did not start. */
+  public readonly deadLetterAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: TerminationSchedulesProps) {
     super(scope, id);
@@ -36,10 +47,37 @@ export class TerminationSchedules extends Construct {
     this.schedulerRole = new Role(this, 'SchedulerRole', {
       description: 'EventBridge Scheduler: starts a scimitar revocation at its effective time',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.group.scheduleGroupArn },
+        },
       }),
     });
     props.stateMachine.grantStartExecution(this.schedulerRole);
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: EventBridge Scheduler's DeadLetterConfig for the termination schedules.",
+    });
+    this.deadLetterQueue.grantSendMessages(this.schedulerRole);
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription:
+        'scimitar: a scheduled revocation did not start (EventBridge Scheduler gave up starting its execution); the start is in the dead-letter queue. Runbook: docs/operations.md, "Failed revocation": start the execution from the message\'s input.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
   }
 
   /** ARN pattern of every schedule in the group. */
@@ -72,10 +110,11 @@ export class TerminationSchedules extends Construct {
     });
   }
 
-  /** Sets `SCHEDULE_GROUP` and `SCHEDULER_ROLE_ARN` in the function's environment and grants {@link grantManageSchedules}. */
+  /** Sets `SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN` and `SCHEDULE_DLQ_ARN` in the function's environment and grants {@link grantManageSchedules}. */
   public bind(fn: BindableFunction): void {
     fn.addEnvironment('SCHEDULE_GROUP', this.group.scheduleGroupName);
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
+    fn.addEnvironment('SCHEDULE_DLQ_ARN', this.deadLetterQueue.queueArn);
     this.grantManageSchedules(fn);
     if (fn.role) {
       Validations.of(fn.role).acknowledge({

@@ -20,14 +20,42 @@ describe('TerminationSchedules: far-future terminations wait in EventBridge Sche
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: { Service: 'scheduler.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                'aws:SourceArn': { 'Fn::GetAtt': [logicalId(built.stack.schedules.group), 'Arn'] },
+              },
+            },
           },
         ],
       },
     });
     const statements = statementsOfRole(built.template, roleLogicalId);
-    expect(statements.flatMap(actionsOf)).toEqual(['states:StartExecution']);
+    expect(statements.flatMap(actionsOf)).toEqual([
+      'states:StartExecution',
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ]);
     expect(statements[0]?.Resource).toEqual({ Ref: logicalId(built.stack.workflow.stateMachine) });
+    expect(statements[1]?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId(built.stack.schedules.deadLetterQueue), 'Arn'],
+    });
+  });
+
+  it('dead-letters a start Scheduler gave up on, and alarms on it to the alert topic', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(built.stack.schedules.deadLetterQueue), 'QueueName'] },
+        },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: logicalId(built.stack.alerting.alertTopic) }],
+    });
   });
 
   it("lets the ingest function manage only its group's schedules, and pass only the scheduler role, only to the scheduler", () => {

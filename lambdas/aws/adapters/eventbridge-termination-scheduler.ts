@@ -23,6 +23,8 @@ export interface EventBridgeTerminationSchedulerProps {
   readonly stateMachineArn: string;
   /** The role EventBridge Scheduler assumes to start it (states:StartExecution on it only). */
   readonly roleArn: string;
+  /** Where a start that failed after its retries goes (an alarmed queue). @default - none: it is dropped */
+  readonly deadLetterArn?: string;
   /** @default - a new SchedulerClient for the function's region */
   readonly client?: SchedulerClient;
 }
@@ -57,6 +59,9 @@ export class EventBridgeTerminationScheduler extends TerminationScheduler {
       Target: {
         Arn: START_EXECUTION_TARGET,
         RoleArn: this.props.roleArn,
+        // Scheduler's most: a throttled or failing start is retried for a day, then dead-lettered.
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+        ...(this.props.deadLetterArn && { DeadLetterConfig: { Arn: this.props.deadLetterArn } }),
         Input: JSON.stringify({
           StateMachineArn: this.props.stateMachineArn,
           Name: start.executionName,

@@ -25,6 +25,7 @@ const lifecycle = new TerminationLifecycle({
     groupName: requireEnv('SCHEDULE_GROUP'),
     stateMachineArn,
     roleArn: requireEnv('SCHEDULER_ROLE_ARN'),
+    deadLetterArn: requireEnv('SCHEDULE_DLQ_ARN'),
   }),
   workflows,
   audit: auditLog,

@@ -26,6 +26,7 @@ const env = {
   STATE_TABLE: 'scimitar-state',
   SCHEDULE_GROUP: 'Scimitar-terminations',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/scheduler',
+  SCHEDULE_DLQ_ARN: 'arn:aws:sqs:eu-west-1:123456789012:Scimitar-terminations-dlq',
   OWNER_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:owners',
 };
 
@@ -155,7 +156,10 @@ describe('ingest Lambda entry', () => {
     const schedule = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
     expect(schedule).toMatchObject({
       GroupName: 'Scimitar-terminations',
-      Target: { RoleArn: 'arn:aws:iam::123456789012:role/scheduler' },
+      Target: {
+        RoleArn: 'arn:aws:iam::123456789012:role/scheduler',
+        DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:123456789012:Scimitar-terminations-dlq' },
+      },
     });
     expect(JSON.parse(schedule?.Target?.Input ?? '{}').StateMachineArn).toBe(STATE_MACHINE);
     const pending = dynamo.commandCalls(PutCommand)[1]?.args[0].input;
