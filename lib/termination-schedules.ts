@@ -67,7 +67,7 @@ export class TerminationSchedules extends Construct {
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription:
-        'scimitar: a scheduled revocation did not start (EventBridge Scheduler gave up starting its execution); the start is in the dead-letter queue. Runbook: docs/operations.md, "Failed revocation": start the execution from the message\'s input.',
+        'scimitar: a scheduled revocation did not start (EventBridge Scheduler gave up starting its execution); the start is in the dead-letter queue. Runbook: docs/operations.md#scheduled-revocation-did-not-start',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: 'Maximum',
         period: Duration.minutes(5),

@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { actionsOf, type Built, build, logicalId, mentions, roleId, statementsOfRole } from './fixture.ts';
 
@@ -54,6 +55,7 @@ describe('TerminationSchedules: far-future terminations wait in EventBridge Sche
       ],
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp('docs/operations.md#scheduled-revocation-did-not-start'),
       AlarmActions: [{ Ref: logicalId(built.stack.alerting.alertTopic) }],
     });
   });
