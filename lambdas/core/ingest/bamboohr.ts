@@ -1,3 +1,4 @@
+// Over 300 lines: one parser with its field table; the rescind shares its private helpers (event id, dates).
 // The BambooHR payload parser: a field-based webhook delivery holds several employees; each becomes
 // a termination event, is ignored (not a termination) or is rejected with the problems found.
 import { createHash } from 'node:crypto';

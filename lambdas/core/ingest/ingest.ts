@@ -1,3 +1,4 @@
+// Over 300 lines: the ingest sequence (verify, screen, record, start or schedule) reads best in one place.
 // The ingest core: one signed webhook delivery in, one workflow execution per lifecycle event out.
 // Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
 // payload, then per event write the RECEIVED evidence before starting its execution.
