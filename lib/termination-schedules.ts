@@ -3,8 +3,7 @@
 // the workflow execution at the effective time, and a dead-letter queue (alarmed) for a start
 // that failed after its retries: a revocation is never lost silently.
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   Grant,
   type IGrantable,
@@ -19,6 +18,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmOnDeadLetters } from './schedule-role.ts';
 
 /** A function that receives the group and role in its environment. */
 type BindableFunction = IFunction & { addEnvironment(key: string, value: string): unknown };
@@ -65,19 +65,13 @@ export class TerminationSchedules extends Construct {
         "This queue is itself a dead-letter queue: EventBridge Scheduler's DeadLetterConfig for the termination schedules.",
     });
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'scimitar: a scheduled revocation did not start (EventBridge Scheduler gave up starting its execution); the start is in the dead-letter queue. Runbook: docs/operations.md#scheduled-revocation-did-not-start',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Maximum',
-        period: Duration.minutes(5),
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    this.deadLetterAlarm = alarmOnDeadLetters(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue,
+      'scimitar: a scheduled revocation did not start (EventBridge Scheduler gave up starting its execution); the start is in the dead-letter queue. Runbook: docs/operations.md#scheduled-revocation-did-not-start',
+      props.alarmTopic,
+    );
   }
 
   /** ARN pattern of every schedule in the group. */
