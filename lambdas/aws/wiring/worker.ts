@@ -9,7 +9,7 @@ import type { LeaverLedger, MessageVisibility, TaskCallback } from '../../core/r
 import type { ScimClient } from '../../core/scim/index.ts';
 import { createWorkerHandler, type WorkerDeps } from '../../handlers/worker.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
-import { type DynamoStateProps, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
+import { DynamoRevocationBudget, type DynamoStateProps } from '../adapters/dynamo-state.ts';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
 import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 
