@@ -74,14 +74,17 @@ function bambooTimestamp(at: Date): string {
 }
 
 /**
- * A BambooHR field-based delivery of one termination. BambooHR carries one Work Email (scimitar's
+ * A BambooHR field-based delivery of one termination (or its rescind: status back to active). BambooHR carries one Work Email (scimitar's
  * userName and email) and derives the event id from the change, so a repeat is a duplicate.
  */
 function bambooHRBody(source: SourceConfig, fields: EventFields): string {
   const { person } = fields;
   const problems: string[] = [];
-  if ((fields.kind ?? 'termination') !== 'termination')
-    problems.push(`a BambooHR source sends terminations only; --kind ${fields.kind} needs a generic source`);
+  const kind = fields.kind ?? 'termination';
+  if (kind !== 'termination' && kind !== 'rescind')
+    problems.push(
+      `a BambooHR source sends terminations and rescinds only; --kind ${fields.kind} needs a generic source`,
+    );
   if (fields.eventId)
     problems.push(
       'BambooHR derives the event id from the change; leave out --event-id (or use a generic source)',
@@ -97,6 +100,24 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
   if (Number.isNaN(effective.getTime()))
     throw new UsageError(`--effective-at ${fields.effectiveAt} is not a date`);
   const names = person.displayName?.split(' ') ?? [];
+  if (kind === 'rescind') {
+    // Status back to active: BambooHR posts the changed field and its value now.
+    return JSON.stringify({
+      employees: [
+        {
+          id: person.employeeId,
+          action: 'Updated',
+          timestamp: bambooTimestamp(new Date()),
+          changedFields: ['Employment Status', 'Termination Date'],
+          fields: {
+            'Employment Status': 'Active',
+            'Termination Date': '',
+            ...(workEmail ? { 'Work Email': workEmail } : {}),
+          },
+        },
+      ],
+    });
+  }
   return JSON.stringify({
     employees: [
       {
