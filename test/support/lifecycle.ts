@@ -2,12 +2,16 @@
 // compare-and-set, and a scheduler that holds one-time schedules until a test (or a clock) fires them.
 
 import type { WorkflowStarter } from '../../lambdas/core/ingest/ports.ts';
+import { TerminationLifecycle } from '../../lambdas/core/lifecycle/lifecycle.ts';
 import {
   type PendingTermination,
   PendingTerminations,
   type ScheduledStart,
   TerminationScheduler,
 } from '../../lambdas/core/lifecycle/ports.ts';
+import type { ScimitarConfig } from '../../lambdas/core/model/config.ts';
+import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from './fakes.ts';
+import { RecordingNotifier } from './recorders.ts';
 
 export class InMemoryPendingTerminations extends PendingTerminations {
   readonly records = new Map<string, PendingTermination>();
@@ -53,4 +57,26 @@ export class InMemoryTerminationScheduler extends TerminationScheduler {
     }
     return fired;
   }
+}
+
+/** The lifecycle's ports in memory, wired as ingest wires them, with every source signed by `key`. */
+export function lifecycleWorld(config: ScimitarConfig, key: string) {
+  const audit = new InMemoryAuditLog();
+  const workflows = new InMemoryWorkflowStarter();
+  const terminations = new InMemoryPendingTerminations();
+  const scheduler = new InMemoryTerminationScheduler();
+  const owners = new RecordingNotifier();
+  const apply = new TerminationLifecycle({ terminations, scheduler, workflows, audit, owners, config });
+  const secrets = new InMemorySecretSource(
+    Object.fromEntries(config.sources.map((s) => [s.secretName ?? '', key])),
+  );
+  return {
+    audit,
+    workflows,
+    terminations,
+    scheduler,
+    owners,
+    secrets,
+    lifecycle: { apply, horizonDays: config.scheduleHorizonDays },
+  };
 }

@@ -4,7 +4,6 @@
 // delegated targets, people the target cannot be matched by). Audits PLANNED and every settled target.
 
 import { claimTermination, unclaimedReason } from '../lifecycle/claim.ts';
-import { revocationStart } from '../lifecycle/lifecycle.ts';
 import type { PendingTerminations } from '../lifecycle/ports.ts';
 import { type AuditEntry, auditEntry, type NewAuditEntry } from '../model/audit.ts';
 import {
@@ -108,11 +107,10 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     }
   }
 
-  // The Wait state sleeps until then: the claimed start (an involuntary exit revokes at once), else the effective time.
+  // The Wait state sleeps until then: the claimed start (ingest decided it: an involuntary exit
+  // revokes at once), else, for an event ingested without the lifecycle, its effective time.
   const effectiveAt =
-    claim.kind === 'claimed'
-      ? claim.pending.startAt
-      : revocationStart(event, new Date(receivedAt), config.involuntary).toISOString();
+    claim.kind === 'claimed' ? claim.pending.startAt : new Date(event.effectiveAt).toISOString();
   const plan: Plan = {
     eventId: event.eventId,
     personId,

@@ -3,16 +3,15 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
-import { TerminationLifecycle } from '../../../lambdas/core/lifecycle/lifecycle.ts';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import { ValidationError } from '../../../lambdas/core/model/errors.ts';
 import { createApproveHandler } from '../../../lambdas/handlers/approve.ts';
 import { createIngestHandler } from '../../../lambdas/handlers/ingest.ts';
 import sample from '../../../scimitar.config.ts';
-import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
-import { InMemoryPendingTerminations, InMemoryTerminationScheduler } from '../../support/lifecycle.ts';
+import { InMemoryAuditLog } from '../../support/fakes.ts';
+import { lifecycleWorld } from '../../support/lifecycle.ts';
 import { RecordingLaneQueue } from '../../support/reconcile.ts';
-import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
+import { FixedClock } from '../../support/recorders.ts';
 
 const KEY = 'sk-lifecycle-1a2b';
 const NOW = new Date('2026-11-28T09:00:00Z');
@@ -20,27 +19,15 @@ const config = parseConfig(sample);
 const logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 function ingestHandler() {
-  const audit = new InMemoryAuditLog();
-  const workflows = new InMemoryWorkflowStarter();
-  const scheduler = new InMemoryTerminationScheduler();
-  const apply = new TerminationLifecycle({
-    terminations: new InMemoryPendingTerminations(),
-    scheduler,
-    workflows,
-    audit,
-    owners: new RecordingNotifier(),
-    config,
-  });
+  const { audit, workflows, scheduler, secrets, lifecycle } = lifecycleWorld(config, KEY);
   const handler = createIngestHandler({
     sources: config.sources,
-    secrets: new InMemorySecretSource(
-      Object.fromEntries(config.sources.map((s) => [s.secretName ?? '', KEY])),
-    ),
+    secrets,
     auditLog: audit,
     workflows,
     logger,
     clock: new FixedClock(NOW),
-    lifecycle: { apply, horizonDays: config.scheduleHorizonDays },
+    lifecycle,
   });
   return { handler, scheduler, workflows };
 }

@@ -2,13 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { executionName } from '../../../lambdas/core/ingest/execution-name.ts';
 import { Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
-import { TerminationLifecycle } from '../../../lambdas/core/lifecycle/lifecycle.ts';
 import { parseConfig, type ScimitarConfig } from '../../../lambdas/core/model/config.ts';
 import type { LifecycleEventInput } from '../../../lambdas/core/model/event.ts';
 import sample from '../../../scimitar.config.ts';
-import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
-import { InMemoryPendingTerminations, InMemoryTerminationScheduler } from '../../support/lifecycle.ts';
-import { RecordingNotifier } from '../../support/recorders.ts';
+import type { InMemoryAuditLog, InMemoryWorkflowStarter } from '../../support/fakes.ts';
+import { lifecycleWorld } from '../../support/lifecycle.ts';
+import type { RecordingNotifier } from '../../support/recorders.ts';
 
 const KEY = 'generic-signing-key-7a1f';
 const NOW = new Date('2026-11-28T09:00:00Z');
@@ -17,27 +16,21 @@ const inDays = (days: number, from = NOW) => new Date(from.getTime() + days * DA
 
 let audit: InMemoryAuditLog;
 let workflows: InMemoryWorkflowStarter;
-let terminations: InMemoryPendingTerminations;
-let scheduler: InMemoryTerminationScheduler;
+let terminations: ReturnType<typeof lifecycleWorld>['terminations'];
+let scheduler: ReturnType<typeof lifecycleWorld>['scheduler'];
 let owners: RecordingNotifier;
 let ingestor: Ingestor;
 
 function setUp(overrides: Partial<Pick<ScimitarConfig, 'involuntary' | 'scheduleHorizonDays'>> = {}) {
   const config = { ...parseConfig(sample), ...overrides };
-  audit = new InMemoryAuditLog();
-  workflows = new InMemoryWorkflowStarter();
-  terminations = new InMemoryPendingTerminations();
-  scheduler = new InMemoryTerminationScheduler();
-  owners = new RecordingNotifier();
-  const apply = new TerminationLifecycle({ terminations, scheduler, workflows, audit, owners, config });
+  const world = lifecycleWorld(config, KEY);
+  ({ audit, workflows, terminations, scheduler, owners } = world);
   ingestor = new Ingestor({
     sources: config.sources,
-    secrets: new InMemorySecretSource(
-      Object.fromEntries(config.sources.map((s) => [s.secretName ?? '', KEY])),
-    ),
+    secrets: world.secrets,
     auditLog: audit,
     workflows,
-    lifecycle: { apply, horizonDays: config.scheduleHorizonDays },
+    lifecycle: world.lifecycle,
   });
   return config;
 }

@@ -5,14 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
 import { describePending } from '../../../lambdas/core/lifecycle/describe.ts';
-import { TerminationLifecycle } from '../../../lambdas/core/lifecycle/lifecycle.ts';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import { workflowInputSchema } from '../../../lambdas/core/model/messages.ts';
 import { planRevocation } from '../../../lambdas/core/revocation/plan.ts';
 import sample from '../../../scimitar.config.ts';
-import { InMemoryAuditLog, InMemorySecretSource, InMemoryWorkflowStarter } from '../../support/fakes.ts';
-import { InMemoryPendingTerminations, InMemoryTerminationScheduler } from '../../support/lifecycle.ts';
-import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
+import { lifecycleWorld } from '../../support/lifecycle.ts';
+import { FixedClock } from '../../support/recorders.ts';
 
 const KEY = 'sk-race-77';
 const RECEIVED = new Date('2026-11-01T09:00:00Z');
@@ -20,21 +18,11 @@ const EFFECTIVE = new Date('2026-12-01T09:00:00Z');
 const config = parseConfig(sample);
 
 function world() {
-  const audit = new InMemoryAuditLog();
-  const workflows = new InMemoryWorkflowStarter();
-  const scheduler = new InMemoryTerminationScheduler();
-  const terminations = new InMemoryPendingTerminations();
-  const owners = new RecordingNotifier();
-  const apply = new TerminationLifecycle({ terminations, scheduler, workflows, audit, owners, config });
-  const ingestor = new Ingestor({
-    sources: config.sources,
-    secrets: new InMemorySecretSource(
-      Object.fromEntries(config.sources.map((s) => [s.secretName ?? '', KEY])),
-    ),
-    auditLog: audit,
-    workflows,
-    lifecycle: { apply, horizonDays: config.scheduleHorizonDays },
-  });
+  const { audit, workflows, scheduler, terminations, owners, secrets, lifecycle } = lifecycleWorld(
+    config,
+    KEY,
+  );
+  const ingestor = new Ingestor({ sources: config.sources, secrets, auditLog: audit, workflows, lifecycle });
   const send = (event: Record<string, unknown>, now: Date) => {
     const body = JSON.stringify({
       source: 'generic',
