@@ -3,6 +3,8 @@
 // time, turned involuntary, cancelled by a hire; the blast-radius guard counting only writes that
 // happen, and an operator's approve releasing a held revocation. No test waits on the wall clock:
 // the runtime's clock is moved, and outcomes are awaited with `eventually`.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PendingTermination } from '../../lambdas/core/lifecycle/ports.ts';
 import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
@@ -14,6 +16,17 @@ import { eventually } from '../support/eventually.ts';
 import { postSigned, startTestRuntime, testConfig } from '../support/local-runtime.ts';
 
 const DAY_MS = 86_400_000;
+const run = promisify(execFile);
+
+/** The real CLI, as `npm run scimitar -- ...` runs it, against `runtime`. */
+async function cli(runtime: Runtime, ...args: string[]): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'local/cli.ts', ...args, '--url', runtime.url, '--data-dir', runtime.dataDir],
+    { env: { ...process.env, SCIMITAR_URL: '' } },
+  );
+  return stdout;
+}
 /** The demo applications that hold an account per person (chat leaves some out on purpose). */
 const APPS = ['code', 'wiki'] as const;
 
@@ -75,6 +88,33 @@ describe('termination lifecycle on the local runtime', () => {
     next = leavers(runtime);
   }, 120_000);
   afterAll(async () => runtime?.stop());
+
+  // First, while the runtime's clock is still the wall clock the CLI signs with.
+  it('the CLI: send --effective-at schedules, status says "scheduled for <date>", send --kind rescind cancels, status shows RESCINDED', async () => {
+    const who = next();
+    const effectiveAt = new Date(runtime.clock.nowMs() + 10 * DAY_MS).toISOString();
+    const match = ['--employee', who.employeeId, '--email', who.userName];
+    const sent = await cli(
+      runtime,
+      'send',
+      ...match,
+      '--termination-type',
+      'voluntary',
+      '--effective-at',
+      effectiveAt,
+    );
+    expect(sent).toContain(`scheduled for ${effectiveAt}`);
+    const eventId = JSON.parse(sent.slice(sent.indexOf('{'), sent.lastIndexOf('}') + 1)).eventId as string;
+    expect(await cli(runtime, 'status', eventId)).toContain(`scheduled for ${effectiveAt}`);
+
+    expect(await cli(runtime, 'send', '--kind', 'rescind', '--employee', who.employeeId)).toContain(
+      `rescinded the termination ${eventId}: nothing revoked`,
+    );
+    const status = await cli(runtime, 'status', eventId);
+    expect(status).toMatch(/cancelled at \S+ by a rescind .*before it started: nothing revoked/);
+    expect(status).toMatch(/RESCINDED .* by rescind \(termination /);
+    for (const t of APPS) expect(activeIn(runtime, t, who), t).toBe(true);
+  }, 120_000);
 
   it('a rescind before the date: at and after the date every account is still active, the timeline says RESCINDED', async () => {
     const who = next();
@@ -253,7 +293,9 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
   }, 120_000);
   afterAll(async () => runtime?.stop());
 
-  it('a revocation with no account spends no budget; approve releases a held revocation', async () => {
+  it('a revocation with no account spends no budget; approve releases a held revocation', {
+    timeout: 120_000,
+  }, async () => {
     // Nobody has an account: nothing is written, so the window's one revocation is still free.
     const ghost = { employeeId: 'E-ghost', userName: 'ghost@example.com', emails: ['ghost@example.com'] };
     const none = await sendEvent(runtime, ghost);
@@ -280,8 +322,13 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
     for (const t of heldTargets) expect(activeIn(runtime, t, second), t).toBe(true);
     expect(String(refused[0]?.detail?.reason)).toContain(`npm run scimitar -- approve ${held.eventId}`);
 
-    const approved = await runtime.approve(held.eventId, 'e2e-operator');
-    expect([...approved.targets].sort()).toEqual(heldTargets);
+    // The operator's command, through the local API.
+    const operator = process.env.USER ?? process.env.USERNAME ?? 'operator';
+    const answer = (await cli(runtime, 'approve', held.eventId)).match(
+      /^approved by (.+): (.+) sent to their lanes again$/m,
+    );
+    expect(answer?.[1]).toBe(operator);
+    expect(answer?.[2]?.split(', ').sort()).toEqual(heldTargets);
     await eventually(
       'the approved revocation to be written and verified',
       async () => {
@@ -293,6 +340,6 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
     // chat deletes its leavers' accounts; the others deactivate them.
     for (const t of heldTargets) expect(activeIn(runtime, t, second), t).not.toBe(true);
     const after = await eventView(runtime, held.eventId);
-    expect(after.audit.find((e) => e.step === 'APPROVED')?.detail?.approvedBy).toBe('e2e-operator');
+    expect(after.audit.find((e) => e.step === 'APPROVED')?.detail?.approvedBy).toBe(operator);
   });
 });
