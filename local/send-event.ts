@@ -100,24 +100,16 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
   if (Number.isNaN(effective.getTime()))
     throw new UsageError(`--effective-at ${fields.effectiveAt} is not a date`);
   const names = person.displayName?.split(' ') ?? [];
-  if (kind === 'rescind') {
-    // Status back to active: BambooHR posts the changed field and its value now.
-    return JSON.stringify({
-      employees: [
-        {
-          id: person.employeeId,
-          action: 'Updated',
-          timestamp: bambooTimestamp(new Date()),
-          changedFields: ['Employment Status', 'Termination Date'],
-          fields: {
-            'Employment Status': 'Active',
-            'Termination Date': '',
-            ...(workEmail ? { 'Work Email': workEmail } : {}),
-          },
-        },
-      ],
-    });
-  }
+  // A rescind is the status back to active and the date cleared: BambooHR posts the changed
+  // fields and their values now.
+  const changed =
+    kind === 'rescind'
+      ? { 'Employment Status': 'Active', 'Termination Date': '' }
+      : {
+          'Employment Status': 'Terminated',
+          'Termination Date': effective.toISOString().slice(0, 10),
+          'Termination Type': fields.terminationType === 'involuntary' ? 'Involuntary' : 'Voluntary',
+        };
   return JSON.stringify({
     employees: [
       {
@@ -126,9 +118,7 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
         timestamp: bambooTimestamp(new Date()),
         changedFields: ['Employment Status', 'Termination Date'],
         fields: {
-          'Employment Status': 'Terminated',
-          'Termination Date': effective.toISOString().slice(0, 10),
-          'Termination Type': fields.terminationType === 'involuntary' ? 'Involuntary' : 'Voluntary',
+          ...changed,
           ...(workEmail ? { 'Work Email': workEmail } : {}),
           ...(person.externalId ? { 'Employee #': person.externalId } : {}),
           ...(names.length > 1 ? { 'First Name': names[0], 'Last Name': names.slice(1).join(' ') } : {}),
