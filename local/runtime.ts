@@ -1,3 +1,4 @@
+// Over 300 lines: the one composition root, a list of parts in the order they start (and stop in reverse).
 // The whole pipeline on one machine, hosting the stack the CDK app synthesizes for the config:
 // its queues, event sources, schedules and alarms read from the templates (local/topology.ts),
 // the same handlers as on AWS wired to local stand-ins (dynalite, fauxqs, the state machine on
