@@ -133,11 +133,17 @@ function pendingLine(eventId: string, pending: PendingTermination): string {
 
 export async function audit(args: Args, personId: string | undefined): Promise<void> {
   if (!personId) throw new UsageError('audit needs a person (employee) id');
-  const { audit: entries, ledger } = await api<{
+  const {
+    audit: entries,
+    ledger,
+    pending,
+  } = await api<{
     audit: AuditEntry[];
     ledger: { targetId: string; outcome: string; at: string }[];
+    pending: PendingTermination | null;
   }>(`${baseUrl(args)}/_local/people/${encodeURIComponent(personId)}`);
   if (entries.length === 0) throw new UsageError(`no audit entries for "${personId}"`);
+  console.log(`termination: ${describePending(pending ?? undefined)}`);
   console.log(`audit timeline of ${personId}:\n${renderTimeline(entries)}`);
   console.log(
     `\nleaver ledger:\n${ledger.map((l) => `  ${l.targetId.padEnd(10)} ${l.outcome.padEnd(12)} ${l.at}`).join('\n')}`,

@@ -113,6 +113,9 @@ describe('termination lifecycle on the local runtime', () => {
     const status = await cli(runtime, 'status', eventId);
     expect(status).toMatch(/cancelled at \S+ by a rescind .*before it started: nothing revoked/);
     expect(status).toMatch(/RESCINDED .* by rescind \(termination /);
+    expect(await cli(runtime, 'audit', who.employeeId)).toMatch(
+      /^termination: cancelled at \S+ by a rescind/m,
+    );
     for (const t of APPS) expect(activeIn(runtime, t, who), t).toBe(true);
   }, 120_000);
 
