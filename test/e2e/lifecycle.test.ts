@@ -232,7 +232,7 @@ describe('termination lifecycle on the local runtime', () => {
     expect((await pendingOf(runtime, who))?.status).toBe('cancelled');
   });
 
-  it('an involuntary termination with a future date is revoked now', async () => {
+  it('an involuntary termination with a future date is revoked now; a rehire after it tells the owners', async () => {
     const who = next();
     const answer = await sendEvent(runtime, who, {
       effectiveAt: daysAhead(runtime, 30),
@@ -241,6 +241,15 @@ describe('termination lifecycle on the local runtime', () => {
     expect(answer.action).toBe('started');
     expect((await endedExecution(runtime, answer.eventId)).status).toBe('SUCCEEDED');
     for (const t of APPS) expect(activeIn(runtime, t, who), t).toBe(false);
+
+    // Then rehired: nothing is reactivated (provisioning is not in scope); every owner is told.
+    const rehire = await sendEvent(runtime, who, { kind: 'rehire' });
+    expect(rehire.action).toBe('rescinded');
+    const rehired = (await runtime.audit.forEvent(rehire.eventId)).find((e) => e.step === 'REHIRED');
+    expect(rehired?.detail?.reason).toContain('does not reactivate');
+    for (const t of APPS) expect(activeIn(runtime, t, who), t).toBe(false);
+    const told = runtime.owners.sent.filter((n) => n.subject.includes('rehired'));
+    expect(told.map((n) => n.targetId).sort()).toEqual(runtime.config.targets.map((t) => t.id).sort());
   });
 
   it('a hire for a pending leaver cancels the termination', async () => {
