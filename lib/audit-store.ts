@@ -166,6 +166,23 @@ export class AuditStore extends Construct {
     );
   }
 
+  /**
+   * Lets a grantee keep the people's pending terminations (items `LEAVER#<person>`/`PENDING`):
+   * `dynamodb:GetItem`, `dynamodb:PutItem` (conditional on the version read) on partition keys
+   * `LEAVER#*` only, plus the key actions of {@link grantAppend}. For ingest: no Query, no
+   * UpdateItem, no budget or per-target items.
+   */
+  public grantPendingTerminations(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], ['LEAVER#*']);
+  }
+
+  /** Sets `STATE_TABLE` in the function's environment and grants {@link grantPendingTerminations}. */
+  public bindPendingTerminations(fn: BindableFunction): void {
+    fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);
+    this.grantPendingTerminations(fn);
+  }
+
   /** Sets `AUDIT_TABLE` in the function's environment and grants {@link grantAppend}. */
   public bindAppend(fn: BindableFunction): void {
     fn.addEnvironment('AUDIT_TABLE', this.auditTable.tableName);

@@ -46,15 +46,21 @@ const LEAVER_ACTION: readonly TargetField[] = [
  * entry calling `runtimeConfig()` fails at cold start, loudly).
  */
 export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection | undefined>> = {
-  // Verifies deliveries: each source's scheme, signing-key secret and replay tolerance.
-  ingest: { config: [], sources: ['id', 'kind', 'secretName', 'toleranceSeconds'] },
+  // Verifies deliveries: each source's scheme, signing-key secret and replay tolerance; schedules
+  // terminations (involuntary, the horizon) and tells owners of a rescind after the start.
+  ingest: {
+    config: ['involuntary', 'scheduleHorizonDays'],
+    targets: ['id', 'displayName', 'owner'],
+    sources: ['id', 'kind', 'secretName', 'toleranceSeconds'],
+  },
   // Plans the lanes: every target's action and owner (manual targets become owner tasks).
   plan: {
-    config: ['blastRadius', 'dryRun'],
+    config: ['blastRadius', 'dryRun', 'involuntary'],
     targets: [...LEAVER_ACTION, 'displayName', 'owner', 'coverage'],
   },
-  // Finds the lane's target by its queue name, and builds its SCIM client.
-  worker: { config: ['stackName'], targets: SCIM_CLIENT },
+  // Finds the lane's target by its queue name, and builds its SCIM client; spends the blast-radius
+  // budget at the write.
+  worker: { config: ['stackName', 'blastRadius'], targets: SCIM_CLIENT },
   summarize: undefined,
   // Finds the target by the secret's name or tag; mints through its rotation settings.
   rotation: { config: [], targets: [...SCIM_CLIENT, 'rotation'] },

@@ -20,11 +20,13 @@ import { MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-clou
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import { INGEST_METRICS, type RefusalCause } from '../lambdas/core/model/metrics.ts';
 import type { AuditStore } from './audit-store.ts';
 import { METRICS_NAMESPACE, ScimitarFunction, serviceName } from './scimitar-function.ts';
+import type { TerminationSchedules } from './termination-schedules.ts';
 import type { TokenVault } from './token-vault.ts';
 import type { Workflow } from './workflow.ts';
 
@@ -43,6 +45,10 @@ export interface IngestApiProps {
   readonly auditStore: AuditStore;
   /** Holds the sources' signing keys; ingest may read those and no target credential. */
   readonly vault: TokenVault;
+  /** Where ingest schedules each termination for its effective time (its group and role only). */
+  readonly schedules: TerminationSchedules;
+  /** Where ingest tells owners that a revocation already started was rescinded, or a revoked person rehired. */
+  readonly ownerTopic: ITopic;
   /** Steady requests per second the stage accepts. @default 20 */
   readonly throttlingRateLimit?: number;
   /** Requests the stage accepts in a burst. @default 40 */
@@ -87,9 +93,23 @@ export class IngestApi extends Construct {
       config: props.config,
       description: 'scimitar ingest: verify the HRIS signature, audit RECEIVED, start the workflow',
       timeout: Duration.seconds(10),
-      environment: { STATE_MACHINE_ARN: props.workflow.stateMachine.stateMachineArn },
+      environment: {
+        STATE_MACHINE_ARN: props.workflow.stateMachine.stateMachineArn,
+        OWNER_TOPIC_ARN: props.ownerTopic.topicArn,
+      },
     });
     props.workflow.grantStartExecution(this.ingestFunction);
+    // The person's pending termination (read, conditional put) and its one-time schedule.
+    props.auditStore.bindPendingTerminations(this.ingestFunction);
+    props.schedules.bind(this.ingestFunction);
+    props.ownerTopic.grantPublish(this.ingestFunction);
+    if (this.ingestFunction.role) {
+      Validations.of(this.ingestFunction.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason:
+          'SNS documents kms:GenerateDataKey* with kms:Decrypt for publishers to an encrypted topic; the statement names the one topic key.',
+      });
+    }
     props.auditStore.bindAppend(this.ingestFunction);
     // A repeated delivery is recognised by the event's earlier RECEIVED entry (a Query).
     props.auditStore.grantReadAudit(this.ingestFunction);

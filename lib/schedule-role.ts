@@ -118,9 +118,27 @@ export function invokeOnSchedule(scope: Construct, props: ScheduledInvocationPro
     }),
   });
 
-  const deadLetterAlarm = new Alarm(scope, `${ids.schedule}DeadLetterAlarm`, {
-    alarmDescription: `scimitar: a run of the ${what} was lost: Scheduler could not invoke it, or the invocation failed after its retries; the event is in the dead-letter queue. Runbook: ${props.runbook}`,
-    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+  const deadLetterAlarm = alarmOnDeadLetters(
+    scope,
+    `${ids.schedule}DeadLetterAlarm`,
+    deadLetterQueue,
+    `scimitar: a run of the ${what} was lost: Scheduler could not invoke it, or the invocation failed after its retries; the event is in the dead-letter queue. Runbook: ${props.runbook}`,
+    props.alarmTopic,
+  );
+  return { role, schedule, deadLetterQueue, deadLetterAlarm };
+}
+
+/** An alarm on any message in a schedule's dead-letter queue (max over 5 minutes), to `topic`. */
+export function alarmOnDeadLetters(
+  scope: Construct,
+  id: string,
+  queue: Queue,
+  description: string,
+  topic: ITopic,
+): Alarm {
+  const alarm = new Alarm(scope, id, {
+    alarmDescription: description,
+    metric: queue.metricApproximateNumberOfMessagesVisible({
       statistic: 'Maximum',
       period: Duration.minutes(5),
     }),
@@ -129,8 +147,8 @@ export function invokeOnSchedule(scope: Construct, props: ScheduledInvocationPro
     evaluationPeriods: 1,
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
-  deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
-  return { role, schedule, deadLetterQueue, deadLetterAlarm };
+  alarm.addAlarmAction(new SnsAction(topic));
+  return alarm;
 }
 
 /**

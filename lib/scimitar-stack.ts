@@ -12,6 +12,7 @@ import { CredentialRotation } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
 import { Reconciler } from './reconciler.ts';
 import { LaneFleet, type TargetLane } from './target-lane.ts';
+import { TerminationSchedules } from './termination-schedules.ts';
 import { TokenVault } from './token-vault.ts';
 import { routeUnreportedFailures } from './unreported-failures.ts';
 import { Workflow } from './workflow.ts';
@@ -41,6 +42,8 @@ export class ScimitarStack extends Stack {
   /** Reconciles every SCIM target on `reconciliation.schedule`; its roster upload is `POST /roster`. */
   public readonly reconciler: Reconciler;
   public readonly ingestApi: IngestApi;
+  /** One-time schedules that start far-future terminations at their effective time. */
+  public readonly schedules: TerminationSchedules;
 
   constructor(scope: Construct, id: string, props: ScimitarStackProps) {
     super(scope, id, {
@@ -81,11 +84,17 @@ export class ScimitarStack extends Stack {
       alarmTopic: this.alerting.alertTopic,
     });
 
+    this.schedules = new TerminationSchedules(this, 'TerminationSchedules', {
+      stateMachine: this.workflow.stateMachine,
+      alarmTopic: this.alerting.alertTopic,
+    });
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       config,
       workflow: this.workflow,
       auditStore: this.auditStore,
       vault: this.vault,
+      schedules: this.schedules,
+      ownerTopic: this.alerting.ownerTopic,
       rosterUpload: this.reconciler.rosterUploadFunction,
     });
 

@@ -79,8 +79,10 @@ export interface WorkflowProps {
    */
   readonly laneTimeout?: Duration;
   /**
-   * How long an execution may run, the wait for a future-dated termination included. An event
-   * effective later than this times out (and the timed-out alarm fires).
+   * How long an execution may run. Ingest schedules a future-dated termination so that its
+   * execution starts when it is due (lib/termination-schedules.ts): the Wait state then waits at
+   * most a minute. Only an execution started early (an event ingested without the lifecycle)
+   * waits longer, and times out past this (the timed-out alarm fires).
    * @default Duration.days(31)
    */
   readonly executionTimeout?: Duration;

@@ -3,7 +3,7 @@
 // on demand (in the running runtime, or `reconcile run|coverage` without one).
 //   npm start                         start the pipeline locally (demo applications included)
 //   npm run demo                      send terminations and watch them revoked, live
-//   npm run scimitar -- <command>     start | demo | send | status | retry | audit | redrive |
+//   npm run scimitar -- <command>     start | demo | send | status | approve | retry | audit | redrive |
 //                                     reconcile | coverage | targets check | notifications
 //   npm run reconcile -- run|coverage the same as `scimitar reconcile run|coverage`
 // `npm run scimitar -- --help` lists every command and option. The commands live in local/cli/.
@@ -26,11 +26,16 @@ commands:
         send signed terminations for demo people and show each target live
         (without a runtime at the URL, it starts one of its own)
   send  --employee ID [--user-name U] [--email E] [--external-id X] [--source ID]
-        [--effective-at ISO] [--event-id ID] [--kind termination|hire|change|rehire]
+        [--effective-at ISO] [--event-id ID] [--kind termination|rescind|hire|change|rehire]
         [--termination-type voluntary|involuntary] [--url URL]
         send one lifecycle event, in the source's format and signed with its scheme
-        (default source: the first generic one, else the first)
-  status <eventId> [--url URL]      the event's execution and each target's state
+        (default source: the first generic one, else the first). A termination is scheduled
+        for --effective-at; another one for the same --employee with a new date reschedules
+        it; --kind rescind (or hire, rehire) cancels it
+  status <eventId> [--url URL]      the event's execution, its pending termination ("scheduled
+                                    for <date>", rescheduled, rescinded) and each target's state
+  approve <eventId> [--url URL]     release a revocation the blast-radius guard held (APPROVED
+                                    records who: $USER)
   retry <eventId> [--url URL]       run a failed execution's event again (a new execution,
                                     audited as a retry); refused while it runs or once it succeeded
   audit <personId> [--url URL]      a person's audit timeline and ledger
@@ -78,6 +83,8 @@ async function main(argv: string[]): Promise<void> {
       return (await events()).send(args);
     case 'status':
       return (await events()).status(args, subject);
+    case 'approve':
+      return (await events()).approve(args, subject);
     case 'retry':
       return (await events()).retry(args, subject);
     case 'audit':

@@ -2,7 +2,9 @@
 // /events/{source}) and the runtime's own /_local routes (status, retry, redrive, canary,
 // reconcile, coverage, notifications) that the CLI and the tests use.
 import { createServer, type Server } from 'node:http';
+import { compareAuditEntries } from '../lambdas/core/model/audit.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
+import { ApproveRefusedError } from '../lambdas/core/revocation/approve.ts';
 import { type ProxyHandler, proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
 import { attemptsOf, RetryRefusedError, UnknownEventError } from './retry.ts';
 import type { LocalRuntime } from './runtime.ts';
@@ -22,6 +24,8 @@ export type LocalApi = Pick<
   | 'checkTargets'
   | 'reconcile'
   | 'coverage'
+  | 'approve'
+  | 'pendingTermination'
 >;
 
 export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: string) => void): Server {
@@ -31,7 +35,7 @@ export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: 
       // Failures the caller can act on are answered as such, with the reason.
       if (err instanceof ValidationError) {
         writeJson(res, 422, { error: 'invalid', message: err.message, problems: err.problems });
-      } else if (err instanceof RetryRefusedError) {
+      } else if (err instanceof RetryRefusedError || err instanceof ApproveRefusedError) {
         writeJson(res, 409, { error: 'conflict', message: err.message });
       } else if (err instanceof UnknownEventError) {
         writeJson(res, 404, { error: 'unknown_event', message: err.message });
@@ -80,6 +84,15 @@ export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: 
         writeJson(res, 202, await api.retry(decodeURIComponent(retryMatch[1] ?? '')));
         return;
       }
+      const approve = url.pathname.match(/^\/_local\/events\/([^/]+)\/approve$/);
+      if (approve && method === 'POST') {
+        const { approvedBy } = JSON.parse((await readBody(req)).toString('utf8') || '{}') as {
+          approvedBy?: unknown;
+        };
+        const by = typeof approvedBy === 'string' ? approvedBy : '';
+        writeJson(res, 200, await api.approve(decodeURIComponent(approve[1] ?? ''), by));
+        return;
+      }
       const status = url.pathname.match(/^\/_local\/events\/([^/]+)$/);
       if (status && method === 'GET') {
         const eventId = decodeURIComponent(status[1] ?? '');
@@ -98,7 +111,7 @@ export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: 
                 output: execution.output,
               }
             : null,
-          audit: await api.audit.forEvent(eventId),
+          ...(await lifecycleOf(api, eventId)),
         });
         return;
       }
@@ -109,6 +122,7 @@ export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: 
           personId,
           audit: await api.audit.forPerson(personId),
           ledger: await api.ledger.forPerson(personId),
+          pending: (await api.pendingTermination(personId)) ?? null,
         });
         return;
       }
@@ -172,4 +186,19 @@ export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: 
       writeJson(res, 404, { error: 'not_found', message: `no route ${method} ${url.pathname}` });
     }
   });
+}
+
+/**
+ * An event's audit with what the person's later events did to it (RESCHEDULED, RESCINDED,
+ * REHIRED are written under the event that caused them), and the person's pending termination.
+ */
+async function lifecycleOf(api: LocalApi, eventId: string) {
+  const own = await api.audit.forEvent(eventId);
+  const personId = own.find((e) => e.personId)?.personId;
+  if (!personId) return { audit: own, pending: null };
+  const related = (await api.audit.forPerson(personId)).filter(
+    (e) => e.eventId !== eventId && e.detail?.pendingEventId === eventId,
+  );
+  const audit = [...own, ...related].sort(compareAuditEntries);
+  return { audit, pending: (await api.pendingTermination(personId)) ?? null };
 }

@@ -3,9 +3,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import type { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import type { CanaryResult } from '../lambdas/core/credentials/canary.ts';
+import type { PendingTermination, ScheduledStart } from '../lambdas/core/lifecycle/ports.ts';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import type { CoverageReport } from '../lambdas/core/reconcile/coverage.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
+import type { ApproveOutcome } from '../lambdas/core/revocation/approve.ts';
 import type { LocalClock } from './clock.ts';
 import type { DemoPerson } from './demo-people.ts';
 import type { LocalLane } from './lanes.ts';
@@ -87,5 +89,11 @@ export interface LocalRuntime {
   readonly rosterFile: string;
   /** Runs a failed (or aborted) execution's event again, audited as an operator's retry. */
   retry(eventId: string): Promise<RetryStarted>;
+  /** The person's pending termination (scheduled, started or cancelled), if any. */
+  pendingTermination(personId: string): Promise<PendingTermination | undefined>;
+  /** The one-time schedules waiting to start a revocation, earliest first. */
+  schedules(): ScheduledStart[];
+  /** Releases a revocation the blast-radius guard held (APPROVED records who). */
+  approve(eventId: string, approvedBy: string): Promise<ApproveOutcome>;
   stop(): Promise<void>;
 }

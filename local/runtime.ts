@@ -1,3 +1,4 @@
+// Over 300 lines: the one composition root, a list of parts in the order they start (and stop in reverse).
 // The whole pipeline on one machine, hosting the stack the CDK app synthesizes for the config:
 // its queues, event sources, schedules and alarms read from the templates (local/topology.ts),
 // the same handlers as on AWS wired to local stand-ins (dynalite, fauxqs, the state machine on
@@ -11,7 +12,8 @@ import { startFauxqs } from 'fauxqs';
 import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
-import { wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
+import { wireIngest } from '../lambdas/aws/wiring/ingest.ts';
+import { laneGuards, wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
 import { type ScimTargetConfig, targetSecretName } from '../lambdas/core/model/config.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
 import { scheduleIntervalMs } from '../lambdas/core/model/schedule.ts';
@@ -22,7 +24,6 @@ import {
 } from '../lambdas/core/reconcile/coverage.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
-import { createIngestHandler } from '../lambdas/handlers/ingest.ts';
 import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
 import { LocalClock } from './clock.ts';
@@ -30,11 +31,12 @@ import { localCloudWatch } from './cloudwatch.ts';
 import { demoRosterCsv, demoTargetsOf, startDemoApps } from './demo-apps.ts';
 import { demoPeople } from './demo-people.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
-import { acting, localFunctions, localWorkflow } from './functions.ts';
+import { acting, localEnvironment, localFunctions, localWorkflow } from './functions.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
 import { ClockedVisibility } from './lane-backoff.ts';
 import { createLanes, createQueues, depth, laneOfTarget, redrive } from './lanes.ts';
+import { localApprove } from './lifecycle.ts';
 import { LocalNotifier } from './notifier.ts';
 import { retryExecution } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
@@ -44,6 +46,7 @@ import { ensureSecrets, LocalSecretSource, LocalSecretStore } from './secrets.ts
 import { localSqsClient } from './sqs-client.ts';
 import { listenOn } from './start-errors.ts';
 import { LocalTaskCallback, TaskTokenRegistry } from './task-tokens.ts';
+import { LocalTerminationScheduler } from './termination-scheduler.ts';
 import { hostedStack } from './topology.ts';
 
 export type { LocalLane } from './lanes.ts';
@@ -143,6 +146,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return scim;
     };
     const callback = new LocalTaskCallback(tokens, stateMachineName);
+    // A rescind after the plan wins at the write; only writes that happen spend the budget.
+    const guards = laneGuards(configFor('worker', config), state);
     const lanes = createLanes({
       config,
       topology,
@@ -162,6 +167,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           callback,
           clock,
           maxAttempts: config.maxAttempts,
+          ...guards,
           logger: logger(`worker-${target.id}`),
           alerts,
           redriveCommand: `npm run scimitar -- redrive ${target.id}`,
@@ -205,6 +211,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     // Before the lanes stop (stoppers run in reverse): no execution or plan step writes after the stores close.
     stoppers.push(() => workflow.stop());
+    // EventBridge Scheduler's one-time schedules, on the clock (kept in a file with --persist).
+    const scheduler = new LocalTerminationScheduler({
+      clock,
+      workflows: workflow,
+      ...(options.persist ? { file: join(dataDir, 'schedules.json') } : {}),
+      onError: (start, err) => print(`schedule of ${start.executionName}: ${(err as Error).message}`),
+    });
+    stoppers.push(async () => scheduler.stop());
 
     // The canary and the reconciler through their handlers and wiring modules.
     if (!existsSync(rosterFile) && apps.size > 0) writeFileSync(rosterFile, demoRosterCsv(people));
@@ -255,11 +269,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       every(scheduleIntervalMs(schedule.expression), run);
     }
 
-    const ingest = createIngestHandler({
-      sources: configFor('ingest', config).sources,
+    const ingest = wireIngest({
+      config: configFor('ingest', config),
+      env: localEnvironment({ stack, topology, laneQueueUrl: '' }, 'ingest'),
+      dynamo: dynamo.client,
       secrets,
-      auditLog: audit,
       workflows: workflow,
+      scheduler,
+      owners,
+      rawDeliveries: 'not-kept',
       logger: logger('ingest'),
       clock,
       metrics: cloudwatch.metricsFor('ingest'),
@@ -285,6 +303,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       coverage,
       rosterFile,
       retry: (eventId) => retryExecution(eventId, { workflow, audit, clock }),
+      pendingTermination: (personId) => guards.terminations.get(personId),
+      schedules: () => scheduler.list(),
+      approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
       stop,
     };
     const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingest(event)), print);

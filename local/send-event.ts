@@ -74,14 +74,17 @@ function bambooTimestamp(at: Date): string {
 }
 
 /**
- * A BambooHR field-based delivery of one termination. BambooHR carries one Work Email (scimitar's
+ * A BambooHR field-based delivery of one termination (or its rescind: status back to active). BambooHR carries one Work Email (scimitar's
  * userName and email) and derives the event id from the change, so a repeat is a duplicate.
  */
 function bambooHRBody(source: SourceConfig, fields: EventFields): string {
   const { person } = fields;
   const problems: string[] = [];
-  if ((fields.kind ?? 'termination') !== 'termination')
-    problems.push(`a BambooHR source sends terminations only; --kind ${fields.kind} needs a generic source`);
+  const kind = fields.kind ?? 'termination';
+  if (kind !== 'termination' && kind !== 'rescind')
+    problems.push(
+      `a BambooHR source sends terminations and rescinds only; --kind ${fields.kind} needs a generic source`,
+    );
   if (fields.eventId)
     problems.push(
       'BambooHR derives the event id from the change; leave out --event-id (or use a generic source)',
@@ -97,6 +100,16 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
   if (Number.isNaN(effective.getTime()))
     throw new UsageError(`--effective-at ${fields.effectiveAt} is not a date`);
   const names = person.displayName?.split(' ') ?? [];
+  // A rescind is the status back to active and the date cleared: BambooHR posts the changed
+  // fields and their values now.
+  const changed =
+    kind === 'rescind'
+      ? { 'Employment Status': 'Active', 'Termination Date': '' }
+      : {
+          'Employment Status': 'Terminated',
+          'Termination Date': effective.toISOString().slice(0, 10),
+          'Termination Type': fields.terminationType === 'involuntary' ? 'Involuntary' : 'Voluntary',
+        };
   return JSON.stringify({
     employees: [
       {
@@ -105,9 +118,7 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
         timestamp: bambooTimestamp(new Date()),
         changedFields: ['Employment Status', 'Termination Date'],
         fields: {
-          'Employment Status': 'Terminated',
-          'Termination Date': effective.toISOString().slice(0, 10),
-          'Termination Type': fields.terminationType === 'involuntary' ? 'Involuntary' : 'Voluntary',
+          ...changed,
           ...(workEmail ? { 'Work Email': workEmail } : {}),
           ...(person.externalId ? { 'Employee #': person.externalId } : {}),
           ...(names.length > 1 ? { 'First Name': names[0], 'Last Name': names.slice(1).join(' ') } : {}),

@@ -153,8 +153,35 @@ export function renderTimeline(entries: readonly AuditEntry[]): string {
           ? String(detail.cause ?? '')
           : e.step === 'PLANNED'
             ? `lanes: ${((detail.lanes ?? []) as { targetId: string }[]).map((l) => l.targetId).join(', ') || 'none'}`
-            : '';
+            : lifecycleNote(e.step, detail);
       return `  ${e.at}  ${e.step.padEnd(14)} ${(e.targetId ?? '').padEnd(10)} ${e.actor.padEnd(10)} ${e.eventId}${note ? `  ${note}` : ''}`;
     })
     .join('\n');
+}
+
+interface Dates {
+  readonly effectiveAt?: string;
+  readonly startAt?: string;
+}
+
+/** What a lifecycle step did: the schedule, both dates of a reschedule, who cancelled or approved. */
+function lifecycleNote(step: AuditEntry['step'], detail: Record<string, unknown>): string {
+  const of = detail.pendingEventId ? ` (termination ${String(detail.pendingEventId)})` : '';
+  switch (step) {
+    case 'SCHEDULED':
+      return `scheduled for ${String(detail.startAt)}`;
+    case 'RESCHEDULED': {
+      if (detail.unchanged) return String(detail.reason ?? 'same dates: unchanged');
+      const from = (detail.from ?? {}) as Dates;
+      const to = (detail.to ?? {}) as Dates;
+      return `from ${String(from.startAt)} to ${String(to.startAt)}${of}`;
+    }
+    case 'RESCINDED':
+    case 'REHIRED':
+      return `by ${String(detail.by ?? step.toLowerCase())}${of}: ${String(detail.reason ?? '')}`;
+    case 'APPROVED':
+      return `by ${String(detail.approvedBy)}: ${((detail.targets ?? []) as string[]).join(', ')} released`;
+    default:
+      return '';
+  }
 }

@@ -14,7 +14,7 @@ import {
   SourceMismatchError,
   UnknownSourceError,
 } from '../core/ingest/errors.ts';
-import { type IngestOutcome, Ingestor } from '../core/ingest/ingest.ts';
+import { type IngestOutcome, Ingestor, type IngestorDeps } from '../core/ingest/ingest.ts';
 import type { PayloadLimits } from '../core/ingest/payload.ts';
 import type { WorkflowStarter } from '../core/ingest/ports.ts';
 import type { SourceConfig } from '../core/model/config.ts';
@@ -34,6 +34,8 @@ export interface IngestHandlerDeps {
   limits?: Partial<PayloadLimits>;
   /** Where raw deliveries are kept. @default - not kept */
   rawDeliveries?: ArchiveStore;
+  /** The termination lifecycle (schedule, reschedule, rescind). @default - executions start at once */
+  lifecycle?: IngestorDeps['lifecycle'];
   /**
    * Where DeliveryAccepted and DeliveryRefused (per cause) go; the stack's alarms read them.
    * @default - no metrics (the local runtime)
@@ -86,13 +88,17 @@ function refusalFor(
 }
 
 function acceptedBody(outcome: IngestOutcome): Record<string, unknown> {
-  const executions = outcome.started.map(({ eventId, executionArn, duplicate, unusableMatchFields }) => ({
-    eventId,
-    executionArn,
-    duplicate,
-    // Accepted, but targets matched by these fields are not matchable: the sender should fix them.
-    ...(unusableMatchFields && { unusableMatchFields }),
-  }));
+  const executions = outcome.started.map(
+    ({ eventId, executionArn, duplicate, unusableMatchFields, lifecycle }) => ({
+      eventId,
+      ...(executionArn && { executionArn }),
+      duplicate,
+      // What happened to the person's pending termination: scheduled (for when), rescheduled, rescinded, ...
+      ...(lifecycle && { lifecycle }),
+      // Accepted, but targets matched by these fields are not matchable: the sender should fix them.
+      ...(unusableMatchFields && { unusableMatchFields }),
+    }),
+  );
   return {
     eventIds: executions.map((e) => e.eventId),
     executions,
@@ -128,6 +134,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     workflows: deps.workflows,
     ...(deps.limits && { limits: deps.limits }),
     ...(deps.rawDeliveries && { rawDeliveries: deps.rawDeliveries }),
+    ...(deps.lifecycle && { lifecycle: deps.lifecycle }),
   });
 
   return async (event) => {

@@ -1,6 +1,7 @@
 // What every command of the CLI shares: its options, where the runtime answers, the config file,
 // and calls to the runtime's local API that fail as one line a person can act on.
 import type { parseArgs } from 'node:util';
+import type { PendingTermination } from '../../lambdas/core/lifecycle/ports.ts';
 import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
 import type { ScimitarConfig } from '../../lambdas/core/model/config.ts';
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../../lib/config-file.ts';
@@ -69,6 +70,8 @@ export interface EventStatus {
   eventId: string;
   execution: { name: string; status: string; error?: string } | null;
   audit: AuditEntry[];
+  /** The person's pending termination (this event's, or the one that replaced it). */
+  pending: PendingTermination | null;
 }
 
 export function eventStatus(url: string, eventId: string): Promise<EventStatus> {

@@ -1,8 +1,13 @@
-// The commands about one event or person: `send` (a signed lifecycle event), `status`, `retry`
-// (a failed execution's event again) and `audit` (a person's timeline and ledger).
+// The commands about one event or person: `send` (a signed lifecycle event: a termination, its
+// reschedule or rescind, a hire), `status`, `retry` (a failed execution's event again), `approve`
+// (a revocation the blast-radius guard held) and `audit` (a person's timeline and ledger).
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { describePending } from '../../lambdas/core/lifecycle/describe.ts';
+import type { LifecycleOutcome } from '../../lambdas/core/lifecycle/lifecycle.ts';
+import type { PendingTermination } from '../../lambdas/core/lifecycle/ports.ts';
 import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
+import type { ApproveOutcome } from '../../lambdas/core/revocation/approve.ts';
 import { DEFAULT_DATA_DIR } from '../runtime-defaults.ts';
 import { chooseSource, eventBody, postEvent, UsageError } from '../send-event.ts';
 import { executionNote, renderTargets, renderTimeline, targetStates } from '../timeline.ts';
@@ -44,6 +49,11 @@ export async function send(args: Args): Promise<void> {
     return;
   }
   for (const started of answer.executions ?? []) {
+    const lifecycle = (started as { lifecycle?: LifecycleOutcome }).lifecycle;
+    if (lifecycle && lifecycle.action !== 'started') {
+      console.log(`\n${lifecycleLine(lifecycle)}\nfollow it: npm run scimitar -- status ${started.eventId}`);
+      continue;
+    }
     if (!started.duplicate) {
       console.log(`\nfollow it: npm run scimitar -- status ${started.eventId}`);
       continue;
@@ -79,19 +89,61 @@ export async function status(args: Args, eventId: string | undefined): Promise<v
   console.log(
     `event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`,
   );
+  if (s.pending) console.log(pendingLine(eventId, s.pending));
   console.log(renderTargets(targetStates(s.audit)));
   const note = executionNote(s.execution, s.audit);
   if (note) console.log(note);
   console.log(`\n${renderTimeline(s.audit)}`);
 }
 
+export async function approve(args: Args, eventId: string | undefined): Promise<void> {
+  if (!eventId) throw new UsageError('approve needs an event id (as the refusal and `status` show it)');
+  const approvedBy = process.env.USER ?? process.env.USERNAME ?? 'operator';
+  const released = await api<ApproveOutcome>(
+    `${baseUrl(args)}/_local/events/${encodeURIComponent(eventId)}/approve`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ approvedBy }) },
+  );
+  console.log(
+    `approved by ${released.approvedBy}: ${released.targets.join(', ')} sent to their lanes again\nfollow it: npm run scimitar -- status ${eventId}`,
+  );
+}
+
+/** What ingest did with a lifecycle event, in one line. */
+function lifecycleLine(outcome: LifecycleOutcome): string {
+  switch (outcome.action) {
+    case 'scheduled':
+      return `scheduled for ${outcome.startAt}`;
+    case 'rescheduled':
+      return `rescheduled from ${outcome.previous} to ${outcome.startAt}`;
+    case 'rescinded':
+      return `rescinded the termination ${outcome.eventId}${outcome.afterStart ? ' (its revocation had started: writes made stand)' : ': nothing revoked'}`;
+    case 'unchanged':
+    case 'nothing-pending':
+      return `nothing changed: ${outcome.reason}`;
+    case 'started':
+      return `revocation started: ${outcome.executionArn}`;
+  }
+}
+
+/** The person's pending termination as `status` shows it, for this event or the one that replaced it. */
+function pendingLine(eventId: string, pending: PendingTermination): string {
+  const line = describePending(pending);
+  return pending.eventId === eventId ? line : `replaced by event ${pending.eventId}: ${line}`;
+}
+
 export async function audit(args: Args, personId: string | undefined): Promise<void> {
   if (!personId) throw new UsageError('audit needs a person (employee) id');
-  const { audit: entries, ledger } = await api<{
+  const {
+    audit: entries,
+    ledger,
+    pending,
+  } = await api<{
     audit: AuditEntry[];
     ledger: { targetId: string; outcome: string; at: string }[];
+    pending: PendingTermination | null;
   }>(`${baseUrl(args)}/_local/people/${encodeURIComponent(personId)}`);
   if (entries.length === 0) throw new UsageError(`no audit entries for "${personId}"`);
+  console.log(`termination: ${describePending(pending ?? undefined)}`);
   console.log(`audit timeline of ${personId}:\n${renderTimeline(entries)}`);
   console.log(
     `\nleaver ledger:\n${ledger.map((l) => `  ${l.targetId.padEnd(10)} ${l.outcome.padEnd(12)} ${l.at}`).join('\n')}`,

@@ -122,6 +122,8 @@ describe('IngestApi: POST /events/{source}', () => {
       workflow: built.stack.workflow,
       auditStore: built.stack.auditStore,
       vault: built.stack.vault,
+      schedules: built.stack.schedules,
+      ownerTopic: built.stack.alerting.ownerTopic,
     });
     expect(bare.rosterMethod).toBeUndefined();
     expect(() => bare.grantUploadRoster(exporter)).toThrow(/no \/roster route; pass rosterUpload/);
@@ -148,16 +150,18 @@ describe('IngestApi: POST /events/{source}', () => {
     });
   });
 
-  it('lets the ingest function start executions of this state machine and no other', () => {
+  it('lets the ingest function (and the termination scheduler) start executions of this state machine and no other', () => {
     const machine = logicalId(built.stack.workflow.stateMachine);
     const starts = allStatements(built.template).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('states:Start')),
     );
-    expect(starts).toEqual([
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machine } },
-    ]);
+    const own = { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machine } };
+    // Two roles hold it: the ingest function's (terminations effective now) and the scheduler's (later ones).
+    expect(starts).toEqual([own, own]);
     const ingest = statementsOfRole(built.template, roleId(built.stack.ingestApi.ingestFunction));
-    expect(ingest).toContainEqual(starts[0]);
+    expect(ingest).toContainEqual(own);
+    const scheduler = statementsOfRole(built.template, logicalId(built.stack.schedules.schedulerRole));
+    expect(scheduler.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')))).toEqual([own]);
   });
 
   it('gives the ingest function the state machine, the audit table and the Powertools settings', () => {
@@ -182,6 +186,8 @@ describe('IngestApi: POST /events/{source}', () => {
       workflow: built.stack.workflow,
       auditStore: built.stack.auditStore,
       vault: built.stack.vault,
+      schedules: built.stack.schedules,
+      ownerTopic: built.stack.alerting.ownerTopic,
     };
     expect(() => new IngestApi(stack, 'A', { ...base, throttlingRateLimit: 0 })).toThrow(
       /throttling must be positive/,
@@ -389,9 +395,10 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     // + Lambda throttles (one alarm per 10 functions; one shared worker, so the function count
     // does not grow with the targets) + signing key age per source (2) + reconciler missing
     // + the canary's and the reconciler's dead letters + the audit archive's failed records, lag
-    // and changed entries (test/cdk/audit-archive.test.ts): the same count whatever the number of
-    // targets (the lanes' two alarms each live in their shards, asserted above).
-    expect(alarms).toHaveLength(11 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3);
+    // and changed entries (test/cdk/audit-archive.test.ts) + the termination schedules' dead letters
+    // (test/cdk/termination-schedules.test.ts): the same count whatever the number of targets (the
+    // lanes' two alarms each live in their shards, asserted above).
+    expect(alarms).toHaveLength(11 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3 + 1);
     const many = build(
       configWith(Array.from({ length: 30 }, (_, i) => ({ id: `app-${i}`, tier: 'privileged' }))),
     );

@@ -200,7 +200,7 @@ describe('first hour: a BambooHR source only (the README example)', SLOW, () => 
     );
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(
-      'cannot send as BambooHR source "bamboohr": a BambooHR source sends terminations only; --kind hire needs a generic source; BambooHR derives the event id from the change; leave out --event-id (or use a generic source)',
+      'cannot send as BambooHR source "bamboohr": a BambooHR source sends terminations and rescinds only; --kind hire needs a generic source; BambooHR derives the event id from the change; leave out --event-id (or use a generic source)',
     );
   });
 });

@@ -42,4 +42,46 @@ describe('local runtime: on-disk state', { timeout: 120_000 }, () => {
       await second.stop();
     }
   });
+
+  it("keeps a termination's schedule across a restart with --persist; it starts the revocation at its time", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-persist-'));
+    const first = await startTestRuntime({
+      dataDir,
+      persist: true,
+      canary: false,
+      reconcileOnSchedule: false,
+    });
+    const grace = first.people[1];
+    if (!grace) throw new Error('no demo people');
+    const effectiveAt = new Date(first.clock.nowMs() + 10 * 86_400_000).toISOString();
+    const body = terminationOf(grace, { effectiveAt, terminationType: 'voluntary' });
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    try {
+      expect((await postSigned(first, body)).status).toBe(202);
+      expect(first.schedules().map((s) => s.startAt.toISOString())).toEqual([effectiveAt]);
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startTestRuntime({
+      dataDir,
+      persist: true,
+      canary: false,
+      reconcileOnSchedule: false,
+    });
+    try {
+      expect(second.schedules().map((s) => [s.personId, s.startAt.toISOString()])).toEqual([
+        [grace.employeeId, effectiveAt],
+      ]);
+      expect((await second.pendingTermination(grace.employeeId))?.status).toBe('scheduled');
+      await second.clock.advance('10d');
+      await eventually('the COMPLETED entry', async () =>
+        (await second.audit.forEvent(eventId)).some((e) => e.step === 'COMPLETED'),
+      );
+      expect(second.lanes.get('code')?.app?.userByName(grace.userName)?.active).toBe(false);
+      expect(second.schedules()).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  });
 });

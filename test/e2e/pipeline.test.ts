@@ -105,27 +105,26 @@ describe('local pipeline end to end', () => {
     expect((await runtime.audit.forEvent(eventId)).filter((e) => e.step === 'RECEIVED')).toHaveLength(1);
   });
 
-  it('waits for a future effectiveAt on the runtime clock, then revokes', async () => {
+  it('schedules a future effectiveAt on the runtime clock, then revokes at it', async () => {
     const person = runtime.people[3];
     if (!person) throw new Error('no demo people');
     // 400 days ahead: beyond Node's 24.8-day timer limit, so a wait on a bare timer would end at once.
+    // Voluntary: an involuntary termination is revoked at once whatever its date (config involuntary).
     const effectiveAt = new Date(runtime.clock.nowMs() + 400 * 86_400_000).toISOString();
-    const body = terminationOf(person, { effectiveAt });
-    expect((await postSigned(runtime, body)).status).toBe(202);
-    const { eventId } = JSON.parse(body) as { eventId: string };
-    await eventually('the plan', async () =>
-      (await runtime.audit.forEvent(eventId)).some((e) => e.step === 'PLANNED'),
+    const body = terminationOf(person, { effectiveAt, terminationType: 'voluntary' });
+    const answer = await postSigned(runtime, body);
+    expect(answer.status).toBe(202);
+    expect((answer.body.executions as { lifecycle?: { action: string } }[])[0]?.lifecycle?.action).toBe(
+      'scheduled',
     );
-    // Planned, not yet effective: the execution waits and nothing is revoked, however slow the machine.
-    await eventually('the Wait state to sleep', () =>
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    // Scheduled, not yet effective: its one-time schedule sleeps on the clock; nothing planned or revoked.
+    await eventually('the schedule to sleep', () =>
       runtime.clock.dueTimes().some((due) => due.toISOString() === effectiveAt),
     );
-    expect((await eventView(runtime, eventId)).execution?.status).toBe('RUNNING');
+    expect((await eventView(runtime, eventId)).execution).toBeNull();
     expect(runtime.lanes.get('code')?.app?.userByName(person.userName)?.active).toBe(true);
-    const planned = steps(await runtime.audit.forEvent(eventId));
-    expect(planned.slice(planned.indexOf('PLANNED') + 1).filter((s) => !s.startsWith('MANUAL_TASK'))).toEqual(
-      [],
-    );
+    expect(steps(await runtime.audit.forEvent(eventId))).toEqual(['RECEIVED', 'SCHEDULED']);
 
     await runtime.clock.advance('400d');
     const done = await execution(eventId);

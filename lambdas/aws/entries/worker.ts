@@ -22,13 +22,16 @@ import {
   laneQueueUrl,
   targetOfLaneQueue,
 } from '../target-env.ts';
-import { wireWorkerLane } from '../wiring/worker.ts';
+import { laneGuards, wireWorkerLane } from '../wiring/worker.ts';
 
 const config = runtimeConfig();
 const queueUrlPrefix = requireEnv(LANE_ENV.queueUrlPrefix);
 const maxAttempts = Number(requireEnv('MAX_ATTEMPTS'));
 const audit = new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') });
-const ledger = new DynamoLeaverLedger({ tableName: requireEnv('STATE_TABLE') });
+const state = { tableName: requireEnv('STATE_TABLE') };
+const ledger = new DynamoLeaverLedger(state);
+// Checked before every write: a rescinded termination writes nothing; only writes that happen spend the budget.
+const { terminations, blastRadius } = laneGuards(config, state);
 const secrets = new SecretsManagerSecretSource();
 const callback = new SfnTaskCallback();
 const clock = new SystemClock();
@@ -69,6 +72,8 @@ function handlerFor(queueArn: string): LaneHandler {
     callback,
     clock,
     maxAttempts,
+    terminations,
+    blastRadius,
     logger: logger.createChild({ persistentKeys: { targetId: target.id } }),
     minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
     alerts,

@@ -3,14 +3,19 @@
 // the ports given (real on Lambda, the emulators' locally).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ScimitarConfig } from '../../core/model/config.ts';
 import type { AuditLog, Clock, Notifier } from '../../core/model/ports.ts';
 import type { LeaverLedger, MessageVisibility, TaskCallback } from '../../core/revocation/ports.ts';
 import type { ScimClient } from '../../core/scim/index.ts';
 import { createWorkerHandler, type WorkerDeps } from '../../handlers/worker.ts';
+import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
+import { DynamoRevocationBudget, type DynamoStateProps } from '../adapters/dynamo-state.ts';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
 import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 
-export interface WorkerLaneWiring extends Pick<WorkerDeps, 'backoff' | 'minRemainingMs'> {
+/** The lifecycle's checks before a write: `terminations` (a rescind wins) and `blastRadius` (spent at the write). */
+export interface WorkerLaneWiring
+  extends Pick<WorkerDeps, 'backoff' | 'minRemainingMs' | 'terminations' | 'blastRadius'> {
   readonly targetId: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
@@ -30,6 +35,17 @@ export interface WorkerLaneWiring extends Pick<WorkerDeps, 'backoff' | 'minRemai
   readonly visibility?: (queued: MessageVisibility) => MessageVisibility;
 }
 
+/**
+ * What every lane checks before a write, on the state table: the person's pending termination (a
+ * rescind after the plan wins) and the blast-radius budget, spent only by writes that happen.
+ */
+export function laneGuards(config: Pick<ScimitarConfig, 'blastRadius'>, state: DynamoStateProps) {
+  return {
+    terminations: new DynamoPendingTerminations(state),
+    blastRadius: { config, budget: new DynamoRevocationBudget(state) },
+  };
+}
+
 /** The worker's handler for one target's lane. */
 export function wireWorkerLane(w: WorkerLaneWiring) {
   return createWorkerHandler({
@@ -45,6 +61,8 @@ export function wireWorkerLane(w: WorkerLaneWiring) {
     deadLetters: new SqsDeadLetterQueue(w.deadLetterQueueUrl, w.sqs),
     alerts: w.alerts,
     redriveCommand: w.redriveCommand,
+    ...(w.terminations && { terminations: w.terminations }),
+    ...(w.blastRadius && { blastRadius: w.blastRadius }),
     ...(w.backoff && { backoff: w.backoff }),
     ...(w.minRemainingMs !== undefined && { minRemainingMs: w.minRemainingMs }),
   });

@@ -9,7 +9,8 @@ import type { Clock, Notifier } from '../../core/model/ports.ts';
 import { createPlanHandler } from '../../handlers/plan.ts';
 import { createSummarizeHandler } from '../../handlers/summarize.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
-import { DynamoLeaverLedger, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
+import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
+import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
 
@@ -41,7 +42,8 @@ export function wirePlan(
   return createPlanHandler({
     config: w.config,
     audit,
-    budget: new DynamoRevocationBudget(state),
+    // Claimed before planning; the blast-radius budget is spent by the lanes, at the write.
+    terminations: new DynamoPendingTerminations(state),
     owners: w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)),
     clock: w.clock,
     logger: w.logger,

@@ -1,3 +1,4 @@
+// Over 300 lines: one parser with its field table; the rescind shares its private helpers (event id, dates).
 // The BambooHR payload parser: a field-based webhook delivery holds several employees; each becomes
 // a termination event, is ignored (not a termination) or is rejected with the problems found.
 import { createHash } from 'node:crypto';
@@ -179,6 +180,11 @@ function parseBambooHREmployee(employee: BambooHREmployee, context: DeliveryCont
   const terminated =
     employmentStatus !== undefined ? /^terminated$/i.test(employmentStatus) : terminationDate !== undefined;
   if (!terminated) {
+    // Status back to active, or the Termination Date cleared: HR took the termination back.
+    const statusBack =
+      employmentStatus !== undefined && (changed.has('employmentStatus') || changed.has('status'));
+    const dateCleared = changed.has('terminationDate') && postedEmpty(employee.fields, 'terminationDate');
+    if (statusBack || dateCleared) return rescindOf(employee, fields, changed, context);
     if (employmentStatus === undefined && terminationChanged && changed.size > 0) {
       return {
         kind: 'rejected',
@@ -253,6 +259,42 @@ function parseBambooHREmployee(employee: BambooHREmployee, context: DeliveryCont
         },
       ];
     }
+    return { kind: 'event', event };
+  } catch (err) {
+    if (err instanceof ValidationError) return { kind: 'rejected', problems: [...err.problems] };
+    throw err;
+  }
+}
+
+/** Whether the delivery posts `field` with no value (empty, or BambooHR's 0000-00-00). */
+function postedEmpty(posted: Record<string, unknown> | undefined, field: BambooHRField): boolean {
+  const names = bambooHRFields[field] as readonly string[];
+  return Object.entries(posted ?? {}).some(
+    ([name, value]) => names.includes(normaliseName(name)) && fieldText(value) === undefined,
+  );
+}
+
+/**
+ * A rescind: the employee is no longer terminated (status back to active, or the Termination Date
+ * cleared). It cancels the person's pending termination, if any; with none pending it changes nothing.
+ */
+function rescindOf(
+  employee: BambooHREmployee,
+  fields: Map<BambooHRField, string>,
+  changed: Set<string>,
+  context: DeliveryContext,
+): EmployeeOutcome {
+  const employeeId = String(employee.id);
+  const occurredAt = isoInstant(employee.timestamp) ?? (context.signedAt ?? context.receivedAt).toISOString();
+  try {
+    const event = parseLifecycleEvent({
+      eventId: bambooHREventId(context.source.id, employeeId, fields, changed),
+      source: context.source.id,
+      occurredAt,
+      kind: 'rescind',
+      person: { employeeId },
+      raw: employee,
+    });
     return { kind: 'event', event };
   } catch (err) {
     if (err instanceof ValidationError) return { kind: 'rejected', problems: [...err.problems] };

@@ -1,3 +1,4 @@
+// Over 300 lines: the ingest sequence (verify, screen, record, start or schedule) reads best in one place.
 // The ingest core: one signed webhook delivery in, one workflow execution per lifecycle event out.
 // Order matters: refuse cheaply (unknown source, size), prove the sender (signature), read the
 // payload, then per event write the RECEIVED evidence before starting its execution.
@@ -5,15 +6,17 @@ import { createHash } from 'node:crypto';
 import { archiveDay, keySegment } from '../archive/audit-archive.ts';
 import type { ArchiveStore } from '../archive/ports.ts';
 import type { SecretSource } from '../credentials/secret-source.ts';
+import { beyondHorizon, type LifecycleOutcome, type TerminationLifecycle } from '../lifecycle/lifecycle.ts';
 import { onceAuditEntry } from '../model/audit.ts';
 import { type SourceConfig, sourceSecretName } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
-import type { LifecycleEvent, UnusableMatchField } from '../model/event.ts';
+import { isLeaver, type LifecycleEvent, type UnusableMatchField } from '../model/event.ts';
 import type { WorkflowInput } from '../model/messages.ts';
 import type { AuditLog } from '../model/ports.ts';
-import type { IgnoredRecord, RejectedRecord } from './delivery.ts';
+import type { IgnoredRecord, ParsedDelivery, RejectedRecord } from './delivery.ts';
 import { SignatureError, UnknownSourceError } from './errors.ts';
 import { executionName } from './execution-name.ts';
+import { mapSettled } from './map-settled.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
 import type { WorkflowStarter } from './ports.ts';
 import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
@@ -43,6 +46,13 @@ export interface IngestorDeps {
    * {@link rawDeliveryKey}. @default - not kept: RECEIVED holds the delivery's SHA-256 only
    */
   rawDeliveries?: ArchiveStore;
+  /**
+   * The termination lifecycle: a termination is scheduled for its effective time (or started at
+   * once), a later one reschedules it, a rescind, hire or rehire cancels it, and an effectiveAt
+   * past the horizon is rejected.
+   * @default - every termination's execution starts at once (its Wait state waits), other kinds are ignored
+   */
+  lifecycle?: { readonly apply: TerminationLifecycle; readonly horizonDays: number };
 }
 
 export interface Delivery {
@@ -58,9 +68,12 @@ export interface StartedEvent {
   eventId: string;
   personId: string;
   executionName: string;
-  executionArn: string;
+  /** The execution started for it; absent when nothing started now (scheduled, cancelled, ...). */
+  executionArn?: string;
   /** An execution of this name already existed: a repeated delivery, nothing new was started. */
   duplicate: boolean;
+  /** What the lifecycle did with it (absent without a lifecycle: the execution started). */
+  lifecycle?: LifecycleOutcome;
   /** Match fields set aside as unusable: targets matched by them are not matchable for this event. */
   unusableMatchFields?: UnusableMatchField[];
 }
@@ -103,7 +116,10 @@ export class Ingestor {
 
     const { signedAt } = await this.verify(source, body, delivery);
     const payload = decodeJsonPayload(body, this.limits, NOT_JSON_HINTS[source.kind]);
-    const parsed = payloadParsers[source.kind](payload, { source, receivedAt: delivery.now, signedAt });
+    const parsed = this.screen(
+      payloadParsers[source.kind](payload, { source, receivedAt: delivery.now, signedAt }),
+      delivery.now,
+    );
 
     const receivedAt = delivery.now.toISOString();
     // One delivery listing the same change twice yields one event, not two racing RECEIVED writes.
@@ -174,6 +190,28 @@ export class Ingestor {
     return key;
   }
 
+  /** Without a lifecycle only terminations are acted on; with one, dates past its horizon are rejected. */
+  private screen(parsed: ParsedDelivery, now: Date): ParsedDelivery {
+    const { lifecycle } = this.deps;
+    const screened: ParsedDelivery = {
+      events: [],
+      ignored: [...parsed.ignored],
+      rejected: [...parsed.rejected],
+    };
+    for (const event of parsed.events) {
+      const tooLate = lifecycle && beyondHorizon(event, now, lifecycle.horizonDays);
+      if (tooLate) screened.rejected.push({ reference: event.eventId, problems: [tooLate] });
+      else if (lifecycle || isLeaver(event)) screened.events.push(event);
+      else {
+        screened.ignored.push({
+          reference: event.eventId,
+          reason: `kind "${event.kind}" is recorded by the sender only: scimitar acts on terminations`,
+        });
+      }
+    }
+    return screened;
+  }
+
   private mayRefresh(source: SourceConfig, now: Date): boolean {
     const last = this.lastKeyRefresh.get(source.id);
     if (last !== undefined && now.getTime() - last < this.refreshIntervalMs) return false;
@@ -206,15 +244,21 @@ export class Ingestor {
         context.now,
       ),
     );
-    const start = await this.deps.workflows.start(name, workflowInput(event, context.receivedAt));
-    return {
+    const input = workflowInput(event, context.receivedAt);
+    const common = {
       eventId: event.eventId,
       personId: event.person.employeeId,
       executionName: name,
-      executionArn: start.executionArn,
-      duplicate: start.alreadyStarted,
       ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),
     };
+    if (this.deps.lifecycle) {
+      const outcome = await this.deps.lifecycle.apply.apply(event, name, input, context.now);
+      return outcome.action === 'started'
+        ? { ...common, executionArn: outcome.executionArn, duplicate: outcome.duplicate, lifecycle: outcome }
+        : { ...common, duplicate: false, lifecycle: outcome };
+    }
+    const start = await this.deps.workflows.start(name, input);
+    return { ...common, executionArn: start.executionArn, duplicate: start.alreadyStarted };
   }
 }
 
@@ -270,26 +314,4 @@ function receivedDetail(
 function workflowInput(event: LifecycleEvent, receivedAt: string): WorkflowInput {
   const { raw: _raw, ...normalised } = event;
   return { event: normalised, receivedAt };
-}
-
-/** Like Promise.allSettled over `fn(item)`, at most `limit` at once, results in input order. */
-async function mapSettled<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i] as T) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -2,7 +2,7 @@
 // A delivery may hold several people (BambooHR, in bamboohr.ts); each becomes an event, is ignored
 // (not a termination) or is rejected with the problems found, so one bad record never hides the others.
 import type { SourceConfig } from '../model/config.ts';
-import { isLeaver, parseLifecycleEvent } from '../model/event.ts';
+import { parseLifecycleEvent } from '../model/event.ts';
 import { parseBambooHRPayload } from './bamboohr.ts';
 import { isRecord, type PayloadParser } from './delivery.ts';
 import { SourceMismatchError } from './errors.ts';
@@ -13,13 +13,14 @@ import { SourceMismatchError } from './errors.ts';
 export const parseGenericPayload: PayloadParser = (payload, { source }) => {
   const event = parseLifecycleEvent(isRecord(payload) ? { ...payload, raw: payload } : payload);
   if (event.source !== source.id) throw new SourceMismatchError(source.id, event.source);
-  if (!isLeaver(event)) {
+  // Terminations, and what cancels one (rescind, hire, rehire): the ingest lifecycle acts on those.
+  if (event.kind === 'change') {
     return {
       events: [],
       ignored: [
         {
           reference: event.eventId,
-          reason: `kind "${event.kind}" is recorded by the sender only: scimitar acts on terminations`,
+          reason: `kind "${event.kind}" is recorded by the sender only: scimitar acts on terminations and on what cancels them (rescind, hire, rehire)`,
         },
       ],
       rejected: [],

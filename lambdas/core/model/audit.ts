@@ -5,6 +5,12 @@ import * as z from 'zod';
 
 export const auditSteps = [
   'RECEIVED', // ingest accepted an event
+  'SCHEDULED', // ingest scheduled a termination for its effective time (the person's pending termination)
+  'RESCHEDULED', // a later event for the person moved the pending termination (both dates in detail)
+  'RESCINDED', // the pending termination was cancelled (rescind, hire, rehire, superseded): nothing more is written
+  'REHIRED', // a hire or rehire for a person already revoked: owners told (no reactivation)
+  'APPROVED', // an operator released a revocation the blast-radius guard held (who, in detail)
+  'CANCELLED', // a lane did not write: its termination was rescinded after the plan
   'PLANNED', // plan chose the targets
   'REFUSED', // plan refused (blast radius) or a target was out of scope
   'DRY_RUN', // plan/worker would have written, dry-run is on

@@ -46,6 +46,11 @@ export const sourceSchema = z
   })
   .strict();
 
+/** When an involuntary termination revokes (config `involuntary`). */
+export const involuntaryPolicies = ['immediate', 'at-effective-time'] as const;
+/** The least (and default) scheduling horizon: any effectiveAt up to two years ahead is accepted. */
+export const MIN_SCHEDULE_HORIZON_DAYS = 730;
+
 /** How long an archived audit entry is locked unless the config says otherwise: 13 months and a bit. */
 export const DEFAULT_ARCHIVE_RETENTION_DAYS = 400;
 
@@ -134,6 +139,21 @@ export const configSchema = z
       })
       .strict()
       .default({ archiveRetentionDays: DEFAULT_ARCHIVE_RETENTION_DAYS, rawPayloadRetentionDays: 0 }),
+    /**
+     * When an involuntary termination revokes: `immediate` (at once, even when its effectiveAt is
+     * later) or `at-effective-time` (like a voluntary one).
+     */
+    involuntary: z.enum(involuntaryPolicies).default('immediate'),
+    /**
+     * How far ahead a termination may be dated (days); a later effectiveAt is refused with a 422
+     * naming this horizon. At least two years.
+     */
+    scheduleHorizonDays: z
+      .number()
+      .int()
+      .min(MIN_SCHEDULE_HORIZON_DAYS)
+      .max(3650)
+      .default(MIN_SCHEDULE_HORIZON_DAYS),
     /** Plan and audit every event without writing to any target. */
     dryRun: z.boolean().default(false),
     /** Attempts per target message before it goes to the dead-letter queue. */

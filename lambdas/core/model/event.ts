@@ -1,6 +1,6 @@
 // The lifecycle event: what an HRIS said happened to a person, normalised from any source
-// (BambooHR, generic JSON, ...). Termination drives revocation; hire, change and rehire are
-// modelled so the audit log and future flows speak one shape.
+// (BambooHR, generic JSON, ...). Termination drives revocation; rescind, hire and rehire cancel a
+// pending termination (lambdas/core/lifecycle); change is modelled so the audit log speaks one shape.
 import * as z from 'zod';
 import { type MatchAttribute, matchAttributes } from './config.ts';
 import { ValidationError } from './errors.ts';
@@ -69,8 +69,9 @@ export const emailSchema = carried(
     ),
 );
 
-export const lifecycleEventKinds = ['termination', 'hire', 'change', 'rehire'] as const;
+export const lifecycleEventKinds = ['termination', 'hire', 'change', 'rehire', 'rescind'] as const;
 export const terminationTypes = ['voluntary', 'involuntary'] as const;
+export type TerminationType = (typeof terminationTypes)[number];
 
 export const personSchema = z
   .object({
@@ -109,7 +110,10 @@ export const lifecycleEventSchema = z
     /** Id of the configured HRIS source that sent it. */
     source: printable(64),
     occurredAt: isoInstant,
-    /** When access must end; may be in the future (the workflow waits). Defaults to occurredAt. */
+    /**
+     * When access must end; may be in the future (up to the config's `scheduleHorizonDays`: a
+     * schedule starts the revocation then). Defaults to occurredAt.
+     */
     effectiveAt: isoInstant.optional(),
     kind: z.enum(lifecycleEventKinds),
     person: personSchema,

@@ -50,6 +50,8 @@ export const planSchema = z.object({
   /** In revocation order: privileged tier first. */
   lanes: z.array(laneSchema),
   settled: z.array(settledTargetSchema),
+  /** Why this event revokes nothing after all: its termination was rescinded or superseded before it started. */
+  cancelled: z.string().optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 
@@ -62,13 +64,16 @@ export const laneMessageSchema = z.object({
   dryRun: z.boolean(),
   person: personSchema,
   lane: laneSchema,
+  /** Who released this revocation from the blast-radius guard (an approved, held revocation): the lane spends no budget. */
+  approvedBy: z.string().min(1).optional(),
 });
 export type LaneMessage = z.infer<typeof laneMessageSchema>;
 
 /** What a lane reports back (SendTaskSuccess output), one per target. */
 export const laneResultSchema = z.object({
   targetId: z.string(),
-  status: z.enum(['revoked', 'already-revoked', 'no-account', 'reported', 'dry-run']),
+  /** refused: held by the blast-radius guard, nothing written; cancelled: the termination was rescinded, nothing written. */
+  status: z.enum(['revoked', 'already-revoked', 'no-account', 'reported', 'dry-run', 'refused', 'cancelled']),
   accountId: z.string().optional(),
   /** When the revocation was read back and verified. */
   verifiedAt: z.string().optional(),

@@ -5,7 +5,10 @@ import type { ScimitarConfig } from '../model/config.ts';
 import type { RevocationBudget } from './ports.ts';
 
 /** The most revocations a target may take per window: a share of its accounts, never below the floor. */
-export function revocationLimit(config: ScimitarConfig, accountCount: number | undefined): number {
+export function revocationLimit(
+  config: Pick<ScimitarConfig, 'blastRadius'>,
+  accountCount: number | undefined,
+): number {
   const { maxShare, floor } = config.blastRadius;
   return accountCount === undefined ? floor : Math.max(floor, Math.floor(maxShare * accountCount));
 }
@@ -33,7 +36,7 @@ export class BlastRadiusGuard {
   private readonly limits = new Map<string, number>();
 
   constructor(
-    private readonly config: ScimitarConfig,
+    private readonly config: Pick<ScimitarConfig, 'blastRadius'>,
     private readonly budget: RevocationBudget,
   ) {}
 
@@ -49,4 +52,20 @@ export class BlastRadiusGuard {
     if (await this.budget.tryConsume(targetId, window, limit)) return undefined;
     return { limit, window, windowMinutes };
   }
+}
+
+/** The command that releases a revocation the guard held (lambdas/core/revocation/approve.ts). */
+export function approveCommand(eventId: string): string {
+  return `npm run scimitar -- approve ${eventId}`;
+}
+
+/** Why a revocation was held, with the command that releases it. */
+export function heldReason(
+  targetId: string,
+  refusal: BudgetRefusal,
+  config: Pick<ScimitarConfig, 'blastRadius'>,
+  eventId: string,
+): string {
+  const { maxShare, floor } = config.blastRadius;
+  return `blast-radius guard: target "${targetId}" already had ${refusal.limit} revocations in this ${refusal.windowMinutes}-minute window (blastRadius.maxShare ${maxShare}, floor ${floor}); held, nothing written. If the burst is intended, release it: ${approveCommand(eventId)}`;
 }

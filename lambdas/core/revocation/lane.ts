@@ -7,10 +7,11 @@ import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { recordEvidence, recordOwnEarlierWrite } from './lane-evidence.ts';
 import { fail, LaneDeferredError, LaneMisroutedError } from './lane-failure.ts';
+import { checkBeforeWrite, checkNotCancelled, type LaneHoldDeps, recordStop } from './lane-hold.ts';
 import type { DeadLetterQueue, LaneScimClient, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
 import { TaskNotWaitingError } from './ports.ts';
 
-export interface LaneDeps {
+export interface LaneDeps extends LaneHoldDeps {
   readonly targetId: string;
   readonly scim: LaneScimClient;
   readonly audit: AuditLog;
@@ -109,7 +110,7 @@ function laneLedger(message: LaneMessage, deps: LaneDeps): LaneLedger {
 }
 
 export async function runLane(message: LaneMessage, attempt: number, deps: LaneDeps): Promise<LaneOutcome> {
-  const { lane, person } = message;
+  const { lane } = message;
   const log = laneLog(message, attempt, deps);
   const ledger = laneLedger(message, deps);
   const match = { attribute: lane.matchAttribute, value: lane.matchValue };
@@ -140,44 +141,7 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
         attempts: attempt,
       };
     } else {
-      let found = false;
-      const evidence = await deps.scim.revoke({
-        match,
-        action: lane.action,
-        removeFromGroups: lane.removeFromGroups,
-        ...(lane.accountId !== undefined && { accountId: lane.accountId }),
-        // Noted before the write goes: if its answer is lost, a later attempt still knows the
-        // write was scimitar's and what the account was before it.
-        beforeWrite: async (write) => {
-          found = true;
-          await log('FOUND', { account: write.account });
-          if (write.groups) await log('GROUPS_REMOVED', { ...write.groups });
-          const request = `${write.method} ${write.path}`;
-          await log('WRITE_SENT', { accountId: write.account.id, request });
-          await deps.ledger.recordWriteSent({
-            personId: person.employeeId,
-            targetId: deps.targetId,
-            eventId: message.eventId,
-            accountId: write.account.id,
-            userName: write.account.userName,
-            action: lane.action,
-            request,
-            ...(write.account.active !== undefined && { activeBefore: write.account.active }),
-            attempt,
-            at: deps.clock.now().toISOString(),
-          });
-        },
-      });
-      const earlier =
-        evidence.outcome === 'revoked'
-          ? undefined
-          : await deps.ledger.writeSent(person.employeeId, deps.targetId, message.eventId);
-      // Our own earlier write, applied though its answer was lost: the account was active when we
-      // wrote (or did not say), and is found revoked or gone now.
-      const ownWrite = earlier && earlier.activeBefore !== false ? earlier : undefined;
-      result = ownWrite
-        ? await recordOwnEarlierWrite(ownWrite, evidence, log, ledger, deps, attempt)
-        : await recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match, found);
+      result = await revokeOnce(message, attempt, deps, log, ledger);
     }
     let redriven = false;
     if (message.taskToken) {
@@ -196,4 +160,64 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
   } catch (err) {
     return fail(err, message, attempt, deps, log, ledger);
   }
+}
+
+/** Checks, finds, writes, reads back and records; a hold or a cancellation stops it before the write. */
+async function revokeOnce(
+  message: LaneMessage,
+  attempt: number,
+  deps: LaneDeps,
+  log: LaneLog,
+  ledger: LaneLedger,
+): Promise<LaneResult> {
+  const { lane, person } = message;
+  const match = { attribute: lane.matchAttribute, value: lane.matchValue };
+  let found = false;
+  let evidence: Awaited<ReturnType<LaneDeps['scim']['revoke']>>;
+  try {
+    await checkNotCancelled(message, deps);
+    evidence = await deps.scim.revoke({
+      match,
+      action: lane.action,
+      removeFromGroups: lane.removeFromGroups,
+      ...(lane.accountId !== undefined && { accountId: lane.accountId }),
+      // Noted before the write goes: if its answer is lost, a later attempt still knows the
+      // write was scimitar's and what the account was before it. A rescind or a spent budget
+      // stops it here, before anything is noted or written.
+      beforeWrite: async (write) => {
+        await checkBeforeWrite(message, write.account, deps);
+        found = true;
+        await log('FOUND', { account: write.account });
+        if (write.groups) await log('GROUPS_REMOVED', { ...write.groups });
+        const request = `${write.method} ${write.path}`;
+        await log('WRITE_SENT', { accountId: write.account.id, request });
+        await deps.ledger.recordWriteSent({
+          personId: person.employeeId,
+          targetId: deps.targetId,
+          eventId: message.eventId,
+          accountId: write.account.id,
+          userName: write.account.userName,
+          action: lane.action,
+          request,
+          ...(write.account.active !== undefined && { activeBefore: write.account.active }),
+          attempt,
+          at: deps.clock.now().toISOString(),
+        });
+      },
+    });
+  } catch (err) {
+    const stopped = await recordStop(err, message, attempt, deps, log, ledger);
+    if (stopped) return stopped;
+    throw err;
+  }
+  const earlier =
+    evidence.outcome === 'revoked'
+      ? undefined
+      : await deps.ledger.writeSent(person.employeeId, deps.targetId, message.eventId);
+  // Our own earlier write, applied though its answer was lost: the account was active when we
+  // wrote (or did not say), and is found revoked or gone now.
+  const ownWrite = earlier && earlier.activeBefore !== false ? earlier : undefined;
+  return ownWrite
+    ? recordOwnEarlierWrite(ownWrite, evidence, log, ledger, deps, attempt)
+    : recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match, found);
 }

@@ -1,6 +1,10 @@
-// Plans one event's revocation: which targets, in what order (privileged first), how each is
-// matched, and what the plan settles itself (manual tasks, delegated targets, blast-radius
-// refusals, people the target cannot be matched by). Audits PLANNED and every settled target.
+// Plans one event's revocation when it runs (at its effective time): first claims the person's
+// pending termination (a rescind that came first wins), then which targets, in what order
+// (privileged first), how each is matched, and what the plan settles itself (manual tasks,
+// delegated targets, people the target cannot be matched by). Audits PLANNED and every settled target.
+
+import { claimTermination, unclaimedReason } from '../lifecycle/claim.ts';
+import type { PendingTerminations } from '../lifecycle/ports.ts';
 import { type AuditEntry, auditEntry, type NewAuditEntry } from '../model/audit.ts';
 import {
   type ScimitarConfig,
@@ -17,14 +21,26 @@ import {
 } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { eventMatch } from '../targets/person-match.ts';
-import { BlastRadiusGuard } from './blast-radius.ts';
+import { BlastRadiusGuard, heldReason } from './blast-radius.ts';
 import { leaverLaneAction } from './leaver-action.ts';
 import type { RevocationBudget } from './ports.ts';
 
 export interface PlanDeps {
   readonly config: ScimitarConfig;
   readonly audit: AuditLog;
-  readonly budget: RevocationBudget;
+  /**
+   * Spends the blast-radius budget at plan time, for every SCIM target planned. Give it only where
+   * the lanes have no guard of their own (LaneDeps.blastRadius), which spends it at the write, for
+   * writes that happen.
+   * @default - not spent by the plan
+   */
+  readonly budget?: RevocationBudget;
+  /**
+   * The person's pending termination, claimed before planning (scheduled → started): a termination
+   * rescinded or superseded first plans nothing.
+   * @default - not claimed (events ingested without the lifecycle)
+   */
+  readonly terminations?: PendingTerminations;
   /** Reaches target owners (manual and delegated targets). */
   readonly owners: Notifier;
   readonly clock: Clock;
@@ -50,8 +66,15 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
   const note = (step: AuditEntry['step'], targetId: string | undefined, detail: Record<string, unknown>) =>
     entries.push({ eventId: event.eventId, step, personId, targetId, actor: 'plan', detail });
 
-  if (event.kind === 'termination') {
-    const guard = new BlastRadiusGuard(config, deps.budget);
+  const claim =
+    event.kind === 'termination' && deps.terminations
+      ? await claimTermination(deps.terminations, personId, event.eventId, now)
+      : ({ kind: 'untracked' } as const);
+  const cancelled =
+    claim.kind === 'cancelled' || claim.kind === 'superseded' ? unclaimedReason(claim) : undefined;
+
+  if (event.kind === 'termination' && !cancelled) {
+    const guard = deps.budget && new BlastRadiusGuard(config, deps.budget);
     for (const target of targetsInRevocationOrder(config)) {
       if (target.kind === 'scim') {
         const decision = await planScimTarget(target, input, deps, guard, now);
@@ -84,11 +107,25 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     }
   }
 
-  const effectiveAt = new Date(event.effectiveAt).toISOString();
-  const plan: Plan = { eventId: event.eventId, personId, receivedAt, effectiveAt, dryRun, lanes, settled };
+  // The Wait state sleeps until then: the claimed start (ingest decided it: an involuntary exit
+  // revokes at once), else, for an event ingested without the lifecycle, its effective time.
+  const effectiveAt =
+    claim.kind === 'claimed' ? claim.pending.startAt : new Date(event.effectiveAt).toISOString();
+  const plan: Plan = {
+    eventId: event.eventId,
+    personId,
+    receivedAt,
+    effectiveAt,
+    dryRun,
+    lanes,
+    settled,
+    ...(cancelled && { cancelled }),
+  };
   note('PLANNED', undefined, {
     kind: event.kind,
     effectiveAt,
+    ...(claim.kind === 'claimed' && { claimedAt: claim.pending.startedAt }),
+    ...(cancelled && { reason: cancelled }),
     dryRun,
     lanes: lanes.map((l) => ({ targetId: l.targetId, action: l.action, reportOnly: l.reportOnly })),
     settled,
@@ -107,7 +144,7 @@ async function planScimTarget(
   target: ScimTargetConfig,
   { event }: WorkflowInput,
   deps: PlanDeps,
-  guard: BlastRadiusGuard,
+  guard: BlastRadiusGuard | undefined,
   now: Date,
 ): Promise<{ lane: Lane } | { settled: SettledTarget; detail?: Record<string, unknown> }> {
   const match = eventMatch(event, target.matchAttribute);
@@ -133,31 +170,33 @@ async function planScimTarget(
   }
   const matchValue = match.value;
   const reportOnly = target.mode === 'report-only';
-  if (!reportOnly && !deps.config.dryRun) {
+  if (guard && !reportOnly && !deps.config.dryRun) {
     const refusal = await guard.take(target.id, now);
     if (refusal) {
-      const { limit, windowMinutes } = refusal;
       return {
         settled: {
           targetId: target.id,
           status: 'refused',
-          reason: `blast-radius guard: target "${target.id}" already had ${limit} revocations in this ${windowMinutes}-minute window (blastRadius.maxShare ${deps.config.blastRadius.maxShare}, floor ${deps.config.blastRadius.floor}); if the burst is intended, the next reconciliation re-queues the account as drift (or run one now)`,
+          reason: heldReason(target.id, refusal, deps.config, event.eventId),
           matchAttribute: target.matchAttribute,
           matchValue,
         },
       };
     }
   }
+  return { lane: leaverLane(target, matchValue) };
+}
+
+/** The lane of a leaver at a SCIM target, matched by `matchValue`. */
+export function leaverLane(target: ScimTargetConfig, matchValue: string): Lane {
   return {
-    lane: {
-      targetId: target.id,
-      tier: target.tier,
-      action: leaverLaneAction(target),
-      matchAttribute: target.matchAttribute,
-      matchValue,
-      removeFromGroups: target.removeFromGroups,
-      reportOnly,
-    },
+    targetId: target.id,
+    tier: target.tier,
+    action: leaverLaneAction(target),
+    matchAttribute: target.matchAttribute,
+    matchValue,
+    removeFromGroups: target.removeFromGroups,
+    reportOnly: target.mode === 'report-only',
   };
 }
 

@@ -4,6 +4,7 @@
 import { auditEntry } from '../model/audit.ts';
 import type { LaneFailure, LaneResult, SummarizeInput, Summary } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
+import { approveCommand } from './blast-radius.ts';
 import type { LeaverLedger } from './ports.ts';
 
 export interface SummarizeDeps {
@@ -51,6 +52,13 @@ export async function summarize(
       continue;
     }
     const done = result as LaneResult;
+    // Held at the write by the blast-radius guard (the lane audited REFUSED and kept the ledger).
+    if (done.status === 'refused') {
+      failures.push({
+        targetId: done.targetId,
+        reason: `held by the blast-radius guard, nothing written; release it: ${approveCommand(plan.eventId)}`,
+      });
+    }
     const latencyMs = done.verifiedAt ? Math.max(0, Date.parse(done.verifiedAt) - received) : undefined;
     if (latencyMs !== undefined) latencies.push({ targetId: done.targetId, latencyMs });
     targets.push({
@@ -93,7 +101,12 @@ export async function summarize(
         step: outcome,
         personId: plan.personId,
         actor: 'summarize',
-        detail: { targets, failures, dryRun: plan.dryRun },
+        detail: {
+          targets,
+          failures,
+          dryRun: plan.dryRun,
+          ...(plan.cancelled && { cancelled: plan.cancelled }),
+        },
       },
       now,
     ),

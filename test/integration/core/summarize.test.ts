@@ -36,6 +36,32 @@ const plan = (eventId: string, settled: Plan['settled'] = []): Plan => ({
 });
 
 describe('summarize', () => {
+  it('is PARTIAL when a lane was held by the blast-radius guard, and the alert names the approve command', async () => {
+    const d = deps();
+    const { summary } = await summarize(
+      {
+        plan: plan('s-held'),
+        results: [
+          { targetId: 'code', status: 'refused', attempts: 1 },
+          { targetId: 'chat', status: 'cancelled', attempts: 1 },
+        ],
+      },
+      d,
+    );
+    expect(summary.outcome).toBe('PARTIAL');
+    expect(summary.failedTargets).toEqual(['code']);
+    expect(d.alerts.sent[0]?.message).toContain('npm run scimitar -- approve s-held');
+  });
+
+  it('completes a revocation the rescind won, saying why', async () => {
+    const d = deps();
+    const cancelled = 'the rescind won: the termination was cancelled by a rescind (event r-1)';
+    const { summary } = await summarize({ plan: { ...plan('s-rescinded'), cancelled }, results: [] }, d);
+    expect(summary.outcome).toBe('COMPLETED');
+    const [completed] = await d.audit.forEvent('s-rescinded');
+    expect(completed?.detail).toMatchObject({ cancelled });
+  });
+
   it('completes when every target is revoked or had no account, with latency per verified target', async () => {
     const d = deps();
     const { summary, latencies } = await summarize(

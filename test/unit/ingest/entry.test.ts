@@ -1,7 +1,8 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -16,12 +17,18 @@ const sfn = mockClient(SFNClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 const secretsManager = mockClient(SecretsManagerClient);
 const s3 = mockClient(S3Client);
+const scheduler = mockClient(SchedulerClient);
 
 const env = {
   AUDIT_TABLE: 'scimitar-audit',
   STATE_MACHINE_ARN: STATE_MACHINE,
   SCIMITAR_CONFIG: JSON.stringify(projectConfig('ingest', parseConfig(sample))),
   AWS_REGION: 'eu-west-1',
+  STATE_TABLE: 'scimitar-state',
+  SCHEDULE_GROUP: 'Scimitar-terminations',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/scheduler',
+  SCHEDULE_DLQ_ARN: 'arn:aws:sqs:eu-west-1:123456789012:Scimitar-terminations-dlq',
+  OWNER_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:owners',
 };
 
 function post(source: string, body: string, headers: Record<string, string>): APIGatewayProxyEvent {
@@ -35,11 +42,15 @@ function post(source: string, body: string, headers: Record<string, string>): AP
 }
 
 /** A signed generic termination for the entry to take. */
-function signedTermination(eventId: string): { body: string; event: APIGatewayProxyEvent } {
+function signedTermination(
+  eventId: string,
+  effectiveAt?: string,
+): { body: string; event: APIGatewayProxyEvent } {
   const body = JSON.stringify({
     eventId,
     source: 'generic',
     occurredAt: new Date().toISOString(),
+    ...(effectiveAt && { effectiveAt }),
     kind: 'termination',
     terminationType: 'voluntary',
     person: { employeeId: 'E9' },
@@ -55,6 +66,8 @@ beforeEach(() => {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  // No pending termination for the person yet.
+  dynamo.on(GetCommand).resolves({});
 });
 
 afterEach(() => {
@@ -62,6 +75,7 @@ afterEach(() => {
   dynamo.reset();
   secretsManager.reset();
   s3.reset();
+  scheduler.reset();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
@@ -127,6 +141,34 @@ describe('ingest Lambda entry', () => {
 
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.detail.rawDeliveryKey).toBeUndefined();
+  });
+
+  it("schedules a future termination in the stack's group (EventBridge Scheduler) and starts nothing now", async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: KEY });
+    dynamo.on(PutCommand).resolves({});
+    scheduler.on(CreateScheduleCommand).resolves({});
+    const { handler } = await import('../../../lambdas/aws/entries/ingest.ts');
+    const effectiveAt = new Date(Date.now() + 400 * 86_400_000).toISOString();
+    const result = await handler(signedTermination('evt-later', effectiveAt).event);
+
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body).executions[0].lifecycle).toMatchObject({ action: 'scheduled' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    const schedule = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    expect(schedule).toMatchObject({
+      GroupName: 'Scimitar-terminations',
+      Target: {
+        RoleArn: 'arn:aws:iam::123456789012:role/scheduler',
+        DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:123456789012:Scimitar-terminations-dlq' },
+      },
+    });
+    expect(JSON.parse(schedule?.Target?.Input ?? '{}').StateMachineArn).toBe(STATE_MACHINE);
+    const pending = dynamo.commandCalls(PutCommand)[1]?.args[0].input;
+    expect(pending).toMatchObject({
+      TableName: 'scimitar-state',
+      Item: { pk: 'LEAVER#E9', sk: 'PENDING', eventId: 'evt-later', status: 'scheduled' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   });
 
   it('answers 404 for a source the inlined config does not list', async () => {

@@ -78,19 +78,23 @@ describe('BambooHR payload: terminations', () => {
   it('maps several employees of one delivery, ignoring those that are not terminations', () => {
     const { events, ignored, rejected } = parseBambooHRPayload(fixture('several'), context(bamboohr));
     expect(rejected).toEqual([]);
-    expect(events.map((e) => e.person.employeeId)).toEqual(['200', '203']);
+    expect(events.map((e) => [e.person.employeeId, e.kind])).toEqual([
+      ['200', 'termination'],
+      // Employment Status changed to one that is not Terminated: a rescind of any pending termination.
+      ['201', 'rescind'],
+      ['203', 'termination'],
+    ]);
     expect(events[0]).toMatchObject({ terminationType: 'voluntary', effectiveAt: '2026-11-28T00:00:00Z' });
     // API aliases and a numeric id are read as well as BambooHR's English field names.
-    expect(events[1]).toMatchObject({
+    expect(events[2]).toMatchObject({
       terminationType: 'involuntary',
       effectiveAt: '2026-12-31T00:00:00Z',
       person: { employeeId: '203', userName: 'edsger.dijkstra@example.com', displayName: 'Edsger Dijkstra' },
     });
     expect(ignored).toEqual([
-      { reference: 'employees[1] (id 201)', reason: 'not a termination: Employment Status is "Part-Time"' },
       { reference: 'employees[2] (id 202)', reason: 'action "Created" carries no termination' },
     ]);
-    expect(new Set(events.map((e) => e.eventId)).size).toBe(2);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(3);
   });
 
   it('ignores an employee who is not terminated, treating 0000-00-00 as no date', () => {
@@ -109,7 +113,7 @@ describe('BambooHR payload: terminations', () => {
     expect(ignored[0]?.reason).toContain('already terminated');
   });
 
-  it('does not treat an old Termination Date as a termination when Employment Status says active (a rehire)', () => {
+  it('does not treat an old Termination Date as a termination when Employment Status says active (a rehire): it is a rescind', () => {
     const payload = {
       employees: [
         {
@@ -119,6 +123,36 @@ describe('BambooHR payload: terminations', () => {
         },
       ],
     };
+    const { events } = parseBambooHRPayload(payload, context(bamboohr));
+    expect(events.map((e) => [e.kind, e.person.employeeId])).toEqual([['rescind', '9']]);
+    expect(events[0]?.terminationType).toBeUndefined();
+  });
+
+  it('takes a cleared Termination Date as a rescind, and a changed one as a new termination (a reschedule)', () => {
+    const cleared = {
+      employees: [{ id: '11', changedFields: ['Termination Date'], fields: { 'Termination Date': '' } }],
+    };
+    expect(parseBambooHRPayload(cleared, context(bamboohr)).events[0]).toMatchObject({
+      kind: 'rescind',
+      person: { employeeId: '11' },
+    });
+    const moved = {
+      employees: [
+        {
+          id: '11',
+          changedFields: ['Termination Date'],
+          fields: { 'Employment Status': 'Terminated', 'Termination Date': '2027-03-01' },
+        },
+      ],
+    };
+    expect(parseBambooHRPayload(moved, context(bamboohr)).events[0]).toMatchObject({
+      kind: 'termination',
+      effectiveAt: '2027-03-01T00:00:00Z',
+    });
+  });
+
+  it('ignores a change that touches no status field of an employee who is not terminated', () => {
+    const payload = fixture('not-terminated');
     expect(parseBambooHRPayload(payload, context(bamboohr)).events).toEqual([]);
   });
 
@@ -242,11 +276,20 @@ describe('generic payload', () => {
     expect(events[0]?.raw).toEqual(termination);
   });
 
-  it('ignores a lifecycle event that is not a termination', () => {
+  it('ignores a change event: it neither terminates nor cancels a termination', () => {
     const { terminationType: _, ...rest } = termination;
-    const { events, ignored } = parseGenericPayload({ ...rest, kind: 'hire' }, context(generic));
+    const { events, ignored } = parseGenericPayload({ ...rest, kind: 'change' }, context(generic));
     expect(events).toEqual([]);
-    expect(ignored[0]).toMatchObject({ reference: 'evt-77', reason: expect.stringContaining('"hire"') });
+    expect(ignored[0]).toMatchObject({ reference: 'evt-77', reason: expect.stringContaining('"change"') });
+  });
+
+  it('passes a rescind, a hire and a rehire on: each cancels a pending termination', () => {
+    const { terminationType: _, ...rest } = termination;
+    for (const kind of ['rescind', 'hire', 'rehire'] as const) {
+      const { events, ignored } = parseGenericPayload({ ...rest, kind }, context(generic));
+      expect(ignored).toEqual([]);
+      expect(events[0]).toMatchObject({ eventId: 'evt-77', kind });
+    }
   });
 
   it('refuses an event that names another source than the one it was delivered to', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AuditEntry, auditEntry, type NewAuditEntry } from '../../../lambdas/core/model/audit.ts';
-import { executionNote, renderTargets, targetStates } from '../../../local/timeline.ts';
+import { executionNote, renderTargets, renderTimeline, targetStates } from '../../../local/timeline.ts';
 
 let minute = 0;
 const entry = (step: AuditEntry['step'], targetId?: string, detail?: Record<string, unknown>): AuditEntry => {
@@ -96,5 +96,35 @@ describe('status: explaining a failed execution after a redrive', () => {
     expect(executionNote({ status: 'SUCCEEDED' }, failedThenRedriven)).toBeUndefined();
     expect(executionNote(null, failedThenRedriven)).toBeUndefined();
     expect(executionNote({ status: 'FAILED' }, failedThenRedriven.slice(0, 5))).toBeUndefined();
+  });
+});
+
+describe('status: the lifecycle in the timeline', () => {
+  it('shows the schedule, both dates of a reschedule, who rescinded and who approved', () => {
+    const lines = renderTimeline([
+      entry('SCHEDULED', undefined, {
+        effectiveAt: '2027-01-10T09:00:00.000Z',
+        startAt: '2027-01-10T09:00:00.000Z',
+      }),
+      entry('RESCHEDULED', undefined, {
+        pendingEventId: 'evt-1',
+        from: { effectiveAt: '2027-01-10T09:00:00.000Z', startAt: '2027-01-10T09:00:00.000Z' },
+        to: { effectiveAt: '2027-02-01T09:00:00.000Z', startAt: '2027-02-01T09:00:00.000Z' },
+      }),
+      entry('APPROVED', undefined, { approvedBy: 'ops-anna', targets: ['code', 'wiki'] }),
+      entry('RESCINDED', undefined, {
+        by: 'rescind',
+        pendingEventId: 'evt-2',
+        reason: 'cancelled before its start at 2027-02-01T09:00:00.000Z: nothing was revoked',
+      }),
+    ]).split('\n');
+    expect(lines[0]).toMatch(/SCHEDULED .*scheduled for 2027-01-10T09:00:00.000Z$/);
+    expect(lines[1]).toMatch(
+      /RESCHEDULED .*from 2027-01-10T09:00:00.000Z to 2027-02-01T09:00:00.000Z \(termination evt-1\)$/,
+    );
+    expect(lines[2]).toMatch(/APPROVED .*by ops-anna: code, wiki released$/);
+    expect(lines[3]).toMatch(
+      /RESCINDED .*by rescind \(termination evt-2\): cancelled before its start .*nothing was revoked$/,
+    );
   });
 });

@@ -1,0 +1,50 @@
+// What `scimitar send` posts for the lifecycle, read back by the source's own parser: a BambooHR
+// rescind is a status back to active, a generic rescind and a reschedule are what ingest expects.
+import { describe, expect, it } from 'vitest';
+import { parseBambooHRPayload } from '../../../lambdas/core/ingest/bamboohr.ts';
+import { parseGenericPayload } from '../../../lambdas/core/ingest/sources.ts';
+import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
+import { eventBody } from '../../../local/send-event.ts';
+
+const source = (kind: SourceConfig['kind']): SourceConfig => ({
+  id: kind,
+  kind,
+  toleranceSeconds: 300,
+  secretName: `scimitar/sources/${kind}`,
+  existingSecret: false,
+});
+const receivedAt = new Date('2026-11-28T09:00:00Z');
+const person = { employeeId: '42', email: 'ada@example.com' };
+
+describe('send: lifecycle events as each source sends them', () => {
+  it('sends a BambooHR rescind as Employment Status back to active, which the parser reads as a rescind', () => {
+    const bamboohr = source('bamboohr');
+    const body = JSON.parse(eventBody(bamboohr, { kind: 'rescind', person }, 'unused'));
+    const { events } = parseBambooHRPayload(body, { source: bamboohr, receivedAt, signedAt: receivedAt });
+    expect(events.map((e) => [e.kind, e.person.employeeId])).toEqual([['rescind', '42']]);
+  });
+
+  it('sends a generic rescind without a termination type, and a reschedule with the new effectiveAt', () => {
+    const generic = source('generic');
+    const context = { source: generic, receivedAt, signedAt: receivedAt };
+    const rescind = parseGenericPayload(
+      JSON.parse(eventBody(generic, { kind: 'rescind', person }, 'r1')),
+      context,
+    );
+    expect(rescind.events.map((e) => [e.kind, e.terminationType])).toEqual([['rescind', undefined]]);
+    const later = '2027-03-31T17:00:00.000Z';
+    const moved = parseGenericPayload(
+      JSON.parse(eventBody(generic, { effectiveAt: later, person }, 't2')),
+      context,
+    );
+    expect(moved.events.map((e) => [e.kind, e.terminationType, e.effectiveAt])).toEqual([
+      ['termination', 'voluntary', later],
+    ]);
+  });
+
+  it('refuses a BambooHR hire, naming the generic source it needs', () => {
+    expect(() => eventBody(source('bamboohr'), { kind: 'hire', person }, 'x')).toThrow(
+      /sends terminations and rescinds only; --kind hire needs a generic source/,
+    );
+  });
+});
