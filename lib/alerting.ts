@@ -43,6 +43,13 @@ const MAX_METRICS_PER_ALARM = 10;
 /** Hours of 1-hour periods one alarm can evaluate (CloudWatch: at most 7 days). */
 const MAX_EVALUATION_HOURS = 7 * 24;
 
+/**
+ * A lane queue's oldest message older than this alarms: a revocation normally leaves its lane in
+ * minutes; an hour means the worker is not consuming the queue or the target keeps deferring it
+ * (Retry-After), while the person keeps access.
+ */
+export const LANE_BACKLOG_ALARM = Duration.hours(1);
+
 /** Message attribute the owner topic filters on: plan must set it when it publishes. */
 export const OWNER_TOPIC_TARGET_ATTRIBUTE = 'targetId';
 
@@ -176,21 +183,39 @@ export class Alerting extends Construct {
   }
 
   /**
-   * Alarms on dead letters in any lane and on the shared worker's errors; the lanes' dashboard
-   * row. One alarm per concern whatever the target count: the dead-letter alarm is a Metrics
-   * Insights query over every lane's dead-letter queue, whose contributors name the queues.
+   * Alarms on every lane's dead letters and its queue's oldest message, and on the shared
+   * worker's errors; the lanes' dashboard row. The lane alarms are plain metric alarms, two per
+   * lane, in the lane's shard (nested stack), each named after its target: a Metrics Insights
+   * query cannot select the stack's queues by name prefix (its WHERE takes only `=`, `!=` and
+   * `AND`: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html),
+   * and metric math reads at most 10 metrics per alarm.
    */
   public watchLanes(lanes: LaneFleet): void {
-    const deadLetters = new Alarm(this, 'DeadLetters', {
-      alarmDescription:
-        "scimitar: a revocation exhausted its attempts and is in a dead-letter queue (the alarm's contributors name the queues, <stack>_dlq_<target>). Runbook: docs/operations.md#dead-letter-queue",
-      metric: lanes.metricDeadLetters(),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.route(deadLetters);
+    const stackName = Stack.of(this).stackName;
+    for (const lane of lanes.lanes) {
+      this.route(
+        new Alarm(lane, 'DeadLetterAlarm', {
+          alarmName: `${stackName}-DeadLetters-${lane.targetId}`,
+          alarmDescription: `scimitar: a revocation for target ${lane.targetId} exhausted its attempts and is in its dead-letter queue (${lane.deadLetterQueueName}). Runbook: docs/operations.md#dead-letter-queue`,
+          metric: lane.metricDeadLetters(),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      this.route(
+        new Alarm(lane, 'OldestMessageAlarm', {
+          alarmName: `${stackName}-LaneBacklog-${lane.targetId}`,
+          alarmDescription: `scimitar: a revocation for target ${lane.targetId} has waited in its lane queue (${lane.queueName}) for more than ${LANE_BACKLOG_ALARM.toHumanString()}: the worker is not consuming it, or the target keeps deferring it. Runbook: docs/operations.md#lane-backlog`,
+          metric: lane.metricOldestMessageAge(),
+          threshold: LANE_BACKLOG_ALARM.toSeconds(),
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
     this.route(
       this.alarmOnAny('WorkerErrors', lanes.metricWorkerErrors(), {
         description:
@@ -199,10 +224,10 @@ export class Alerting extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Lanes: dead letters per queue, and the ten oldest queues (s)',
+        title: "The account's ten fullest queues (dead letters: <stack>_dlq_<target>), and ten oldest (s)",
         width: 12,
-        left: [lanes.metricDeadLetters()],
-        right: [lanes.metricOldestMessageAge()],
+        left: [lanes.metricFullestQueues()],
+        right: [lanes.metricOldestQueues()],
       }),
       new GraphWidget({
         title: 'Lane worker: errors and throttles',

@@ -5,7 +5,7 @@
 // never moves between shards when others are added or removed (ARCHITECTURE.md, "Scale").
 import { createHash } from 'node:crypto';
 import { Aws, Duration, NestedStack } from 'aws-cdk-lib';
-import { type IMetric, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import { type IMetric, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -36,12 +36,15 @@ const MAX_VISIBILITY = Duration.hours(12);
  * retained secrets.
  */
 export const LANE_SHARDS = 16;
+/** Resources one lane adds to its shard, at most. */
+export const RESOURCES_PER_LANE = 9;
 /**
- * Lanes one shard may hold: each lane is at most 7 resources (queue, dead-letter queue, their two
- * policies, event source mapping, secret, rotation schedule), so 60 lanes stay under 430 of
- * CloudFormation's 500 resources per template.
+ * Lanes one shard may hold: each lane is at most {@link RESOURCES_PER_LANE} resources (queue,
+ * dead-letter queue, their two policies, event source mapping, secret, rotation schedule, and its
+ * two alarms: dead letters, oldest message), so 50 lanes stay at 450 of CloudFormation's 500
+ * resources per template.
  */
-export const MAX_LANES_PER_SHARD = 60;
+export const MAX_LANES_PER_SHARD = 50;
 
 /** The shard of a target: stable across config changes (a function of the id alone). */
 export function laneShardOf(targetId: string): number {
@@ -74,6 +77,10 @@ export class TargetLane extends Construct {
   public readonly deadLetterQueue: Queue;
   /** The event source's maximum concurrency: the target's burst, at least 2 (Lambda's floor). */
   public readonly maxConcurrency: number;
+  /** The queue's name, a literal (`<stackName>_lane_<target>`): the alarms' QueueName dimension. */
+  public readonly queueName: string;
+  /** The dead-letter queue's name (`<stackName>_dlq_<target>`). */
+  public readonly deadLetterQueueName: string;
 
   constructor(scope: Construct, id: string, props: TargetLaneProps) {
     super(scope, id);
@@ -89,14 +96,16 @@ export class TargetLane extends Construct {
       visibilityTimeout: props.visibilityTimeout,
     });
 
+    this.queueName = laneQueueName(config.stackName, target.id);
+    this.deadLetterQueueName = deadLetterQueueName(config.stackName, target.id);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      queueName: deadLetterQueueName(config.stackName, target.id),
+      queueName: this.deadLetterQueueName,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: deadLetterRetention,
     });
     this.queue = new Queue(this, 'Queue', {
-      queueName: laneQueueName(config.stackName, target.id),
+      queueName: this.queueName,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: queueRetention,
@@ -118,6 +127,27 @@ export class TargetLane extends Construct {
       maxConcurrency: this.maxConcurrency,
     });
   }
+
+  /** Messages in this lane's dead-letter queue (maximum per minute; no label, so an alarm on it is a plain metric alarm). */
+  public metricDeadLetters(): Metric {
+    return sqsMaximum('ApproximateNumberOfMessagesVisible', this.deadLetterQueueName, Duration.minutes(1));
+  }
+
+  /** Age of the oldest message in this lane's queue (seconds, maximum per 5 minutes). */
+  public metricOldestMessageAge(): Metric {
+    return sqsMaximum('ApproximateAgeOfOldestMessage', this.queueName, Duration.minutes(5));
+  }
+}
+
+/** An AWS/SQS metric of one queue, by its name (its only dimension), maximum per period. */
+function sqsMaximum(metricName: string, queueName: string, period: Duration): Metric {
+  return new Metric({
+    namespace: 'AWS/SQS',
+    metricName,
+    dimensionsMap: { QueueName: queueName },
+    statistic: 'Maximum',
+    period,
+  });
 }
 
 /** A nested stack holding the lanes (and their targets' secrets) of one shard. */
@@ -296,29 +326,27 @@ export class LaneFleet extends Construct {
   }
 
   /**
-   * Messages waiting in the dead-letter queues, one series per queue (Metrics Insights over
-   * `<stackName>_dlq_*`, maximum per minute): one alarm covers every lane, and names the queue
-   * that holds dead letters as its contributor.
-   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
-   * Grammar: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
-   * ("AWS/SQS" double-quoted for its "/"; one series per queue, within the 500 a query returns).
-   * The prefix match (`LIKE '<stack>_dlq_%'`) is the one operator that page's excerpts at hand did
-   * not show; `=`/`!=` cannot select 200 queues. Check it once against a deployed stack:
-   * `aws cloudwatch get-metric-data` with this expression after the first deploy.
+   * The ten fullest queues of the account and region, for the dashboard (maximum per minute). No
+   * prefix filter: AWS's Metrics Insights WHERE takes only `=`, `!=` and `AND`
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html,
+   * "WHERE", "Supported operators"), so the lanes' queues cannot be selected by name here; the
+   * alarms are per lane ({@link TargetLane.metricDeadLetters}).
    */
-  public metricDeadLetters(): IMetric {
+  public metricFullestQueues(): IMetric {
     return new MathExpression({
-      expression: `SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE '${deadLetterQueuePrefix(this.stackName)}%' GROUP BY QueueName`,
+      expression:
+        'SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) GROUP BY QueueName ORDER BY MAX() DESC LIMIT 10',
       usingMetrics: {},
       period: Duration.minutes(1),
-      label: 'dead letters',
+      label: 'messages visible',
     });
   }
 
-  /** Age of the oldest message per lane queue, the ten oldest (seconds, maximum per 5 minutes). */
-  public metricOldestMessageAge(): IMetric {
+  /** Age of the oldest message, the ten oldest queues of the account and region (seconds, maximum per 5 minutes). */
+  public metricOldestQueues(): IMetric {
     return new MathExpression({
-      expression: `SELECT MAX(ApproximateAgeOfOldestMessage) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE '${laneQueuePrefix(this.stackName)}%' GROUP BY QueueName ORDER BY MAX() DESC LIMIT 10`,
+      expression:
+        'SELECT MAX(ApproximateAgeOfOldestMessage) FROM SCHEMA("AWS/SQS", QueueName) GROUP BY QueueName ORDER BY MAX() DESC LIMIT 10',
       usingMetrics: {},
       period: Duration.minutes(5),
       label: 'oldest message (s)',
@@ -352,7 +380,7 @@ function validateFleet(config: ScimitarConfig, scimTargets: readonly ScimTargetC
   for (const [n, ids] of perShard) {
     if (ids.length > MAX_LANES_PER_SHARD) {
       throw new Error(
-        `LaneFleet: lane shard ${n} would hold ${ids.length} targets (${ids.join(', ')}), more than ${MAX_LANES_PER_SHARD} fit in one nested stack's 500 resources; split the targets over two deployments`,
+        `LaneFleet: lane shard ${n} would hold ${ids.length} targets (${ids.join(', ')}), more than ${MAX_LANES_PER_SHARD} fit in one nested stack's 500 resources (${RESOURCES_PER_LANE} each); split the targets over two deployments`,
       );
     }
   }

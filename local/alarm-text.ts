@@ -14,7 +14,9 @@ export function alarmText(stackName: string) {
     const detail = latest?.detail;
     const onAws = `On AWS: ${rule.description}`;
     const prefix = deadLetterQueuePrefix(stackName);
-    const deadLetters = group.startsWith(prefix) ? group.slice(prefix.length) : undefined;
+    // A lane's alarm is a plain metric alarm on its queue: the queue is its dimension, not a group.
+    const queue = group || (rule.query.kind === 'metric' ? (rule.query.dimensions.QueueName ?? '') : '');
+    const deadLetters = queue.startsWith(prefix) ? queue.slice(prefix.length) : undefined;
     if (metricName === 'ApproximateNumberOfMessagesVisible' && deadLetters) {
       return {
         subject: `ALARM: ${countOf(latest?.value ?? 0, 'message')} in the dead-letter queue of target ${deadLetters}`,

@@ -69,7 +69,7 @@ export class MetricStore {
         if (wanted.length !== Object.keys(p.dimensions).length) continue;
         if (!wanted.every(([k, v]) => p.dimensions[k] === v)) continue;
       } else {
-        if (!query.where.every((w) => matches(p.dimensions[w.dimension], w))) continue;
+        if (!query.where.every((w) => p.dimensions[w.dimension] === w.value)) continue;
         if (query.groupBy) {
           const group = p.dimensions[query.groupBy];
           if (group === undefined) continue;
@@ -80,13 +80,6 @@ export class MetricStore {
     }
     return out;
   }
-}
-
-function matches(value: string | undefined, where: { like: boolean; value: string }): boolean {
-  if (value === undefined) return false;
-  if (!where.like) return value === where.value;
-  const pattern = where.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*');
-  return new RegExp(`^${pattern}$`).test(value);
 }
 
 /** Powertools Metrics whose EMF output goes to the store instead of stdout. */
@@ -209,8 +202,9 @@ export class LocalAlarms {
 }
 
 /**
- * `SELECT STAT(metric) FROM SCHEMA(namespace, dims...) [WHERE d = 'v' AND d LIKE 'p%'] [GROUP BY d]`:
- * the Metrics Insights subset the stack's alarms use.
+ * `SELECT STAT(metric) FROM SCHEMA(namespace, dims...) [WHERE d = 'v' AND ...] [GROUP BY d]`:
+ * the Metrics Insights subset the stack's alarms use (AWS's WHERE has no LIKE: the lanes' alarms
+ * are plain metric alarms, one per queue).
  */
 export function insightsQuery(expression: string): AlarmQuery | undefined {
   const match = expression.match(
@@ -220,9 +214,9 @@ export function insightsQuery(expression: string): AlarmQuery | undefined {
   const [, stat, metricName, namespace, where, groupBy] = match;
   const conditions = [];
   for (const clause of where ? where.split(/\s+AND\s+/i) : []) {
-    const c = clause.match(/^(\w+)\s*(=|LIKE)\s*'([^']*)'$/i);
+    const c = clause.match(/^(\w+)\s*=\s*'([^']*)'$/);
     if (!c) return undefined;
-    conditions.push({ dimension: c[1] ?? '', like: c[2]?.toUpperCase() === 'LIKE', value: c[3] ?? '' });
+    conditions.push({ dimension: c[1] ?? '', value: c[2] ?? '' });
   }
   return {
     kind: 'insights',

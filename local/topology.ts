@@ -75,7 +75,6 @@ export type AlarmQuery =
       readonly statistic: string;
       readonly where: readonly {
         readonly dimension: string;
-        readonly like: boolean;
         readonly value: string;
       }[];
       readonly groupBy?: string;

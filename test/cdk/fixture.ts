@@ -145,3 +145,30 @@ export const THIS_ACCOUNTS_ALARMS = {
     ],
   ],
 };
+
+/**
+ * The WHERE clauses of every Metrics Insights alarm expression in a template whose operators fall
+ * outside AWS's grammar: `=`, `!=` and `AND` only (CloudWatch User Guide, "Metrics Insights query
+ * components and syntax", section WHERE, "Supported operators":
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html).
+ * CloudWatch refuses an alarm with any other (LIKE, OR, IN, <, …) when it is created.
+ */
+export function alarmWhereOutsideGrammar(template: {
+  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}): string[] {
+  const bad: string[] = [];
+  for (const [id, r] of Object.entries(template.Resources ?? {})) {
+    if (r.Type !== 'AWS::CloudWatch::Alarm') continue;
+    const metrics = (r.Properties?.Metrics as { Expression?: unknown }[] | undefined) ?? [];
+    for (const { Expression } of metrics) {
+      if (typeof Expression !== 'string' || !/^\s*SELECT\b/i.test(Expression)) continue;
+      const where = Expression.match(/\bWHERE\s+(.+?)(?:\s+GROUP\s+BY\b|\s+ORDER\s+BY\b|\s+LIMIT\b|$)/i)?.[1];
+      if (!where) continue;
+      // Each clause joined by AND must be `dimension = 'value'` or `dimension != 'value'`.
+      const clauses = where.split(/\s+AND\s+/i);
+      if (!clauses.every((c) => /^\s*"?[\w.-]+"?\s*!?=\s*'[^']*'\s*$/.test(c)))
+        bad.push(`${id}: ${Expression}`);
+    }
+  }
+  return bad;
+}

@@ -1,8 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LANE_BACKLOG_ALARM } from '../../lib/alerting.ts';
+import { laneShardOf } from '../../lib/target-lane.ts';
 import {
   actionsOf,
+  alarmWhereOutsideGrammar,
   allStatements,
   type Built,
   build,
@@ -11,6 +14,7 @@ import {
   roleId,
   statementsOfRole,
   THIS_ACCOUNTS_ALARMS,
+  templateOf,
 } from './fixture.ts';
 
 describe('IngestApi: POST /events/{source}', () => {
@@ -266,6 +270,26 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     });
   });
 
+  it("uses only AWS's Metrics Insights WHERE grammar (=, !=, AND) in every alarm, root and lane shards", () => {
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+    // ("WHERE", "Supported operators"): CloudWatch refuses any other operator when the alarm is created.
+    const templates = [built.template, ...[...built.stack.fleet.shards.values()].map((s) => templateOf(s))];
+    expect(templates.length).toBeGreaterThan(1);
+    const expressions = templates.flatMap((t) => JSON.stringify(t.toJSON()).match(/SELECT [^"]+/g) ?? []);
+    expect(expressions.some((e) => e.includes(' WHERE '))).toBe(true);
+    for (const t of templates) expect(alarmWhereOutsideGrammar(t.toJSON())).toEqual([]);
+    // The check itself: LIKE (the operator issue 13 removed) is refused, = and AND are not.
+    const alarm = (Expression: string) => ({
+      Resources: { A: { Type: 'AWS::CloudWatch::Alarm', Properties: { Metrics: [{ Expression }] } } },
+    });
+    const select = 'SELECT MAX(x) FROM SCHEMA("AWS/SQS", QueueName)';
+    expect(
+      alarmWhereOutsideGrammar(alarm(`${select} WHERE QueueName LIKE 'S_dlq_%' GROUP BY QueueName`)),
+    ).toHaveLength(1);
+    expect(alarmWhereOutsideGrammar(alarm(`${select} WHERE a = 'x' OR b = 'y'`))).toHaveLength(1);
+    expect(alarmWhereOutsideGrammar(alarm(`${select} WHERE a = 'x' AND b != 'y' GROUP BY a`))).toEqual([]);
+  });
+
   it('routes every alarm to the alert topic: dead letters, failed and timed-out executions, worker errors, ingest 5XX, credentials, reconciliation', () => {
     const alertTopic = { Ref: logicalId(built.stack.alerting.alertTopic) };
     const alarmsById = built.template.findResources('AWS::CloudWatch::Alarm');
@@ -293,21 +317,62 @@ describe('Alerting: topics, alarms and the dashboard', () => {
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(built.stack.fleet.worker) } }],
       AlarmActions: [alertTopic],
     });
-    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: [
-        {
-          Expression:
-            'SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE \'Scimitar_dlq_%\' GROUP BY QueueName',
-          Id: Match.anyValue(),
-          Period: 60,
-          ReturnData: true,
-        },
-      ],
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [alertTopic],
-    });
+    // Per lane, in its shard: an alarm on its dead letters and one on its queue's oldest message,
+    // each on the queue's own name, notifying the root's alert topic (a nested stack parameter).
+    for (const lane of built.stack.fleet.lanes) {
+      const shard = built.stack.fleet.shards.get(laneShardOf(lane.targetId));
+      if (!shard) throw new Error(`no shard for ${lane.targetId}`);
+      const nested = templateOf(lane).toJSON() as {
+        Parameters?: Record<string, unknown>;
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const laneAlarms = Object.values(nested.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      const alarmOn = (metric: string) =>
+        laneAlarms.find(
+          (a) =>
+            a.Properties.MetricName === metric &&
+            JSON.stringify(a.Properties.Dimensions).includes(
+              metric === 'ApproximateAgeOfOldestMessage' ? lane.queueName : lane.deadLetterQueueName,
+            ),
+        )?.Properties;
+      const deadLetters = alarmOn('ApproximateNumberOfMessagesVisible');
+      expect(deadLetters, lane.targetId).toMatchObject({
+        AlarmName: `Scimitar-DeadLetters-${lane.targetId}`,
+        AlarmDescription: expect.stringContaining(`target ${lane.targetId}`),
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: `Scimitar_dlq_${lane.targetId}` }],
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(deadLetters?.AlarmDescription).toContain('docs/operations.md#dead-letter-queue');
+      const backlog = alarmOn('ApproximateAgeOfOldestMessage');
+      expect(backlog, lane.targetId).toMatchObject({
+        AlarmName: `Scimitar-LaneBacklog-${lane.targetId}`,
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: `Scimitar_lane_${lane.targetId}` }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: LANE_BACKLOG_ALARM.toSeconds(),
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(backlog?.AlarmDescription).toContain('docs/operations.md#lane-backlog');
+      // The action is the root's alert topic, handed to the shard as a parameter.
+      const shardResource = built.template.findResources('AWS::CloudFormation::Stack')[logicalId(shard)];
+      for (const alarm of [deadLetters, backlog]) {
+        const actions = alarm?.AlarmActions as { Ref: string }[];
+        expect(actions).toHaveLength(1);
+        const parameter = actions[0]?.Ref ?? '';
+        expect(Object.keys(nested.Parameters ?? {})).toContain(parameter);
+        expect(shardResource?.Properties.Parameters[parameter]).toEqual(alertTopic);
+      }
+    }
+    // None in the root: its alarms are per concern, not per lane.
+    expect(JSON.stringify(alarms)).not.toMatch(/Scimitar_(dlq|lane)_/);
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
@@ -324,15 +389,16 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     expect(alarmsById[logicalId(reconciler.errorsAlarm)]?.Properties.AlarmActions).toEqual([alertTopic]);
     expect(insights(reconciler.privilegedFindingsAlarm)).toContain('SELECT MAX(ReconcilePrivilegedFindings)');
     expect(insights(reconciler.incompleteAlarm)).toContain('SELECT MAX(ReconcileIncomplete)');
-    // Dead letters + worker errors + failed + timed out + 5XX + canary errors + canary missing
+    // In the root: worker errors + failed + timed out + 5XX + canary errors + canary missing
     // + canary failed + credential age + reconciler errors + privileged findings + incomplete
     // + aborted + throttled executions + refused deliveries per cause (4) + no events + stale roster
     // + Lambda throttles (one alarm per 10 functions; one shared worker, so the function count
     // does not grow with the targets) + signing key age per source (2) + reconciler missing
     // + the canary's and the reconciler's dead letters + the audit archive's failed records, lag
     // and changed entries (test/cdk/audit-archive.test.ts) + the termination schedules' dead letters
-    // (test/cdk/termination-schedules.test.ts): the same count whatever the number of targets.
-    expect(alarms).toHaveLength(12 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3 + 1);
+    // (test/cdk/termination-schedules.test.ts): the same count whatever the number of targets (the
+    // lanes' two alarms each live in their shards, asserted above).
+    expect(alarms).toHaveLength(11 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3 + 1);
     const many = build(
       configWith(Array.from({ length: 30 }, (_, i) => ({ id: `app-${i}`, tier: 'privileged' }))),
     );

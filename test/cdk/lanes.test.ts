@@ -1,7 +1,13 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LANE_SHARDS, LaneShard, laneShardOf, MAX_LANES_PER_SHARD } from '../../lib/target-lane.ts';
+import {
+  LANE_SHARDS,
+  LaneShard,
+  laneShardOf,
+  MAX_LANES_PER_SHARD,
+  RESOURCES_PER_LANE,
+} from '../../lib/target-lane.ts';
 import {
   actionsOf,
   type Built,
@@ -284,6 +290,32 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     expect(() => build(configWith(crowded.map((id) => ({ id }))))).toThrow(
       new RegExp(`lane shard 0 would hold ${MAX_LANES_PER_SHARD + 1} targets \\(t\\d+x, `),
     );
+  }, 180_000);
+
+  it(`fits a full shard (${MAX_LANES_PER_SHARD} lanes, each with its rotation schedule and two alarms) in CloudFormation's 500 resources`, () => {
+    const full: string[] = [];
+    for (let i = 0; full.length < MAX_LANES_PER_SHARD; i++) {
+      if (laneShardOf(`t${i}x`) === 0) full.push(`t${i}x`);
+    }
+    const rotating = build(
+      configWith(
+        full.map((id) => ({
+          id,
+          rotation: { strategy: 'api', endpoint: `https://${id}.example/tokens`, everyDays: 30 },
+        })),
+      ),
+    );
+    const shard = rotating.stack.fleet.shards.get(0);
+    if (!shard) throw new Error('no shard 0');
+    const resources = Object.keys(templateOf(shard).toJSON().Resources).length;
+    // RESOURCES_PER_LANE is the most a lane adds: the refusal's count is honest.
+    expect(resources).toBeLessThanOrEqual(MAX_LANES_PER_SHARD * RESOURCES_PER_LANE);
+    expect(resources).toBeGreaterThan((MAX_LANES_PER_SHARD - 1) * RESOURCES_PER_LANE);
+    expect(MAX_LANES_PER_SHARD * RESOURCES_PER_LANE).toBeLessThanOrEqual(450);
+    const alarms = Object.values(templateOf(shard).toJSON().Resources).filter(
+      (r) => (r as { Type: string }).Type === 'AWS::CloudWatch::Alarm',
+    );
+    expect(alarms).toHaveLength(2 * MAX_LANES_PER_SHARD);
   }, 180_000);
 
   it('fails early on lane settings SQS cannot honour', async () => {

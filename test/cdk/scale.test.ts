@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/model/config.ts';
 import { scaleConfig } from '../support/scale-config.ts';
+import { alarmWhereOutsideGrammar } from './fixture.ts';
 
 const LIMITS = {
   resources: 500,
@@ -108,6 +109,27 @@ describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_F
     );
     expect(shards.length).toBeGreaterThan(1);
     expect(templates.size).toBe(shards.length + 1);
+  });
+
+  it("alarms on every lane's dead letters and oldest message by queue name, with only =, != and AND in any alarm query", () => {
+    const all = [...templates.values()].flatMap(({ template }) => Object.values(template.Resources));
+    const alarmed = (metric: string) =>
+      all
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === metric)
+        .map((r) => (r.Properties?.Dimensions as { Name: string; Value: unknown }[] | undefined)?.[0]?.Value)
+        // The root's own queues (schedules' dead letters, archive failures) are named by CloudFormation.
+        .filter((name): name is string => typeof name === 'string');
+    const names = all.filter((r) => r.Type === 'AWS::SQS::Queue').map((r) => String(r.Properties?.QueueName));
+    expect(alarmed('ApproximateNumberOfMessagesVisible').sort()).toEqual(
+      names.filter((n) => n.startsWith('ScimitarScale_dlq_')).sort(),
+    );
+    expect(alarmed('ApproximateAgeOfOldestMessage').sort()).toEqual(
+      names.filter((n) => n.startsWith('ScimitarScale_lane_')).sort(),
+    );
+    // AWS's Metrics Insights WHERE: =, != and AND only ("Supported operators",
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html).
+    for (const [file, { template }] of templates)
+      expect(alarmWhereOutsideGrammar(template), file).toEqual([]);
   });
 
   it('keeps every template within CloudFormation quotas: resources, outputs, parameters, mappings, body size', () => {

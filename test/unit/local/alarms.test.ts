@@ -35,21 +35,23 @@ describe('local alarms: Metrics Insights queries', () => {
   it('reads the statistic, namespace, conditions and group of the stack queries', () => {
     expect(
       insightsQuery(
-        'SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) WHERE QueueName LIKE \'Scimitar_dlq_%\' GROUP BY QueueName',
+        "SELECT MAX(CanaryFailed) FROM SCHEMA(Scimitar, service, target) WHERE service = 'scimitar-canary' GROUP BY target",
       ),
     ).toEqual({
       kind: 'insights',
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
+      namespace: 'Scimitar',
+      metricName: 'CanaryFailed',
       statistic: 'Maximum',
-      where: [{ dimension: 'QueueName', like: true, value: 'Scimitar_dlq_%' }],
-      groupBy: 'QueueName',
+      where: [{ dimension: 'service', value: 'scimitar-canary' }],
+      groupBy: 'target',
     });
   });
 
   it('refuses what it cannot evaluate rather than guessing', () => {
     expect(insightsQuery('SUM(FILL(METRICS(), 0))')).toBeUndefined();
     expect(insightsQuery("SELECT MAX(x) FROM SCHEMA(S, a) WHERE a != 'b'")).toBeUndefined();
+    // Not in AWS's WHERE grammar (=, != and AND): CloudWatch would refuse the alarm.
+    expect(insightsQuery("SELECT MAX(x) FROM SCHEMA(S, a) WHERE a LIKE 'b%' GROUP BY a")).toBeUndefined();
   });
 });
 
