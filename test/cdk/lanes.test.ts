@@ -44,13 +44,15 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     expect(built.stack.lanes.map((l) => l.targetId)).toEqual(['solo', 'trio', 'wide']);
     // No lane queue in the root template: its only queues are the failure destinations main added
     // there, the canary's and the reconciler's schedule dead letters and the audit archive's
-    // failed records (test/cdk/audit-archive.test.ts). Each lane's two queues are in its shard.
+    // failed records (test/cdk/audit-archive.test.ts), and the termination schedules' dead letters
+    // (test/cdk/termination-schedules.test.ts). Each lane's two queues are in its shard.
     const rootQueues = Object.keys(built.template.findResources('AWS::SQS::Queue')).sort();
     expect(rootQueues).toEqual(
       [
         built.stack.credentials.canaryDeadLetterQueue,
         built.stack.reconciler.deadLetterQueue,
         built.stack.auditArchive.failedRecordsQueue,
+        built.stack.schedules.deadLetterQueue,
       ]
         .map((q) => logicalId(q))
         .sort(),

@@ -145,7 +145,18 @@ describe('AuditStore: the audit log and the state table', () => {
       },
     ]);
 
-    const scoped = [...canary, ...reconciler, ...roster].map((s) => JSON.stringify(s));
+    // Ingest keeps one pending termination per person: reads and conditional puts of LEAVER#<person>/PENDING only.
+    const ingest = ofRole(built.stack.ingestApi.ingestFunction);
+    expect(ingest).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: table,
+        Condition: leading('LEAVER#*'),
+      },
+    ]);
+
+    const scoped = [...canary, ...reconciler, ...roster, ...ingest].map((s) => JSON.stringify(s));
     const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)));
     expect(others).toHaveLength(onState.length - scoped.length);
     expect(others.length).toBeGreaterThan(0);
