@@ -108,7 +108,6 @@ export async function passWithoutRuntime(args: Args): Promise<void> {
   const tables = await stateTables(args);
   try {
     const client = documentClient(tables.dynamo);
-    const state = { tableName: tables.stateTable, client };
     let queue: LaneQueue;
     if (args.sqs) {
       const urls = Object.fromEntries((args.queue ?? []).map((q) => q.split('=', 2) as [string, string]));

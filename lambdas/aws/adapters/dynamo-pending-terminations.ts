@@ -5,9 +5,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type PendingTermination, PendingTerminations } from '../../core/lifecycle/ports.ts';
 import { documentClient } from './dynamo-audit-log.ts';
-import type { DynamoStateProps } from './dynamo-state.ts';
+import { type DynamoStateProps, leaverKey } from './dynamo-state.ts';
 
-const key = (personId: string) => ({ pk: `LEAVER#${personId}`, sk: 'PENDING' });
+const key = (personId: string) => ({ pk: leaverKey(personId), sk: 'PENDING' });
 
 export class DynamoPendingTerminations extends PendingTerminations {
   private readonly tableName: string;

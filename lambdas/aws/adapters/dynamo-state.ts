@@ -22,7 +22,8 @@ export interface DynamoStateProps {
   readonly client?: DynamoDBDocumentClient;
 }
 
-const leaverKey = (personId: string) => `LEAVER#${personId}`;
+/** A person's partition on the state table (the ledger, the pending termination). */
+export const leaverKey = (personId: string) => `LEAVER#${personId}`;
 const targetKey = (targetId: string) => `TARGET#${targetId}`;
 // Beside the person's outcomes (same partition, so the worker's grant covers it), never among them.
 const writeKey = (targetId: string, eventId: string) => `WRITE#${targetId}#${eventId}`;
