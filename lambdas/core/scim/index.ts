@@ -32,6 +32,7 @@ export {
 export type { GroupRemoval } from './groups.ts';
 export {
   DEFAULT_QUIRKS,
+  type RateLimitSignal,
   type RequestRecord,
   type ScimClientOptions,
   type ScimQuirks,

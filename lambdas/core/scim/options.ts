@@ -50,6 +50,22 @@ export interface ScimClientOptions {
    * @default - no pacing
    */
   readonly pace?: () => Promise<void>;
+  /**
+   * Told when the server says it is over its limit (429, 503 with Retry-After, RateLimit or
+   * X-RateLimit headers with nothing remaining), so a shared rate budget pauses every caller.
+   * @default - nobody told
+   */
+  readonly onRateLimited?: (signal: RateLimitSignal) => Promise<void> | void;
+}
+
+/** A server's word that it is over its rate limit, and until when. */
+export interface RateLimitSignal {
+  /** Milliseconds since the epoch before which no request should go. */
+  readonly untilMs: number;
+  /** The answer's status (429, 503, or a 2xx whose headers said nothing remains). */
+  readonly status: number;
+  /** Where `untilMs` came from. */
+  readonly source: 'retry-after' | 'rate-limit-headers' | 'default';
 }
 
 /** One HTTP exchange, as recorded in evidence. */
