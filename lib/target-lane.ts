@@ -221,7 +221,8 @@ export class LaneFleet extends Construct {
     auditStore.bindAppend(this.worker);
     auditStore.bindState(this.worker);
     // What an SQS event source needs (as SqsEventSource grants it), plus ChangeMessageVisibility
-    // for Retry-After and backoff: on this stack's lane queues only, never their dead letters.
+    // for Retry-After and backoff, and SendMessage to hand a throttled message back to its own
+    // queue: on this stack's lane queues only, never their dead letters.
     grantOnPattern(
       this.worker,
       [
@@ -230,6 +231,7 @@ export class LaneFleet extends Construct {
         'sqs:GetQueueUrl',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
+        'sqs:SendMessage',
       ],
       this.lanePattern(),
       `The shared worker consumes every lane queue of this stack (names "${laneQueuePrefix(config.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets; never consumes the dead-letter queues (it may only send to them: lib/unreported-failures.ts).`,

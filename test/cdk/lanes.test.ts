@@ -172,7 +172,7 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
 
   it("lets the worker consume this stack's lane queues and read its target secrets by name pattern, never consume a dead-letter queue or read a source key", () => {
     const statements = statementsOfRole(built.template, roleId(built.stack.fleet.worker));
-    // Besides consuming, the worker may only send to the dead-letter queues (parking, next test).
+    // Besides consuming (and handing a throttled message back to its lane), the worker may only send to the dead-letter queues (parking, next test).
     const sqs = statements.filter(
       (s) => actionsOf(s).some((a) => a.startsWith('sqs:')) && !JSON.stringify(s.Resource).includes('_dlq_'),
     );
@@ -185,6 +185,7 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
           'sqs:GetQueueUrl',
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
+          'sqs:SendMessage',
         ],
         Resource: LANE_QUEUES,
       },

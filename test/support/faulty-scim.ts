@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 
 export type Fault =
   /** Answer this status without forwarding (429/500/503/401...), optionally with Retry-After. */
-  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string; headers?: Record<string, string> }
+  /** Forward, and add these headers to the answer (rate-limit headers on a success). */
+  | { kind: 'headers'; headers: Record<string, string> }
   /** Forward, but hold the answer back this long (longer than the client's timeout). */
   | { kind: 'slow'; delayMs: number }
   /** Destroy the socket without answering. */
@@ -146,7 +148,10 @@ export async function startFaultyScim(upstreamBaseUrl: string): Promise<FaultySc
 
     switch (fault?.kind) {
       case 'status':
-        send(fault.status, fault.body ?? '', fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+        send(fault.status, fault.body ?? '', {
+          ...(fault.retryAfter && { 'retry-after': fault.retryAfter }),
+          ...fault.headers,
+        });
         return;
       case 'reset':
         req.socket.destroy();
@@ -176,9 +181,11 @@ export async function startFaultyScim(upstreamBaseUrl: string): Promise<FaultySc
         timers.add(timer);
         return;
       }
+      case 'headers':
       case undefined: {
         const answer = await forward(req, body);
-        res.writeHead(answer.status, answer.type ? { 'content-type': answer.type } : {});
+        const extra = fault?.kind === 'headers' ? fault.headers : {};
+        res.writeHead(answer.status, { ...(answer.type && { 'content-type': answer.type }), ...extra });
         res.end(answer.text);
         return;
       }

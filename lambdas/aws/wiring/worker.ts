@@ -11,11 +11,12 @@ import { createWorkerHandler, type WorkerDeps } from '../../handlers/worker.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
 import { DynamoRevocationBudget, type DynamoStateProps } from '../adapters/dynamo-state.ts';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue.ts';
+import { SqsLaneRequeue } from '../adapters/sqs-requeue.ts';
 import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 
 /** The lifecycle's checks before a write: `terminations` (a rescind wins) and `blastRadius` (spent at the write). */
 export interface WorkerLaneWiring
-  extends Pick<WorkerDeps, 'backoff' | 'minRemainingMs' | 'terminations' | 'blastRadius'> {
+  extends Pick<WorkerDeps, 'backoff' | 'minRemainingMs' | 'terminations' | 'blastRadius' | 'spare'> {
   readonly targetId: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
@@ -57,6 +58,7 @@ export function wireWorkerLane(w: WorkerLaneWiring) {
     clock: w.clock,
     maxAttempts: w.maxAttempts,
     visibility: (w.visibility ?? ((queued) => queued))(new SqsMessageVisibility(w.queueUrl, w.sqs)),
+    requeue: new SqsLaneRequeue(w.queueUrl, w.sqs),
     logger: w.logger,
     deadLetters: new SqsDeadLetterQueue(w.deadLetterQueueUrl, w.sqs),
     alerts: w.alerts,
@@ -64,6 +66,7 @@ export function wireWorkerLane(w: WorkerLaneWiring) {
     ...(w.terminations && { terminations: w.terminations }),
     ...(w.blastRadius && { blastRadius: w.blastRadius }),
     ...(w.backoff && { backoff: w.backoff }),
+    ...(w.spare && { spare: w.spare }),
     ...(w.minRemainingMs !== undefined && { minRemainingMs: w.minRemainingMs }),
   });
 }

@@ -28,6 +28,7 @@ export const auditSteps = [
   'FAILED', // a permanent failure, or the last attempt
   'DLQ', // the message went to the dead-letter queue
   'DEFERRED', // worker handed the message back unprocessed: too little time left in its invocation
+  'THROTTLED', // the target's rate limit (or, for a remediation, no spare budget): handed back with a delay, no attempt spent
   'REDRIVEN', // a message from the DLQ completed after its execution ended
   'REMEDIATED', // the reconciler re-queued drift
   'COMPLETED', // every target revoked (or nothing to revoke)

@@ -66,6 +66,12 @@ export const laneMessageSchema = z.object({
   lane: laneSchema,
   /** Who released this revocation from the blast-radius guard (an approved, held revocation): the lane spends no budget. */
   approvedBy: z.string().min(1).optional(),
+  /**
+   * Attempts spent on earlier deliveries, carried by a message the worker handed back to its queue
+   * for a rate limit (a new message: SQS's receive count starts again). Its attempt is this plus
+   * the receive count. @default 0
+   */
+  attemptsSpent: z.number().int().min(0).optional(),
 });
 export type LaneMessage = z.infer<typeof laneMessageSchema>;
 

@@ -1,9 +1,10 @@
-// A lane's failures: retry through the message's visibility (Retry-After or backoff), or, on the
+// A lane's failures: a throttled target hands the message back (no attempt spent); retry through
+// the message's visibility (Retry-After or backoff), or, on the
 // last attempt or a permanent error, tell the workflow first, then audit FAILED, then the DLQ; a
 // failure no waiting workflow reports is parked in the DLQ and alerted, naming the leaver.
 import { ScimitarError } from '../model/errors.ts';
 import type { LaneMessage } from '../model/messages.ts';
-import { ScimError, ScimRetryableError } from '../scim/index.ts';
+import { ScimError, ScimRetryableError, ScimThrottledError } from '../scim/index.ts';
 import type { LaneDeps, LaneLedger, LaneLog, LaneOutcome } from './lane.ts';
 import { TaskNotWaitingError } from './ports.ts';
 
@@ -38,6 +39,8 @@ export function backoffSeconds(attempt: number, random: () => number = Math.rand
 
 /** SQS visibility can be extended to at most 12 hours. */
 const MAX_DELAY_SECONDS = 12 * 60 * 60;
+/** A handed-back message's delay: SQS delays a message by at most 15 minutes. */
+const MAX_HAND_BACK_SECONDS = 15 * 60;
 
 export async function fail(
   err: unknown,
@@ -47,6 +50,9 @@ export async function fail(
   log: LaneLog,
   ledger: LaneLedger,
 ): Promise<LaneOutcome> {
+  // The target's rate limit is no failure: the message goes back with the wait the target asked
+  // for and spends no attempt, however often it comes (the workflow's lane timeout bounds it).
+  if (err instanceof ScimThrottledError) return handBack(err, attempt, log);
   // Anything else that is not a SCIM error (the audit table throttled, a network blip to AWS) is
   // transient from the lane's view: retrying is safe because every step is idempotent.
   const retryable = err instanceof ScimError ? err.retryable : !(err instanceof LaneMisroutedError);
@@ -102,6 +108,23 @@ export async function fail(
   if (reported) return { ...outcome, unreported: false };
   const alertError = await alertUnreported(message, deps, { error, cause, retryable, attempt });
   return { ...outcome, unreported: true, ...(alertError && { alertError }) };
+}
+
+/** A throttled lane: audited THROTTLED with the server's wait, handed back by the worker without spending an attempt. */
+async function handBack(err: ScimThrottledError, attempt: number, log: LaneLog): Promise<LaneOutcome> {
+  // At least 1 s: a server that asks for no wait at all is not asked again at once, forever.
+  const delaySeconds = Math.min(MAX_HAND_BACK_SECONDS, Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+  const reason = `target rate limited (${err.status}): ${err.message}`;
+  await log('THROTTLED', {
+    status: err.status,
+    request: `${err.method} ${err.path}`,
+    retryAfterMs: err.retryAfterMs,
+    throttledWaitMs: err.throttledWaitMs,
+    delaySeconds,
+    attemptSpent: false,
+    attemptsSpent: attempt - 1,
+  });
+  return { kind: 'throttled', delaySeconds, reason };
 }
 
 /**

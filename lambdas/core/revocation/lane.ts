@@ -1,7 +1,8 @@
 // A target lane's work for one message: find the person's account, revoke it (or only report,
 // in dry-run and report-only), verify, audit each step, record the ledger and tell the waiting
-// workflow. Decides retry, fail or dead-letter from the error's type, never from its text; a
-// failure that no waiting workflow reports is dead-lettered and alerted, naming the leaver.
+// workflow. Decides retry, hand back (throttled: no attempt spent), fail or dead-letter from the
+// error's type, never from its text; a failure that no waiting workflow reports is dead-lettered
+// and alerted, naming the leaver.
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
@@ -28,11 +29,22 @@ export interface LaneDeps extends LaneHoldDeps {
   readonly alerts: Notifier;
   /** How an operator retries this target's dead letters, quoted in that alert. */
   readonly redriveCommand: string;
+  /**
+   * Whether the target's rate budget has room for background work now. Asked before a reconciler
+   * remediation (a message without a task token) starts; false hands it back, so it runs behind
+   * leavers. @default - always room
+   */
+  readonly spare?: () => Promise<boolean>;
 }
+
+/** How long a remediation waits when the target's budget has no spare room. */
+export const REMEDIATION_WAIT_SECONDS = 60;
 
 export type LaneOutcome =
   | { readonly kind: 'done'; readonly result: LaneResult; readonly redriven: boolean }
   | { readonly kind: 'retry'; readonly delaySeconds: number; readonly reason: string }
+  /** Handed back to the queue with a delay, spending no attempt: the target's rate limit, or no spare budget. */
+  | { readonly kind: 'throttled'; readonly delaySeconds: number; readonly reason: string }
   | {
       readonly kind: 'failed';
       /** Exhausted: the worker hands the message to the queue's redrive policy (visible at once). */
@@ -121,6 +133,13 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
   if (lane.targetId !== deps.targetId) {
     const err = new LaneMisroutedError(lane.targetId, deps.targetId);
     return fail(err, message, attempt, deps, log, async () => {});
+  }
+
+  // A remediation goes behind leavers: it starts only on budget they leave spare.
+  if (!message.taskToken && deps.spare && !(await deps.spare())) {
+    const reason = 'reconciler remediation: the target has no spare rate budget; it waits behind leavers';
+    await log('THROTTLED', { reason, delaySeconds: REMEDIATION_WAIT_SECONDS, attemptSpent: false });
+    return { kind: 'throttled', delaySeconds: REMEDIATION_WAIT_SECONDS, reason };
   }
 
   try {

@@ -1,5 +1,5 @@
 // Ports of revocation: the leaver ledger, the blast-radius budget, the waiting workflow's task
-// callback, the lane queues and their messages' visibility, the dead-letter queues, and the part of
+// callback, the lane queues, their messages' visibility and hand-back, the dead-letter queues, and the part of
 // the SCIM client a lane uses. Abstract classes, as in model/ports.ts; adapters live in
 // lambdas/aws/adapters and local/.
 import type { MatchAttribute } from '../model/config.ts';
@@ -99,6 +99,16 @@ export abstract class DeadLetterQueue {
  */
 export abstract class LaneQueue {
   abstract send(targetId: string, message: LaneMessage): Promise<void>;
+}
+
+/**
+ * Puts a lane message back on the queue it was received from, delivered again after a delay as a
+ * new message: how a lane hands back a message the target throttled without spending an attempt
+ * (the message carries the attempts already spent; SQS's receive count starts again).
+ */
+export abstract class LaneRequeue {
+  /** Sends the message; the caller then lets the original be deleted (send first: a crash duplicates, never loses). */
+  abstract later(message: LaneMessage, delaySeconds: number): Promise<void>;
 }
 
 /**

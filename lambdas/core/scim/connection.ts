@@ -1,9 +1,10 @@
 // One SCIM request, end to end: pace, authorize (re-reading the credential once after a 401), send
-// through the HTTP transport, record the exchange as evidence, and map the answer (answers.ts).
+// through the HTTP transport, record the exchange as evidence, wait out and resend a throttled
+// request (rate-limit.ts) while the wait fits, and map the answer (answers.ts).
 import { HttpTransport } from '../http/transport.ts';
 import { type Expect, interpret, type Sent, unansweredError } from './answers.ts';
 import { type CredentialSource, CredentialUnavailableError } from './credentials.ts';
-import { ScimCredentialError, ScimError } from './errors.ts';
+import { ScimCredentialError, ScimError, ScimThrottledError } from './errors.ts';
 import {
   type RequestRecord,
   type ResolvedOptions,
@@ -11,6 +12,7 @@ import {
   type ScimClientOptions,
   type ScimQuirks,
 } from './options.ts';
+import { DEFAULT_THROTTLE_WAIT_MS, isThrottled, rateLimitSignal } from './rate-limit.ts';
 
 export interface SendOptions {
   readonly body?: unknown;
@@ -30,6 +32,8 @@ export class ScimConnection {
   private readonly credentials: CredentialSource;
   private readonly clock: () => number;
   private readonly pace: (() => Promise<void>) | undefined;
+  private readonly onRateLimited: ScimClientOptions['onRateLimited'];
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: ScimClientOptions) {
     this.resolved = resolveOptions(options);
@@ -37,6 +41,8 @@ export class ScimConnection {
     this.credentials = options.credentials;
     this.clock = options.clock ?? Date.now;
     this.pace = options.pace;
+    this.onRateLimited = options.onRateLimited;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.transport = new HttpTransport({
       timeoutMs: this.resolved.timeoutMs,
       clock: this.clock,
@@ -50,8 +56,46 @@ export class ScimConnection {
     return `${USERS}/${encodeURIComponent(id)}`;
   }
 
-  /** One request, with a single credential refresh on 401; every failure mapped to a ScimError. */
+  /**
+   * One request, with a single credential refresh on 401, sent again while the server throttles it
+   * and the wait fits `throttleWaitMaxMs`; every failure mapped to a ScimError.
+   */
   async send(method: string, path: string, opts: SendOptions): Promise<Sent> {
+    // Without a shared trace, the allowance is this request's own.
+    const trace = opts.trace ?? [];
+    for (;;) {
+      const { answer, authorization } = await this.authorized(method, path, { ...opts, trace });
+      const now = this.clock();
+      const signal = rateLimitSignal(answer.status, answer.headers, now);
+      if (signal) await this.onRateLimited?.(signal);
+      if (!signal || !isThrottled(answer.status, answer.headers)) {
+        return interpret(method, path, answer, {
+          expect: opts.expect,
+          ...(opts.allowNotFound !== undefined && { allowNotFound: opts.allowNotFound }),
+          authorization,
+          now,
+        });
+      }
+      const asked = Math.max(0, signal.untilMs - now);
+      const waited = throttledSoFar(trace);
+      trace.push({ ...(trace.pop() as RequestRecord), throttledMs: asked });
+      // Each throttled answer counts at least 1 s: `Retry-After: 0` forever still ends.
+      if (waited + Math.max(asked, DEFAULT_THROTTLE_WAIT_MS) > this.resolved.throttleWaitMaxMs) {
+        throw new ScimThrottledError(
+          `server answered ${answer.status} (rate limited) and asks to wait ${asked} ms; this operation already waited ${waited} ms of the ${this.resolved.throttleWaitMaxMs} ms it may`,
+          { method, path, status: answer.status, retryAfterMs: asked, throttledWaitMs: waited },
+        );
+      }
+      // Safe for a write too: a throttled request was refused before it was processed (RFC 6585 §4
+      // for 429; a 503 is the server's refusal to serve it at all), so sending it again is its first
+      // application, not a second one. `pace` (a shared budget paused by onRateLimited) holds the
+      // next send too; the sleep covers a client without one.
+      await this.sleep(Math.max(0, signal.untilMs - this.clock()));
+    }
+  }
+
+  /** One exchange, re-reading the credential once after a 401. */
+  private async authorized(method: string, path: string, opts: SendOptions) {
     let authorization = await this.readCredential(method, path, false);
     let answer = await this.exchange(method, path, authorization, opts);
     if (answer.status === 401) {
@@ -65,12 +109,7 @@ export class ScimConnection {
         });
       }
     }
-    return interpret(method, path, answer, {
-      expect: opts.expect,
-      ...(opts.allowNotFound !== undefined && { allowNotFound: opts.allowNotFound }),
-      authorization,
-      now: this.clock(),
-    });
+    return { answer, authorization };
   }
 
   private async readCredential(method: string, path: string, refresh: boolean): Promise<string> {
@@ -112,4 +151,12 @@ export class ScimConnection {
     opts.trace?.push({ method, path, status: answer.status, durationMs: answer.durationMs, waitMs });
     return answer;
   }
+}
+
+/** What the throttled answers recorded in this trace asked to wait, together. */
+function throttledSoFar(trace: readonly RequestRecord[]): number {
+  return trace.reduce(
+    (sum, r) => sum + (r.throttledMs === undefined ? 0 : Math.max(r.throttledMs, DEFAULT_THROTTLE_WAIT_MS)),
+    0,
+  );
 }

@@ -44,6 +44,27 @@ export class ScimRetryableError extends ScimError {
   }
 }
 
+/**
+ * The target throttled the request (429, or 503 with Retry-After) for longer than the client may
+ * wait (`throttleWaitMaxMs`): not a failure of the request, which the server did not process. A
+ * lane hands the message back with this delay without spending an attempt.
+ */
+export class ScimThrottledError extends ScimRetryableError {
+  /** How long the server asked to wait from the last throttled answer (capped at an hour). */
+  declare readonly retryAfterMs: number;
+  /** What this operation had already waited on throttled answers before giving up. */
+  readonly throttledWaitMs: number;
+
+  constructor(
+    message: string,
+    details: ScimErrorDetails & { retryAfterMs: number; throttledWaitMs: number },
+  ) {
+    super(message, details);
+    this.name = 'ScimThrottledError';
+    this.throttledWaitMs = details.throttledWaitMs;
+  }
+}
+
 /** The answer was not what SCIM promises (not JSON, or JSON of the wrong shape). Retried: proxies and
  * overloaded servers answer such pages for a while; persisting, it ends in the DLQ with this reason. */
 export class ScimMalformedResponseError extends ScimRetryableError {

@@ -20,6 +20,7 @@ export {
   ScimPagingError,
   ScimPermanentError,
   ScimRetryableError,
+  ScimThrottledError,
   ScimVerificationError,
 } from './errors.ts';
 export {
@@ -32,6 +33,7 @@ export {
 export type { GroupRemoval } from './groups.ts';
 export {
   DEFAULT_QUIRKS,
+  DEFAULT_THROTTLE_WAIT_MAX_MS,
   type RateLimitSignal,
   type RequestRecord,
   type ScimClientOptions,
@@ -40,6 +42,13 @@ export {
 export type { ListedPage, ListPosition, PagingStyle } from './paging.ts';
 export { PATCH_OP_SCHEMA, type PatchRequest, type PatchStyle } from './patch.ts';
 export type { ProbeReport } from './probe.ts';
+export {
+  DEFAULT_THROTTLE_WAIT_MS,
+  isThrottled,
+  MAX_THROTTLE_WAIT_MS,
+  parseReset,
+  rateLimitSignal,
+} from './rate-limit.ts';
 export type { FindResult } from './resources.ts';
 export type { ScimAccount } from './responses.ts';
 export type { PendingWrite, RevokeEvidence, RevokeRequest, Verified } from './revoke.ts';

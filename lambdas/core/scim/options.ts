@@ -56,7 +56,22 @@ export interface ScimClientOptions {
    * @default - nobody told
    */
   readonly onRateLimited?: (signal: RateLimitSignal) => Promise<void> | void;
+  /**
+   * How long one operation may wait on throttled answers (429, 503 with Retry-After) before the
+   * client gives up with a ScimThrottledError; until then it waits what the server asks and sends
+   * the same request again. An operation is one request, or every request that shares a trace (a
+   * revocation's find, write and read-back). Each throttled answer counts at least 1 s, so a
+   * server answering `Retry-After: 0` forever is asked a bounded number of times. 0: never wait.
+   * @default DEFAULT_THROTTLE_WAIT_MAX_MS (10 s: a lane hands a longer wait back to its queue,
+   * where it costs no Lambda time; the reconciler may give more)
+   */
+  readonly throttleWaitMaxMs?: number;
+  /** Waits this long: a throttled request's pause beyond what `pace` held. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** @see ScimClientOptions.throttleWaitMaxMs */
+export const DEFAULT_THROTTLE_WAIT_MAX_MS = 10_000;
 
 /** A server's word that it is over its rate limit, and until when. */
 export interface RateLimitSignal {
@@ -78,6 +93,8 @@ export interface RequestRecord {
   readonly durationMs: number;
   /** The client's own wait for its rate budget before sending (0 without pacing). */
   readonly waitMs: number;
+  /** A throttled answer (429, 503 with Retry-After): how long the server asked to wait. */
+  readonly throttledMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -85,6 +102,7 @@ export interface ResolvedOptions {
   readonly quirks: ScimQuirks;
   readonly timeoutMs: number;
   readonly userAgent: string;
+  readonly throttleWaitMaxMs: number;
 }
 
 /** Checks the options and fills in the defaults. */
@@ -108,7 +126,12 @@ export function resolveOptions(options: ScimClientOptions): ResolvedOptions {
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw new Error(`ScimClient: timeoutMs must be positive, got ${timeoutMs}`);
+  const throttleWaitMaxMs = options.throttleWaitMaxMs ?? DEFAULT_THROTTLE_WAIT_MAX_MS;
+  if (!(throttleWaitMaxMs >= 0)) {
+    throw new Error(`ScimClient: throttleWaitMaxMs must be 0 or more, got ${throttleWaitMaxMs}`);
+  }
   return {
+    throttleWaitMaxMs,
     baseUrl: url.href.replace(/\/+$/, ''),
     quirks,
     timeoutMs,

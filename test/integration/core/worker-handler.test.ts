@@ -3,7 +3,8 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
-import type { MessageVisibility } from '../../../lambdas/core/revocation/ports.ts';
+import type { LaneMessage } from '../../../lambdas/core/model/messages.ts';
+import type { LaneRequeue, MessageVisibility } from '../../../lambdas/core/revocation/ports.ts';
 import {
   createWorkerHandler,
   timeNeededPerRecordMs,
@@ -30,6 +31,13 @@ class RecordingVisibility implements MessageVisibility {
   readonly delays: [string, number][] = [];
   async delay(receiptHandle: string, seconds: number): Promise<void> {
     this.delays.push([receiptHandle, seconds]);
+  }
+}
+
+class RecordingRequeue implements LaneRequeue {
+  readonly sent: { message: LaneMessage; delaySeconds: number }[] = [];
+  async later(message: LaneMessage, delaySeconds: number): Promise<void> {
+    this.sent.push({ message, delaySeconds });
   }
 }
 
@@ -61,8 +69,8 @@ const context = {
 function workerDeps(
   visibility: RecordingVisibility,
   maxAttempts = 3,
-  overrides: Partial<Omit<WorkerDeps, 'callback'>> = {},
-): WorkerDeps & { callback: RecordingTaskCallback } {
+  overrides: Partial<Omit<WorkerDeps, 'callback' | 'requeue'>> = {},
+): WorkerDeps & { callback: RecordingTaskCallback; requeue: RecordingRequeue } {
   return {
     targetId: 'app',
     scim: target.client(),
@@ -72,6 +80,7 @@ function workerDeps(
     clock: new FixedClock(new Date('2026-11-28T10:00:01Z')),
     maxAttempts,
     visibility,
+    requeue: new RecordingRequeue(),
     logger: new Logger({ logLevel: 'SILENT' }),
     ...recordingFailureChannels(),
     ...overrides,
@@ -86,7 +95,7 @@ describe('worker handler (SQS batch)', () => {
   it('reports only the records that must come again, delaying each by its Retry-After', async () => {
     target.app.seed({ users: [{ userName: 'wh.ok@example.com' }, { userName: 'wh.rl@example.com' }] });
     target.proxy.inject(
-      { kind: 'status', status: 429, retryAfter: '11' },
+      { kind: 'status', status: 502, retryAfter: '11' },
       { when: (r) => r.url.includes('wh.rl') },
     );
     const visibility = new RecordingVisibility();
@@ -100,6 +109,44 @@ describe('worker handler (SQS batch)', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
     expect(visibility.delays).toEqual([['rh-m2', 11]]);
     expect(target.app.userByName('wh.ok@example.com')?.active).toBe(false);
+  });
+
+  it('hands a throttled record back to its queue, delayed, with the attempts it spent, and reports it done', async () => {
+    target.app.seed({ users: [{ userName: 'wh.429@example.com' }] });
+    // Longer than the client may wait (10 s by default): the lane hands it back.
+    target.proxy.inject({ kind: 'status', status: 429, retryAfter: '40' });
+    const visibility = new RecordingVisibility();
+    const deps = workerDeps(visibility, 3);
+    const sent = laneMessage('wh.429@example.com', 'wh-429', {}, { attemptsSpent: 1 });
+    // Its third delivery in all (one spent before the hand-back, two receives now): not its last.
+    const response = await createWorkerHandler(deps)({ Records: [record('m429', sent, 2)] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(visibility.delays).toEqual([]);
+    // The copy keeps the task token and counts the attempt that SQS counted before this one.
+    expect(deps.requeue.sent).toEqual([{ message: { ...sent, attemptsSpent: 2 }, delaySeconds: 40 }]);
+    const [throttled] = await deps.audit.forEvent('wh-429');
+    expect(throttled).toMatchObject({
+      step: 'THROTTLED',
+      detail: expect.objectContaining({ attempt: 3, attemptSpent: false, status: 429, delaySeconds: 40 }),
+    });
+    expect(deps.callback.failed).toEqual([]);
+    expect(target.app.userByName('wh.429@example.com')?.active).toBe(true);
+  });
+
+  it('counts the attempts a handed-back message spent: a 503 at its last attempt fails it', async () => {
+    target.app.seed({ users: [{ userName: 'wh.spent@example.com' }] });
+    target.proxy.inject({ kind: 'status', status: 503 }, { times: 5 });
+    const visibility = new RecordingVisibility();
+    const deps = workerDeps(visibility, 3);
+    const sent = laneMessage('wh.spent@example.com', 'wh-spent', {}, { attemptsSpent: 2 });
+    const response = await createWorkerHandler(deps)({ Records: [record('ms', sent, 1)] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'ms' }]);
+    expect(visibility.delays).toEqual([['rh-ms', 0]]);
+    expect(deps.callback.failed).toEqual([expect.objectContaining({ taskToken: 'token-wh-spent' })]);
+    expect((await deps.audit.forEvent('wh-spent')).map((e) => [e.step, e.detail?.attempt])).toEqual([
+      ['FAILED', 3],
+      ['DLQ', 3],
+    ]);
   });
 
   it('makes an exhausted record visible at once so SQS moves it to the DLQ', async () => {
