@@ -78,6 +78,7 @@ export class ScimConnection {
       }
       const asked = Math.max(0, signal.untilMs - now);
       const waited = throttledSoFar(trace);
+      // The throttled exchange is the trace's last record: mark it, so audit shows the wait asked.
       trace.push({ ...(trace.pop() as RequestRecord), throttledMs: asked });
       // Each throttled answer counts at least 1 s: `Retry-After: 0` forever still ends.
       if (waited + Math.max(asked, DEFAULT_THROTTLE_WAIT_MS) > this.resolved.throttleWaitMaxMs) {
@@ -86,10 +87,11 @@ export class ScimConnection {
           { method, path, status: answer.status, retryAfterMs: asked, throttledWaitMs: waited },
         );
       }
-      // Safe for a write too: a throttled request was refused before it was processed (RFC 6585 §4
-      // for 429; a 503 is the server's refusal to serve it at all), so sending it again is its first
-      // application, not a second one. `pace` (a shared budget paused by onRateLimited) holds the
-      // next send too; the sleep covers a client without one.
+      // Safe for a write too: a rate limiter (429) or an unavailable server (503) refuses the request
+      // before the application acts on it, so sending it again applies it once, not twice; and the
+      // revoking writes are idempotent anyway (a second deactivate changes nothing, a second DELETE
+      // is answered 404, read as already gone). `pace` (a shared budget paused by onRateLimited)
+      // holds the next send too; the sleep covers a client without one.
       await this.sleep(Math.max(0, signal.untilMs - this.clock()));
     }
   }

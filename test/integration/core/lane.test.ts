@@ -5,7 +5,7 @@ import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.t
 import { SqsDeadLetterQueue } from '../../../lambdas/aws/adapters/sqs-dead-letter-queue.ts';
 import type { Lane, LaneMessage, LaneResult } from '../../../lambdas/core/model/messages.ts';
 import { Notifier } from '../../../lambdas/core/model/ports.ts';
-import { type LaneDeps, runLane } from '../../../lambdas/core/revocation/lane.ts';
+import { type LaneDeps, REMEDIATION_WAIT_SECONDS, runLane } from '../../../lambdas/core/revocation/lane.ts';
 import { backoffSeconds } from '../../../lambdas/core/revocation/lane-failure.ts';
 import { summarize } from '../../../lambdas/core/revocation/summarize.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
@@ -163,9 +163,9 @@ describe('lane: revoke', () => {
 });
 
 describe('lane: failures', () => {
-  it('retries a 429 after the Retry-After the target asked for', async () => {
+  it('retries a 5xx after the Retry-After the target asked for, spending an attempt', async () => {
     target.app.seed({ users: [{ userName: 'lane.rl@example.com' }] });
-    target.proxy.inject({ kind: 'status', status: 429, retryAfter: '7' });
+    target.proxy.inject({ kind: 'status', status: 502, retryAfter: '7' });
     const msg = message('lane.rl@example.com');
     const d = deps();
     expect(await runLane(msg, 1, d)).toMatchObject({ kind: 'retry', delaySeconds: 7 });
@@ -174,12 +174,57 @@ describe('lane: failures', () => {
     const [retry] = await deps().audit.forEvent(msg.eventId);
     expect(retry).toMatchObject({
       step: 'RETRY',
-      detail: expect.objectContaining({ status: 429, retryAfter: true }),
+      detail: expect.objectContaining({ status: 502, retryAfter: true }),
     });
     // The next delivery succeeds.
     expect(await runLane(msg, 2, d)).toMatchObject({
       kind: 'done',
       result: { status: 'revoked', attempts: 2 },
+    });
+  });
+
+  it('hands a 429 it may not wait out back, throttled, at any attempt: never RETRY, FAILED or DLQ', async () => {
+    target.app.seed({ users: [{ userName: 'lane.429@example.com' }] });
+    target.proxy.inject({ kind: 'status', status: 429, retryAfter: '7' }, { times: 5 });
+    const msg = message('lane.429@example.com');
+    const d = deps({ scim: target.client({}, { throttleWaitMaxMs: 0 }) });
+    // At the last attempt too: a rate limit spends none.
+    for (const attempt of [1, 3, 3, 3, 3]) {
+      expect(await runLane(msg, attempt, d)).toMatchObject({ kind: 'throttled', delaySeconds: 7 });
+    }
+    expect(await steps(msg.eventId)).toEqual(Array(5).fill('THROTTLED'));
+    const [first] = await deps().audit.forEvent(msg.eventId);
+    expect(first?.detail).toMatchObject({
+      attempt: 1,
+      attemptSpent: false,
+      attemptsSpent: 0,
+      status: 429,
+      retryAfterMs: 7_000,
+      delaySeconds: 7,
+      request: expect.stringMatching(/^GET \/Users\?filter=/),
+    });
+    expect(d.callback.failed).toEqual([]);
+    expect(await d.ledger.forPerson(msg.person.employeeId)).toEqual([]);
+    expect(await deadLetters()).toEqual([]);
+    // Once the target lets it through, the revocation completes, counting only the attempt it is on.
+    expect(await runLane(msg, 3, d)).toMatchObject({
+      kind: 'done',
+      result: { status: 'revoked', attempts: 3 },
+    });
+  });
+
+  it('hands back at least 1 s later, and at most 15 minutes, whatever the target asks', async () => {
+    target.app.seed({ users: [{ userName: 'lane.429b@example.com' }] });
+    const d = deps({ scim: target.client({}, { throttleWaitMaxMs: 0 }) });
+    target.proxy.inject({ kind: 'status', status: 429, retryAfter: '0' });
+    expect(await runLane(message('lane.429b@example.com'), 1, d)).toMatchObject({
+      kind: 'throttled',
+      delaySeconds: 1,
+    });
+    target.proxy.inject({ kind: 'status', status: 429, retryAfter: '86400' });
+    expect(await runLane(message('lane.429b@example.com'), 1, d)).toMatchObject({
+      kind: 'throttled',
+      delaySeconds: 900,
     });
   });
 
@@ -343,6 +388,41 @@ describe('lane: redrive', () => {
     expect(await d.ledger.forPerson(msg.person.employeeId)).toEqual([
       expect.objectContaining({ outcome: 'revoked' }),
     ]);
+  });
+});
+
+describe('lane: reconciler remediations go behind leavers', () => {
+  it('hands a remediation back, throttled, sending nothing, while the budget has no spare room', async () => {
+    target.app.seed({ users: [{ userName: 'lane.fix@example.com' }] });
+    let spare = false;
+    const d = deps({ spare: async () => spare });
+    const fix = message('lane.fix@example.com', {}, { taskToken: undefined });
+    expect(await runLane(fix, 1, d)).toEqual({
+      kind: 'throttled',
+      delaySeconds: REMEDIATION_WAIT_SECONDS,
+      reason: expect.stringMatching(/no spare rate budget/),
+    });
+    expect(target.proxy.requests).toEqual([]);
+    const [handedBack] = await deps().audit.forEvent(fix.eventId);
+    expect(handedBack).toMatchObject({
+      step: 'THROTTLED',
+      detail: expect.objectContaining({ attemptSpent: false, delaySeconds: REMEDIATION_WAIT_SECONDS }),
+    });
+    spare = true;
+    expect(await runLane(fix, 1, d)).toMatchObject({ kind: 'done', result: { status: 'revoked' } });
+  });
+
+  it("never asks for spare room for a leaver's message: a workflow waits for it", async () => {
+    target.app.seed({ users: [{ userName: 'lane.leaver@example.com' }] });
+    let asked = 0;
+    const d = deps({
+      spare: async () => {
+        asked += 1;
+        return false;
+      },
+    });
+    expect(await runLane(message('lane.leaver@example.com'), 1, d)).toMatchObject({ kind: 'done' });
+    expect(asked).toBe(0);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   ScimNotFoundError,
   ScimPermanentError,
   ScimRetryableError,
+  ScimThrottledError,
 } from '../../../lambdas/core/scim/index.ts';
 import { type ScimTarget, startTarget, TOKEN } from '../../support/scim-target.ts';
 import { expectNoSecret } from '../../support/secrets.ts';
@@ -56,22 +57,23 @@ const scimError = (status: number, scimType: string | undefined, detail: string)
   });
 
 describe('SCIM client: retryable failures', () => {
-  it('fails retryable on 429 and carries Retry-After in seconds', async () => {
+  it('fails throttled on a 429 it may not wait out, and carries Retry-After in seconds', async () => {
     target.proxy.inject({
       kind: 'status',
       status: 429,
       retryAfter: '7',
       body: scimError(429, undefined, 'slow down'),
     });
-    const err = await failure(find(), ScimRetryableError);
+    const err = await failure(find(target.client({}, { throttleWaitMaxMs: 0 })), ScimThrottledError);
+    expect(err).toBeInstanceOf(ScimRetryableError);
     expect(err).toMatchObject({ retryable: true, status: 429, retryAfterMs: 7_000, method: 'GET' });
     expect(err.path).toMatch(/^\/Users\?filter=/);
   });
 
-  it('fails retryable on 503 and reads an HTTP-date Retry-After against the injected clock', async () => {
+  it('fails throttled on a 503 whose HTTP-date Retry-After, read against the injected clock, is past its allowance', async () => {
     const now = Date.parse('2026-03-01T12:00:00Z');
     target.proxy.inject({ kind: 'status', status: 503, retryAfter: 'Sun, 01 Mar 2026 12:00:45 GMT' });
-    const err = await failure(find(target.client({}, { clock: () => now })), ScimRetryableError);
+    const err = await failure(find(target.client({}, { clock: () => now })), ScimThrottledError);
     expect(err).toMatchObject({ status: 503, retryAfterMs: 45_000 });
   });
 
