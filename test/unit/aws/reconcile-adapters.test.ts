@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LambdaReconcileContinuation } from '../../../lambdas/aws/adapters/lambda-continuation.ts';
 import { SqsLaneQueue } from '../../../lambdas/aws/adapters/sqs-lane-queue.ts';
+import { SqsLaneRequeue } from '../../../lambdas/aws/adapters/sqs-requeue.ts';
 import {
   deadLetterQueueOfLane,
   laneQueueUrl,
@@ -51,6 +52,25 @@ describe('SQS lane queue', () => {
       /no lane queue URL for target "chat"; the lanes are code/,
     );
     expect(sqs.commandCalls(SendMessageCommand)).toEqual([]);
+  });
+});
+
+describe('SQS lane requeue', () => {
+  it('sends a throttled message back to its own queue, delayed, with the attempts it spent', async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    const handedBack = { ...message, taskToken: 'tok', attemptsSpent: 2 };
+    await new SqsLaneRequeue('https://queue/code', new SQSClient({})).later(handedBack, 40);
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ QueueUrl: 'https://queue/code', DelaySeconds: 40 });
+    expect(JSON.parse(input?.MessageBody ?? '')).toEqual(handedBack);
+  });
+
+  it("keeps the delay within SQS's 0 to 900 seconds", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    const requeue = new SqsLaneRequeue('https://queue/code', new SQSClient({}));
+    await requeue.later(message, 3_600);
+    await requeue.later(message, -1);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input.DelaySeconds)).toEqual([900, 0]);
   });
 });
 
