@@ -29,6 +29,8 @@ const FINAL_STEP: Partial<Record<AuditEntry['step'], TargetState>> = {
   FAILED: 'failed',
   DLQ: 'failed, in the DLQ',
   RETRY: 'retrying',
+  // Handed back for the target's rate limit (no attempt spent): it comes again, as a retry does.
+  THROTTLED: 'retrying',
 };
 
 export interface TargetView {

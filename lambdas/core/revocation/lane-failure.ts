@@ -116,6 +116,7 @@ async function handBack(err: ScimThrottledError, attempt: number, log: LaneLog):
   const delaySeconds = Math.min(MAX_HAND_BACK_SECONDS, Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   const reason = `target rate limited (${err.status}): ${err.message}`;
   await log('THROTTLED', {
+    reason,
     status: err.status,
     request: `${err.method} ${err.path}`,
     retryAfterMs: err.retryAfterMs,

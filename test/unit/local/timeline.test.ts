@@ -32,6 +32,12 @@ describe('status: the state of each target', () => {
     expect(renderTargets(views)).not.toContain('revoked');
   });
 
+  it('says retrying, with the reason, for a lane handed back for the rate limit', () => {
+    const reason = 'target rate limited (429): server answered 429 (rate limited) and asks to wait 40000 ms';
+    const views = targetStates([planned('code'), entry('THROTTLED', 'code', { reason, delaySeconds: 40 })]);
+    expect(views).toEqual([{ targetId: 'code', state: 'retrying', detail: reason }]);
+  });
+
   it('says "already gone (verified)" when someone deleted the account before scimitar did', () => {
     const [view] = targetStates([
       planned('chat'),
