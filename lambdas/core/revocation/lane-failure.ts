@@ -87,21 +87,28 @@ export async function fail(
       if (!(callbackErr instanceof TaskNotWaitingError)) throw callbackErr;
     }
   }
-  if (retryable) {
+  // A message that was handed back carries the attempts it spent; SQS's redrive would move it with
+  // them, and a redrive from the DLQ would start short of attempts. The lane parks it itself,
+  // without them, so a redrive gets every attempt, as it does for any other message.
+  const handedBack = retryable && (message.attemptsSpent ?? 0) > 0;
+  if (retryable && !handedBack) {
     await log('DLQ', { reason: `failed ${attempt} attempts; the message goes to the dead-letter queue` });
-  } else if (!reported) {
+  } else if (handedBack || !reported) {
     // Nobody waits (a redriven message, a reconciler remediation): deleting the message would leave
     // the failure in the audit log alone. Parked in the DLQ, it alarms and a redrive retries it.
-    await deps.deadLetters.park(message, { error, cause, at: deps.clock.now().toISOString() });
+    const { attemptsSpent: _spent, ...fresh } = message;
+    await deps.deadLetters.park(fresh, { error, cause, at: deps.clock.now().toISOString() });
     await log('DLQ', {
-      reason: 'permanent failure that no workflow reports: parked in the dead-letter queue for redrive',
+      reason: handedBack
+        ? `failed ${attempt} attempts; parked in the dead-letter queue for redrive`
+        : 'permanent failure that no workflow reports: parked in the dead-letter queue for redrive',
       parked: true,
     });
   }
   const outcome = {
     kind: 'failed',
-    toDeadLetter: retryable,
-    parked: !retryable && !reported,
+    toDeadLetter: retryable && !handedBack,
+    parked: handedBack || (!retryable && !reported),
     error,
     cause,
   } as const;

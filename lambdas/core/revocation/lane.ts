@@ -49,7 +49,7 @@ export type LaneOutcome =
       readonly kind: 'failed';
       /** Exhausted: the worker hands the message to the queue's redrive policy (visible at once). */
       readonly toDeadLetter: boolean;
-      /** The lane put the message in the dead-letter queue itself (a permanent failure nobody waited for). */
+      /** The lane put the message in the dead-letter queue itself (a permanent failure nobody waited for, or an exhausted message that was handed back). */
       readonly parked: boolean;
       /** No waiting workflow heard of this failure: the operators were alerted instead. */
       readonly unreported: boolean;

@@ -12,7 +12,11 @@ import {
 } from '../../../lambdas/handlers/worker.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { laneMessage } from '../../support/lane-message.ts';
-import { FixedClock, recordingFailureChannels } from '../../support/recorders.ts';
+import {
+  FixedClock,
+  type RecordingDeadLetterQueue,
+  recordingFailureChannels,
+} from '../../support/recorders.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { RecordingTaskCallback } from '../../support/task-callbacks.ts';
 
@@ -69,8 +73,12 @@ const context = {
 function workerDeps(
   visibility: RecordingVisibility,
   maxAttempts = 3,
-  overrides: Partial<Omit<WorkerDeps, 'callback' | 'requeue'>> = {},
-): WorkerDeps & { callback: RecordingTaskCallback; requeue: RecordingRequeue } {
+  overrides: Partial<Omit<WorkerDeps, 'callback' | 'requeue' | 'deadLetters'>> = {},
+): WorkerDeps & {
+  callback: RecordingTaskCallback;
+  requeue: RecordingRequeue;
+  deadLetters: RecordingDeadLetterQueue;
+} {
   return {
     targetId: 'app',
     scim: target.client(),
@@ -133,15 +141,20 @@ describe('worker handler (SQS batch)', () => {
     expect(target.app.userByName('wh.429@example.com')?.active).toBe(true);
   });
 
-  it('counts the attempts a handed-back message spent: a 503 at its last attempt fails it', async () => {
+  it('counts the attempts a handed-back message spent: a 503 at its last attempt fails it, parked without them for a full redrive', async () => {
     target.app.seed({ users: [{ userName: 'wh.spent@example.com' }] });
     target.proxy.inject({ kind: 'status', status: 503 }, { times: 5 });
     const visibility = new RecordingVisibility();
     const deps = workerDeps(visibility, 3);
     const sent = laneMessage('wh.spent@example.com', 'wh-spent', {}, { attemptsSpent: 2 });
     const response = await createWorkerHandler(deps)({ Records: [record('ms', sent, 1)] }, context);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'ms' }]);
-    expect(visibility.delays).toEqual([['rh-ms', 0]]);
+    // Parked by the lane itself (SQS would move it with attemptsSpent), so the original is deleted.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(visibility.delays).toEqual([]);
+    const { attemptsSpent: _spent, ...fresh } = sent;
+    expect(deps.deadLetters.parked).toEqual([
+      { message: fresh, failure: expect.objectContaining({ error: 'ScimRetryableError' }) },
+    ]);
     expect(deps.callback.failed).toEqual([expect.objectContaining({ taskToken: 'token-wh-spent' })]);
     expect((await deps.audit.forEvent('wh-spent')).map((e) => [e.step, e.detail?.attempt])).toEqual([
       ['FAILED', 3],
