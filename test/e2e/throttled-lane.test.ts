@@ -4,7 +4,7 @@
 // (the worker handing the message back to its own lane queue) go through the IAM proof.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../lambdas/core/model/config.ts';
@@ -13,6 +13,7 @@ import { start as startScimApp } from '../../local/scim-app.ts';
 import sample from '../../scimitar.config.ts';
 import { endedExecution, steps as stepsOf } from '../support/events.ts';
 import { eventually } from '../support/eventually.ts';
+import { readBody } from '../support/faulty-scim.ts';
 import { postSigned, startTestRuntime, terminationOf, testConfig } from '../support/local-runtime.ts';
 
 const MAX_ATTEMPTS = 2;
@@ -25,15 +26,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => runtime?.stop());
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /**
  * The application behind a rate limiter on the port the runtime knows: `Retry-After: 0` while

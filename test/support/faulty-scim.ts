@@ -66,7 +66,7 @@ export interface FaultyScim {
 
 const methodOf = (req: IncomingMessage) => req.method ?? 'GET';
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
