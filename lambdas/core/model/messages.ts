@@ -11,6 +11,10 @@ export const workflowInputSchema = z.object({
 });
 export type WorkflowInput = z.output<typeof workflowInputSchema>;
 
+/** How soon a lane is served: `urgent` before `normal` (bulk) in every target. */
+export const lanePriorities = ['urgent', 'normal'] as const;
+export type LanePriority = (typeof lanePriorities)[number];
+
 /** One target the plan sends to a lane (a queue and its worker). */
 export const laneSchema = z.object({
   targetId: z.string(),
@@ -26,6 +30,12 @@ export const laneSchema = z.object({
    * match finds exactly this account, never a later holder of the same userName.
    */
   accountId: z.string().min(1).optional(),
+  /**
+   * `urgent` goes to the target's priority queue, ahead of the bulk in its lane queue, and its
+   * requests take the target's rate budget first (lambdas/core/revocation/plan.ts says when).
+   * Absent (a reconciler remediation, a message from before priorities): normal.
+   */
+  priority: z.enum(lanePriorities).optional(),
 });
 export type Lane = z.infer<typeof laneSchema>;
 
