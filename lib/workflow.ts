@@ -120,7 +120,7 @@ export class Workflow extends Construct {
     this.planFunction = new ScimitarFunction(this, 'PlanFunction', {
       entry: 'plan',
       config,
-      description: 'scimitar plan: targets in scope, privileged first, blast-radius guard',
+      description: 'scimitar plan: targets in scope, urgent or normal, blast-radius guard',
       environment: { OWNER_TOPIC_ARN: props.ownerTopic.topicArn },
     });
     auditStore.bindAppend(this.planFunction);

@@ -57,7 +57,7 @@ export const planSchema = z.object({
   /** When access must end; the workflow's Wait state sleeps until then. */
   effectiveAt: z.string(),
   dryRun: z.boolean(),
-  /** In revocation order: privileged tier first. */
+  /** Privileged-tier targets listed first; the order decides nothing (the Map sends every lane at once). */
   lanes: z.array(laneSchema),
   settled: z.array(settledTargetSchema),
   /** Why this event revokes nothing after all: its termination was rescinded or superseded before it started. */
