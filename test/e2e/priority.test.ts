@@ -1,7 +1,8 @@
 // Priority that happens: an involuntary leaver sent after a queued bulk of voluntary ones, at a
 // target whose rate budget makes the bulk wait, is verified there before the bulk backlog drains.
 // Order, not time: the lane queue still holds bulk leavers when the urgent one is VERIFIED.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { revokeNow } from '../../local/cli/event-commands.ts';
 import { demoPeople } from '../../local/demo-people.ts';
 import { depth } from '../../local/lanes.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
@@ -31,6 +32,12 @@ beforeAll(async () => {
 afterAll(async () => runtime?.stop());
 
 const eventIdOf = (body: string) => (JSON.parse(body) as { eventId: string }).eventId;
+/** Who holds an active account in the demo app of code. */
+const holdersOfCode = () => {
+  const app = runtime.lanes.get('code')?.app;
+  if (!app) throw new Error('no demo app for code');
+  return runtime.people.filter((p) => app.userByName(p.userName)?.active);
+};
 
 describe('priority: an urgent leaver overtakes a queued bulk', () => {
   it(
@@ -100,4 +107,30 @@ describe('priority: an urgent leaver overtakes a queued bulk', () => {
       );
     },
   );
+
+  it("sends an operator's revoke-now as a signed involuntary termination marked urgent, verified through the priority queue", async () => {
+    const person = holdersOfCode().at(-1);
+    if (!person) throw new Error('nobody left with an account in code');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await revokeNow(
+        {
+          url: runtime.url,
+          'data-dir': runtime.dataDir,
+          'user-name': person.userName,
+          email: person.userName,
+        },
+        person.employeeId,
+      );
+    } finally {
+      log.mockRestore();
+    }
+    const entries = await eventually('the revoke-now verified in code', async () => {
+      const all = await runtime.audit.forPerson(person.employeeId);
+      return all.some((e) => e.step === 'VERIFIED' && e.targetId === 'code') && all;
+    });
+    const planned = entries.find((e) => e.step === 'PLANNED');
+    expect(planned?.detail?.urgent).toEqual(['involuntary', 'revoke-now']);
+    expect(runtime.lanes.get('code')?.app?.userByName(person.userName)?.active).toBe(false);
+  });
 });
