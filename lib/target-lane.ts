@@ -249,28 +249,24 @@ export class LaneFleet extends Construct {
     auditStore.bindAppend(this.worker);
     auditStore.bindState(this.worker);
     // What an SQS event source needs (as SqsEventSource grants it), plus ChangeMessageVisibility
-    // for Retry-After and backoff: on this stack's lane queues only, never their dead letters.
+    // for Retry-After and backoff: on this stack's lane and priority queues only, never their dead
+    // letters. One statement per kind of queue, whatever the number of targets.
+    const consume = [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueUrl',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+    ];
     grantOnPattern(
       this.worker,
-      [
-        'sqs:ReceiveMessage',
-        'sqs:ChangeMessageVisibility',
-        'sqs:GetQueueUrl',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-      ],
+      consume,
       this.lanePattern(),
       `The shared worker consumes every lane queue of this stack (names "${laneQueuePrefix(config.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets; never consumes the dead-letter queues (it may only send to them: lib/unreported-failures.ts).`,
     );
     grantOnPattern(
       this.worker,
-      [
-        'sqs:ReceiveMessage',
-        'sqs:ChangeMessageVisibility',
-        'sqs:GetQueueUrl',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-      ],
+      consume,
       this.priorityPattern(),
       `The shared worker consumes every lane's priority queue of this stack (names "${priorityQueuePrefix(config.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets.`,
     );
