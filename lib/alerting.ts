@@ -50,6 +50,13 @@ const MAX_EVALUATION_HOURS = 7 * 24;
  */
 export const LANE_BACKLOG_ALARM = Duration.hours(1);
 
+/**
+ * A priority queue's oldest message older than this alarms: an urgent leaver (involuntary,
+ * privileged-tier, revoke-now) is received at once beside any backlog and normally verified within
+ * seconds; five minutes means the worker is not consuming it or the target is refusing it.
+ */
+export const URGENT_BACKLOG_ALARM = Duration.minutes(5);
+
 /** Message attribute the owner topic filters on: plan must set it when it publishes. */
 export const OWNER_TOPIC_TARGET_ATTRIBUTE = 'targetId';
 
@@ -183,9 +190,9 @@ export class Alerting extends Construct {
   }
 
   /**
-   * Alarms on every lane's dead letters and its queue's oldest message, and on the shared
-   * worker's errors; the lanes' dashboard row. The lane alarms are plain metric alarms, two per
-   * lane, in the lane's shard (nested stack), each named after its target: a Metrics Insights
+   * Alarms on every lane's dead letters, its queue's oldest message and its priority queue's
+   * oldest message, and on the shared worker's errors; the lanes' dashboard row. The lane alarms
+   * are plain metric alarms, three per lane, in the lane's shard (nested stack), each named after its target: a Metrics Insights
    * query cannot select the stack's queues by name prefix (its WHERE takes only `=`, `!=` and
    * `AND`: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html),
    * and metric math reads at most 10 metrics per alarm.
@@ -210,6 +217,17 @@ export class Alerting extends Construct {
           alarmDescription: `scimitar: a revocation for target ${lane.targetId} has waited in its lane queue (${lane.queueName}) for more than ${LANE_BACKLOG_ALARM.toHumanString()}: the worker is not consuming it, or the target keeps deferring it. Runbook: docs/operations.md#lane-backlog`,
           metric: lane.metricOldestMessageAge(),
           threshold: LANE_BACKLOG_ALARM.toSeconds(),
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      this.route(
+        new Alarm(lane, 'UrgentBacklogAlarm', {
+          alarmName: `${stackName}-UrgentBacklog-${lane.targetId}`,
+          alarmDescription: `scimitar: an urgent leaver for target ${lane.targetId} has waited in its priority queue (${lane.priorityQueueName}) for more than ${URGENT_BACKLOG_ALARM.toHumanString()}: the worker is not consuming it, or the target keeps refusing or deferring it. Runbook: docs/operations.md#urgent-backlog`,
+          metric: lane.metricOldestUrgentMessageAge(),
+          threshold: URGENT_BACKLOG_ALARM.toSeconds(),
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,

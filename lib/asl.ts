@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, NestedStack, Stack } from 'aws-cdk-lib';
-import { laneQueueName } from '../lambdas/aws/target-env.ts';
+import { laneQueueName, priorityQueueName } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import { type ScimitarEntry, ScimitarFunction } from './scimitar-function.ts';
 import { ScimitarStack } from './scimitar-stack.ts';
@@ -36,6 +36,8 @@ export interface LocalAsl {
   readonly definition: Record<string, unknown>;
   /** Placeholder queue URL (as the SendToLane state builds it) → the id of the target whose lane it is. */
   readonly queues: Record<string, string>;
+  /** Placeholder priority queue URL (as SendToPriorityLane builds it) → the id of its target. */
+  readonly priorityQueues: Record<string, string>;
   /** Placeholder function ARN (as it appears in a Task's `Resource`) → the entry it runs. */
   readonly functions: Record<string, ScimitarEntry>;
 }
@@ -216,8 +218,11 @@ function localAsl(config: ScimitarConfig, stack: ScimitarStack, template: CfnTem
   // The workflow builds a lane's URL from the target id (lib/workflow.ts, SendToLane): the same
   // convention, with the local placeholders for region and account.
   const queues: Record<string, string> = {};
+  const priorityQueues: Record<string, string> = {};
   for (const lane of stack.lanes) {
     queues[`${localQueueUrlPrefix()}${laneQueueName(config.stackName, lane.targetId)}`] = lane.targetId;
+    priorityQueues[`${localQueueUrlPrefix()}${priorityQueueName(config.stackName, lane.targetId)}`] =
+      lane.targetId;
   }
   const functions: Record<string, ScimitarEntry> = {};
   const workflowFunctions: ScimitarFunction[] = [
@@ -237,5 +242,5 @@ function localAsl(config: ScimitarConfig, stack: ScimitarStack, template: CfnTem
   ) {
     definition.TimeoutSeconds = MAX_LOCAL_TIMEOUT_SECONDS;
   }
-  return { definition, queues, functions };
+  return { definition, queues, priorityQueues, functions };
 }

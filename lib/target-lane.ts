@@ -1,6 +1,6 @@
-// The target lanes: per SCIM target a queue the workflow sends the leaver to, its dead-letter
-// queue, and an event source with the target's own concurrency cap, all consumed by one shared
-// worker function. Lanes (and their targets' secrets) live in nested stacks, sharded by a stable
+// The target lanes: per SCIM target a queue the workflow sends the leaver to, a priority queue for
+// urgent leavers, their shared dead-letter queue, and an event source per queue with the target's
+// own concurrency cap, all consumed by one shared worker function. Lanes (and their targets' secrets) live in nested stacks, sharded by a stable
 // hash of the target id, so the root template does not grow with the target count and a target
 // never moves between shards when others are added or removed (ARCHITECTURE.md, "Scale").
 import { createHash } from 'node:crypto';
@@ -18,6 +18,8 @@ import {
   laneQueueName,
   laneQueuePrefix,
   MAX_QUEUE_NAME_LENGTH,
+  priorityQueueName,
+  priorityQueuePrefix,
 } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import type { AuditStore } from './audit-store.ts';
@@ -37,14 +39,14 @@ const MAX_VISIBILITY = Duration.hours(12);
  */
 export const LANE_SHARDS = 16;
 /** Resources one lane adds to its shard, at most. */
-export const RESOURCES_PER_LANE = 9;
+export const RESOURCES_PER_LANE = 13;
 /**
  * Lanes one shard may hold: each lane is at most {@link RESOURCES_PER_LANE} resources (queue,
- * dead-letter queue, their two policies, event source mapping, secret, rotation schedule, and its
- * two alarms: dead letters, oldest message), so 50 lanes stay at 450 of CloudFormation's 500
- * resources per template.
+ * priority queue, dead-letter queue, their three policies, two event source mappings, secret,
+ * rotation schedule, and its three alarms: dead letters, oldest message, oldest urgent message),
+ * so 34 lanes stay at 442 of CloudFormation's 500 resources per template (the rest is headroom).
  */
-export const MAX_LANES_PER_SHARD = 50;
+export const MAX_LANES_PER_SHARD = 34;
 
 /** The shard of a target: stable across config changes (a function of the id alone). */
 export function laneShardOf(targetId: string): number {
@@ -68,17 +70,26 @@ export interface TargetLaneProps {
   readonly deadLetterRetention?: Duration;
 }
 
-/** One target's lane: its queue, dead-letter queue and event source (the worker is shared). */
+/**
+ * One target's lane: its queue, its priority queue, their dead-letter queue and an event source per
+ * queue (the worker is shared). The workflow sends urgent leavers (involuntary, privileged-tier,
+ * operator revoke-now) to the priority queue: they never wait behind the bulk of a layoff in the
+ * lane queue, and their requests take the target's rate budget first (request class `urgent`).
+ */
 export class TargetLane extends Construct {
   public readonly targetId: string;
   /** Where the workflow sends one message per leaver (a `LaneMessage` with a task token). */
   public readonly queue: Queue;
-  /** Where a message goes after `config.maxAttempts` receives. */
+  /** Where the workflow sends an urgent leaver (`lane.priority: 'urgent'`); same shape of message. */
+  public readonly priorityQueue: Queue;
+  /** Where a message of either queue goes after `config.maxAttempts` receives. */
   public readonly deadLetterQueue: Queue;
   /** The event source's maximum concurrency: the target's burst, at least 2 (Lambda's floor). */
   public readonly maxConcurrency: number;
   /** The queue's name, a literal (`<stackName>_lane_<target>`): the alarms' QueueName dimension. */
   public readonly queueName: string;
+  /** The priority queue's name, a literal (`<stackName>_prio_<target>`). */
+  public readonly priorityQueueName: string;
   /** The dead-letter queue's name (`<stackName>_dlq_<target>`). */
   public readonly deadLetterQueueName: string;
 
@@ -97,6 +108,7 @@ export class TargetLane extends Construct {
     });
 
     this.queueName = laneQueueName(config.stackName, target.id);
+    this.priorityQueueName = priorityQueueName(config.stackName, target.id);
     this.deadLetterQueueName = deadLetterQueueName(config.stackName, target.id);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       queueName: this.deadLetterQueueName,
@@ -104,28 +116,39 @@ export class TargetLane extends Construct {
       enforceSSL: true,
       retentionPeriod: deadLetterRetention,
     });
-    this.queue = new Queue(this, 'Queue', {
-      queueName: this.queueName,
+    const queueProps = {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: queueRetention,
       visibilityTimeout: props.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.maxAttempts },
+    };
+    this.queue = new Queue(this, 'Queue', { queueName: this.queueName, ...queueProps });
+    this.priorityQueue = new Queue(this, 'PriorityQueue', {
+      queueName: this.priorityQueueName,
+      ...queueProps,
     });
 
     // Concurrency is the target's burst: the worker never runs more requests at once against this
     // target than it allows, however busy the other lanes are, and a slow target holds at most
     // this many instances. Lambda's floor is 2, so a burst of 1 is paced by the worker itself.
     this.maxConcurrency = laneMaxConcurrency(target);
-    // A mapping, not SqsEventSource: that would add this queue's ARN to the shared worker's policy
+    // Mappings, not SqsEventSource: that would add the queue's ARN to the shared worker's policy
     // (200 ARNs overflow IAM's policy size); LaneFleet grants the worker the lanes by name pattern.
-    new EventSourceMapping(this, 'WorkerSource', {
-      target: props.worker,
-      eventSourceArn: this.queue.queueArn,
-      batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: this.maxConcurrency,
-    });
+    // The priority queue has a source of its own, so an urgent leaver is received at once, however
+    // long the lane queue's backlog; the target's shared rate budget serves its requests first.
+    for (const [id, queue] of [
+      ['WorkerSource', this.queue],
+      ['PriorityWorkerSource', this.priorityQueue],
+    ] as const) {
+      new EventSourceMapping(this, id, {
+        target: props.worker,
+        eventSourceArn: queue.queueArn,
+        batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: this.maxConcurrency,
+      });
+    }
   }
 
   /** Messages in this lane's dead-letter queue (maximum per minute; no label, so an alarm on it is a plain metric alarm). */
@@ -136,6 +159,11 @@ export class TargetLane extends Construct {
   /** Age of the oldest message in this lane's queue (seconds, maximum per 5 minutes). */
   public metricOldestMessageAge(): Metric {
     return sqsMaximum('ApproximateAgeOfOldestMessage', this.queueName, Duration.minutes(5));
+  }
+
+  /** Age of the oldest urgent leaver in this lane's priority queue (seconds, maximum per minute). */
+  public metricOldestUrgentMessageAge(): Metric {
+    return sqsMaximum('ApproximateAgeOfOldestMessage', this.priorityQueueName, Duration.minutes(1));
   }
 }
 
@@ -221,20 +249,28 @@ export class LaneFleet extends Construct {
     auditStore.bindAppend(this.worker);
     auditStore.bindState(this.worker);
     // What an SQS event source needs (as SqsEventSource grants it), plus ChangeMessageVisibility
-    // for Retry-After and backoff, and SendMessage to hand a throttled message back to its own
-    // queue: on this stack's lane queues only, never their dead letters.
+    // for Retry-After and backoff, and SendMessage to hand a throttled message back to the queue it
+    // came from: on this stack's lane and priority queues only, never their dead letters. One
+    // statement per kind of queue, whatever the number of targets.
+    const consume = [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueUrl',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:SendMessage',
+    ];
     grantOnPattern(
       this.worker,
-      [
-        'sqs:ReceiveMessage',
-        'sqs:ChangeMessageVisibility',
-        'sqs:GetQueueUrl',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:SendMessage',
-      ],
+      consume,
       this.lanePattern(),
       `The shared worker consumes every lane queue of this stack (names "${laneQueuePrefix(config.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets; never consumes the dead-letter queues (it may only send to them: lib/unreported-failures.ts).`,
+    );
+    grantOnPattern(
+      this.worker,
+      consume,
+      this.priorityPattern(),
+      `The shared worker consumes every lane's priority queue of this stack (names "${priorityQueuePrefix(config.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets.`,
     );
 
     const shards = new Map<number, LaneShard>();
@@ -286,6 +322,14 @@ export class LaneFleet extends Construct {
     );
   }
 
+  private priorityPattern(): NamePattern {
+    return namePattern(
+      { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID },
+      'sqs',
+      `${priorityQueuePrefix(this.stackName)}*`,
+    );
+  }
+
   private deadLetterPattern(): NamePattern {
     return namePattern(
       { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID },
@@ -311,6 +355,24 @@ export class LaneFleet extends Construct {
   /** The lane queue URL for a target id: `queueUrlPrefix` + `<stackName>_lane_<id>`. */
   public get laneQueueUrlPrefix(): string {
     return `${this.queueUrlPrefix}${laneQueuePrefix(this.stackName)}`;
+  }
+
+  /** The priority queue URL for a target id: `queueUrlPrefix` + `<stackName>_prio_<id>`. */
+  public get priorityQueueUrlPrefix(): string {
+    return `${this.queueUrlPrefix}${priorityQueuePrefix(this.stackName)}`;
+  }
+
+  /**
+   * Lets a grantee send urgent leavers to any lane's priority queue of this stack: `sqs:SendMessage`
+   * on the queues named `<stackName>_prio_*`. The workflow only: reconciler remediations are bulk.
+   */
+  public grantSendToPriorityLanes(grantee: IGrantable): void {
+    grantOnPattern(
+      grantee,
+      ['sqs:SendMessage'],
+      this.priorityPattern(),
+      `Sends urgent leavers to every lane's priority queue of this stack (names "${priorityQueuePrefix(this.stackName)}*"; "_" cannot occur in a stack name, so no other stack's queue matches), one statement for any number of targets.`,
+    );
   }
 
   /**

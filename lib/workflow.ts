@@ -42,8 +42,12 @@ export const STATE = {
   plan: 'Plan',
   wait: 'WaitUntilEffective',
   map: 'RevokeEachTarget',
+  /** Routes a lane by its priority: urgent to the target's priority queue, the rest to its lane queue. */
+  route: 'RouteByPriority',
   /** One state for every target: the queue URL is built from the item's targetId. */
   send: 'SendToLane',
+  /** As {@link STATE.send}, to the target's priority queue (`lane.priority: 'urgent'`). */
+  sendUrgent: 'SendToPriorityLane',
   laneFailed: 'LaneFailed',
   recordFailure: 'RecordLaneFailure',
   recordFailureWithoutCause: 'RecordLaneFailureWithoutCause',
@@ -57,8 +61,12 @@ export const STATE = {
 export interface WorkflowLanes {
   /** A lane queue's URL is this prefix plus the target id (`https://sqs.../<stackName>_lane_`). */
   readonly laneQueueUrlPrefix: string;
+  /** A priority queue's URL is this prefix plus the target id (`https://sqs.../<stackName>_prio_`). */
+  readonly priorityQueueUrlPrefix: string;
   /** Lets the state machine send to every lane queue (and nothing else). */
   grantSendToLanes(grantee: IGrantable): void;
+  /** Lets the state machine send to every lane's priority queue (and nothing else). */
+  grantSendToPriorityLanes(grantee: IGrantable): void;
 }
 
 export interface WorkflowProps {
@@ -112,7 +120,7 @@ export class Workflow extends Construct {
     this.planFunction = new ScimitarFunction(this, 'PlanFunction', {
       entry: 'plan',
       config,
-      description: 'scimitar plan: targets in scope, privileged first, blast-radius guard',
+      description: 'scimitar plan: targets in scope, urgent or normal, blast-radius guard',
       environment: { OWNER_TOPIC_ARN: props.ownerTopic.topicArn },
     });
     auditStore.bindAppend(this.planFunction);
@@ -151,7 +159,8 @@ export class Workflow extends Construct {
         person: JsonPath.objectAt('$$.Execution.Input.event.person'),
       },
       resultPath: '$.results',
-      // Every lane at once: the plan already orders privileged targets first.
+      // Every lane at once: each target's lane is its own queue. Priority acts inside a lane: an
+      // urgent lane goes to the target's priority queue (laneRouting).
       maxConcurrency: 0,
     });
     revokeEachTarget.itemProcessor(this.laneRouting(props.lanes, laneTimeout));
@@ -199,6 +208,7 @@ export class Workflow extends Construct {
       },
     });
     props.lanes.grantSendToLanes(this.stateMachine);
+    props.lanes.grantSendToPriorityLanes(this.stateMachine);
     this.acknowledgeFindings();
   }
 
@@ -290,10 +300,13 @@ export class Workflow extends Construct {
 
   /**
    * Inside the Map: send the item to its target's queue and wait for the worker's answer; any
-   * error becomes a LaneFailure, so one target never stops the others. One state serves every
-   * target: the queue URL is the lanes' URL prefix plus the item's targetId (States.Format), so
-   * the definition does not grow with the target count. A target without a lane (a plan from an
-   * older config) fails to send (the queue does not exist) and is recorded as failed.
+   * error becomes a LaneFailure, so one target never stops the others. An urgent lane
+   * (`lane.priority: 'urgent'`: involuntary, privileged-tier, operator revoke-now) goes to the
+   * target's priority queue, which the worker drains beside the bulk of the lane queue; any other
+   * (a plan from before priorities included) to the lane queue. Two send states serve every target:
+   * the queue URL is a prefix plus the item's targetId (States.Format), so the definition does not
+   * grow with the target count. A target without a lane (a plan from an older config) fails to send
+   * (the queue does not exist) and is recorded as failed.
    */
   private laneRouting(lanes: WorkflowLanes, laneTimeout: Duration): IChainable {
     const recordFailure = new Pass(this, STATE.recordFailure, {
@@ -318,27 +331,38 @@ export class Workflow extends Construct {
       .otherwise(recordFailureWithoutCause);
 
     const stack = Stack.of(this);
-    const send = new CustomState(this, STATE.send, {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${stack.partition}:states:::sqs:sendMessage.waitForTaskToken`,
-        Parameters: {
-          'QueueUrl.$': `States.Format('${lanes.laneQueueUrlPrefix}{}', $.lane.targetId)`,
-          // A LaneMessage (lambdas/core/model/messages.ts) with the task token.
-          MessageBody: {
-            'taskToken.$': '$$.Task.Token',
-            'eventId.$': '$.eventId',
-            'receivedAt.$': '$.receivedAt',
-            'dryRun.$': '$.dryRun',
-            'person.$': '$.person',
-            'lane.$': '$.lane',
+    const sendTo = (name: string, queueUrlPrefix: string) => {
+      const send = new CustomState(this, name, {
+        stateJson: {
+          Type: 'Task',
+          Resource: `arn:${stack.partition}:states:::sqs:sendMessage.waitForTaskToken`,
+          Parameters: {
+            'QueueUrl.$': `States.Format('${queueUrlPrefix}{}', $.lane.targetId)`,
+            // A LaneMessage (lambdas/core/model/messages.ts) with the task token.
+            MessageBody: {
+              'taskToken.$': '$$.Task.Token',
+              'eventId.$': '$.eventId',
+              'receivedAt.$': '$.receivedAt',
+              'dryRun.$': '$.dryRun',
+              'person.$': '$.person',
+              'lane.$': '$.lane',
+            },
           },
+          TimeoutSeconds: laneTimeout.toSeconds(),
         },
-        TimeoutSeconds: laneTimeout.toSeconds(),
-      },
-    });
-    send.addCatch(laneFailed, { errors: [Errors.ALL], resultPath: '$.caught' });
-    return send;
+      });
+      send.addCatch(laneFailed, { errors: [Errors.ALL], resultPath: '$.caught' });
+      return send;
+    };
+    return new Choice(this, STATE.route)
+      .when(
+        Condition.and(
+          Condition.isPresent('$.lane.priority'),
+          Condition.stringEquals('$.lane.priority', 'urgent'),
+        ),
+        sendTo(STATE.sendUrgent, lanes.priorityQueueUrlPrefix),
+      )
+      .otherwise(sendTo(STATE.send, lanes.laneQueueUrlPrefix));
   }
 }
 

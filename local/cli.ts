@@ -3,8 +3,9 @@
 // on demand (in the running runtime, or `reconcile run|coverage` without one).
 //   npm start                         start the pipeline locally (demo applications included)
 //   npm run demo                      send terminations and watch them revoked, live
-//   npm run scimitar -- <command>     start | demo | send | status | approve | retry | audit | redrive |
-//                                     reconcile | coverage | targets check | notifications
+//   npm run scimitar -- <command>     start | demo | send | revoke-now | status | approve | retry |
+//                                     audit | redrive | reconcile | coverage | targets check |
+//                                     notifications
 //   npm run reconcile -- run|coverage the same as `scimitar reconcile run|coverage`
 // `npm run scimitar -- --help` lists every command and option. The commands live in local/cli/.
 import { parseArgs } from 'node:util';
@@ -32,6 +33,9 @@ commands:
         (default source: the first generic one, else the first). A termination is scheduled
         for --effective-at; another one for the same --employee with a new date reschedules
         it; --kind rescind (or hire, rehire) cancels it
+  revoke-now <employeeId> [--user-name U] [--email E] [--external-id X] [--source ID] [--url URL]
+        an operator's urgent revocation: a signed involuntary termination, effective now, that
+        every target's lane takes from its priority queue, before any bulk work (generic source)
   status <eventId> [--url URL]      the event's execution, its pending termination ("scheduled
                                     for <date>", rescheduled, rescinded) and each target's state
   approve <eventId> [--url URL]     release a revocation the blast-radius guard held (APPROVED
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
       return (await runtime()).demo(args);
     case 'send':
       return (await events()).send(args);
+    case 'revoke-now':
+      return (await events()).revokeNow(args, subject);
     case 'status':
       return (await events()).status(args, subject);
     case 'approve':

@@ -201,6 +201,8 @@ export function localWorkflow(w: {
   readonly stateMachineName: string;
   /** The lane queue of a target, in fauxqs. */
   readonly queueUrlOf: (targetId: string) => string | undefined;
+  /** The priority queue of a target, in fauxqs. */
+  readonly priorityQueueUrlOf: (targetId: string) => string | undefined;
   /** Runs work as a function of the stack (the IAM proof). */
   readonly act: <T>(entry: string, work: () => T) => T;
   readonly options: Pick<LocalWorkflowProps, 'acting' | 'journal'>;
@@ -235,8 +237,14 @@ export function localWorkflow(w: {
     ),
     sqs: w.sqs,
     queueUrlFor: (synthesized) => {
+      const urgent = asl.priorityQueues[synthesized];
       const targetId = asl.queues[synthesized];
-      const url = targetId === undefined ? undefined : w.queueUrlOf(targetId);
+      const url =
+        urgent !== undefined
+          ? w.priorityQueueUrlOf(urgent)
+          : targetId === undefined
+            ? undefined
+            : w.queueUrlOf(targetId);
       if (!url) throw new Error(`no local queue for ${synthesized}`);
       return url;
     },

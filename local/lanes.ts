@@ -1,7 +1,7 @@
 // The target lanes as the template declares them: every queue (with its visibility, retention and
-// redrive policy) created in fauxqs, and per lane event source the shared worker's handler for
-// that target behind an in-process SQS event source with the mapping's batch size, maximum
-// concurrency and partial batch responses.
+// redrive policy) created in fauxqs, and per worker event source (a lane's queue and its priority
+// queue) the shared worker's handler for that target behind an in-process SQS event source with
+// the mapping's batch size, maximum concurrency and partial batch responses.
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -10,18 +10,24 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
-import { targetOfLaneQueue } from '../lambdas/aws/target-env.ts';
+import { type LaneQueueKind, laneKindOfQueue, targetOfLaneQueue } from '../lambdas/aws/target-env.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
 import type { ScimApp } from './scim-app.ts';
 import { SqsEventSource, type SqsHandler } from './sqs-event-source.ts';
 import type { LocalTopology } from './topology.ts';
 
+/** The SCIM request class of a lane queue's work: a priority queue's is urgent. */
+export type LaneRequestClass = 'urgent' | 'leaver';
+
 export interface LocalLane {
   readonly target: ScimTargetConfig;
+  /** The lane queue: the bulk of leavers and reconciler remediations. */
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly source: SqsEventSource;
+  /** The priority queue and its event source: urgent leavers, received beside the bulk. */
+  readonly priority: { readonly queueUrl: string; readonly source: SqsEventSource };
   readonly scim: ScimClient;
   readonly app?: ScimApp;
 }
@@ -66,7 +72,8 @@ export interface LaneWiring {
   readonly queues: ReadonlyMap<string, { url: string; arn: string }>;
   readonly sqs: SQSClient;
   readonly apps: ReadonlyMap<string, ScimApp>;
-  readonly scimFor: (target: ScimTargetConfig) => ScimClient;
+  /** The SCIM client of a target's work of one request class (urgent: its priority queue). */
+  readonly scimFor: (target: ScimTargetConfig, requestClass: LaneRequestClass) => ScimClient;
   /** The worker's handler for one target's lane. */
   readonly workerFor: (
     target: ScimTargetConfig,
@@ -76,40 +83,54 @@ export interface LaneWiring {
   readonly onError: (targetId: string, err: unknown) => void;
 }
 
-/** One lane per worker event source of the template. */
+/** One lane per SCIM target, from the worker event sources of the template (two per target). */
 export function createLanes(w: LaneWiring): Map<string, LocalLane> {
-  const lanes = new Map<string, LocalLane>();
+  const byTarget = new Map<string, Partial<Record<LaneQueueKind, { url: string; source: SqsEventSource }>>>();
+  const dlqOf = new Map<string, string>();
   for (const mapping of w.topology.eventSources.filter((m) => m.entry === 'worker')) {
     const targetId = targetOfLaneQueue(w.config.stackName, mapping.queue);
+    const kind = laneKindOfQueue(w.config.stackName, mapping.queue);
     const target = w.config.targets.find(
       (t): t is ScimTargetConfig => t.kind === 'scim' && t.id === targetId,
     );
     const spec = w.topology.queues.find((q) => q.name === mapping.queue);
     const queue = w.queues.get(mapping.queue);
     const dlq = spec?.redrive && w.queues.get(spec.redrive.deadLetterQueue);
-    if (!target || !queue || !dlq)
+    if (!target || !kind || !queue || !dlq)
       throw new Error(
         `event source ${mapping.logicalId}: no SCIM target, queue or dead-letter queue for ${mapping.queue}`,
       );
-    const scim = w.scimFor(target);
+    const requestClass: LaneRequestClass = kind === 'prio' ? 'urgent' : 'leaver';
     const source = new SqsEventSource({
       client: w.sqs,
       queueUrl: queue.url,
       queueArn: queue.arn,
-      functionName: `scimitar-worker-${target.id}`,
-      handler: w.workerFor(target, { url: queue.url, dlqUrl: dlq.url }, scim),
+      functionName: `scimitar-worker-${target.id}${kind === 'prio' ? '-priority' : ''}`,
+      handler: w.workerFor(target, { url: queue.url, dlqUrl: dlq.url }, w.scimFor(target, requestClass)),
       batchSize: mapping.batchSize,
       ...(mapping.maxConcurrency !== undefined && { maxConcurrency: mapping.maxConcurrency }),
       reportBatchItemFailures: mapping.reportBatchItemFailures,
       onError: (err) => w.onError(target.id, err),
     });
-    const app = w.apps.get(target.id);
-    lanes.set(target.id, {
+    byTarget.set(target.id, { ...byTarget.get(target.id), [kind]: { url: queue.url, source } });
+    dlqOf.set(target.id, dlq.url);
+  }
+  const lanes = new Map<string, LocalLane>();
+  for (const [targetId, { lane, prio }] of byTarget) {
+    const target = w.config.targets.find(
+      (t): t is ScimTargetConfig => t.kind === 'scim' && t.id === targetId,
+    );
+    const dlqUrl = dlqOf.get(targetId);
+    if (!target || !lane || !prio || !dlqUrl)
+      throw new Error(`target ${targetId}: the template has no lane queue or no priority queue for it`);
+    const app = w.apps.get(targetId);
+    lanes.set(targetId, {
       target,
-      queueUrl: queue.url,
-      dlqUrl: dlq.url,
-      source,
-      scim,
+      queueUrl: lane.url,
+      dlqUrl,
+      source: lane.source,
+      priority: { queueUrl: prio.url, source: prio.source },
+      scim: w.scimFor(target, 'leaver'),
       ...(app ? { app } : {}),
     });
   }

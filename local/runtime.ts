@@ -198,6 +198,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       tokens,
       stateMachineName,
       queueUrlOf: (targetId) => lanes.get(targetId)?.queueUrl,
+      priorityQueueUrlOf: (targetId) => lanes.get(targetId)?.priority.queueUrl,
       act: (entry, work) => actAs(as(entry), work),
       options: {
         acting: as('state-machine'),
@@ -205,9 +206,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
     });
     // The event source polls with the worker's role, as Lambda's does.
-    for (const lane of lanes.values()) actAs(as('worker', lane.target.id), () => lane.source.start());
+    for (const lane of lanes.values()) {
+      actAs(as('worker', lane.target.id), () => lane.source.start());
+      actAs(as('worker', lane.target.id), () => lane.priority.source.start());
+    }
     stoppers.push(async () => {
-      await Promise.all([...lanes.values()].map((l) => l.source.stop()));
+      await Promise.all([...lanes.values()].flatMap((l) => [l.source.stop(), l.priority.source.stop()]));
     });
     // Before the lanes stop (stoppers run in reverse): no execution or plan step writes after the stores close.
     stoppers.push(() => workflow.stop());

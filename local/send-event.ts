@@ -32,6 +32,8 @@ export interface EventFields {
   readonly effectiveAt?: string | undefined;
   readonly kind?: string | undefined;
   readonly terminationType?: string | undefined;
+  /** An operator's revoke-now: the lanes go to the targets' priority queues (generic sources only). */
+  readonly urgent?: boolean | undefined;
   readonly person: PersonFields;
 }
 
@@ -58,6 +60,7 @@ function genericBody(source: SourceConfig, fields: EventFields, eventId: string)
     ...(fields.effectiveAt ? { effectiveAt: fields.effectiveAt } : {}),
     kind,
     ...(kind === 'termination' ? { terminationType: fields.terminationType ?? 'voluntary' } : {}),
+    ...(fields.urgent ? { urgent: true } : {}),
     person: {
       employeeId: person.employeeId,
       ...(person.userName ? { userName: person.userName } : {}),
@@ -84,6 +87,10 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
   if (kind !== 'termination' && kind !== 'rescind')
     problems.push(
       `a BambooHR source sends terminations and rescinds only; --kind ${fields.kind} needs a generic source`,
+    );
+  if (fields.urgent)
+    problems.push(
+      'a BambooHR delivery cannot ask for revoke-now (BambooHR has no such field); use a generic source',
     );
   if (fields.eventId)
     problems.push(

@@ -5,7 +5,10 @@
 //   LANE_QUEUE_URL_PREFIX   https://sqs.<region>.<suffix>/<account>/
 // Secret names come from the config itself (`targetSecretName`: `<stackName>/targets/<id>`).
 // The separator `_` cannot occur in a stack name or a target id, so `<stack>_lane_*` never
-// matches another stack's queues (whose name may start with this one's).
+// matches another stack's queues (whose name may start with this one's). Each lane has two queues:
+// `<stack>_lane_<id>` (bulk work) and `<stack>_prio_<id>` (urgent leavers: involuntary,
+// privileged-tier, operator revoke-now), both served by the same worker; `_prio_` is as long as
+// `_lane_`, so a target id that fits one fits the other.
 import type { ScimitarConfig, ScimTargetConfig } from '../core/model/config.ts';
 import { type FunctionEnv, requireEnv } from './env.ts';
 
@@ -31,6 +34,11 @@ export function laneQueuePrefix(stackName: string): string {
   return `${stackName}_lane_`;
 }
 
+/** The common prefix of every lane's priority queue of a stack: `<stackName>_prio_`. */
+export function priorityQueuePrefix(stackName: string): string {
+  return `${stackName}_prio_`;
+}
+
 /** The common prefix of every lane's dead-letter queue of a stack: `<stackName>_dlq_`. */
 export function deadLetterQueuePrefix(stackName: string): string {
   return `${stackName}_dlq_`;
@@ -41,21 +49,55 @@ export function laneQueueName(stackName: string, targetId: string): string {
   return `${laneQueuePrefix(stackName)}${targetId}`;
 }
 
+/** The name of a target's priority queue: urgent leavers, drained beside the bulk of the lane. */
+export function priorityQueueName(stackName: string, targetId: string): string {
+  return `${priorityQueuePrefix(stackName)}${targetId}`;
+}
+
 /** The name of a target's dead-letter queue. */
 export function deadLetterQueueName(stackName: string, targetId: string): string {
   return `${deadLetterQueuePrefix(stackName)}${targetId}`;
 }
 
+/** Which of a lane's two queues: `lane` (bulk work) or `prio` (urgent leavers). */
+export type LaneQueueKind = 'lane' | 'prio';
+
+/** A queue's name from its ARN or URL (both end in it). */
+function queueNameOf(queueArnOrUrl: string): string {
+  return queueArnOrUrl.split(/[:/]/).at(-1) ?? '';
+}
+
+/** The kind and target of a lane's queue, from its ARN or URL; undefined for any other queue. */
+function parseLaneQueue(
+  stackName: string,
+  queueArnOrUrl: string,
+): { kind: LaneQueueKind; targetId: string } | undefined {
+  const name = queueNameOf(queueArnOrUrl);
+  for (const [kind, prefix] of [
+    ['lane', laneQueuePrefix(stackName)],
+    ['prio', priorityQueuePrefix(stackName)],
+  ] as const) {
+    if (name.startsWith(prefix) && name.length > prefix.length) {
+      return { kind, targetId: name.slice(prefix.length) };
+    }
+  }
+  return undefined;
+}
+
 /**
- * The target whose lane a queue is, from the queue's ARN or URL (both end in its name); undefined
- * for a queue that is no lane of this stack.
+ * The target whose lane a queue (bulk or priority) is, from the queue's ARN or URL (both end in
+ * its name); undefined for a queue that is no lane of this stack.
  */
 export function targetOfLaneQueue(stackName: string, queueArnOrUrl: string): string | undefined {
-  const name = queueArnOrUrl.split(/[:/]/).at(-1) ?? '';
-  const prefix = laneQueuePrefix(stackName);
-  if (!name.startsWith(prefix)) return undefined;
-  const targetId = name.slice(prefix.length);
-  return targetId.length > 0 ? targetId : undefined;
+  return parseLaneQueue(stackName, queueArnOrUrl)?.targetId;
+}
+
+/**
+ * Which of its lane's queues a queue ARN or URL names: `prio` for `<stackName>_prio_<id>` (its
+ * requests are urgent), `lane` for `<stackName>_lane_<id>`; undefined for any other queue.
+ */
+export function laneKindOfQueue(stackName: string, queueArnOrUrl: string): LaneQueueKind | undefined {
+  return parseLaneQueue(stackName, queueArnOrUrl)?.kind;
 }
 
 /** Lane queue URL per SCIM target of the config, from `LANE_QUEUE_URL_PREFIX`. */
@@ -76,11 +118,12 @@ export function laneQueueUrl(queueUrlPrefix: string, queueArn: string): string {
 
 /**
  * The ARN or URL of the dead-letter queue of the lane a queue ARN or URL names: the same prefix,
- * `<stackName>_dlq_<id>` for `<stackName>_lane_<id>`. A worker parks there what it cannot deliver.
+ * `<stackName>_dlq_<id>` for `<stackName>_lane_<id>` and `<stackName>_prio_<id>` (both queues of a
+ * lane redrive to it). A worker parks there what it cannot deliver.
  */
 export function deadLetterQueueOfLane(stackName: string, laneQueueArnOrUrl: string): string {
   const targetId = targetOfLaneQueue(stackName, laneQueueArnOrUrl);
   if (targetId === undefined) throw new Error(`${laneQueueArnOrUrl} is no lane queue of stack ${stackName}`);
-  const name = laneQueueName(stackName, targetId);
+  const name = queueNameOf(laneQueueArnOrUrl);
   return `${laneQueueArnOrUrl.slice(0, laneQueueArnOrUrl.length - name.length)}${deadLetterQueueName(stackName, targetId)}`;
 }

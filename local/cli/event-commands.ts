@@ -1,5 +1,5 @@
 // The commands about one event or person: `send` (a signed lifecycle event: a termination, its
-// reschedule or rescind, a hire), `status`, `retry` (a failed execution's event again), `approve`
+// reschedule or rescind, a hire), `revoke-now` (an urgent involuntary termination), `status`, `retry` (a failed execution's event again), `approve`
 // (a revocation the blast-radius guard held) and `audit` (a person's timeline and ledger).
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -7,9 +7,10 @@ import { describePending } from '../../lambdas/core/lifecycle/describe.ts';
 import type { LifecycleOutcome } from '../../lambdas/core/lifecycle/lifecycle.ts';
 import type { PendingTermination } from '../../lambdas/core/lifecycle/ports.ts';
 import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
+import type { SourceConfig } from '../../lambdas/core/model/config.ts';
 import type { ApproveOutcome } from '../../lambdas/core/revocation/approve.ts';
 import { DEFAULT_DATA_DIR } from '../runtime-defaults.ts';
-import { chooseSource, eventBody, postEvent, UsageError } from '../send-event.ts';
+import { chooseSource, type EventFields, eventBody, postEvent, UsageError } from '../send-event.ts';
 import { executionNote, renderTargets, renderTimeline, targetStates } from '../timeline.ts';
 import { type Args, api, baseUrl, eventStatus, loadConfig } from './context.ts';
 
@@ -19,23 +20,50 @@ export async function send(args: Args): Promise<void> {
       'send needs --employee ID (and --user-name/--email/--external-id to match accounts)',
     );
   const config = await loadConfig(args);
+  await post(args, chooseSource(config, args.source), {
+    eventId: args['event-id'],
+    effectiveAt: args['effective-at'],
+    kind: args.kind,
+    terminationType: args['termination-type'],
+    person: personOf(args, args.employee),
+  });
+}
+
+/**
+ * An operator's revoke-now: a signed involuntary termination, effective now, marked urgent, so
+ * every target's lane takes it from its priority queue before any bulk work. Sent as a generic
+ * source (BambooHR has no field for it).
+ */
+export async function revokeNow(args: Args, employeeId: string | undefined): Promise<void> {
+  const employee = employeeId ?? args.employee;
+  if (!employee)
+    throw new UsageError(
+      'revoke-now needs an employee id: revoke-now <employeeId> [--user-name U] [--email E] [--external-id X]',
+      2,
+    );
+  const config = await loadConfig(args);
   const source = chooseSource(config, args.source);
-  const body = eventBody(
-    source,
-    {
-      eventId: args['event-id'],
-      effectiveAt: args['effective-at'],
-      kind: args.kind,
-      terminationType: args['termination-type'],
-      person: {
-        employeeId: args.employee,
-        userName: args['user-name'],
-        email: args.email,
-        externalId: args['external-id'],
-      },
-    },
-    args['event-id'] ?? `cli-${randomUUID()}`,
-  );
+  if (source.kind !== 'generic') {
+    const generic = config.sources.filter((s) => s.kind === 'generic').map((s) => s.id);
+    throw new UsageError(
+      `revoke-now sends as a generic source; "${source.id}" is ${source.kind}${generic.length > 0 ? ` (generic: ${generic.join(', ')})` : ': add a source of kind "generic" to the config'}`,
+    );
+  }
+  await post(args, source, {
+    eventId: args['event-id'],
+    kind: 'termination',
+    terminationType: 'involuntary',
+    urgent: true,
+    person: personOf(args, employee),
+  });
+}
+
+function personOf(args: Args, employeeId: string): EventFields['person'] {
+  return { employeeId, userName: args['user-name'], email: args.email, externalId: args['external-id'] };
+}
+
+async function post(args: Args, source: SourceConfig, fields: EventFields): Promise<void> {
+  const body = eventBody(source, fields, args['event-id'] ?? `cli-${randomUUID()}`);
   const url = baseUrl(args);
   const { status, body: answer } = await postEvent(
     url,

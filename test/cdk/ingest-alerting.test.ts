@@ -397,7 +397,7 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     // + the canary's and the reconciler's dead letters + the audit archive's failed records, lag
     // and changed entries (test/cdk/audit-archive.test.ts) + the termination schedules' dead letters
     // (test/cdk/termination-schedules.test.ts): the same count whatever the number of targets (the
-    // lanes' two alarms each live in their shards, asserted above).
+    // lanes' three alarms each live in their shards, asserted above).
     expect(alarms).toHaveLength(11 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3 + 1);
     const many = build(
       configWith(Array.from({ length: 30 }, (_, i) => ({ id: `app-${i}`, tier: 'privileged' }))),

@@ -24,8 +24,17 @@ import {
 
 const DAY = 24 * 60 * 60;
 const LANE_QUEUES = stackArn('sqs', ':Scimitar_lane_*');
+const PRIORITY_QUEUES = stackArn('sqs', ':Scimitar_prio_*');
+const CONSUME = [
+  'sqs:ReceiveMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueUrl',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:SendMessage',
+];
 
-describe('TargetLane: queue, dead-letter queue and event source per SCIM target, one shared worker', () => {
+describe('TargetLane: queue, priority queue, dead-letter queue and their event sources per SCIM target, one shared worker', () => {
   let built: Built;
   beforeAll(() => {
     built = build(
@@ -45,7 +54,7 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     // No lane queue in the root template: its only queues are the failure destinations main added
     // there, the canary's and the reconciler's schedule dead letters and the audit archive's
     // failed records (test/cdk/audit-archive.test.ts), and the termination schedules' dead letters
-    // (test/cdk/termination-schedules.test.ts). Each lane's two queues are in its shard.
+    // (test/cdk/termination-schedules.test.ts). Each lane's three queues are in its shard.
     const rootQueues = Object.keys(built.template.findResources('AWS::SQS::Queue')).sort();
     expect(rootQueues).toEqual(
       [
@@ -70,17 +79,24 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     built.template.resourceCountIs('AWS::CloudFormation::Stack', shards.size);
   });
 
-  it('names the queues by convention, <stack>_lane_<id> and <stack>_dlq_<id>, and dead-letters after config.maxAttempts receives', () => {
+  it('names the queues by convention, <stack>_lane_<id>, <stack>_prio_<id> and <stack>_dlq_<id>, and dead-letters both after config.maxAttempts receives', () => {
     for (const lane of built.stack.lanes) {
       const template = templateOf(lane);
       const queues = template.findResources('AWS::SQS::Queue');
-      expect(queues[logicalId(lane.queue)]?.Properties).toMatchObject({
-        QueueName: `Scimitar_lane_${lane.targetId}`,
-        RedrivePolicy: {
-          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
-          maxReceiveCount: 7,
-        },
-      });
+      expect(Object.keys(queues)).toHaveLength(3);
+      for (const [queue, name] of [
+        [lane.queue, `Scimitar_lane_${lane.targetId}`],
+        [lane.priorityQueue, `Scimitar_prio_${lane.targetId}`],
+      ] as const) {
+        expect(queues[logicalId(queue)]?.Properties).toMatchObject({
+          QueueName: name,
+          // Both queues of a lane park in its one dead-letter queue (one alarm, one redrive).
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(lane.deadLetterQueue), 'Arn'] },
+            maxReceiveCount: 7,
+          },
+        });
+      }
       expect(queues[logicalId(lane.deadLetterQueue)]?.Properties.QueueName).toBe(
         `Scimitar_dlq_${lane.targetId}`,
       );
@@ -91,15 +107,17 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     for (const lane of built.stack.lanes) {
       const template = templateOf(lane);
       const queues = template.findResources('AWS::SQS::Queue');
-      expect(queues[logicalId(lane.queue)]?.Properties).toMatchObject({
-        SqsManagedSseEnabled: true,
-        MessageRetentionPeriod: 4 * DAY,
-      });
+      for (const queue of [lane.queue, lane.priorityQueue]) {
+        expect(queues[logicalId(queue)]?.Properties).toMatchObject({
+          SqsManagedSseEnabled: true,
+          MessageRetentionPeriod: 4 * DAY,
+        });
+      }
       expect(queues[logicalId(lane.deadLetterQueue)]?.Properties).toMatchObject({
         SqsManagedSseEnabled: true,
         MessageRetentionPeriod: 14 * DAY,
       });
-      for (const queue of [lane.queue, lane.deadLetterQueue]) {
+      for (const queue of [lane.queue, lane.priorityQueue, lane.deadLetterQueue]) {
         template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: logicalId(queue) }],
           PolicyDocument: {
@@ -120,28 +138,52 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     const worker = built.template.findResources('AWS::Lambda::Function')[logicalId(built.stack.fleet.worker)];
     expect(worker?.Properties.Timeout).toBe(60);
     for (const lane of built.stack.lanes) {
-      const queue = templateOf(lane).findResources('AWS::SQS::Queue')[logicalId(lane.queue)];
-      expect(queue?.Properties.VisibilityTimeout).toBe(6 * 60);
+      for (const q of [lane.queue, lane.priorityQueue]) {
+        const queue = templateOf(lane).findResources('AWS::SQS::Queue')[logicalId(q)];
+        expect(queue?.Properties.VisibilityTimeout).toBe(6 * 60);
+      }
     }
   });
 
-  it("maps every lane queue to the shared worker with the target's burst as maximum concurrency, never below Lambda's floor of 2", () => {
+  it("maps every lane queue and priority queue to the shared worker with the target's burst as maximum concurrency, never below Lambda's floor of 2", () => {
     const expected: Record<string, number> = { solo: 2, trio: 3, wide: 12 };
     for (const lane of built.stack.lanes) {
       const template = templateOf(lane);
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-        (m) =>
-          JSON.stringify(m.Properties.EventSourceArn) ===
-          JSON.stringify({ 'Fn::GetAtt': [logicalId(lane.queue), 'Arn'] }),
-      );
-      expect(mappings).toHaveLength(1);
-      expect(mappings[0]?.Properties).toMatchObject({
-        BatchSize: 5,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: expected[lane.targetId] },
+      expect(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(2);
+      for (const queue of [lane.queue, lane.priorityQueue]) {
+        const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+          (m) =>
+            JSON.stringify(m.Properties.EventSourceArn) ===
+            JSON.stringify({ 'Fn::GetAtt': [logicalId(queue), 'Arn'] }),
+        );
+        expect(mappings).toHaveLength(1);
+        expect(mappings[0]?.Properties).toMatchObject({
+          BatchSize: 5,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: expected[lane.targetId] },
+        });
+        // The worker's name comes from the root stack, as a parameter of the nested stack.
+        expect(JSON.stringify(mappings[0]?.Properties.FunctionName)).toMatch(/"Ref":"\w*Worker\w*"/);
+      }
+    }
+  });
+
+  it('alarms when an urgent leaver waits more than five minutes in a priority queue, one alarm per lane, routed to the alert topic', () => {
+    for (const lane of built.stack.lanes) {
+      templateOf(lane).hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Scimitar-UrgentBacklog-${lane.targetId}`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: `Scimitar_prio_${lane.targetId}` }],
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmDescription: Match.stringLikeRegexp('docs/operations.md#urgent-backlog'),
+        AlarmActions: [Match.anyValue()],
       });
-      // The worker's name comes from the root stack, as a parameter of the nested stack.
-      expect(JSON.stringify(mappings[0]?.Properties.FunctionName)).toMatch(/"Ref":"\w*Worker\w*"/);
     }
   });
 
@@ -170,25 +212,15 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     });
   });
 
-  it("lets the worker consume this stack's lane queues and read its target secrets by name pattern, never consume a dead-letter queue or read a source key", () => {
+  it("lets the worker consume this stack's lane and priority queues and read its target secrets by name pattern, never consume a dead-letter queue or read a source key", () => {
     const statements = statementsOfRole(built.template, roleId(built.stack.fleet.worker));
-    // Besides consuming (and handing a throttled message back to its lane), the worker may only send to the dead-letter queues (parking, next test).
+    // Besides consuming (and handing a throttled message back to the queue it came from), the worker may only send to the dead-letter queues (parking, next test).
     const sqs = statements.filter(
       (s) => actionsOf(s).some((a) => a.startsWith('sqs:')) && !JSON.stringify(s.Resource).includes('_dlq_'),
     );
     expect(sqs).toEqual([
-      {
-        Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:ChangeMessageVisibility',
-          'sqs:GetQueueUrl',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:SendMessage',
-        ],
-        Resource: LANE_QUEUES,
-      },
+      { Effect: 'Allow', Action: CONSUME, Resource: LANE_QUEUES },
+      { Effect: 'Allow', Action: CONSUME, Resource: PRIORITY_QUEUES },
     ]);
     const secrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
     expect(secrets).toEqual([
@@ -270,6 +302,7 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
       if (!a || !b) throw new Error('lane missing');
       expect(Stack.of(a).node.path).toBe(Stack.of(b).node.path);
       expect(logicalId(a.queue)).toBe(logicalId(b.queue));
+      expect(logicalId(a.priorityQueue)).toBe(logicalId(b.priorityQueue));
       expect(logicalId(before.stack.vault.targetSecret(id))).toBe(
         logicalId(after.stack.vault.targetSecret(id)),
       );
@@ -295,7 +328,7 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     );
   }, 180_000);
 
-  it(`fits a full shard (${MAX_LANES_PER_SHARD} lanes, each with its rotation schedule and two alarms) in CloudFormation's 500 resources`, () => {
+  it(`fits a full shard (${MAX_LANES_PER_SHARD} lanes, each with its rotation schedule and three alarms) in CloudFormation's 500 resources`, () => {
     const full: string[] = [];
     for (let i = 0; full.length < MAX_LANES_PER_SHARD; i++) {
       if (laneShardOf(`t${i}x`) === 0) full.push(`t${i}x`);
@@ -318,7 +351,7 @@ describe('TargetLane: queue, dead-letter queue and event source per SCIM target,
     const alarms = Object.values(templateOf(shard).toJSON().Resources).filter(
       (r) => (r as { Type: string }).Type === 'AWS::CloudWatch::Alarm',
     );
-    expect(alarms).toHaveLength(2 * MAX_LANES_PER_SHARD);
+    expect(alarms).toHaveLength(3 * MAX_LANES_PER_SHARD);
   }, 180_000);
 
   it('fails early on lane settings SQS cannot honour', async () => {

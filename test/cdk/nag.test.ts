@@ -97,7 +97,7 @@ describe('cdk-nag: AWS Solutions checks', () => {
     const ids = new Set(acked.map((a) => a.id.replace(/^Annotation::/i, '')));
     for (const id of ids) {
       expect(id).toMatch(
-        /^AwsSolutions-IAM5\[(Resource::\*|Action::kms:GenerateDataKey\*|Resource::<(Workflow\w+|CredentialsCanary|Reconciler)Function\w+\.Arn>:\*|Resource::<AuditArchiveBucket\w+\.Arn>\/(entries|changes)\/\*|Resource::<AuditArchiveDeliveryBucket\w+\.Arn>\/deliveries\/\*|Resource::arn:<AWS::Partition>:(sqs:<AWS::Region>:<AWS::AccountId>:Scimitar_(lane|dlq)_|secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:Scimitar\/targets\/|scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Scimitar-terminations\/)\*)\]$/,
+        /^AwsSolutions-IAM5\[(Resource::\*|Action::kms:GenerateDataKey\*|Resource::<(Workflow\w+|CredentialsCanary|Reconciler)Function\w+\.Arn>:\*|Resource::<AuditArchiveBucket\w+\.Arn>\/(entries|changes)\/\*|Resource::<AuditArchiveDeliveryBucket\w+\.Arn>\/deliveries\/\*|Resource::arn:<AWS::Partition>:(sqs:<AWS::Region>:<AWS::AccountId>:Scimitar_(lane|prio|dlq)_|secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:Scimitar\/targets\/|scheduler:<AWS::Region>:<AWS::AccountId>:schedule\/Scimitar-terminations\/)\*)\]$/,
       );
     }
     // A role whose "*" is acknowledged must use it only for actions that take no resource.

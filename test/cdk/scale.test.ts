@@ -91,9 +91,11 @@ describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_F
     const all = [...templates.values()].flatMap(({ template }) => Object.values(template.Resources));
     const queueNames = all.filter((r) => r.Type === 'AWS::SQS::Queue').map((r) => r.Properties?.QueueName);
     expect(queueNames.filter((n) => String(n).startsWith('ScimitarScale_lane_'))).toHaveLength(200);
+    expect(queueNames.filter((n) => String(n).startsWith('ScimitarScale_prio_'))).toHaveLength(200);
     expect(queueNames.filter((n) => String(n).startsWith('ScimitarScale_dlq_'))).toHaveLength(200);
-    // One per lane, plus the audit archive's on the audit table's stream (main's archive, in the root).
-    expect(all.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(200 + 1);
+    // Two per lane (its queue, its priority queue), plus the audit archive's on the audit table's
+    // stream (main's archive, in the root).
+    expect(all.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(2 * 200 + 1);
     const secrets = all
       .filter((r) => r.Type === 'AWS::SecretsManager::Secret')
       .map((r) => r.Properties?.Name);
@@ -111,7 +113,7 @@ describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_F
     expect(templates.size).toBe(shards.length + 1);
   });
 
-  it("alarms on every lane's dead letters and oldest message by queue name, with only =, != and AND in any alarm query", () => {
+  it("alarms on every lane's dead letters and oldest message (bulk and urgent) by queue name, with only =, != and AND in any alarm query", () => {
     const all = [...templates.values()].flatMap(({ template }) => Object.values(template.Resources));
     const alarmed = (metric: string) =>
       all
@@ -124,7 +126,7 @@ describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_F
       names.filter((n) => n.startsWith('ScimitarScale_dlq_')).sort(),
     );
     expect(alarmed('ApproximateAgeOfOldestMessage').sort()).toEqual(
-      names.filter((n) => n.startsWith('ScimitarScale_lane_')).sort(),
+      names.filter((n) => n.startsWith('ScimitarScale_lane_') || n.startsWith('ScimitarScale_prio_')).sort(),
     );
     // AWS's Metrics Insights WHERE: =, != and AND only ("Supported operators",
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html).

@@ -91,30 +91,52 @@ describe('Workflow: the revocation state machine', () => {
     expect(s[STATE.partial]).toMatchObject({ Type: 'Fail', Error: 'RevocationPartial' });
   });
 
-  it('sends every SCIM target its LaneMessage from one state: the queue URL built from the target id, a task token, a timeout and a Catch for every error', () => {
+  it('sends every SCIM target its LaneMessage from one state per priority: the queue URL built from the target id, a task token, a timeout and a Catch for every error', () => {
     const lanes = laneStates(definition);
     const sends = Object.entries(lanes).filter(([, state]) => String(state.Resource).includes(':sqs:'));
-    expect(sends.map(([name]) => name)).toEqual([STATE.send]);
-    const send = lanes[STATE.send];
-    expect(send).toMatchObject({
-      Type: 'Task',
-      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
-      TimeoutSeconds: 3600,
-      Parameters: {
-        'QueueUrl.$':
-          "States.Format('https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_{}', $.lane.targetId)",
-        MessageBody: {
-          'taskToken.$': '$$.Task.Token',
-          'eventId.$': '$.eventId',
-          'receivedAt.$': '$.receivedAt',
-          'dryRun.$': '$.dryRun',
-          'person.$': '$.person',
-          'lane.$': '$.lane',
+    expect(sends.map(([name]) => name).sort()).toEqual([STATE.sendUrgent, STATE.send].sort());
+    for (const [name, queue] of [
+      [STATE.send, 'lane'],
+      [STATE.sendUrgent, 'prio'],
+    ] as const) {
+      const send = lanes[name];
+      expect(send).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+        TimeoutSeconds: 3600,
+        Parameters: {
+          'QueueUrl.$': `States.Format('https://sqs.local.amazonaws.com/000000000000/Scimitar_${queue}_{}', $.lane.targetId)`,
+          MessageBody: {
+            'taskToken.$': '$$.Task.Token',
+            'eventId.$': '$.eventId',
+            'receivedAt.$': '$.receivedAt',
+            'dryRun.$': '$.dryRun',
+            'person.$': '$.person',
+            'lane.$': '$.lane',
+          },
         },
-      },
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: STATE.laneFailed }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: STATE.laneFailed }],
+      });
+      expect(send).not.toHaveProperty('HeartbeatSeconds');
+    }
+  });
+
+  it('routes a lane by its priority first: urgent to the priority queue, anything else (absent included) to the lane queue', () => {
+    const map = states(definition)[STATE.map] as { ItemProcessor: { StartAt: string } };
+    expect(map.ItemProcessor.StartAt).toBe(STATE.route);
+    expect(laneStates(definition)[STATE.route]).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.lane.priority', IsPresent: true },
+            { Variable: '$.lane.priority', StringEquals: 'urgent' },
+          ],
+          Next: STATE.sendUrgent,
+        },
+      ],
+      Default: STATE.send,
     });
-    expect(send).not.toHaveProperty('HeartbeatSeconds');
   });
 
   it('keeps the definition the same size whatever the number of targets', () => {
@@ -125,7 +147,7 @@ describe('Workflow: the revocation state machine', () => {
     );
   }, 180_000);
 
-  it("lets the workflow send to this stack's lane queues only, and invoke only plan and summarize", () => {
+  it("lets the workflow send to this stack's lane and priority queues only, and invoke only plan and summarize", () => {
     const role = built.stack.workflow.stateMachine.role;
     const statements = Object.values(built.template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalId(role)))
@@ -139,6 +161,11 @@ describe('Workflow: the revocation state machine', () => {
         Effect: 'Allow',
         Action: 'sqs:SendMessage',
         Resource: stackArn('sqs', ':Scimitar_lane_*'),
+      },
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: stackArn('sqs', ':Scimitar_prio_*'),
       },
     ]);
     const invokes = JSON.stringify(
@@ -168,11 +195,16 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
     expect(text).toContain('arn:aws:lambda:local:000000000000:function:');
   });
 
-  it('maps each lane queue URL the definition builds to its target, and each function placeholder to its entry', () => {
+  it('maps each lane and priority queue URL the definition builds to its target, and each function placeholder to its entry', () => {
     expect(local.queues).toEqual({
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_code': 'code',
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_chat': 'chat',
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_wiki': 'wiki',
+    });
+    expect(local.priorityQueues).toEqual({
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_code': 'code',
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_chat': 'chat',
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_wiki': 'wiki',
     });
     expect(Object.values(local.functions).sort()).toEqual(['plan', 'summarize']);
     const s = states(local.definition);
@@ -266,5 +298,66 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
         cause: expect.stringContaining('Scimitar_lane_gone'),
       },
     ]);
+  });
+
+  it('runs locally: urgent lanes are sent to their priority queue, normal and older lanes (no priority) to the lane queue', async () => {
+    const receivedAt = '2026-01-05T09:00:00.000Z';
+    const input = {
+      event: {
+        eventId: 'evt-2',
+        source: 'generic',
+        occurredAt: receivedAt,
+        kind: 'termination',
+        terminationType: 'involuntary',
+        person: { employeeId: 'E2', userName: 'bob' },
+      },
+      receivedAt,
+    };
+    const lane = (targetId: string, priority?: 'urgent' | 'normal') => ({
+      targetId,
+      tier: 'standard' as const,
+      action: 'deactivate' as const,
+      matchAttribute: 'userName' as const,
+      matchValue: 'bob',
+      removeFromGroups: false,
+      reportOnly: false,
+      ...(priority && { priority }),
+    });
+    const plan: Plan = {
+      eventId: 'evt-2',
+      personId: 'E2',
+      receivedAt,
+      effectiveAt: '2000-01-01T00:00:00Z',
+      dryRun: false,
+      lanes: [lane('code', 'urgent'), lane('chat', 'normal'), lane('wiki')],
+      settled: [],
+    };
+    const sentTo: Record<string, string> = {};
+    const answer = (message: unknown) => {
+      const { QueueUrl, MessageBody } = message as { QueueUrl: string; MessageBody: LaneMessage };
+      const targetId = local.queues[QueueUrl] ?? local.priorityQueues[QueueUrl];
+      if (!targetId) throw new Error(`no queue ${QueueUrl}`);
+      expect(MessageBody.lane.targetId).toBe(targetId);
+      sentTo[targetId] = QueueUrl.split('/').at(-1) ?? '';
+      return { targetId, status: 'revoked', attempts: 1 };
+    };
+    const machine = new StateMachine(local.definition as never);
+    const run = machine.run(input, {
+      context: { Task: { Token: 'token-2' } },
+      overrides: {
+        taskResourceLocalHandlers: {
+          [STATE.plan]: () => plan,
+          [STATE.send]: answer,
+          [STATE.sendUrgent]: answer,
+          [STATE.summarize]: () => ({ outcome: 'COMPLETED', failedTargets: [] }),
+        },
+      },
+    });
+    await run.result;
+    expect(sentTo).toEqual({
+      code: 'Scimitar_prio_code',
+      chat: 'Scimitar_lane_chat',
+      wiki: 'Scimitar_lane_wiki',
+    });
   });
 });

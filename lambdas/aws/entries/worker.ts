@@ -18,6 +18,7 @@ import { requireEnv, runtimeConfig } from '../env.ts';
 import {
   deadLetterQueueOfLane,
   LANE_ENV,
+  laneKindOfQueue,
   laneMaxConcurrency,
   laneQueueUrl,
   targetOfLaneQueue,
@@ -55,6 +56,8 @@ function handlerFor(queueArn: string): LaneHandler {
     );
   }
   const queueUrl = laneQueueUrl(queueUrlPrefix, queueArn);
+  // A batch from the lane's priority queue (`<stack>_prio_<id>`) is urgent: its requests go first.
+  const requestClass = laneKindOfQueue(config.stackName, queueArn) === 'prio' ? 'urgent' : 'leaver';
   const handler = wireWorkerLane({
     targetId: target.id,
     queueUrl,
@@ -74,7 +77,7 @@ function handlerFor(queueArn: string): LaneHandler {
     maxAttempts,
     terminations,
     blastRadius,
-    logger: logger.createChild({ persistentKeys: { targetId: target.id } }),
+    logger: logger.createChild({ persistentKeys: { targetId: target.id, requestClass } }),
     minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
     alerts,
     redriveCommand: `aws sqs start-message-move-task --source-arn ${deadLetterQueueOfLane(config.stackName, queueArn)}`,

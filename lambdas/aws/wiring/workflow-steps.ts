@@ -6,10 +6,12 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ScimitarConfig } from '../../core/model/config.ts';
 import type { Clock, Notifier } from '../../core/model/ports.ts';
+import { ReconciledPrivilegedHolders } from '../../core/revocation/priority.ts';
 import { createPlanHandler } from '../../handlers/plan.ts';
 import { createSummarizeHandler } from '../../handlers/summarize.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
+import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
@@ -44,6 +46,8 @@ export function wirePlan(
     audit,
     // Claimed before planning; the blast-radius budget is spent by the lanes, at the write.
     terminations: new DynamoPendingTerminations(state),
+    // A leaver the last reconciliation saw in a privileged-tier target is urgent (read-only here).
+    privileged: new ReconciledPrivilegedHolders(w.config, new DynamoReconciliationStore(state)),
     owners: w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)),
     clock: w.clock,
     logger: w.logger,

@@ -8,7 +8,9 @@ import { isRecord, type PayloadParser } from './delivery.ts';
 import { SourceMismatchError } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
-// generic: the body is one LifecycleEvent; the payload as received is kept as its `raw`.
+// generic: the body is one LifecycleEvent; the payload as received is kept as its `raw`. It may
+// ask for revoke-now (`urgent: true` on a termination: lanes go to the priority queues); BambooHR
+// has no such field, so its events never do.
 
 export const parseGenericPayload: PayloadParser = (payload, { source }) => {
   const event = parseLifecycleEvent(isRecord(payload) ? { ...payload, raw: payload } : payload);

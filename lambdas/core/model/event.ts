@@ -118,6 +118,12 @@ export const lifecycleEventSchema = z
     kind: z.enum(lifecycleEventKinds),
     person: personSchema,
     terminationType: z.enum(terminationTypes).optional(),
+    /**
+     * An operator asked for this termination to be revoked now (`scimitar revoke-now`, or a sender
+     * that says so): its lanes go to the targets' priority queues, before any bulk work. Only for
+     * a termination; absent means no such request.
+     */
+    urgent: z.literal(true).optional(),
     /** The payload as received. Never stored: RECEIVED keeps the delivery's SHA-256 (lambdas/core/ingest/ingest.ts). */
     raw: z.unknown().optional(),
     /**
@@ -137,6 +143,14 @@ export const lifecycleEventSchema = z
         path: ['terminationType'],
         message: `is required for a termination; allowed: ${terminationTypes.join(' | ')}`,
         input: event.terminationType,
+      });
+    }
+    if (event.urgent && event.kind !== 'termination') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['urgent'],
+        message: `applies to a termination only; this event's kind is "${event.kind}"`,
+        input: event.urgent,
       });
     }
   })

@@ -11,6 +11,10 @@ export const workflowInputSchema = z.object({
 });
 export type WorkflowInput = z.output<typeof workflowInputSchema>;
 
+/** How soon a lane is served: `urgent` before `normal` (bulk) in every target. */
+export const lanePriorities = ['urgent', 'normal'] as const;
+export type LanePriority = (typeof lanePriorities)[number];
+
 /** One target the plan sends to a lane (a queue and its worker). */
 export const laneSchema = z.object({
   targetId: z.string(),
@@ -26,6 +30,12 @@ export const laneSchema = z.object({
    * match finds exactly this account, never a later holder of the same userName.
    */
   accountId: z.string().min(1).optional(),
+  /**
+   * `urgent` goes to the target's priority queue, ahead of the bulk in its lane queue, and its
+   * requests take the target's rate budget first (lambdas/core/revocation/plan.ts says when).
+   * Absent (a reconciler remediation, a message from before priorities): normal.
+   */
+  priority: z.enum(lanePriorities).optional(),
 });
 export type Lane = z.infer<typeof laneSchema>;
 
@@ -47,7 +57,7 @@ export const planSchema = z.object({
   /** When access must end; the workflow's Wait state sleeps until then. */
   effectiveAt: z.string(),
   dryRun: z.boolean(),
-  /** In revocation order: privileged tier first. */
+  /** Privileged-tier targets listed first; the order decides nothing (the Map sends every lane at once). */
   lanes: z.array(laneSchema),
   settled: z.array(settledTargetSchema),
   /** Why this event revokes nothing after all: its termination was rescinded or superseded before it started. */

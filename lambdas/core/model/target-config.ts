@@ -135,7 +135,7 @@ const commonTargetFields = {
   displayName: text(100),
   /** Who answers for this application: notified on manual tasks and failures. */
   owner: z.email('must be an email address'),
-  /** Privileged targets (code, cloud, finance) are revoked first and alarm on any orphan. */
+  /** Privileged targets (code, cloud, finance): a leaver holding an account there is urgent in every lane; they alarm on any orphan. */
   tier: z.enum(targetTiers).default('standard'),
 };
 

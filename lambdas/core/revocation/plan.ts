@@ -1,7 +1,8 @@
 // Plans one event's revocation when it runs (at its effective time): first claims the person's
-// pending termination (a rescind that came first wins), then which targets, in what order
-// (privileged first), how each is matched, and what the plan settles itself (manual tasks,
-// delegated targets, people the target cannot be matched by). Audits PLANNED and every settled target.
+// pending termination (a rescind that came first wins), then which targets, how each is matched,
+// how soon (urgent lanes go before the bulk in every target: priority.ts), and what the plan settles
+// itself (manual tasks, delegated targets, people the target cannot be matched by). Audits PLANNED
+// and every settled target.
 
 import { claimTermination, unclaimedReason } from '../lifecycle/claim.ts';
 import type { PendingTerminations } from '../lifecycle/ports.ts';
@@ -24,6 +25,7 @@ import { eventMatch } from '../targets/person-match.ts';
 import { BlastRadiusGuard, heldReason } from './blast-radius.ts';
 import { leaverLaneAction } from './leaver-action.ts';
 import type { RevocationBudget } from './ports.ts';
+import { lanePriority, type PrivilegedHolders, type UrgentReason, urgentReasons } from './priority.ts';
 
 export interface PlanDeps {
   readonly config: ScimitarConfig;
@@ -41,6 +43,11 @@ export interface PlanDeps {
    * @default - not claimed (events ingested without the lifecycle)
    */
   readonly terminations?: PendingTerminations;
+  /**
+   * Where the person holds an account in a privileged-tier target: such a leaver is urgent.
+   * @default - nobody is known as privileged (involuntary and revoke-now still make a leaver urgent)
+   */
+  readonly privileged?: PrivilegedHolders;
   /** Reaches target owners (manual and delegated targets). */
   readonly owners: Notifier;
   readonly clock: Clock;
@@ -73,12 +80,15 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
   const cancelled =
     claim.kind === 'cancelled' || claim.kind === 'superseded' ? unclaimedReason(claim) : undefined;
 
+  let urgent: UrgentReason[] = [];
   if (event.kind === 'termination' && !cancelled) {
+    urgent = urgentReasons(event, (await deps.privileged?.targetsOf(personId)) ?? []);
+    const priority = lanePriority(urgent);
     const guard = deps.budget && new BlastRadiusGuard(config, deps.budget);
     for (const target of targetsInRevocationOrder(config)) {
       if (target.kind === 'scim') {
         const decision = await planScimTarget(target, input, deps, guard, now);
-        if ('lane' in decision) lanes.push(decision.lane);
+        if ('lane' in decision) lanes.push({ ...decision.lane, priority });
         else {
           settled.push(decision.settled);
           note(decision.settled.status === 'refused' ? 'REFUSED' : 'FAILED', target.id, {
@@ -128,6 +138,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     ...(cancelled && { reason: cancelled }),
     dryRun,
     lanes: lanes.map((l) => ({ targetId: l.targetId, action: l.action, reportOnly: l.reportOnly })),
+    ...(urgent.length > 0 && { urgent }),
     settled,
     ...(event.kind === 'termination' ? {} : { reason: `a ${event.kind} event revokes nothing` }),
     plan,

@@ -27,23 +27,31 @@ describe('local topology: the runtime follows the synthesized stack', () => {
       ),
     );
 
-  it('reads every lane shard: one worker event source per SCIM target', () => {
+  it('reads every lane shard: two worker event sources per SCIM target, its lane queue and its priority queue', () => {
     const scim = runtime.config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
-    expect(lanesInTemplate()).toHaveLength(scim.length);
+    expect(lanesInTemplate()).toHaveLength(2 * scim.length);
     expect([...runtime.lanes.keys()].sort()).toEqual(scim.sort());
+    for (const lane of runtime.lanes.values()) {
+      expect(lane.queueUrl.split('/').at(-1)).toBe(`Scimitar_lane_${lane.target.id}`);
+      expect(lane.priority.queueUrl.split('/').at(-1)).toBe(`Scimitar_prio_${lane.target.id}`);
+    }
   });
 
-  it('creates each lane queue in fauxqs with the template visibility, retention and redrive policy', async () => {
+  it('creates each lane and priority queue in fauxqs with the template visibility, retention and redrive policy', async () => {
     const topology = readTopology(stack);
-    for (const lane of runtime.lanes.values()) {
+    const queues = [...runtime.lanes.values()].flatMap((lane) => [
+      { lane, queueUrl: lane.queueUrl },
+      { lane, queueUrl: lane.priority.queueUrl },
+    ]);
+    for (const { lane, queueUrl } of queues) {
       const { Attributes = {} } = await runtime.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: lane.queueUrl, AttributeNames: ['All'] }),
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
       );
-      const spec = topology.queues.find((q) => lane.queueUrl.endsWith(`/${q.name}`));
+      const spec = topology.queues.find((q) => queueUrl.endsWith(`/${q.name}`));
       const declared = stack.templates
         .flatMap((t) => Object.values(t.template.Resources))
         .find((r) => r.Properties?.QueueName === spec?.name)?.Properties;
-      if (!declared) throw new Error(`no queue in the template for ${lane.queueUrl}`);
+      if (!declared) throw new Error(`no queue in the template for ${queueUrl}`);
       expect(Number(Attributes.VisibilityTimeout)).toBe(declared.VisibilityTimeout);
       expect(Number(Attributes.MessageRetentionPeriod)).toBe(declared.MessageRetentionPeriod);
       const redrive = JSON.parse(Attributes.RedrivePolicy ?? '{}');
@@ -55,8 +63,14 @@ describe('local topology: the runtime follows the synthesized stack', () => {
   });
 
   it('gives each lane event source the mapping batch size, maximum concurrency and partial batch responses', () => {
-    for (const mapping of readTopology(stack).eventSources) {
-      const lane = [...runtime.lanes.values()].find((l) => l.queueUrl.endsWith(`/${mapping.queue}`));
+    const sources = [...runtime.lanes.values()].flatMap((l) => [
+      { queueUrl: l.queueUrl, source: l.source },
+      { queueUrl: l.priority.queueUrl, source: l.priority.source },
+    ]);
+    const mappings = readTopology(stack).eventSources.filter((m) => m.entry === 'worker');
+    expect(mappings).toHaveLength(sources.length);
+    for (const mapping of mappings) {
+      const lane = sources.find((l) => l.queueUrl.endsWith(`/${mapping.queue}`));
       if (!lane) throw new Error(`no lane consumes ${mapping.queue}`);
       expect(lane.source.settings).toEqual({
         batchSize: mapping.batchSize,

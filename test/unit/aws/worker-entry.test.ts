@@ -104,6 +104,21 @@ describe('lane worker entry: one function, one lane per queue', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
+  it("runs a batch from a lane's priority queue as that lane, parking in the lane's one dead-letter queue", async () => {
+    const { handler } = await import('../../../lambdas/aws/entries/worker.ts');
+    const message = laneMessage('ada@example.com', 'evt-3', { targetId: 'chat' }, { taskToken: undefined });
+    const response = await handler({ Records: [record('m3', 'Scimitar_prio_code', message)] }, context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const failed = dynamo
+      .commandCalls(PutCommand)
+      .map((c) => c.args[0].input.Item)
+      .find((item) => item?.step === 'FAILED');
+    expect(failed).toMatchObject({ targetId: 'code', detail: { error: 'LaneMisroutedError' } });
+    const parked = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(parked.map((p) => p.QueueUrl)).toEqual([`${PREFIX}Scimitar_dlq_code`]);
+  });
+
   it('fails the whole batch of a queue that is no lane of this stack (another stack, a dead-letter queue), touching nothing', async () => {
     const { handler } = await import('../../../lambdas/aws/entries/worker.ts');
     for (const queue of ['Other_lane_code', 'Scimitar_dlq_code', 'Scimitar_lane_payroll']) {

@@ -47,4 +47,21 @@ describe('send: lifecycle events as each source sends them', () => {
       /sends terminations and rescinds only; --kind hire needs a generic source/,
     );
   });
+
+  it('sends a revoke-now as a generic involuntary termination with urgent: true, which the parser keeps', () => {
+    const generic = source('generic');
+    const body = JSON.parse(
+      eventBody(generic, { kind: 'termination', terminationType: 'involuntary', urgent: true, person }, 'u1'),
+    );
+    const { events } = parseGenericPayload(body, { source: generic, receivedAt, signedAt: receivedAt });
+    expect(events.map((e) => [e.kind, e.terminationType, e.urgent])).toEqual([
+      ['termination', 'involuntary', true],
+    ]);
+  });
+
+  it('refuses a revoke-now as a BambooHR delivery, which has no field for it', () => {
+    expect(() => eventBody(source('bamboohr'), { urgent: true, person }, 'x')).toThrow(
+      /cannot ask for revoke-now .*use a generic source/,
+    );
+  });
 });
