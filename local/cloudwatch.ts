@@ -70,6 +70,12 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
   print(
     `local alarms: ${countOf(evaluated.length, 'alarm')} of the template evaluated here; not evaluated locally (their metrics, or the absence they watch, exist only on AWS): ${skipped.join(', ') || 'none'}`,
   );
+  // Only the queues an evaluated alarm reads are sampled: each sample is a GetQueueAttributes call,
+  // twice a second, on the one process's CPU. An insights query over SQS reads them all.
+  const sqsRules = evaluated.filter((a) => a.query.namespace === 'AWS/SQS');
+  const sampled = sqsRules.some((a) => a.query.kind !== 'metric')
+    ? undefined
+    : new Set(sqsRules.map((a) => (a.query.kind === 'metric' ? a.query.dimensions.QueueName : undefined)));
   const alarms = new LocalAlarms({
     rules: evaluated,
     store: metrics,
@@ -83,6 +89,7 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
     },
     sample: async () => {
       for (const [name, queue] of props.queues) {
+        if (sampled && !sampled.has(name)) continue;
         const { visible } = await depth(sqs, queue.url).catch(() => ({ visible: 0 }));
         metrics.put({
           namespace: 'AWS/SQS',
