@@ -36,6 +36,11 @@ export interface LocalCloudWatchProps {
   readonly sqs: SQSClient;
   /** Name → URL of every queue the runtime created (their depth is sampled). */
   readonly queues: ReadonlyMap<string, { url: string }>;
+  /**
+   * A queue's visible messages read from the queue service's own state, as CloudWatch samples SQS
+   * without a consumer's API call. @default - read with GetQueueAttributes through `sqs`
+   */
+  readonly visibleMessages?: (queueName: string) => number | undefined;
   /** The alert topic's notifier. */
   readonly alerts: Notifier;
   readonly print: (line: string) => void;
@@ -90,7 +95,9 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
     sample: async () => {
       for (const [name, queue] of props.queues) {
         if (sampled && !sampled.has(name)) continue;
-        const { visible } = await depth(sqs, queue.url).catch(() => ({ visible: 0 }));
+        const visible =
+          props.visibleMessages?.(name) ??
+          (await depth(sqs, queue.url).catch(() => ({ visible: 0 }))).visible;
         metrics.put({
           namespace: 'AWS/SQS',
           metricName: 'ApproximateNumberOfMessagesVisible',
