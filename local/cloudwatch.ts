@@ -36,6 +36,11 @@ export interface LocalCloudWatchProps {
   readonly sqs: SQSClient;
   /** Name → URL of every queue the runtime created (their depth is sampled). */
   readonly queues: ReadonlyMap<string, { url: string }>;
+  /**
+   * A queue's visible messages read from the queue service's own state, as CloudWatch samples SQS
+   * without a consumer's API call. @default - read with GetQueueAttributes through `sqs`
+   */
+  readonly visibleMessages?: (queueName: string) => number | undefined;
   /** The alert topic's notifier. */
   readonly alerts: Notifier;
   readonly print: (line: string) => void;
@@ -70,6 +75,12 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
   print(
     `local alarms: ${countOf(evaluated.length, 'alarm')} of the template evaluated here; not evaluated locally (their metrics, or the absence they watch, exist only on AWS): ${skipped.join(', ') || 'none'}`,
   );
+  // Only the queues an evaluated alarm reads are sampled: each sample is a GetQueueAttributes call,
+  // twice a second, on the one process's CPU. An insights query over SQS reads them all.
+  const sqsRules = evaluated.filter((a) => a.query.namespace === 'AWS/SQS');
+  const sampled = sqsRules.some((a) => a.query.kind !== 'metric')
+    ? undefined
+    : new Set(sqsRules.map((a) => (a.query.kind === 'metric' ? a.query.dimensions.QueueName : undefined)));
   const alarms = new LocalAlarms({
     rules: evaluated,
     store: metrics,
@@ -83,7 +94,10 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
     },
     sample: async () => {
       for (const [name, queue] of props.queues) {
-        const { visible } = await depth(sqs, queue.url).catch(() => ({ visible: 0 }));
+        if (sampled && !sampled.has(name)) continue;
+        const visible =
+          props.visibleMessages?.(name) ??
+          (await depth(sqs, queue.url).catch(() => ({ visible: 0 }))).visible;
         metrics.put({
           namespace: 'AWS/SQS',
           metricName: 'ApproximateNumberOfMessagesVisible',

@@ -130,6 +130,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
       sqs,
       queues,
+      visibleMessages: (name) =>
+        Number(fauxqs.inspectQueue(name)?.attributes.ApproximateNumberOfMessages ?? 0),
       alerts,
       print,
     });

@@ -70,7 +70,10 @@ function context(functionName: string, requestId: string): Context {
 
 export class SqsEventSource {
   private running = false;
-  private readonly loops: Promise<void>[] = [];
+  private loop: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Wakes the poller when a batch ends and frees a slot. */
+  private slotFreed: (() => void) | undefined;
   private invocations = 0;
 
   constructor(private readonly props: SqsEventSourceProps) {}
@@ -87,25 +90,43 @@ export class SqsEventSource {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < this.settings.maxConcurrency; i++) this.loops.push(this.poll());
+    this.loop = this.poll();
   }
 
   /** Stops polling and waits for batches in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
-    await Promise.all(this.loops.splice(0));
+    this.slotFreed?.();
+    await this.loop;
+    this.loop = undefined;
+    await Promise.all([...this.inFlight]);
   }
 
+  /**
+   * One poller per source, as Lambda's pollers: it long-polls only while a batch slot is free,
+   * for as many messages as the free slots take, and starts a batch per `batchSize` of them.
+   * (One long poll per slot would wake every slot for each message; all but one would find the
+   * queue empty and poll again, a wasted receive per idle slot per message.)
+   */
   private async poll(): Promise<void> {
     const { client, queueUrl } = this.props;
+    const { batchSize, maxConcurrency } = this.settings;
     const region = (await client.config.region()) ?? 'local';
     while (this.running) {
+      if (this.inFlight.size >= maxConcurrency) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+        });
+        this.slotFreed = undefined;
+        continue;
+      }
       let messages: Message[] = [];
       try {
         const answer = await client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: this.settings.batchSize,
+            // SQS hands out at most 10 messages per receive.
+            MaxNumberOfMessages: Math.min(10, (maxConcurrency - this.inFlight.size) * batchSize),
             WaitTimeSeconds: this.props.waitTimeSeconds ?? 1,
             MessageSystemAttributeNames: ['All'],
           }),
@@ -117,8 +138,13 @@ export class SqsEventSource {
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
-      if (messages.length === 0) continue;
-      await this.invoke(messages, region);
+      for (let i = 0; i < messages.length; i += batchSize) {
+        const batch = this.invoke(messages.slice(i, i + batchSize), region).finally(() => {
+          this.inFlight.delete(batch);
+          this.slotFreed?.();
+        });
+        this.inFlight.add(batch);
+      }
     }
   }
 

@@ -163,4 +163,39 @@ describe('local SQS event source (fauxqs)', () => {
     expect(errors).toHaveLength(1);
     expect(await depth(queue.queueUrl)).toBe(0);
   });
+
+  it('runs at most maxConcurrency batches at once, each of at most batchSize records', async () => {
+    const { queue } = lane('bounded-lane', 3, 30);
+    let running = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const seen: string[] = [];
+    const source = new SqsEventSource({
+      client: sqs,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      functionName: 'worker-bounded',
+      batchSize: 2,
+      maxConcurrency: 2,
+      handler: async (event: SQSEvent) => {
+        running += 1;
+        most = Math.max(most, running);
+        sizes.push(event.Records.length);
+        await new Promise((r) => setTimeout(r, 100));
+        for (const r of event.Records) seen.push(r.body);
+        running -= 1;
+        return { batchItemFailures: [] };
+      },
+    });
+    const bodies = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    for (const body of bodies)
+      await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: body }));
+    source.start();
+    await until(() => seen.length === bodies.length);
+    await source.stop();
+    expect(seen.sort()).toEqual([...bodies].sort());
+    expect(most).toBe(2);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2);
+    expect(await depth(queue.queueUrl)).toBe(0);
+  });
 });
