@@ -11,6 +11,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
+import { dynamoRateBudgets } from '../lambdas/aws/adapters/dynamo-rate-budget.ts';
 import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireIngest } from '../lambdas/aws/wiring/ingest.ts';
 import { laneGuards, wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
@@ -23,6 +24,7 @@ import {
   gatherCoverageFacts,
 } from '../lambdas/core/reconcile/coverage.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import type { RequestClass } from '../lambdas/core/targets/rate-budget.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
@@ -135,16 +137,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     every(500, () => void cloudwatch.evaluate());
 
-    // One SCIM client per target: the worker and the reconciler share its rate budget, as they share the application.
-    const scims = new Map<string, ScimClient>();
-    const scimOf = (target: ScimTargetConfig) => {
-      const timeout = options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {};
-      const scim =
-        scims.get(target.id) ??
-        scimClientFor(target, { secretId: targetSecretName(target), secrets, ...timeout });
-      scims.set(target.id, scim);
-      return scim;
+    // Each target's one rate budget on the state table, as on AWS: the worker's clients, the
+    // reconciler's (background) and the canary's (its wiring's default) all take it.
+    const budgets = dynamoRateBudgets(state);
+    const clientsOf = (requestClass: RequestClass) => {
+      const scims = new Map<string, ScimClient>();
+      return (target: ScimTargetConfig) => {
+        const timeout = options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {};
+        const scim =
+          scims.get(target.id) ??
+          scimClientFor(target, {
+            secretId: targetSecretName(target),
+            secrets,
+            ...timeout,
+            budget: budgets(target),
+            requestClass,
+          });
+        scims.set(target.id, scim);
+        return scim;
+      };
     };
+    const scimOf = clientsOf('leaver');
     const callback = new LocalTaskCallback(tokens, stateMachineName);
     // A rescind after the plan wins at the write; only writes that happen spend the budget.
     const guards = laneGuards(configFor('worker', config), state);
@@ -233,7 +246,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       secrets,
       store: new LocalSecretStore(secrets, secretsFile),
       roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
-      scim: scimOf,
+      scim: clientsOf('background'),
       cloudwatch,
       clock,
       logger,

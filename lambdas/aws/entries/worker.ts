@@ -7,9 +7,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
 import { SystemClock } from '../../core/model/ports.ts';
+import type { RequestClass } from '../../core/targets/rate-budget.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
 import { type createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { dynamoRateBudgets } from '../adapters/dynamo-rate-budget.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
@@ -18,7 +20,6 @@ import { requireEnv, runtimeConfig } from '../env.ts';
 import {
   deadLetterQueueOfLane,
   LANE_ENV,
-  laneMaxConcurrency,
   laneQueueUrl,
   targetOfLaneQueue,
 } from '../target-env.ts';
@@ -30,6 +31,8 @@ const maxAttempts = Number(requireEnv('MAX_ATTEMPTS'));
 const audit = new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') });
 const state = { tableName: requireEnv('STATE_TABLE') };
 const ledger = new DynamoLeaverLedger(state);
+// Each target's one rate budget, on the state table: shared with every other instance and caller of the target.
+const budgets = dynamoRateBudgets(state);
 // Checked before every write: a rescinded termination writes nothing; only writes that happen spend the budget.
 const { terminations, blastRadius } = laneGuards(config, state);
 const secrets = new SecretsManagerSecretSource();
@@ -44,7 +47,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 type LaneHandler = ReturnType<typeof createWorkerHandler>;
 const handlers = new Map<string, LaneHandler>();
 
-function handlerFor(queueArn: string): LaneHandler {
+/** A lane's handler; its requests take the target's budget as `requestClass`. */
+function handlerFor(queueArn: string, requestClass: RequestClass = 'leaver'): LaneHandler {
   const known = handlers.get(queueArn);
   if (known) return known;
   const targetId = targetOfLaneQueue(config.stackName, queueArn);
@@ -64,8 +68,8 @@ function handlerFor(queueArn: string): LaneHandler {
       timeoutMs: REQUEST_TIMEOUT_MS,
       secretId: targetSecretName(target),
       secrets,
-      // Up to maxConcurrency instances serve this lane at once (lib/target-lane.ts): each spends its share.
-      rateShare: 1 / laneMaxConcurrency(target),
+      budget: budgets(target),
+      requestClass,
     }),
     audit,
     ledger,
