@@ -46,7 +46,10 @@ type Time = ReturnType<typeof virtualTime>;
 /** Several instances (each its own budget object) on one cell, as Lambda instances on one item. */
 function instances(time: Time, count: number, options: Omit<PacingOptions, 'now' | 'sleep'>) {
   const cell = new InMemoryRateCell();
-  return Array.from({ length: count }, () => new GcraRateBudget(cell, { ...options, now: time.now, sleep: time.sleep }));
+  return Array.from(
+    { length: count },
+    () => new GcraRateBudget(cell, { ...options, now: time.now, sleep: time.sleep }),
+  );
 }
 
 /** Takes and notes when each was granted (virtual ms from the start), with a label. */
@@ -103,7 +106,12 @@ describe('rate budget (GCRA with reservations)', () => {
       ),
     );
     expect(granted).toHaveLength(150);
-    expect(busiestWindow(granted.map((g) => g.at), 1_000)).toBeLessThanOrEqual(10 + 4);
+    expect(
+      busiestWindow(
+        granted.map((g) => g.at),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(10 + 4);
     // And it spends what it may: 150 requests at 10/s, the first 4 free, take about 14.6 s.
     expect(Math.max(...granted.map((g) => g.at))).toBeLessThanOrEqual(15_000);
   });
@@ -149,7 +157,8 @@ describe('rate budget (GCRA with reservations)', () => {
       Promise.all([
         // Leavers that keep the queue a second long for 10 s.
         (async () => {
-          for (let n = 0; n < 10; n++) await Promise.all(Array.from({ length: 10 }, () => take(a as GcraRateBudget, 'leaver')));
+          for (let n = 0; n < 10; n++)
+            await Promise.all(Array.from({ length: 10 }, () => take(a as GcraRateBudget, 'leaver')));
         })(),
         time.sleep(100).then(() => take(b as GcraRateBudget, 'background')),
       ]),
@@ -164,7 +173,9 @@ describe('rate budget (GCRA with reservations)', () => {
     const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 5 });
     const origin = time.now();
     const { granted, take } = taker(time, origin);
-    await time.run((a as GcraRateBudget).throttled({ untilMs: origin + 2_000, status: 429, source: 'retry-after' }));
+    await time.run(
+      (a as GcraRateBudget).throttled({ untilMs: origin + 2_000, status: 429, source: 'retry-after' }),
+    );
     await time.run(Promise.all(Array.from({ length: 10 }, () => take(b as GcraRateBudget, 'leaver'))));
     // Nothing before the pause ends, no burst after it, and about half the pace: 200 ms apart rather
     // than 100, a little less as the pace recovers (1/30 of the rate a second).
@@ -188,7 +199,9 @@ describe('rate budget (GCRA with reservations)', () => {
     // Four answers of one overload, at once: one halving.
     await time.run(Promise.all([a, b, a, b].map((budget) => (budget as GcraRateBudget).throttled(signal))));
     const once = taker(time, time.now());
-    await time.run(Promise.all([once.take(a as GcraRateBudget, 'urgent'), once.take(a as GcraRateBudget, 'urgent')]));
+    await time.run(
+      Promise.all([once.take(a as GcraRateBudget, 'urgent'), once.take(a as GcraRateBudget, 'urgent')]),
+    );
     expect(once.granted[1]?.at).toBeGreaterThanOrEqual(190);
     expect(once.granted[1]?.at).toBeLessThanOrEqual(200);
     // Seconds apart, ten more: the pace floors at a tenth (a second apart at 10/s).

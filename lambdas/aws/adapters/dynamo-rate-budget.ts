@@ -84,7 +84,10 @@ export class DynamoRateCell extends RateCell {
   }
 
   private async write(
-    update: Pick<UpdateCommand['input'], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
+    update: Pick<
+      UpdateCommand['input'],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
+    >,
   ): Promise<CellWrite> {
     try {
       const { Attributes } = await this.client.send(

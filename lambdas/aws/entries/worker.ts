@@ -17,12 +17,7 @@ import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { requireEnv, runtimeConfig } from '../env.ts';
-import {
-  deadLetterQueueOfLane,
-  LANE_ENV,
-  laneQueueUrl,
-  targetOfLaneQueue,
-} from '../target-env.ts';
+import { deadLetterQueueOfLane, LANE_ENV, laneQueueUrl, targetOfLaneQueue } from '../target-env.ts';
 import { laneGuards, wireWorkerLane } from '../wiring/worker.ts';
 
 const config = runtimeConfig();

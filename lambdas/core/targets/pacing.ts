@@ -16,7 +16,9 @@ export interface RateCellState {
 }
 
 /** A conditional write: granted with the record as it was before, or refused by its condition. */
-export type CellWrite = { readonly granted: true; readonly before?: RateCellState } | { readonly granted: false };
+export type CellWrite =
+  | { readonly granted: true; readonly before?: RateCellState }
+  | { readonly granted: false };
 
 /** One record per target with conditional writes, each atomic (DynamoDB UpdateItem, or memory). */
 export abstract class RateCell {
@@ -75,6 +77,8 @@ export class GcraRateBudget extends RateBudget {
   private known: RateCellState | undefined;
   /** A pause this instance was told of, kept for requests that hold a slot already. */
   private pausedUntil = 0;
+  /** The latest writes' round trips: a request cannot leave before its write returns. */
+  private readonly writeTimes: number[] = [];
 
   constructor(
     private readonly cell: RateCell,
@@ -98,7 +102,7 @@ export class GcraRateBudget extends RateBudget {
     for (;;) {
       const now = this.now();
       const ceiling = this.ceilingFor(requestClass, now, now - started);
-      const slot = await this.reserve(now, ceiling);
+      const slot = await this.reserve(ceiling);
       if (slot !== undefined) return this.waitFor(slot);
       if (requestClass === 'background') {
         // Polls (a read each) while leavers keep the queue busy, ever more slowly.
@@ -138,21 +142,25 @@ export class GcraRateBudget extends RateBudget {
   /**
    * Takes a slot with a conditional write and answers when it is, or undefined when the queue
    * reaches past `ceiling`. The write tried first follows the record last seen; a refused write
-   * (another caller moved the record) reads it and tries again.
+   * (another caller moved the record) reads it and tries again. "Now" is when the write is
+   * expected back (the slowest of the latest round trips): a slot is never one the request could
+   * only take late, bunched with the next ones.
    */
-  private async reserve(now: number, ceiling: number): Promise<number | undefined> {
-    const interval = this.intervalMs / this.paceFactor(now);
+  private async reserve(ceiling: number): Promise<number | undefined> {
     let fresh = false;
     for (;;) {
+      const sent = this.now();
+      const now = sent + Math.max(0, ...this.writeTimes);
+      const interval = this.intervalMs / this.paceFactor(now);
       const tat = this.known?.tat;
       if (tat === undefined || tat < now) {
-        const write = await this.cell.start(interval, now);
+        const write = await this.timed(sent, this.cell.start(interval, now));
         if (write.granted) {
           this.known = { ...write.before, tat: now + interval };
           return now;
         }
       } else if (tat <= ceiling) {
-        const write = await this.cell.append(interval, now, ceiling);
+        const write = await this.timed(sent, this.cell.append(interval, now, ceiling));
         if (write.granted) {
           const before = write.before?.tat ?? now;
           this.known = { ...write.before, tat: before + interval };
@@ -164,6 +172,13 @@ export class GcraRateBudget extends RateBudget {
       this.known = await this.cell.read();
       fresh = true;
     }
+  }
+
+  private async timed(sent: number, write: Promise<CellWrite>): Promise<CellWrite> {
+    const done = await write;
+    this.writeTimes.push(this.now() - sent);
+    if (this.writeTimes.length > 8) this.writeTimes.shift();
+    return done;
   }
 
   /** Sleeps until the slot, and past any pause this instance learned of meanwhile. */

@@ -58,7 +58,10 @@ export function scimClientFor(target: ScimTargetConfig, options: TargetClientOpt
   const { userAgent, ...quirks } = target.quirks;
   const budget =
     options.budget ??
-    new InMemoryRateBudget({ ratePerSecond: target.rateBudget.requestsPerSecond, burst: target.rateBudget.burst });
+    new InMemoryRateBudget({
+      ratePerSecond: target.rateBudget.requestsPerSecond,
+      burst: target.rateBudget.burst,
+    });
   const requestClass = options.requestClass ?? 'leaver';
   return new ScimClient({
     baseUrl: target.baseUrl,
