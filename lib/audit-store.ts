@@ -177,6 +177,24 @@ export class AuditStore extends Construct {
     this.grantState(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], ['LEAVER#*']);
   }
 
+  /**
+   * Lets a grantee take the targets' shared rate budgets (one item per target, `RATE#<target>`):
+   * `dynamodb:UpdateItem` (the conditional writes that take a slot, pause or slow the pace) and
+   * `dynamodb:GetItem` (read after a refused write) on partition keys `RATE#*` only, plus the key
+   * actions of {@link grantAppend}. For every caller of a target: lane worker, reconciler, canary,
+   * rotation.
+   */
+  public grantRateBudgets(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['RATE#*']);
+  }
+
+  /** Sets `STATE_TABLE` in the function's environment and grants {@link grantRateBudgets}. */
+  public bindRateBudgets(fn: BindableFunction): void {
+    fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);
+    this.grantRateBudgets(fn);
+  }
+
   /** Sets `STATE_TABLE` in the function's environment and grants {@link grantPendingTerminations}. */
   public bindPendingTerminations(fn: BindableFunction): void {
     fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);

@@ -108,6 +108,13 @@ export class ScimitarStack extends Stack {
     });
     this.auditArchive.bindDeliveryStore(this.ingestApi.ingestFunction);
 
+    // Every caller of a target takes the target's one rate budget, on the state table.
+    const { worker } = this.fleet;
+    const { canaryFunction, rotationFunction } = this.credentials;
+    for (const fn of [worker, this.reconciler.function, canaryFunction, rotationFunction]) {
+      if (fn) this.auditStore.bindRateBudgets(fn);
+    }
+
     this.alerting.watchWorkflow(this.workflow);
     this.alerting.watchLanes(this.fleet);
     this.alerting.watchIngestApi(this.ingestApi);

@@ -116,6 +116,8 @@ export function localFunctions(props: LocalFunctionsProps) {
     store: props.store,
     secrets: props.secrets,
     status,
+    // Its probes take each target's shared budget on the state table.
+    dynamo: props.dynamo,
     clock,
     logger: props.logger('canary'),
     metrics: cloudwatch.metricsFor('canary'),

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { dynamoRateBudgets } from '../lambdas/aws/adapters/dynamo-rate-budget.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireIngest } from '../lambdas/aws/wiring/ingest.ts';
@@ -23,6 +24,7 @@ import {
   gatherCoverageFacts,
 } from '../lambdas/core/reconcile/coverage.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import type { RequestClass } from '../lambdas/core/targets/rate-budget.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
@@ -137,16 +139,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     every(500, () => void cloudwatch.evaluate());
 
-    // One SCIM client per target: the worker and the reconciler share its rate budget, as they share the application.
-    const scims = new Map<string, ScimClient>();
-    const scimOf = (target: ScimTargetConfig) => {
-      const timeout = options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {};
-      const scim =
-        scims.get(target.id) ??
-        scimClientFor(target, { secretId: targetSecretName(target), secrets, ...timeout });
-      scims.set(target.id, scim);
-      return scim;
+    // Each target's one rate budget on the state table, as on AWS: the worker's clients, the
+    // reconciler's (background) and the canary's (its wiring's default) all take it.
+    const budgets = dynamoRateBudgets(state);
+    const clientsOf = (requestClass: RequestClass) => {
+      const scims = new Map<string, ScimClient>();
+      return (target: ScimTargetConfig) => {
+        const timeout = options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {};
+        const scim =
+          scims.get(target.id) ??
+          scimClientFor(target, {
+            secretId: targetSecretName(target),
+            secrets,
+            ...timeout,
+            budget: budgets(target),
+            requestClass,
+          });
+        scims.set(target.id, scim);
+        return scim;
+      };
     };
+    const scimOf = { leaver: clientsOf('leaver'), urgent: clientsOf('urgent') };
     const callback = new LocalTaskCallback(tokens, stateMachineName);
     // A rescind after the plan wins at the write; only writes that happen spend the budget.
     const guards = laneGuards(configFor('worker', config), state);
@@ -156,7 +169,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       queues,
       sqs,
       apps,
-      scimFor: scimOf,
+      // A priority queue's work takes the budget as urgent, the bulk lane's as a leaver.
+      scimFor: (target, requestClass) => scimOf[requestClass](target),
       workerFor: (target, queue, scim) => {
         const handler = wireWorkerLane({
           targetId: target.id,
@@ -170,6 +184,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           clock,
           maxAttempts: config.maxAttempts,
           ...guards,
+          // A reconciler remediation starts only while no leaver waits for this target's budget.
+          spare: () => budgets(target).spare(),
           logger: logger(`worker-${target.id}`),
           alerts,
           redriveCommand: `npm run scimitar -- redrive ${target.id}`,
@@ -239,7 +255,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       secrets,
       store: new LocalSecretStore(secrets, secretsFile),
       roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
-      scim: scimOf,
+      scim: clientsOf('background'),
       cloudwatch,
       clock,
       logger,

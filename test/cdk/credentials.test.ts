@@ -402,8 +402,16 @@ describe('CredentialRotation in the ScimitarStack', () => {
       Null: { 'secretsmanager:ResourceTag/scimitar:target': 'false' },
     });
     expect(JSON.stringify(onSecrets[0]?.Resource)).toContain(':secret:Scimitar/targets/*');
-    // Nothing else of the stack: no source secret, no table, no queue.
+    // Nothing else of the stack: no source secret, no queue, and of the state table only the
+    // targets' rate budgets (its test of a pending credential takes it).
     expect(JSON.stringify(statements)).not.toContain('/sources/');
-    expect(statements.flatMap(full.actionsOf).some((a) => /^(dynamodb|sqs|states|sns):/.test(a))).toBe(false);
+    expect(statements.flatMap(full.actionsOf).some((a) => /^(sqs|states|sns):/.test(a))).toBe(false);
+    const onTables = statements.filter((s) => full.actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(onTables.map((s) => [full.actionsOf(s), s.Condition])).toEqual([
+      [
+        ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RATE#*'] } },
+      ],
+    ]);
   });
 });

@@ -112,10 +112,29 @@ describe('AuditStore: the audit log and the state table', () => {
       statementsOfRole(built.template, roleId(fn)).filter((s) => mentions(s.Resource, stateTable));
     const leading = (...keys: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } });
 
+    // Every caller of a target takes its shared rate budget: GetItem and UpdateItem on RATE#... only.
+    const rateBudget = {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: table,
+      Condition: leading('RATE#*'),
+    };
+    const isRateBudget = (s: (typeof onState)[number]) =>
+      JSON.stringify(actionsOf(s)) === JSON.stringify(rateBudget.Action) &&
+      JSON.stringify(s.Condition) === JSON.stringify(rateBudget.Condition);
+    const { worker } = built.stack.fleet;
+    const { canaryFunction, rotationFunction } = built.stack.credentials;
+    const callers = [worker, built.stack.reconciler.function, canaryFunction, rotationFunction].filter(
+      (fn) => fn !== undefined,
+    );
+    for (const fn of callers) expect(ofRole(fn)).toContainEqual(rateBudget);
+    expect(onState.filter(isRateBudget)).toHaveLength(callers.length);
+
     // The credential canary updates only its own items: UpdateItem on partition keys TARGET#...
-    const canary = ofRole(built.stack.credentials.canaryFunction);
+    const canary = ofRole(canaryFunction);
     expect(canary).toEqual([
       { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: leading('TARGET#*') },
+      rateBudget,
     ]);
     // The reconciler reads its targets' items and the roster, and writes (batch deletes included)
     // only TARGET# items: never the ledger by person, never the roster.
@@ -133,6 +152,7 @@ describe('AuditStore: the audit log and the state table', () => {
         Resource: table,
         Condition: leading('TARGET#*'),
       },
+      rateBudget,
     ]);
     // The roster upload replaces the roster and touches nothing else.
     const roster = ofRole(built.stack.reconciler.rosterUploadFunction);
@@ -156,9 +176,11 @@ describe('AuditStore: the audit log and the state table', () => {
       },
     ]);
 
-    const scoped = [...canary, ...reconciler, ...roster, ...ingest].map((s) => JSON.stringify(s));
-    const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)));
-    expect(others).toHaveLength(onState.length - scoped.length);
+    const scoped = [...canary, ...reconciler, ...roster, ...ingest]
+      .filter((s) => !isRateBudget(s))
+      .map((s) => JSON.stringify(s));
+    const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)) && !isRateBudget(s));
+    expect(others).toHaveLength(onState.length - scoped.length - callers.length);
     expect(others.length).toBeGreaterThan(0);
     for (const statement of others) {
       expect(actionsOf(statement).sort()).toEqual([

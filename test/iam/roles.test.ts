@@ -137,6 +137,32 @@ describe('IAM proof: the roles of the synthesized stack', () => {
     expect(evaluate(statements, put('LEAVER#E1')).decision).toBe('allow');
     expect(evaluate(statements, put('ROSTER')).decision).toBe('implicit-deny');
   });
+
+  it('lets every caller of a target take its rate budget, and touch that item in no other way', () => {
+    const onState = (action: string, key: string) => ({
+      action,
+      resource: localArns.table('state'),
+      context: { 'dynamodb:LeadingKeys': [key] },
+    });
+    for (const label of ['worker', 'reconcile', 'canary']) {
+      const { statements } = principal(label);
+      for (const action of ['dynamodb:UpdateItem', 'dynamodb:GetItem'])
+        expect(evaluate(statements, onState(action, 'RATE#code')).decision, `${label} ${action}`).toBe(
+          'allow',
+        );
+      for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem'])
+        expect(evaluate(statements, onState(action, 'RATE#code')).decision, `${label} ${action}`).toBe(
+          'implicit-deny',
+        );
+    }
+    // The canary's grant on its status items is not widened to the ledger by the budget's.
+    expect(
+      evaluate(principal('canary').statements, onState('dynamodb:UpdateItem', 'LEAVER#E1')).decision,
+    ).toBe('implicit-deny');
+    expect(evaluate(principal('plan').statements, onState('dynamodb:UpdateItem', 'RATE#code')).decision).toBe(
+      'implicit-deny',
+    );
+  });
 });
 
 describe('IAM proof: recorded calls against the roles', () => {

@@ -7,9 +7,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
 import { SystemClock } from '../../core/model/ports.ts';
+import type { RequestClass } from '../../core/targets/rate-budget.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
 import { type createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { dynamoRateBudgets } from '../adapters/dynamo-rate-budget.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnTaskCallback } from '../adapters/sfn-task-callback.ts';
@@ -19,7 +21,6 @@ import {
   deadLetterQueueOfLane,
   LANE_ENV,
   laneKindOfQueue,
-  laneMaxConcurrency,
   laneQueueUrl,
   targetOfLaneQueue,
 } from '../target-env.ts';
@@ -31,6 +32,8 @@ const maxAttempts = Number(requireEnv('MAX_ATTEMPTS'));
 const audit = new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE') });
 const state = { tableName: requireEnv('STATE_TABLE') };
 const ledger = new DynamoLeaverLedger(state);
+// Each target's one rate budget, on the state table: shared with every other instance and caller of the target.
+const budgets = dynamoRateBudgets(state);
 // Checked before every write: a rescinded termination writes nothing; only writes that happen spend the budget.
 const { terminations, blastRadius } = laneGuards(config, state);
 const secrets = new SecretsManagerSecretSource();
@@ -45,6 +48,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 type LaneHandler = ReturnType<typeof createWorkerHandler>;
 const handlers = new Map<string, LaneHandler>();
 
+/** A lane's handler; its requests take the target's shared budget, urgent from a priority queue. */
 function handlerFor(queueArn: string): LaneHandler {
   const known = handlers.get(queueArn);
   if (known) return known;
@@ -57,7 +61,9 @@ function handlerFor(queueArn: string): LaneHandler {
   }
   const queueUrl = laneQueueUrl(queueUrlPrefix, queueArn);
   // A batch from the lane's priority queue (`<stack>_prio_<id>`) is urgent: its requests go first.
-  const requestClass = laneKindOfQueue(config.stackName, queueArn) === 'prio' ? 'urgent' : 'leaver';
+  const requestClass: RequestClass =
+    laneKindOfQueue(config.stackName, queueArn) === 'prio' ? 'urgent' : 'leaver';
+  const budget = budgets(target);
   const handler = wireWorkerLane({
     targetId: target.id,
     queueUrl,
@@ -67,9 +73,11 @@ function handlerFor(queueArn: string): LaneHandler {
       timeoutMs: REQUEST_TIMEOUT_MS,
       secretId: targetSecretName(target),
       secrets,
-      // Up to maxConcurrency instances serve this lane at once (lib/target-lane.ts): each spends its share.
-      rateShare: 1 / laneMaxConcurrency(target),
+      budget,
+      requestClass,
     }),
+    // A reconciler remediation starts only while no leaver waits for this target's budget.
+    spare: () => budget.spare(),
     audit,
     ledger,
     callback,

@@ -8,13 +8,15 @@ import type { SecretSource } from '../../core/credentials/secret-source.ts';
 import { CurrentSecretSource, type SecretStore } from '../../core/credentials/secret-store.ts';
 import type { ScimitarConfig } from '../../core/model/config.ts';
 import type { Clock } from '../../core/model/ports.ts';
+import type { RateBudgets } from '../../core/targets/rate-budget.ts';
 import { createCanaryHandler } from '../../handlers/canary.ts';
 import { DynamoCanaryStatus } from '../adapters/dynamo-canary-status.ts';
+import { dynamoRateBudgets } from '../adapters/dynamo-rate-budget.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
 
 export interface CanaryWiring {
   readonly config: ScimitarConfig;
-  /** STATE_TABLE, unless `status` is given. */
+  /** STATE_TABLE, unless `status` and `budgets` are given. */
   readonly env: FunctionEnv;
   /** Versions and dates of the secrets (credential ages). */
   readonly store: SecretStore;
@@ -22,6 +24,8 @@ export interface CanaryWiring {
   readonly secrets?: SecretSource;
   /** Where results are kept. @default - the state table */
   readonly status?: CanaryStatus;
+  /** Each target's rate budget, which the probes take as leavers do. @default - the shared one on the state table */
+  readonly budgets?: RateBudgets;
   /** @default - a client from the Lambda's environment */
   readonly dynamo?: DynamoDBDocumentClient;
   /** Per HTTP request of a probe. @default the core's 10 s */
@@ -33,6 +37,7 @@ export interface CanaryWiring {
 
 /** The canary's handler. */
 export function wireCanary(wiring: CanaryWiring) {
+  const client = wiring.dynamo && { client: wiring.dynamo };
   return createCanaryHandler({
     config: wiring.config,
     store: wiring.store,
@@ -41,8 +46,10 @@ export function wireCanary(wiring: CanaryWiring) {
       wiring.status ??
       new DynamoCanaryStatus({
         tableName: requireEnv('STATE_TABLE', wiring.env),
-        ...(wiring.dynamo && { client: wiring.dynamo }),
+        ...client,
       }),
+    budgets:
+      wiring.budgets ?? dynamoRateBudgets({ tableName: requireEnv('STATE_TABLE', wiring.env), ...client }),
     clock: wiring.clock,
     logger: wiring.logger,
     metrics: wiring.metrics,

@@ -12,9 +12,11 @@ import type { ReconcileContinuation, RosterSource } from '../../core/reconcile/p
 import type { ReconcileDeps } from '../../core/reconcile/reconcile.ts';
 import type { LaneQueue } from '../../core/revocation/ports.ts';
 import type { ScimClient } from '../../core/scim/index.ts';
+import type { RateBudgets } from '../../core/targets/rate-budget.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
 import { createReconcileHandler, type ReconcileHandlerDeps } from '../../handlers/reconcile.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { dynamoRateBudgets } from '../adapters/dynamo-rate-budget.ts';
 import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts';
 import { DynamoRosterStore } from '../adapters/dynamo-roster.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
@@ -36,8 +38,13 @@ export interface ReconcileWiring {
   readonly roster?: RosterSource;
   /** Where drift goes back to. @default - the lane queues, by LANE_QUEUE_URL_PREFIX */
   readonly queue?: LaneQueue;
-  /** The SCIM client of a target. @default - one per target, built at first use and kept (its credential is cached) */
+  /**
+   * The SCIM client of a target. @default - one per target, built at first use and kept (its
+   * credential is cached), taking the target's shared budget as 'background'
+   */
   readonly scim?: (target: ScimTargetConfig) => ScimClient;
+  /** Each target's rate budget. @default - the shared one on the state table */
+  readonly budgets?: RateBudgets;
 }
 
 /** The core's dependencies, as the handler and the CLI both use them. */
@@ -46,12 +53,19 @@ export function reconcileDeps(wiring: ReconcileWiring): ReconcileDeps {
   const client = wiring.dynamo ? { client: wiring.dynamo } : {};
   const state = { tableName: requireEnv('STATE_TABLE', env), ...client };
   const clients = new Map<string, ScimClient>();
+  const budgets = wiring.budgets ?? dynamoRateBudgets(state);
   const scim =
     wiring.scim ??
     ((target: ScimTargetConfig) => {
       let known = clients.get(target.id);
       if (!known) {
-        known = scimClientFor(target, { secretId: targetSecretName(target), secrets });
+        known = scimClientFor(target, {
+          secretId: targetSecretName(target),
+          secrets,
+          // Behind leavers: spends what the lanes leave of the target's rate.
+          budget: budgets(target),
+          requestClass: 'background',
+        });
         clients.set(target.id, known);
       }
       return known;

@@ -8,6 +8,7 @@ import { ScimitarError } from '../model/errors.ts';
 import type { Clock } from '../model/ports.ts';
 import { scheduleIntervalMs } from '../model/schedule.ts';
 import { ScimError } from '../scim/index.ts';
+import type { RateBudgets } from '../targets/rate-budget.ts';
 import { scimClientFor } from '../targets/target-client.ts';
 import type { SecretSource } from './secret-source.ts';
 
@@ -57,6 +58,11 @@ export interface CanaryDeps {
   readonly timeoutMs?: number;
   /** Targets probed at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * Each target's shared rate budget; a probe takes it as a leaver does, so it never starves into
+   * a false alarm. @default - a budget of the target's rate for the probe alone
+   */
+  readonly budgets?: RateBudgets;
 }
 
 export interface CheckOptions {
@@ -125,6 +131,7 @@ async function probeTarget(target: ScimTargetConfig, deps: CanaryDeps): Promise<
     const client = scimClientFor(target, {
       secretId: targetSecretName(target),
       secrets: deps.secrets,
+      ...(deps.budgets && { budget: deps.budgets(target), requestClass: 'leaver' as const }),
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
       ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
     });

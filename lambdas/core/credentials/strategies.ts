@@ -3,6 +3,7 @@
 // 'manual' targets are refused: only a person can renew them (credential-age.ts watches them).
 import { HttpTransport, HttpUnansweredError } from '../http/transport.ts';
 import type { ScimTargetConfig } from '../model/config.ts';
+import type { RateBudgets } from '../targets/rate-budget.ts';
 import { scimClientFor } from '../targets/target-client.ts';
 import {
   CredentialMintError,
@@ -21,6 +22,11 @@ export interface StrategyDeps {
   readonly fetch?: typeof fetch;
   /** Per HTTP request. @default 10_000 */
   readonly timeoutMs?: number;
+  /**
+   * Each target's shared rate budget; the test of a pending credential takes it as a leaver does.
+   * @default - a budget of the target's rate for the test alone
+   */
+  readonly budgets?: RateBudgets;
   /** How the secret store names the versions, for messages. @default - the roles' own names */
   readonly roleNames?: Readonly<Record<VersionRole, string>>;
 }
@@ -78,6 +84,7 @@ async function probeWith(target: ScimTargetConfig, secretValue: string, deps: St
   const client = scimClientFor(target, {
     secretId: 'pending',
     secrets: new FixedSecret(secretValue),
+    ...(deps.budgets && { budget: deps.budgets(target), requestClass: 'leaver' as const }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
   });

@@ -1,10 +1,41 @@
-// Keeps a worker within its target's rate budget (requests per second, burst): a token bucket the
-// SCIM client waits on before each request (ScimClientOptions.pace, timed apart from the server's
-// answer). Applications share their limits among every client (Slack's 600 writes/min per org),
-// so scimitar spends only what the config grants it.
+// The shared rate budget's algorithm (ARCHITECTURE.md, "Rate budget"): GCRA with reservations over
+// one record per target (a RateCell: a DynamoDB item on AWS, memory in tests). Each request takes
+// its slot with one conditional write that moves the record's theoretical arrival time (tat) one
+// interval on, so the slots granted over any window stay within rate x window + burst, whatever
+// the number of callers and instances writing.
+import type { RateLimitSignal } from '../scim/options.ts';
+import { RateBudget, type RequestClass } from './rate-budget.ts';
+
+/** A target's budget record. */
+export interface RateCellState {
+  /** Theoretical arrival time (ms since the epoch): where the queue of slots granted ends. */
+  readonly tat: number;
+  /** The pace's factor (0.1..1) set by the last slowdown, recovering from `slowedAt`. */
+  readonly slowFactor?: number;
+  readonly slowedAt?: number;
+}
+
+/** A conditional write: granted with the record as it was before, or refused by its condition. */
+export type CellWrite =
+  | { readonly granted: true; readonly before?: RateCellState }
+  | { readonly granted: false };
+
+/** One record per target with conditional writes, each atomic (DynamoDB UpdateItem, or memory). */
+export abstract class RateCell {
+  /** The record as stored, strongly consistent; undefined before the first request. */
+  abstract read(): Promise<RateCellState | undefined>;
+  /** Appends a slot to a queue still running: `tat += intervalMs` if `now <= tat <= ceiling`. */
+  abstract append(intervalMs: number, now: number, ceiling: number): Promise<CellWrite>;
+  /** Restarts a drained queue: `tat = now + intervalMs` if tat is absent or `< now`. */
+  abstract start(intervalMs: number, now: number): Promise<CellWrite>;
+  /** `tat = to` if tat is absent or earlier: never back. */
+  abstract pushTo(to: number): Promise<void>;
+  /** Records a slowdown, unless another caller recorded one at or after `since`. */
+  abstract slow(factor: number, at: number, since: number): Promise<void>;
+}
 
 export interface PacingOptions {
-  /** Sustained requests per second. */
+  /** Sustained requests per second (the target's rateBudget.requestsPerSecond). */
   readonly ratePerSecond: number;
   /** Requests that may go at once after a quiet spell. */
   readonly burst: number;
@@ -12,45 +43,197 @@ export interface PacingOptions {
   readonly now?: () => number;
   /** @default setTimeout-based sleep */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * A leaver's request joins the queue only while the slots ahead end within this, so an urgent
+   * request (which always joins) never waits behind more of them.
+   * @default 1_000
+   */
+  readonly leaverQueueMs?: number;
+  /**
+   * Background work waits this long for the queue to drain, then joins as a leaver would: it
+   * yields to leavers, never starves.
+   * @default 30_000
+   */
+  readonly backgroundMaxWaitMs?: number;
 }
 
-export class RequestPacer {
-  private tokens: number;
-  private updatedAt: number;
-  private queue: Promise<void> = Promise.resolve();
+/** A slowdown halves the pace at most once per this; a burst of 429s from one overload counts once. */
+const SLOWDOWN_SPACING_MS = 1_000;
+/** The slowest pace: a tenth of the configured rate. */
+export const MIN_PACE_FACTOR = 0.1;
+/** The pace recovers linearly: the whole configured rate back within this of the last slowdown. */
+export const PACE_RECOVERY_MS = 30_000;
+
+/** The algorithm over a RateCell; the adapters (in memory, DynamoDB) give it their cell. */
+export class GcraRateBudget extends RateBudget {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly intervalMs: number;
+  /** How far before its tat the queue may start a slot: the burst, at the configured pace. */
+  private readonly toleranceMs: number;
+  private readonly leaverQueueMs: number;
+  private readonly backgroundMaxWaitMs: number;
+  /** The record as this instance last saw it: which write to try first, the pace's factor. */
+  private known: RateCellState | undefined;
+  /** A pause this instance was told of, kept for requests that hold a slot already. */
+  private pausedUntil = 0;
+  /** The latest writes' round trips: a request cannot leave before its write returns. */
+  private readonly writeTimes: number[] = [];
 
-  constructor(private readonly options: PacingOptions) {
+  constructor(
+    private readonly cell: RateCell,
+    options: PacingOptions,
+  ) {
+    super();
     if (!(options.ratePerSecond > 0))
-      throw new Error(`RequestPacer: ratePerSecond must be > 0, got ${options.ratePerSecond}`);
-    if (!(options.burst >= 1)) throw new Error(`RequestPacer: burst must be >= 1, got ${options.burst}`);
+      throw new Error(`rate budget: ratePerSecond must be > 0, got ${options.ratePerSecond}`);
+    if (!(options.burst >= 1)) throw new Error(`rate budget: burst must be >= 1, got ${options.burst}`);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.tokens = options.burst;
-    this.updatedAt = this.now();
+    this.intervalMs = 1000 / options.ratePerSecond;
+    this.toleranceMs = (Math.floor(options.burst) - 1) * this.intervalMs;
+    this.leaverQueueMs = options.leaverQueueMs ?? 1_000;
+    this.backgroundMaxWaitMs = options.backgroundMaxWaitMs ?? 30_000;
   }
 
-  /** Resolves when the caller may send one request; callers are served in order. */
-  take(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForToken());
-    this.queue = turn.catch(() => {});
-    return turn;
-  }
-
-  private async waitForToken(): Promise<void> {
+  async take(requestClass: RequestClass): Promise<void> {
+    const started = this.now();
+    let backoffMs = this.intervalMs;
     for (;;) {
       const now = this.now();
-      this.tokens = Math.min(
-        this.options.burst,
-        this.tokens + ((now - this.updatedAt) / 1000) * this.options.ratePerSecond,
-      );
-      this.updatedAt = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
+      const ceiling = this.ceilingFor(requestClass, now, now - started);
+      const slot = await this.reserve(ceiling);
+      if (slot !== undefined) return this.waitFor(slot);
+      if (requestClass === 'background') {
+        // Polls (a read each) while leavers keep the queue busy, ever more slowly.
+        await this.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 1_000);
+      } else {
+        // Until the queue ahead is short enough again, as last read; others may get there first.
+        const tat = this.known?.tat ?? now;
+        await this.sleep(Math.min(Math.max(tat - ceiling, this.intervalMs / 4), 1_000));
       }
-      await this.sleep(Math.ceil(((1 - this.tokens) / this.options.ratePerSecond) * 1000));
     }
+  }
+
+  async throttled(signal: RateLimitSignal): Promise<void> {
+    const now = this.now();
+    this.pausedUntil = Math.max(this.pausedUntil, signal.untilMs);
+    // The first slot after the pause is at untilMs itself, and no burst follows it.
+    await this.cell.pushTo(signal.untilMs + this.toleranceMs);
+    const factor = Math.max(MIN_PACE_FACTOR, this.paceFactor(now) / 2);
+    await this.cell.slow(factor, now, now - SLOWDOWN_SPACING_MS);
+    this.known = await this.cell.read();
+  }
+
+  async spare(): Promise<boolean> {
+    const now = this.now();
+    this.known = await this.cell.read();
+    return (this.known?.tat ?? now) <= now;
+  }
+
+  /** Where the queue ahead may end for this class to join it now. */
+  private ceilingFor(requestClass: RequestClass, now: number, waitedMs: number): number {
+    if (requestClass === 'urgent') return Number.POSITIVE_INFINITY;
+    if (requestClass === 'background' && waitedMs < this.backgroundMaxWaitMs) return now + this.intervalMs;
+    return now + this.leaverQueueMs;
+  }
+
+  /**
+   * Takes a slot with a conditional write and answers when it is, or undefined when the queue
+   * reaches past `ceiling`. The write tried first follows the record last seen; a refused write
+   * (another caller moved the record) reads it and tries again. "Now" is when the write is
+   * expected back (the slowest of the latest round trips): a slot is never one the request could
+   * only take late, bunched with the next ones.
+   */
+  private async reserve(ceiling: number): Promise<number | undefined> {
+    let fresh = false;
+    for (;;) {
+      const sent = this.now();
+      const now = sent + Math.max(0, ...this.writeTimes);
+      const interval = this.intervalMs / this.paceFactor(now);
+      const tat = this.known?.tat;
+      if (tat === undefined || tat < now) {
+        const write = await this.timed(sent, this.cell.start(interval, now));
+        if (write.granted) {
+          this.known = { ...write.before, tat: now + interval };
+          return now;
+        }
+      } else if (tat <= ceiling) {
+        const write = await this.timed(sent, this.cell.append(interval, now, ceiling));
+        if (write.granted) {
+          const before = write.before?.tat ?? now;
+          this.known = { ...write.before, tat: before + interval };
+          return Math.max(now, before - this.toleranceMs);
+        }
+      } else if (fresh) {
+        return undefined;
+      }
+      this.known = await this.cell.read();
+      fresh = true;
+    }
+  }
+
+  private async timed(sent: number, write: Promise<CellWrite>): Promise<CellWrite> {
+    const done = await write;
+    this.writeTimes.push(this.now() - sent);
+    if (this.writeTimes.length > 8) this.writeTimes.shift();
+    return done;
+  }
+
+  /** Sleeps until the slot, and past any pause this instance learned of meanwhile. */
+  private async waitFor(slot: number): Promise<void> {
+    for (;;) {
+      const wait = Math.max(slot, this.pausedUntil) - this.now();
+      if (wait <= 0) return;
+      await this.sleep(wait);
+    }
+  }
+
+  /** The pace as a share of the configured rate: halved by a slowdown, back to 1 linearly. */
+  private paceFactor(now: number): number {
+    const { slowFactor, slowedAt } = this.known ?? {};
+    if (slowFactor === undefined || slowedAt === undefined) return 1;
+    const recovered = slowFactor + Math.max(0, now - slowedAt) / PACE_RECOVERY_MS;
+    return Math.min(1, Math.max(MIN_PACE_FACTOR, recovered));
+  }
+}
+
+/** A cell in this process's memory: for tests, and for callers with no table. */
+export class InMemoryRateCell extends RateCell {
+  private state: RateCellState | undefined;
+
+  async read(): Promise<RateCellState | undefined> {
+    return this.state;
+  }
+
+  async append(intervalMs: number, now: number, ceiling: number): Promise<CellWrite> {
+    const before = this.state;
+    if (!before || before.tat < now || before.tat > ceiling) return { granted: false };
+    this.state = { ...before, tat: before.tat + intervalMs };
+    return { granted: true, before };
+  }
+
+  async start(intervalMs: number, now: number): Promise<CellWrite> {
+    const before = this.state;
+    if (before && before.tat >= now) return { granted: false };
+    this.state = { ...before, tat: now + intervalMs };
+    return before ? { granted: true, before } : { granted: true };
+  }
+
+  async pushTo(tat: number): Promise<void> {
+    if (!this.state || this.state.tat < tat) this.state = { ...this.state, tat };
+  }
+
+  async slow(factor: number, at: number, since: number): Promise<void> {
+    if (this.state?.slowedAt !== undefined && this.state.slowedAt >= since) return;
+    this.state = { tat: this.state?.tat ?? at, slowFactor: factor, slowedAt: at };
+  }
+}
+
+/** The in-memory adapter: one budget for the callers given it (in this process only). */
+export class InMemoryRateBudget extends GcraRateBudget {
+  constructor(options: PacingOptions, cell: RateCell = new InMemoryRateCell()) {
+    super(cell, options);
   }
 }

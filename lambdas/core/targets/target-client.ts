@@ -12,7 +12,8 @@ import {
   OAuth2ClientCredentials,
   ScimClient,
 } from '../scim/index.ts';
-import { RequestPacer } from './pacing.ts';
+import { InMemoryRateBudget } from './pacing.ts';
+import type { RateBudget, RequestClass } from './rate-budget.ts';
 
 export interface TargetClientOptions {
   /** Secret id (name or ARN) holding the target's credential. */
@@ -23,11 +24,13 @@ export interface TargetClientOptions {
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   /**
-   * This client's share of the target's rate budget: 1 where one client serves the target (the
-   * local runtime), 1/n where n worker instances run at once (each Lambda instance has its own).
-   * @default 1
+   * The target's rate budget, shared by every caller of the target (DynamoRateBudget on the state
+   * table): each request takes a slot of it, and a target's 429 pauses and slows it for everyone.
+   * @default - a budget of the target's configured rate for this client alone (tests, tools with no table)
    */
-  readonly rateShare?: number;
+  readonly budget?: RateBudget;
+  /** Who is asking: lane workers 'leaver' (priority lanes 'urgent'), the reconciler 'background'. @default 'leaver' */
+  readonly requestClass?: RequestClass;
 }
 
 export function credentialsFor(target: ScimTargetConfig, options: TargetClientOptions): CredentialSource {
@@ -53,11 +56,13 @@ export function credentialsFor(target: ScimTargetConfig, options: TargetClientOp
 
 export function scimClientFor(target: ScimTargetConfig, options: TargetClientOptions): ScimClient {
   const { userAgent, ...quirks } = target.quirks;
-  const share = options.rateShare ?? 1;
-  const pacer = new RequestPacer({
-    ratePerSecond: target.rateBudget.requestsPerSecond * share,
-    burst: Math.max(1, Math.floor(target.rateBudget.burst * share)),
-  });
+  const budget =
+    options.budget ??
+    new InMemoryRateBudget({
+      ratePerSecond: target.rateBudget.requestsPerSecond,
+      burst: target.rateBudget.burst,
+    });
+  const requestClass = options.requestClass ?? 'leaver';
   return new ScimClient({
     baseUrl: target.baseUrl,
     credentials: credentialsFor(target, options),
@@ -66,6 +71,7 @@ export function scimClientFor(target: ScimTargetConfig, options: TargetClientOpt
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     // Paced by the client itself, so the evidence keeps the wait apart from the server's time.
-    pace: () => pacer.take(),
+    pace: () => budget.take(requestClass),
+    onRateLimited: (signal) => budget.throttled(signal),
   });
 }

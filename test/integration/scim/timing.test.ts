@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestPacer } from '../../../lambdas/core/targets/pacing.ts';
+import { InMemoryRateBudget } from '../../../lambdas/core/targets/pacing.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 
 let target: ScimTarget;
@@ -55,18 +55,18 @@ describe('SCIM client: request timing evidence', () => {
   });
 
   it("records the wait a target's rate budget imposes beyond its burst", async () => {
-    // The pacer of a target allowing 5 requests a second, burst 1, on the test's clock: its sleeps
+    // The budget of a target allowing 5 requests a second, burst 1, on the test's clock: its sleeps
     // move the clock, the server's answers do not.
     let now = 1_000_000;
-    const pacer = new RequestPacer({
+    const budget = new InMemoryRateBudget({
       ratePerSecond: 5,
       burst: 1,
       now: () => now,
-      sleep: async (ms) => {
+      sleep: async (ms: number) => {
         now += ms;
       },
     });
-    const client = target.client({}, { clock: () => now, pace: () => pacer.take() });
+    const client = target.client({}, { clock: () => now, pace: () => budget.take('leaver') });
     const evidence = await client.revoke({
       match: { attribute: 'userName', value: 'timing.bob@example.com' },
       action: 'deactivate',

@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GcraRateBudget,
+  InMemoryRateBudget,
+  InMemoryRateCell,
+  type PacingOptions,
+} from '../../lambdas/core/targets/pacing.ts';
+import type { RequestClass } from '../../lambdas/core/targets/rate-budget.ts';
+
+/**
+ * Virtual time: sleeps resolve in order of their end, the clock jumping to it once every caller
+ * is waiting, so concurrent takers interleave as they would on a wall clock, without waiting on one.
+ */
+function virtualTime(start = 1_000_000) {
+  let now = start;
+  const timers: { at: number; seq: number; wake: () => void }[] = [];
+  let seq = 0;
+  const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return {
+    now: () => now,
+    sleep: (ms: number) =>
+      new Promise<void>((wake) => {
+        timers.push({ at: now + Math.max(0, ms), seq: seq++, wake });
+      }),
+    /** Runs the work to its end on virtual time. */
+    async run<T>(work: Promise<T>): Promise<T> {
+      let settled = false;
+      const done = work.finally(() => {
+        settled = true;
+      });
+      for (;;) {
+        await idle();
+        if (settled) return done;
+        timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+        const next = timers.shift();
+        if (!next) throw new Error('virtual time: every caller waits on something other than time');
+        now = Math.max(now, next.at);
+        next.wake();
+      }
+    },
+  };
+}
+
+type Time = ReturnType<typeof virtualTime>;
+
+/** Several instances (each its own budget object) on one cell, as Lambda instances on one item. */
+function instances(time: Time, count: number, options: Omit<PacingOptions, 'now' | 'sleep'>) {
+  const cell = new InMemoryRateCell();
+  return Array.from(
+    { length: count },
+    () => new GcraRateBudget(cell, { ...options, now: time.now, sleep: time.sleep }),
+  );
+}
+
+/** Takes and notes when each was granted (virtual ms from the start), with a label. */
+function taker(time: Time, origin: number) {
+  const granted: { label: string; at: number }[] = [];
+  const take = (budget: GcraRateBudget, requestClass: RequestClass, label: string = requestClass) =>
+    budget.take(requestClass).then(() => {
+      granted.push({ label, at: time.now() - origin });
+    });
+  return { granted, take };
+}
+
+/** The most grants in any window of `windowMs` (sliding, each window starting at a grant). */
+function busiestWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j] !== undefined && (sorted[j] as number) < (sorted[i] as number) + windowMs) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
+}
+
+describe('rate budget (GCRA with reservations)', () => {
+  it('lets a burst through at once, then spaces requests at the sustained rate', async () => {
+    const time = virtualTime();
+    const budget = new InMemoryRateBudget({ ratePerSecond: 2, burst: 3, now: time.now, sleep: time.sleep });
+    const { granted, take } = taker(time, time.now());
+    await time.run(Promise.all(Array.from({ length: 7 }, () => take(budget, 'urgent'))));
+    expect(granted.map((g) => g.at)).toEqual([0, 0, 0, 500, 1000, 1500, 2000]);
+  });
+
+  it('refills while idle, never beyond the burst', async () => {
+    const time = virtualTime();
+    const budget = new InMemoryRateBudget({ ratePerSecond: 10, burst: 2, now: time.now, sleep: time.sleep });
+    await time.run(Promise.all([budget.take('leaver'), budget.take('leaver')]));
+    await time.run(time.sleep(60_000));
+    const { granted, take } = taker(time, time.now());
+    await time.run(Promise.all([take(budget, 'leaver'), take(budget, 'leaver'), take(budget, 'leaver')]));
+    expect(granted.map((g) => g.at)).toEqual([0, 0, 100]);
+  });
+
+  it('holds every instance together within rate x window + burst', async () => {
+    const time = virtualTime();
+    const budgets = instances(time, 6, { ratePerSecond: 10, burst: 4 });
+    const { granted, take } = taker(time, time.now());
+    const classes: RequestClass[] = ['urgent', 'leaver', 'leaver', 'leaver', 'leaver', 'background'];
+    // Each instance sends 25 requests one after another, all instances at once.
+    await time.run(
+      Promise.all(
+        budgets.map(async (budget, i) => {
+          for (let n = 0; n < 25; n++) await take(budget, classes[i] as RequestClass);
+        }),
+      ),
+    );
+    expect(granted).toHaveLength(150);
+    expect(
+      busiestWindow(
+        granted.map((g) => g.at),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(10 + 4);
+    // And it spends what it may: 150 requests at 10/s, the first 4 free, take about 14.6 s.
+    expect(Math.max(...granted.map((g) => g.at))).toBeLessThanOrEqual(15_000);
+  });
+
+  it('serves an urgent request before leavers waiting to join the queue', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1, leaverQueueMs: 1_000 });
+    const { granted, take } = taker(time, time.now());
+    const work = Promise.all([
+      ...Array.from({ length: 40 }, () => take(a as GcraRateBudget, 'leaver')),
+      // Half a second later, another instance's urgent request.
+      time.sleep(500).then(() => take(b as GcraRateBudget, 'urgent')),
+    ]);
+    await time.run(work);
+    const urgent = granted.findIndex((g) => g.label === 'urgent');
+    // Behind at most the leavers that joined within the second ahead (10 at 10/s), plus the 5 sent meanwhile.
+    expect(urgent).toBeLessThanOrEqual(16);
+    expect(granted[urgent]?.at).toBeLessThanOrEqual(1_600);
+    expect(granted.slice(urgent + 1).filter((g) => g.label === 'leaver').length).toBeGreaterThanOrEqual(24);
+  });
+
+  it('keeps background work waiting while leavers keep the queue busy, then lets it through', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 2, backgroundMaxWaitMs: 60_000 });
+    const { granted, take } = taker(time, time.now());
+    await time.run(
+      Promise.all([
+        ...Array.from({ length: 30 }, () => take(a as GcraRateBudget, 'leaver')),
+        time.sleep(100).then(() => take(b as GcraRateBudget, 'background')),
+      ]),
+    );
+    const lastLeaver = Math.max(...granted.filter((g) => g.label === 'leaver').map((g) => g.at));
+    const background = granted.find((g) => g.label === 'background');
+    expect(background?.at).toBeGreaterThanOrEqual(lastLeaver);
+    expect(granted.at(-1)?.label).toBe('background');
+  });
+
+  it('lets background work through after its longest wait, behind the queue a leaver would join', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1, backgroundMaxWaitMs: 2_000 });
+    const { granted, take } = taker(time, time.now());
+    await time.run(
+      Promise.all([
+        // Leavers that keep the queue a second long for 10 s.
+        (async () => {
+          for (let n = 0; n < 10; n++)
+            await Promise.all(Array.from({ length: 10 }, () => take(a as GcraRateBudget, 'leaver')));
+        })(),
+        time.sleep(100).then(() => take(b as GcraRateBudget, 'background')),
+      ]),
+    );
+    const background = granted.find((g) => g.label === 'background');
+    expect(background?.at).toBeGreaterThanOrEqual(2_000);
+    expect(background?.at).toBeLessThanOrEqual(2_000 + 1_000 + 200);
+  });
+
+  it('pauses every instance until the time a throttled answer gave, then slows and recovers', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 5 });
+    const origin = time.now();
+    const { granted, take } = taker(time, origin);
+    await time.run(
+      (a as GcraRateBudget).throttled({ untilMs: origin + 2_000, status: 429, source: 'retry-after' }),
+    );
+    await time.run(Promise.all(Array.from({ length: 10 }, () => take(b as GcraRateBudget, 'leaver'))));
+    // Nothing before the pause ends, no burst after it, and about half the pace: 200 ms apart rather
+    // than 100, a little less as the pace recovers (1/30 of the rate a second).
+    const at = granted.map((g) => g.at);
+    expect(at[0]).toBe(2_000);
+    for (let n = 1; n < at.length; n++) {
+      expect((at[n] as number) - (at[n - 1] as number)).toBeGreaterThan(160);
+      expect((at[n] as number) - (at[n - 1] as number)).toBeLessThanOrEqual(200);
+    }
+    // 30 s after the slowdown, the whole rate (and the burst) is back.
+    await time.run(time.sleep(40_000));
+    const later = taker(time, time.now());
+    await time.run(Promise.all(Array.from({ length: 7 }, () => later.take(b as GcraRateBudget, 'leaver'))));
+    expect(later.granted.map((g) => g.at)).toEqual([0, 0, 0, 0, 0, 100, 200]);
+  });
+
+  it('counts one slowdown for a burst of throttled answers, and never slows below a tenth', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1 });
+    const signal = { untilMs: time.now(), status: 429, source: 'default' } as const;
+    // Four answers of one overload, at once: one halving.
+    await time.run(Promise.all([a, b, a, b].map((budget) => (budget as GcraRateBudget).throttled(signal))));
+    const once = taker(time, time.now());
+    await time.run(
+      Promise.all([once.take(a as GcraRateBudget, 'urgent'), once.take(a as GcraRateBudget, 'urgent')]),
+    );
+    expect(once.granted[1]?.at).toBeGreaterThanOrEqual(190);
+    expect(once.granted[1]?.at).toBeLessThanOrEqual(200);
+    // Seconds apart, ten more: the pace floors at a tenth (a second apart at 10/s).
+    for (let n = 0; n < 10; n++) {
+      await time.run(time.sleep(1_001));
+      await time.run((a as GcraRateBudget).throttled({ ...signal, untilMs: time.now() }));
+    }
+    await time.run(time.sleep(1_000));
+    // Another instance learns the pace from its first write: its next requests go at the floor (a
+    // tenth, recovered by 2 s of 30: 750 ms apart at 10/s), never slower than a second apart.
+    const floor = taker(time, time.now());
+    for (let n = 0; n < 3; n++) await time.run(floor.take(b as GcraRateBudget, 'urgent'));
+    const gap = (floor.granted[2]?.at as number) - (floor.granted[1]?.at as number);
+    expect(gap).toBeGreaterThan(700);
+    expect(gap).toBeLessThanOrEqual(1_000);
+  });
+
+  it('has spare capacity only while nobody is queued', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1 });
+    expect(await (b as GcraRateBudget).spare()).toBe(true);
+    await time.run(Promise.all([a, a, a].map((budget) => (budget as GcraRateBudget).take('leaver'))));
+    expect(await (b as GcraRateBudget).spare()).toBe(false);
+    await time.run(time.sleep(200));
+    expect(await (b as GcraRateBudget).spare()).toBe(true);
+  });
+
+  it('refuses a rate budget that would stop every request', () => {
+    expect(() => new InMemoryRateBudget({ ratePerSecond: 0, burst: 1 })).toThrow('ratePerSecond must be > 0');
+    expect(() => new InMemoryRateBudget({ ratePerSecond: 1, burst: 0 })).toThrow('burst must be >= 1');
+  });
+});
