@@ -34,6 +34,8 @@ export interface LocalRuntimeOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Per-request timeout of the SCIM client. @default 10_000 */
   readonly scimTimeoutMs?: number;
+  /** How long a SCIM operation may wait out a target's rate limit before its message is handed back. @default the SCIM client's (10 s) */
+  readonly scimThrottleWaitMaxMs?: number;
   /** Runtime messages (what listens where, alarms). @default console.log */
   readonly print?: (line: string) => void;
   /** Run the credential canary at start and on `canary.schedule`. @default true */

@@ -145,7 +145,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const clientsOf = (requestClass: RequestClass) => {
       const scims = new Map<string, ScimClient>();
       return (target: ScimTargetConfig) => {
-        const timeout = options.scimTimeoutMs ? { timeoutMs: options.scimTimeoutMs } : {};
+        const timeout = {
+          ...(options.scimTimeoutMs && { timeoutMs: options.scimTimeoutMs }),
+          ...(options.scimThrottleWaitMaxMs !== undefined && {
+            throttleWaitMaxMs: options.scimThrottleWaitMaxMs,
+          }),
+        };
         const scim =
           scims.get(target.id) ??
           scimClientFor(target, {

@@ -23,6 +23,8 @@ beforeAll(async () => {
   runtime = await startTestRuntime({
     config: testConfig({ maxAttempts: MAX_ATTEMPTS, targets: sample.targets.filter((t) => t.id === 'code') }),
     scimTimeoutMs: 1_000,
+    // Each delivery waits out the 429s this long before it is handed back.
+    scimThrottleWaitMaxMs: 2_000,
   });
 });
 afterAll(async () => runtime?.stop());
@@ -110,6 +112,8 @@ describe('local pipeline: a target that rate-limits', () => {
         'more hand-backs than the lane has attempts',
         async () => (await handedBack()) > MAX_ATTEMPTS,
         {
+          // Each delivery takes its whole throttle allowance before it is handed back.
+          timeoutMs: 40_000,
           seen: async () => stepsOf(await runtime.audit.forEvent(eventId)),
         },
       );
@@ -132,5 +136,5 @@ describe('local pipeline: a target that rate-limits', () => {
       await limiter.close();
       await behind.close();
     }
-  });
+  }, 60_000);
 });

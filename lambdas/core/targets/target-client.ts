@@ -21,6 +21,8 @@ export interface TargetClientOptions {
   readonly secrets: SecretSource;
   /** @default 10_000 */
   readonly timeoutMs?: number;
+  /** How long one operation may wait out the target's rate limit before it is handed back. @default the SCIM client's */
+  readonly throttleWaitMaxMs?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   /**
@@ -69,9 +71,12 @@ export function scimClientFor(target: ScimTargetConfig, options: TargetClientOpt
     quirks,
     ...(userAgent ? { userAgent } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.throttleWaitMaxMs !== undefined && { throttleWaitMaxMs: options.throttleWaitMaxMs }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     // Paced by the client itself, so the evidence keeps the wait apart from the server's time.
     pace: () => budget.take(requestClass),
-    onRateLimited: (signal) => budget.throttled(signal),
+    // Advice to the other callers: if the budget cannot be told (its table throttled), the client
+    // still waits the server's time itself, so the request does not fail for it.
+    onRateLimited: (signal) => budget.throttled(signal).catch(() => {}),
   });
 }
