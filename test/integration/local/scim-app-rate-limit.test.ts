@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig, targetSecretName } from '../../../lambdas/core/model/config.ts';
+import { demoTargetsOf, startDemoApps } from '../../../local/demo-apps.ts';
+import { demoPeople } from '../../../local/demo-people.ts';
 import { type ScimApp, start } from '../../../local/scim-app.ts';
+import sample from '../../../scimitar.config.ts';
 
 // The demo application's vendor-style rate limit, against a loopback client. The windows are cut
 // from an injected time, so the test moves it instead of waiting.
@@ -81,5 +85,35 @@ describe('local SCIM app: rate limit', () => {
     await expect(start({ tokens: ['t'], rateLimit: { requestsPerSecond: 0 } })).rejects.toThrow(
       'scim-app: options.rateLimit.requestsPerSecond must be a positive integer, got 0',
     );
+  });
+});
+
+describe('demo applications: rate limit', () => {
+  it('gives each demo application a limit of its own when asked', async () => {
+    const config = parseConfig(sample);
+    const stoppers: (() => Promise<void>)[] = [];
+    const targets = demoTargetsOf(config);
+    const tokens = Object.fromEntries(targets.map((t) => [targetSecretName(t), `tok-${t.id}`]));
+    try {
+      const { apps } = await startDemoApps(config, targets, {
+        tokens,
+        people: demoPeople(3),
+        ephemeral: true,
+        stoppers,
+        rateLimit: { requestsPerSecond: 2, now: () => 42_000 },
+      });
+      const statuses: Record<string, number[]> = {};
+      for (const [id, app] of apps) {
+        statuses[id] = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${app.url}/Users`, { headers: { authorization: `Bearer tok-${id}` } });
+          statuses[id].push(res.status);
+        }
+      }
+
+      expect(statuses).toEqual({ code: [200, 200, 429], chat: [200, 200, 429], wiki: [200, 200, 429] });
+    } finally {
+      for (const stop of stoppers) await stop();
+    }
   });
 });
