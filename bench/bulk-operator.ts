@@ -5,6 +5,22 @@ import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../lambdas/core/ingest/si
 import type { DemoPerson } from '../local/demo-people.ts';
 import type { LocalNotifier } from '../local/notifier.ts';
 
+/**
+ * fetch, again after a dropped connection (a keep-alive socket the server closed as the request
+ * went out): up to five tries, as an HRIS retries a delivery. Ingest keys on the eventId, so a
+ * delivery that did arrive is not revoked twice.
+ */
+async function deliver(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 5 || !(err instanceof TypeError)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 /** Posts one termination as the generic source, signed when sent; waits out a 429 from the API. */
 export async function sendTermination(
   url: string,
@@ -27,7 +43,7 @@ export async function sendTermination(
     },
   });
   for (;;) {
-    const response = await fetch(`${url}/events/generic`, {
+    const response = await deliver(`${url}/events/generic`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -35,7 +51,7 @@ export async function sendTermination(
       },
       body,
     });
-    if (response.status === 202) return;
+    if (response.status === 202 || response.status === 200) return;
     if (response.status !== 429)
       throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
     await new Promise((resolve) =>
@@ -88,7 +104,7 @@ export class LayoffOperator {
   }
 
   private async approve(eventId: string): Promise<void> {
-    const response = await fetch(`${this.url}/_local/events/${encodeURIComponent(eventId)}/approve`, {
+    const response = await deliver(`${this.url}/_local/events/${encodeURIComponent(eventId)}/approve`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ approvedBy: 'bench-operator' }),

@@ -126,6 +126,7 @@ try {
     sent = true;
   });
   let quiet = 0;
+  let reported = started;
   for (;;) {
     await operator.tick();
     const revoked = revokedAccounts();
@@ -141,6 +142,13 @@ try {
     const running = [...runtime.workflow.executions.values()].some((e) => e.status === 'RUNNING');
     const waiting = running || !sent || operator.pending() > 0 ? 1 : (await queueDepths(runtime.sqs)).work;
     quiet = waiting === 0 ? quiet + 1 : 0;
+    if (Date.now() - reported >= 15_000) {
+      reported = Date.now();
+      const throttled = [...apps.values()].map((app) => app.rateLimit?.throttled ?? 0).join('/');
+      console.log(
+        `  ${((reported - started) / 1000).toFixed(0).padStart(4)} s: ${revoked}/${bulkAccounts} accounts revoked, ${operator.approvedAt.size} events approved, ${runtime.workflow.executions.size} executions, 429s ${throttled}, load ${loadAverage()}`,
+      );
+    }
     // Twice quiet in a row: an alert raised between two looks is approved before the end.
     if (quiet >= 2 && injectedAt !== undefined) break;
     if (Date.now() - started > TIMEOUT_S * 1000) {
