@@ -234,6 +234,18 @@ async function report(): Promise<void> {
   // Each held revocation looked the account up before the guard held it: as many requests as a
   // lookup that found nothing (a NO_ACCOUNT's evidence) made at that application.
   for (const s of perTarget.values()) s.needed += s.refusedLookups * s.lookup;
+  // When each phase ran, from the audit: where the time between ingest and the last VERIFIED went.
+  const span = (step: string) => {
+    const times = eventIds.flatMap((id) =>
+      (timelines.get(id) ?? []).filter((e) => e.step === step).map((e) => Date.parse(e.at) - started),
+    );
+    return times.length === 0
+      ? `${step} -`
+      : `${step} ${(Math.min(...times) / 1000).toFixed(1)}–${(Math.max(...times) / 1000).toFixed(1)} s`;
+  };
+  console.log(
+    `\nbulk phases (s after the first delivery, first–last): ${['RECEIVED', 'PLANNED', 'REFUSED', 'APPROVED', 'VERIFIED'].map(span).join(', ')}`,
+  );
   const depths = await queueDepths(runtime.sqs);
   const dlqOf = (targetId: string) => runtime.lanes.get(targetId)?.dlqUrl.split('/').at(-1) ?? '';
   const elapsedS = (lastDone - started) / 1000;
