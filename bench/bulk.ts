@@ -279,6 +279,13 @@ async function report(): Promise<void> {
   console.log(
     `priority leaver ${urgent.employeeId} (involuntary): injected ${(((injectedAt ?? started) - started) / 1000).toFixed(1)} s into the run (${injectedWhen})${approvedAt ? `, held and approved ${((approvedAt - received) / 1000).toFixed(1)} s after ingest` : ', not held'}; per target: ${targets.map((t, i) => `${t} ${urgentVerified[i] ? `${((Date.parse(urgentVerified[i]?.at ?? '') - received) / 1000).toFixed(1)} s` : 'not verified'}`).join(', ')}`,
   );
+  // The whole process's CPU (runtime, emulators and demo applications alike): on a shared machine
+  // the wall time stretches with the load, the CPU a leaver costs much less so.
+  const cpu = process.cpuUsage();
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  console.log(
+    `CPU ${cpuS.toFixed(1)} s for the process (${((cpuS * 1000) / (LEAVERS + 1)).toFixed(0)} ms a leaver, ${((cpuS / elapsedS) * 100).toFixed(0)}% of one core over the run)`,
+  );
   console.log(
     `completion ${elapsedS.toFixed(1)} s (first delivery to last verified); floor ${floorS.toFixed(1)} s = the busiest application's answered requests ÷ ${RATE}/s (${(elapsedS / Math.max(...[...perTarget.values()].map((s) => s.needed / RATE))).toFixed(2)}x the stricter in-evidence floor)${timedOut ? `; TIMED OUT after ${TIMEOUT_S} s` : ''}; load ${loadAverage()}`,
   );
