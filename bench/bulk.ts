@@ -6,7 +6,7 @@
 // termination injected mid-run. It prints the completion time ÷ the rate-limit floor, failures,
 // dead letters and the injected leaver's ingest→verified time.
 //   npm run bench:bulk
-//   BENCH_LEAVERS=200 BENCH_RATE=50 BENCH_BURST=5 npm run bench:bulk
+//   BENCH_LEAVERS=200 BENCH_RATE=25 BENCH_BURST=5 npm run bench:bulk
 //
 // The floor: the requests the run needed at each application ÷ that application's limit, for the
 // busiest application (they run side by side). Requests needed = every request the application
@@ -37,7 +37,7 @@ const positive = (name: string, fallback: number): number => {
   return value;
 };
 const LEAVERS = positive('BENCH_LEAVERS', 1000);
-const RATE = positive('BENCH_RATE', 50);
+const RATE = positive('BENCH_RATE', 25);
 const BURST = positive('BENCH_BURST', 5);
 const TIMEOUT_S = positive('BENCH_TIMEOUT', 1800);
 
