@@ -6,7 +6,7 @@ import {
   targetSecretName,
 } from '../lambdas/core/model/config.ts';
 import type { DemoPerson } from './demo-people.ts';
-import { type ScimApp, start as startScimApp } from './scim-app.ts';
+import { type RateLimitOptions, type ScimApp, start as startScimApp } from './scim-app.ts';
 import { isAddressInUse, PortInUseError } from './start-errors.ts';
 
 /** The SCIM targets on localhost: each gets a demo application. */
@@ -36,12 +36,13 @@ export async function startDemoApp(
   token: string,
   people: readonly DemoPerson[],
   ephemeral: boolean,
+  rateLimit?: RateLimitOptions,
 ): Promise<ScimApp> {
   const url = new URL(target.baseUrl);
   const port = ephemeral ? 0 : Number(url.port || 80);
   let app: ScimApp;
   try {
-    app = await startScimApp({ tokens: [token], port, host: '127.0.0.1' });
+    app = await startScimApp({ tokens: [token], port, host: '127.0.0.1', ...(rateLimit && { rateLimit }) });
   } catch (err) {
     if (isAddressInUse(err)) {
       throw new PortInUseError(
@@ -87,12 +88,17 @@ export async function startDemoApps(
     people: readonly DemoPerson[];
     ephemeral: boolean;
     stoppers: (() => Promise<void>)[];
+    /**
+     * A vendor-style rate limit each application enforces on its own (429 with Retry-After past it).
+     * @default - none (`npm start` runs the demo applications unthrottled)
+     */
+    rateLimit?: RateLimitOptions;
   },
 ): Promise<{ apps: Map<string, ScimApp>; config: ScimitarConfig }> {
   const apps = new Map<string, ScimApp>();
   for (const [i, target] of demoTargets.entries()) {
     const token = options.tokens[targetSecretName(target)] ?? '';
-    const app = await startDemoApp(target, i, token, options.people, options.ephemeral);
+    const app = await startDemoApp(target, i, token, options.people, options.ephemeral, options.rateLimit);
     options.stoppers.push(() => app.close());
     apps.set(target.id, app);
   }

@@ -32,9 +32,11 @@ import {
   type StoredGroup,
   type StoredUser,
 } from './scim-app/directory.ts';
+import { type RateLimitCounts, type RateLimitOptions, rateLimiter } from './scim-app/rate-limit.ts';
 import { acceptEntraBooleans, declareResources } from './scim-app/resources.ts';
 
 export type { ScimEmail, SeedGroup, SeedUser, StoredGroup, StoredUser } from './scim-app/directory.ts';
+export type { RateLimitCounts, RateLimitOptions } from './scim-app/rate-limit.ts';
 
 /** One request as the application received it, before SCIMMY interpreted it. */
 export interface ReceivedRequest {
@@ -60,6 +62,12 @@ export interface ScimAppOptions {
   readonly host?: string;
   /** @default 0 (any free port) */
   readonly port?: number;
+  /**
+   * Answer at most this many requests per one-second window, 429 with Retry-After past it, as
+   * vendors' SCIM APIs do (local/scim-app/rate-limit.ts).
+   * @default - no limit
+   */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 export interface ScimApp {
@@ -68,8 +76,12 @@ export interface ScimApp {
   /** Users by id, read directly for assertions. */
   readonly users: ReadonlyMap<string, StoredUser>;
   readonly groups: ReadonlyMap<string, StoredGroup>;
-  /** Every SCIM request received, in order (bodies as sent). */
+  /** Every SCIM request answered, in order (bodies as sent); not those the rate limit refused. */
   readonly requests: ReceivedRequest[];
+  /** Every request the rate limit answered 429, in order (empty without `rateLimit`). */
+  readonly throttled: ReceivedRequest[];
+  /** The rate limit's counts, when the application has one. */
+  readonly rateLimit?: RateLimitCounts;
   seed(input: { users?: SeedUser[]; groups?: SeedGroup[] }): { users: StoredUser[]; groups: StoredGroup[] };
   userByName(userName: string): StoredUser | undefined;
   /** Replaces the accepted bearer tokens (a credential rotation). */
@@ -92,6 +104,13 @@ export async function start(options: ScimAppOptions): Promise<ScimApp> {
   const dir = new Directory(maxResults);
   let accepted = new Set(options.tokens);
   const requests: ReceivedRequest[] = [];
+  const throttled: ReceivedRequest[] = [];
+  const received = (req: Request): ReceivedRequest => ({
+    method: req.method,
+    path: req.originalUrl.slice(BASE_PATH.length),
+    body: req.body,
+  });
+  const limiter = options.rateLimit && rateLimiter(options.rateLimit, (req) => throttled.push(received(req)));
 
   // SCIMMY's configuration is global; every app in the process advertises the same facts.
   SCIMMY.Config.set({ authenticationSchemes: [] });
@@ -123,8 +142,9 @@ export async function start(options: ScimAppOptions): Promise<ScimApp> {
     next();
   });
   app.use(BASE_PATH, express.json({ type: ['application/scim+json', 'application/json'] }));
+  if (limiter) app.use(BASE_PATH, limiter.middleware);
   app.use(BASE_PATH, (req: Request, _res: Response, next: NextFunction) => {
-    requests.push({ method: req.method, path: req.originalUrl.slice(BASE_PATH.length), body: req.body });
+    requests.push(received(req));
     if (req.method === 'PATCH') req.body = acceptEntraBooleans(req.body);
     next();
   });
@@ -176,6 +196,8 @@ export async function start(options: ScimAppOptions): Promise<ScimApp> {
     users: dir.users,
     groups: dir.groups,
     requests,
+    throttled,
+    ...(limiter && { rateLimit: limiter.counts }),
     seed,
     userByName: (userName) => dir.userByName(userName),
     acceptTokens(tokens) {
