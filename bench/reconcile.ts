@@ -13,7 +13,7 @@ import { reconcileDeps } from '../lambdas/aws/wiring/reconcile.ts';
 import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
 import { AuditLog, SystemClock } from '../lambdas/core/model/ports.ts';
-import { ReconciliationStore, RosterSource } from '../lambdas/core/reconcile/ports.ts';
+import { type PageRecord, ReconciliationStore, RosterSource } from '../lambdas/core/reconcile/ports.ts';
 import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
 import type { AccountState, TargetReconciliation } from '../lambdas/core/reconcile/state.ts';
 import { LaneQueue, RevocationBudget } from '../lambdas/core/revocation/ports.ts';
@@ -131,13 +131,26 @@ class MemoryStore extends ReconciliationStore {
     }
     return found;
   }
+  private readonly listedPages = new Map<string, { runId: string; page: number; ids: readonly string[] }>();
   async putAccounts(states: readonly AccountState[]) {
     for (const s of states) this.accountStates.set(`${s.targetId}/${s.scimId}`, s);
   }
-  async sweep(targetId: string, runId: string) {
+  async recordPage(page: PageRecord) {
+    await this.putAccounts(page.changed);
+    this.listedPages.set(`${page.targetId}/${page.runId}/${page.page}`, { ...page, ids: page.listed });
+  }
+  async *listed(targetId: string, runId: string, throughPage: number) {
+    for (const [key, p] of this.listedPages) {
+      if (key.startsWith(`${targetId}/`) && p.runId === runId && p.page <= throughPage) yield p.ids;
+    }
+  }
+  async forgetListed(targetId: string) {
+    for (const key of this.listedPages.keys()) if (key.startsWith(`${targetId}/`)) this.listedPages.delete(key);
+  }
+  async sweep(targetId: string, seen: (scimId: string) => boolean) {
     let removed = 0;
     for (const [key, s] of this.accountStates) {
-      if (s.targetId === targetId && s.runId !== runId) {
+      if (s.targetId === targetId && !seen(s.scimId)) {
         this.accountStates.delete(key);
         removed += 1;
       }

@@ -1,8 +1,9 @@
 // Reconciliation state on the state table, next to the ledger and the budget (see table-schemas.ts):
 //   TARGET#<targetId> / RECONCILE          the pass in progress (checkpoint, lease), last and last complete result
-//   TARGET#<targetId> / ACCOUNT#<scimId>   one account as the last pass saw it
-// Batch reads and writes, one page of accounts at a time; conditional puts on the RECONCILE item
-// (a version) keep two invocations from running one target's pass at once.
+//   TARGET#<targetId> / ACCOUNT#<scimId>   one account as a pass last wrote it (new or changed)
+//   TARGET#<targetId> / SEEN#<runId>#<page>#<part>   the SCIM ids one page of a pass listed
+// Batch reads and writes, one page of accounts at a time, several batches in flight; conditional
+// puts on the RECONCILE item (a version) keep two invocations from running one target's pass at once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -13,7 +14,12 @@ import {
   paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ReconcileConflictError, ReconciliationStore } from '../../core/reconcile/ports.ts';
+import {
+  type FindingsQuery,
+  type PageRecord,
+  ReconcileConflictError,
+  ReconciliationStore,
+} from '../../core/reconcile/ports.ts';
 import {
   type AccountState,
   FindingsCollector,
@@ -34,16 +40,36 @@ export interface DynamoReconciliationProps {
 const targetKey = (targetId: string) => `TARGET#${targetId}`;
 const ACCOUNT_PREFIX = 'ACCOUNT#';
 const RECONCILE_SK = 'RECONCILE';
+const LISTED_PREFIX = 'SEEN#';
 /** BatchGetItem takes 100 keys, BatchWriteItem 25 requests. */
 const GET_BATCH = 100;
 const WRITE_BATCH = 25;
-const WRITE_CONCURRENCY = 4;
+/** Batch requests in flight at once, reads or writes. */
+const CONCURRENCY = 8;
 const UNPROCESSED_ATTEMPTS = 8;
+/** SCIM ids per SEEN item: 2,000 ids of 36 characters stay far below DynamoDB's 400 KB an item. */
+const LISTED_PER_ITEM = 2_000;
+
+const pageKey = (n: number) => String(n).padStart(8, '0');
+const listedKey = (runId: string, page: number, part: number) =>
+  `${LISTED_PREFIX}${runId}#${pageKey(page)}#${String(part).padStart(4, '0')}`;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** Runs `work` on every item, at most `limit` at once. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
@@ -104,7 +130,7 @@ export class DynamoReconciliationStore extends ReconciliationStore {
   async accountsByIds(targetId: string, scimIds: readonly string[]): Promise<Map<string, AccountState>> {
     const found = new Map<string, AccountState>();
     const unique = [...new Set(scimIds)];
-    for (const batch of chunks(unique, GET_BATCH)) {
+    await inParallel(chunks(unique, GET_BATCH), CONCURRENCY, async (batch) => {
       let keys: Record<string, unknown>[] = batch.map((id) => ({
         pk: targetKey(targetId),
         sk: `${ACCOUNT_PREFIX}${id}`,
@@ -124,27 +150,64 @@ export class DynamoReconciliationStore extends ReconciliationStore {
         keys =
           (answer.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
-    }
+    });
     return found;
   }
 
   async putAccounts(states: readonly AccountState[]): Promise<void> {
-    const requests = states.map((state) => ({
+    await this.writeAll(states.map(accountPut));
+  }
+
+  async recordPage(page: PageRecord): Promise<void> {
+    const pk = targetKey(page.targetId);
+    const listed = chunks(page.listed, LISTED_PER_ITEM).map((ids, part) => ({
       PutRequest: {
-        Item: {
-          pk: targetKey(state.targetId),
-          sk: `${ACCOUNT_PREFIX}${state.scimId}`,
-          kind: 'account',
-          ...state,
-        },
+        Item: { pk, sk: listedKey(page.runId, page.page, part), kind: 'listed', ids },
       },
     }));
-    await this.writeAll(requests);
+    await this.writeAll([...page.changed.map(accountPut), ...listed]);
+  }
+
+  async *listed(targetId: string, runId: string, throughPage: number): AsyncGenerator<readonly string[]> {
+    if (throughPage < 1) return;
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+        ExpressionAttributeValues: {
+          ':pk': targetKey(targetId),
+          ':first': `${LISTED_PREFIX}${runId}#`,
+          // '~' sorts after every part number: the last page's parts are all in range.
+          ':last': `${LISTED_PREFIX}${runId}#${pageKey(throughPage)}#~`,
+        },
+        ProjectionExpression: 'ids',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) yield item.ids as string[];
+  }
+
+  async forgetListed(targetId: string): Promise<void> {
+    const pk = targetKey(targetId);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :listed)',
+        ExpressionAttributeValues: { ':pk': pk, ':listed': LISTED_PREFIX },
+        ProjectionExpression: 'sk',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      await this.writeAll((page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
+    }
   }
 
   async sweep(
     targetId: string,
-    runId: string,
+    seen: (scimId: string) => boolean,
     options: { from?: string; limit: number },
   ): Promise<{ removed: number; next?: string }> {
     const pk = targetKey(targetId);
@@ -153,13 +216,15 @@ export class DynamoReconciliationStore extends ReconciliationStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :account)',
         ExpressionAttributeValues: { ':pk': pk, ':account': ACCOUNT_PREFIX },
-        ProjectionExpression: 'sk, runId',
+        ProjectionExpression: 'sk',
         Limit: options.limit,
         ConsistentRead: true,
         ...(options.from !== undefined && { ExclusiveStartKey: { pk, sk: options.from } }),
       }),
     );
-    const gone = (page.Items ?? []).filter((item) => item.runId !== runId);
+    const gone = (page.Items ?? []).filter(
+      (item) => !seen((item.sk as string).slice(ACCOUNT_PREFIX.length)),
+    );
     await this.writeAll(gone.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
     const next = page.LastEvaluatedKey?.sk as string | undefined;
     return { removed: gone.length, ...(next !== undefined && { next }) };
@@ -181,10 +246,8 @@ export class DynamoReconciliationStore extends ReconciliationStore {
    * The filter runs in DynamoDB, so only orphan and drift states cross the wire; once `limit` drift
    * accounts are held, the rest of the partition is only counted (Select COUNT).
    */
-  override async findings(
-    targetId: string,
-    options: { limit: number; runId?: string },
-  ): Promise<FindingsList> {
+  override async findings(targetId: string, options: FindingsQuery): Promise<FindingsList> {
+    const { seen } = options;
     const collector = new FindingsCollector(options.limit);
     const values: Record<string, unknown> = {
       ':pk': targetKey(targetId),
@@ -196,6 +259,8 @@ export class DynamoReconciliationStore extends ReconciliationStore {
     let start: Record<string, unknown> | undefined;
     do {
       const counting = collector.full;
+      // Counting the rest of a seen set's findings needs their ids, not their whole states.
+      const idsOnly = counting && seen !== undefined;
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -204,25 +269,26 @@ export class DynamoReconciliationStore extends ReconciliationStore {
           ExpressionAttributeNames: {
             '#classification': 'classification',
             ...(options.runId !== undefined && { '#runId': 'runId' }),
+            ...(idsOnly && { '#scimId': 'scimId' }),
           },
           ExpressionAttributeValues: values,
-          ...(counting && { Select: 'COUNT' }),
+          ...(counting && !idsOnly && { Select: 'COUNT' }),
+          ...(idsOnly && { ProjectionExpression: '#scimId' }),
           ...(this.findingsPageSize !== undefined && { Limit: this.findingsPageSize }),
           ...(start && { ExclusiveStartKey: start }),
         }),
       );
-      if (counting) collector.count(page.Count ?? 0);
-      else for (const item of page.Items ?? []) collector.add(accountState(item));
+      const items = (page.Items ?? []).filter((item) => !seen || seen(item.scimId as string));
+      if (counting && !idsOnly) collector.count(page.Count ?? 0);
+      else if (idsOnly) collector.count(items.length);
+      else for (const item of items) collector.add(accountState(item));
       start = page.LastEvaluatedKey;
     } while (start);
     return collector.result();
   }
 
   private async writeAll(requests: Record<string, unknown>[]): Promise<void> {
-    const batches = chunks(requests, WRITE_BATCH);
-    for (let i = 0; i < batches.length; i += WRITE_CONCURRENCY) {
-      await Promise.all(batches.slice(i, i + WRITE_CONCURRENCY).map((batch) => this.writeBatch(batch)));
-    }
+    await inParallel(chunks(requests, WRITE_BATCH), CONCURRENCY, (batch) => this.writeBatch(batch));
   }
 
   private async writeBatch(batch: Record<string, unknown>[]): Promise<void> {
@@ -238,6 +304,14 @@ export class DynamoReconciliationStore extends ReconciliationStore {
       pending = (answer.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
     }
   }
+}
+
+function accountPut(state: AccountState) {
+  return {
+    PutRequest: {
+      Item: { pk: targetKey(state.targetId), sk: `${ACCOUNT_PREFIX}${state.scimId}`, kind: 'account', ...state },
+    },
+  };
 }
 
 function accountState(item: Record<string, unknown>): AccountState {

@@ -2,13 +2,13 @@
 // classifies, remediates and records each page's accounts before the checkpoint moves on.
 import type { ScimTargetConfig } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
-import { type ScimAccount, ScimRetryableError } from '../scim/index.ts';
+import { type ListedPage, type ScimAccount, ScimRetryableError } from '../scim/index.ts';
 import { Classifier, LeaverLookup } from './classify.ts';
 import type { Pass } from './pass.ts';
 import type { ReconcileDeps, ReconcileRequest } from './reconcile.ts';
 import { Remediator } from './remediate.ts';
 import type { Roster } from './roster.ts';
-import type { AccountState, RunProgress } from './state.ts';
+import { type AccountState, type RunProgress, stateChanged } from './state.ts';
 
 /** A listing that cannot be trusted to show each account once. */
 export class ReconcilePagingError extends ScimitarError {
@@ -27,7 +27,11 @@ export interface ScanContext {
   readonly checkpoint: (change: Partial<RunProgress>) => Promise<void>;
 }
 
-/** Reads pages from the saved position on; true when the listing ended, false when out of time. */
+/**
+ * Reads pages from the saved position on; true when the listing ended, false when out of time.
+ * The next page is fetched while this one is judged and saved (one page ahead at most, so memory
+ * holds two pages); the checkpoint still follows the page's writes, so a resumed pass never skips one.
+ */
 export async function scan(
   target: ScimTargetConfig,
   roster: Roster,
@@ -45,16 +49,19 @@ export async function scan(
       ...(request.pageSize !== undefined && { pageSize: request.pageSize }),
       ...(position && { from: position }),
     });
+    let ahead: Promise<IteratorResult<ListedPage<ScimAccount>, void>> | undefined;
     try {
       for (;;) {
         if (ctx.timeShort()) {
-          await walk.return(undefined);
+          await abandon(walk, ahead);
           return false;
         }
         const started = performance.now();
-        const next = await walk.next();
+        const next = await (ahead ?? walk.next());
+        ahead = undefined;
         if (next.done) return true; // an empty page ended the listing
         const page = next.value;
+        if (page.next) ahead = prefetch(walk);
         await judgePage(page.resources, pass, { target, deps, classifier, remediator });
         pass.steps += 1;
         retries = 0;
@@ -68,12 +75,28 @@ export async function scan(
         if (!page.next) return true;
       }
     } catch (err) {
+      await abandon(walk, ahead);
       // A listing of thousands of pages meets the odd 503: read the same page again, a few times.
       if (!(err instanceof ScimRetryableError) || retries >= PAGE_RETRIES) throw err;
       retries += 1;
       await sleep(err.retryAfterMs ?? 1000 * 2 ** (retries - 1));
     }
   }
+}
+
+type Walk = AsyncGenerator<ListedPage<ScimAccount>, void, undefined>;
+
+/** The next page, fetched ahead; its failure surfaces when it is awaited, not before. */
+function prefetch(walk: Walk): Promise<IteratorResult<ListedPage<ScimAccount>, void>> {
+  const next = walk.next();
+  next.catch(() => {});
+  return next;
+}
+
+/** Ends a listing, after the page fetched ahead (if any) settles: a generator runs one call at a time. */
+async function abandon(walk: Walk, ahead: Promise<unknown> | undefined): Promise<void> {
+  await ahead?.catch(() => {});
+  await walk.return(undefined).catch(() => {});
 }
 
 /** What judges one page's accounts. */
@@ -85,8 +108,9 @@ interface PageJudges {
 }
 
 /**
- * Classifies, remediates and records one page's accounts. An account this run saved from an earlier
- * page is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
+ * Classifies, remediates and records one page's accounts. An account an earlier page of this run
+ * listed is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
+ * Only states that changed are written, with the page's ids (the pass's seen set, for the sweep).
  */
 async function judgePage(
   accounts: readonly ScimAccount[],
@@ -95,21 +119,29 @@ async function judgePage(
 ): Promise<void> {
   const { store, clock } = deps;
   const { runId, pagesDone } = pass.progress;
+  // Listed by an earlier page of this run: the server gave it again (a shifted or ignored position).
+  const fresh = accounts.filter((a) => !pass.seen.has(a.id));
+  if (accounts.length > 0 && fresh.length === 0) {
+    throw new ReconcilePagingError(
+      `target ${target.id}: every account of page ${pagesDone + 1} was already read in this run; the server does not honour the saved position, so the listing cannot be completed`,
+    );
+  }
   const before = await store.accountsByIds(
     target.id,
-    accounts.map((a) => a.id),
+    fresh.map((a) => a.id),
   );
   const now = clock.now().toISOString();
-  const states: AccountState[] = [];
-  for (const account of accounts) {
+  const changed: AccountState[] = [];
+  const judged = new Set<string>();
+  for (const account of fresh) {
+    if (judged.has(account.id)) continue; // twice on one page
+    judged.add(account.id);
     const previous = before.get(account.id);
-    // Saved by an earlier page of this run: the server gave it again (a shifted or ignored position).
-    if (previous?.runId === runId && previous.page <= pagesDone) continue;
     const verdict = classifier.classify(account);
     pass.counts.accounts += 1;
     pass.counts[verdict.classification] += 1;
     await remediator.act(account, verdict, previous, pass);
-    states.push({
+    const state: AccountState = {
       targetId: target.id,
       scimId: account.id,
       userName: account.userName,
@@ -122,12 +154,9 @@ async function judgePage(
       lastSeen: now,
       runId,
       page: pagesDone + 1,
-    });
+    };
+    if (stateChanged(previous, state)) changed.push(state);
   }
-  if (accounts.length > 0 && states.length === 0) {
-    throw new ReconcilePagingError(
-      `target ${target.id}: every account of page ${pagesDone + 1} was already read in this run; the server does not honour the saved position, so the listing cannot be completed`,
-    );
-  }
-  await store.putAccounts(states);
+  await store.recordPage({ targetId: target.id, runId, page: pagesDone + 1, listed: [...judged], changed });
+  for (const id of judged) pass.seen.add(id);
 }

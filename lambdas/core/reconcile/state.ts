@@ -24,10 +24,36 @@ export interface AccountState {
   /** For orphans and drift: the roster and ledger keys tried, and what came of each. */
   readonly match?: MatchAttempt;
   readonly firstSeen: string;
+  /** When a pass last wrote it: first listed, or listed changed (an unchanged account is not rewritten). */
   readonly lastSeen: string;
-  /** The run that last saw it, and the page of that run: how a resumed run tells repeats. */
+  /** The run that last wrote it, and the page of that run. */
   readonly runId: string;
   readonly page: number;
+}
+
+/**
+ * Whether a state says something the stored one does not: a pass writes only those, so a second
+ * pass over an unchanged target writes nothing per account (the sweep reads the pass's seen set).
+ * `lastSeen`, `runId` and `page` say when it was written, not what the account is, and are left out.
+ */
+export function stateChanged(previous: AccountState | undefined, next: AccountState): boolean {
+  if (!previous) return true;
+  return (
+    previous.userName !== next.userName ||
+    previous.active !== next.active ||
+    previous.classification !== next.classification ||
+    previous.personId !== next.personId ||
+    previous.reason !== next.reason ||
+    !sameMatch(previous.match, next.match)
+  );
+}
+
+// Field by field: a map read back from DynamoDB need not keep its attributes' order.
+function sameMatch(a: MatchAttempt | undefined, b: MatchAttempt | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const same = (x: KeyAttempt, y: KeyAttempt) =>
+    x.result === y.result && x.keys.length === y.keys.length && x.keys.every((k, i) => k === y.keys[i]);
+  return same(a.roster, b.roster) && same(a.ledger, b.ledger);
 }
 
 /** Keys tried against one source (the roster, the leaver ledger), and what came of them. */
