@@ -145,7 +145,8 @@ class MemoryStore extends ReconciliationStore {
     }
   }
   async forgetListed(targetId: string) {
-    for (const key of this.listedPages.keys()) if (key.startsWith(`${targetId}/`)) this.listedPages.delete(key);
+    for (const key of this.listedPages.keys())
+      if (key.startsWith(`${targetId}/`)) this.listedPages.delete(key);
   }
   async sweep(targetId: string, seen: (scimId: string) => boolean) {
     let removed = 0;

@@ -201,7 +201,9 @@ export class DynamoReconciliationStore extends ReconciliationStore {
       },
     );
     for await (const page of pages) {
-      await this.writeAll((page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
+      await this.writeAll(
+        (page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })),
+      );
     }
   }
 
@@ -222,9 +224,7 @@ export class DynamoReconciliationStore extends ReconciliationStore {
         ...(options.from !== undefined && { ExclusiveStartKey: { pk, sk: options.from } }),
       }),
     );
-    const gone = (page.Items ?? []).filter(
-      (item) => !seen((item.sk as string).slice(ACCOUNT_PREFIX.length)),
-    );
+    const gone = (page.Items ?? []).filter((item) => !seen((item.sk as string).slice(ACCOUNT_PREFIX.length)));
     await this.writeAll(gone.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
     const next = page.LastEvaluatedKey?.sk as string | undefined;
     return { removed: gone.length, ...(next !== undefined && { next }) };
@@ -309,7 +309,12 @@ export class DynamoReconciliationStore extends ReconciliationStore {
 function accountPut(state: AccountState) {
   return {
     PutRequest: {
-      Item: { pk: targetKey(state.targetId), sk: `${ACCOUNT_PREFIX}${state.scimId}`, kind: 'account', ...state },
+      Item: {
+        pk: targetKey(state.targetId),
+        sk: `${ACCOUNT_PREFIX}${state.scimId}`,
+        kind: 'account',
+        ...state,
+      },
     },
   };
 }

@@ -30,7 +30,8 @@ export interface ScanContext {
 /**
  * Reads pages from the saved position on; true when the listing ended, false when out of time.
  * The next page is fetched while this one is judged and saved (one page ahead at most, so memory
- * holds two pages); the checkpoint still follows the page's writes, so a resumed pass never skips one.
+ * holds two pages), unless time is short; the checkpoint still follows the page's writes, so a
+ * resumed pass never skips one.
  */
 export async function scan(
   target: ScimTargetConfig,
@@ -49,19 +50,20 @@ export async function scan(
       ...(request.pageSize !== undefined && { pageSize: request.pageSize }),
       ...(position && { from: position }),
     });
-    let ahead: Promise<IteratorResult<ListedPage<ScimAccount>, void>> | undefined;
+    // Time is checked before a page is asked for, never after: a page read is always judged.
+    if (ctx.timeShort()) {
+      await walk.return(undefined);
+      return false;
+    }
+    let ahead: Promise<IteratorResult<ListedPage<ScimAccount>, void>> | undefined = prefetch(walk);
     try {
-      for (;;) {
-        if (ctx.timeShort()) {
-          await abandon(walk, ahead);
-          return false;
-        }
+      for (let pending = ahead; ; ) {
         const started = performance.now();
-        const next = await (ahead ?? walk.next());
+        const next = await pending;
         ahead = undefined;
         if (next.done) return true; // an empty page ended the listing
         const page = next.value;
-        if (page.next) ahead = prefetch(walk);
+        if (page.next && !ctx.timeShort()) ahead = prefetch(walk);
         await judgePage(page.resources, pass, { target, deps, classifier, remediator });
         pass.steps += 1;
         retries = 0;
@@ -73,6 +75,11 @@ export async function scan(
           ...(page.next && { position: page.next }),
         });
         if (!page.next) return true;
+        if (!ahead) {
+          await walk.return(undefined);
+          return false;
+        }
+        pending = ahead;
       }
     } catch (err) {
       await abandon(walk, ahead);
