@@ -50,13 +50,30 @@ const servers = await new Promise<{ scimUrl: string; dynamoEndpoint: string; see
 
 // --- wiring ---------------------------------------------------------------------------------------
 const population = benchPopulation(ACCOUNTS);
-const client = documentClient(
+const rawClient = documentClient(
   new DynamoDBClient({
     endpoint: servers.dynamoEndpoint,
     region: 'local',
     credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
   }),
 );
+/** DynamoDB requests of the current phase by command, and the account items BatchWriteItem put. */
+const calls = new Map<string, number>();
+let accountPuts = 0;
+const client = Object.create(rawClient) as typeof rawClient;
+client.send = ((command: { constructor: { name: string }; input: unknown }) => {
+  const name = command.constructor.name.replace(/Command$/, '');
+  calls.set(name, (calls.get(name) ?? 0) + 1);
+  if (name === 'BatchWrite') {
+    const { RequestItems } = command.input as {
+      RequestItems: Record<string, { PutRequest?: { Item: { sk: string } } }[]>;
+    };
+    for (const requests of Object.values(RequestItems)) {
+      for (const r of requests) if (r.PutRequest?.Item.sk.startsWith('ACCOUNT#')) accountPuts += 1;
+    }
+  }
+  return rawClient.send(command as never);
+}) as typeof rawClient.send;
 const ledger = new DynamoLeaverLedger({ tableName: 'state', client });
 const config = parseConfig({
   sources: [{ id: 'generic', kind: 'generic' }],
@@ -211,10 +228,14 @@ interface Measured {
   peakHeapMb: number;
   peakRssMb: number;
   note: string;
+  /** DynamoDB requests by command, and account states written. */
+  dynamo: string;
 }
 
 async function measure(run: () => Promise<{ accounts: number; note: string }>): Promise<Measured> {
   const mb = (b: number) => b / 1024 / 1024;
+  calls.clear();
+  accountPuts = 0;
   let peakHeap = process.memoryUsage().heapUsed;
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
@@ -226,7 +247,11 @@ async function measure(run: () => Promise<{ accounts: number; note: string }>): 
   const { accounts, note } = await run();
   const ms = performance.now() - started;
   clearInterval(sampler);
-  return { ms, accounts, peakHeapMb: mb(peakHeap), peakRssMb: mb(peakRss), note };
+  const dynamo =
+    calls.size === 0
+      ? ''
+      : `; DynamoDB ${[...calls].map(([name, n]) => `${name} ${n}`).join(', ')}; ${accountPuts} account states written`;
+  return { ms, accounts, peakHeapMb: mb(peakHeap), peakRssMb: mb(peakRss), note, dynamo };
 }
 
 // Warm-up: JIT-compile both paths on a few pages before anything is timed.
@@ -303,7 +328,7 @@ const table = rows.map((r) => [
   fmt(r.ratio, 2),
   fmt(r.m.peakHeapMb, 0),
   fmt(r.m.peakRssMb, 0),
-  `${r.m.accounts} accounts; ${r.m.note}`,
+  `${r.m.accounts} accounts; ${r.m.note}${r.m.dynamo}`,
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
 for (const row of [header, ...table]) {

@@ -4,6 +4,7 @@ import type { ScimTargetConfig } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import { type ListedPage, type ScimAccount, ScimRetryableError } from '../scim/index.ts';
 import { Classifier, LeaverLookup } from './classify.ts';
+import { inParallel } from './in-parallel.ts';
 import type { Pass } from './pass.ts';
 import type { ReconcileDeps, ReconcileRequest } from './reconcile.ts';
 import { Remediator } from './remediate.ts';
@@ -19,6 +20,8 @@ export class ReconcilePagingError extends ScimitarError {
 }
 
 const PAGE_RETRIES = 3;
+/** A page's remediations in flight at once (each a guard take, an audit entry and a queue send). */
+const REMEDIATION_CONCURRENCY = 8;
 
 export interface ScanContext {
   readonly request: ReconcileRequest;
@@ -139,6 +142,7 @@ async function judgePage(
   );
   const now = clock.now().toISOString();
   const changed: AccountState[] = [];
+  const remediations: (() => Promise<void>)[] = [];
   const judged = new Set<string>();
   for (const account of fresh) {
     if (judged.has(account.id)) continue; // twice on one page
@@ -147,7 +151,7 @@ async function judgePage(
     const verdict = classifier.classify(account);
     pass.counts.accounts += 1;
     pass.counts[verdict.classification] += 1;
-    await remediator.act(account, verdict, previous, pass);
+    remediations.push(() => remediator.act(account, verdict, previous, pass));
     const state: AccountState = {
       targetId: target.id,
       scimId: account.id,
@@ -164,6 +168,8 @@ async function judgePage(
     };
     if (stateChanged(previous, state)) changed.push(state);
   }
+  // Remediated before the page is recorded, as before: a page whose remediation failed is read again.
+  await inParallel(remediations, REMEDIATION_CONCURRENCY, (act) => act());
   await store.recordPage({ targetId: target.id, runId, page: pagesDone + 1, listed: [...judged], changed });
   for (const id of judged) pass.seen.add(id);
 }
