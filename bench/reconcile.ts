@@ -13,7 +13,12 @@ import { reconcileDeps } from '../lambdas/aws/wiring/reconcile.ts';
 import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
 import { AuditLog, SystemClock } from '../lambdas/core/model/ports.ts';
-import { type PageRecord, ReconciliationStore, RosterSource } from '../lambdas/core/reconcile/ports.ts';
+import {
+  type ListedAccounts,
+  type PageRecord,
+  ReconciliationStore,
+  RosterSource,
+} from '../lambdas/core/reconcile/ports.ts';
 import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
 import type { AccountState, TargetReconciliation } from '../lambdas/core/reconcile/state.ts';
 import { LaneQueue, RevocationBudget } from '../lambdas/core/revocation/ports.ts';
@@ -123,9 +128,11 @@ class CountingQueue extends LaneQueue {
     this.sent += 1;
   }
 }
+/** One roster export for the whole run: a new export would rewrite the orphan and drift states (their match names it). */
+const rosterAsOf = new Date(Date.now() - 60_000).toISOString();
 class BenchRoster extends RosterSource {
   async current() {
-    return { asOf: new Date(Date.now() - 60_000).toISOString(), people: population.roster };
+    return { asOf: rosterAsOf, people: population.roster };
   }
 }
 /** The same port in memory: what reconciliation costs without DynamoDB round trips. */
@@ -148,7 +155,7 @@ class MemoryStore extends ReconciliationStore {
     }
     return found;
   }
-  private readonly listedPages = new Map<string, { runId: string; page: number; ids: readonly string[] }>();
+  private readonly listedPages = new Map<string, { runId: string; page: number; ids: ListedAccounts }>();
   async putAccounts(states: readonly AccountState[]) {
     for (const s of states) this.accountStates.set(`${s.targetId}/${s.scimId}`, s);
   }

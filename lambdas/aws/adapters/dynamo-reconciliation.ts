@@ -1,7 +1,8 @@
 // Reconciliation state on the state table, next to the ledger and the budget (see table-schemas.ts):
 //   TARGET#<targetId> / RECONCILE          the pass in progress (checkpoint, lease), last and last complete result
 //   TARGET#<targetId> / ACCOUNT#<scimId>   one account as a pass last wrote it (new or changed)
-//   TARGET#<targetId> / SEEN#<runId>#<page>#<part>   the SCIM ids one page of a pass listed
+//   TARGET#<targetId> / SEEN#<runId>#<page>#<part>   the accounts one page of a pass listed:
+//                                                    SCIM ids and their state fingerprints
 // Batch reads and writes, one page of accounts at a time, several batches in flight; conditional
 // puts on the RECONCILE item (a version) keep two invocations from running one target's pass at once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -17,6 +18,7 @@ import {
 import { inParallel } from '../../core/reconcile/in-parallel.ts';
 import {
   type FindingsQuery,
+  type ListedAccounts,
   type PageRecord,
   ReconcileConflictError,
   ReconciliationStore,
@@ -48,7 +50,7 @@ const WRITE_BATCH = 25;
 /** Batch requests in flight at once, reads or writes. */
 const CONCURRENCY = 8;
 const UNPROCESSED_ATTEMPTS = 8;
-/** SCIM ids per SEEN item: 2,000 ids of 36 characters stay far below DynamoDB's 400 KB an item. */
+/** Accounts per SEEN item: 2,000 ids of 36 characters and fingerprints of 16 stay far below 400 KB. */
 const LISTED_PER_ITEM = 2_000;
 
 const pageKey = (n: number) => String(n).padStart(8, '0');
@@ -149,16 +151,24 @@ export class DynamoReconciliationStore extends ReconciliationStore {
 
   async recordPage(page: PageRecord): Promise<void> {
     const pk = targetKey(page.targetId);
-    const listed = chunks(page.listed, LISTED_PER_ITEM).map((ids, part) => ({
+    const listed = chunks([...page.listed], LISTED_PER_ITEM).map((entries, part) => ({
       PutRequest: {
-        Item: { pk, sk: listedKey(page.runId, page.page, part), kind: 'listed', ids },
+        Item: {
+          pk,
+          sk: listedKey(page.runId, page.page, part),
+          kind: 'listed',
+          ids: entries.map(([id]) => id),
+          prints: entries.map(([, print]) => print),
+        },
       },
     }));
-    await this.writeAll([...page.changed.map(accountPut), ...listed]);
+    // The states first: a page whose listing is saved has its changed states saved too.
+    await this.writeAll(page.changed.map(accountPut));
+    await this.writeAll(listed);
   }
 
-  async *listed(targetId: string, runId: string, throughPage: number): AsyncGenerator<readonly string[]> {
-    if (throughPage < 1) return;
+  async *listed(targetId: string, runId: string, throughPage?: number): AsyncGenerator<ListedAccounts> {
+    if (throughPage !== undefined && throughPage < 1) return;
     const pages = paginateQuery(
       { client: this.client },
       {
@@ -168,17 +178,23 @@ export class DynamoReconciliationStore extends ReconciliationStore {
           ':pk': targetKey(targetId),
           ':first': `${LISTED_PREFIX}${runId}#`,
           // '~' sorts after every part number: the last page's parts are all in range.
-          ':last': `${LISTED_PREFIX}${runId}#${pageKey(throughPage)}#~`,
+          ':last': `${LISTED_PREFIX}${runId}#${throughPage === undefined ? '~' : `${pageKey(throughPage)}#~`}`,
         },
-        ProjectionExpression: 'ids',
+        ProjectionExpression: 'ids, prints',
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) for (const item of page.Items ?? []) yield item.ids as string[];
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const prints = item.prints as string[];
+        yield new Map((item.ids as string[]).map((id, i) => [id, prints[i] ?? '']));
+      }
+    }
   }
 
-  async forgetListed(targetId: string): Promise<void> {
+  async forgetListed(targetId: string, keepRunId?: string): Promise<void> {
     const pk = targetKey(targetId);
+    const kept = keepRunId === undefined ? undefined : `${LISTED_PREFIX}${keepRunId}#`;
     const pages = paginateQuery(
       { client: this.client },
       {
@@ -190,9 +206,8 @@ export class DynamoReconciliationStore extends ReconciliationStore {
       },
     );
     for await (const page of pages) {
-      await this.writeAll(
-        (page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })),
-      );
+      const forgotten = (page.Items ?? []).filter((item) => !kept || !(item.sk as string).startsWith(kept));
+      await this.writeAll(forgotten.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
     }
   }
 

@@ -28,11 +28,16 @@ export interface Pass {
   steps: number;
   slowestStepMs: number;
   /**
-   * The SCIM ids this pass listed so far (read back from the store when a pass resumes): how the
-   * sweep tells vanished accounts without the pass rewriting every unchanged state. About 100 bytes
-   * an account, so a few MB for 100,000 accounts.
+   * The accounts this pass listed so far, SCIM id to state fingerprint (read back when a pass
+   * resumes): how the sweep tells vanished accounts without rewriting every unchanged state.
    */
-  seen: Set<string>;
+  seen: Map<string, string>;
+  /**
+   * What the complete pass `progress.knownFrom` listed, not yet listed by this one: an account
+   * listed with the same fingerprint is unchanged. Both maps hold about 100 bytes an account
+   * (10-20 MB for 100,000), never states.
+   */
+  known: Map<string, string>;
 }
 
 export async function reconcileTarget(
@@ -56,9 +61,14 @@ export async function reconcileTarget(
     return { ...base, status: 'done', runId: state.last.runId, counts: state.last.counts, steps: 0 };
   }
   const resumed = state.current !== undefined && !request.restart;
+  // Only a complete pass, with nothing abandoned since, leaves states its fingerprints describe.
+  const knownFrom =
+    state.current === undefined && state.lastComplete && state.last?.runId === state.lastComplete.runId
+      ? state.lastComplete.runId
+      : undefined;
   const progress: RunProgress =
     state.current && resumed
-      ? { ...state.current, invocations: state.current.invocations + 1 }
+      ? resumedProgress(state.current, state.leaseUntil !== undefined)
       : {
           runId: `${now.toISOString().replace(/[-:.]/g, '')}-${Math.random().toString(36).slice(2, 6)}`,
           startedAt: now.toISOString(),
@@ -66,6 +76,7 @@ export async function reconcileTarget(
           pagesDone: 0,
           counts: emptyCounts(),
           invocations: 1,
+          ...(knownFrom !== undefined && { knownFrom }),
         };
   try {
     state = await store.saveTarget({ ...state, current: progress, leaseUntil: leaseUntil() });
@@ -80,7 +91,8 @@ export async function reconcileTarget(
     counts: { ...progress.counts },
     steps: 0,
     slowestStepMs: 0,
-    seen: new Set(),
+    seen: new Map(),
+    known: new Map(),
   };
   const reserve = request.reserveMs ?? 10_000;
   const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
@@ -104,12 +116,19 @@ export async function reconcileTarget(
 
   try {
     if (roster instanceof RosterUnavailableError) throw roster;
+    const { runId, pagesDone, knownFrom: known } = pass.progress;
     if (!resumed) {
       // A new pass: what abandoned passes listed must not count as seen by this one.
-      await store.forgetListed(target.id);
+      await store.forgetListed(target.id, known);
     } else {
-      for await (const ids of store.listed(target.id, pass.progress.runId, pass.progress.pagesDone)) {
-        for (const id of ids) pass.seen.add(id);
+      for await (const listed of store.listed(target.id, runId, pagesDone)) {
+        for (const [id, print] of listed) pass.seen.set(id, print);
+      }
+    }
+
+    if (pass.progress.phase === 'scan' && known !== undefined) {
+      for await (const listed of store.listed(target.id, known)) {
+        for (const [id, print] of listed) if (!pass.seen.has(id)) pass.known.set(id, print);
       }
     }
     if (pass.progress.phase === 'scan') {
@@ -118,6 +137,7 @@ export async function reconcileTarget(
         await checkpoint({}, true);
         return outcome('paused');
       }
+      pass.known.clear();
       await checkpoint({ phase: 'sweep' });
     }
     for (;;) {
@@ -150,8 +170,9 @@ export async function reconcileTarget(
     const { current: _c, leaseUntil: _l, ...rest } = pass.state;
     pass.state = await store.saveTarget({ ...rest, last: result, lastComplete: result });
     const done = await withFindings(outcome('complete'), request, store, pass);
-    // The pass stands without this: the next pass forgets leftovers before it starts.
-    await store.forgetListed(target.id).catch(() => {});
+    // What it listed is the next pass's fingerprints. The pass stands without this: the next
+    // pass forgets leftovers before it starts.
+    await store.forgetListed(target.id, pass.progress.runId).catch(() => {});
     return done;
   } catch (err) {
     if (err instanceof ReconcileConflictError) return outcome('busy', err.message);
@@ -173,6 +194,15 @@ export async function reconcileTarget(
     }
     return withFindings(outcome('incomplete', error), request, store, pass);
   }
+}
+
+/**
+ * A pass continued by another invocation. After a crash (the lease was still set) a page may have
+ * been written past its checkpoint, so the fingerprints of the pass before are no longer trusted.
+ */
+function resumedProgress(current: RunProgress, crashed: boolean): RunProgress {
+  const { knownFrom: _known, ...rest } = current;
+  return { ...(crashed ? rest : current), invocations: current.invocations + 1 };
 }
 
 /**

@@ -34,15 +34,15 @@ export abstract class ReconciliationStore {
   abstract accountsByIds(targetId: string, scimIds: readonly string[]): Promise<Map<string, AccountState>>;
   abstract putAccounts(states: readonly AccountState[]): Promise<void>;
   /**
-   * Saves one page of a pass: the account states that changed, and the SCIM ids the page listed
-   * (its part of the pass's seen set, read back by a resumed pass). Saving the same page again
-   * replaces what it listed.
+   * Saves one page of a pass: the account states that changed, and the accounts the page listed
+   * with their fingerprints (its part of the pass's seen set: read back by a resumed pass, and by
+   * the next pass to tell unchanged accounts). Saving the same page again replaces what it listed.
    */
   abstract recordPage(page: PageRecord): Promise<void>;
-  /** The SCIM ids pages 1 to `throughPage` of the run listed, a page at a time. */
-  abstract listed(targetId: string, runId: string, throughPage: number): AsyncIterable<readonly string[]>;
-  /** Forgets what every run of the target listed (a pass that finished or was abandoned). */
-  abstract forgetListed(targetId: string): Promise<void>;
+  /** What pages 1 to `throughPage` (default: every page) of the run listed, a page at a time. */
+  abstract listed(targetId: string, runId: string, throughPage?: number): AsyncIterable<ListedAccounts>;
+  /** Forgets what every run of the target listed, but the run `keepRunId`'s. */
+  abstract forgetListed(targetId: string, keepRunId?: string): Promise<void>;
   /**
    * Removes up to `limit` examined account states of the target whose SCIM id the pass did not
    * list (`seen` says no); `next` continues where it stopped.
@@ -80,14 +80,17 @@ export interface FindingsQuery {
   readonly seen?: (scimId: string) => boolean;
 }
 
+/** Accounts a page listed: SCIM id to the fingerprint of its state (stateFingerprint). */
+export type ListedAccounts = ReadonlyMap<string, string>;
+
 /** One page of a pass, as recordPage saves it. */
 export interface PageRecord {
   readonly targetId: string;
   readonly runId: string;
   /** The page's number in the run, from 1. */
   readonly page: number;
-  /** Every SCIM id the page listed, repeats of earlier pages included. */
-  readonly listed: readonly string[];
+  /** The accounts the page listed that no earlier page of the run did. */
+  readonly listed: ListedAccounts;
   /** The states that are new or differ from the stored ones; the others are left as they are. */
   readonly changed: readonly AccountState[];
 }

@@ -3,13 +3,13 @@
 import type { ScimTargetConfig } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import { type ListedPage, type ScimAccount, ScimRetryableError } from '../scim/index.ts';
-import { Classifier, LeaverLookup } from './classify.ts';
+import { Classifier, LeaverLookup, type Verdict } from './classify.ts';
 import { inParallel } from './in-parallel.ts';
 import type { Pass } from './pass.ts';
 import type { ReconcileDeps, ReconcileRequest } from './reconcile.ts';
 import { Remediator } from './remediate.ts';
 import type { Roster } from './roster.ts';
-import { type AccountState, type RunProgress, stateChanged } from './state.ts';
+import { type AccountState, type RunProgress, stateChanged, stateFingerprint } from './state.ts';
 
 /** A listing that cannot be trusted to show each account once. */
 export class ReconcilePagingError extends ScimitarError {
@@ -120,7 +120,8 @@ interface PageJudges {
 /**
  * Classifies, remediates and records one page's accounts. An account an earlier page of this run
  * listed is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
- * Only states that changed are written, with the page's ids (the pass's seen set, for the sweep).
+ * Only states that changed are written: an account listed with the fingerprint the last complete
+ * pass recorded is neither read nor written; the others' stored states are read and compared.
  */
 async function judgePage(
   accounts: readonly ScimAccount[],
@@ -136,22 +137,14 @@ async function judgePage(
       `target ${target.id}: every account of page ${pagesDone + 1} was already read in this run; the server does not honour the saved position, so the listing cannot be completed`,
     );
   }
-  const before = await store.accountsByIds(
-    target.id,
-    fresh.map((a) => a.id),
-  );
   const now = clock.now().toISOString();
-  const changed: AccountState[] = [];
-  const remediations: (() => Promise<void>)[] = [];
-  const judged = new Set<string>();
+  const judged = new Map<
+    string,
+    { account: ScimAccount; verdict: Verdict; state: AccountState; print: string }
+  >();
   for (const account of fresh) {
     if (judged.has(account.id)) continue; // twice on one page
-    judged.add(account.id);
-    const previous = before.get(account.id);
     const verdict = classifier.classify(account);
-    pass.counts.accounts += 1;
-    pass.counts[verdict.classification] += 1;
-    remediations.push(() => remediator.act(account, verdict, previous, pass));
     const state: AccountState = {
       targetId: target.id,
       scimId: account.id,
@@ -161,15 +154,36 @@ async function judgePage(
       ...(verdict.personId !== undefined && { personId: verdict.personId }),
       ...(verdict.reason !== undefined && { reason: verdict.reason }),
       ...(verdict.match !== undefined && { match: verdict.match }),
-      firstSeen: previous?.firstSeen ?? now,
+      firstSeen: now,
       lastSeen: now,
       runId,
       page: pagesDone + 1,
     };
-    if (stateChanged(previous, state)) changed.push(state);
+    judged.set(account.id, { account, verdict, state, print: stateFingerprint(state) });
+  }
+  const unknown = [...judged.values()].filter((j) => pass.known.get(j.account.id) !== j.print);
+  const before = await store.accountsByIds(
+    target.id,
+    unknown.map((j) => j.account.id),
+  );
+  const changed: AccountState[] = [];
+  const remediations: (() => Promise<void>)[] = [];
+  const listed = new Map<string, string>();
+  for (const { account, verdict, state, print } of judged.values()) {
+    pass.counts.accounts += 1;
+    pass.counts[verdict.classification] += 1;
+    listed.set(account.id, print);
+    // Known unchanged: the stored state says what this one says (the remediator compares classifications).
+    const unchanged = pass.known.get(account.id) === print;
+    pass.known.delete(account.id);
+    const previous = unchanged ? state : before.get(account.id);
+    remediations.push(() => remediator.act(account, verdict, previous, pass));
+    if (unchanged) continue;
+    const next = previous ? { ...state, firstSeen: previous.firstSeen } : state;
+    if (stateChanged(previous, next)) changed.push(next);
   }
   // Remediated before the page is recorded, as before: a page whose remediation failed is read again.
   await inParallel(remediations, REMEDIATION_CONCURRENCY, (act) => act());
-  await store.recordPage({ targetId: target.id, runId, page: pagesDone + 1, listed: [...judged], changed });
-  for (const id of judged) pass.seen.add(id);
+  await store.recordPage({ targetId: target.id, runId, page: pagesDone + 1, listed, changed });
+  for (const [id, print] of listed) pass.seen.set(id, print);
 }

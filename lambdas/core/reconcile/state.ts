@@ -1,5 +1,6 @@
 // What reconciliation records per target and per account: classifications, account states, pass
 // progress and results, and the orphan and drift findings read back from them.
+import { createHash } from 'node:crypto';
 import type { ListPosition } from '../scim/index.ts';
 
 export const classifications = ['managed', 'drift', 'orphan', 'accepted', 'inactive'] as const;
@@ -46,6 +47,23 @@ export function stateChanged(previous: AccountState | undefined, next: AccountSt
     previous.reason !== next.reason ||
     !sameMatch(previous.match, next.match)
   );
+}
+
+/**
+ * What stateChanged compares, as a short digest: kept per account with a pass's seen set, so the
+ * next pass knows an unchanged account without reading its state. 96 bits of SHA-256.
+ */
+export function stateFingerprint(state: AccountState): string {
+  const { userName, active, classification, personId, reason, match } = state;
+  const facts = [
+    userName,
+    active,
+    classification,
+    personId,
+    reason,
+    match && [match.roster.keys, match.roster.result, match.ledger.keys, match.ledger.result],
+  ];
+  return createHash('sha256').update(JSON.stringify(facts)).digest('base64').slice(0, 16);
 }
 
 // Field by field: a map read back from DynamoDB need not keep its attributes' order.
@@ -193,6 +211,12 @@ export interface RunProgress {
   readonly pagesDone: number;
   /** Where the sweep of vanished accounts continues (a state-table sort key). */
   readonly sweepFrom?: string;
+  /**
+   * The complete pass whose listed fingerprints tell this pass's unchanged accounts (no read, no
+   * write). Absent when the pass before did not complete, was abandoned, or this one resumed after
+   * a crash (a page may be written past its checkpoint): then every listed account's state is read.
+   */
+  readonly knownFrom?: string;
   readonly counts: RunCounts;
   readonly invocations: number;
 }

@@ -1,4 +1,9 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { reconcile, type TargetOutcome } from '../../../lambdas/core/reconcile/reconcile.ts';
@@ -18,8 +23,9 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-/** Items written through BatchWriteItem, by kind of sort key; reset with `clear`. */
+/** Items written through BatchWriteItem by kind of sort key, and account states read; reset with `clear`. */
 interface Writes {
+  accountReads: number;
   accountPuts: number;
   accountDeletes: number;
   listedPuts: number;
@@ -28,9 +34,20 @@ interface Writes {
 
 /** The test's DynamoDB client, counting the batch writes that go through it. */
 function countingClient(client: DynamoDBDocumentClient): { client: DynamoDBDocumentClient; writes: Writes } {
-  const writes: Writes = { accountPuts: 0, accountDeletes: 0, listedPuts: 0, listedDeletes: 0 };
+  const writes: Writes = {
+    accountReads: 0,
+    accountPuts: 0,
+    accountDeletes: 0,
+    listedPuts: 0,
+    listedDeletes: 0,
+  };
   const counting = Object.create(client) as DynamoDBDocumentClient;
   counting.send = (async (command: unknown) => {
+    if (command instanceof BatchGetCommand) {
+      for (const request of Object.values(command.input.RequestItems ?? {})) {
+        writes.accountReads += request.Keys?.length ?? 0;
+      }
+    }
     if (command instanceof BatchWriteCommand) {
       for (const requests of Object.values(command.input.RequestItems ?? {})) {
         for (const r of requests) {
@@ -104,7 +121,7 @@ describe('reconciliation: writes only what changed', () => {
 
     const [first] = (await reconcile({}, deps)).outcomes;
     expect(first?.counts).toMatchObject({ accounts: 60, managed: 46, drift: 10, orphan: 4 });
-    expect(writes).toMatchObject({ accountPuts: 60, accountDeletes: 0, listedPuts: 6 });
+    expect(writes).toMatchObject({ accountReads: 60, accountPuts: 60, accountDeletes: 0, listedPuts: 6 });
     const firstQueued = deps.queue.drain().length;
     expect(firstQueued).toBe(10);
 
@@ -120,8 +137,9 @@ describe('reconciliation: writes only what changed', () => {
       status: 'complete',
       counts: expect.objectContaining({ accounts: 59, managed: 45, drift: 10, orphan: 4, removed: 1 }),
     });
-    // 60 state writes then, none now: only the ids each page listed (6 items) and the one delete.
-    expect(writes).toMatchObject({ accountPuts: 0, accountDeletes: 1, listedPuts: 6 });
+    // 60 state reads and writes then, none now: what each page listed (6 items) and the one delete.
+    // The first pass's fingerprints told every listed account unchanged.
+    expect(writes).toMatchObject({ accountReads: 0, accountPuts: 0, accountDeletes: 1, listedPuts: 6 });
     // Drift is still sent back to the lane on every pass, written or not.
     expect(deps.queue.drain()).toHaveLength(firstQueued);
     const states = await statesByUser(deps, id);
@@ -134,8 +152,9 @@ describe('reconciliation: writes only what changed', () => {
     });
     expect(second?.findings?.accounts).toHaveLength(14);
     expect(second?.findings?.accounts.every((a) => a.lastSeen === deps.clock.now().toISOString())).toBe(true);
-    // What the pass listed is forgotten once it finishes.
-    expect(await listedItems(id)).toBe(0);
+    // What this pass listed is kept for the next one; what the first one listed is forgotten.
+    expect(writes.listedDeletes).toBe(6);
+    expect(await listedItems(id)).toBe(6);
   });
 
   it('writes the one account whose classification changed', async () => {
@@ -156,7 +175,7 @@ describe('reconciliation: writes only what changed', () => {
     const [second] = (await reconcile({}, deps)).outcomes;
 
     expect(second?.counts).toMatchObject({ accounts: 60, managed: 45, orphan: 5, removed: 0 });
-    expect(writes).toMatchObject({ accountPuts: 1, accountDeletes: 0 });
+    expect(writes).toMatchObject({ accountReads: 1, accountPuts: 1, accountDeletes: 0 });
     const states = await statesByUser(deps, id);
     expect(states['w001@example.com']).toMatchObject({
       classification: 'orphan',
