@@ -9,7 +9,7 @@ import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-
 import { reconcile, type TargetOutcome } from '../../../lambdas/core/reconcile/reconcile.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
-import { ago, configFor, DAY, depsFor, freshId, NOW, statesByUser, type TestDeps } from './world.ts';
+import { configFor, DAY, depsFor, freshId, NOW, seedPlaced, statesByUser, type TestDeps } from './world.ts';
 
 let dynamo: LocalDynamo;
 let target: ScimTarget;
@@ -67,25 +67,11 @@ const clear = (writes: Writes) => {
 };
 
 /** 60 accounts on pages of 10: every sixth a leaver's (drift), some of every tenth nobody's (orphan). */
-async function seed(deps: TestDeps, id: string) {
+function seed(deps: TestDeps, id: string) {
   const names = Array.from({ length: 60 }, (_, i) => `w${String(i + 1).padStart(3, '0')}@example.com`);
-  const { users } = target.app.seed({ users: names.map((userName) => ({ userName })) });
-  const people = [];
-  for (const [i, user] of users.entries()) {
-    if (i % 6 === 5) {
-      await deps.ledger.record({
-        personId: `${id}.L${i}`,
-        targetId: id,
-        outcome: 'revoked',
-        eventId: `e${i}`,
-        at: ago(DAY),
-        accountId: user.id,
-        userName: user.userName,
-      });
-    } else if (i % 10 !== 9) people.push({ employeeId: `${id}.P${i}`, userName: user.userName });
-  }
-  deps.roster.roster = { asOf: ago(60_000), people };
-  return users;
+  return seedPlaced(deps, target.app, id, names, (i) =>
+    i % 6 === 5 ? 'leaver' : i % 10 === 9 ? 'nobody' : 'person',
+  );
 }
 
 async function listedItems(id: string): Promise<number> {
