@@ -1,3 +1,4 @@
+// Over 300 lines: the one adapter of ReconciliationStore, with the batch reads and writes it alone uses.
 // Reconciliation state on the state table, next to the ledger and the budget (see table-schemas.ts):
 //   TARGET#<targetId> / RECONCILE          the pass in progress (checkpoint, lease), last and last complete result
 //   TARGET#<targetId> / ACCOUNT#<scimId>   one account as a pass last wrote it (new or changed)
