@@ -7,6 +7,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { reconcile, type TargetOutcome } from '../../../lambdas/core/reconcile/reconcile.ts';
+import type { TargetReconciliation } from '../../../lambdas/core/reconcile/state.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { configFor, DAY, depsFor, freshId, NOW, seedPlaced, statesByUser, type TestDeps } from './world.ts';
@@ -202,5 +203,33 @@ describe('reconciliation: writes only what changed', () => {
         .map((u) => u.userName)
         .sort(),
     );
+  });
+
+  it('reads every state it lists once resumed after a crash: a page may have been written past its checkpoint', async () => {
+    target = await startTarget();
+    const { id, deps, writes } = setup();
+    await seed(deps, id);
+    await reconcile({}, deps);
+    deps.clock.advance(DAY);
+    clear(writes);
+    // The process "dies" at the checkpoint after page 2: no save succeeds from then on.
+    let saves = 0;
+    const dying = Object.create(deps.store) as typeof deps.store;
+    dying.saveTarget = async (state: TargetReconciliation) => {
+      saves += 1;
+      if (saves >= 3) throw new Error('Lambda timed out');
+      return deps.store.saveTarget(state);
+    };
+    const [died] = (await reconcile({}, { ...deps, store: dying })).outcomes;
+    expect(died?.status).toBe('incomplete');
+    expect(writes.accountReads).toBe(0); // pages 1 and 2: told unchanged by their fingerprints
+
+    deps.clock.advance(16 * 60_000);
+    const [resumed] = (await reconcile({}, deps)).outcomes;
+
+    expect(resumed).toMatchObject({ status: 'complete', counts: expect.objectContaining({ accounts: 60 }) });
+    // Page 1 was checkpointed; pages 2 to 6 are read and compared, not trusted.
+    expect(writes.accountReads).toBe(50);
+    expect(writes.accountPuts).toBe(0);
   });
 });
