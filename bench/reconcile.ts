@@ -13,7 +13,12 @@ import { reconcileDeps } from '../lambdas/aws/wiring/reconcile.ts';
 import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
 import { AuditLog, SystemClock } from '../lambdas/core/model/ports.ts';
-import { ReconciliationStore, RosterSource } from '../lambdas/core/reconcile/ports.ts';
+import {
+  type ListedAccounts,
+  type PageRecord,
+  ReconciliationStore,
+  RosterSource,
+} from '../lambdas/core/reconcile/ports.ts';
 import { type ReconcileDeps, reconcile } from '../lambdas/core/reconcile/reconcile.ts';
 import type { AccountState, TargetReconciliation } from '../lambdas/core/reconcile/state.ts';
 import { LaneQueue, RevocationBudget } from '../lambdas/core/revocation/ports.ts';
@@ -50,13 +55,30 @@ const servers = await new Promise<{ scimUrl: string; dynamoEndpoint: string; see
 
 // --- wiring ---------------------------------------------------------------------------------------
 const population = benchPopulation(ACCOUNTS);
-const client = documentClient(
+const rawClient = documentClient(
   new DynamoDBClient({
     endpoint: servers.dynamoEndpoint,
     region: 'local',
     credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
   }),
 );
+/** DynamoDB requests of the current phase by command, and the account items BatchWriteItem put. */
+const calls = new Map<string, number>();
+let accountPuts = 0;
+const client = Object.create(rawClient) as typeof rawClient;
+client.send = ((command: { constructor: { name: string }; input: unknown }) => {
+  const name = command.constructor.name.replace(/Command$/, '');
+  calls.set(name, (calls.get(name) ?? 0) + 1);
+  if (name === 'BatchWrite') {
+    const { RequestItems } = command.input as {
+      RequestItems: Record<string, { PutRequest?: { Item: { sk: string } } }[]>;
+    };
+    for (const requests of Object.values(RequestItems)) {
+      for (const r of requests) if (r.PutRequest?.Item.sk.startsWith('ACCOUNT#')) accountPuts += 1;
+    }
+  }
+  return rawClient.send(command as never);
+}) as typeof rawClient.send;
 const ledger = new DynamoLeaverLedger({ tableName: 'state', client });
 const config = parseConfig({
   sources: [{ id: 'generic', kind: 'generic' }],
@@ -106,9 +128,11 @@ class CountingQueue extends LaneQueue {
     this.sent += 1;
   }
 }
+/** One roster export for the whole run: a new export would rewrite the orphan and drift states (their match names it). */
+const rosterAsOf = new Date(Date.now() - 60_000).toISOString();
 class BenchRoster extends RosterSource {
   async current() {
-    return { asOf: new Date(Date.now() - 60_000).toISOString(), people: population.roster };
+    return { asOf: rosterAsOf, people: population.roster };
   }
 }
 /** The same port in memory: what reconciliation costs without DynamoDB round trips. */
@@ -131,13 +155,27 @@ class MemoryStore extends ReconciliationStore {
     }
     return found;
   }
+  private readonly listedPages = new Map<string, { runId: string; page: number; ids: ListedAccounts }>();
   async putAccounts(states: readonly AccountState[]) {
     for (const s of states) this.accountStates.set(`${s.targetId}/${s.scimId}`, s);
   }
-  async sweep(targetId: string, runId: string) {
+  async recordPage(page: PageRecord) {
+    await this.putAccounts(page.changed);
+    this.listedPages.set(`${page.targetId}/${page.runId}/${page.page}`, { ...page, ids: page.listed });
+  }
+  async *listed(targetId: string, runId: string, throughPage: number) {
+    for (const [key, p] of this.listedPages) {
+      if (key.startsWith(`${targetId}/`) && p.runId === runId && p.page <= throughPage) yield p.ids;
+    }
+  }
+  async forgetListed(targetId: string) {
+    for (const key of this.listedPages.keys())
+      if (key.startsWith(`${targetId}/`)) this.listedPages.delete(key);
+  }
+  async sweep(targetId: string, seen: (scimId: string) => boolean) {
     let removed = 0;
     for (const [key, s] of this.accountStates) {
-      if (s.targetId === targetId && s.runId !== runId) {
+      if (s.targetId === targetId && !seen(s.scimId)) {
         this.accountStates.delete(key);
         removed += 1;
       }
@@ -197,10 +235,14 @@ interface Measured {
   peakHeapMb: number;
   peakRssMb: number;
   note: string;
+  /** DynamoDB requests by command, and account states written. */
+  dynamo: string;
 }
 
 async function measure(run: () => Promise<{ accounts: number; note: string }>): Promise<Measured> {
   const mb = (b: number) => b / 1024 / 1024;
+  calls.clear();
+  accountPuts = 0;
   let peakHeap = process.memoryUsage().heapUsed;
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
@@ -212,7 +254,11 @@ async function measure(run: () => Promise<{ accounts: number; note: string }>): 
   const { accounts, note } = await run();
   const ms = performance.now() - started;
   clearInterval(sampler);
-  return { ms, accounts, peakHeapMb: mb(peakHeap), peakRssMb: mb(peakRss), note };
+  const dynamo =
+    calls.size === 0
+      ? ''
+      : `; DynamoDB ${[...calls].map(([name, n]) => `${name} ${n}`).join(', ')}; ${accountPuts} account states written`;
+  return { ms, accounts, peakHeapMb: mb(peakHeap), peakRssMb: mb(peakRss), note, dynamo };
 }
 
 // Warm-up: JIT-compile both paths on a few pages before anything is timed.
@@ -234,9 +280,14 @@ for (const pageSize of PAGE_SIZES) {
     return { accounts, note: 'listAccounts only' };
   });
   rows.push({ pageSize, phase: 'paging (SCIM client)', m: paging, ratio: 1 });
+  // 'dynamo, first': the target's first pass, every state new (once, at the first page size).
+  // 'dynamo': a pass over the target as the last complete pass left it, the daily case.
   // 'dynamo, no list': the same pass without reading back its orphan and drift accounts
   // (findingsLimit 0), so the difference is what listing them costs.
-  for (const phaseKind of ['dynamo', 'dynamo, no list', 'memory'] as const) {
+  const phaseKinds = ['dynamo', 'dynamo, no list', 'memory'] as const;
+  for (const phaseKind of pageSize === PAGE_SIZES[0]
+    ? (['dynamo, first', ...phaseKinds] as const)
+    : phaseKinds) {
     const kind = phaseKind === 'memory' ? 'memory' : 'dynamo';
     const findingsLimit = phaseKind === 'dynamo, no list' ? 0 : undefined;
     const queue = new CountingQueue();
@@ -255,6 +306,7 @@ for (const pageSize of PAGE_SIZES) {
       };
     });
     const phase = {
+      'dynamo, first': 'reconcile (state on dynalite, first pass)',
       dynamo: 'reconcile (state on dynalite)',
       'dynamo, no list': 'reconcile (state on dynalite, no list)',
       memory: 'reconcile (state in memory)',
@@ -289,7 +341,7 @@ const table = rows.map((r) => [
   fmt(r.ratio, 2),
   fmt(r.m.peakHeapMb, 0),
   fmt(r.m.peakRssMb, 0),
-  `${r.m.accounts} accounts; ${r.m.note}`,
+  `${r.m.accounts} accounts; ${r.m.note}${r.m.dynamo}`,
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
 for (const row of [header, ...table]) {
@@ -298,6 +350,14 @@ for (const row of [header, ...table]) {
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd(),
+  );
+}
+// The headline: a pass over a known target against paging, with the state persisted and in memory.
+for (const pageSize of PAGE_SIZES) {
+  const ratio = (phase: string) => rows.find((r) => r.pageSize === pageSize && r.phase === phase)?.ratio;
+  const first = ratio('reconcile (state on dynalite, first pass)');
+  console.log(
+    `\nreconcile: ${ACCOUNTS} accounts, page ${pageSize}: state on dynalite ${fmt(ratio('reconcile (state on dynalite)') ?? 0, 2)}x paging, state in memory ${fmt(ratio('reconcile (state in memory)') ?? 0, 2)}x paging${first === undefined ? '' : ` (first pass, every state new: ${fmt(first, 2)}x)`}`,
   );
 }
 console.log(

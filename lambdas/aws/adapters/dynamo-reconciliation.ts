@@ -1,8 +1,11 @@
+// Over 300 lines: the one adapter of ReconciliationStore, with the batch reads and writes it alone uses.
 // Reconciliation state on the state table, next to the ledger and the budget (see table-schemas.ts):
 //   TARGET#<targetId> / RECONCILE          the pass in progress (checkpoint, lease), last and last complete result
-//   TARGET#<targetId> / ACCOUNT#<scimId>   one account as the last pass saw it
-// Batch reads and writes, one page of accounts at a time; conditional puts on the RECONCILE item
-// (a version) keep two invocations from running one target's pass at once.
+//   TARGET#<targetId> / ACCOUNT#<scimId>   one account as a pass last wrote it (new or changed)
+//   TARGET#<targetId> / SEEN#<runId>#<page>#<part>   the accounts one page of a pass listed:
+//                                                    SCIM ids and their state fingerprints
+// Batch reads and writes, one page of accounts at a time, several batches in flight; conditional
+// puts on the RECONCILE item (a version) keep two invocations from running one target's pass at once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -13,7 +16,14 @@ import {
   paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ReconcileConflictError, ReconciliationStore } from '../../core/reconcile/ports.ts';
+import { inParallel } from '../../core/reconcile/in-parallel.ts';
+import {
+  type FindingsQuery,
+  type ListedAccounts,
+  type PageRecord,
+  ReconcileConflictError,
+  ReconciliationStore,
+} from '../../core/reconcile/ports.ts';
 import {
   type AccountState,
   FindingsCollector,
@@ -34,11 +44,19 @@ export interface DynamoReconciliationProps {
 const targetKey = (targetId: string) => `TARGET#${targetId}`;
 const ACCOUNT_PREFIX = 'ACCOUNT#';
 const RECONCILE_SK = 'RECONCILE';
+const LISTED_PREFIX = 'SEEN#';
 /** BatchGetItem takes 100 keys, BatchWriteItem 25 requests. */
 const GET_BATCH = 100;
 const WRITE_BATCH = 25;
-const WRITE_CONCURRENCY = 4;
+/** Batch requests in flight at once, reads or writes. */
+const CONCURRENCY = 8;
 const UNPROCESSED_ATTEMPTS = 8;
+/** Accounts per SEEN item: 2,000 ids of 36 characters and fingerprints of 16 stay far below 400 KB. */
+const LISTED_PER_ITEM = 2_000;
+
+const pageKey = (n: number) => String(n).padStart(8, '0');
+const listedKey = (runId: string, page: number, part: number) =>
+  `${LISTED_PREFIX}${runId}#${pageKey(page)}#${String(part).padStart(4, '0')}`;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -104,7 +122,7 @@ export class DynamoReconciliationStore extends ReconciliationStore {
   async accountsByIds(targetId: string, scimIds: readonly string[]): Promise<Map<string, AccountState>> {
     const found = new Map<string, AccountState>();
     const unique = [...new Set(scimIds)];
-    for (const batch of chunks(unique, GET_BATCH)) {
+    await inParallel(chunks(unique, GET_BATCH), CONCURRENCY, async (batch) => {
       let keys: Record<string, unknown>[] = batch.map((id) => ({
         pk: targetKey(targetId),
         sk: `${ACCOUNT_PREFIX}${id}`,
@@ -124,27 +142,79 @@ export class DynamoReconciliationStore extends ReconciliationStore {
         keys =
           (answer.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
-    }
+    });
     return found;
   }
 
   async putAccounts(states: readonly AccountState[]): Promise<void> {
-    const requests = states.map((state) => ({
+    await this.writeAll(states.map(accountPut));
+  }
+
+  async recordPage(page: PageRecord): Promise<void> {
+    const pk = targetKey(page.targetId);
+    const listed = chunks([...page.listed], LISTED_PER_ITEM).map((entries, part) => ({
       PutRequest: {
         Item: {
-          pk: targetKey(state.targetId),
-          sk: `${ACCOUNT_PREFIX}${state.scimId}`,
-          kind: 'account',
-          ...state,
+          pk,
+          sk: listedKey(page.runId, page.page, part),
+          kind: 'listed',
+          ids: entries.map(([id]) => id),
+          prints: entries.map(([, print]) => print),
         },
       },
     }));
-    await this.writeAll(requests);
+    // The states first: a page whose listing is saved has its changed states saved too.
+    await this.writeAll(page.changed.map(accountPut));
+    await this.writeAll(listed);
+  }
+
+  async *listed(targetId: string, runId: string, throughPage?: number): AsyncGenerator<ListedAccounts> {
+    if (throughPage !== undefined && throughPage < 1) return;
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+        ExpressionAttributeValues: {
+          ':pk': targetKey(targetId),
+          ':first': `${LISTED_PREFIX}${runId}#`,
+          // '~' sorts after every part number: the last page's parts are all in range.
+          ':last': `${LISTED_PREFIX}${runId}#${throughPage === undefined ? '~' : `${pageKey(throughPage)}#~`}`,
+        },
+        ProjectionExpression: 'ids, prints',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const prints = item.prints as string[];
+        yield new Map((item.ids as string[]).map((id, i) => [id, prints[i] ?? '']));
+      }
+    }
+  }
+
+  async forgetListed(targetId: string, keepRunId?: string): Promise<void> {
+    const pk = targetKey(targetId);
+    const kept = keepRunId === undefined ? undefined : `${LISTED_PREFIX}${keepRunId}#`;
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :listed)',
+        ExpressionAttributeValues: { ':pk': pk, ':listed': LISTED_PREFIX },
+        ProjectionExpression: 'sk',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      const forgotten = (page.Items ?? []).filter((item) => !kept || !(item.sk as string).startsWith(kept));
+      await this.writeAll(forgotten.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
+    }
   }
 
   async sweep(
     targetId: string,
-    runId: string,
+    seen: (scimId: string) => boolean,
     options: { from?: string; limit: number },
   ): Promise<{ removed: number; next?: string }> {
     const pk = targetKey(targetId);
@@ -153,13 +223,13 @@ export class DynamoReconciliationStore extends ReconciliationStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :account)',
         ExpressionAttributeValues: { ':pk': pk, ':account': ACCOUNT_PREFIX },
-        ProjectionExpression: 'sk, runId',
+        ProjectionExpression: 'sk',
         Limit: options.limit,
         ConsistentRead: true,
         ...(options.from !== undefined && { ExclusiveStartKey: { pk, sk: options.from } }),
       }),
     );
-    const gone = (page.Items ?? []).filter((item) => item.runId !== runId);
+    const gone = (page.Items ?? []).filter((item) => !seen((item.sk as string).slice(ACCOUNT_PREFIX.length)));
     await this.writeAll(gone.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
     const next = page.LastEvaluatedKey?.sk as string | undefined;
     return { removed: gone.length, ...(next !== undefined && { next }) };
@@ -181,10 +251,8 @@ export class DynamoReconciliationStore extends ReconciliationStore {
    * The filter runs in DynamoDB, so only orphan and drift states cross the wire; once `limit` drift
    * accounts are held, the rest of the partition is only counted (Select COUNT).
    */
-  override async findings(
-    targetId: string,
-    options: { limit: number; runId?: string },
-  ): Promise<FindingsList> {
+  override async findings(targetId: string, options: FindingsQuery): Promise<FindingsList> {
+    const { seen } = options;
     const collector = new FindingsCollector(options.limit);
     const values: Record<string, unknown> = {
       ':pk': targetKey(targetId),
@@ -196,6 +264,8 @@ export class DynamoReconciliationStore extends ReconciliationStore {
     let start: Record<string, unknown> | undefined;
     do {
       const counting = collector.full;
+      // Counting the rest of a seen set's findings needs their ids, not their whole states.
+      const idsOnly = counting && seen !== undefined;
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -204,25 +274,26 @@ export class DynamoReconciliationStore extends ReconciliationStore {
           ExpressionAttributeNames: {
             '#classification': 'classification',
             ...(options.runId !== undefined && { '#runId': 'runId' }),
+            ...(idsOnly && { '#scimId': 'scimId' }),
           },
           ExpressionAttributeValues: values,
-          ...(counting && { Select: 'COUNT' }),
+          ...(counting && !idsOnly && { Select: 'COUNT' }),
+          ...(idsOnly && { ProjectionExpression: '#scimId' }),
           ...(this.findingsPageSize !== undefined && { Limit: this.findingsPageSize }),
           ...(start && { ExclusiveStartKey: start }),
         }),
       );
-      if (counting) collector.count(page.Count ?? 0);
-      else for (const item of page.Items ?? []) collector.add(accountState(item));
+      const items = (page.Items ?? []).filter((item) => !seen || seen(item.scimId as string));
+      if (counting && !idsOnly) collector.count(page.Count ?? 0);
+      else if (idsOnly) collector.count(items.length);
+      else for (const item of items) collector.add(accountState(item));
       start = page.LastEvaluatedKey;
     } while (start);
     return collector.result();
   }
 
   private async writeAll(requests: Record<string, unknown>[]): Promise<void> {
-    const batches = chunks(requests, WRITE_BATCH);
-    for (let i = 0; i < batches.length; i += WRITE_CONCURRENCY) {
-      await Promise.all(batches.slice(i, i + WRITE_CONCURRENCY).map((batch) => this.writeBatch(batch)));
-    }
+    await inParallel(chunks(requests, WRITE_BATCH), CONCURRENCY, (batch) => this.writeBatch(batch));
   }
 
   private async writeBatch(batch: Record<string, unknown>[]): Promise<void> {
@@ -238,6 +309,19 @@ export class DynamoReconciliationStore extends ReconciliationStore {
       pending = (answer.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined) ?? [];
     }
   }
+}
+
+function accountPut(state: AccountState) {
+  return {
+    PutRequest: {
+      Item: {
+        pk: targetKey(state.targetId),
+        sk: `${ACCOUNT_PREFIX}${state.scimId}`,
+        kind: 'account',
+        ...state,
+      },
+    },
+  };
 }
 
 function accountState(item: Record<string, unknown>): AccountState {

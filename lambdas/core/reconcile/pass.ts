@@ -27,6 +27,17 @@ export interface Pass {
   counts: RunCounts;
   steps: number;
   slowestStepMs: number;
+  /**
+   * The accounts this pass listed so far, SCIM id to state fingerprint (read back when a pass
+   * resumes): how the sweep tells vanished accounts without rewriting every unchanged state.
+   */
+  seen: Map<string, string>;
+  /**
+   * What the complete pass `progress.knownFrom` listed, not yet listed by this one: an account
+   * listed with the same fingerprint is unchanged. Both maps hold about 100 bytes an account
+   * (10-20 MB for 100,000), never states.
+   */
+  known: Map<string, string>;
 }
 
 export async function reconcileTarget(
@@ -49,9 +60,15 @@ export async function reconcileTarget(
   if (!state.current && request.since && state.last && state.last.finishedAt >= request.since) {
     return { ...base, status: 'done', runId: state.last.runId, counts: state.last.counts, steps: 0 };
   }
+  const resumed = state.current !== undefined && !request.restart;
+  // Only a complete pass, with nothing abandoned since, leaves states its fingerprints describe.
+  const knownFrom =
+    state.current === undefined && state.lastComplete && state.last?.runId === state.lastComplete.runId
+      ? state.lastComplete.runId
+      : undefined;
   const progress: RunProgress =
-    state.current && !request.restart
-      ? { ...state.current, invocations: state.current.invocations + 1 }
+    state.current && resumed
+      ? resumedProgress(state.current, state.leaseUntil !== undefined)
       : {
           runId: `${now.toISOString().replace(/[-:.]/g, '')}-${Math.random().toString(36).slice(2, 6)}`,
           startedAt: now.toISOString(),
@@ -59,6 +76,7 @@ export async function reconcileTarget(
           pagesDone: 0,
           counts: emptyCounts(),
           invocations: 1,
+          ...(knownFrom !== undefined && { knownFrom }),
         };
   try {
     state = await store.saveTarget({ ...state, current: progress, leaseUntil: leaseUntil() });
@@ -67,7 +85,15 @@ export async function reconcileTarget(
       return { ...base, status: 'busy', counts: emptyCounts(), steps: 0 };
     throw err;
   }
-  const pass: Pass = { state, progress, counts: { ...progress.counts }, steps: 0, slowestStepMs: 0 };
+  const pass: Pass = {
+    state,
+    progress,
+    counts: { ...progress.counts },
+    steps: 0,
+    slowestStepMs: 0,
+    seen: new Map(),
+    known: new Map(),
+  };
   const reserve = request.reserveMs ?? 10_000;
   const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
   const checkpoint = async (change: Partial<RunProgress>, release = false) => {
@@ -90,12 +116,28 @@ export async function reconcileTarget(
 
   try {
     if (roster instanceof RosterUnavailableError) throw roster;
+    const { runId, pagesDone, knownFrom: known } = pass.progress;
+    if (!resumed) {
+      // A new pass: what abandoned passes listed must not count as seen by this one.
+      await store.forgetListed(target.id, known);
+    } else {
+      for await (const listed of store.listed(target.id, runId, pagesDone)) {
+        for (const [id, print] of listed) pass.seen.set(id, print);
+      }
+    }
+
+    if (pass.progress.phase === 'scan' && known !== undefined) {
+      for await (const listed of store.listed(target.id, known)) {
+        for (const [id, print] of listed) if (!pass.seen.has(id)) pass.known.set(id, print);
+      }
+    }
     if (pass.progress.phase === 'scan') {
       const finished = await scan(target, roster, pass, { request, deps, timeShort, checkpoint });
       if (!finished) {
         await checkpoint({}, true);
         return outcome('paused');
       }
+      pass.known.clear();
       await checkpoint({ phase: 'sweep' });
     }
     for (;;) {
@@ -104,7 +146,7 @@ export async function reconcileTarget(
         return outcome('paused');
       }
       const started = performance.now();
-      const step = await store.sweep(target.id, pass.progress.runId, {
+      const step = await store.sweep(target.id, (id) => pass.seen.has(id), {
         ...(pass.progress.sweepFrom !== undefined && { from: pass.progress.sweepFrom }),
         limit: request.sweepBatch ?? 500,
       });
@@ -127,7 +169,11 @@ export async function reconcileTarget(
     };
     const { current: _c, leaseUntil: _l, ...rest } = pass.state;
     pass.state = await store.saveTarget({ ...rest, last: result, lastComplete: result });
-    return withFindings(outcome('complete'), request, store);
+    const done = await withFindings(outcome('complete'), request, store, pass);
+    // What it listed is the next pass's fingerprints. The pass stands without this: the next
+    // pass forgets leftovers before it starts.
+    await store.forgetListed(target.id, pass.progress.runId).catch(() => {});
+    return done;
   } catch (err) {
     if (err instanceof ReconcileConflictError) return outcome('busy', err.message);
     const error = describeError(err);
@@ -146,25 +192,44 @@ export async function reconcileTarget(
     } catch (saveErr) {
       return outcome('incomplete', `${error}; and the result could not be saved: ${describeError(saveErr)}`);
     }
-    return withFindings(outcome('incomplete', error), request, store);
+    return withFindings(outcome('incomplete', error), request, store, pass);
   }
 }
 
 /**
- * Adds the pass's orphan and drift accounts to a finished target's outcome, from the account
- * states the pass saved (its run id). Skipped when it found none, so a clean pass reads nothing more.
+ * A pass continued by another invocation. After a crash (the lease was still set) a page may have
+ * been written past its checkpoint, so the fingerprints of the pass before are no longer trusted.
+ */
+function resumedProgress(current: RunProgress, crashed: boolean): RunProgress {
+  const { knownFrom: _known, ...rest } = current;
+  return { ...(crashed ? rest : current), invocations: current.invocations + 1 };
+}
+
+/**
+ * Adds the pass's orphan and drift accounts to a finished target's outcome, from the persisted
+ * states of the accounts the pass listed: after a complete pass's sweep that is every state left;
+ * an incomplete pass filters by its seen set. An unchanged state keeps the time it was written, so
+ * `lastSeen` is raised to the pass's start: it listed them no earlier. Skipped when it found none,
+ * so a clean pass reads nothing more.
  */
 async function withFindings(
   outcome: TargetOutcome,
   request: ReconcileRequest,
   store: ReconciliationStore,
+  pass: Pass,
 ): Promise<TargetOutcome> {
   const limit = request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
   const found = outcome.counts.orphan + outcome.counts.drift;
   if (found === 0 || outcome.runId === undefined) return outcome;
   if (limit === 0) return { ...outcome, findings: { accounts: [], more: found, limit } };
   try {
-    return { ...outcome, findings: await store.findings(outcome.targetId, { limit, runId: outcome.runId }) };
+    const list = await store.findings(outcome.targetId, {
+      limit,
+      ...(outcome.status !== 'complete' && { seen: (id: string) => pass.seen.has(id) }),
+    });
+    const since = pass.progress.startedAt;
+    const accounts = list.accounts.map((a) => (a.lastSeen < since ? { ...a, lastSeen: since } : a));
+    return { ...outcome, findings: { ...list, accounts } };
   } catch (err) {
     // The pass itself stands; only its list is missing, and says why.
     return { ...outcome, findings: { accounts: [], more: found, limit, error: describeError(err) } };

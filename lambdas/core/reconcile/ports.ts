@@ -34,12 +34,22 @@ export abstract class ReconciliationStore {
   abstract accountsByIds(targetId: string, scimIds: readonly string[]): Promise<Map<string, AccountState>>;
   abstract putAccounts(states: readonly AccountState[]): Promise<void>;
   /**
-   * Removes up to `limit` examined account states of the target that the run `runId` did not see;
-   * `next` continues where it stopped.
+   * Saves one page of a pass: the account states that changed, and the accounts the page listed
+   * with their fingerprints (its part of the pass's seen set: read back by a resumed pass, and by
+   * the next pass to tell unchanged accounts). Saving the same page again replaces what it listed.
+   */
+  abstract recordPage(page: PageRecord): Promise<void>;
+  /** What pages 1 to `throughPage` (default: every page) of the run listed, a page at a time. */
+  abstract listed(targetId: string, runId: string, throughPage?: number): AsyncIterable<ListedAccounts>;
+  /** Forgets what every run of the target listed, but the run `keepRunId`'s. */
+  abstract forgetListed(targetId: string, keepRunId?: string): Promise<void>;
+  /**
+   * Removes up to `limit` examined account states of the target whose SCIM id the pass did not
+   * list (`seen` says no); `next` continues where it stopped.
    */
   abstract sweep(
     targetId: string,
-    runId: string,
+    seen: (scimId: string) => boolean,
     options: { from?: string; limit: number },
   ): Promise<{ removed: number; next?: string }>;
   /** Every account state of the target (reports). */
@@ -47,16 +57,42 @@ export abstract class ReconciliationStore {
 
   /**
    * The target's orphan and drift accounts from their persisted states, capped at `limit` with a
-   * count of the rest (see FindingsList); only those the run `runId` saw, when given. Reads every
-   * state once and keeps at most `limit` of each kind; adapters may filter where the data lives.
+   * count of the rest (see FindingsList); only those the run `runId` wrote, when given, and only
+   * those `seen` accepts, when given. Reads every state once and keeps at most `limit` of each
+   * kind; adapters may filter where the data lives.
    */
-  async findings(targetId: string, options: { limit: number; runId?: string }): Promise<FindingsList> {
+  async findings(targetId: string, options: FindingsQuery): Promise<FindingsList> {
     const collector = new FindingsCollector(options.limit);
     for await (const state of this.accounts(targetId)) {
-      if (options.runId === undefined || state.runId === options.runId) collector.add(state);
+      if (options.runId !== undefined && state.runId !== options.runId) continue;
+      if (options.seen && !options.seen(state.scimId)) continue;
+      collector.add(state);
     }
     return collector.result();
   }
+}
+
+export interface FindingsQuery {
+  readonly limit: number;
+  /** Only states this run wrote. */
+  readonly runId?: string;
+  /** Only states of accounts a pass listed (its seen set). */
+  readonly seen?: (scimId: string) => boolean;
+}
+
+/** Accounts a page listed: SCIM id to the fingerprint of its state (stateFingerprint). */
+export type ListedAccounts = ReadonlyMap<string, string>;
+
+/** One page of a pass, as recordPage saves it. */
+export interface PageRecord {
+  readonly targetId: string;
+  readonly runId: string;
+  /** The page's number in the run, from 1. */
+  readonly page: number;
+  /** The accounts the page listed that no earlier page of the run did. */
+  readonly listed: ListedAccounts;
+  /** The states that are new or differ from the stored ones; the others are left as they are. */
+  readonly changed: readonly AccountState[];
 }
 
 /** The leaver ledger read by target: every leaver with their latest outcome there. */

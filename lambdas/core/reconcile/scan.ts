@@ -2,13 +2,14 @@
 // classifies, remediates and records each page's accounts before the checkpoint moves on.
 import type { ScimTargetConfig } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
-import { type ScimAccount, ScimRetryableError } from '../scim/index.ts';
-import { Classifier, LeaverLookup } from './classify.ts';
+import { type ListedPage, type ScimAccount, ScimRetryableError } from '../scim/index.ts';
+import { Classifier, LeaverLookup, type Verdict } from './classify.ts';
+import { inParallel } from './in-parallel.ts';
 import type { Pass } from './pass.ts';
 import type { ReconcileDeps, ReconcileRequest } from './reconcile.ts';
 import { Remediator } from './remediate.ts';
 import type { Roster } from './roster.ts';
-import type { AccountState, RunProgress } from './state.ts';
+import { type AccountState, type RunProgress, stateChanged, stateFingerprint } from './state.ts';
 
 /** A listing that cannot be trusted to show each account once. */
 export class ReconcilePagingError extends ScimitarError {
@@ -19,6 +20,8 @@ export class ReconcilePagingError extends ScimitarError {
 }
 
 const PAGE_RETRIES = 3;
+/** A page's remediations in flight at once (each a guard take, an audit entry and a queue send). */
+const REMEDIATION_CONCURRENCY = 8;
 
 export interface ScanContext {
   readonly request: ReconcileRequest;
@@ -27,7 +30,12 @@ export interface ScanContext {
   readonly checkpoint: (change: Partial<RunProgress>) => Promise<void>;
 }
 
-/** Reads pages from the saved position on; true when the listing ended, false when out of time. */
+/**
+ * Reads pages from the saved position on; true when the listing ended, false when out of time.
+ * The next page is fetched while this one is judged and saved (one page ahead at most, so memory
+ * holds two pages), unless time is short; the checkpoint still follows the page's writes, so a
+ * resumed pass never skips one.
+ */
 export async function scan(
   target: ScimTargetConfig,
   roster: Roster,
@@ -45,16 +53,20 @@ export async function scan(
       ...(request.pageSize !== undefined && { pageSize: request.pageSize }),
       ...(position && { from: position }),
     });
+    // Time is checked before a page is asked for, never after: a page read is always judged.
+    if (ctx.timeShort()) {
+      await walk.return(undefined);
+      return false;
+    }
+    let ahead: Promise<IteratorResult<ListedPage<ScimAccount>, void>> | undefined = prefetch(walk);
     try {
-      for (;;) {
-        if (ctx.timeShort()) {
-          await walk.return(undefined);
-          return false;
-        }
+      for (let pending = ahead; ; ) {
         const started = performance.now();
-        const next = await walk.next();
+        const next = await pending;
+        ahead = undefined;
         if (next.done) return true; // an empty page ended the listing
         const page = next.value;
+        if (page.next && !ctx.timeShort()) ahead = prefetch(walk);
         await judgePage(page.resources, pass, { target, deps, classifier, remediator });
         pass.steps += 1;
         retries = 0;
@@ -66,14 +78,35 @@ export async function scan(
           ...(page.next && { position: page.next }),
         });
         if (!page.next) return true;
+        if (!ahead) {
+          await walk.return(undefined);
+          return false;
+        }
+        pending = ahead;
       }
     } catch (err) {
+      await abandon(walk, ahead);
       // A listing of thousands of pages meets the odd 503: read the same page again, a few times.
       if (!(err instanceof ScimRetryableError) || retries >= PAGE_RETRIES) throw err;
       retries += 1;
       await sleep(err.retryAfterMs ?? 1000 * 2 ** (retries - 1));
     }
   }
+}
+
+type Walk = AsyncGenerator<ListedPage<ScimAccount>, void, undefined>;
+
+/** The next page, fetched ahead; its failure surfaces when it is awaited, not before. */
+function prefetch(walk: Walk): Promise<IteratorResult<ListedPage<ScimAccount>, void>> {
+  const next = walk.next();
+  next.catch(() => {});
+  return next;
+}
+
+/** Ends a listing, after the page fetched ahead (if any) settles: a generator runs one call at a time. */
+async function abandon(walk: Walk, ahead: Promise<unknown> | undefined): Promise<void> {
+  await ahead?.catch(() => {});
+  await walk.return(undefined).catch(() => {});
 }
 
 /** What judges one page's accounts. */
@@ -85,8 +118,10 @@ interface PageJudges {
 }
 
 /**
- * Classifies, remediates and records one page's accounts. An account this run saved from an earlier
- * page is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
+ * Classifies, remediates and records one page's accounts. An account an earlier page of this run
+ * listed is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
+ * Only states that changed are written: an account listed with the fingerprint the last complete
+ * pass recorded is neither read nor written; the others' stored states are read and compared.
  */
 async function judgePage(
   accounts: readonly ScimAccount[],
@@ -95,21 +130,22 @@ async function judgePage(
 ): Promise<void> {
   const { store, clock } = deps;
   const { runId, pagesDone } = pass.progress;
-  const before = await store.accountsByIds(
-    target.id,
-    accounts.map((a) => a.id),
-  );
+  // Listed by an earlier page of this run: the server gave it again (a shifted or ignored position).
+  const fresh = accounts.filter((a) => !pass.seen.has(a.id));
+  if (accounts.length > 0 && fresh.length === 0) {
+    throw new ReconcilePagingError(
+      `target ${target.id}: every account of page ${pagesDone + 1} was already read in this run; the server does not honour the saved position, so the listing cannot be completed`,
+    );
+  }
   const now = clock.now().toISOString();
-  const states: AccountState[] = [];
-  for (const account of accounts) {
-    const previous = before.get(account.id);
-    // Saved by an earlier page of this run: the server gave it again (a shifted or ignored position).
-    if (previous?.runId === runId && previous.page <= pagesDone) continue;
+  const judged = new Map<
+    string,
+    { account: ScimAccount; verdict: Verdict; state: AccountState; print: string }
+  >();
+  for (const account of fresh) {
+    if (judged.has(account.id)) continue; // twice on one page
     const verdict = classifier.classify(account);
-    pass.counts.accounts += 1;
-    pass.counts[verdict.classification] += 1;
-    await remediator.act(account, verdict, previous, pass);
-    states.push({
+    const state: AccountState = {
       targetId: target.id,
       scimId: account.id,
       userName: account.userName,
@@ -118,16 +154,36 @@ async function judgePage(
       ...(verdict.personId !== undefined && { personId: verdict.personId }),
       ...(verdict.reason !== undefined && { reason: verdict.reason }),
       ...(verdict.match !== undefined && { match: verdict.match }),
-      firstSeen: previous?.firstSeen ?? now,
+      firstSeen: now,
       lastSeen: now,
       runId,
       page: pagesDone + 1,
-    });
+    };
+    judged.set(account.id, { account, verdict, state, print: stateFingerprint(state) });
   }
-  if (accounts.length > 0 && states.length === 0) {
-    throw new ReconcilePagingError(
-      `target ${target.id}: every account of page ${pagesDone + 1} was already read in this run; the server does not honour the saved position, so the listing cannot be completed`,
-    );
+  const unknown = [...judged.values()].filter((j) => pass.known.get(j.account.id) !== j.print);
+  const before = await store.accountsByIds(
+    target.id,
+    unknown.map((j) => j.account.id),
+  );
+  const changed: AccountState[] = [];
+  const remediations: (() => Promise<void>)[] = [];
+  const listed = new Map<string, string>();
+  for (const { account, verdict, state, print } of judged.values()) {
+    pass.counts.accounts += 1;
+    pass.counts[verdict.classification] += 1;
+    listed.set(account.id, print);
+    // Known unchanged: the stored state says what this one says (the remediator compares classifications).
+    const unchanged = pass.known.get(account.id) === print;
+    pass.known.delete(account.id);
+    const previous = unchanged ? state : before.get(account.id);
+    remediations.push(() => remediator.act(account, verdict, previous, pass));
+    if (unchanged) continue;
+    const next = previous ? { ...state, firstSeen: previous.firstSeen } : state;
+    if (stateChanged(previous, next)) changed.push(next);
   }
-  await store.putAccounts(states);
+  // Remediated before the page is recorded, as before: a page whose remediation failed is read again.
+  await inParallel(remediations, REMEDIATION_CONCURRENCY, (act) => act());
+  await store.recordPage({ targetId: target.id, runId, page: pagesDone + 1, listed, changed });
+  for (const [id, print] of listed) pass.seen.set(id, print);
 }

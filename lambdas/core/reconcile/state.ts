@@ -1,5 +1,6 @@
 // What reconciliation records per target and per account: classifications, account states, pass
 // progress and results, and the orphan and drift findings read back from them.
+import { createHash } from 'node:crypto';
 import type { ListPosition } from '../scim/index.ts';
 
 export const classifications = ['managed', 'drift', 'orphan', 'accepted', 'inactive'] as const;
@@ -24,10 +25,53 @@ export interface AccountState {
   /** For orphans and drift: the roster and ledger keys tried, and what came of each. */
   readonly match?: MatchAttempt;
   readonly firstSeen: string;
+  /** When a pass last wrote it: first listed, or listed changed (an unchanged account is not rewritten). */
   readonly lastSeen: string;
-  /** The run that last saw it, and the page of that run: how a resumed run tells repeats. */
+  /** The run that last wrote it, and the page of that run. */
   readonly runId: string;
   readonly page: number;
+}
+
+/**
+ * Whether a state says something the stored one does not: a pass writes only those, so a second
+ * pass over an unchanged target writes nothing per account (the sweep reads the pass's seen set).
+ * `lastSeen`, `runId` and `page` say when it was written, not what the account is, and are left out.
+ */
+export function stateChanged(previous: AccountState | undefined, next: AccountState): boolean {
+  if (!previous) return true;
+  return (
+    previous.userName !== next.userName ||
+    previous.active !== next.active ||
+    previous.classification !== next.classification ||
+    previous.personId !== next.personId ||
+    previous.reason !== next.reason ||
+    !sameMatch(previous.match, next.match)
+  );
+}
+
+/**
+ * What stateChanged compares, as a short digest: kept per account with a pass's seen set, so the
+ * next pass knows an unchanged account without reading its state. 96 bits of SHA-256.
+ */
+export function stateFingerprint(state: AccountState): string {
+  const { userName, active, classification, personId, reason, match } = state;
+  const facts = [
+    userName,
+    active,
+    classification,
+    personId,
+    reason,
+    match && [match.roster.keys, match.roster.result, match.ledger.keys, match.ledger.result],
+  ];
+  return createHash('sha256').update(JSON.stringify(facts)).digest('base64').slice(0, 16);
+}
+
+// Field by field: a map read back from DynamoDB need not keep its attributes' order.
+function sameMatch(a: MatchAttempt | undefined, b: MatchAttempt | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const same = (x: KeyAttempt, y: KeyAttempt) =>
+    x.result === y.result && x.keys.length === y.keys.length && x.keys.every((k, i) => k === y.keys[i]);
+  return same(a.roster, b.roster) && same(a.ledger, b.ledger);
 }
 
 /** Keys tried against one source (the roster, the leaver ledger), and what came of them. */
@@ -167,6 +211,12 @@ export interface RunProgress {
   readonly pagesDone: number;
   /** Where the sweep of vanished accounts continues (a state-table sort key). */
   readonly sweepFrom?: string;
+  /**
+   * The complete pass whose listed fingerprints tell this pass's unchanged accounts (no read, no
+   * write). Absent when the pass before did not complete, was abandoned, or this one resumed after
+   * a crash (a page may be written past its checkpoint): then every listed account's state is read.
+   */
+  readonly knownFrom?: string;
   readonly counts: RunCounts;
   readonly invocations: number;
 }

@@ -3,7 +3,7 @@ import { reconcile, type TargetOutcome } from '../../../lambdas/core/reconcile/r
 import type { TargetReconciliation } from '../../../lambdas/core/reconcile/state.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
-import { ago, configFor, DAY, depsFor, freshId, statesByUser, type TestDeps } from './world.ts';
+import { ago, configFor, depsFor, freshId, seedPlaced, statesByUser, type TestDeps } from './world.ts';
 
 let dynamo: LocalDynamo;
 let target: ScimTarget;
@@ -25,22 +25,7 @@ const startIndexes = () =>
 /** n accounts: every third one a leaver's (drift), the rest active people. */
 async function seed(deps: TestDeps, id: string, n: number) {
   const names = Array.from({ length: n }, (_, i) => `cp${String(i + 1).padStart(3, '0')}@example.com`);
-  const { users } = target.app.seed({ users: names.map((userName) => ({ userName })) });
-  const people = [];
-  for (const [i, user] of users.entries()) {
-    if (i % 3 === 2) {
-      await deps.ledger.record({
-        personId: `${id}.L${i}`,
-        targetId: id,
-        outcome: 'revoked',
-        eventId: `e${i}`,
-        at: ago(DAY),
-        accountId: user.id,
-        userName: user.userName,
-      });
-    } else people.push({ employeeId: `${id}.P${i}`, userName: user.userName });
-  }
-  deps.roster.roster = { asOf: ago(60_000), people };
+  await seedPlaced(deps, target.app, id, names, (i) => (i % 3 === 2 ? 'leaver' : 'person'));
   return names;
 }
 

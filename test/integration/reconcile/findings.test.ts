@@ -295,6 +295,9 @@ describe('reconciliation store: findings', () => {
         return new Map<string, AccountState>();
       }
       async putAccounts() {}
+      async recordPage() {}
+      async *listed() {}
+      async forgetListed() {}
       async sweep() {
         return { removed: 0 };
       }

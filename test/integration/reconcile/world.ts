@@ -13,6 +13,7 @@ import type { ReconcileDeps } from '../../../lambdas/core/reconcile/reconcile.ts
 import type { Roster } from '../../../lambdas/core/reconcile/roster.ts';
 import { scimClientFor } from '../../../lambdas/core/targets/target-client.ts';
 import { configFor as projectedFor } from '../../../lib/config-projection.ts';
+import type { ScimApp, StoredUser } from '../../../local/scim-app.ts';
 import { LocalSecretSource } from '../../../local/secrets.ts';
 import type { LocalDynamo } from '../../support/dynalite.ts';
 import { RecordingLaneQueue, StaticRoster } from '../../support/reconcile.ts';
@@ -86,4 +87,35 @@ export async function statesByUser(deps: TestDeps, targetId: string) {
   > = {};
   for await (const s of deps.store.accounts(targetId)) out[s.userName] = s;
   return out;
+}
+
+/**
+ * Seeds `names` on the SCIM app and places each: a leaver of the target (in the ledger, by SCIM id
+ * and userName), an active person (in the roster), or nobody (an orphan). Sets the roster.
+ */
+export async function seedPlaced(
+  deps: TestDeps,
+  app: ScimApp,
+  targetId: string,
+  names: readonly string[],
+  place: (index: number) => 'leaver' | 'person' | 'nobody',
+): Promise<StoredUser[]> {
+  const { users } = app.seed({ users: names.map((userName) => ({ userName })) });
+  const people = [];
+  for (const [i, user] of users.entries()) {
+    const placed = place(i);
+    if (placed === 'leaver') {
+      await deps.ledger.record({
+        personId: `${targetId}.L${i}`,
+        targetId,
+        outcome: 'revoked',
+        eventId: `e${i}`,
+        at: ago(DAY),
+        accountId: user.id,
+        userName: user.userName,
+      });
+    } else if (placed === 'person') people.push({ employeeId: `${targetId}.P${i}`, userName: user.userName });
+  }
+  deps.roster.roster = { asOf: ago(60_000), people };
+  return users;
 }
