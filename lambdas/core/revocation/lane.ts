@@ -200,11 +200,14 @@ async function revokeOnce(
       action: lane.action,
       removeFromGroups: lane.removeFromGroups,
       ...(lane.accountId !== undefined && { accountId: lane.accountId }),
+      // A rescind or a spent budget stops it here, before anything is noted or changed at the
+      // target (group removals included).
+      beforeChanges: (account) => checkBeforeWrite(message, account, deps),
       // Noted before the write goes: if its answer is lost, a later attempt still knows the
-      // write was scimitar's and what the account was before it. A rescind or a spent budget
-      // stops it here, before anything is noted or written.
+      // write was scimitar's and what the account was before it.
       beforeWrite: async (write) => {
-        await checkBeforeWrite(message, write.account, deps);
+        // Group removals took requests of their own: a rescind that landed meanwhile still wins.
+        if (write.groups) await checkNotCancelled(message, deps);
         found = true;
         await log('FOUND', { account: write.account });
         if (write.groups) await log('GROUPS_REMOVED', { ...write.groups });

@@ -18,6 +18,13 @@ export interface RevokeRequest {
   /** Write only if the match finds the account of this SCIM id. @default - any one exact match */
   readonly accountId?: string;
   /**
+   * Called after the find, before anything at the target changes (group removals included): the
+   * caller's last word on whether to write at all (a rescinded termination, a spent blast-radius
+   * budget). When it throws, nothing is written, not even a group removal.
+   * @default - nothing is called
+   */
+  readonly beforeChanges?: (account: NonNullable<RevokeEvidence['account']>) => Promise<void>;
+  /**
    * Called after the find (and any group removal), just before the PATCH or DELETE is sent: the
    * caller records the write first, so a write whose answer is lost is still known to be its own.
    * When it throws, nothing is written.
@@ -114,6 +121,7 @@ export async function revoke(conn: ScimConnection, request: RevokeRequest): Prom
     ...(account.active !== undefined && { active: account.active }),
   };
 
+  await request.beforeChanges?.(summary);
   // Before the deactivation: some servers refuse any call about a deactivated user.
   const groups = request.removeFromGroups ? await removeFromGroups(conn, account.id, requests) : undefined;
 

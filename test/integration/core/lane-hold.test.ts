@@ -104,6 +104,25 @@ describe('lane: the blast-radius guard counts harm', () => {
     ]);
   });
 
+  it('holds before anything changes at the target: a held revocation that removes groups first removes none', async () => {
+    target.app.seed({
+      users: [{ userName: 'e.hold@example.com' }, { userName: 'f.hold@example.com' }],
+      groups: [{ displayName: `admins-${seq}`, members: ['e.hold@example.com', 'f.hold@example.com'] }],
+    });
+    const members = () =>
+      [...target.app.groups.values()]
+        .find((g) => g.displayName === `admins-${seq}`)
+        ?.members.map((m) => m.display);
+    const removingGroups = (msg: LaneMessage) => ({ ...msg, lane: { ...msg.lane, removeFromGroups: true } });
+    const first = removingGroups(message('e.hold@example.com'));
+    expect(await runLane(first, 1, deps())).toMatchObject({ result: { status: 'revoked' } });
+    expect(members()).toEqual(['f.hold@example.com']);
+    const held = removingGroups(message('f.hold@example.com'));
+    expect(await runLane(held, 1, deps())).toMatchObject({ result: { status: 'refused' } });
+    expect(members()).toEqual(['f.hold@example.com']);
+    expect(target.app.userByName('f.hold@example.com')?.active).toBe(true);
+  });
+
   it('lets an approved revocation past a spent budget', async () => {
     target.app.seed({ users: [{ userName: 'c.hold@example.com' }, { userName: 'd.hold@example.com' }] });
     await runLane(message('c.hold@example.com'), 1, deps());
@@ -156,7 +175,32 @@ describe('lane: a termination rescinded after its plan', () => {
     pending(msg, 'started');
     const d = deps();
     const scim = d.scim;
-    // The rescind lands after the lane found the account, before it writes.
+    // The rescind lands after the lane found the account, before anything changes.
+    d.scim = {
+      findAccount: (m) => scim.findAccount(m),
+      verify: (...args) => scim.verify(...args),
+      revoke: (request) =>
+        scim.revoke({
+          ...request,
+          beforeChanges: async (account) => {
+            pending(msg, 'cancelled');
+            await request.beforeChanges?.(account);
+          },
+        }),
+    };
+    const outcome = await runLane(msg, 1, d);
+    expect(target.app.userByName('race@example.com')?.active).toBe(true);
+    expect(outcome).toMatchObject({ result: { status: 'cancelled' } });
+    expect(await steps(msg.eventId)).toEqual(['CANCELLED']);
+  });
+
+  it('stops at the write when the rescind lands while group memberships are removed', async () => {
+    target.app.seed({ users: [{ userName: 'race.groups@example.com' }] });
+    const plain = message('race.groups@example.com');
+    const msg = { ...plain, lane: { ...plain.lane, removeFromGroups: true } };
+    pending(msg, 'started');
+    const d = deps();
+    const scim = d.scim;
     d.scim = {
       findAccount: (m) => scim.findAccount(m),
       verify: (...args) => scim.verify(...args),
@@ -170,7 +214,7 @@ describe('lane: a termination rescinded after its plan', () => {
         }),
     };
     const outcome = await runLane(msg, 1, d);
-    expect(target.app.userByName('race@example.com')?.active).toBe(true);
+    expect(target.app.userByName('race.groups@example.com')?.active).toBe(true);
     expect(outcome).toMatchObject({ result: { status: 'cancelled' } });
     expect(await steps(msg.eventId)).toEqual(['CANCELLED']);
   });
