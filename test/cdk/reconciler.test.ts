@@ -149,7 +149,7 @@ describe('Reconciler in the ScimitarStack', () => {
     expect(statements.flatMap(actionsOf).some((a) => /^(states|sns|execute-api):/.test(a))).toBe(false);
   });
 
-  it('lets exactly the workflow and the reconciler send to the lane queues', () => {
+  it('lets exactly the workflow, the reconciler and the worker (handing a throttled message back) send to the lane queues', () => {
     const { stack, template } = built;
     const senders = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) =>
@@ -161,7 +161,11 @@ describe('Reconciler in the ScimitarStack', () => {
       )
       .flatMap((p) => (p.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref));
     expect(senders.sort()).toEqual(
-      [logicalId(stack.workflow.stateMachine.role), roleId(stack.reconciler.function)].sort(),
+      [
+        logicalId(stack.workflow.stateMachine.role),
+        roleId(stack.reconciler.function),
+        roleId(stack.fleet.worker),
+      ].sort(),
     );
   });
 

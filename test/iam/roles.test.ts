@@ -111,7 +111,7 @@ describe('IAM proof: the roles of the synthesized stack', () => {
     }
   });
 
-  it('lets the worker consume lane queues and park in dead-letter queues, never consume a dead-letter queue', () => {
+  it('lets the worker consume lane queues, hand a throttled message back to them and park in dead-letter queues, never consume a dead-letter queue', () => {
     const { statements } = principal('worker');
     expect(evaluate(statements, { action: 'sqs:ReceiveMessage', resource: laneQueue('code') }).decision).toBe(
       'allow',
@@ -122,7 +122,11 @@ describe('IAM proof: the roles of the synthesized stack', () => {
     expect(
       evaluate(statements, { action: 'sqs:ReceiveMessage', resource: deadLetterQueue('code') }).decision,
     ).toBe('implicit-deny');
+    // A message the target rate-limited goes back to its own queue, spending no attempt.
     expect(evaluate(statements, { action: 'sqs:SendMessage', resource: laneQueue('code') }).decision).toBe(
+      'allow',
+    );
+    expect(evaluate(statements, { action: 'sqs:DeleteQueue', resource: laneQueue('code') }).decision).toBe(
       'implicit-deny',
     );
   });
@@ -180,7 +184,11 @@ describe('IAM proof: recorded calls against the roles', () => {
     const worker = proof.reports.find((r) => r.principal.label === 'worker');
     expect(worker?.calls).toBe(2);
     expect(worker?.unused).toContain('states:SendTaskHeartbeat on WorkflowStateMachine8F1B1C15');
-    expect(worker?.unused.some((g) => g.startsWith('sqs:ReceiveMessage'))).toBe(false);
+    // The lane queues' receive was used; the priority queues' (another statement) was not.
+    expect(worker?.unused.some((g) => g.startsWith('sqs:ReceiveMessage') && g.includes('_lane_'))).toBe(
+      false,
+    );
+    expect(worker?.unused.some((g) => g.startsWith('sqs:ReceiveMessage') && g.includes('_prio_'))).toBe(true);
     expect(worker?.platform.some((g) => g.startsWith('logs:PutLogEvents'))).toBe(true);
     expect(describeProof(proof)).toContain('ingest: no call recorded (not exercised by this run)');
     expect(describeProof(proof)).toContainEqual(

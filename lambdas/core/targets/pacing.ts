@@ -126,10 +126,11 @@ export class GcraRateBudget extends RateBudget {
     this.known = await this.cell.read();
   }
 
+  /** Room for background work: the queue ahead is no longer than background itself may join (one interval). */
   async spare(): Promise<boolean> {
     const now = this.now();
     this.known = await this.cell.read();
-    return (this.known?.tat ?? now) <= now;
+    return (this.known?.tat ?? now) <= now + this.intervalMs;
   }
 
   /** Where the queue ahead may end for this class to join it now. */
