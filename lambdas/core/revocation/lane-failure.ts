@@ -151,7 +151,9 @@ async function alertUnreported(
     : `The failure is permanent; the message is parked in the dead-letter queue of ${deps.targetId}.`;
   const why = message.taskToken
     ? 'Its workflow execution has already ended (a redriven message), so no execution reports it.'
-    : 'It is a reconciler remediation: no workflow waits for it.';
+    : message.approvedBy
+      ? `It is a held revocation ${message.approvedBy} released: its workflow execution has already ended.`
+      : 'It is a reconciler remediation: no workflow waits for it.';
   try {
     await deps.alerts.notify({
       subject: `ALARM: revocation of ${person} at ${deps.targetId} failed; no workflow reports it`,

@@ -135,8 +135,9 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
     return fail(err, message, attempt, deps, log, async () => {});
   }
 
-  // A remediation goes behind leavers: it starts only on budget they leave spare.
-  if (!message.taskToken && deps.spare && !(await deps.spare())) {
+  // A remediation goes behind leavers: it starts only on budget they leave spare. A held
+  // revocation an operator released carries no task token either, but it is a leaver's.
+  if (isRemediation(message) && deps.spare && !(await deps.spare())) {
     const reason = 'reconciler remediation: the target has no spare rate budget; it waits behind leavers';
     await log('THROTTLED', { reason, delaySeconds: REMEDIATION_WAIT_SECONDS, attemptSpent: false });
     return { kind: 'throttled', delaySeconds: REMEDIATION_WAIT_SECONDS, reason };
@@ -242,4 +243,9 @@ async function revokeOnce(
   return ownWrite
     ? recordOwnEarlierWrite(ownWrite, evidence, log, ledger, deps, attempt)
     : recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match, found);
+}
+
+/** A reconciler's remediation: no workflow waits for it, and no operator released it. */
+export function isRemediation(message: LaneMessage): boolean {
+  return !message.taskToken && !message.approvedBy;
 }

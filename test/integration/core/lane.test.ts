@@ -424,6 +424,24 @@ describe('lane: reconciler remediations go behind leavers', () => {
     expect(await runLane(message('lane.leaver@example.com'), 1, d)).toMatchObject({ kind: 'done' });
     expect(asked).toBe(0);
   });
+
+  it('never asks for spare room for a held revocation an operator released: it is a leaver, not a remediation', async () => {
+    target.app.seed({ users: [{ userName: 'lane.released@example.com' }] });
+    let asked = 0;
+    const d = deps({
+      spare: async () => {
+        asked += 1;
+        return false;
+      },
+    });
+    const released = message(
+      'lane.released@example.com',
+      {},
+      { taskToken: undefined, approvedBy: 'ops@example.com' },
+    );
+    expect(await runLane(released, 1, d)).toMatchObject({ kind: 'done', result: { status: 'revoked' } });
+    expect(asked).toBe(0);
+  });
 });
 
 describe('lane: a failure no waiting workflow reports', () => {
