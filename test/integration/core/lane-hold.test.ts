@@ -169,54 +169,43 @@ describe('lane: a termination rescinded after its plan', () => {
     expect(await used()).toBe(0);
   });
 
-  it('stops at the write when the rescind lands between the find and the write', async () => {
-    target.app.seed({ users: [{ userName: 'race@example.com' }] });
-    const msg = message('race@example.com');
+  /** Runs the lane with the rescind landing at one of the revocation's hooks; expects nothing written. */
+  async function rescindAt(
+    hook: 'beforeChanges' | 'beforeWrite',
+    userName: string,
+    removeFromGroups: boolean,
+  ) {
+    target.app.seed({ users: [{ userName }] });
+    const plain = message(userName);
+    const msg = { ...plain, lane: { ...plain.lane, removeFromGroups } };
     pending(msg, 'started');
     const d = deps();
     const scim = d.scim;
-    // The rescind lands after the lane found the account, before anything changes.
     d.scim = {
       findAccount: (m) => scim.findAccount(m),
       verify: (...args) => scim.verify(...args),
       revoke: (request) =>
         scim.revoke({
           ...request,
-          beforeChanges: async (account) => {
+          [hook]: async (arg: never) => {
             pending(msg, 'cancelled');
-            await request.beforeChanges?.(account);
+            await (request[hook] as ((a: never) => Promise<void>) | undefined)?.(arg);
           },
         }),
     };
     const outcome = await runLane(msg, 1, d);
-    expect(target.app.userByName('race@example.com')?.active).toBe(true);
+    expect(target.app.userByName(userName)?.active).toBe(true);
     expect(outcome).toMatchObject({ result: { status: 'cancelled' } });
     expect(await steps(msg.eventId)).toEqual(['CANCELLED']);
+  }
+
+  it('stops at the write when the rescind lands between the find and the write', async () => {
+    // The rescind lands after the lane found the account, before anything changes.
+    await rescindAt('beforeChanges', 'race@example.com', false);
   });
 
   it('stops at the write when the rescind lands while group memberships are removed', async () => {
-    target.app.seed({ users: [{ userName: 'race.groups@example.com' }] });
-    const plain = message('race.groups@example.com');
-    const msg = { ...plain, lane: { ...plain.lane, removeFromGroups: true } };
-    pending(msg, 'started');
-    const d = deps();
-    const scim = d.scim;
-    d.scim = {
-      findAccount: (m) => scim.findAccount(m),
-      verify: (...args) => scim.verify(...args),
-      revoke: (request) =>
-        scim.revoke({
-          ...request,
-          beforeWrite: async (write) => {
-            pending(msg, 'cancelled');
-            await request.beforeWrite?.(write);
-          },
-        }),
-    };
-    const outcome = await runLane(msg, 1, d);
-    expect(target.app.userByName('race.groups@example.com')?.active).toBe(true);
-    expect(outcome).toMatchObject({ result: { status: 'cancelled' } });
-    expect(await steps(msg.eventId)).toEqual(['CANCELLED']);
+    await rescindAt('beforeWrite', 'race.groups@example.com', true);
   });
 
   it('writes when its termination is current (started by this event)', async () => {
