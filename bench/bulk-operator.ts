@@ -82,6 +82,8 @@ export class LayoffOperator {
     private readonly url: string,
     private readonly alerts: LocalNotifier,
     private readonly burst: number,
+    /** The layoff's expected end: the burst covers each window until then, so a window boundary mid-run holds nothing. */
+    private readonly until: () => Date,
   ) {}
 
   /** Held events seen and not yet approved. */
@@ -119,6 +121,7 @@ export class LayoffOperator {
         count: this.burst,
         approvedBy: 'bench-operator',
         reason: 'bench:bulk: the layoff is known and under way',
+        until: this.until().toISOString(),
       }),
     });
     if (response.status !== 200)

@@ -97,7 +97,14 @@ const revokedAccounts = () =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // The burst the operator approves: every leaver of the layoff and the injected one, at each target.
-const operator = new LayoffOperator(runtime.url, runtime.alerts, LEAVERS + 1);
+// It covers every window until the run's timeout: a window boundary mid-run would otherwise leave
+// the new window with the limit only, and hold the rest of the layoff again.
+const operator = new LayoffOperator(
+  runtime.url,
+  runtime.alerts,
+  LEAVERS + 1,
+  () => new Date(Date.now() + TIMEOUT_S * 1000),
+);
 const eventIds = bulk.map((p) => `bulk-${p.employeeId}`);
 const urgentEventId = `urgent-${urgent.employeeId}`;
 let injectedAt: number | undefined;
@@ -273,7 +280,7 @@ async function report(): Promise<void> {
     : undefined;
   const approvedAt = operator.approvedAt.get(urgentEventId);
   console.log(
-    `\noperator: burst of ${LEAVERS + 1} approved at every target ${operator.burstAt === undefined ? 'never (nothing held)' : `${operator.burstAt - started} ms into the run`}; ${operator.approvedAt.size} held events approved (${operator.refused} approvals refused), first hold released after ${operator.firstApprovalMs(started)} ms`,
+    `\noperator: burst of ${LEAVERS + 1} approved at every target until the timeout ${operator.burstAt === undefined ? 'never (nothing held)' : `${operator.burstAt - started} ms into the run`}; ${operator.approvedAt.size} held events approved (${operator.refused} approvals refused), first hold released after ${operator.firstApprovalMs(started)} ms`,
   );
   console.log(
     `priority leaver ${urgent.employeeId} (involuntary): injected ${(((injectedAt ?? started) - started) / 1000).toFixed(1)} s into the run (${injectedWhen})${approvedAt ? `, held and approved ${((approvedAt - received) / 1000).toFixed(1)} s after ingest` : ', not held'}; per target: ${targets.map((t, i) => `${t} ${urgentVerified[i] ? `${((Date.parse(urgentVerified[i]?.at ?? '') - received) / 1000).toFixed(1)} s` : 'not verified'}`).join(', ')}`,
