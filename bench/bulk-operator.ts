@@ -1,6 +1,7 @@
 // The two outside parties of the layoff benchmark: the HRIS that posts signed terminations to the
-// ingest API, and the operator who reads the alerts and approves each revocation the
-// blast-radius guard held, through the runtime's approve route (what `scimitar approve` calls).
+// ingest API, and the operator who reads the alerts: on the first hold, knowing a layoff is under
+// way, it approves a burst for every target (the route `scimitar approve-burst --all` calls), and
+// it approves each revocation held before that (the route `scimitar approve` calls).
 import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../lambdas/core/ingest/signature.ts';
 import type { DemoPerson } from '../local/demo-people.ts';
 import type { LocalNotifier } from '../local/notifier.ts';
@@ -61,12 +62,16 @@ export async function sendTermination(
 }
 
 /**
- * Approves every event an alert says the blast-radius guard held, once, as soon as it sees the
- * alert. The alerts are the runtime's alert topic (`npm run scimitar -- notifications`).
+ * On the first alert that the blast-radius guard held a revocation, approves a burst of
+ * `burst` revocations at every target for the window; then approves every event an alert says
+ * was held, once, as soon as it sees the alert. The alerts are the runtime's alert topic
+ * (`npm run scimitar -- notifications`).
  */
 export class LayoffOperator {
   /** When each event's approval was answered (epoch ms). */
   readonly approvedAt = new Map<string, number>();
+  /** When the burst approval was answered (epoch ms). */
+  burstAt: number | undefined;
   /** Approvals the runtime refused (409: nothing held any more). */
   refused = 0;
   private read = 0;
@@ -76,6 +81,9 @@ export class LayoffOperator {
   constructor(
     private readonly url: string,
     private readonly alerts: LocalNotifier,
+    private readonly burst: number,
+    /** The layoff's expected end: the burst covers each window until then, so a window boundary mid-run holds nothing. */
+    private readonly until: () => Date,
   ) {}
 
   /** Held events seen and not yet approved. */
@@ -98,9 +106,27 @@ export class LayoffOperator {
       }
     }
     this.read = this.alerts.sent.length;
+    if (this.burstAt === undefined && this.queue.length > 0) await this.approveBurst();
     while (this.queue.length > 0) {
       await Promise.all(this.queue.splice(0, 10).map((eventId) => this.approve(eventId)));
     }
+  }
+
+  private async approveBurst(): Promise<void> {
+    const response = await deliver(`${this.url}/_local/bursts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        targets: 'all',
+        count: this.burst,
+        approvedBy: 'bench-operator',
+        reason: 'bench:bulk: the layoff is known and under way',
+        until: this.until().toISOString(),
+      }),
+    });
+    if (response.status !== 200)
+      throw new Error(`approve-burst answered ${response.status}: ${await response.text()}`);
+    this.burstAt = Date.now();
   }
 
   private async approve(eventId: string): Promise<void> {

@@ -1,8 +1,10 @@
 // Benchmark, not a test: a layoff at the applications' rate limits. Demo applications that enforce
 // a vendor-style limit (N requests per one-second window, 429 with Retry-After past it), 1,000
 // leavers sent as signed terminations through the ingest API as an HRIS would, the blast-radius
-// guard holding the burst and an operator approving each held event through the operator path
-// (POST /_local/events/<id>/approve, what `npm run scimitar -- approve` calls), and one involuntary
+// guard holding the burst until an operator, on its first alert, approves a burst for every target
+// large enough for the layoff (POST /_local/bursts, what `npm run scimitar -- approve-burst --all`
+// calls) and each event held before that (POST /_local/events/<id>/approve, what `npm run
+// scimitar -- approve` calls), and one involuntary
 // termination injected mid-run. It prints the completion time ÷ the rate-limit floor, failures,
 // dead letters and the injected leaver's ingest→verified time.
 //   npm run bench:bulk
@@ -42,7 +44,8 @@ const BURST = positive('BENCH_BURST', 5);
 const TIMEOUT_S = positive('BENCH_TIMEOUT', 1800);
 
 // The config declares what each vendor allows: its rate budget is the application's limit. The
-// blast-radius guard stays on (the sample's 10%, floor 5): the operator approves what it holds.
+// blast-radius guard stays on (the sample's 10%, floor 5): the operator approves a burst for the
+// layoff on its first alert, and what the guard held before it.
 const config = parseConfig({
   ...sample,
   targets: sample.targets.map((t) =>
@@ -93,7 +96,15 @@ const revokedAccounts = () =>
   bulkAccounts.filter(({ app, userName }) => app.userByName(userName)?.active !== true).length;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const operator = new LayoffOperator(runtime.url, runtime.alerts);
+// The burst the operator approves: every leaver of the layoff and the injected one, at each target.
+// It covers every window until the run's timeout: a window boundary mid-run would otherwise leave
+// the new window with the limit only, and hold the rest of the layoff again.
+const operator = new LayoffOperator(
+  runtime.url,
+  runtime.alerts,
+  LEAVERS + 1,
+  () => new Date(Date.now() + TIMEOUT_S * 1000),
+);
 const eventIds = bulk.map((p) => `bulk-${p.employeeId}`);
 const urgentEventId = `urgent-${urgent.employeeId}`;
 let injectedAt: number | undefined;
@@ -269,7 +280,7 @@ async function report(): Promise<void> {
     : undefined;
   const approvedAt = operator.approvedAt.get(urgentEventId);
   console.log(
-    `\noperator: ${operator.approvedAt.size} events approved (${operator.refused} approvals refused), first hold released after ${operator.firstApprovalMs(started)} ms`,
+    `\noperator: burst of ${LEAVERS + 1} approved at every target until the timeout ${operator.burstAt === undefined ? 'never (nothing held)' : `${operator.burstAt - started} ms into the run`}; ${operator.approvedAt.size} held events approved (${operator.refused} approvals refused), first hold released after ${operator.firstApprovalMs(started)} ms`,
   );
   console.log(
     `priority leaver ${urgent.employeeId} (involuntary): injected ${(((injectedAt ?? started) - started) / 1000).toFixed(1)} s into the run (${injectedWhen})${approvedAt ? `, held and approved ${((approvedAt - received) / 1000).toFixed(1)} s after ingest` : ', not held'}; per target: ${targets.map((t, i) => `${t} ${urgentVerified[i] ? `${((Date.parse(urgentVerified[i]?.at ?? '') - received) / 1000).toFixed(1)} s` : 'not verified'}`).join(', ')}`,

@@ -202,6 +202,7 @@ class MemoryBudget extends RevocationBudget {
   async tryConsume() {
     return true;
   }
+  async grantBurst() {}
   async accountCount() {
     return undefined;
   }

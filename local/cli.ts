@@ -3,8 +3,8 @@
 // on demand (in the running runtime, or `reconcile run|coverage` without one).
 //   npm start                         start the pipeline locally (demo applications included)
 //   npm run demo                      send terminations and watch them revoked, live
-//   npm run scimitar -- <command>     start | demo | send | revoke-now | status | approve | retry |
-//                                     audit | redrive | reconcile | coverage | targets check |
+//   npm run scimitar -- <command>     start | demo | send | revoke-now | status | approve |
+//                                     approve-burst | retry | audit | redrive | reconcile | coverage | targets check |
 //                                     notifications
 //   npm run reconcile -- run|coverage the same as `scimitar reconcile run|coverage`
 // `npm run scimitar -- --help` lists every command and option. The commands live in local/cli/.
@@ -40,6 +40,10 @@ commands:
                                     for <date>", rescheduled, rescinded) and each target's state
   approve <eventId> [--url URL]     release a revocation the blast-radius guard held (APPROVED
                                     records who: $USER)
+  approve-burst (--target ID... | --all) --count N --by NAME --reason TEXT [--until ISO] [--url URL]
+        a known layoff: N more revocations past the blast-radius guard at each target, in the
+        current window (and each one until --until); BURST_APPROVED records who, how many, why.
+        Revocations already held still need their own approve
   retry <eventId> [--url URL]       run a failed execution's event again (a new execution,
                                     audited as a retry); refused while it runs or once it succeeded
   audit <personId> [--url URL]      a person's audit timeline and ledger
@@ -91,6 +95,8 @@ async function main(argv: string[]): Promise<void> {
       return (await events()).status(args, subject);
     case 'approve':
       return (await events()).approve(args, subject);
+    case 'approve-burst':
+      return (await operations()).approveBurst(args, positionals.slice(1));
     case 'retry':
       return (await events()).retry(args, subject);
     case 'audit':

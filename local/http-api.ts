@@ -1,6 +1,6 @@
 // The local HTTP API: the API Gateway stand-in in front of the ingest function (POST
-// /events/{source}) and the runtime's own /_local routes (status, retry, redrive, canary,
-// reconcile, coverage, notifications) that the CLI and the tests use.
+// /events/{source}) and the runtime's own /_local routes (status, retry, approve, bursts, redrive,
+// canary, reconcile, coverage, notifications) that the CLI and the tests use.
 import { createServer, type Server } from 'node:http';
 import { compareAuditEntries } from '../lambdas/core/model/audit.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
@@ -25,6 +25,7 @@ export type LocalApi = Pick<
   | 'reconcile'
   | 'coverage'
   | 'approve'
+  | 'approveBurst'
   | 'pendingTermination'
 >;
 
@@ -91,6 +92,18 @@ export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: 
         };
         const by = typeof approvedBy === 'string' ? approvedBy : '';
         writeJson(res, 200, await api.approve(decodeURIComponent(approve[1] ?? ''), by));
+        return;
+      }
+      // A known layoff: N more revocations past the guard (`scimitar approve-burst`).
+      if (url.pathname === '/_local/bursts' && method === 'POST') {
+        const body = (await readBody(req)).toString('utf8') || '{}';
+        let input: unknown;
+        try {
+          input = JSON.parse(body);
+        } catch {
+          throw new ValidationError('invalid burst approval', ['the body is not JSON']);
+        }
+        writeJson(res, 200, await api.approveBurst(input));
         return;
       }
       const status = url.pathname.match(/^\/_local\/events\/([^/]+)$/);

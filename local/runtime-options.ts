@@ -8,6 +8,7 @@ import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import type { CoverageReport } from '../lambdas/core/reconcile/coverage.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import type { ApproveOutcome } from '../lambdas/core/revocation/approve.ts';
+import type { ApproveBurstOutcome } from '../lambdas/core/revocation/approve-burst.ts';
 import type { LocalClock } from './clock.ts';
 import type { DemoPerson } from './demo-people.ts';
 import type { LocalLane } from './lanes.ts';
@@ -97,5 +98,7 @@ export interface LocalRuntime {
   schedules(): ScheduledStart[];
   /** Releases a revocation the blast-radius guard held (APPROVED records who). */
   approve(eventId: string, approvedBy: string): Promise<ApproveOutcome>;
+  /** Lets N more revocations past the guard at targets for this window (BURST_APPROVED records who, why). */
+  approveBurst(input: unknown): Promise<ApproveBurstOutcome>;
   stop(): Promise<void>;
 }

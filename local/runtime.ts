@@ -38,7 +38,7 @@ import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
 import { ClockedVisibility } from './lane-backoff.ts';
 import { createLanes, createQueues, depth, laneOfTarget, redrive } from './lanes.ts';
-import { localApprove } from './lifecycle.ts';
+import { localApprove, localApproveBurst } from './lifecycle.ts';
 import { LocalNotifier } from './notifier.ts';
 import { retryExecution } from './retry.ts';
 import { FileRosterSource } from './roster-file.ts';
@@ -333,6 +333,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       pendingTermination: (personId) => guards.terminations.get(personId),
       schedules: () => scheduler.list(),
       approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
+      approveBurst: localApproveBurst({ config, audit, state, clock, logger }),
       stop,
     };
     const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingest(event)), print);

@@ -38,6 +38,12 @@ export const options = {
   sqs: { type: 'string' },
   queue: { type: 'string', multiple: true },
   list: { type: 'string' },
+  // approve-burst
+  all: { type: 'boolean' },
+  count: { type: 'string' },
+  by: { type: 'string' },
+  reason: { type: 'string' },
+  until: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

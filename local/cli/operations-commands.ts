@@ -1,11 +1,48 @@
-// The operator's commands against the running runtime: `redrive` a target's dead letters, a
+// The operator's commands against the running runtime: `approve-burst` (a known layoff past the
+// blast-radius guard), `redrive` a target's dead letters, a
 // `reconcile` pass, the `coverage` report, `targets check` (the credential canary) and the
 // `notifications` sent so far.
 import { countOf } from '../../lambdas/core/model/count-noun.ts';
 import { type CoverageReport, renderCoverageTable } from '../../lambdas/core/reconcile/coverage.ts';
+import type { ApproveBurstOutcome } from '../../lambdas/core/revocation/approve-burst.ts';
 import { type ReconcileOutcomeView, renderReconcileOutcomes } from '../report-format.ts';
 import { UsageError } from '../send-event.ts';
 import { type Args, api, baseUrl, targetQuery } from './context.ts';
+
+/** A known layoff: N more revocations past the guard at the targets named (or --all), this window. */
+export async function approveBurst(args: Args, targets: readonly string[]): Promise<void> {
+  const named = [...targets, ...(args.target ?? [])];
+  if (args.all === named.length > 0)
+    throw new UsageError('approve-burst needs --target ID (one or more) or --all, not both');
+  const count = Number(args.count);
+  if (!args.count || !Number.isInteger(count) || count < 1)
+    throw new UsageError(
+      `approve-burst needs --count N, a positive whole number (got ${args.count ?? 'none'})`,
+    );
+  if (!args.by) throw new UsageError('approve-burst needs --by NAME: who approves, for the audit log');
+  if (!args.reason)
+    throw new UsageError(
+      'approve-burst needs --reason TEXT: why (the layoff, its ticket), for the audit log',
+    );
+  const granted = await api<ApproveBurstOutcome>(`${baseUrl(args)}/_local/bursts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      targets: args.all ? 'all' : named,
+      count,
+      approvedBy: args.by,
+      reason: args.reason,
+      ...(args.until ? { until: args.until } : {}),
+    }),
+  });
+  const windows =
+    granted.windows.length === 1
+      ? `the window from ${granted.windows[0]}`
+      : `${granted.windows.length} windows from ${granted.windows[0]}`;
+  console.log(
+    `burst approved by ${granted.approvedBy} (${granted.approvalId}): ${granted.count} more revocations at ${granted.targets.join(', ')} in ${windows} (${granted.windowMinutes} minutes each)\nheld revocations still need their own: npm run scimitar -- approve <eventId>`,
+  );
+}
 
 export async function redrive(args: Args, targetId: string | undefined): Promise<void> {
   if (!targetId) throw new UsageError('redrive needs a target id');

@@ -354,4 +354,54 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
     const after = await eventView(runtime, held.eventId);
     expect(after.audit.find((e) => e.step === 'APPROVED')?.detail?.approvedBy).toBe(operator);
   });
+
+  it('approve-burst lets a known layoff through: one more per target this window, then the guard holds again', {
+    timeout: 120_000,
+  }, async () => {
+    // The window is spent at every app (the test above): a burst of one at every target.
+    const refusedCli = await cli(
+      runtime,
+      'approve-burst',
+      '--target',
+      'nope',
+      '--count',
+      '1',
+      '--by',
+      'dana',
+      '--reason',
+      'layoff',
+    ).catch((err: { stdout: string; stderr: string }) => err.stderr);
+    expect(refusedCli).toContain('target "nope" is not a SCIM target');
+    const granted = (
+      await cli(
+        runtime,
+        'approve-burst',
+        '--all',
+        '--count',
+        '1',
+        '--by',
+        'dana',
+        '--reason',
+        'layoff TICKET-9',
+      )
+    ).match(/^burst approved by dana \((burst-\S+)\): 1 more revocations at (.+) in the window from /m);
+    expect(granted?.[2]?.split(', ')).toEqual(expect.arrayContaining([...APPS]));
+    const [record] = await runtime.audit.forEvent(granted?.[1] ?? '');
+    expect(record).toMatchObject({
+      step: 'BURST_APPROVED',
+      detail: { approvedBy: 'dana', count: 1, reason: 'layoff TICKET-9' },
+    });
+
+    const through = next();
+    const revoked = await sendEvent(runtime, through);
+    expect((await endedExecution(runtime, revoked.eventId)).status).toBe('SUCCEEDED');
+    for (const t of APPS) expect(activeIn(runtime, t, through), t).toBe(false);
+
+    const past = next();
+    const held = await sendEvent(runtime, past);
+    await endedExecution(runtime, held.eventId);
+    const refused = (await runtime.audit.forEvent(held.eventId)).filter((e) => e.step === 'REFUSED');
+    expect(refused.map((e) => e.targetId)).toEqual(expect.arrayContaining([...APPS]));
+    for (const t of APPS) expect(activeIn(runtime, t, past), t).toBe(true);
+  });
 });

@@ -1,4 +1,5 @@
-// The state table on DynamoDB: the leaver ledger and the blast-radius budget. Conditional
+// The state table on DynamoDB: the leaver ledger and the blast-radius budget (with the bursts
+// operators approved, on the same window item). Conditional
 // writes only (no transactions: the local emulator has none).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -26,6 +27,7 @@ export interface DynamoStateProps {
 export const leaverKey = (personId: string) => `LEAVER#${personId}`;
 const targetKey = (targetId: string) => `TARGET#${targetId}`;
 // Beside the person's outcomes (same partition, so the worker's grant covers it), never among them.
+const windowKey = (windowStart: string) => `WINDOW#${windowStart}`;
 const writeKey = (targetId: string, eventId: string) => `WRITE#${targetId}#${eventId}`;
 
 export class DynamoLeaverLedger extends LeaverLedger {
@@ -138,16 +140,70 @@ export class DynamoRevocationBudget extends RevocationBudget {
     this.client = props.client ?? documentClient();
   }
 
+  /**
+   * One unit under the limit (`used`), else one of the operator's approved burst (`burstUsed` below
+   * `burst`, both on the window's item): two conditional updates, never one unit twice.
+   */
   async tryConsume(targetId: string, windowStart: string, limit: number): Promise<boolean> {
+    const Key = { pk: targetKey(targetId), sk: windowKey(windowStart) };
+    if (
+      await this.conditionalAdd(Key, 'used', 'attribute_not_exists(#n) OR #n < :limit', { ':limit': limit })
+    )
+      return true;
+    return this.conditionalAdd(
+      Key,
+      'burstUsed',
+      '(attribute_not_exists(#n) AND #burst > :zero) OR #n < #burst',
+      { ':zero': 0 },
+      { '#burst': 'burst' },
+    );
+  }
+
+  async grantBurst(targetId: string, windowStart: string, count: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: targetKey(targetId), sk: windowKey(windowStart) },
+        UpdateExpression: 'ADD #burst :count',
+        ExpressionAttributeNames: { '#burst': 'burst' },
+        ExpressionAttributeValues: { ':count': count },
+      }),
+    );
+  }
+
+  /** The window's counts, as the guard sees them: for the operator and the tests. */
+  async window(
+    targetId: string,
+    windowStart: string,
+  ): Promise<{ used: number; burst: number; burstUsed: number }> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: targetKey(targetId), sk: windowKey(windowStart) },
+        ConsistentRead: true,
+      }),
+    );
+    const count = (name: string) => (typeof Item?.[name] === 'number' ? (Item[name] as number) : 0);
+    return { used: count('used'), burst: count('burst'), burstUsed: count('burstUsed') };
+  }
+
+  /** ADD 1 to `attribute` when `condition` holds (`#n` names it); false when it does not. */
+  private async conditionalAdd(
+    Key: Record<string, string>,
+    attribute: string,
+    condition: string,
+    values: Record<string, number>,
+    names: Record<string, string> = {},
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: targetKey(targetId), sk: `WINDOW#${windowStart}` },
-          UpdateExpression: 'ADD #used :one',
-          ConditionExpression: 'attribute_not_exists(#used) OR #used < :limit',
-          ExpressionAttributeNames: { '#used': 'used' },
-          ExpressionAttributeValues: { ':one': 1, ':limit': limit },
+          Key,
+          UpdateExpression: 'ADD #n :one',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#n': attribute, ...names },
+          ExpressionAttributeValues: { ':one': 1, ...values },
         }),
       );
       return true;

@@ -10,6 +10,7 @@ export const auditSteps = [
   'RESCINDED', // the pending termination was cancelled (rescind, hire, rehire, superseded): nothing more is written
   'REHIRED', // a hire or rehire for a person already revoked: owners told (no reactivation)
   'APPROVED', // an operator released a revocation the blast-radius guard held (who, in detail)
+  'BURST_APPROVED', // an operator let N more revocations past the guard at targets for windows (who, how many, why)
   'CANCELLED', // a lane did not write: its termination was rescinded after the plan
   'PLANNED', // plan chose the targets
   'REFUSED', // plan refused (blast radius) or a target was out of scope

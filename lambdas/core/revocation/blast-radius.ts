@@ -59,7 +59,12 @@ export function approveCommand(eventId: string): string {
   return `npm run scimitar -- approve ${eventId}`;
 }
 
-/** Why a revocation was held, with the command that releases it. */
+/** The command that lets a known layoff's revocations past the guard (approve-burst.ts). */
+export function approveBurstCommand(targetId: string): string {
+  return `npm run scimitar -- approve-burst --target ${targetId} --count N --by <you> --reason <why>`;
+}
+
+/** Why a revocation was held, with the commands that release it and the rest of a known layoff. */
 export function heldReason(
   targetId: string,
   refusal: BudgetRefusal,
@@ -67,5 +72,5 @@ export function heldReason(
   eventId: string,
 ): string {
   const { maxShare, floor } = config.blastRadius;
-  return `blast-radius guard: target "${targetId}" already had ${refusal.limit} revocations in this ${refusal.windowMinutes}-minute window (blastRadius.maxShare ${maxShare}, floor ${floor}); held, nothing written. If the burst is intended, release it: ${approveCommand(eventId)}`;
+  return `blast-radius guard: target "${targetId}" already had ${refusal.limit} revocations in this ${refusal.windowMinutes}-minute window (blastRadius.maxShare ${maxShare}, floor ${floor}); held, nothing written. If the burst is intended, release it: ${approveCommand(eventId)}; for a known layoff, also let the rest through for this window (--all for every target): ${approveBurstCommand(targetId)}`;
 }

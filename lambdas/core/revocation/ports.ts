@@ -60,10 +60,13 @@ export abstract class LeaverLedger {
 
 /**
  * Blast-radius budget: how many revocations a target may take within a time window.
- * `tryConsume` is atomic (a conditional update): two workers never both take the last unit.
+ * `tryConsume` is atomic (a conditional update): two workers never both take the last unit. Past
+ * the limit it takes from the burst an operator approved for the window, as atomically.
  */
 export abstract class RevocationBudget {
   abstract tryConsume(targetId: string, windowStart: string, limit: number): Promise<boolean>;
+  /** Adds `count` revocations past the limit to the window's approved burst (atomic; approvals add up). */
+  abstract grantBurst(targetId: string, windowStart: string, count: number): Promise<void>;
   /** Last known number of accounts at a target (from reconciliation), if any. */
   abstract accountCount(targetId: string): Promise<number | undefined>;
 }

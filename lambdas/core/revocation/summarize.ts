@@ -4,7 +4,7 @@
 import { auditEntry } from '../model/audit.ts';
 import type { LaneFailure, LaneResult, SummarizeInput, Summary } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
-import { approveCommand } from './blast-radius.ts';
+import { approveBurstCommand, approveCommand } from './blast-radius.ts';
 import type { LeaverLedger } from './ports.ts';
 
 export interface SummarizeDeps {
@@ -56,7 +56,7 @@ export async function summarize(
     if (done.status === 'refused') {
       failures.push({
         targetId: done.targetId,
-        reason: `held by the blast-radius guard, nothing written; release it: ${approveCommand(plan.eventId)}`,
+        reason: `held by the blast-radius guard, nothing written; release it: ${approveCommand(plan.eventId)}; a known layoff: let the rest through with ${approveBurstCommand(done.targetId)}`,
       });
     }
     const latencyMs = done.verifiedAt ? Math.max(0, Date.parse(done.verifiedAt) - received) : undefined;

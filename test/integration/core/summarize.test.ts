@@ -36,7 +36,7 @@ const plan = (eventId: string, settled: Plan['settled'] = []): Plan => ({
 });
 
 describe('summarize', () => {
-  it('is PARTIAL when a lane was held by the blast-radius guard, and the alert names the approve command', async () => {
+  it('is PARTIAL when a lane was held by the blast-radius guard, and the alert names the approve and approve-burst commands', async () => {
     const d = deps();
     const { summary } = await summarize(
       {
@@ -51,6 +51,7 @@ describe('summarize', () => {
     expect(summary.outcome).toBe('PARTIAL');
     expect(summary.failedTargets).toEqual(['code']);
     expect(d.alerts.sent[0]?.message).toContain('npm run scimitar -- approve s-held');
+    expect(d.alerts.sent[0]?.message).toContain('npm run scimitar -- approve-burst --target code --count N');
   });
 
   it('completes a revocation the rescind won, saying why', async () => {

@@ -1,11 +1,13 @@
 // The lifecycle through the handlers the runtimes call: ingest answers what happened to the
-// person's pending termination (or 422 naming the horizon), and approve parses its input.
+// person's pending termination (or 422 naming the horizon), and approve and approve-burst parse their input.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { signGeneric } from '../../../lambdas/core/ingest/signature.ts';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import { ValidationError } from '../../../lambdas/core/model/errors.ts';
+import { RevocationBudget } from '../../../lambdas/core/revocation/ports.ts';
 import { createApproveHandler } from '../../../lambdas/handlers/approve.ts';
+import { createApproveBurstHandler } from '../../../lambdas/handlers/approve-burst.ts';
 import { createIngestHandler } from '../../../lambdas/handlers/ingest.ts';
 import sample from '../../../scimitar.config.ts';
 import { InMemoryAuditLog } from '../../support/fakes.ts';
@@ -100,5 +102,53 @@ describe('approve handler', () => {
     const refusal = await approve({ eventId: 'evt-1' }).catch((err: unknown) => err);
     expect(refusal).toBeInstanceOf(ValidationError);
     expect((refusal as ValidationError).problems.join()).toContain('approvedBy');
+  });
+});
+
+/** A budget that only records grants: what approve-burst was refused must never reach it. */
+class GrantRecorder extends RevocationBudget {
+  readonly grants: string[] = [];
+  async tryConsume(): Promise<boolean> {
+    return false;
+  }
+  async grantBurst(targetId: string, windowStart: string, count: number): Promise<void> {
+    this.grants.push(`${targetId}@${windowStart}+${count}`);
+  }
+  async accountCount(): Promise<number | undefined> {
+    return undefined;
+  }
+}
+
+describe('approve-burst handler', () => {
+  const world = () => {
+    const budget = new GrantRecorder();
+    const audit = new InMemoryAuditLog();
+    const approve = createApproveBurstHandler({ config, budget, audit, clock: new FixedClock(NOW), logger });
+    return { budget, audit, approve };
+  };
+  const valid = { targets: ['code'], count: 10, approvedBy: 'dana', reason: 'layoff HR-123' };
+
+  it.each([
+    ['a count of 0', { count: 0 }, 'count'],
+    ['a count past the bound', { count: 100_001 }, 'count'],
+    ['a count that is not whole', { count: 2.5 }, 'count'],
+    ['no reason', { reason: undefined }, 'reason'],
+    ['no one approving', { approvedBy: ' ' }, 'approvedBy'],
+    ['no target', { targets: [] }, 'targets'],
+  ])('refuses %s, naming the field, and grants nothing', async (_, change, field) => {
+    const { budget, audit, approve } = world();
+    const refusal = await approve({ ...valid, ...change }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect((refusal as ValidationError).problems.join()).toContain(field);
+    expect(budget.grants).toEqual([]);
+    expect(audit.entries).toEqual([]);
+  });
+
+  it('grants the window now falls in at every SCIM target for --all', async () => {
+    const { budget, approve } = world();
+    const outcome = await approve({ ...valid, targets: 'all' });
+    const scim = config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
+    expect(outcome.targets).toEqual(scim);
+    expect(budget.grants).toEqual(scim.map((id) => `${id}@2026-11-28T09:00:00.000Z+10`));
   });
 });
