@@ -204,6 +204,8 @@ async function report(): Promise<void> {
       },
     ]),
   );
+  /** Why revocations failed, with how many: the audit's FAILED entries. */
+  const failures = new Map<string, number>();
   for (const entries of timelines.values()) {
     for (const targetId of targets) {
       const mine = entries.filter((e) => e.targetId === targetId);
@@ -230,6 +232,10 @@ async function report(): Promise<void> {
       stats.held += refusals;
       stats.refusedLookups += refusals;
       if (terminal?.step === 'NO_ACCOUNT') stats.lookup = evidenceRequests(terminal).length;
+      if (terminal?.step === 'FAILED') {
+        const why = `${targetId}: ${String(terminal.detail?.error)}: ${String(terminal.detail?.cause).slice(0, 160)}`;
+        failures.set(why, (failures.get(why) ?? 0) + 1);
+      }
       for (const e of mine) {
         if (e.detail?.status !== 429) continue;
         if (e.step === 'RETRY') stats.retries429++;
@@ -258,6 +264,7 @@ async function report(): Promise<void> {
   const answeredAt = (targetId: string) => apps.get(targetId)?.rateLimit?.answered ?? 0;
   const floorS = Math.max(...targets.map((t) => answeredAt(t) / RATE));
   const failed = [...perTarget.values()].reduce((sum, s) => sum + s.failed + s.unfinished, 0);
+  for (const [why, count] of failures) console.log(`failed ×${count}: ${why}`);
 
   console.log(
     '\ntarget   verified  no-account  held→approved  failed  unfinished  answered  in evidence  429s  429-cut attempts (failed)  req/s  floor s  DLQ',
