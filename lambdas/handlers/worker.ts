@@ -42,7 +42,7 @@ export interface WorkerDeps extends LaneDeps {
   readonly logger: Logger;
   /**
    * Remaining invocation time below which no further record of the batch is started; the rest
-   * are handed back (DEFERRED). The first record always starts.
+   * are handed back (DEFERRED, spending no attempt). The first record always starts.
    * @default timeNeededPerRecordMs(10_000), for the SCIM client's default request timeout
    */
   readonly minRemainingMs?: number;
@@ -136,7 +136,7 @@ export function createWorkerHandler(deps: WorkerDeps) {
   };
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    // Last deliveries first: a record handed back at its last delivery ends in the DLQ unattempted.
+    // Last deliveries first: the messages nearest their dead-letter queue get this invocation's time.
     const records = [...event.Records].sort((a, b) => attemptOf(b) - attemptOf(a));
     let started = 0;
     // Per invocation: the processor holds the batch's state, and the local runtime invokes concurrently.

@@ -21,16 +21,6 @@ export class LaneMisroutedError extends ScimitarError {
   }
 }
 
-/** A record handed back unprocessed at its last delivery: the invocation had too little time left. */
-export class LaneDeferredError extends ScimitarError {
-  constructor(remainingMs: number) {
-    super(
-      `handed back unprocessed at its last delivery: the worker invocation had ${remainingMs} ms left, too little for a revocation`,
-    );
-    this.name = 'LaneDeferredError';
-  }
-}
-
 /** Backoff when the target gave no Retry-After: 5 s, 10 s, 20 s ... capped at 15 minutes, with jitter. */
 export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(900, 5 * 2 ** Math.max(0, attempt - 1));

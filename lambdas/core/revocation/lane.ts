@@ -7,7 +7,7 @@ import { type AuditEntry, auditEntry } from '../model/audit.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { recordEvidence, recordOwnEarlierWrite } from './lane-evidence.ts';
-import { fail, LaneDeferredError, LaneMisroutedError } from './lane-failure.ts';
+import { fail, LaneMisroutedError } from './lane-failure.ts';
 import { checkBeforeWrite, checkNotCancelled, type LaneHoldDeps, recordStop } from './lane-hold.ts';
 import type { DeadLetterQueue, LaneScimClient, LeaverLedger, LeaverOutcome, TaskCallback } from './ports.ts';
 import { TaskNotWaitingError } from './ports.ts';
@@ -43,7 +43,7 @@ export const REMEDIATION_WAIT_SECONDS = 60;
 export type LaneOutcome =
   | { readonly kind: 'done'; readonly result: LaneResult; readonly redriven: boolean }
   | { readonly kind: 'retry'; readonly delaySeconds: number; readonly reason: string }
-  /** Handed back to the queue with a delay, spending no attempt: the target's rate limit, or no spare budget. */
+  /** Handed back to the queue (delayed), spending no attempt: the target's rate limit, no spare budget, or no time left to start it. */
   | { readonly kind: 'throttled'; readonly delaySeconds: number; readonly reason: string }
   | {
       readonly kind: 'failed';
@@ -61,9 +61,10 @@ export type LaneOutcome =
 
 /**
  * The worker cannot start this message in time (its invocation would end mid-revocation, losing
- * the attempt without an audit entry): hand it back now, audited. Nothing is sent to the target.
- * SQS has counted the delivery; at the last one the message takes the exhausted path (workflow
- * told, FAILED, DLQ), so it never reaches the dead-letter queue unaudited.
+ * the attempt without an audit entry): hand it back now, audited DEFERRED, spending no attempt
+ * (nothing was tried: the worker sends it again with the attempts it had spent, as a throttled
+ * one). Nothing is sent to the target. A deep queue (a layoff) defers many records of each batch,
+ * so a deferral that spent an attempt would dead-letter leavers nobody had tried.
  */
 export async function deferLane(
   message: LaneMessage,
@@ -74,12 +75,9 @@ export async function deferLane(
   // A misrouted message is refused at once, without a request: nothing to defer, and no ledger of this target to touch.
   if (message.lane.targetId !== deps.targetId) return runLane(message, attempt, deps);
   const log = laneLog(message, attempt, deps);
-  if (attempt >= deps.maxAttempts) {
-    return fail(new LaneDeferredError(remainingMs), message, attempt, deps, log, laneLedger(message, deps));
-  }
   const reason = `handed back unprocessed: the worker invocation had ${remainingMs} ms left, too little for a revocation`;
-  await log('DEFERRED', { reason, remainingMs });
-  return { kind: 'retry', delaySeconds: 0, reason };
+  await log('DEFERRED', { reason, remainingMs, attemptSpent: false });
+  return { kind: 'throttled', delaySeconds: 0, reason };
 }
 
 export type LaneLog = (step: AuditEntry['step'], detail?: Record<string, unknown>) => Promise<void>;

@@ -225,18 +225,20 @@ describe('worker handler: the time left in the invocation', () => {
     );
     // The first revocation (find, PATCH, read-back) left 15 s: less than one more needs at worst.
     expect(target.app.userByName('wt.first@example.com')?.active).toBe(false);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 't2' }, { itemIdentifier: 't3' }]);
-    // Handed back at once, nothing sent to the target for them, no ledger outcome.
-    expect(visibility.delays).toEqual([
-      ['rh-t2', 0],
-      ['rh-t3', 0],
+    // Handed back at once, sent again with no attempt spent (the originals are deleted), nothing
+    // sent to the target for them, no ledger outcome.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(visibility.delays).toEqual([]);
+    expect(deps.requeue.sent).toEqual([
+      { message: { ...laneMessage('wt.second@example.com', 'wt-2'), attemptsSpent: 0 }, delaySeconds: 0 },
+      { message: { ...laneMessage('wt.third@example.com', 'wt-3'), attemptsSpent: 0 }, delaySeconds: 0 },
     ]);
     expect(target.app.userByName('wt.second@example.com')?.active).toBe(true);
     expect(target.app.userByName('wt.third@example.com')?.active).toBe(true);
     for (const eventId of ['wt-2', 'wt-3']) {
       const entries = await deps.audit.forEvent(eventId);
       expect(entries.map((e) => e.step)).toEqual(['DEFERRED']);
-      expect(entries[0]?.detail).toMatchObject({ attempt: 1, remainingMs: 15_000 });
+      expect(entries[0]?.detail).toMatchObject({ attempt: 1, remainingMs: 15_000, attemptSpent: false });
       expect(await deps.ledger.forPerson(`E-${eventId}`)).toEqual([]);
     }
     expect(deps.callback.failed).toEqual([]);
@@ -254,7 +256,7 @@ describe('worker handler: the time left in the invocation', () => {
     expect(target.app.userByName('wt.only@example.com')?.active).toBe(false);
   });
 
-  it('takes last deliveries first, and fails a record it must hand back at its last delivery as exhausted, never unaudited', async () => {
+  it('takes last deliveries first, and hands back a record at its last delivery without spending it: nobody tried it', async () => {
     target.app.seed({
       users: [
         { userName: 'wt.fresh@example.com' },
@@ -279,19 +281,18 @@ describe('worker handler: the time left in the invocation', () => {
     expect(target.app.userByName('wt.last1@example.com')?.active).toBe(false);
     expect(target.app.userByName('wt.last2@example.com')?.active).toBe(true);
     expect(target.app.userByName('wt.fresh@example.com')?.active).toBe(true);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 't7' }, { itemIdentifier: 't5' }]);
-    // t7: the workflow is told first, then FAILED and DLQ are audited; SQS moves it to the DLQ.
-    expect(deps.callback.failed).toEqual([
-      expect.objectContaining({ taskToken: 'token-wt-7', error: 'LaneDeferredError' }),
+    // Neither failed nor dead-lettered: both sent again with the attempts they had spent.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deps.callback.failed).toEqual([]);
+    expect(deps.requeue.sent).toEqual([
+      { message: { ...laneMessage('wt.last2@example.com', 'wt-7'), attemptsSpent: 2 }, delaySeconds: 0 },
+      { message: { ...laneMessage('wt.fresh@example.com', 'wt-5'), attemptsSpent: 0 }, delaySeconds: 0 },
     ]);
-    expect((await deps.audit.forEvent('wt-7')).map((e) => e.step)).toEqual(['FAILED', 'DLQ']);
-    expect(await deps.ledger.forPerson('E-wt-7')).toEqual([expect.objectContaining({ outcome: 'failed' })]);
-    // t5 comes again at once, an attempt left.
-    expect((await deps.audit.forEvent('wt-5')).map((e) => e.step)).toEqual(['DEFERRED']);
-    expect(visibility.delays).toEqual([
-      ['rh-t7', 0],
-      ['rh-t5', 0],
-    ]);
+    for (const eventId of ['wt-7', 'wt-5']) {
+      expect((await deps.audit.forEvent(eventId)).map((e) => e.step)).toEqual(['DEFERRED']);
+      expect(await deps.ledger.forPerson(`E-${eventId}`)).toEqual([]);
+    }
+    expect(visibility.delays).toEqual([]);
   });
 
   it('refuses a misrouted record it has no time left for as misrouted, touching no ledger of this target', async () => {
