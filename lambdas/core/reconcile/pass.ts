@@ -96,8 +96,12 @@ export async function reconcileTarget(
   };
   const reserve = request.reserveMs ?? 10_000;
   const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
-  const checkpoint = async (change: Partial<RunProgress>, release = false) => {
+  /** Moves the pass on in memory only: the next checkpoint saves it. */
+  const advance = (change: Partial<RunProgress>) => {
     pass.progress = { ...pass.progress, ...change, counts: { ...pass.counts } };
+  };
+  const checkpoint = async (change: Partial<RunProgress>, release = false) => {
+    advance(change);
     const { leaseUntil: _held, ...rest } = pass.state;
     pass.state = await store.saveTarget({
       ...rest,
@@ -132,7 +136,7 @@ export async function reconcileTarget(
       }
     }
     if (pass.progress.phase === 'scan') {
-      const finished = await scan(target, roster, pass, { request, deps, timeShort, checkpoint });
+      const finished = await scan(target, roster, pass, { request, deps, timeShort, checkpoint, advance });
       if (!finished) {
         await checkpoint({}, true);
         return outcome('paused');

@@ -33,6 +33,12 @@ export interface ReconcileDeps {
   readonly clock: Clock;
   /** @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Pages are checkpointed at most this often (by `clock`), and always at the listing's end or a
+   * pause. 0: after every page.
+   * @default CHECKPOINT_EVERY_MS (scan.ts)
+   */
+  readonly checkpointEveryMs?: number;
 }
 
 export interface ReconcileRequest {

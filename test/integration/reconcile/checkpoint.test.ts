@@ -88,7 +88,8 @@ describe('reconciliation: checkpoint and resume', () => {
       if (saves >= 3) throw new Error('Lambda timed out');
       return deps.store.saveTarget(state);
     };
-    const [died] = (await reconcile({}, { ...deps, store: dying })).outcomes;
+    // A checkpoint after every page, so the crash lands between two of them.
+    const [died] = (await reconcile({}, { ...deps, store: dying, checkpointEveryMs: 0 })).outcomes;
     expect(died?.status).toBe('incomplete');
     const held = await deps.store.target(id);
     expect(held.current).toMatchObject({ pagesDone: 1, position: { startIndex: 11 } });
@@ -104,6 +105,43 @@ describe('reconciliation: checkpoint and resume', () => {
       status: 'complete',
       counts: expect.objectContaining({ accounts: 30, managed: 20, drift: 10 }),
     });
+  });
+
+  it('saves its checkpoint at most every CHECKPOINT_EVERY_MS of the clock, and always after the last page', async () => {
+    target = await startTarget();
+    const id = freshId();
+    const deps = depsFor(dynamo, configFor([{ id, baseUrl: target.proxy.url, quirks: { maxPageSize: 10 } }]));
+    await seed(deps, id, 50);
+    const counting = (clockStepMs: number, checkpointEveryMs?: number) => {
+      const pages: number[] = [];
+      const store = Object.create(deps.store) as typeof deps.store;
+      store.saveTarget = async (state: TargetReconciliation) => {
+        if (state.current) pages.push(state.current.pagesDone);
+        return deps.store.saveTarget(state);
+      };
+      // Each page's record moves the clock on, as paging takes time.
+      store.recordPage = async (page) => {
+        deps.clock.advance(clockStepMs);
+        return deps.store.recordPage(page);
+      };
+      return {
+        pages,
+        deps: { ...deps, store, ...(checkpointEveryMs !== undefined && { checkpointEveryMs }) },
+      };
+    };
+    // The listing's checkpoints (the sweep's saves after it repeat the last page).
+    const listing = (pages: number[]) => [...new Set(pages)];
+    const everyPage = counting(0, 0);
+    await reconcile({ restart: true }, everyPage.deps);
+    expect(listing(everyPage.pages)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Pages 100 ms apart: only the pass's start and its last page are saved.
+    const fast = counting(100);
+    await reconcile({ restart: true }, fast.deps);
+    expect(listing(fast.pages)).toEqual([0, 5]);
+    // Pages 1.5 s apart: a checkpoint once 2 s have passed since the last (pages 2 and 4), and the last.
+    const slow = counting(1_500);
+    await reconcile({ restart: true }, slow.deps);
+    expect(listing(slow.pages)).toEqual([0, 2, 4, 5]);
   });
 
   it('fails loudly when a resumed listing serves pages it served before the stop', async () => {

@@ -220,7 +220,8 @@ describe('reconciliation: writes only what changed', () => {
       if (saves >= 3) throw new Error('Lambda timed out');
       return deps.store.saveTarget(state);
     };
-    const [died] = (await reconcile({}, { ...deps, store: dying })).outcomes;
+    // A checkpoint after every page, so the crash lands between two of them.
+    const [died] = (await reconcile({}, { ...deps, store: dying, checkpointEveryMs: 0 })).outcomes;
     expect(died?.status).toBe('incomplete');
     expect(writes.accountReads).toBe(0); // pages 1 and 2: told unchanged by their fingerprints
 
