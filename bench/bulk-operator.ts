@@ -112,7 +112,8 @@ export class LayoffOperator {
     }
   }
 
-  private async approveBurst(): Promise<void> {
+  /** The burst for every target, until the layoff's end (also what `tick` does on the first hold). */
+  async approveBurst(): Promise<void> {
     const response = await deliver(`${this.url}/_local/bursts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

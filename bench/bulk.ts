@@ -40,8 +40,17 @@ const positive = (name: string, fallback: number): number => {
 };
 const LEAVERS = positive('BENCH_LEAVERS', 1000);
 const RATE = positive('BENCH_RATE', 25);
-const BURST = positive('BENCH_BURST', 5);
+// A burst of 1: the demo applications count requests per fixed one-second window, as the vendors
+// cited in local/scim-app/rate-limit.ts do, and a budget with a burst of b may grant rate + b - 1
+// in one such window (ARCHITECTURE.md, "Rate budget"): only 1 keeps within the vendor's limit.
+const BURST = positive('BENCH_BURST', 1);
 const TIMEOUT_S = positive('BENCH_TIMEOUT', 1800);
+// When the operator approves the layoff's burst: `ahead` (default), before HR posts it, as a known
+// layoff is run (README, "A layoff"); `on-alert`, on the guard's first alert, releasing each
+// revocation held before that one by one as its alert arrives.
+const OPERATOR = process.env.BENCH_OPERATOR ?? 'ahead';
+if (OPERATOR !== 'ahead' && OPERATOR !== 'on-alert')
+  throw new Error(`BENCH_OPERATOR must be ahead or on-alert, got ${OPERATOR}`);
 
 // The config declares what each vendor allows: its rate budget is the application's limit. The
 // blast-radius guard stays on (the sample's 10%, floor 5): the operator approves a burst for the
@@ -63,7 +72,7 @@ const { apps, config: wired } = await startDemoApps(config, demoTargetsOf(config
   people,
   ephemeral: true,
   stoppers,
-  rateLimit: { requestsPerSecond: RATE },
+  rateLimit: { requestsPerSecond: Number(process.env.BENCH_APP_RATE ?? RATE) },
 });
 const runtime = await startLocalRuntime({
   config: wired,
@@ -112,8 +121,9 @@ let injectedWhen = '';
 let timedOut = false;
 
 console.log(
-  `scimitar bulk: ${LEAVERS} leavers x ${targets.length} targets (${targets.join(', ')}), each application ${RATE} requests/s (rateBudget ${RATE}/s, burst ${BURST}); load ${loadAverage()}`,
+  `scimitar bulk: ${LEAVERS} leavers x ${targets.length} targets (${targets.join(', ')}), each application ${RATE} requests/s (rateBudget ${RATE}/s, burst ${BURST}), operator approves the burst ${OPERATOR === 'ahead' ? 'ahead of the layoff' : 'on the first alert'}; load ${loadAverage()}`,
 );
+if (OPERATOR === 'ahead') await operator.approveBurst();
 const started = Date.now();
 const cpuAtStart = process.cpuUsage();
 try {
@@ -275,6 +285,32 @@ async function report(): Promise<void> {
     const cut = `${s.retries429 + s.failed429} (${s.failed429})`;
     console.log(
       `${targetId.padEnd(8)} ${String(s.verified).padStart(8)}  ${String(s.noAccount).padStart(10)}  ${String(s.held).padStart(13)}  ${String(s.failed).padStart(6)}  ${String(s.unfinished).padStart(10)}  ${String(answered).padStart(8)}  ${String(s.needed).padStart(11)}  ${String(app?.rateLimit?.throttled ?? 0).padStart(4)}  ${cut.padStart(25)}  ${(answered / elapsedS).toFixed(1).padStart(5)}  ${(answered / RATE).toFixed(1).padStart(7)}  ${String(depths.deadLetters.get(dlqOf(targetId)) ?? 0).padStart(3)}`,
+    );
+  }
+  // Where a revocation's time went, per target: from its FOUND to its VERIFIED (its lookup
+  // before FOUND is left out), the share its requests spent waiting for the rate budget and being
+  // answered, and how many revocations were in flight on average over the run.
+  console.log('\ntarget   revocation FOUND→VERIFIED: median  p95   budget wait  answered  in flight (mean)');
+  for (const targetId of targets) {
+    const spans: number[] = [];
+    let wait = 0;
+    let answered = 0;
+    for (const entries of timelines.values()) {
+      const mine = entries.filter((e) => e.targetId === targetId);
+      const found = mine.filter((e) => e.step === 'FOUND').at(-1);
+      const verified = mine.find((e) => e.step === 'VERIFIED');
+      if (!found || !verified) continue;
+      spans.push(Date.parse(verified.at) - Date.parse(found.at));
+      for (const r of (verified.detail?.requests ?? []) as { durationMs?: number; waitMs?: number }[]) {
+        wait += r.waitMs ?? 0;
+        answered += r.durationMs ?? 0;
+      }
+    }
+    spans.sort((a, b) => a - b);
+    const total = spans.reduce((a, b) => a + b, 0);
+    const q = (f: number) => spans[Math.min(spans.length - 1, Math.floor(f * spans.length))] ?? 0;
+    console.log(
+      `${targetId.padEnd(8)} ${String(q(0.5)).padStart(27)} ms ${String(q(0.95)).padStart(5)} ms ${((100 * wait) / Math.max(1, total)).toFixed(0).padStart(10)}%  ${((100 * answered) / Math.max(1, total)).toFixed(0).padStart(7)}%  ${(total / 1000 / elapsedS).toFixed(1).padStart(16)}`,
     );
   }
   const urgentEntries = timelines.get(urgentEventId) ?? [];

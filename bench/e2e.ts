@@ -10,8 +10,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { laneMaxConcurrency } from '../lambdas/aws/target-env.ts';
 import { GENERIC_SIGNATURE_HEADER, signGeneric } from '../lambdas/core/ingest/signature.ts';
-import { parseConfig } from '../lambdas/core/model/config.ts';
+import { parseConfig, type ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { demoPeople } from '../local/demo-people.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
 import sample from '../scimitar.config.ts';
@@ -19,16 +20,26 @@ import sample from '../scimitar.config.ts';
 const BATCHES = (process.env.BENCH_BATCHES ?? '1,10,100').split(',').map(Number);
 const people = demoPeople(BATCHES.reduce((a, b) => a + b, 0) + 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-bench-'));
+const parsedSample = parseConfig(sample);
 const runtime = await startLocalRuntime({
   // The blast-radius guard would (rightly) refuse 100 leavers an hour, and the sample's rate
   // budgets (5 requests/s) would measure pacing, not the pipeline: both lifted for the benchmark.
-  // Concurrency per target stays the sample's burst.
+  // Concurrency per target stays the sample's (two seconds of its own rate).
   config: parseConfig({
     ...sample,
     blastRadius: { maxShare: 1, floor: 10_000 },
     targets: sample.targets.map((t) =>
       t.kind === 'scim'
-        ? { ...t, rateBudget: { requestsPerSecond: 1000, burst: t.rateBudget?.burst ?? 5 } }
+        ? {
+            ...t,
+            rateBudget: {
+              requestsPerSecond: 1000,
+              burst: t.rateBudget?.burst ?? 5,
+              concurrency: laneMaxConcurrency(
+                parsedSample.targets.find((p) => p.id === t.id) as ScimTargetConfig,
+              ),
+            },
+          }
         : t,
     ),
   }),
@@ -147,7 +158,7 @@ try {
       "overhead = per revocation, ingest→verified minus the app's own request time (the pipeline's and the emulators' share).",
       "makespan ÷ floor = first RECEIVED to last VERIFIED / the slowest target's summed SCIM time ÷ its lane's concurrency (at least its longest revocation).",
       "CPU per leaver = the process's CPU time (user + system) during the batch ÷ its leavers: runtime, emulators and demo apps.",
-      'Lanes run at most `rateBudget.burst` revocations at once per target (code 3, chat 5, wiki 5), so large batches queue by design.',
+      `Lanes run at most their concurrency's revocations at once per target (${[...runtime.lanes].map(([id, lane]) => `${id} ${lane.source.settings.maxConcurrency}`).join(', ')}), so large batches queue by design.`,
       'The first batch meets a runtime that just started (modules, JIT, first connections of the handlers, the SDK, the',
       'emulators and the demo apps): BENCH_BATCHES=1,1,1 shows warm single leavers after it.',
     ].join('\n'),

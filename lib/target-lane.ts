@@ -84,7 +84,7 @@ export class TargetLane extends Construct {
   public readonly priorityQueue: Queue;
   /** Where a message of either queue goes after `config.maxAttempts` receives. */
   public readonly deadLetterQueue: Queue;
-  /** The event source's maximum concurrency: the target's burst, at least 2 (Lambda's floor). */
+  /** The event sources' maximum concurrency: `laneMaxConcurrency` (the target's rate budget's). */
   public readonly maxConcurrency: number;
   /** The queue's name, a literal (`<stackName>_lane_<target>`): the alarms' QueueName dimension. */
   public readonly queueName: string;
@@ -129,9 +129,9 @@ export class TargetLane extends Construct {
       ...queueProps,
     });
 
-    // Concurrency is the target's burst: the worker never runs more requests at once against this
-    // target than it allows, however busy the other lanes are, and a slow target holds at most
-    // this many instances. Lambda's floor is 2, so a burst of 1 is paced by the worker itself.
+    // Concurrency follows the target's rate (rateBudget.concurrency, else two seconds of it): a
+    // slow target holds at most this many instances, and the shared rate budget paces their
+    // requests whatever their number.
     this.maxConcurrency = laneMaxConcurrency(target);
     // Mappings, not SqsEventSource: that would add the queue's ARN to the shared worker's policy
     // (200 ARNs overflow IAM's policy size); LaneFleet grants the worker the lanes by name pattern.

@@ -17,13 +17,23 @@ export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;
 /** Lambda refuses an SQS event source maximum concurrency below 2. */
 export const MIN_SQS_MAX_CONCURRENCY = 2;
 
+/** The default lane concurrency: revocations enough to keep the budget busy, at most this many. */
+export const DEFAULT_MAX_LANE_CONCURRENCY = 20;
+
 /**
- * Worker instances that may serve a target's lane at once (its event source's maximum
- * concurrency): the target's burst, never below Lambda's floor. The stack sets it; each instance
- * spends its share of the target's rate budget.
+ * Worker instances that may serve a target's lane at once (its event sources' maximum
+ * concurrency): `rateBudget.concurrency`, else two seconds of the target's rate (each instance
+ * works one revocation at a time and each revocation one request at a time, so fewer would leave
+ * the budget idle between requests), never below Lambda's floor, at most 20. However many run,
+ * the target's shared rate budget paces their requests.
  */
 export function laneMaxConcurrency(target: Pick<ScimTargetConfig, 'rateBudget'>): number {
-  return Math.max(MIN_SQS_MAX_CONCURRENCY, target.rateBudget.burst);
+  const { concurrency, requestsPerSecond } = target.rateBudget;
+  if (concurrency !== undefined) return concurrency;
+  return Math.min(
+    DEFAULT_MAX_LANE_CONCURRENCY,
+    Math.max(MIN_SQS_MAX_CONCURRENCY, Math.ceil(2 * requestsPerSecond)),
+  );
 }
 
 /** SQS allows queue names of at most 80 characters. */

@@ -42,7 +42,11 @@ describe('TargetLane: queue, priority queue, dead-letter queue and their event s
         [
           { id: 'solo', rateBudget: { requestsPerSecond: 1, burst: 1 } },
           { id: 'trio', rateBudget: { requestsPerSecond: 5, burst: 3 } },
-          { id: 'wide', rateBudget: { requestsPerSecond: 20, burst: 12 }, mode: 'report-only' },
+          {
+            id: 'wide',
+            rateBudget: { requestsPerSecond: 20, burst: 12, concurrency: 7 },
+            mode: 'report-only',
+          },
         ],
         { maxAttempts: 7 },
       ),
@@ -145,8 +149,8 @@ describe('TargetLane: queue, priority queue, dead-letter queue and their event s
     }
   });
 
-  it("maps every lane queue and priority queue to the shared worker with the target's burst as maximum concurrency, never below Lambda's floor of 2", () => {
-    const expected: Record<string, number> = { solo: 2, trio: 3, wide: 12 };
+  it("maps every lane queue and priority queue to the shared worker with two seconds of the target's rate (or its rateBudget.concurrency) as maximum concurrency, never below Lambda's floor of 2", () => {
+    const expected: Record<string, number> = { solo: 2, trio: 10, wide: 7 };
     for (const lane of built.stack.lanes) {
       const template = templateOf(lane);
       expect(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(2);

@@ -96,8 +96,18 @@ const rateBudgetSchema = z
   .object({
     /** Sustained write rate the target allows scimitar. */
     requestsPerSecond: z.number().positive('must be more than 0').max(1000).default(5),
-    /** Requests that may run at once against the target. */
+    /**
+     * Requests the budget lets go at once after a quiet spell (a token bucket's size). A vendor
+     * that counts requests per fixed one-second window allows `requestsPerSecond` in any window
+     * only with a burst of 1: the budget may grant `requestsPerSecond + burst - 1` in one.
+     */
     burst: z.number().int().min(1).max(100).default(5),
+    /**
+     * Revocations in flight at once against the target (its lane's worker concurrency). Each sends
+     * one request at a time, so the budget stays busy only with enough of them in flight.
+     * @default two seconds of the rate (`ceil(2 × requestsPerSecond)`), at least 2, at most 20
+     */
+    concurrency: z.number().int().min(2).max(100).optional(),
   })
   .strict();
 
