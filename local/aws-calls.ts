@@ -152,6 +152,24 @@ export function partitionKeys(schema: CreateTableCommandInput): Record<string, s
   return keys;
 }
 
+/** One SDK call the local runtime's clients made, timed (performance.now() milliseconds). */
+export interface TimedAwsCall {
+  readonly service: string;
+  readonly operation: string;
+  readonly startedMs: number;
+  readonly endedMs: number;
+}
+const observers = new Set<(call: TimedAwsCall) => void>();
+
+/**
+ * Tells `observe` of every SDK call the runtime's clients make from now on, with its round trip
+ * (benchmarks: the emulators' share of a leaver's time). Returns the function that stops it.
+ */
+export function observeAwsCalls(observe: (call: TimedAwsCall) => void): () => void {
+  observers.add(observe);
+  return () => observers.delete(observe);
+}
+
 /**
  * Adds the recorder to an SDK client. `partitionKeyOf` names each table's partition key
  * attribute (see {@link partitionKeys}), so DynamoDB calls carry their leading keys.
@@ -162,11 +180,27 @@ export function recordSdkCalls<C extends { middlewareStack: object }>(
 ): C {
   const recorder: BuildMiddleware<object, object> =
     (next, context: HandlerExecutionContext) => async (args) => {
+      const recording = directory() !== undefined && acting.getStore() !== undefined;
+      if (!recording && observers.size === 0) return next(args);
       const service = IAM_PREFIX[context.clientName ?? ''] ?? `unknown-client:${context.clientName}`;
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      for (const call of describe(service, operation, args.input as Record<string, unknown>, partitionKeyOf))
-        recordAwsCall(call, 'sdk');
-      return next(args);
+      if (recording) {
+        for (const call of describe(
+          service,
+          operation,
+          args.input as Record<string, unknown>,
+          partitionKeyOf,
+        ))
+          recordAwsCall(call, 'sdk');
+      }
+      if (observers.size === 0) return next(args);
+      const startedMs = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        const call = { service, operation, startedMs, endedMs: performance.now() };
+        for (const observe of observers) observe(call);
+      }
     };
   // Every SDK v3 client's stack takes build-step middleware; the service's own types only narrow it.
   (client.middlewareStack as MiddlewareStack<object, object>).add(recorder, {

@@ -23,21 +23,27 @@ export async function recordEvidence(
     return { targetId: deps.targetId, status: 'no-account', attempts: attempt };
   }
   const { account } = evidence;
-  if (!foundLogged) {
-    await log('FOUND', { account });
-    if (evidence.groups) await log('GROUPS_REMOVED', { ...evidence.groups });
-  }
-  // The step names the write that was sent; VERIFIED carries what the read-back showed (a server
-  // may answer 404 for a deactivated user, or keep a deleted one as inactive).
-  await log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
-    accountId: account.id,
-    alreadyGone: evidence.alreadyGone ?? false,
-    alreadyInactive: evidence.outcome === 'already-revoked',
-  });
   const verifiedAt = deps.clock.now().toISOString();
   const status = evidence.outcome === 'already-revoked' ? 'already-revoked' : 'revoked';
-  await log('VERIFIED', { accountId: account.id, verified: evidence.verified, requests, outcome: status });
-  await ledger('revoked', account);
+  // Written at once (each entry made, in this order, when log is called). A crash part-way leaves
+  // the message to come again; the retry finds its own write applied and records it whole.
+  await Promise.all([
+    ...(foundLogged
+      ? []
+      : [
+          log('FOUND', { account }),
+          ...(evidence.groups ? [log('GROUPS_REMOVED', { ...evidence.groups })] : []),
+        ]),
+    // The step names the write that was sent; VERIFIED carries what the read-back showed (a
+    // server may answer 404 for a deactivated user, or keep a deleted one as inactive).
+    log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
+      accountId: account.id,
+      alreadyGone: evidence.alreadyGone ?? false,
+      alreadyInactive: evidence.outcome === 'already-revoked',
+    }),
+    log('VERIFIED', { accountId: account.id, verified: evidence.verified, requests, outcome: status }),
+    ledger('revoked', account),
+  ]);
   return { targetId: deps.targetId, status, accountId: account.id, verifiedAt, attempts: attempt };
 }
 
@@ -58,14 +64,16 @@ export async function recordOwnEarlierWrite(
   // The find no longer sees it (deleted, or a server that hides deactivated users): read it back by id.
   const verified = evidence.verified ?? (await deps.scim.verify(write.accountId, write.action, requests));
   const answerLost = { attempt: write.attempt, at: write.at, request: write.request };
-  await log(write.action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
-    accountId: write.accountId,
-    answerLost,
-    reason: "the write's answer was lost; this attempt found the account revoked and read it back",
-  });
   const verifiedAt = deps.clock.now().toISOString();
-  await log('VERIFIED', { accountId: write.accountId, verified, requests, outcome: 'revoked', answerLost });
-  await ledger('revoked', { id: write.accountId, userName: write.userName });
+  await Promise.all([
+    log(write.action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
+      accountId: write.accountId,
+      answerLost,
+      reason: "the write's answer was lost; this attempt found the account revoked and read it back",
+    }),
+    log('VERIFIED', { accountId: write.accountId, verified, requests, outcome: 'revoked', answerLost }),
+    ledger('revoked', { id: write.accountId, userName: write.userName }),
+  ]);
   return {
     targetId: deps.targetId,
     status: 'revoked',

@@ -208,22 +208,26 @@ async function revokeOnce(
         // Group removals took requests of their own: a rescind that landed meanwhile still wins.
         if (write.groups) await checkNotCancelled(message, deps);
         found = true;
-        await log('FOUND', { account: write.account });
-        if (write.groups) await log('GROUPS_REMOVED', { ...write.groups });
         const request = `${write.method} ${write.path}`;
-        await log('WRITE_SENT', { accountId: write.account.id, request });
-        await deps.ledger.recordWriteSent({
-          personId: person.employeeId,
-          targetId: deps.targetId,
-          eventId: message.eventId,
-          accountId: write.account.id,
-          userName: write.account.userName,
-          action: lane.action,
-          request,
-          ...(write.account.active !== undefined && { activeBefore: write.account.active }),
-          attempt,
-          at: deps.clock.now().toISOString(),
-        });
+        // Written at once, all before the write goes (one round trip, not four). Each entry is
+        // made, with its time and id, when log is called: the timeline keeps this order.
+        await Promise.all([
+          log('FOUND', { account: write.account }),
+          ...(write.groups ? [log('GROUPS_REMOVED', { ...write.groups })] : []),
+          log('WRITE_SENT', { accountId: write.account.id, request }),
+          deps.ledger.recordWriteSent({
+            personId: person.employeeId,
+            targetId: deps.targetId,
+            eventId: message.eventId,
+            accountId: write.account.id,
+            userName: write.account.userName,
+            action: lane.action,
+            request,
+            ...(write.account.active !== undefined && { activeBefore: write.account.active }),
+            attempt,
+            at: deps.clock.now().toISOString(),
+          }),
+        ]);
       },
     });
   } catch (err) {
