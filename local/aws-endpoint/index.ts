@@ -93,11 +93,12 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
   // Set per request: queue URLs name the host the caller reached the runtime on.
   let outputContext = { resources, queueUrlPrefix: '', queueArnPrefix: props.queueArnPrefix };
 
+  // As each protocol refuses: Query `AccessDenied` (403), JSON `AccessDeniedException` (400; Lambda's REST-JSON 403).
   const refusal = (caller: SignedBy, operation: string) =>
     new AwsApiError(
       caller.service in query ? 'AccessDenied' : 'AccessDeniedException',
       `User: arn:aws:iam::000000000000:user/${caller.accessKeyId} is not authorized to perform: ${IAM_PREFIX[caller.service] ?? caller.service}:${operation} because no identity-based policy allows it (the local runtime grants only the access key "${props.accessKeyId}")`,
-      caller.service in query ? 403 : 400,
+      caller.service in json || caller.service in proxied ? 400 : 403,
     );
 
   async function answerQuery(req: IncomingMessage, res: ServerResponse, caller: SignedBy): Promise<void> {
