@@ -83,6 +83,14 @@ describe('stack context: what an operator is told when the stack cannot be used'
     );
   });
 
+  it('refuses without a region, saying where one comes from', async () => {
+    const args = { stack: runtime.config.stackName, 'endpoint-url': runtime.url } as Args;
+    const env = { ...keys('local'), AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined };
+    await expect(withEnv(env, () => openStack(args))).rejects.toThrow(
+      'no AWS region: pass --region R, or set AWS_REGION (or a region in your AWS profile)',
+    );
+  });
+
   it('refuses a caller the stack does not authorise, naming the action, the resource and the policy to attach', async () => {
     await expect(
       withEnv(keys('intruder'), () => openStack(stackArgs(runtime.config.stackName))),
