@@ -26,7 +26,11 @@ import { testStackContext } from '../../support/stack-context.ts';
 
 const lambda = mockClient(LambdaClient);
 const cloudwatch = mockClient(CloudWatchClient);
-const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+/** A Lambda answer as the SDK hands it over: the bytes, with the SDK's string adapter. */
+const payload = (value: unknown) => {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  return Object.assign(bytes, { transformToString: () => new TextDecoder().decode(bytes) });
+};
 const sentPayload = (i = 0) =>
   JSON.parse(
     new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[i]?.args[0].input.Payload as Uint8Array),
