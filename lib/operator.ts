@@ -163,7 +163,8 @@ export class Operator extends Construct {
     };
     Validations.of(this.policy).acknowledge(...wildcards, executionsAck, {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${stack.stackName}/*]`,
-      reason: 'Reads the outputs of this stack only: a stack ARN ends in an id CloudFormation assigns at creation.',
+      reason:
+        'Reads the outputs of this stack only: a stack ARN ends in an id CloudFormation assigns at creation.',
     });
     if (fn.role) Validations.of(fn.role).acknowledge(executionsAck);
   }
