@@ -13,10 +13,20 @@ export class LiveView {
   private shown = 0;
   private last = '';
 
-  constructor(private readonly out: Output = process.stdout) {}
+  constructor(
+    private readonly out: Output = process.stdout,
+    /** Progress only, not a result: shown on a terminal, left out of a pipe or a file. */
+    private readonly transient = false,
+  ) {}
+
+  /** A view of progress on stderr: on a terminal only, so stdout and stderr carry results and errors alone. */
+  static progress(out: Output = process.stderr): LiveView {
+    return new LiveView(out, true);
+  }
 
   /** Shows `screen` (a footer such as the time waited is redrawn, never a reason to print again). */
   show(screen: string, footer = ''): void {
+    if (this.transient && !this.out.isTTY) return;
     if (screen === this.last && !this.out.isTTY) return;
     const text = footer ? `${screen}\n${footer}` : screen;
     if (this.out.isTTY && this.shown > 0) this.out.write(`\x1b[${this.shown}A\x1b[0J`);

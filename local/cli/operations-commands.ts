@@ -63,7 +63,7 @@ export async function redrive(args: Args, targetId: string | undefined): Promise
   const ctx = await openStack(args);
   const queue = laneQueuesOf(ctx, targetId);
   const waiting = await deadLetterCount(ctx, targetId, queue);
-  const view = new LiveView();
+  const view = LiveView.progress();
   const what = args.message ? `message ${args.message}` : countOf(waiting, 'dead letter');
   view.show(`moving ${what} of ${targetId} back to its queue…`);
   const { moved, looked } = await redriveDeadLetters(ctx, queue, {
@@ -82,7 +82,7 @@ export async function redrive(args: Args, targetId: string | undefined): Promise
 export async function reconcileNow(args: Args, targets: readonly string[]): Promise<void> {
   const ctx = await openStack(args);
   const named = [...targets, ...(args.target ?? [])];
-  const view = new LiveView();
+  const view = LiveView.progress();
   view.show(
     `reconciling ${named.length ? named.join(', ') : 'every target'}… (the pass pages every account)`,
   );

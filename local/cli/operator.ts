@@ -1,7 +1,7 @@
 // The operator's writes go through one door: the stack's operator function (output
 // OperatorFunctionName), invoked with the op and who asks. Its refusals come back as answers, not
 // failures: `{ ok: false, error: { code, message } }`, shown as the one line they are.
-import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { UsageError } from '../send-event.ts';
 import type { Args } from './context.ts';
 import { awsCall, type StackContext } from './stack.ts';
@@ -80,12 +80,21 @@ export async function invokeFunction(
   payload: unknown,
 ): Promise<unknown> {
   const out = await awsCall(ctx, 'lambda:InvokeFunction', functionName, () =>
-    ctx.lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    ctx.lambda
+      .send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          Payload: new TextEncoder().encode(JSON.stringify(payload)),
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof ResourceNotFoundException)) throw err;
+        throw new UsageError(
+          ctx.local
+            ? `the local runtime does not host function ${functionName} (${err.message}): restart it after updating scimitar`
+            : `no function ${functionName} in ${ctx.region}, though the stack's outputs name it: deploy the current version of scimitar (cdk deploy)`,
+        );
       }),
-    ),
   );
   const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
   let body: unknown = null;

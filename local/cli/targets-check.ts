@@ -16,9 +16,10 @@ export async function checkTargets(args: Args, named: readonly string[]): Promis
   const targets = named.length > 0 ? [...named] : await scimTargetsOf(args);
   const ctx = await openStack(args);
   const results = new Map<string, CanaryResult>();
-  const view = new LiveView();
+  // On a terminal every target's line, redrawn as each ends; into a pipe, each result as it ends.
+  const live = process.stdout.isTTY ? new LiveView() : undefined;
   const show = () =>
-    view.show(
+    live?.show(
       targets
         .map((id) => {
           const r = results.get(id);
@@ -31,8 +32,10 @@ export async function checkTargets(args: Args, named: readonly string[]): Promis
   await Promise.all(
     Array.from({ length: Math.min(CHECK_CONCURRENCY, queue.length) }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        results.set(id, await checkOne(ctx, id));
-        show();
+        const result = await checkOne(ctx, id);
+        results.set(id, result);
+        if (live) show();
+        else console.log(resultLine(result));
       }
     }),
   );

@@ -1,7 +1,7 @@
 // The CLI's door for writes (the operator function), the credential canary per target, and the
 // alarms view: Lambda and CloudWatch mocked (no emulator here), the state table on dynalite.
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -107,6 +107,15 @@ describe('CLI: operator function, canary and alarms', () => {
     const failed = invokeOperator(ctx(), { op: 'retry', eventId: 'ev-1', by: 'a' });
     await expect(failed).rejects.toBeInstanceOf(FunctionFailedError);
     await expect(failed).rejects.toThrow('invalid roster file r.csv:\n  - E1 twice');
+  });
+
+  it('fails naming the function when the stack has none of that name', async () => {
+    lambda
+      .on(InvokeCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: {} }));
+    await expect(invokeOperator(ctx(), { op: 'retry', eventId: 'ev-1', by: 'a' })).rejects.toThrow(
+      'the local runtime does not host function Scimitar-operator (Function not found): restart it after updating scimitar',
+    );
   });
 
   it('refuses an answer that is not an operator answer, saying to deploy the function again', async () => {

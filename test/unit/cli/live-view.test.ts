@@ -28,6 +28,15 @@ describe('CLI: live progress', () => {
     expect(out.written).toEqual(['a\nb\n[0.1 s]\n', '\x1b[3A\x1b[0J', 'a\nb\n[0.2 s]\n']);
   });
 
+  it('shows progress only on a terminal, so a pipe carries results alone', () => {
+    const pipe = output(false);
+    LiveView.progress(pipe).show('moving 3 dead letters… 1 moved');
+    expect(pipe.written).toEqual([]);
+    const terminal = output(true);
+    LiveView.progress(terminal).show('moving 3 dead letters… 1 moved');
+    expect(terminal.written).toEqual(['moving 3 dead letters… 1 moved\n']);
+  });
+
   it('follows an event until its execution ends, showing each target as it changes', async () => {
     const now = new Date('2026-07-01T10:00:00.000Z');
     const running: EventView = {
