@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { targetSecretName } from '../../lambdas/core/model/config.ts';
 import type { Args } from '../../local/cli/context.ts';
 import { audit, status } from '../../local/cli/event-commands.ts';
@@ -28,15 +28,23 @@ const input = {
 
 /** What a command prints (stdout and stderr) and the exit code it sets; the exit code is reset. */
 async function run(command: () => Promise<void>): Promise<{ text: string; exitCode: number }> {
+  const lines: string[] = [];
+  const collect = (...parts: unknown[]) => {
+    lines.push(`${parts.map(String).join(' ')}\n`);
+  };
+  const spies = [vi.spyOn(console, 'log'), vi.spyOn(console, 'error')].map((s) =>
+    s.mockImplementation(collect),
+  );
   const output = captureOutput();
   try {
     await command();
   } finally {
     output.restore();
+    for (const spy of spies) spy.mockRestore();
   }
   const exitCode = Number(process.exitCode ?? 0);
   process.exitCode = 0;
-  return { text: output.text(), exitCode };
+  return { text: lines.join('') + output.text(), exitCode };
 }
 
 describe('operator CLI on the AWS path of the local runtime', () => {
