@@ -43,7 +43,7 @@ describe("CancelOnlyScheduler: revoke-now's scheduler", () => {
   it("deletes the person's schedule in the stack's group, and takes an absent one as deleted", async () => {
     scheduler
       .on(DeleteScheduleCommand)
-      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+      .rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
     await new CancelOnlyScheduler('scimitar-group', new SchedulerClient({})).cancel('E-1');
     expect(scheduler.commandCalls(DeleteScheduleCommand)[0]?.args[0].input).toEqual({
       Name: scheduleName('E-1'),
