@@ -127,6 +127,15 @@ export class ScimitarStack extends Stack {
       canaryFunction: this.credentials.canaryFunction,
     });
 
+    // What each function notifies is kept in the state table (NOTIFY#<day>) for `scimitar alarms`.
+    const notifying = [
+      this.ingestApi.ingestFunction,
+      this.workflow.planFunction,
+      this.workflow.summarizeFunction,
+      this.fleet.worker,
+    ];
+    for (const fn of notifying) this.auditStore.bindRecordNotifications(fn);
+
     this.alerting.watchWorkflow(this.workflow);
     this.alerting.watchLanes(this.fleet);
     this.alerting.watchIngestApi(this.ingestApi);

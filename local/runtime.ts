@@ -14,6 +14,7 @@ import { dynamoRateBudgets } from '../lambdas/aws/adapters/dynamo-rate-budget.ts
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireIngest } from '../lambdas/aws/wiring/ingest.ts';
+import { keptNotifier } from '../lambdas/aws/wiring/kept-notifications.ts';
 import { laneGuards, wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
 import { type ScimTargetConfig, targetSecretName } from '../lambdas/core/model/config.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
@@ -193,7 +194,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           // A reconciler remediation starts only while no leaver waits for this target's budget.
           spare: () => budgets(target).spare(),
           logger: logger(`worker-${target.id}`),
-          alerts,
+          // Kept in the state table as on AWS (lambdas/aws/entries/worker.ts).
+          alerts: keptNotifier(alerts, 'alert', { state, clock, logger: logger(`worker-${target.id}`) }),
           redriveCommand: `npm run scimitar -- redrive ${target.id}`,
           // A backoff the runtime's clock is moved past releases the message at once.
           visibility: (queued) => new ClockedVisibility(queued, clock),
