@@ -88,6 +88,21 @@ describe('operator CLI on the AWS path of the local runtime', () => {
     });
     expect(firing.exitCode).toBe(1);
     expect(firing.text).toMatch(/^alarms: [1-9]\d* in ALARM, /);
+    // The alerts sent, as the stack keeps them (NOTIFY items in the state table).
+    const kept = await eventually(
+      'the failed execution’s alert among the notifications kept',
+      async () => {
+        const shown = await run(() => alarms(args));
+        return (
+          new RegExp(
+            `^alerts \\(last 7 days\\):\\n(?: {2}.*\\n)*? {2}\\S+ {2}scimitar: revocation incomplete for employee ${person.employeeId} \\(1 target\\)$`,
+            'm',
+          ).test(shown.text) && shown
+        );
+      },
+      { seen: async () => (await run(() => alarms(args))).text.split('alerts (last')[1] },
+    );
+    expect(kept.text).toMatch(/^owner notifications:$/m);
     const failed = await run(() => status(args, eventId));
     expect(failed.text).toContain(`event ${eventId}: execution FAILED`);
     expect(failed.text).toMatch(/^ {2}✖ code +failed/m);
