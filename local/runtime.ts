@@ -268,6 +268,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger,
       print,
       ...(options.scimTimeoutMs ? { scimTimeoutMs: options.scimTimeoutMs } : {}),
+      workflow,
+      scheduler,
     });
     const coverage = async (): Promise<CoverageReport> => {
       const store = new DynamoReconciliationStore(state);
@@ -336,6 +338,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       schedules: () => scheduler.list(),
       approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
       approveBurst: localApproveBurst({ config, audit, state, clock, logger }),
+      operator: functions.operator,
+      dynamo: dynamo.client,
       stop,
     };
     const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingest(event)), print);
