@@ -269,6 +269,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger,
       print,
       ...(options.scimTimeoutMs ? { scimTimeoutMs: options.scimTimeoutMs } : {}),
+      workflow,
+      scheduler,
     });
     const coverage = async (): Promise<CoverageReport> => {
       const store = new DynamoReconciliationStore(state);
@@ -316,6 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const hosted = new HostedFunctions(stack, config.stackName);
     hosted.register('canary', functions.hosted.canary);
     hosted.register('reconcile', functions.hosted.reconcile);
+    hosted.register('operator', functions.hosted.operator);
     const runtime: LocalRuntime = {
       url: '',
       config,
@@ -342,6 +345,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
       approveBurst: localApproveBurst({ config, audit, state, clock, logger }),
       functions: hosted,
+      operator: functions.operator,
+      dynamo: dynamo.client,
       stop,
     };
     // The AWS APIs of the hosted stack on the same port (the CLI's --stack path, locally).
