@@ -70,6 +70,10 @@ export async function redrive(args: Args, targetId: string | undefined): Promise
     ...(args.message ? { messageId: args.message } : {}),
     onMoved: (n) => view.show(`moving ${what} of ${targetId} back to its queue… ${n} moved`),
   });
+  if (args.message && moved === 0 && looked === 0)
+    throw new UsageError(
+      `the dead-letter queue of ${targetId} is empty: no message ${args.message} to redrive`,
+    );
   if (args.message && moved === 0) {
     throw new UsageError(
       `no message ${args.message} among the ${countOf(looked, 'dead letter')} of ${targetId}: list them with the AWS console or \`aws sqs receive-message\` (those looked at are visible again in 30 s)`,
