@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { targetSecretName } from '../../lambdas/core/model/config.ts';
 import type { Args } from '../../local/cli/context.ts';
-import { audit, status } from '../../local/cli/event-commands.ts';
+import { audit, revokeNow, status } from '../../local/cli/event-commands.ts';
 import { alarms, coverage, redrive } from '../../local/cli/operations-commands.ts';
 import { checkTargets } from '../../local/cli/targets-check.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
@@ -133,9 +133,45 @@ describe('operator CLI on the AWS path of the local runtime', () => {
     }
   }, 180_000);
 
-  it('refuses to redrive a target the stack does not have, naming it', async () => {
+  it('refuses to redrive a target the stack does not have, or a message an empty queue cannot hold', async () => {
     await expect(redrive(args, 'nope')).rejects.toThrow(/^no SCIM target "nope" in stack Scimitar/);
+    await expect(redrive({ ...args, message: 'm-1' }, 'chat')).rejects.toThrow(
+      'the dead-letter queue of chat is empty: no message m-1 to redrive',
+    );
   });
+
+  it('revoke-now through the operator function: followed live until it ends (code down: failed there), or handed back at once with --no-follow', async () => {
+    const [first, second] = runtime.people
+      .filter((p) => runtime.lanes.get('chat')?.app?.userByName(p.userName)?.active)
+      .slice(-2);
+    if (!first || !second) throw new Error('no two people with an account in chat');
+    const followed = await run(() =>
+      revokeNow(
+        { ...args, 'user-name': first.userName, email: first.userName, reason: 'INC-1', by: 'dana' },
+        first.employeeId,
+      ),
+    );
+    expect(followed.text).toMatch(
+      new RegExp(`^revoke-now of ${first.employeeId}: event \\S+, execution \\S+$`, 'm'),
+    );
+    expect(followed.text).toMatch(
+      new RegExp(`^${first.employeeId} \\(FAILED\\)\\n(?: {2}.*\\n)*? {2}✔ chat +revoked`, 'm'),
+    );
+    // code is still down (the test above closed it): the execution fails there, and so does the command.
+    expect(followed.text).toMatch(/^ {2}✖ code +failed/m);
+    expect(followed.exitCode).toBe(1);
+    const [received] = (await runtime.audit.forPerson(first.employeeId)).filter((e) => e.step === 'RECEIVED');
+    expect(received?.detail).toMatchObject({
+      requestedBy: `dana (arn:aws:iam::000000000000:user/${process.env.USER || 'local'})`,
+      reason: 'INC-1',
+    });
+
+    const handed = await run(() =>
+      revokeNow({ ...args, 'user-name': second.userName, 'no-follow': true }, second.employeeId),
+    );
+    expect(handed.text).toMatch(/^follow it: npm run scimitar -- status \S+$/m);
+    expect(handed.text).not.toMatch(/\((?:RUNNING|SUCCEEDED|FAILED)\)/);
+  }, 120_000);
 
   it('shows coverage from the state table with the canary’s last check', async () => {
     const { text } = await run(() => coverage({ ...args, json: true }));
