@@ -75,7 +75,11 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
         stack: props.stack,
         stackName: props.stackName,
         startedAt,
-        outputs: () => outputContext,
+        outputs: ({ host }) => ({
+          resources,
+          queueUrlPrefix: `http://${host}/000000000000/`,
+          queueArnPrefix: props.queueArnPrefix,
+        }),
       }),
     },
     sts: { xmlns: STS_XMLNS, operations: stsOperations() },
@@ -90,14 +94,13 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
     states: statesOperations({ workflow: props.workflow, stateMachineArn }),
   };
   const proxied: Record<string, string> = { dynamodb: props.dynamoEndpoint, sqs: props.sqsEndpoint };
-  // Set per request: queue URLs name the host the caller reached the runtime on.
-  let outputContext = { resources, queueUrlPrefix: '', queueArnPrefix: props.queueArnPrefix };
 
+  // As each protocol refuses: Query `AccessDenied` (403), JSON `AccessDeniedException` (400; Lambda's REST-JSON 403).
   const refusal = (caller: SignedBy, operation: string) =>
     new AwsApiError(
       caller.service in query ? 'AccessDenied' : 'AccessDeniedException',
       `User: arn:aws:iam::000000000000:user/${caller.accessKeyId} is not authorized to perform: ${IAM_PREFIX[caller.service] ?? caller.service}:${operation} because no identity-based policy allows it (the local runtime grants only the access key "${props.accessKeyId}")`,
-      caller.service in query ? 403 : 400,
+      caller.service in json || caller.service in proxied ? 400 : 403,
     );
 
   async function answerQuery(req: IncomingMessage, res: ServerResponse, caller: SignedBy): Promise<void> {
@@ -113,7 +116,7 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
           'InvalidAction',
           `the local runtime does not answer ${caller.service} ${action}`,
         );
-      writeQueryResult(res, action, service.xmlns, await operation(params));
+      writeQueryResult(res, action, service.xmlns, await operation(params, askedBy(req)));
     } catch (err) {
       writeQueryError(res, service.xmlns, asAwsError(err));
     }
@@ -129,7 +132,7 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
           'UnknownOperationException',
           `the local runtime does not answer ${caller.service} ${operationName}`,
         );
-      writeAwsJson(res, await operation(jsonInput(await readBody(req))));
+      writeAwsJson(res, await operation(jsonInput(await readBody(req)), askedBy(req)));
     } catch (err) {
       writeAwsJsonError(res, asAwsError(err));
     }
@@ -232,10 +235,6 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
     handle: async (req, res) => {
       const caller = signedBy(req);
       if (!caller) return;
-      outputContext = {
-        ...outputContext,
-        queueUrlPrefix: `http://${req.headers.host ?? '127.0.0.1'}/000000000000/`,
-      };
       const to = proxied[caller.service];
       if (to) return proxy(req, res, caller, to);
       if (caller.service in query) return answerQuery(req, res, caller);
@@ -252,6 +251,8 @@ export function localAwsEndpoint(props: LocalAwsEndpointProps): LocalAwsEndpoint
     },
   };
 }
+
+const askedBy = (req: IncomingMessage) => ({ host: req.headers.host ?? '127.0.0.1' });
 
 function asAwsError(err: unknown): AwsApiError {
   if (err instanceof AwsApiError) return err;

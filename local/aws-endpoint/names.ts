@@ -84,6 +84,13 @@ export function localResources(
       if (placeholder) resources.set(placeholder, { ref: localArns.topic(name), arn: localArns.topic(name) });
     }
   }
+  // A managed policy's Ref is its ARN (the operator policy an error message names).
+  for (const [logicalId, resource] of Object.entries(stack.templates[0]?.template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::IAM::ManagedPolicy') continue;
+    const named = resource.Properties?.ManagedPolicyName;
+    const arn = `arn:aws:iam::${LOCAL_ACCOUNT}:policy/${typeof named === 'string' ? named : generatedName(stackName, logicalId)}`;
+    resources.set(localArn(logicalId, resource.Type), { ref: arn, arn });
+  }
   for (const machine of topology.stateMachines) {
     const arn = localStateMachineArn(stackName);
     resources.set(machine, { ref: arn, arn });

@@ -7,22 +7,28 @@ import type { LocalWorkflow } from '../workflow.ts';
 import { generatedName, localOutputs, type OutputContext } from './names.ts';
 import { AwsApiError, epochSeconds } from './protocol.ts';
 
+/** The request an operation answers, beyond its input. */
+export interface Asked {
+  /** The host the caller reached the runtime on (queue URLs name it). */
+  readonly host: string;
+}
+
 /** One operation: its input (JSON, or a Query request's parameters) → its result. */
-export type Operation<I> = (input: I) => Promise<unknown> | unknown;
+export type Operation<I> = (input: I, asked: Asked) => Promise<unknown> | unknown;
 
 /** CloudFormation: DescribeStacks answers the hosted stack, its outputs with local names. */
 export function cloudFormationOperations(p: {
   readonly stack: Pick<LocalStack, 'templates' | 'functions'>;
   readonly stackName: string;
   readonly startedAt: Date;
-  readonly outputs: () => OutputContext;
+  readonly outputs: (asked: Asked) => OutputContext;
 }): Record<string, Operation<URLSearchParams>> {
   const stackId = `arn:aws:cloudformation:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stack/${p.stackName}/local`;
   return {
-    DescribeStacks: (params) => {
-      const asked = params.get('StackName');
-      if (asked && asked !== p.stackName && asked !== stackId)
-        throw new AwsApiError('ValidationError', `Stack with id ${asked} does not exist`);
+    DescribeStacks: (params, asked) => {
+      const name = params.get('StackName');
+      if (name && name !== p.stackName && name !== stackId)
+        throw new AwsApiError('ValidationError', `Stack with id ${name} does not exist`);
       return {
         Stacks: [
           {
@@ -30,7 +36,7 @@ export function cloudFormationOperations(p: {
             StackName: p.stackName,
             CreationTime: p.startedAt,
             StackStatus: 'CREATE_COMPLETE',
-            Outputs: localOutputs(p.stack, p.outputs()),
+            Outputs: localOutputs(p.stack, p.outputs(asked)),
           },
         ],
       };

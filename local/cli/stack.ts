@@ -75,8 +75,9 @@ export async function openStack(args: Args): Promise<StackContext> {
     local,
     ...(endpoint ? { endpoint } : {}),
   };
-  const stack = await describeStack(cloudformation, where, args.stack);
-  cloudformation.destroy();
+  const stack = await describeStack(cloudformation, where, args.stack).finally(() =>
+    cloudformation.destroy(),
+  );
   const outputs = Object.fromEntries(
     (stack.Outputs ?? []).flatMap((o) =>
       o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue]] : [],

@@ -144,6 +144,29 @@ describe('local AWS endpoint: the stack the runtime hosts, through the SDK', () 
     );
   });
 
+  it('Lambda Invoke of type Event: accepted at once (202), the function run in the background', async () => {
+    const canaryStatus = async () =>
+      (
+        await ctx.dynamo.send(
+          new GetCommand({
+            TableName: ctx.output('StateTableName'),
+            Key: { pk: `TARGET#${targetId}`, sk: 'CANARY' },
+          }),
+        )
+      ).Item?.checkedAt as string | undefined;
+    const before = await canaryStatus();
+    await runtime.clock.advance('1m'); // the next probe's checkedAt is later
+    const answer = await ctx.lambda.send(
+      new InvokeCommand({
+        FunctionName: runtime.functions.nameOf('canary'),
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ targetIds: [targetId] })),
+      }),
+    );
+    expect(answer.StatusCode).toBe(202);
+    await eventually('the background probe recorded', async () => (await canaryStatus()) !== before);
+  });
+
   it('fails a Lambda Invoke of a function the stack does not have as ResourceNotFoundException', async () => {
     await expect(
       ctx.lambda.send(new InvokeCommand({ FunctionName: 'no-such-function', Payload: Buffer.from('{}') })),
