@@ -17,7 +17,12 @@ import {
 } from '../core/operator/ports.ts';
 import { retryEvent, retryInputSchema } from '../core/operator/retry.ts';
 import { revokeNow, revokeNowInputSchema } from '../core/operator/revoke-now.ts';
-import { type ApproveDeps, ApproveRefusedError, approveHeld } from '../core/revocation/approve.ts';
+import {
+  type ApproveDeps,
+  ApproveRefusedError,
+  approveHeld,
+  approveInputSchema,
+} from '../core/revocation/approve.ts';
 import {
   type ApproveBurstDeps,
   approveBurst,
@@ -61,18 +66,9 @@ export function operatorOps(deps: OperatorDeps): Record<string, OperatorOp> {
   const { audit, clock } = deps;
   return {
     approve: operatorOp(
-      z
-        .object({
-          eventId: z.string().min(1).max(200),
-          by,
-          reason: z.string().trim().min(1).max(500).optional(),
-        })
-        .strict(),
-      (i) =>
-        approveHeld(
-          { eventId: i.eventId, approvedBy: i.by, ...(i.reason && { reason: i.reason }) },
-          { ...deps.approve, audit, clock },
-        ),
+      approveInputSchema.omit({ approvedBy: true }).extend({ by }).strict(),
+      ({ by: approvedBy, ...rest }) =>
+        approveHeld({ ...rest, approvedBy }, { ...deps.approve, audit, clock }),
     ),
     'approve-burst': operatorOp(
       approveBurstInputSchema.omit({ approvedBy: true }).extend({ by }).strict(),
