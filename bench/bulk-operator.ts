@@ -65,7 +65,7 @@ export async function sendTermination(
  * On the first alert that the blast-radius guard held a revocation, approves a burst of
  * `burst` revocations at every target for the window; then approves every event an alert says
  * was held, once, as soon as it sees the alert. The alerts are the runtime's alert topic
- * (`npm run scimitar -- notifications`).
+ * (`npm run scimitar -- alarms` lists those the stack keeps).
  */
 export class LayoffOperator {
   /** When each event's approval was answered (epoch ms). */

@@ -2,9 +2,9 @@
 // a vendor-style limit (N requests per one-second window, 429 with Retry-After past it), 1,000
 // leavers sent as signed terminations through the ingest API as an HRIS would, the blast-radius
 // guard holding the burst until an operator, on its first alert, approves a burst for every target
-// large enough for the layoff (POST /_local/bursts, what `npm run scimitar -- approve-burst --all`
-// calls) and each event held before that (POST /_local/events/<id>/approve, what `npm run
-// scimitar -- approve` calls), and one involuntary
+// large enough for the layoff (POST /_local/bursts: the core of the operator function's
+// approve-burst, which `npm run scimitar -- approve-burst --all` invokes) and each event held
+// before that (POST /_local/events/<id>/approve: the core of its approve), and one involuntary
 // termination injected mid-run. It prints the completion time ÷ the rate-limit floor, failures,
 // dead letters and the injected leaver's ingest→verified time.
 //   npm run bench:bulk

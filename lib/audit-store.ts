@@ -10,6 +10,9 @@ import { Construct } from 'constructs';
 /** Index of the audit table by person: a leaver's timeline across events. */
 export const AUDIT_BY_PERSON_INDEX = 'byPerson';
 
+/** The state table's TTL attribute (epoch seconds): items that carry it are deleted after it. */
+export const STATE_TTL_ATTRIBUTE = 'expiresAt';
+
 /** Partition keys of a target's items: reconciliation state, account states, leaver copies, budget. */
 const PASS_KEYS = ['TARGET#*'] as const;
 /** Partition keys of the HR roster: the pointer to the current version, and each version's chunks. */
@@ -79,6 +82,8 @@ export class AuditStore extends Construct {
       ...common,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
+      // Items that age out (kept notifications, NOTIFY#*) carry their end in epoch seconds.
+      timeToLiveAttribute: STATE_TTL_ATTRIBUTE,
     });
   }
 
@@ -211,6 +216,32 @@ export class AuditStore extends Construct {
   public bindState(fn: BindableFunction): void {
     fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);
     this.grantReadWriteState(fn);
+  }
+
+  /**
+   * Lets a grantee add an operator's approved burst to a target's blast-radius window (items
+   * `TARGET#<target>`/`WINDOW#…`): `dynamodb:UpdateItem` on partition keys `TARGET#*` only, plus the
+   * key actions of {@link grantAppend}. For the operator function.
+   */
+  public grantApproveBursts(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(grantee, ['dynamodb:UpdateItem'], ['TARGET#*']);
+  }
+
+  /**
+   * Lets a grantee keep the notifications it sends (items `NOTIFY#<day>`, read by `scimitar
+   * alarms`): `dynamodb:PutItem` on partition keys `NOTIFY#*` only, plus the key actions of
+   * {@link grantAppend}.
+   */
+  public grantRecordNotifications(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(grantee, ['dynamodb:PutItem'], ['NOTIFY#*']);
+  }
+
+  /** Sets `STATE_TABLE` in the function's environment and grants {@link grantRecordNotifications}. */
+  public bindRecordNotifications(fn: BindableFunction): void {
+    fn.addEnvironment('STATE_TABLE', this.stateTable.tableName);
+    this.grantRecordNotifications(fn);
   }
 
   /** Actions on the state table, for items whose partition key matches one of the patterns. */

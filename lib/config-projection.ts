@@ -77,6 +77,12 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   },
   'roster-upload': undefined,
   'audit-archive': undefined,
+  // The operator's writes: approve rebuilds a held target's lane (the leaver action), approve-burst
+  // names SCIM targets and windows, revoke-now runs the termination lifecycle; lane queues by name.
+  operator: {
+    config: ['stackName', 'blastRadius', 'involuntary', 'scheduleHorizonDays'],
+    targets: [...LEAVER_ACTION, 'displayName', 'owner'],
+  },
 };
 
 function pick(value: object, fields: readonly string[]): Record<string, unknown> {

@@ -27,6 +27,7 @@ export const SCIMITAR_ENTRIES = [
   'reconcile',
   'roster-upload',
   'audit-archive',
+  'operator',
 ] as const;
 export type ScimitarEntry = (typeof SCIMITAR_ENTRIES)[number];
 
@@ -92,6 +93,8 @@ export interface ScimitarFunctionProps {
    * environment variables are capped at 4 KB in total and a config with many targets exceeds that.
    */
   readonly config: ScimitarConfig;
+  /** The function's physical name. @default - a name CloudFormation generates */
+  readonly functionName?: string;
   /** @default - a description naming the entry */
   readonly description?: string;
   /** @default Duration.seconds(30) */
@@ -138,6 +141,7 @@ export class ScimitarFunction extends NodejsFunction {
     super(scope, id, {
       entry: fileURLToPath(new URL(`../lambdas/aws/entries/${props.entry}.ts`, import.meta.url)),
       handler: 'handler',
+      ...(props.functionName && { functionName: props.functionName }),
       description: props.description ?? `scimitar ${props.entry}`,
       runtime: SCIMITAR_RUNTIME,
       architecture: Architecture.ARM_64,

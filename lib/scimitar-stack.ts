@@ -10,6 +10,7 @@ import { AuditArchive } from './audit-archive.ts';
 import { AuditStore } from './audit-store.ts';
 import { CredentialRotation } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
+import { Operator } from './operator.ts';
 import { Reconciler } from './reconciler.ts';
 import { LaneFleet, type TargetLane } from './target-lane.ts';
 import { TerminationSchedules } from './termination-schedules.ts';
@@ -44,6 +45,8 @@ export class ScimitarStack extends Stack {
   public readonly ingestApi: IngestApi;
   /** One-time schedules that start far-future terminations at their effective time. */
   public readonly schedules: TerminationSchedules;
+  /** The operator function (every operator write) and the OperatorPolicy (every CLI read). */
+  public readonly operator: Operator;
 
   constructor(scope: Construct, id: string, props: ScimitarStackProps) {
     super(scope, id, {
@@ -115,6 +118,24 @@ export class ScimitarStack extends Stack {
       if (fn) this.auditStore.bindRateBudgets(fn);
     }
 
+    this.operator = new Operator(this, 'Operator', {
+      config,
+      auditStore: this.auditStore,
+      lanes: this.fleet,
+      stateMachine: this.workflow.stateMachine,
+      schedules: this.schedules,
+      canaryFunction: this.credentials.canaryFunction,
+    });
+
+    // What each function notifies is kept in the state table (NOTIFY#<day>) for `scimitar alarms`.
+    const notifying = [
+      this.ingestApi.ingestFunction,
+      this.workflow.planFunction,
+      this.workflow.summarizeFunction,
+      this.fleet.worker,
+    ];
+    for (const fn of notifying) this.auditStore.bindRecordNotifications(fn);
+
     this.alerting.watchWorkflow(this.workflow);
     this.alerting.watchLanes(this.fleet);
     this.alerting.watchIngestApi(this.ingestApi);
@@ -176,6 +197,25 @@ export class ScimitarStack extends Stack {
       description:
         'Dead-letter queue ARN of a target: this followed by the target id, for aws sqs start-message-move-task (redrive)',
       value: `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${dlqPrefix}`,
+    });
+    // The operator CLI's (`scimitar --stack`): its writes, its targets check, its permissions.
+    new CfnOutput(this, 'OperatorFunctionName', {
+      description:
+        'Invoke with {"op": ...}: approve, approve-burst, revoke-now, retry (scimitar --stack does)',
+      value: this.operator.function.functionName,
+    });
+    new CfnOutput(this, 'CanaryFunctionName', {
+      description: 'Invoke to probe the targets now (scimitar targets check)',
+      value: canaryFunction.functionName,
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      description: "Attach to the operators' users or roles: every scimitar --stack command on this stack",
+      value: this.operator.policy.managedPolicyArn,
+    });
+    new CfnOutput(this, 'LaneQueueUrlPrefix', {
+      description:
+        'Bulk lane queue of a target: this URL followed by the target id (priority queue: _prio_ for _lane_)',
+      value: this.fleet.laneQueueUrlPrefix,
     });
   }
 }

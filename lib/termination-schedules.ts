@@ -104,6 +104,25 @@ export class TerminationSchedules extends Construct {
     });
   }
 
+  /**
+   * Sets `SCHEDULE_GROUP` in the function's environment and lets it delete the group's schedules:
+   * `scheduler:DeleteSchedule` on schedules of this group only. For the operator's revoke-now,
+   * which replaces a future termination and starts at once: it never creates a schedule.
+   */
+  public bindCancelSchedules(fn: BindableFunction): void {
+    fn.addEnvironment('SCHEDULE_GROUP', this.group.scheduleGroupName);
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['scheduler:DeleteSchedule'], resources: [this.schedulesArn] }),
+    );
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.group.scheduleGroupName}/*]`,
+        reason:
+          "One schedule per pending termination, named by the person: revoke-now deletes the one it replaces, in this stack's own group and no other.",
+      });
+    }
+  }
+
   /** Sets `SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN` and `SCHEDULE_DLQ_ARN` in the function's environment and grants {@link grantManageSchedules}. */
   public bind(fn: BindableFunction): void {
     fn.addEnvironment('SCHEDULE_GROUP', this.group.scheduleGroupName);

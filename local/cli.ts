@@ -1,11 +1,12 @@
-// scimitar's command line: start the pipeline locally, run the demo, send signed events, follow
-// them, retry a failed one, and run the reconciler, the credential canary and the coverage report
-// on demand (in the running runtime, or `reconcile run|coverage` without one).
+// scimitar's command line: start the pipeline locally, run the demo, send signed events, and the
+// operator's commands, the same against a deployed stack (--stack NAME, through its AWS APIs) and
+// the local runtime (its AWS endpoint at --url): follow events, retry a failed one, approve, the
+// reconciler, the credential canary, coverage and alarms (or `reconcile run|coverage` offline).
 //   npm start                         start the pipeline locally (demo applications included)
 //   npm run demo                      send terminations and watch them revoked, live
 //   npm run scimitar -- <command>     start | demo | send | revoke-now | status | approve |
-//                                     approve-burst | retry | audit | redrive | reconcile | coverage | targets check |
-//                                     notifications
+//                                     approve-burst | retry | audit | redrive | reconcile | coverage |
+//                                     targets check | alarms | notifications
 //   npm run reconcile -- run|coverage the same as `scimitar reconcile run|coverage`
 // `npm run scimitar -- --help` lists every command and option. The commands live in local/cli/.
 import { parseArgs } from 'node:util';
@@ -17,7 +18,7 @@ import { UsageError } from './send-event.ts';
 
 const USAGE = `usage: scimitar <command> [options]
 
-commands:
+commands on the local runtime only:
   start [--config FILE] [--port N] [--data-dir DIR] [--persist] [--no-demo-apps]
         [--roster FILE] [--verbose]
         run the pipeline locally; Ctrl-C stops it. --roster: the HR export the reconciler
@@ -33,24 +34,41 @@ commands:
         (default source: the first generic one, else the first). A termination is scheduled
         for --effective-at; another one for the same --employee with a new date reschedules
         it; --kind rescind (or hire, rehire) cancels it
-  revoke-now <employeeId> [--user-name U] [--email E] [--external-id X] [--source ID] [--url URL]
-        an operator's urgent revocation: a signed involuntary termination, effective now, that
-        every target's lane takes from its priority queue, before any bulk work (generic source)
-  status <eventId> [--url URL]      the event's execution, its pending termination ("scheduled
+
+operator commands, on a deployed stack (--stack NAME [--region R] [--endpoint-url URL],
+credentials from the standard AWS chain) or, without --stack, the local runtime at --url:
+  revoke-now <employeeId> [--user-name U] [--email E] [--external-id X] [--reason TEXT] [--by NAME]
+        [--no-follow]
+        an operator's urgent revocation through the operator function: an involuntary
+        termination, effective now, audited with who asked, that every target's lane takes from
+        its priority queue before any bulk work; followed live until its execution ends
+  status <eventId>                  the event's execution, its pending termination ("scheduled
                                     for <date>", rescheduled, rescinded) and each target's state
-  approve <eventId> [--url URL]     release a revocation the blast-radius guard held (APPROVED
-                                    records who: $USER)
-  approve-burst (--target ID... | --all) --count N --by NAME --reason TEXT [--until ISO] [--url URL]
+  approve <eventId> [--by NAME] [--reason TEXT]
+        release a revocation the blast-radius guard held (APPROVED records who: your AWS
+        identity, after --by NAME if given)
+  approve-burst (--target ID... | --all) --count N --by NAME --reason TEXT [--until ISO]
         a known layoff: N more revocations past the blast-radius guard at each target, in the
         current window (and each one until --until); BURST_APPROVED records who, how many, why.
         Revocations already held still need their own approve
-  retry <eventId> [--url URL]       run a failed execution's event again (a new execution,
+  retry <eventId> [--by NAME]       run a failed execution's event again (a new execution,
                                     audited as a retry); refused while it runs or once it succeeded
-  audit <personId> [--url URL]      a person's audit timeline and ledger
-  redrive <targetId> [--url URL]    move a target's dead-letter messages back to its queue
-  reconcile [TARGET...] [--target ID]... [--restart] [--url URL]
-        a reconciliation pass now in the running runtime: orphans, drift (re-queued for
-        revocation), accepted accounts
+  audit <personId>                  a person's audit timeline and ledger
+  redrive <targetId> [--message ID] move a target's dead-letter messages (or the one with that
+                                    SQS message id) back to its queue, counted as they move
+  reconcile [TARGET...] [--target ID]... [--restart]
+        a reconciliation pass now (the stack's reconciler function): orphans, drift (re-queued
+        for revocation), accepted accounts
+  coverage [--json] [--config FILE]
+        every application: SCIM-integrated, other automation, accepted gap or unmanaged risk,
+        with what the credential canary last found
+  targets check [TARGET...]         the credential canary now: a read-only probe of each SCIM
+                                    target (default: every one in the config), shown as each ends
+  alarms [--days N] [--list N]      the stack's alarms (firing first; exit 1 while one fires) and
+                                    the alerts and owner notifications of the last N days (7)
+  notifications                     the same as alarms
+
+offline:
   reconcile run [--target ID]... [--roster FILE] [--secrets FILE] [--restart] [--json]
         [--list N] [--dynamo ENDPOINT] [--sqs ENDPOINT --queue ID=URL ...]
         one pass without a runtime (npm run reconcile -- run): state in --dynamo, else in
@@ -59,15 +77,11 @@ commands:
   reconcile coverage (--dynamo ENDPOINT | --state-table NAME) [--audit-table NAME] [--json] [--list N]
         the coverage report of a state table: a DynamoDB endpoint, or a deployed stack's
         table with the usual AWS credentials
-  coverage [--json] [--url URL]
-        every application: SCIM-integrated, other automation, accepted gap or unmanaged risk
-  targets check [TARGET...] [--url URL]
-        the credential canary now: a read-only probe of each SCIM target
-  notifications [--url URL]         alerts and owner notifications sent so far
 
-options shared by the commands that sign: --config FILE (default ${DEFAULT_CONFIG_FILE}),
---data-dir DIR (default ${DEFAULT_DATA_DIR}, where the runtime keeps secrets.json; reconcile run
-reads secrets.json and roster.csv there unless --secrets and --roster say otherwise)`;
+--url URL: the local runtime (default http://127.0.0.1:3000, or SCIMITAR_URL). Options shared by
+the commands that sign: --config FILE (default ${DEFAULT_CONFIG_FILE}), --data-dir DIR (default
+${DEFAULT_DATA_DIR}, where the runtime keeps secrets.json; reconcile run reads secrets.json and
+roster.csv there unless --secrets and --roster say otherwise)`;
 
 async function main(argv: string[]): Promise<void> {
   const { values: args, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
@@ -110,10 +124,11 @@ async function main(argv: string[]): Promise<void> {
     case 'coverage':
       return (await operations()).coverage(args);
     case 'targets':
-      if (subject !== 'check') throw new UsageError('usage: scimitar targets check [TARGET...]');
-      return (await operations()).checkTargets(args, positionals.slice(2));
+      if (subject !== 'check') throw new UsageError('usage: scimitar targets check [TARGET...]', 2);
+      return (await import('./cli/targets-check.ts')).checkTargets(args, positionals.slice(2));
+    case 'alarms':
     case 'notifications':
-      return (await operations()).notifications(args);
+      return (await operations()).alarms(args);
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -12,6 +12,7 @@ import { wireCanary } from '../lambdas/aws/wiring/canary.ts';
 import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
 import { wirePlan, wireSummarize } from '../lambdas/aws/wiring/workflow-steps.ts';
 import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
+import type { TerminationScheduler } from '../lambdas/core/lifecycle/ports.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
 import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
@@ -23,11 +24,13 @@ import {
 } from '../lambdas/core/reconcile/ports.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import type { OperatorAnswer } from '../lambdas/handlers/operator.ts';
 import type { LocalStack } from '../lib/asl.ts';
 import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES } from './aws-calls.ts';
 import type { LocalClock } from './clock.ts';
 import type { LocalCloudWatch } from './cloudwatch.ts';
+import { localOperator } from './operator-function.ts';
 import type { LocalSecretSource, LocalSecretStore } from './secrets.ts';
 import type { TaskTokenRegistry } from './task-tokens.ts';
 import type { LocalTopology } from './topology.ts';
@@ -53,6 +56,10 @@ export interface LocalFunctionsProps {
   readonly print: (line: string) => void;
   /** Per request of a canary probe. @default the core's */
   readonly scimTimeoutMs?: number;
+  /** The operator function's workflow and execution history: the runtime's state machine. */
+  readonly workflow: LocalWorkflow;
+  /** The schedules revoke-now deletes when it replaces a future termination. */
+  readonly scheduler: TerminationScheduler;
 }
 
 /** Who acts, for the IAM proof. */
@@ -183,8 +190,22 @@ export function localFunctions(props: LocalFunctionsProps) {
     }
     await cloudwatch.evaluate();
   };
+  // The operator function (`<stack>-operator`): every operator write, as the CLI invokes it.
+  const operatorHandler = localOperator({
+    config,
+    env: localEnvironment(props, 'operator'),
+    dynamo: props.dynamo,
+    sqs: props.sqs,
+    workflow: props.workflow,
+    scheduler: props.scheduler,
+    clock,
+    logger: props.logger('operator'),
+  });
+  const operator = (payload: unknown): Promise<OperatorAnswer> =>
+    invoke('operator', () => operatorHandler(payload));
   // As Lambda's Invoke runs them (local/aws-endpoint): the handler's own answer for the payload.
   const hosted = {
+    operator: (payload: unknown) => operator(payload),
     canary: async (payload: unknown) => {
       seen = [];
       const run = await invoke('canary', () => canary(payload));
@@ -197,7 +218,7 @@ export function localFunctions(props: LocalFunctionsProps) {
       return result;
     },
   };
-  return { checkTargets, reconcile, canaryStatus: status, hosted };
+  return { checkTargets, reconcile, canaryStatus: status, hosted, operator };
 }
 
 function wireCanaryStatus(props: LocalFunctionsProps) {

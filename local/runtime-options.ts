@@ -1,5 +1,6 @@
 // What the local runtime takes and what it offers (local/runtime.ts composes it).
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import type { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import type { CanaryResult } from '../lambdas/core/credentials/canary.ts';
@@ -9,6 +10,7 @@ import type { CoverageReport } from '../lambdas/core/reconcile/coverage.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import type { ApproveOutcome } from '../lambdas/core/revocation/approve.ts';
 import type { ApproveBurstOutcome } from '../lambdas/core/revocation/approve-burst.ts';
+import type { OperatorAnswer } from '../lambdas/handlers/operator.ts';
 import type { HostedFunctions } from './aws-endpoint/hosted-functions.ts';
 import type { LocalClock } from './clock.ts';
 import type { DemoPerson } from './demo-people.ts';
@@ -103,5 +105,9 @@ export interface LocalRuntime {
   approveBurst(input: unknown): Promise<ApproveBurstOutcome>;
   /** The stack's functions Lambda's Invoke reaches on the runtime's AWS endpoint, by physical name. */
   readonly functions: HostedFunctions;
+  /** Invokes the operator function (`<stack>-operator`) with a payload, as Lambda Invoke does. */
+  operator(payload: unknown): Promise<OperatorAnswer>;
+  /** The stack's tables in dynalite (LOCAL_NAMES), for what the runtime's API does not show. */
+  readonly dynamo: DynamoDBDocumentClient;
   stop(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { dynamoRateBudgets } from '../lambdas/aws/adapters/dynamo-rate-budget.ts
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireIngest } from '../lambdas/aws/wiring/ingest.ts';
+import { keptNotifier } from '../lambdas/aws/wiring/kept-notifications.ts';
 import { laneGuards, wireWorkerLane } from '../lambdas/aws/wiring/worker.ts';
 import { type ScimTargetConfig, targetSecretName } from '../lambdas/core/model/config.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
@@ -193,7 +194,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           // A reconciler remediation starts only while no leaver waits for this target's budget.
           spare: () => budgets(target).spare(),
           logger: logger(`worker-${target.id}`),
-          alerts,
+          // Kept in the state table as on AWS (lambdas/aws/entries/worker.ts).
+          alerts: keptNotifier(alerts, 'alert', { state, clock, logger: logger(`worker-${target.id}`) }),
           redriveCommand: `npm run scimitar -- redrive ${target.id}`,
           // A backoff the runtime's clock is moved past releases the message at once.
           visibility: (queued) => new ClockedVisibility(queued, clock),
@@ -267,6 +269,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger,
       print,
       ...(options.scimTimeoutMs ? { scimTimeoutMs: options.scimTimeoutMs } : {}),
+      workflow,
+      scheduler,
     });
     const coverage = async (): Promise<CoverageReport> => {
       const store = new DynamoReconciliationStore(state);
@@ -314,6 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const hosted = new HostedFunctions(stack, config.stackName);
     hosted.register('canary', functions.hosted.canary);
     hosted.register('reconcile', functions.hosted.reconcile);
+    hosted.register('operator', functions.hosted.operator);
     const runtime: LocalRuntime = {
       url: '',
       config,
@@ -340,6 +345,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
       approveBurst: localApproveBurst({ config, audit, state, clock, logger }),
       functions: hosted,
+      operator: functions.operator,
+      dynamo: dynamo.client,
       stop,
     };
     // The AWS APIs of the hosted stack on the same port (the CLI's --stack path, locally).

@@ -1,12 +1,9 @@
-// What every command of the CLI shares: its options, where the runtime answers, the config file,
-// and calls to the runtime's local API that fail as one line a person can act on.
+// What every command of the CLI shares: its options, where the local runtime answers, the config
+// file, and how a follow-up command is written.
 import type { parseArgs } from 'node:util';
-import type { PendingTermination } from '../../lambdas/core/lifecycle/ports.ts';
-import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
 import type { ScimitarConfig } from '../../lambdas/core/model/config.ts';
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../../lib/config-file.ts';
 import { DEFAULT_PORT } from '../runtime-defaults.ts';
-import { notAnswering, UsageError } from '../send-event.ts';
 
 export const options = {
   config: { type: 'string' },
@@ -44,10 +41,14 @@ export const options = {
   by: { type: 'string' },
   reason: { type: 'string' },
   until: { type: 'string' },
-  // a deployed stack (local/cli/stack.ts): without --stack, the local runtime at --url
+  // a deployed stack, through its AWS APIs (local/cli/stack.ts); without --stack: the local runtime at --url
   stack: { type: 'string' },
   region: { type: 'string' },
   'endpoint-url': { type: 'string' },
+  // redrive one message; alarms' notifications of the last N days; revoke-now without following
+  message: { type: 'string' },
+  days: { type: 'string' },
+  'no-follow': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,34 +63,10 @@ export async function loadConfig(args: Args): Promise<ScimitarConfig> {
   return loadConfigFile(args.config ?? process.env.SCIMITAR_CONFIG_FILE ?? DEFAULT_CONFIG_FILE);
 }
 
-/** A call to the runtime's local API; a failure is a UsageError with the status and message. */
-export async function api<T>(url: string, init?: RequestInit): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    throw new UsageError(notAnswering(url));
-  }
-  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
-  if (!response.ok) throw new UsageError(`${response.status}: ${body.message ?? JSON.stringify(body)}`);
-  return body;
-}
-
-/** `GET /_local/events/{id}`, as `status`, `send` and the demo read it. */
-export interface EventStatus {
-  eventId: string;
-  execution: { name: string; status: string; error?: string } | null;
-  audit: AuditEntry[];
-  /** The person's pending termination (this event's, or the one that replaced it). */
-  pending: PendingTermination | null;
-}
-
-export function eventStatus(url: string, eventId: string): Promise<EventStatus> {
-  return api<EventStatus>(`${url}/_local/events/${encodeURIComponent(eventId)}`);
-}
-
-/** `?target=a&target=b` for the targets named. */
-export function targetQuery(targets: readonly string[]): string {
-  const query = new URLSearchParams(targets.map((id): [string, string] => ['target', id]));
-  return query.size ? `?${query}` : '';
+/** A follow-up command as the user would type it: `npm run scimitar -- …` locally, `scimitar … --stack S` on AWS. */
+export function cliCommand(
+  ctx: { readonly local: boolean; readonly stackName: string },
+  command: string,
+): string {
+  return ctx.local ? `npm run scimitar -- ${command}` : `scimitar ${command} --stack ${ctx.stackName}`;
 }

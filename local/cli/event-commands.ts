@@ -1,18 +1,23 @@
-// The commands about one event or person: `send` (a signed lifecycle event: a termination, its
-// reschedule or rescind, a hire), `revoke-now` (an urgent involuntary termination), `status`, `retry` (a failed execution's event again), `approve`
-// (a revocation the blast-radius guard held) and `audit` (a person's timeline and ledger).
+// The commands about one event or person: `send` (a signed lifecycle event to the local runtime's
+// webhook: a termination, its reschedule or rescind, a hire), and on the stack's AWS APIs (a
+// deployed stack with --stack, else the local runtime): `revoke-now` (an urgent involuntary
+// termination, followed live), `status`, `retry` (a failed execution's event again), `approve` (a
+// revocation the blast-radius guard held) and `audit` (a person's timeline and ledger).
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describePending } from '../../lambdas/core/lifecycle/describe.ts';
 import type { LifecycleOutcome } from '../../lambdas/core/lifecycle/lifecycle.ts';
 import type { PendingTermination } from '../../lambdas/core/lifecycle/ports.ts';
-import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
 import type { SourceConfig } from '../../lambdas/core/model/config.ts';
 import type { ApproveOutcome } from '../../lambdas/core/revocation/approve.ts';
 import { DEFAULT_DATA_DIR } from '../runtime-defaults.ts';
 import { chooseSource, type EventFields, eventBody, postEvent, UsageError } from '../send-event.ts';
 import { executionNote, renderTargets, renderTimeline, targetStates } from '../timeline.ts';
-import { type Args, api, baseUrl, eventStatus, loadConfig } from './context.ts';
+import { type Args, baseUrl, cliCommand, loadConfig } from './context.ts';
+import { followEvents } from './live-view.ts';
+import { invokeOperator, operatorIdentity } from './operator.ts';
+import { openStack } from './stack.ts';
+import { readEvent, readPerson } from './stack-reads.ts';
 
 export async function send(args: Args): Promise<void> {
   if (!args.employee)
@@ -30,9 +35,10 @@ export async function send(args: Args): Promise<void> {
 }
 
 /**
- * An operator's revoke-now: a signed involuntary termination, effective now, marked urgent, so
- * every target's lane takes it from its priority queue before any bulk work. Sent as a generic
- * source (BambooHR has no field for it).
+ * An operator's revoke-now: through the operator function, which records the event (source
+ * `operator`, audited with who asked) as an involuntary termination effective now, marked urgent,
+ * so every target's lane takes it from its priority queue before any bulk work. Then follows the
+ * execution live, target by target, unless --no-follow.
  */
 export async function revokeNow(args: Args, employeeId: string | undefined): Promise<void> {
   const employee = employeeId ?? args.employee;
@@ -41,21 +47,36 @@ export async function revokeNow(args: Args, employeeId: string | undefined): Pro
       'revoke-now needs an employee id: revoke-now <employeeId> [--user-name U] [--email E] [--external-id X]',
       2,
     );
-  const config = await loadConfig(args);
-  const source = chooseSource(config, args.source);
-  if (source.kind !== 'generic') {
-    const generic = config.sources.filter((s) => s.kind === 'generic').map((s) => s.id);
-    throw new UsageError(
-      `revoke-now sends as a generic source; "${source.id}" is ${source.kind}${generic.length > 0 ? ` (generic: ${generic.join(', ')})` : ': add a source of kind "generic" to the config'}`,
-    );
-  }
-  await post(args, source, {
-    eventId: args['event-id'],
-    kind: 'termination',
-    terminationType: 'involuntary',
-    urgent: true,
-    person: personOf(args, employee),
+  const ctx = await openStack(args);
+  const started = await invokeOperator<RevokeNowResult>(ctx, {
+    op: 'revoke-now',
+    person: {
+      employeeId: employee,
+      ...(args['user-name'] ? { userName: args['user-name'] } : {}),
+      ...(args.email ? { emails: [args.email] } : {}),
+      ...(args['external-id'] ? { externalId: args['external-id'] } : {}),
+    },
+    by: await operatorIdentity(ctx, args),
+    ...(args.reason ? { reason: args.reason } : {}),
   });
+  const eventId = started.eventId;
+  console.log(
+    `revoke-now of ${employee}: event ${eventId}${started.executionName ? `, execution ${started.executionName}` : ''}`,
+  );
+  if (args['no-follow'] || !eventId) {
+    console.log(`follow it: ${cliCommand(ctx, `status ${eventId}`)}`);
+    return;
+  }
+  const { views, ended } = await followEvents((id) => readEvent(ctx, id), [{ eventId, name: employee }]);
+  const execution = views[0]?.execution;
+  if (!ended) console.log(`still running; follow it: ${cliCommand(ctx, `status ${eventId}`)}`);
+  else if (execution?.status !== 'SUCCEEDED') process.exitCode = 1;
+}
+
+/** What the operator function answers to revoke-now. */
+interface RevokeNowResult {
+  readonly eventId: string;
+  readonly executionName?: string;
 }
 
 function personOf(args: Args, employeeId: string): EventFields['person'] {
@@ -87,7 +108,7 @@ async function post(args: Args, source: SourceConfig, fields: EventFields): Prom
       continue;
     }
     // Same event id, same execution name: Step Functions (and the local workflow) start nothing.
-    const execution = (await eventStatus(url, started.eventId)).execution;
+    const execution = (await readEvent(await openStack(args), started.eventId)).execution;
     console.log(
       `\nduplicate of event ${started.eventId} (execution ${execution?.name ?? started.executionArn}, status ${execution?.status ?? 'unknown'}): nothing started; ${
         execution?.status === 'SUCCEEDED' || execution?.status === 'RUNNING'
@@ -100,20 +121,30 @@ async function post(args: Args, source: SourceConfig, fields: EventFields): Prom
 
 export async function retry(args: Args, eventId: string | undefined): Promise<void> {
   if (!eventId) throw new UsageError('retry needs an event id (as `send` and `status` show it)');
-  const started = await api<{ attempt: number; executionName: string; retryOf: string }>(
-    `${baseUrl(args)}/_local/events/${encodeURIComponent(eventId)}/retry`,
-    { method: 'POST' },
-  );
+  const ctx = await openStack(args);
+  const started = await invokeOperator<RetryStarted>(ctx, {
+    op: 'retry',
+    eventId,
+    by: await operatorIdentity(ctx, args),
+  });
   console.log(
-    `retry ${started.attempt - 1} of event ${eventId} started: execution ${started.executionName} (after ${started.retryOf})\nfollow it: npm run scimitar -- status ${eventId}`,
+    `retry ${started.attempt - 1} of event ${eventId} started: execution ${started.executionName} (after ${started.retryOf})\nfollow it: ${cliCommand(ctx, `status ${eventId}`)}`,
   );
+}
+
+/** What the operator function answers to retry. */
+interface RetryStarted {
+  readonly attempt: number;
+  readonly executionName: string;
+  readonly retryOf: string;
 }
 
 export async function status(args: Args, eventId: string | undefined): Promise<void> {
   if (!eventId) throw new UsageError('status needs an event id');
-  const s = await eventStatus(baseUrl(args), eventId);
+  const ctx = await openStack(args);
+  const s = await readEvent(ctx, eventId);
   if (!s.execution && s.audit.length === 0)
-    throw new UsageError(`no event "${eventId}" in the local runtime`);
+    throw new UsageError(`no event "${eventId}" in stack ${ctx.stackName}`);
   console.log(
     `event ${eventId}: execution ${s.execution?.status ?? 'not started'}${s.execution?.error ? ` (${s.execution.error})` : ''}`,
   );
@@ -126,13 +157,15 @@ export async function status(args: Args, eventId: string | undefined): Promise<v
 
 export async function approve(args: Args, eventId: string | undefined): Promise<void> {
   if (!eventId) throw new UsageError('approve needs an event id (as the refusal and `status` show it)');
-  const approvedBy = process.env.USER ?? process.env.USERNAME ?? 'operator';
-  const released = await api<ApproveOutcome>(
-    `${baseUrl(args)}/_local/events/${encodeURIComponent(eventId)}/approve`,
-    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ approvedBy }) },
-  );
+  const ctx = await openStack(args);
+  const released = await invokeOperator<ApproveOutcome>(ctx, {
+    op: 'approve',
+    eventId,
+    by: await operatorIdentity(ctx, args),
+    ...(args.reason ? { reason: args.reason } : {}),
+  });
   console.log(
-    `approved by ${released.approvedBy}: ${released.targets.join(', ')} sent to their lanes again\nfollow it: npm run scimitar -- status ${eventId}`,
+    `approved by ${released.approvedBy}: ${released.targets.join(', ')} sent to their lanes again\nfollow it: ${cliCommand(ctx, `status ${eventId}`)}`,
   );
 }
 
@@ -161,16 +194,10 @@ function pendingLine(eventId: string, pending: PendingTermination): string {
 
 export async function audit(args: Args, personId: string | undefined): Promise<void> {
   if (!personId) throw new UsageError('audit needs a person (employee) id');
-  const {
-    audit: entries,
-    ledger,
-    pending,
-  } = await api<{
-    audit: AuditEntry[];
-    ledger: { targetId: string; outcome: string; at: string }[];
-    pending: PendingTermination | null;
-  }>(`${baseUrl(args)}/_local/people/${encodeURIComponent(personId)}`);
-  if (entries.length === 0) throw new UsageError(`no audit entries for "${personId}"`);
+  const ctx = await openStack(args);
+  const { audit: entries, ledger, pending } = await readPerson(ctx, personId);
+  if (entries.length === 0)
+    throw new UsageError(`no audit entries for "${personId}" in stack ${ctx.stackName}`);
   console.log(`termination: ${describePending(pending ?? undefined)}`);
   console.log(`audit timeline of ${personId}:\n${renderTimeline(entries)}`);
   console.log(

@@ -2,14 +2,16 @@
 // against a running runtime or one of its own).
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
 import { demoPeople } from '../demo-people.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from '../runtime-defaults.ts';
 import { chooseSource, eventBody, notAnswering, postEvent, UsageError } from '../send-event.ts';
 import { renderBanner } from '../start-banner.ts';
-import { renderTargets, renderTimeline, targetStates } from '../timeline.ts';
-import { type Args, api, baseUrl, eventStatus, loadConfig } from './context.ts';
+import { renderTimeline } from '../timeline.ts';
+import { type Args, baseUrl, loadConfig } from './context.ts';
+import { followEvents } from './live-view.ts';
+import { openStack } from './stack.ts';
+import { readEvent, readPerson } from './stack-reads.ts';
 
 export async function start(args: Args): Promise<void> {
   const config = await loadConfig(args);
@@ -96,30 +98,12 @@ export async function demo(args: Args): Promise<void> {
       if (status !== 202) throw new UsageError(`ingest refused the event: ${JSON.stringify(answer)}`);
       events.push({ eventId: answer.eventId ?? eventId, name: person.displayName });
     }
-    const started = Date.now();
-    let last = '';
-    for (;;) {
-      const statuses = await Promise.all(events.map((e) => eventStatus(url, e.eventId)));
-      const screen = statuses
-        .map(
-          (s, i) =>
-            `\n${events[i]?.name} (${s.execution?.status ?? 'starting'})\n${renderTargets(targetStates(s.audit))}`,
-        )
-        .join('\n');
-      if (screen !== last) {
-        console.log(`${screen}\n  [${((Date.now() - started) / 1000).toFixed(1)} s]`);
-        last = screen;
-      }
-      const done = statuses.every((s) => s.execution && s.execution.status !== 'RUNNING');
-      if (done || Date.now() - started > 120_000) break;
-      // A screen that refreshes: the demo shows progress as it happens, five times a second.
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // The same reads as `status`, on the runtime's AWS endpoint: the demo shows progress as it happens.
+    const ctx = await openStack({ ...args, url });
+    await followEvents((id) => readEvent(ctx, id), events, { intervalMs: 200 });
     const first = people[0];
     if (first) {
-      const timeline = await api<{ audit: AuditEntry[] }>(
-        `${url}/_local/people/${encodeURIComponent(first.employeeId)}`,
-      );
+      const timeline = await readPerson(ctx, first.employeeId);
       console.log(
         `\nAudit timeline of ${first.displayName} (${first.employeeId}):\n${renderTimeline(timeline.audit)}`,
       );

@@ -293,11 +293,13 @@ describe('first hour: a missing credential, a failed execution and its retry', S
 
     const refused = await cli('retry', 'leaver-7', ...reach());
     expect(refused.code).toBe(1);
+    // The operator function's refusals, in its own words.
     expect(refused.stderr.trim()).toMatch(
-      /^409: execution hr-[0-9a-f]{40}-r2 of event "leaver-7" succeeded: nothing to retry$/,
+      /^execution hr-[0-9a-f]{40}-r2 of event "leaver-7" succeeded: nothing to retry$/,
     );
     const unknown = await cli('retry', 'nobody', ...reach());
-    expect(unknown.stderr.trim()).toBe('404: no execution for event "nobody" in the local runtime');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('no event "nobody" was received (no RECEIVED entry in the audit log)');
   });
 
   it('raises no reconciliation alarm at a start without a roster, and a pass asked for says where the file goes', async () => {
@@ -309,7 +311,7 @@ describe('first hour: a missing credential, a failed execution and its retry', S
     expect(stdout).not.toContain('upload one');
   });
 
-  it('refuses a roster with a repeated employeeId, naming the rows, as a 422 through the CLI', async () => {
+  it('refuses a roster with a repeated employeeId, naming the rows, through the CLI', async () => {
     writeFileSync(
       runtime.rosterFile,
       'employeeId,userName\nE1,a@example.com\nE2,b@example.com\nE1,c@example.com\n',
@@ -318,7 +320,7 @@ describe('first hour: a missing credential, a failed execution and its retry', S
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toEqual([
-      `422: invalid roster file ${runtime.rosterFile}:`,
+      `invalid roster file ${runtime.rosterFile}:`,
       '  - employeeId "E1" is on 2 rows (line 2 and line 4): each person must be listed once; merge the rows or correct the id',
     ]);
   });

@@ -334,8 +334,8 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
     for (const t of heldTargets) expect(activeIn(runtime, t, second), t).toBe(true);
     expect(String(refused[0]?.detail?.reason)).toContain(`npm run scimitar -- approve ${held.eventId}`);
 
-    // The operator's command, through the local API.
-    const operator = process.env.USER ?? process.env.USERNAME ?? 'operator';
+    // The operator's command, through the operator function: APPROVED records the caller's identity.
+    const operator = `arn:aws:iam::000000000000:user/${process.env.USER || 'local'}`;
     const answer = (await cli(runtime, 'approve', held.eventId)).match(
       /^approved by (.+): (.+) sent to their lanes again$/m,
     );
@@ -384,12 +384,18 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
         '--reason',
         'layoff TICKET-9',
       )
-    ).match(/^burst approved by dana \((burst-\S+)\): 1 more revocations at (.+) in the window from /m);
+    ).match(
+      /^burst approved by dana \(arn:aws:iam::000000000000:user\/\S+\) \((burst-\S+)\): 1 more revocations at (.+) in the window from /m,
+    );
     expect(granted?.[2]?.split(', ')).toEqual(expect.arrayContaining([...APPS]));
     const [record] = await runtime.audit.forEvent(granted?.[1] ?? '');
     expect(record).toMatchObject({
       step: 'BURST_APPROVED',
-      detail: { approvedBy: 'dana', count: 1, reason: 'layoff TICKET-9' },
+      detail: {
+        approvedBy: `dana (arn:aws:iam::000000000000:user/${process.env.USER || 'local'})`,
+        count: 1,
+        reason: 'layoff TICKET-9',
+      },
     });
 
     const through = next();

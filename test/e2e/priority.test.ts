@@ -108,7 +108,7 @@ describe('priority: an urgent leaver overtakes a queued bulk', () => {
     },
   );
 
-  it("sends an operator's revoke-now as a signed involuntary termination marked urgent, verified through the priority queue", async () => {
+  it("sends an operator's revoke-now through the operator function as an urgent involuntary termination, verified through the priority queue", async () => {
     const person = holdersOfCode().at(-1);
     if (!person) throw new Error('nobody left with an account in code');
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});

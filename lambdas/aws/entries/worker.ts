@@ -24,6 +24,7 @@ import {
   laneQueueUrl,
   targetOfLaneQueue,
 } from '../target-env.ts';
+import { keptNotifier } from '../wiring/kept-notifications.ts';
 import { laneGuards, wireWorkerLane } from '../wiring/worker.ts';
 
 const config = runtimeConfig();
@@ -40,7 +41,12 @@ const secrets = new SecretsManagerSecretSource();
 const callback = new SfnTaskCallback();
 const clock = new SystemClock();
 const logger = new Logger();
-const alerts = new SnsNotifier(requireEnv('ALERT_TOPIC_ARN'));
+// What the lanes alert is also kept (NOTIFY items, read by `scimitar alarms`).
+const alerts = keptNotifier(new SnsNotifier(requireEnv('ALERT_TOPIC_ARN')), 'alert', {
+  state,
+  clock,
+  logger,
+});
 
 /** The SCIM client's per-request timeout (its default). */
 const REQUEST_TIMEOUT_MS = 10_000;

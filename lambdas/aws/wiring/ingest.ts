@@ -21,6 +21,7 @@ import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SfnWorkflowStarter } from '../adapters/sfn-workflow-starter.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
+import { keptNotifier } from './kept-notifications.ts';
 
 export interface IngestWiring {
   readonly config: ScimitarConfig;
@@ -54,7 +55,11 @@ export function wireIngest(w: IngestWiring) {
     scheduler: w.scheduler ?? eventBridgeScheduler(w.env),
     workflows,
     audit,
-    owners: w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)),
+    owners: keptNotifier(w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)), 'owner', {
+      state: { tableName: requireEnv('STATE_TABLE', w.env), ...client },
+      clock: w.clock,
+      logger: w.logger,
+    }),
     config: w.config,
   });
   const rawDeliveries =

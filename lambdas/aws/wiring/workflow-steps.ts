@@ -15,6 +15,7 @@ import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts'
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
+import { keptNotifier } from './kept-notifications.ts';
 
 interface StepWiring {
   readonly env: FunctionEnv;
@@ -48,7 +49,11 @@ export function wirePlan(
     terminations: new DynamoPendingTerminations(state),
     // A leaver the last reconciliation saw in a privileged-tier target is urgent (read-only here).
     privileged: new ReconciledPrivilegedHolders(w.config, new DynamoReconciliationStore(state)),
-    owners: w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)),
+    owners: keptNotifier(w.owners ?? new SnsNotifier(requireEnv('OWNER_TOPIC_ARN', w.env)), 'owner', {
+      state,
+      clock: w.clock,
+      logger: w.logger,
+    }),
     clock: w.clock,
     logger: w.logger,
   });
@@ -66,7 +71,11 @@ export function wireSummarize(
   return createSummarizeHandler({
     audit,
     ledger: new DynamoLeaverLedger(state),
-    alerts: w.alerts ?? new SnsNotifier(requireEnv('ALERT_TOPIC_ARN', w.env)),
+    alerts: keptNotifier(w.alerts ?? new SnsNotifier(requireEnv('ALERT_TOPIC_ARN', w.env)), 'alert', {
+      state,
+      clock: w.clock,
+      logger: w.logger,
+    }),
     clock: w.clock,
     logger: w.logger,
     metrics: w.metrics,

@@ -242,5 +242,6 @@ function ownerNotice(
     ].join('\n'),
     owner: target.owner,
     targetId: target.id,
+    eventId: event.eventId,
   };
 }

@@ -44,6 +44,8 @@ export interface Notification {
   owner?: string;
   /** The target the notification is about: owners' subscriptions filter on it. */
   targetId?: string;
+  /** The lifecycle event it is about, if one: kept with it (NOTIFY items). */
+  eventId?: string;
 }
 
 /** Tells people: a target owner about a manual task, operators about a failure. */

@@ -27,7 +27,7 @@ export const approveBurstInputSchema = z
       .min(1, 'must be at least 1')
       .max(MAX_BURST, `must be at most ${MAX_BURST}`),
     /** Who approves: recorded in BURST_APPROVED. */
-    approvedBy: z.string().trim().min(1, 'must name who approves').max(200),
+    approvedBy: z.string().trim().min(1, 'must name who approves').max(500),
     /** Why (the layoff, its ticket): recorded in BURST_APPROVED. */
     reason: z.string().trim().min(3, 'must say why (e.g. the layoff and its ticket)').max(500),
     /** The approval also covers each following window that starts before this time. @default - the current window only */

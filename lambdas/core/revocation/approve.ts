@@ -16,7 +16,9 @@ export const approveInputSchema = z
   .object({
     eventId: z.string().min(1).max(200),
     /** Who approves: recorded in APPROVED. */
-    approvedBy: z.string().trim().min(1).max(200),
+    approvedBy: z.string().trim().min(1).max(500),
+    /** Why, in the operator's words: recorded in APPROVED. @default - "released from the blast-radius guard by an operator" */
+    reason: z.string().trim().min(1).max(500).optional(),
   })
   .strict();
 export type ApproveInput = z.infer<typeof approveInputSchema>;
@@ -79,7 +81,11 @@ export async function approveHeld(input: ApproveInput, deps: ApproveDeps): Promi
         step: 'APPROVED',
         personId: person.employeeId,
         actor: 'operator',
-        detail: { approvedBy, targets, reason: 'released from the blast-radius guard by an operator' },
+        detail: {
+          approvedBy,
+          targets,
+          reason: input.reason ?? 'released from the blast-radius guard by an operator',
+        },
       },
       now,
     ),

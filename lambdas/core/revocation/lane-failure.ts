@@ -155,6 +155,7 @@ async function alertUnreported(
         'Runbook: docs/operations.md#dead-letter-queue',
       ].join('\n'),
       targetId: deps.targetId,
+      eventId: message.eventId,
     });
     return undefined;
   } catch (err) {

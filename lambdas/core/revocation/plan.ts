@@ -107,6 +107,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
             message: ownerMessage(target, input),
             owner: target.owner,
             targetId: target.id,
+            eventId: input.event.eventId,
           });
           note(target.kind === 'manual' ? 'MANUAL_TASK' : 'DELEGATED', target.id, {
             owner: target.owner,

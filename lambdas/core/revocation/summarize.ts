@@ -119,6 +119,7 @@ export async function summarize(
         ...failures.map((f) => `- ${f.targetId}: ${f.reason}`),
         'See the runbook "Failed revocation" in docs/operations.md; the audit log has every step.',
       ].join('\n'),
+      eventId: plan.eventId,
     });
   }
   return { summary, latencies };
