@@ -64,6 +64,12 @@ commands:
   targets check [TARGET...] [--url URL]
         the credential canary now: a read-only probe of each SCIM target
   notifications [--url URL]         alerts and owner notifications sent so far
+  report --from DATE --to DATE [--format csv|json|html] [--out FILE]
+         (--dynamo ENDPOINT | --audit-table NAME --state-table NAME)
+        the evidence report of a period (UTC days, both included): one row per leaver ×
+        application (effective, verified, latency, outcome, how a failure ended, evidence),
+        the summary against the SLA (config report.slaMinutes, default 60), the coverage
+        ledger; html is one self-contained file. The format defaults to --out's extension, else csv
 
 options shared by the commands that sign: --config FILE (default ${DEFAULT_CONFIG_FILE}),
 --data-dir DIR (default ${DEFAULT_DATA_DIR}, where the runtime keeps secrets.json; reconcile run
@@ -114,6 +120,8 @@ async function main(argv: string[]): Promise<void> {
       return (await operations()).checkTargets(args, positionals.slice(2));
     case 'notifications':
       return (await operations()).notifications(args);
+    case 'report':
+      return (await import('./cli/report-command.ts')).report(args);
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

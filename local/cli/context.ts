@@ -44,6 +44,11 @@ export const options = {
   by: { type: 'string' },
   reason: { type: 'string' },
   until: { type: 'string' },
+  // report
+  from: { type: 'string' },
+  to: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

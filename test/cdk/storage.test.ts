@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { auditTableSchema } from '../../lambdas/aws/adapters/table-schemas.ts';
 import {
   actionsOf,
   allStatements,
@@ -18,7 +19,7 @@ describe('AuditStore: the audit log and the state table', () => {
     built = build();
   });
 
-  it('keys the audit log by event and entry, with a byPerson index', () => {
+  it('keys the audit log by event and entry, with a byPerson index and the sparse leaver index', () => {
     built.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'eventId', KeyType: 'HASH' },
@@ -32,9 +33,40 @@ describe('AuditStore: the audit log and the state table', () => {
             { AttributeName: 'entryId', KeyType: 'RANGE' },
           ],
         }),
+        {
+          IndexName: 'leaversByMonth',
+          KeySchema: [
+            { AttributeName: 'leaverMonth', KeyType: 'HASH' },
+            { AttributeName: 'entryId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       BillingMode: 'PAY_PER_REQUEST',
     });
+  });
+
+  it("creates the audit table's indexes as the local runtime does (table-schemas.ts)", () => {
+    const [audit] = Object.values(
+      built.template.findResources('AWS::DynamoDB::Table', {
+        Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'eventId', KeyType: 'HASH' }]) },
+      }),
+    );
+    const local = auditTableSchema('audit');
+    const shape = (
+      indexes: { IndexName?: string; KeySchema?: unknown; Projection?: { ProjectionType?: string } }[],
+    ) =>
+      indexes.map((i) => ({
+        name: i.IndexName,
+        keys: i.KeySchema,
+        projection: i.Projection?.ProjectionType,
+      }));
+    expect(shape(audit?.Properties.GlobalSecondaryIndexes)).toEqual(
+      shape(local.GlobalSecondaryIndexes ?? []),
+    );
+    expect(audit?.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining(local.AttributeDefinitions ?? []),
+    );
   });
 
   it('keys the state table by pk and sk', () => {
