@@ -5,10 +5,10 @@ import { escapeHtml } from './html-escape.ts';
 import { type ApplicationStats, formatSeconds } from './summary.ts';
 
 const WIDTH = 760;
-const LABEL = 200;
+const LABEL = 230;
 const ROW = 30;
 const TOP = 28;
-const PLOT = WIDTH - LABEL - 70;
+const PLOT = WIDTH - LABEL - 80;
 
 export function latencyChart(applications: readonly ApplicationStats[], slaMinutes: number): string {
   const shown = applications.filter((a) => a.p95Seconds !== undefined);
@@ -30,7 +30,7 @@ export function latencyChart(applications: readonly ApplicationStats[], slaMinut
     return [
       `<g data-target="${escapeHtml(a.targetId)}">`,
       `<title>${escapeHtml(a.application)}: median ${formatSeconds(median)}, p95 ${formatSeconds(p95)} (${a.verified} verified)</title>`,
-      `<text x="${LABEL - 8}" y="${y + 18}" text-anchor="end" class="label">${escapeHtml(truncate(a.application, 28))}</text>`,
+      `<text x="${LABEL - 8}" y="${y + 18}" text-anchor="end" class="label">${escapeHtml(truncate(a.application, 30))}</text>`,
       `<rect x="${LABEL}" y="${y + 4}" width="${(x(p95) - LABEL).toFixed(1)}" height="20" class="${late ? 'p95 late' : 'p95'}"/>`,
       `<rect x="${LABEL}" y="${y + 8}" width="${(x(median) - LABEL).toFixed(1)}" height="12" class="median"/>`,
       `<text x="${(x(p95) + 6).toFixed(1)}" y="${y + 18}" class="value">${escapeHtml(formatSeconds(p95))}</text>`,
