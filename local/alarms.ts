@@ -161,6 +161,8 @@ export interface LocalAlarmsProps {
 /** Evaluates every rule; a series that moves to ALARM notifies once, until it is OK again. */
 export class LocalAlarms {
   private readonly state = new Map<string, 'ALARM' | 'OK'>();
+  /** Each series' state since when and why: what DescribeAlarms answers locally. */
+  private readonly changes = new Map<string, { at: Date; reason: string }>();
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | undefined;
   constructor(private readonly props: LocalAlarmsProps) {}
@@ -179,6 +181,16 @@ export class LocalAlarms {
     return next;
   }
 
+  /** An alarm's series (one, or one per GROUP BY value) that have a state, with when and why. */
+  statesOf(logicalId: string): { group: string; state: 'ALARM' | 'OK'; at: Date; reason: string }[] {
+    return [...this.state]
+      .filter(([key]) => key.slice(0, key.indexOf('/')) === logicalId)
+      .map(([key, state]) => {
+        const change = this.changes.get(key) ?? { at: new Date(0), reason: '' };
+        return { group: key.slice(key.indexOf('/') + 1), state, ...change };
+      });
+  }
+
   private async evaluateOnce(): Promise<void> {
     await this.props.sample?.();
     const now = this.props.clock.now().getTime();
@@ -191,6 +203,10 @@ export class LocalAlarms {
         const next = evaluate(rule, points, now + 1);
         if (!next || next === this.state.get(key)) continue;
         this.state.set(key, next);
+        this.changes.set(key, {
+          at: new Date(now),
+          reason: `${group ? `${group}: ` : ''}${next === 'ALARM' ? 'breached' : 'within'} the threshold (${rule.comparison} ${rule.threshold}) in ${rule.datapointsToAlarm} of ${rule.evaluationPeriods} periods of ${rule.periodSeconds} s`,
+        });
         if (next !== 'ALARM') continue;
         const latest = points.at(-1);
         const detail = latest?.detail ?? this.props.store.noteOf(rule.query.metricName, group);

@@ -10,6 +10,7 @@ import type { LocalStack } from '../lib/asl.ts';
 import { alarmText } from './alarm-text.ts';
 import { capturedMetrics, LocalAlarms, MetricStore } from './alarms.ts';
 import { asPlatform } from './aws-calls.ts';
+import type { LocalAlarmState } from './aws-endpoint/services.ts';
 import { depth } from './lanes.ts';
 import type { LocalTopology } from './topology.ts';
 
@@ -56,11 +57,14 @@ export interface LocalCloudWatch {
   executionEnded(status: string, detail: string): void;
   /** Samples and evaluates every alarm now, as the platform. */
   evaluate(): Promise<void>;
+  /** An alarm's state as DescribeAlarms answers it; undefined for one not evaluated locally. */
+  alarmState(logicalId: string): LocalAlarmState | undefined;
 }
 
 export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
   const { stack, topology, clock, sqs, print } = props;
   const metrics = new MetricStore(clock);
+  const startedAt = clock.now();
   const fnOf = (entry: string) => Object.entries(stack.functions).find(([, f]) => f.entry === entry);
   // The alert topic as the functions that publish to it know it.
   const alertTopic = fnOf('summarize')?.[1].environment.ALERT_TOPIC_ARN;
@@ -148,5 +152,18 @@ export function localCloudWatch(props: LocalCloudWatchProps): LocalCloudWatch {
       void evaluate();
     },
     evaluate,
+    alarmState: (logicalId) => {
+      if (!evaluated.some((a) => a.logicalId === logicalId)) return undefined;
+      const series = alarms.statesOf(logicalId);
+      const alarming = series.filter((s) => s.state === 'ALARM');
+      const shown = alarming.length ? alarming : series;
+      if (shown.length === 0)
+        return { state: 'INSUFFICIENT_DATA', reason: 'no datapoints yet', updatedAt: startedAt };
+      return {
+        state: alarming.length ? 'ALARM' : 'OK',
+        reason: shown.map((s) => s.reason).join('; '),
+        updatedAt: new Date(Math.max(...shown.map((s) => s.at.getTime()))),
+      };
+    },
   };
 }

@@ -11,8 +11,9 @@ import { documentClient } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
 import { LOCAL_NAMES, partitionKeys, recordSdkCalls } from './aws-calls.ts';
 
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-export const LOCAL_REGION = 'us-east-1';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './runtime-defaults.ts';
+
+export { LOCAL_CREDENTIALS, LOCAL_REGION };
 
 export interface LocalDynamo {
   readonly endpoint: string;

@@ -123,6 +123,11 @@ export function localFunctions(props: LocalFunctionsProps) {
     metrics: cloudwatch.metricsFor('canary'),
     ...(props.scimTimeoutMs !== undefined && { timeoutMs: props.scimTimeoutMs }),
   });
+  const noteProbes = async (results: readonly CanaryResult[]) => {
+    for (const r of results.filter((r) => !r.ok))
+      cloudwatch.metrics.note('CanaryFailed', r.targetId, r.problems.join('; '));
+    await cloudwatch.evaluate();
+  };
   const checkTargets = async (targetIds?: readonly string[]): Promise<CanaryResult[]> => {
     seen = [];
     // A run that measured the probes but not every credential's age still answers with the probes.
@@ -130,9 +135,7 @@ export function localFunctions(props: LocalFunctionsProps) {
       print(`canary: ${(err as Error).message}`),
     );
     const results = seen;
-    for (const r of results.filter((r) => !r.ok))
-      cloudwatch.metrics.note('CanaryFailed', r.targetId, r.problems.join('; '));
-    await cloudwatch.evaluate();
+    await noteProbes(results);
     return results;
   };
 
@@ -166,6 +169,10 @@ export function localFunctions(props: LocalFunctionsProps) {
         restart: request.restart ?? false,
       }),
     );
+    await noteFindings(result);
+    return result;
+  };
+  const noteFindings = async (result: ReconcileResult) => {
     for (const o of result.outcomes) {
       cloudwatch.metrics.note(
         RECONCILE_METRICS.privilegedFindings,
@@ -175,9 +182,22 @@ export function localFunctions(props: LocalFunctionsProps) {
       if (o.error) cloudwatch.metrics.note(RECONCILE_METRICS.incomplete, o.targetId, o.error);
     }
     await cloudwatch.evaluate();
-    return result;
   };
-  return { checkTargets, reconcile, canaryStatus: status };
+  // As Lambda's Invoke runs them (local/aws-endpoint): the handler's own answer for the payload.
+  const hosted = {
+    canary: async (payload: unknown) => {
+      seen = [];
+      const run = await invoke('canary', () => canary(payload));
+      await noteProbes(seen);
+      return run;
+    },
+    reconcile: async (payload: unknown) => {
+      const result = await invoke('reconcile', () => reconcileHandler(payload as ReconcileInvocation));
+      await noteFindings(result);
+      return result;
+    },
+  };
+  return { checkTargets, reconcile, canaryStatus: status, hosted };
 }
 
 function wireCanaryStatus(props: LocalFunctionsProps) {

@@ -1,11 +1,13 @@
 // The local HTTP API: the API Gateway stand-in in front of the ingest function (POST
 // /events/{source}) and the runtime's own /_local routes (status, retry, approve, bursts, redrive,
-// canary, reconcile, coverage, notifications) that the CLI and the tests use.
+// canary, reconcile, coverage, notifications) that the CLI and the tests use, and, for a request
+// signed with SigV4, the AWS APIs of the hosted stack (local/aws-endpoint).
 import { createServer, type Server } from 'node:http';
 import { compareAuditEntries } from '../lambdas/core/model/audit.ts';
 import { ValidationError } from '../lambdas/core/model/errors.ts';
 import { ApproveRefusedError } from '../lambdas/core/revocation/approve.ts';
 import { type ProxyHandler, proxyEvent, readBody, writeJson, writeResult } from './api-gateway.ts';
+import type { LocalAwsEndpoint } from './aws-endpoint/index.ts';
 import { attemptsOf, RetryRefusedError, UnknownEventError } from './retry.ts';
 import type { LocalRuntime } from './runtime.ts';
 
@@ -29,8 +31,22 @@ export type LocalApi = Pick<
   | 'pendingTermination'
 >;
 
-export function localHttpApi(api: LocalApi, ingest: ProxyHandler, print: (line: string) => void): Server {
+export function localHttpApi(
+  api: LocalApi,
+  ingest: ProxyHandler,
+  print: (line: string) => void,
+  aws?: LocalAwsEndpoint,
+): Server {
   return createServer((req, res) => {
+    // An AWS API call (SigV4-signed): the runtime's AWS endpoint (local/aws-endpoint) answers it.
+    if (aws?.handles(req)) {
+      aws.handle(req, res).catch((err: unknown) => {
+        print(`local AWS endpoint: ${(err as Error).message}`);
+        if (!res.headersSent)
+          writeJson(res, 500, { __type: 'InternalFailure', message: (err as Error).message });
+      });
+      return;
+    }
     handleRequest(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost')).catch((err: unknown) => {
       if (res.headersSent) return;
       // Failures the caller can act on are answered as such, with the reason.

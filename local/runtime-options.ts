@@ -9,6 +9,7 @@ import type { CoverageReport } from '../lambdas/core/reconcile/coverage.ts';
 import type { ReconcileResult } from '../lambdas/core/reconcile/reconcile.ts';
 import type { ApproveOutcome } from '../lambdas/core/revocation/approve.ts';
 import type { ApproveBurstOutcome } from '../lambdas/core/revocation/approve-burst.ts';
+import type { HostedFunctions } from './aws-endpoint/hosted-functions.ts';
 import type { LocalClock } from './clock.ts';
 import type { DemoPerson } from './demo-people.ts';
 import type { LocalLane } from './lanes.ts';
@@ -100,5 +101,7 @@ export interface LocalRuntime {
   approve(eventId: string, approvedBy: string): Promise<ApproveOutcome>;
   /** Lets N more revocations past the guard at targets for this window (BURST_APPROVED records who, why). */
   approveBurst(input: unknown): Promise<ApproveBurstOutcome>;
+  /** The stack's functions Lambda's Invoke reaches on the runtime's AWS endpoint, by physical name. */
+  readonly functions: HostedFunctions;
   stop(): Promise<void>;
 }

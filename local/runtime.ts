@@ -28,6 +28,7 @@ import type { RequestClass } from '../lambdas/core/targets/rate-budget.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { configFor } from '../lib/config-projection.ts';
 import { actAs, LOCAL_NAMES, recordSdkCalls, registerStack } from './aws-calls.ts';
+import { HostedFunctions, localAwsEndpoint } from './aws-endpoint/index.ts';
 import { LocalClock } from './clock.ts';
 import { localCloudWatch } from './cloudwatch.ts';
 import { demoRosterCsv, demoTargetsOf, startDemoApps } from './demo-apps.ts';
@@ -309,6 +310,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
       metrics: cloudwatch.metricsFor('ingest'),
     });
+    // The functions Lambda's Invoke reaches, by physical name (local/aws-endpoint/hosted-functions.ts).
+    const hosted = new HostedFunctions(stack, config.stackName);
+    hosted.register('canary', functions.hosted.canary);
+    hosted.register('reconcile', functions.hosted.reconcile);
     const runtime: LocalRuntime = {
       url: '',
       config,
@@ -334,9 +339,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       schedules: () => scheduler.list(),
       approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
       approveBurst: localApproveBurst({ config, audit, state, clock, logger }),
+      functions: hosted,
       stop,
     };
-    const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingest(event)), print);
+    // The AWS APIs of the hosted stack on the same port (the CLI's --stack path, locally).
+    const aws = localAwsEndpoint({
+      stack,
+      topology,
+      stackName: config.stackName,
+      dynamoEndpoint: dynamo.endpoint,
+      sqsEndpoint: `http://127.0.0.1:${fauxqs.port}`,
+      queueArnPrefix: ([...queues.values()][0]?.arn ?? 'arn:aws:sqs:us-east-1:000000000000:x').replace(
+        /[^:]*$/,
+        '',
+      ),
+      functions: runtime.functions,
+      workflow,
+      alarmState: cloudwatch.alarmState,
+      accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+    });
+    const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingest(event)), print, aws);
     await listenOn(server, options.port ?? DEFAULT_PORT, 'the local API', 'choose another with --port N');
     // Pushed last, so stopped first: no new events while the rest shuts down.
     stoppers.push(

@@ -44,6 +44,10 @@ export const options = {
   by: { type: 'string' },
   reason: { type: 'string' },
   until: { type: 'string' },
+  // a deployed stack (local/cli/stack.ts): without --stack, the local runtime at --url
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  'endpoint-url': { type: 'string' },
   // report
   from: { type: 'string' },
   to: { type: 'string' },
