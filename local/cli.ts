@@ -65,7 +65,7 @@ commands:
         the credential canary now: a read-only probe of each SCIM target
   notifications [--url URL]         alerts and owner notifications sent so far
   report --from DATE --to DATE [--format csv|json|html] [--out FILE]
-         (--dynamo ENDPOINT | --audit-table NAME --state-table NAME)
+         [--stack NAME [--region R] | --url URL]
         the evidence report of a period (UTC days, both included): one row per leaver ×
         application (effective, verified, latency, outcome, how a failure ended, evidence),
         the summary against the SLA (config report.slaMinutes, default 60), the coverage

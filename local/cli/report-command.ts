@@ -14,12 +14,13 @@ import { type Clock, SystemClock } from '../../lambdas/core/model/ports.ts';
 import { coverageReport, gatherCoverageFacts } from '../../lambdas/core/reconcile/coverage.ts';
 import { renderCsv } from '../../lambdas/core/report/csv.ts';
 import { renderHtml } from '../../lambdas/core/report/html.ts';
-import { parseReportPeriod } from '../../lambdas/core/report/leaver-index.ts';
+import { LEAVER_INDEX, parseReportPeriod } from '../../lambdas/core/report/leaver-index.ts';
 import type { OwnerTaskLookup } from '../../lambdas/core/report/ports.ts';
 import { buildEvidenceReport, type EvidenceReport } from '../../lambdas/core/report/report.ts';
 import { formatShare } from '../../lambdas/core/report/summary.ts';
 import { UsageError } from '../send-event.ts';
-import type { Args } from './context.ts';
+import { type Args, loadConfig } from './context.ts';
+import { awsCall, closeStack, openStack } from './stack.ts';
 
 export const REPORT_FORMATS = ['csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -96,36 +97,15 @@ export async function runReport(
 }
 
 /**
- * The `report` command. The stack's tables: with --dynamo ENDPOINT (a DynamoDB endpoint, local
- * credentials) or --audit-table and --state-table (AWS, the standard credential chain). At merge
- * this becomes `runReport(args, await openStack(args), await loadConfig(args))`.
+ * The `report` command, on the stack --stack names (or the local runtime at --url): the same AWS
+ * calls either way, through the StackContext.
  */
 export async function report(args: Args): Promise<void> {
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { documentClient } = await import('../../lambdas/aws/adapters/dynamo-audit-log.ts');
-  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../dynamo.ts');
-  const { LOCAL_NAMES } = await import('../aws-calls.ts');
-  const { loadConfig } = await import('./context.ts');
-  if (!args.dynamo && !(args['audit-table'] && args['state-table'])) {
-    throw new UsageError(
-      'report reads the audit and state tables: give --dynamo ENDPOINT (a DynamoDB endpoint), or --audit-table NAME --state-table NAME (a deployed stack, the usual AWS credentials)',
-      2,
-    );
-  }
-  const raw = args.dynamo
-    ? new DynamoDBClient({ endpoint: args.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
-    : new DynamoDBClient({});
-  const tables: Record<string, string> = {
-    AuditTableName: args['audit-table'] ?? LOCAL_NAMES.auditTable,
-    StateTableName: args['state-table'] ?? LOCAL_NAMES.stateTable,
-  };
+  const ctx = await openStack(args);
   try {
-    await runReport(
-      args,
-      { dynamo: documentClient(raw), output: (name) => tables[name] ?? '' },
-      await loadConfig(args),
-    );
+    const tables = `${ctx.output('AuditTableName')} (and its index ${LEAVER_INDEX}), ${ctx.output('StateTableName')}`;
+    await awsCall(ctx, 'dynamodb:Query', tables, async () => runReport(args, ctx, await loadConfig(args)));
   } finally {
-    raw.destroy();
+    closeStack(ctx);
   }
 }

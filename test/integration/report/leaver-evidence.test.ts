@@ -13,7 +13,7 @@ import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import { parseLifecycleEvent } from '../../../lambdas/core/model/event.ts';
 import { LEAVER_INDEX_KEY } from '../../../lambdas/core/report/leaver-index.ts';
 import { planRevocation } from '../../../lambdas/core/revocation/plan.ts';
-import { report, runReport } from '../../../local/cli/report-command.ts';
+import { runReport } from '../../../local/cli/report-command.ts';
 import sample from '../../../scimitar.config.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
@@ -139,16 +139,6 @@ describe('scimitar report: from the tables to a file', () => {
       'payroll',
       'wiki',
     ]);
-  });
-
-  it('runs as the report command against a DynamoDB endpoint', async () => {
-    const out = join(dir, 'q3.json');
-    await report({ from: '2026-07-01', to: '2026-09-30', out, dynamo: dynamo.endpoint });
-    const written = JSON.parse(readFileSync(out, 'utf8'));
-    expect(written.summary.leavers).toBe(3);
-    expect(new Set(written.rows.map((r: { eventId: string }) => r.eventId))).toEqual(
-      new Set(['jul-31', 'aug-01', 'sep-30']),
-    );
   });
 
   it('refuses an unknown format, naming the ones it writes', async () => {
