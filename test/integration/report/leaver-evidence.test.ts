@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditLog } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
+import { DynamoAuditLog, documentClient } from '../../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import {
   DynamoLeaverEvidence,
   LeaverIndexMissingError,
@@ -14,6 +14,7 @@ import { parseLifecycleEvent } from '../../../lambdas/core/model/event.ts';
 import { LEAVER_INDEX_KEY } from '../../../lambdas/core/report/leaver-index.ts';
 import { planRevocation } from '../../../lambdas/core/revocation/plan.ts';
 import { runReport } from '../../../local/cli/report-command.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamo.ts';
 import sample from '../../../scimitar.config.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { FixedClock, RecordingNotifier } from '../../support/recorders.ts';
@@ -79,11 +80,27 @@ describe('leaver index on DynamoDB: the leavers of a period', () => {
     expect(await evidence.leaversIn({ from: '2026-08-15', to: '2026-08-15' })).toEqual([]);
   });
 
-  it('finds every leaver of a layoff spread over the shards', async () => {
+  it('finds every leaver of a layoff spread over the shards, with Queries only', async () => {
     const layoff = Array.from({ length: 40 }, (_, i) => `layoff-${i}`);
     for (const id of layoff) await plan(id, '2026-11-03T10:00:00.000Z');
-    const ids = await evidence.leaversIn({ from: '2026-11-03', to: '2026-11-03' });
+    const commands: string[] = [];
+    const client = documentClient(
+      new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    );
+    client.middlewareStack.add(
+      (next, context) => (input) => {
+        commands.push(String(context.commandName));
+        return next(input);
+      },
+      { step: 'initialize' },
+    );
+    const ids = await new DynamoLeaverEvidence({ tableName: dynamo.auditTable, client }).leaversIn({
+      from: '2026-11-03',
+      to: '2026-11-03',
+    });
     expect([...ids].sort()).toEqual([...layoff].sort());
+    // One month: one Query per shard, whatever the number of leavers.
+    expect(commands).toEqual(Array(10).fill('QueryCommand'));
   });
 
   it('fails on a table without the index, saying to deploy this version', async () => {
