@@ -33,11 +33,11 @@ export class DynamoAuditLog extends AuditLog {
   }
 
   async append(entry: AuditEntry): Promise<void> {
+    // A termination's plan carries the sparse leaver index's key: reports query it by period.
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          // A termination's plan carries the sparse leaver index's key: reports query it by period.
           Item: withLeaverIndexKey(entry),
           ConditionExpression: 'attribute_not_exists(entryId)',
         }),
