@@ -1,6 +1,6 @@
 // `scimitar report --from DATE --to DATE [--format csv|json|html] [--out FILE]`: the evidence
-// report of a period, read from a stack's audit table (its leaver index, then each event) and
-// state table (coverage ledger, canary, owner tasks). It needs only a DynamoDB client and the
+// report of a period, read from a stack's audit table (its leaver index, then each event: rows and
+// owner tasks) and state table (coverage ledger, canary). It needs only a DynamoDB client and the
 // stack's table names, the part of a StackContext (local/cli/stack.ts) it reads.
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';

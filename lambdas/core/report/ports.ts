@@ -21,9 +21,14 @@ export interface ReportedOwnerTask {
 }
 
 /**
- * The owner task of a leaver at a manual target, where tasks are kept. The tasks subsystem's board
- * answers it: `{ task: (e, t) => board.get(taskIdOf(e, t)) }`.
+ * The owner task of a leaver at a manual target. The tasks subsystem answers it from the event's
+ * audit entries (MANUAL_TASK, TASK_ACKED), which outlive the task's item:
+ * `{ task: async (_eventId, targetId, entries) => ownerTaskFromAudit(entries, targetId) }`.
  */
 export abstract class OwnerTaskLookup {
-  abstract task(eventId: string, targetId: string): Promise<ReportedOwnerTask | undefined>;
+  abstract task(
+    eventId: string,
+    targetId: string,
+    entries: readonly AuditEntry[],
+  ): Promise<ReportedOwnerTask | undefined>;
 }

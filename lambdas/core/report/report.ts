@@ -47,7 +47,7 @@ export async function buildEvidenceReport(
     if (deps.tasks) {
       for (const e of entries) {
         if (e.step !== 'MANUAL_TASK' || !e.targetId) continue;
-        const task = await deps.tasks.task(eventId, e.targetId);
+        const task = await deps.tasks.task(eventId, e.targetId, entries);
         if (task) tasks.set(e.targetId, task);
       }
     }
