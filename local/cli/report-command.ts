@@ -101,6 +101,9 @@ export async function runReport(
  * calls either way, through the StackContext.
  */
 export async function report(args: Args): Promise<void> {
+  // What the person typed is checked before any AWS call: a wrong date says so, not "no stack".
+  parseReportPeriod(args.from, args.to);
+  reportFormat(args);
   const ctx = await openStack(args);
   try {
     const tables = `${ctx.output('AuditTableName')} (and its index ${LEAVER_INDEX}), ${ctx.output('StateTableName')}`;

@@ -65,6 +65,12 @@ describe('scimitar report on the local runtime', () => {
     expect(json.summary.leavers).toBe(0);
   });
 
+  it('refuses a period in the wrong order before it calls anything', async () => {
+    await expect(report({ from: day(1), to: day(-1), url: 'http://127.0.0.1:9' })).rejects.toThrow(
+      /after --to.*give the earlier date first/,
+    );
+  });
+
   it('fails with what to do when nothing answers at --url', async () => {
     await expect(report({ from: day(0), to: day(0), url: 'http://127.0.0.1:9' })).rejects.toThrow(
       /127\.0\.0\.1:9/,
