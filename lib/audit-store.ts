@@ -114,20 +114,29 @@ export class AuditStore extends Construct {
   }
 
   /**
-   * Lets a grantee read the audit log: `dynamodb:GetItem`, `dynamodb:Query` on the table, its
-   * `byPerson` index and its `leaversByMonth` index (evidence reports), plus `kms:Decrypt` on the
-   * key. For operators and the reconciler.
+   * Lets a grantee read the audit log: `dynamodb:GetItem`, `dynamodb:Query` on the table and
+   * its `byPerson` index, plus `kms:Decrypt` on the key. For operators and the reconciler.
    */
   public grantReadAudit(grantee: IGrantable): Grant {
     this.grantKey(grantee, false);
     return Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      resourceArns: [
-        this.auditTable.tableArn,
-        `${this.auditTable.tableArn}/index/${AUDIT_BY_PERSON_INDEX}`,
-        `${this.auditTable.tableArn}/index/${LEAVER_INDEX}`,
-      ],
+      resourceArns: [this.auditTable.tableArn, `${this.auditTable.tableArn}/index/${AUDIT_BY_PERSON_INDEX}`],
+    });
+  }
+
+  /**
+   * Lets a grantee read evidence reports of a period: `dynamodb:Query` on the audit table's
+   * `leaversByMonth` index (the leavers) and on the table (each leaver's entries), plus
+   * `kms:Decrypt` on the key. For the operators' policy; no function reads reports.
+   */
+  public grantReadReports(grantee: IGrantable): Grant {
+    this.grantKey(grantee, false);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [this.auditTable.tableArn, `${this.auditTable.tableArn}/index/${LEAVER_INDEX}`],
     });
   }
 
