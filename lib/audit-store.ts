@@ -1,11 +1,19 @@
 // Where scimitar keeps its evidence and its memory: the append-only audit log (one item per
 // step of a revocation) and the state table (leaver ledger, revocation budget, account state).
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { LEAVER_INDEX, LEAVER_INDEX_KEY } from '../lambdas/core/report/leaver-index.ts';
 
 /** Index of the audit table by person: a leaver's timeline across events. */
 export const AUDIT_BY_PERSON_INDEX = 'byPerson';
@@ -77,6 +85,14 @@ export class AuditStore extends Construct {
       partitionKey: { name: 'personId', type: AttributeType.STRING },
       sortKey: { name: 'entryId', type: AttributeType.STRING },
     });
+    // Sparse, keys only: a termination's plan per leaver, by month and shard, so an evidence report
+    // of a period is a few Queries, not a Scan (lambdas/core/report/leaver-index.ts).
+    this.auditTable.addGlobalSecondaryIndex({
+      indexName: LEAVER_INDEX,
+      partitionKey: { name: LEAVER_INDEX_KEY, type: AttributeType.STRING },
+      sortKey: { name: 'entryId', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     this.stateTable = new Table(this, 'StateTable', {
       ...common,
@@ -112,6 +128,20 @@ export class AuditStore extends Construct {
       grantee,
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],
       resourceArns: [this.auditTable.tableArn, `${this.auditTable.tableArn}/index/${AUDIT_BY_PERSON_INDEX}`],
+    });
+  }
+
+  /**
+   * Lets a grantee read evidence reports of a period: `dynamodb:Query` on the audit table's
+   * `leaversByMonth` index (the leavers) and on the table (each leaver's entries), plus
+   * `kms:Decrypt` on the key. For the operators' policy; no function reads reports.
+   */
+  public grantReadReports(grantee: IGrantable): Grant {
+    this.grantKey(grantee, false);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [this.auditTable.tableArn, `${this.auditTable.tableArn}/index/${LEAVER_INDEX}`],
     });
   }
 

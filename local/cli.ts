@@ -6,7 +6,7 @@
 //   npm run demo                      send terminations and watch them revoked, live
 //   npm run scimitar -- <command>     start | demo | send | revoke-now | status | approve |
 //                                     approve-burst | retry | audit | redrive | reconcile | coverage |
-//                                     targets check | alarms | notifications
+//                                     targets check | alarms | notifications | report
 //   npm run reconcile -- run|coverage the same as `scimitar reconcile run|coverage`
 // `npm run scimitar -- --help` lists every command and option. The commands live in local/cli/.
 import { parseArgs } from 'node:util';
@@ -77,6 +77,12 @@ offline:
   reconcile coverage (--dynamo ENDPOINT | --state-table NAME) [--audit-table NAME] [--json] [--list N]
         the coverage report of a state table: a DynamoDB endpoint, or a deployed stack's
         table with the usual AWS credentials
+  report --from DATE --to DATE [--format csv|json|html] [--out FILE]
+         [--stack NAME [--region R] | --url URL]
+        the evidence report of a period (UTC days, both included): one row per leaver ×
+        application (effective, verified, latency, outcome, how a failure ended, evidence),
+        the summary against the SLA (config report.slaMinutes, default 60), the coverage
+        ledger; html is one self-contained file. The format defaults to --out's extension, else csv
 
 --url URL: the local runtime (default http://127.0.0.1:3000, or SCIMITAR_URL). Options shared by
 the commands that sign: --config FILE (default ${DEFAULT_CONFIG_FILE}), --data-dir DIR (default
@@ -129,6 +135,8 @@ async function main(argv: string[]): Promise<void> {
     case 'alarms':
     case 'notifications':
       return (await operations()).alarms(args);
+    case 'report':
+      return (await import('./cli/report-command.ts')).report(args);
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -49,6 +49,11 @@ export const options = {
   message: { type: 'string' },
   days: { type: 'string' },
   'no-follow': { type: 'boolean' },
+  // report
+  from: { type: 'string' },
+  to: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -1,6 +1,10 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { auditTableSchema } from '../../lambdas/aws/adapters/table-schemas.ts';
+import { AuditStore } from '../../lib/audit-store.ts';
 import {
   actionsOf,
   allStatements,
@@ -18,7 +22,7 @@ describe('AuditStore: the audit log and the state table', () => {
     built = build();
   });
 
-  it('keys the audit log by event and entry, with a byPerson index', () => {
+  it('keys the audit log by event and entry, with a byPerson index and the sparse leaver index', () => {
     built.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'eventId', KeyType: 'HASH' },
@@ -32,9 +36,40 @@ describe('AuditStore: the audit log and the state table', () => {
             { AttributeName: 'entryId', KeyType: 'RANGE' },
           ],
         }),
+        {
+          IndexName: 'leaversByMonth',
+          KeySchema: [
+            { AttributeName: 'leaverMonth', KeyType: 'HASH' },
+            { AttributeName: 'entryId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       BillingMode: 'PAY_PER_REQUEST',
     });
+  });
+
+  it("creates the audit table's indexes as the local runtime does (table-schemas.ts)", () => {
+    const [audit] = Object.values(
+      built.template.findResources('AWS::DynamoDB::Table', {
+        Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'eventId', KeyType: 'HASH' }]) },
+      }),
+    );
+    const local = auditTableSchema('audit');
+    const shape = (
+      indexes: { IndexName?: string; KeySchema?: unknown; Projection?: { ProjectionType?: string } }[],
+    ) =>
+      indexes.map((i) => ({
+        name: i.IndexName,
+        keys: i.KeySchema,
+        projection: i.Projection?.ProjectionType,
+      }));
+    expect(shape(audit?.Properties.GlobalSecondaryIndexes)).toEqual(
+      shape(local.GlobalSecondaryIndexes ?? []),
+    );
+    expect(audit?.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining(local.AttributeDefinitions ?? []),
+    );
   });
 
   it('keys the state table by pk and sk', () => {
@@ -197,5 +232,31 @@ describe('AuditStore: the audit log and the state table', () => {
       expect(actionsOf(statement).some((a) => a.includes('*'))).toBe(false);
       if (actionsOf(statement).includes('dynamodb:BatchWriteItem')) expect(statement.Condition).toBeDefined();
     }
+  });
+});
+
+describe('AuditStore: reading evidence reports', () => {
+  it('lets a grantee Query the leaver index and the audit table, and write nothing', () => {
+    const stack = new Stack();
+    const store = new AuditStore(stack, 'Store');
+    const role = new Role(stack, 'Auditor', { assumedBy: new AccountRootPrincipal() });
+    store.grantReadReports(role);
+    const statements = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const all = Object.values(statements).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const dynamo = all.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0]?.Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(dynamo[0]?.Resource)).toContain('/index/leaversByMonth');
+    expect(all.flatMap((st) => [st.Action].flat()).sort()).toEqual(['dynamodb:Query', 'kms:Decrypt']);
+  });
+
+  it('leaves the leaver index out of the functions that read the audit log (plan, ingest)', () => {
+    const stack = new Stack();
+    const store = new AuditStore(stack, 'Store');
+    const role = new Role(stack, 'Plan', { assumedBy: new AccountRootPrincipal() });
+    store.grantReadAudit(role);
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('index/leaversByMonth');
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type AuditEntry, auditEntrySchema, compareAuditEntries } from '../../core/model/audit.ts';
 import { AuditEntryExistsError, AuditLog } from '../../core/model/ports.ts';
+import { LEAVER_INDEX_KEY, leaverIndexKey } from '../../core/report/leaver-index.ts';
 import { AUDIT_BY_PERSON_INDEX } from './table-schemas.ts';
 
 export interface DynamoAuditLogProps {
@@ -32,11 +33,12 @@ export class DynamoAuditLog extends AuditLog {
   }
 
   async append(entry: AuditEntry): Promise<void> {
+    // A termination's plan carries the sparse leaver index's key: reports query it by period.
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: entry,
+          Item: withLeaverIndexKey(entry),
           ConditionExpression: 'attribute_not_exists(entryId)',
         }),
       );
@@ -75,4 +77,10 @@ export class DynamoAuditLog extends AuditLog {
     // By time: an entry written once per event (RECEIVED) has a key without a time in it.
     return entries.sort(compareAuditEntries);
   }
+}
+
+/** The entry as stored: with the leaver index's key when it is one the index lists. */
+export function withLeaverIndexKey(entry: AuditEntry): Record<string, unknown> {
+  const key = leaverIndexKey(entry);
+  return key ? { ...entry, [LEAVER_INDEX_KEY]: key } : entry;
 }

@@ -1,6 +1,7 @@
 // Key schemas of scimitar's two tables, as CreateTable inputs: the local runtime and the tests
 // create them from here, and the CDK tests check the stack's tables against them.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { LEAVER_INDEX, LEAVER_INDEX_KEY } from '../../core/report/leaver-index.ts';
 
 export const AUDIT_BY_PERSON_INDEX = 'byPerson';
 
@@ -12,6 +13,7 @@ export function auditTableSchema(tableName: string): CreateTableCommandInput {
       { AttributeName: 'eventId', AttributeType: 'S' },
       { AttributeName: 'entryId', AttributeType: 'S' },
       { AttributeName: 'personId', AttributeType: 'S' },
+      { AttributeName: LEAVER_INDEX_KEY, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'eventId', KeyType: 'HASH' },
@@ -25,6 +27,15 @@ export function auditTableSchema(tableName: string): CreateTableCommandInput {
           { AttributeName: 'entryId', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        // Sparse: only a termination's PLANNED entry has the key (lambdas/core/report/leaver-index.ts).
+        IndexName: LEAVER_INDEX,
+        KeySchema: [
+          { AttributeName: LEAVER_INDEX_KEY, KeyType: 'HASH' },
+          { AttributeName: 'entryId', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],
   };

@@ -154,6 +154,14 @@ export const configSchema = z
       .min(MIN_SCHEDULE_HORIZON_DAYS)
       .max(3650)
       .default(MIN_SCHEDULE_HORIZON_DAYS),
+    /** Evidence reports (`scimitar report`): the SLA a revocation is measured against. */
+    report: z
+      .object({
+        /** Minutes from a termination's start to its verified revocation that count as on time. */
+        slaMinutes: z.number().int().min(1).max(43_200).default(60),
+      })
+      .strict()
+      .default({ slaMinutes: 60 }),
     /** Plan and audit every event without writing to any target. */
     dryRun: z.boolean().default(false),
     /** Attempts per target message before it goes to the dead-letter queue. */

@@ -32,7 +32,7 @@ describe('audit writers', () => {
     const writes = [...adapter.matchAll(/new (\w+Command)\(/g)].map((m) => m[1]);
     expect(writes).toEqual(['PutCommand']);
     expect(adapter).toMatch(
-      /new PutCommand\(\{[^}]*Item: entry,\s*ConditionExpression: 'attribute_not_exists\(entryId\)'/,
+      /new PutCommand\(\{[^}]*Item: withLeaverIndexKey\(entry\),\s*ConditionExpression: 'attribute_not_exists\(entryId\)'/,
     );
   });
 
