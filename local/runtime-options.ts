@@ -100,5 +100,7 @@ export interface LocalRuntime {
   approve(eventId: string, approvedBy: string): Promise<ApproveOutcome>;
   /** Lets N more revocations past the guard at targets for this window (BURST_APPROVED records who, why). */
   approveBurst(input: unknown): Promise<ApproveBurstOutcome>;
+  /** dynalite's URL: the runtime's tables (`audit`, `state`) for a DynamoDB client of one's own. */
+  readonly dynamoEndpoint: string;
   stop(): Promise<void>;
 }
