@@ -108,6 +108,17 @@ describe('local runtime: owner tasks of a manual target', () => {
     expect(open.map((t) => t.taskId)).toContain(taskId);
     expect(lines.join('\n')).toMatch(new RegExp(`${taskId}\\s+due \\S+\\s+Legacy payroll \\(payroll\\)`));
 
+    const json: string[] = [];
+    await listTasks(stack, { json: true, print: (l) => json.push(l) });
+    expect(JSON.parse(json.join('\n'))).toContainEqual(
+      expect.objectContaining({
+        taskId,
+        status: 'open',
+        targetId: 'payroll',
+        owner: 'finance-systems@example.com',
+      }),
+    );
+
     const acked = await ackTask(stack, taskId.toLowerCase(), {
       by: 'Fin Owner',
       note: 'closed in payroll',
