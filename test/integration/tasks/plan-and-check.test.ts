@@ -7,6 +7,7 @@ import { parseConfig } from '../../../lambdas/core/model/config.ts';
 import { parseLifecycleEvent } from '../../../lambdas/core/model/event.ts';
 import type { WorkflowInput } from '../../../lambdas/core/model/messages.ts';
 import { planRevocation } from '../../../lambdas/core/revocation/plan.ts';
+import { ownerTaskFromAudit } from '../../../lambdas/core/tasks/from-audit.ts';
 import { taskIdOf } from '../../../lambdas/core/tasks/owner-task.ts';
 import { ackOwnerTask } from '../../../lambdas/core/tasks/tasks.ts';
 import { publishOwnerTaskCheck } from '../../../lambdas/handlers/owner-tasks.ts';
@@ -68,6 +69,30 @@ describe('plan: a manual target becomes an owner task', () => {
     expect(d.owners.sent[0]?.message).toContain(`scimitar ack ${taskId} --by`);
     const manual = (await d.audit.forEvent('evt-plan-1')).find((e) => e.step === 'MANUAL_TASK');
     expect(manual?.detail).toMatchObject({ taskId, dueAt: '2026-12-09T10:00:01.000Z' });
+  });
+
+  it('leaves in the audit log what the task was and how it ended, for reports after its item expired', async () => {
+    const clock = new FixedClock(new Date('2026-12-04T10:00:01Z'));
+    const d = deps(clock);
+    await planRevocation(termination('evt-plan-4', 'E4'), d);
+    const taskId = taskIdOf('evt-plan-4', 'payroll');
+    expect(ownerTaskFromAudit(await d.audit.forEvent('evt-plan-4'), 'payroll')).toEqual({
+      taskId,
+      targetId: 'payroll',
+      status: 'open',
+      openedAt: '2026-12-04T10:00:01.000Z',
+      owner: 'finance-systems@example.com',
+      dueAt: '2026-12-08T10:00:01.000Z',
+    });
+    clock.advance(3_600_000);
+    await ackOwnerTask({ taskId, by: 'finance', note: 'closed' }, d);
+    expect(ownerTaskFromAudit(await d.audit.forEvent('evt-plan-4'), 'payroll')).toMatchObject({
+      status: 'acked',
+      ackedAt: '2026-12-04T11:00:01.000Z',
+      ackedBy: 'finance',
+      note: 'closed',
+    });
+    expect(ownerTaskFromAudit(await d.audit.forEvent('evt-plan-4'), 'code')).toBeUndefined();
   });
 
   it('keeps one task per event and target when the plan runs again', async () => {
