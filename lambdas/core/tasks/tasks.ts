@@ -65,7 +65,7 @@ export const ackTaskInputSchema = z
       return normal ?? id;
     }),
     /** Who acknowledges: the caller's identity (and what --by added). */
-    by: z.string().trim().min(1).max(400),
+    by: z.string().trim().min(1).max(500),
     note: z.string().trim().min(1).max(1000).optional(),
   })
   .strict();
