@@ -1,5 +1,6 @@
 // What the local runtime takes and what it offers (local/runtime.ts composes it).
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import type { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import type { CanaryResult } from '../lambdas/core/credentials/canary.ts';
@@ -100,7 +101,7 @@ export interface LocalRuntime {
   approve(eventId: string, approvedBy: string): Promise<ApproveOutcome>;
   /** Lets N more revocations past the guard at targets for this window (BURST_APPROVED records who, why). */
   approveBurst(input: unknown): Promise<ApproveBurstOutcome>;
-  /** dynalite's URL: the runtime's tables (`audit`, `state`) for a DynamoDB client of one's own. */
-  readonly dynamoEndpoint: string;
+  /** The stack's tables in dynalite (LOCAL_NAMES), for what the runtime's API does not show. */
+  readonly dynamo: DynamoDBDocumentClient;
   stop(): Promise<void>;
 }

@@ -334,7 +334,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       schedules: () => scheduler.list(),
       approve: localApprove({ config, audit, sqs, lanes, clock, terminations: guards.terminations, logger }),
       approveBurst: localApproveBurst({ config, audit, state, clock, logger }),
-      dynamoEndpoint: dynamo.endpoint,
+      dynamo: dynamo.client,
       stop,
     };
     const server = localHttpApi(runtime, (event) => actAs(as('ingest'), () => ingest(event)), print);

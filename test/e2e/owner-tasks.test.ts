@@ -3,10 +3,8 @@
 // open past its due time raises OwnerTaskOverdue on the runtime's clock.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { DynamoOwnerTasks } from '../../lambdas/aws/adapters/dynamo-owner-tasks.ts';
 import { ScimitarError } from '../../lambdas/core/model/errors.ts';
 import { taskIdOf } from '../../lambdas/core/tasks/owner-task.ts';
@@ -51,13 +49,7 @@ function operatorFunction(tasks: DynamoOwnerTasks): Server {
 
 beforeAll(async () => {
   runtime = await startTestRuntime({ canary: false, reconcileOnSchedule: false });
-  const dynamo = documentClient(
-    new DynamoDBClient({
-      endpoint: runtime.dynamoEndpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    }),
-  );
+  const { dynamo } = runtime;
   lambdaService = operatorFunction(new DynamoOwnerTasks({ tableName: 'state', client: dynamo }));
   await new Promise<void>((ready) => lambdaService.listen(0, '127.0.0.1', ready));
   const outputs: Record<string, string> = {
