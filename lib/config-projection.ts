@@ -55,7 +55,7 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   },
   // Plans the lanes: every target's action and owner (manual targets become owner tasks).
   plan: {
-    config: ['blastRadius', 'dryRun', 'involuntary'],
+    config: ['blastRadius', 'dryRun', 'involuntary', 'ownerTasks'],
     targets: [...LEAVER_ACTION, 'displayName', 'owner', 'coverage'],
   },
   // Finds the lane's target by its queue name, and builds its SCIM client; spends the blast-radius

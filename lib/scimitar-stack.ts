@@ -8,9 +8,10 @@ import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import { Alerting } from './alerting.ts';
 import { AuditArchive } from './audit-archive.ts';
 import { AuditStore } from './audit-store.ts';
-import { CredentialRotation } from './credentials.ts';
+import { CANARY_SERVICE, CredentialRotation, canaryMetricPeriod } from './credentials.ts';
 import { IngestApi } from './ingest-api.ts';
 import { Operator } from './operator.ts';
+import { grantOpenOwnerTasks, OwnerTaskAlarm } from './owner-tasks.ts';
 import { Reconciler } from './reconciler.ts';
 import { LaneFleet, type TargetLane } from './target-lane.ts';
 import { TerminationSchedules } from './termination-schedules.ts';
@@ -47,6 +48,8 @@ export class ScimitarStack extends Stack {
   public readonly schedules: TerminationSchedules;
   /** The operator function (every operator write) and the OperatorPolicy (every CLI read). */
   public readonly operator: Operator;
+  /** OwnerTaskOverdue: an owner task open past its due time (checked by the canary's run). */
+  public readonly ownerTasks: OwnerTaskAlarm;
 
   constructor(scope: Construct, id: string, props: ScimitarStackProps) {
     super(scope, id, {
@@ -143,6 +146,15 @@ export class ScimitarStack extends Stack {
     this.alerting.watchReconciler(this.reconciler);
     // The canary measures the age of the sources' signing keys without reading them.
     this.vault.grantDescribeSourceSecrets(this.credentials.canaryFunction);
+    // Owner tasks of manual targets: the plan opens them, the canary's run alarms on overdue ones.
+    grantOpenOwnerTasks(this.auditStore.stateTable, this.workflow.planFunction);
+    this.ownerTasks = new OwnerTaskAlarm(this, 'OwnerTasks', {
+      stateTable: this.auditStore.stateTable,
+      checker: this.credentials.canaryFunction,
+      checkerService: CANARY_SERVICE,
+      period: canaryMetricPeriod(config.canary.schedule),
+      alarmTopic: this.alerting.alertTopic,
+    });
     // After every function exists: each one's throttles alarm.
     this.alerting.watchThrottles(this);
 

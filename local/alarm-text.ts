@@ -3,7 +3,7 @@
 
 import { deadLetterQueuePrefix } from '../lambdas/aws/target-env.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
-import { RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
+import { OWNER_TASK_METRICS, RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { Notification } from '../lambdas/core/model/ports.ts';
 import type { Datapoint } from './alarms.ts';
 import type { AlarmRule } from './topology.ts';
@@ -45,6 +45,12 @@ export function alarmText(stackName: string) {
       return {
         subject: `ALARM: reconciliation of ${group} incomplete`,
         message: `${detail ?? 'no reason recorded'}\n${onAws}`,
+      };
+    }
+    if (metricName === OWNER_TASK_METRICS.overdue) {
+      return {
+        subject: `ALARM: OwnerTaskOverdue: ${countOf(latest?.value ?? 0, 'owner task')} open past due`,
+        message: `List them: npm run scimitar -- tasks; once an owner closed the account: npm run scimitar -- ack <task> --by <who>\n${onAws}`,
       };
     }
     const first = rule.description.split(/(?<=[.:])\s/)[0] ?? rule.logicalId;

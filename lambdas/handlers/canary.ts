@@ -16,7 +16,10 @@ import type { SecretStore } from '../core/credentials/secret-store.ts';
 import type { ScimitarConfig } from '../core/model/config.ts';
 import { CREDENTIAL_METRICS, METRIC_DIMENSIONS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
+import type { OwnerTaskBoard } from '../core/tasks/ports.ts';
+import type { OwnerTaskCheck } from '../core/tasks/tasks.ts';
 import { publishCredentialAges, publishSourceKeyAges } from './credential-age.ts';
+import { publishOwnerTaskCheck } from './owner-tasks.ts';
 
 // Scheduler sends `{}`; anything else it might add is ignored.
 export const canaryInputSchema = z.object({ targetIds: z.array(z.string().min(1)).min(1).optional() });
@@ -27,12 +30,18 @@ export interface CanaryHandlerDeps extends CanaryDeps {
   readonly store: SecretStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Owner tasks, checked for overdue ones on every run (OwnerTasksOverdue).
+   * @default - not checked
+   */
+  readonly tasks?: OwnerTaskBoard;
 }
 
 export interface CanaryRun {
   readonly results: readonly CanaryResult[];
   readonly ages: CredentialAgeReport;
   readonly sourceKeys: SourceKeyAgeReport;
+  readonly ownerTasks?: OwnerTaskCheck;
 }
 
 export function createCanaryHandler(deps: CanaryHandlerDeps) {
@@ -56,7 +65,8 @@ export function createCanaryHandler(deps: CanaryHandlerDeps) {
       unknownCredentialAge = err;
     }
     publishSourceKeyAges(sourceKeys, deps);
+    const ownerTasks = deps.tasks && (await publishOwnerTaskCheck({ ...deps, tasks: deps.tasks }));
     if (unknownCredentialAge) throw unknownCredentialAge;
-    return { results, ages, sourceKeys };
+    return { results, ages, sourceKeys, ...(ownerTasks && { ownerTasks }) };
   };
 }

@@ -165,12 +165,24 @@ describe('AuditStore: the audit log and the state table', () => {
     for (const fn of callers) expect(ofRole(fn)).toContainEqual(rateBudget);
     expect(onState.filter(isRateBudget)).toHaveLength(callers.length);
 
-    // The credential canary updates only its own items: UpdateItem on partition keys TARGET#...
+    // The credential canary updates only its own items: UpdateItem on partition keys TARGET#...;
+    // its run lists the owner tasks (Query on TASK#... only) for the overdue check.
     const canary = ofRole(canaryFunction);
     expect(canary).toEqual([
       { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: leading('TARGET#*') },
       rateBudget,
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: table, Condition: leading('TASK#*') },
     ]);
+    // The plan opens owner tasks: a conditional put, and a read for a retried plan, on TASK#... only.
+    const openTasks = {
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      Resource: table,
+      Condition: leading('TASK#*'),
+    };
+    const plan = ofRole(built.stack.workflow.planFunction);
+    expect(plan).toContainEqual(openTasks);
+    expect(onState.filter((s) => JSON.stringify(s.Condition).includes('TASK#'))).toHaveLength(2);
     // The reconciler reads its targets' items and the roster, and writes (batch deletes included)
     // only TARGET# items: never the ledger by person, never the roster.
     const reconciler = ofRole(built.stack.reconciler.function);
@@ -211,7 +223,8 @@ describe('AuditStore: the audit log and the state table', () => {
       },
     ]);
 
-    const scoped = [...canary, ...reconciler, ...roster, ...ingest]
+    const planTasks = plan.filter((s) => JSON.stringify(s.Condition) === JSON.stringify(leading('TASK#*')));
+    const scoped = [...canary, ...reconciler, ...roster, ...ingest, ...planTasks]
       .filter((s) => !isRateBudget(s))
       .map((s) => JSON.stringify(s));
     const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)) && !isRateBudget(s));

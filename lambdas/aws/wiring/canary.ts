@@ -9,8 +9,10 @@ import { CurrentSecretSource, type SecretStore } from '../../core/credentials/se
 import type { ScimitarConfig } from '../../core/model/config.ts';
 import type { Clock } from '../../core/model/ports.ts';
 import type { RateBudgets } from '../../core/targets/rate-budget.ts';
+import type { OwnerTaskBoard } from '../../core/tasks/ports.ts';
 import { createCanaryHandler } from '../../handlers/canary.ts';
 import { DynamoCanaryStatus } from '../adapters/dynamo-canary-status.ts';
+import { DynamoOwnerTasks } from '../adapters/dynamo-owner-tasks.ts';
 import { dynamoRateBudgets } from '../adapters/dynamo-rate-budget.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
 
@@ -26,6 +28,8 @@ export interface CanaryWiring {
   readonly status?: CanaryStatus;
   /** Each target's rate budget, which the probes take as leavers do. @default - the shared one on the state table */
   readonly budgets?: RateBudgets;
+  /** Owner tasks, checked for overdue ones. @default - the state table's */
+  readonly tasks?: OwnerTaskBoard;
   /** @default - a client from the Lambda's environment */
   readonly dynamo?: DynamoDBDocumentClient;
   /** Per HTTP request of a probe. @default the core's 10 s */
@@ -50,6 +54,8 @@ export function wireCanary(wiring: CanaryWiring) {
       }),
     budgets:
       wiring.budgets ?? dynamoRateBudgets({ tableName: requireEnv('STATE_TABLE', wiring.env), ...client }),
+    tasks:
+      wiring.tasks ?? new DynamoOwnerTasks({ tableName: requireEnv('STATE_TABLE', wiring.env), ...client }),
     clock: wiring.clock,
     logger: wiring.logger,
     metrics: wiring.metrics,

@@ -10,6 +10,7 @@ import { ReconciledPrivilegedHolders } from '../../core/revocation/priority.ts';
 import { createPlanHandler } from '../../handlers/plan.ts';
 import { createSummarizeHandler } from '../../handlers/summarize.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoOwnerTasks } from '../adapters/dynamo-owner-tasks.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
 import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
@@ -54,6 +55,8 @@ export function wirePlan(
       clock: w.clock,
       logger: w.logger,
     }),
+    // Each manual target's leaver becomes an owner task, open until acknowledged.
+    tasks: new DynamoOwnerTasks(state),
     clock: w.clock,
     logger: w.logger,
   });

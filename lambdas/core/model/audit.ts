@@ -16,6 +16,7 @@ export const auditSteps = [
   'REFUSED', // plan refused (blast radius) or a target was out of scope
   'DRY_RUN', // plan/worker would have written, dry-run is on
   'MANUAL_TASK', // a target without automation: its owner was notified
+  'TASK_ACKED', // the owner of a manual target said the account is closed (`scimitar ack`: who, note)
   'DELEGATED', // a target revoked by other automation
   'FOUND', // worker found exactly one account
   'NO_ACCOUNT', // worker found no account: nothing to revoke

@@ -108,6 +108,16 @@ export const configSchema = z
       .object({ schedule: scheduleExpression.default('rate(1 hour)') })
       .strict()
       .default({ schedule: 'rate(1 hour)' }),
+    ownerTasks: z
+      .object({
+        /**
+         * Business days (Monday to Friday, UTC) an owner has to close a manual target's account and
+         * `scimitar ack` the task before the OwnerTaskOverdue alarm fires.
+         */
+        dueBusinessDays: z.number().int().min(1).max(30).default(2),
+      })
+      .strict()
+      .default({ dueBusinessDays: 2 }),
     blastRadius: z
       .object({
         /** Largest share of a target's accounts that revocations may touch within the window. */

@@ -84,3 +84,11 @@ export const AUDIT_ARCHIVE_METRICS = {
   /** 1 per overwritten or deleted audit entry. */
   entryChanged: 'AuditEntryChanged',
 } as const;
+
+/** Published by the canary's run (lambdas/handlers/owner-tasks.ts); lib/owner-tasks.ts alarms on it. */
+export const OWNER_TASK_METRICS = {
+  /** Open owner tasks past their due time (0 when none, so the alarm clears). */
+  overdue: 'OwnerTasksOverdue',
+  /** Open owner tasks, due or not. */
+  open: 'OwnerTasksOpen',
+} as const;

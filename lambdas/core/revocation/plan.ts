@@ -22,6 +22,9 @@ import {
 } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { eventMatch } from '../targets/person-match.ts';
+import { type OwnerTask, taskIdOf } from '../tasks/owner-task.ts';
+import type { OwnerTaskBoard } from '../tasks/ports.ts';
+import { openOwnerTask } from '../tasks/tasks.ts';
 import { BlastRadiusGuard, heldReason } from './blast-radius.ts';
 import { leaverLaneAction } from './leaver-action.ts';
 import type { RevocationBudget } from './ports.ts';
@@ -50,6 +53,12 @@ export interface PlanDeps {
   readonly privileged?: PrivilegedHolders;
   /** Reaches target owners (manual and delegated targets). */
   readonly owners: Notifier;
+  /**
+   * Where each manual target's leaver becomes an owner task, open until acknowledged
+   * (`scimitar ack`), before its owner is told.
+   * @default - no tasks kept: owners are told, nobody follows up
+   */
+  readonly tasks?: OwnerTaskBoard;
   readonly clock: Clock;
 }
 
@@ -102,9 +111,26 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
         settled.push({ targetId: target.id, status, reason });
         if (dryRun) note('DRY_RUN', target.id, { wouldNotify: target.owner, status });
         else {
+          const task =
+            target.kind === 'manual' && deps.tasks
+              ? await openOwnerTask(
+                  deps.tasks,
+                  {
+                    taskId: taskIdOf(event.eventId, target.id),
+                    eventId: event.eventId,
+                    personId,
+                    person: personLabel(input),
+                    targetId: target.id,
+                    targetName: target.displayName,
+                    owner: target.owner,
+                  },
+                  config.ownerTasks.dueBusinessDays,
+                  now,
+                )
+              : undefined;
           await deps.owners.notify({
-            subject: reason,
-            message: ownerMessage(target, input),
+            subject: task ? `${reason} (task ${task.taskId})` : reason,
+            message: ownerMessage(target, input, task),
             owner: target.owner,
             targetId: target.id,
             eventId: input.event.eventId,
@@ -112,6 +138,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
           note(target.kind === 'manual' ? 'MANUAL_TASK' : 'DELEGATED', target.id, {
             owner: target.owner,
             coverage: target.coverage,
+            ...(task && { taskId: task.taskId, dueAt: task.dueAt }),
           });
         }
       }
@@ -223,7 +250,7 @@ function ownerTask(target: TargetConfig, input: WorkflowInput): string {
   return `scimitar: revoke access of ${personLabel(input)} in ${target.displayName}`;
 }
 
-function ownerMessage(target: TargetConfig, input: WorkflowInput): string {
+function ownerMessage(target: TargetConfig, input: WorkflowInput, task?: OwnerTask): string {
   const { event } = input;
   const lines = [
     `${personLabel(input)} leaves (${event.terminationType ?? 'termination'}), effective ${event.effectiveAt}.`,
@@ -235,5 +262,11 @@ function ownerMessage(target: TargetConfig, input: WorkflowInput): string {
     `Event ${event.eventId} from ${event.source}.`,
   ];
   if (target.kind !== 'scim') lines.push(`Compensating control: ${target.coverage.compensatingControl}`);
+  if (task) {
+    lines.push(
+      `This is task ${task.taskId}, due ${task.dueAt}; it alarms if still open then.`,
+      `Once the account is closed: scimitar ack ${task.taskId} --by <you> [--note <what you did>]`,
+    );
+  }
   return lines.join('\n');
 }
