@@ -19,6 +19,7 @@ import {
 import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
 import type { AuditStore } from './audit-store.ts';
 import { type NamePattern, namePattern } from './name-pattern.ts';
+import { grantAckOwnerTasks } from './owner-tasks.ts';
 import { ScimitarFunction } from './scimitar-function.ts';
 import type { LaneFleet } from './target-lane.ts';
 import type { TerminationSchedules } from './termination-schedules.ts';
@@ -98,6 +99,8 @@ export class Operator extends Construct {
     );
     // revoke-now replacing a future termination deletes its schedule.
     props.schedules.bindCancelSchedules(fn);
+    // ack: an owner task read and closed (TASK# items only); TASK_ACKED appended above.
+    grantAckOwnerTasks(auditStore.stateTable, fn);
 
     const { auditTable, stateTable, encryptionKey } = auditStore;
     const queues = queuePatterns(config.stackName);

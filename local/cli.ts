@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { ScimitarError } from '../lambdas/core/model/errors.ts';
 import { DEFAULT_CONFIG_FILE } from '../lib/config-file.ts';
 import { options } from './cli/context.ts';
+import type { AwsCaller } from './cli/task-commands.ts';
 import { DEFAULT_DATA_DIR } from './runtime-defaults.ts';
 import { UsageError } from './send-event.ts';
 
@@ -67,6 +68,9 @@ credentials from the standard AWS chain) or, without --stack, the local runtime 
   alarms [--days N] [--list N]      the stack's alarms (firing first; exit 1 while one fires) and
                                     the alerts and owner notifications of the last N days (7)
   notifications                     the same as alarms
+  tasks [--json]                    open owner tasks of manual targets, oldest first, overdue marked
+  ack <task> [--by NAME] [--note TEXT]
+        record that the owner closed the account (TASK_ACKED: your identity, --by and the note)
 
 offline:
   reconcile run [--target ID]... [--roster FILE] [--secrets FILE] [--restart] [--json]
@@ -137,6 +141,15 @@ async function main(argv: string[]): Promise<void> {
       return (await operations()).alarms(args);
     case 'report':
       return (await import('./cli/report-command.ts')).report(args);
+    case 'tasks':
+    case 'ack': {
+      const { openStack, awsCall } = await import('./cli/stack.ts');
+      const tasks = await import('./cli/task-commands.ts');
+      const ctx = await openStack(args);
+      const aws: AwsCaller = (action, resource, call) => awsCall(ctx, action, resource, call);
+      if (command === 'tasks') return void (await tasks.listTasks(ctx, { json: args.json, aws }));
+      return void (await tasks.ackTask(ctx, subject, { by: args.by, note: args.note, aws }));
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -28,6 +28,8 @@ import {
   approveBurst,
   approveBurstInputSchema,
 } from '../core/revocation/approve-burst.ts';
+import type { OwnerTaskBoard } from '../core/tasks/ports.ts';
+import { ackTaskInputSchema, ackTaskOp, OwnerTaskError } from '../core/tasks/tasks.ts';
 
 export type OperatorErrorCode = 'INVALID' | 'NOT_FOUND' | 'CONFLICT';
 export type OperatorAnswer =
@@ -59,6 +61,8 @@ export interface OperatorDeps {
   readonly lifecycle: Pick<TerminationLifecycle, 'apply'>;
   readonly workflows: WorkflowStarter;
   readonly executions: ExecutionHistory;
+  /** Owner tasks of manual targets (ack). */
+  readonly tasks: OwnerTaskBoard;
 }
 
 /** The ops every stack has. */
@@ -80,6 +84,7 @@ export function operatorOps(deps: OperatorDeps): Record<string, OperatorOp> {
     retry: operatorOp(retryInputSchema, (i) =>
       retryEvent(i, { audit, clock, workflows: deps.workflows, executions: deps.executions }),
     ),
+    ack: operatorOp(ackTaskInputSchema, (i) => ackTaskOp({ tasks: deps.tasks, audit, clock }, i)),
   };
 }
 
@@ -116,6 +121,7 @@ export function createOperatorHandler(deps: {
 function refusalCode(err: unknown): OperatorErrorCode | undefined {
   if (err instanceof ValidationError) return 'INVALID';
   if (err instanceof OperatorNotFoundError) return 'NOT_FOUND';
+  if (err instanceof OwnerTaskError) return err.code;
   if (err instanceof OperatorConflictError || err instanceof ApproveRefusedError) return 'CONFLICT';
   return undefined;
 }

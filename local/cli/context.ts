@@ -39,6 +39,7 @@ export const options = {
   all: { type: 'boolean' },
   count: { type: 'string' },
   by: { type: 'string' },
+  note: { type: 'string' },
   reason: { type: 'string' },
   until: { type: 'string' },
   // a deployed stack, through its AWS APIs (local/cli/stack.ts); without --stack: the local runtime at --url

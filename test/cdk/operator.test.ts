@@ -74,13 +74,14 @@ describe('operator function and OperatorPolicy', () => {
       'xray:PutTraceSegments',
     ]);
     const stateTable = logicalId(stack.auditStore.stateTable);
-    // Writes to the state table: pending terminations and burst windows only.
+    // Writes to the state table: pending terminations, burst windows and owner tasks (ack) only.
     const stateWrites = statements.filter(
       (s) => mentions(s.Resource, stateTable) && actionsOf(s).some((a) => /Put|Update/.test(a)),
     );
     expect(stateWrites.map((s) => s.Condition)).toEqual([
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAVER#*'] } },
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TARGET#*'] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASK#*'] } },
     ]);
     const sends = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
     expect(sends.map((s) => s.Resource)).toEqual([stackArn('sqs', ':Scimitar_lane_*')]);

@@ -182,7 +182,15 @@ describe('AuditStore: the audit log and the state table', () => {
     };
     const plan = ofRole(built.stack.workflow.planFunction);
     expect(plan).toContainEqual(openTasks);
-    expect(onState.filter((s) => JSON.stringify(s.Condition).includes('TASK#'))).toHaveLength(2);
+    // The operator function acknowledges them: GetItem and a conditional UpdateItem on TASK#... only.
+    expect(ofRole(built.stack.operator.function)).toContainEqual({
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: table,
+      Condition: leading('TASK#*'),
+    });
+    const taskStatements = onState.filter((s) => JSON.stringify(s.Condition).includes('TASK#'));
+    expect(taskStatements).toHaveLength(3);
     // The reconciler reads its targets' items and the roster, and writes (batch deletes included)
     // only TARGET# items: never the ledger by person, never the roster.
     const reconciler = ofRole(built.stack.reconciler.function);
@@ -223,8 +231,7 @@ describe('AuditStore: the audit log and the state table', () => {
       },
     ]);
 
-    const planTasks = plan.filter((s) => JSON.stringify(s.Condition) === JSON.stringify(leading('TASK#*')));
-    const scoped = [...canary, ...reconciler, ...roster, ...ingest, ...planTasks]
+    const scoped = [...canary, ...reconciler, ...roster, ...ingest, ...taskStatements]
       .filter((s) => !isRateBudget(s))
       .map((s) => JSON.stringify(s));
     const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)) && !isRateBudget(s));

@@ -1,79 +1,28 @@
-// Owner tasks end to end on the local runtime: a leaver's manual target becomes an open task,
-// `tasks` lists it and `ack` closes it (through the operator function's `ack` op), and a task left
-// open past its due time raises OwnerTaskOverdue on the runtime's clock.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+// Owner tasks end to end on the local runtime, through the CLI's AWS path (the runtime's AWS
+// endpoint, the hosted operator function): a leaver's manual target becomes an open task, `tasks`
+// lists it and `ack` closes it, and a task left open past its due time raises OwnerTaskOverdue on
+// the runtime's clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoOwnerTasks } from '../../lambdas/aws/adapters/dynamo-owner-tasks.ts';
-import { ScimitarError } from '../../lambdas/core/model/errors.ts';
 import { taskIdOf } from '../../lambdas/core/tasks/owner-task.ts';
-import { ackTaskOp, OwnerTaskError } from '../../lambdas/core/tasks/tasks.ts';
-import { ackTask, listTasks, type TaskStack } from '../../local/cli/task-commands.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamo.ts';
+import { awsCall, openStack } from '../../local/cli/stack.ts';
+import { type AwsCaller, ackTask, listTasks, type TaskStack } from '../../local/cli/task-commands.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { UsageError } from '../../local/send-event.ts';
 import { eventually } from '../support/eventually.ts';
 import { postSigned, startTestRuntime, terminationOf } from '../support/local-runtime.ts';
 
-const CALLER = 'arn:aws:iam::000000000000:user/e2e';
+let CALLER = '';
 let runtime: LocalRuntime & { lines: string[] };
-let lambdaService: Server;
 let stack: TaskStack;
-
-/**
- * Lambda's Invoke API on loopback for the operator function, answering as it does
- * (`{ ok, result | error }`) from the core's ackTaskOp over the runtime's tables. The local
- * runtime hosts the operator function itself once the operator function exists (issue 15, opfn).
- */
-function operatorFunction(tasks: DynamoOwnerTasks): Server {
-  return createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', async () => {
-      const deps = { tasks, audit: runtime.audit, clock: runtime.clock };
-      let answer: unknown;
-      try {
-        answer = { ok: true, result: await ackTaskOp(deps, JSON.parse(body)) };
-      } catch (err) {
-        if (!(err instanceof ScimitarError)) throw err;
-        const code = err instanceof OwnerTaskError ? err.code : 'INVALID';
-        answer = { ok: false, error: { code, message: err.message } };
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-    });
-  });
-}
+let aws: AwsCaller;
 
 beforeAll(async () => {
   runtime = await startTestRuntime({ canary: false, reconcileOnSchedule: false });
-  const { dynamo } = runtime;
-  lambdaService = operatorFunction(new DynamoOwnerTasks({ tableName: 'state', client: dynamo }));
-  await new Promise<void>((ready) => lambdaService.listen(0, '127.0.0.1', ready));
-  const outputs: Record<string, string> = {
-    StateTableName: 'state',
-    OperatorFunctionName: 'scimitar-operator',
-  };
-  stack = {
-    stackName: runtime.config.stackName,
-    dynamo,
-    lambda: new LambdaClient({
-      endpoint: `http://127.0.0.1:${(lambdaService.address() as AddressInfo).port}`,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    }),
-    output: (name) => {
-      const value = outputs[name];
-      if (!value) throw new UsageError(`no output ${name}`);
-      return value;
-    },
-    whoami: async () => CALLER,
-  };
+  const ctx = await openStack({ url: runtime.url });
+  stack = ctx;
+  aws = (action, resource, call) => awsCall(ctx, action, resource, call);
+  CALLER = await ctx.whoami();
 });
 afterAll(async () => {
-  lambdaService?.close();
   await runtime?.stop();
 });
 
@@ -96,7 +45,7 @@ describe('local runtime: owner tasks of a manual target', () => {
     expect(told?.message).toContain(`scimitar ack ${taskId}`);
 
     const lines: string[] = [];
-    const open = await listTasks(stack, { print: (l) => lines.push(l), now: runtime.clock.now() });
+    const open = await listTasks(stack, { print: (l) => lines.push(l), now: runtime.clock.now(), aws });
     expect(open.map((t) => t.taskId)).toContain(taskId);
     expect(lines.join('\n')).toMatch(new RegExp(`${taskId}\\s+due \\S+\\s+Legacy payroll \\(payroll\\)`));
 
@@ -121,7 +70,7 @@ describe('local runtime: owner tasks of a manual target', () => {
       ackedBy: `Fin Owner (${CALLER})`,
       note: 'closed in payroll',
     });
-    expect((await listTasks(stack, { print: () => {} })).map((t) => t.taskId)).not.toContain(taskId);
+    expect((await listTasks(stack, { print: () => {}, aws })).map((t) => t.taskId)).not.toContain(taskId);
     const entry = (await runtime.audit.forEvent(eventId)).find((e) => e.step === 'TASK_ACKED');
     expect(entry).toMatchObject({
       targetId: 'payroll',
@@ -129,13 +78,13 @@ describe('local runtime: owner tasks of a manual target', () => {
       detail: { taskId, by: `Fin Owner (${CALLER})` },
     });
 
-    await expect(ackTask(stack, taskId, { print: () => {} })).rejects.toThrow(
+    await expect(ackTask(stack, taskId, { print: () => {}, aws })).rejects.toThrow(
       /ack refused \(CONFLICT\).*already by Fin Owner/,
     );
-    await expect(ackTask(stack, 'T-00000000', { print: () => {} })).rejects.toThrow(
+    await expect(ackTask(stack, 'T-00000000', { print: () => {}, aws })).rejects.toThrow(
       /ack refused \(NOT_FOUND\).*scimitar tasks/,
     );
-    await expect(ackTask(stack, 'payroll', { print: () => {} })).rejects.toThrow(
+    await expect(ackTask(stack, 'payroll', { print: () => {}, aws })).rejects.toThrow(
       /not a task id: they look like T-/,
     );
   });
@@ -155,13 +104,13 @@ describe('local runtime: owner tasks of a manual target', () => {
     ]);
     expect(overdueAlerts()[0]?.message).toContain('Runbook: docs/operations.md#owner-task-overdue');
     const lines: string[] = [];
-    await listTasks(stack, { print: (l) => lines.push(l), now: runtime.clock.now() });
+    await listTasks(stack, { print: (l) => lines.push(l), now: runtime.clock.now(), aws });
     expect(lines.join('\n')).toMatch(new RegExp(`${taskId}\\s+OVERDUE since`));
     expect(lines[0]).toMatch(/overdue \(the OwnerTaskOverdue alarm\)/);
 
     // Acknowledged: the next check past the alarm's period finds none overdue and the alarm is OK,
     // so the next overdue task alarms again (a rule notifies once until it is OK).
-    await ackTask(stack, taskId, { by: 'Fin Owner', print: () => {} });
+    await ackTask(stack, taskId, { by: 'Fin Owner', print: () => {}, aws });
     await runtime.clock.advance('2h');
     await runtime.checkTargets();
     expect(overdueAlerts()).toHaveLength(1);

@@ -15,6 +15,7 @@ import { type Clock, Notifier } from '../../core/model/ports.ts';
 import type { ExecutionHistory } from '../../core/operator/ports.ts';
 import { createOperatorHandler, type OperatorOp, operatorOps } from '../../handlers/operator.ts';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoOwnerTasks } from '../adapters/dynamo-owner-tasks.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
 import { DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
 import { scheduleName } from '../adapters/eventbridge-termination-scheduler.ts';
@@ -106,6 +107,7 @@ export function wireOperator(w: OperatorWiring) {
     lifecycle,
     workflows,
     executions: w.executions ?? new SfnExecutionHistory(requireEnv('STATE_MACHINE_ARN', env)),
+    tasks: new DynamoOwnerTasks(state),
   });
   return createOperatorHandler({ ops: { ...ops, ...w.extraOps }, logger: w.logger });
 }

@@ -83,7 +83,7 @@ describe('operator function: requests', () => {
     expect(await operator({ op: 'delete-everything', by: BY })).toEqual(
       refused(
         'INVALID',
-        /"delete-everything" is no operator command \(known: approve, approve-burst, retry, revoke-now\)/,
+        /"delete-everything" is no operator command \(known: ack, approve, approve-burst, retry, revoke-now\)/,
       ),
     );
   });
