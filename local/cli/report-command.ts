@@ -9,15 +9,17 @@ import { DynamoCanaryStatus } from '../../lambdas/aws/adapters/dynamo-canary-sta
 import { DynamoLeaverEvidence } from '../../lambdas/aws/adapters/dynamo-leaver-evidence.ts';
 import { DynamoReconciliationStore } from '../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../../lambdas/aws/adapters/dynamo-state.ts';
+import type { AuditEntry } from '../../lambdas/core/model/audit.ts';
 import type { ScimitarConfig } from '../../lambdas/core/model/config.ts';
 import { type Clock, SystemClock } from '../../lambdas/core/model/ports.ts';
 import { coverageReport, gatherCoverageFacts } from '../../lambdas/core/reconcile/coverage.ts';
 import { renderCsv } from '../../lambdas/core/report/csv.ts';
 import { renderHtml } from '../../lambdas/core/report/html.ts';
 import { LEAVER_INDEX, parseReportPeriod } from '../../lambdas/core/report/leaver-index.ts';
-import type { OwnerTaskLookup } from '../../lambdas/core/report/ports.ts';
+import { OwnerTaskLookup } from '../../lambdas/core/report/ports.ts';
 import { buildEvidenceReport, type EvidenceReport } from '../../lambdas/core/report/report.ts';
 import { formatShare } from '../../lambdas/core/report/summary.ts';
+import { ownerTaskFromAudit } from '../../lambdas/core/tasks/from-audit.ts';
 import { UsageError } from '../send-event.ts';
 import { type Args, loadConfig } from './context.ts';
 import { awsCall, closeStack, openStack } from './stack.ts';
@@ -32,7 +34,7 @@ export interface ReportStack {
 }
 
 export interface ReportOptions {
-  /** Owner tasks of manual targets. @default - manual rows say their task is not tracked */
+  /** Owner tasks of manual targets. @default - as the event's audit entries prove them (MANUAL_TASK, TASK_ACKED) */
   readonly tasks?: OwnerTaskLookup;
   /** @default SystemClock */
   readonly clock?: Clock;
@@ -56,6 +58,13 @@ export function renderReport(report: EvidenceReport, format: ReportFormat): stri
   return renderCsv(report);
 }
 
+/** A leaver's owner task as the audit log proves it: the state table's item expires 90 days after an ack. */
+class AuditedOwnerTasks extends OwnerTaskLookup {
+  async task(_eventId: string, targetId: string, entries: readonly AuditEntry[]) {
+    return ownerTaskFromAudit(entries, targetId);
+  }
+}
+
 /** Builds the report of the period the args give and writes it to --out, or to stdout. */
 export async function runReport(
   args: Args,
@@ -72,7 +81,7 @@ export async function runReport(
   const report = await buildEvidenceReport(period, {
     config,
     evidence: new DynamoLeaverEvidence(audit),
-    ...(options.tasks && { tasks: options.tasks }),
+    tasks: options.tasks ?? new AuditedOwnerTasks(),
     coverage: async () =>
       coverageReport(
         config,
