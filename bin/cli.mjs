@@ -3,10 +3,11 @@
 // older (as scripts/with-node.mjs does in the repository), then runs on it, with tsx loading the
 // user's scimitar.config.ts:
 //   scimitar synth [--config FILE] [--output DIR]          the CDK app ('scimitar/app') into DIR
-//   scimitar deploy|diff|destroy [--config FILE] [cdk options...]   the same app through the CDK CLI
+//   scimitar deploy|diff|destroy|ls [--config FILE] [cdk options...]   the same app through the CDK CLI
+//   scimitar --version                                     its version, and the Node it runs on
 //   scimitar <any other command>                           the operator CLI (local/cli.ts)
 // Written for any Node >= 18: it is the thing that runs first.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
@@ -21,7 +22,7 @@ const require = createRequire(import.meta.url);
 const fromSource = existsSync(join(root, 'local', 'cli.ts'));
 const cli = join(root, fromSource ? 'local/cli.ts' : 'dist/local/cli.js');
 const app = join(root, fromSource ? 'bin/scimitar.ts' : 'dist/bin/scimitar.js');
-const CDK_COMMANDS = new Set(['deploy', 'diff', 'destroy']);
+const CDK_COMMANDS = new Set(['deploy', 'diff', 'destroy', 'ls']);
 
 const binDir = ensureNode();
 const node = binDir ? join(binDir, process.platform === 'win32' ? 'node.exe' : 'node') : process.execPath;
@@ -78,7 +79,12 @@ const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : JSON.stringify(w
 const args = process.argv.slice(2);
 const [command] = args;
 
-if (command === 'synth') {
+if (command === '--version') {
+  // Which scimitar, and which Node runs it (the machine's own, or the one brought into .toolchain/).
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`scimitar ${version} on Node ${nodeVersion.replace(/^v/, '')} (${node})\n`);
+} else if (command === 'synth') {
   const rest = args.slice(1);
   const config = configFile(rest);
   const output = resolve(takeOption(rest, 'output') ?? 'cdk.out');
@@ -110,7 +116,7 @@ if (command === 'synth') {
       process.stdout.write(
         '\npackage commands (the CDK app, from your config):\n' +
           '  synth [--config FILE] [--output DIR]            synthesize the stack (default cdk.out)\n' +
-          '  deploy|diff|destroy [--config FILE] [cdk options]  run the CDK CLI on it with your AWS credentials\n',
+          '  deploy|diff|destroy|ls [--config FILE] [cdk options]  the CDK CLI on it, with your AWS credentials\n',
       );
     }
   });
