@@ -29,7 +29,13 @@ export interface ScimitarProps {
   readonly executionTimeout?: Duration;
 }
 
-export interface ScimitarStackProps extends StackProps, ScimitarProps {}
+export interface ScimitarStackProps extends StackProps, Omit<ScimitarProps, 'config'> {
+  /** The validated config (lib/config-file.ts, `parseConfig`). */
+  readonly config: ScimitarConfig;
+}
+
+/** Configs a ScimitarStack was given, validated already: the construct takes them as they are. */
+const validated = new WeakSet<ScimitarConfig>();
 
 /**
  * scimitar in a stack of your own: `new Scimitar(stack, 'Scimitar', { config })`. One per stack:
@@ -65,7 +71,9 @@ export class Scimitar extends Construct {
         `Scimitar ${this.node.path}: ${Stack.of(this).stackName} already holds one (${other.node.path}); the CLI finds scimitar by its stack's outputs, so put each Scimitar in a stack of its own`,
       );
     }
-    const config = parseConfig(props.config, `config of ${this.node.path}`);
+    const config = validated.has(props.config as ScimitarConfig)
+      ? (props.config as ScimitarConfig)
+      : parseConfig(props.config, `config of ${this.node.path}`);
     Aspects.of(this).add(new PlainOutputNames(this));
 
     this.auditStore = new AuditStore(this, 'AuditStore');
@@ -223,6 +231,7 @@ export class ScimitarStack extends Stack {
       ...props,
     });
     // `Default` is left out of logical ids: the resources keep the ids they had at the stack's root.
+    validated.add(props.config);
     this.scimitar = new Scimitar(this, 'Default', props);
     for (const [key, value] of Object.entries(this.scimitar)) {
       if (!(key in this)) Object.defineProperty(this, key, { value, enumerable: true });
