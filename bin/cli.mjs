@@ -111,7 +111,9 @@ if (command === '--version') {
   run(node, [cdk, command, '--app', appCommand, ...rest], { ...env, SCIMITAR_CONFIG_FILE: config });
 } else {
   const help = args.length === 0 || args.includes('--help') || args.includes('-h');
-  run(node, ['--import', tsx, cli, ...args], env, () => {
+  // How the CLI's hints name it (the start banner): not this repository's `npm run scimitar --`.
+  const cliEnv = { ...env, SCIMITAR_INVOKED_AS: env.SCIMITAR_INVOKED_AS ?? 'npx scimitar' };
+  run(node, ['--import', tsx, cli, ...args], cliEnv, () => {
     if (help) {
       process.stdout.write(
         '\npackage commands (the CDK app, from your config):\n' +

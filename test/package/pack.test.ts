@@ -203,7 +203,7 @@ app.synth();
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;
     let log = '';
-    runtime = spawn(bin(), ['start', '--port', String(port), '--data-dir', '.scimitar'], {
+    runtime = spawn(bin(), ['start', '--port', String(port)], {
       cwd: project,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -213,11 +213,15 @@ app.synth();
     runtime.stderr?.on('data', (chunk) => {
       log += chunk;
     });
-    await eventually('the local runtime to start', () => log.includes('scimitar is running locally'), {
+    await eventually('the local runtime to start', () => log.includes('Ctrl-C stops.'), {
       timeoutMs: 120_000,
       intervalMs: 250,
       seen: () => log,
     });
+    // Its hints name the package's command, not this repository's npm scripts.
+    expect(log).toContain(`  npx scimitar demo --url ${url}\n`);
+    expect(log).toContain(`  npx scimitar audit E1001 --url ${url}\n`);
+    expect(log).not.toContain('npm run');
 
     const sent = await scimitar([
       'send',
