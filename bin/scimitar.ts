@@ -1,5 +1,6 @@
 // The CDK app: loads and validates the deployment config, builds the stack, checks it with
-// cdk-nag (AWS Solutions rules). A config error is printed plainly and exits 1.
+// cdk-nag (AWS Solutions rules). A config error is printed plainly and exits 1. The installed
+// package ships it as 'scimitar/app' (`scimitar synth|deploy` runs it with the config given).
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ScimitarError } from '../lambdas/core/model/errors.ts';
@@ -20,7 +21,8 @@ try {
   throw err;
 }
 
-const app = new App();
+// The repository's cdk.json sets the same; the installed package's app has no cdk.json of its own.
+const app = new App({ context: { '@aws-cdk/core:stackRelativeExports': true } });
 new ScimitarStack(app, config.stackName, {
   config,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -60,6 +60,8 @@ function loadFailure(file: string, err: unknown): string {
   if (first?.location)
     return `${file}:${first.location.line}:${first.location.column + 1}: ${first.text ?? 'syntax error'}`;
   if (err instanceof Error) {
+    const missing = missingModuleHint(err);
+    if (missing) return `${file} cannot be loaded: ${oneLine(err.message)}; ${missing}`;
     const located = err.message.match(/:(\d+):(\d+): ERROR: (.+)/);
     if (located) return `${file}:${located[1]}:${Number(located[2]) + 1}: ${located[3]}`;
     // A throw while the module runs: its own line is the first stack frame in the file.
@@ -68,4 +70,20 @@ function loadFailure(file: string, err: unknown): string {
     return `${file}${at ? `:${at[1]}:${at[2]}` : ''} cannot be loaded: ${err.name}: ${oneLine(err.message)}`;
   }
   return `${file} cannot be loaded: ${String(err)}`;
+}
+
+/**
+ * What to do when a config imports what is not there: a config copied out of the scimitar
+ * repository still importing its source (`./lambdas/core/...`), or the package not installed.
+ */
+function missingModuleHint(err: Error): string | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
+  if (/['"]scimitar(\/config)?['"]/.test(err.message)) {
+    return 'install the package next to the config (npm install scimitar aws-cdk-lib constructs)';
+  }
+  if (/lambdas[\\/]core[\\/]/.test(err.message)) {
+    return "outside the scimitar repository, import defineConfig from the package: import { defineConfig } from 'scimitar'";
+  }
+  return undefined;
 }

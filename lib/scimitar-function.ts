@@ -51,6 +51,10 @@ export function serviceName(entry: ScimitarEntry): string {
  */
 export const SCIMITAR_RUNTIME = Runtime.NODEJS_24_X;
 
+// The entries are TypeScript in this repository and JavaScript in the installed package (dist/,
+// compiled beside this module): bundle whichever this module itself is.
+const ENTRY_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
 // Bundled as ESM: some dependencies still call require(); the shim gives them one.
 const REQUIRE_SHIM =
   "import { createRequire as __scimitarCreateRequire } from 'node:module'; const require = __scimitarCreateRequire(import.meta.url);";
@@ -139,7 +143,9 @@ export class ScimitarFunction extends NodejsFunction {
 
     const projected = projectConfig(props.entry, props.config);
     super(scope, id, {
-      entry: fileURLToPath(new URL(`../lambdas/aws/entries/${props.entry}.ts`, import.meta.url)),
+      entry: fileURLToPath(
+        new URL(`../lambdas/aws/entries/${props.entry}${ENTRY_EXTENSION}`, import.meta.url),
+      ),
       handler: 'handler',
       ...(props.functionName && { functionName: props.functionName }),
       description: props.description ?? `scimitar ${props.entry}`,

@@ -1,10 +1,13 @@
-// The stack composes the constructs, one per concern, from the validated config; it holds no
+// scimitar composes the constructs, one per concern, from the validated config; it holds no
 // resources of its own besides outputs. Everything per target lives in the lane shards (nested
 // stacks, lib/target-lane.ts): this template's size does not grow with the target count.
-import { Aws, CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+// `Scimitar` goes into any stack (the package's construct); `ScimitarStack` is a stack holding
+// just it, under the id `Default`, which CDK leaves out of logical ids: the same template as
+// when the stack composed the constructs itself.
+import { Aspects, Aws, CfnOutput, type Duration, type IAspect, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct, type IConstruct } from 'constructs';
 import { deadLetterQueuePrefix } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { parseConfig, type ScimitarConfig, type ScimitarConfigInput } from '../lambdas/core/model/config.ts';
 import { Alerting } from './alerting.ts';
 import { AuditArchive } from './audit-archive.ts';
 import { AuditStore } from './audit-store.ts';
@@ -19,16 +22,29 @@ import { TokenVault } from './token-vault.ts';
 import { routeUnreportedFailures } from './unreported-failures.ts';
 import { Workflow } from './workflow.ts';
 
-export interface ScimitarStackProps extends StackProps {
-  /** The validated config (lib/config-file.ts, `parseConfig`). */
-  readonly config: ScimitarConfig;
+export interface ScimitarProps {
+  /** The config: `defineConfig({...})` or one already validated (lib/config-file.ts, `parseConfig`). */
+  readonly config: ScimitarConfig | ScimitarConfigInput;
   /** How long one target may take before the workflow records it as failed. @default Duration.hours(1) */
   readonly laneTimeout?: Duration;
   /** How long an execution may run, the wait for a future-dated termination included. @default Duration.days(31) */
   readonly executionTimeout?: Duration;
 }
 
-export class ScimitarStack extends Stack {
+export interface ScimitarStackProps extends StackProps, Omit<ScimitarProps, 'config'> {
+  /** The validated config (lib/config-file.ts, `parseConfig`). */
+  readonly config: ScimitarConfig;
+}
+
+/** Configs a ScimitarStack was given, validated already: the construct takes them as they are. */
+const validated = new WeakSet<ScimitarConfig>();
+
+/**
+ * scimitar in a stack of your own: `new Scimitar(stack, 'Scimitar', { config })`. One per stack:
+ * its outputs keep their plain names (StateTableName, ...), which is how the CLI's `--stack` finds
+ * the resources.
+ */
+export class Scimitar extends Construct {
   public readonly auditStore: AuditStore;
   /** The audit log's Object Lock copy, fed by the audit table's stream. */
   public readonly auditArchive: AuditArchive;
@@ -51,12 +67,20 @@ export class ScimitarStack extends Stack {
   /** OwnerTaskOverdue: an owner task open past its due time (checked by the canary's run). */
   public readonly ownerTasks: OwnerTaskAlarm;
 
-  constructor(scope: Construct, id: string, props: ScimitarStackProps) {
-    super(scope, id, {
-      description: 'scimitar: event-driven SCIM 2.0 deprovisioning',
-      ...props,
-    });
-    const { config } = props;
+  constructor(scope: Construct, id: string, props: ScimitarProps) {
+    super(scope, id);
+    const other = Stack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof Scimitar && c !== this);
+    if (other) {
+      throw new Error(
+        `Scimitar ${this.node.path}: ${Stack.of(this).stackName} already holds one (${other.node.path}); the CLI finds scimitar by its stack's outputs, so put each Scimitar in a stack of its own`,
+      );
+    }
+    const config = validated.has(props.config as ScimitarConfig)
+      ? (props.config as ScimitarConfig)
+      : parseConfig(props.config, `config of ${this.node.path}`);
+    Aspects.of(this).add(new PlainOutputNames(this));
 
     this.auditStore = new AuditStore(this, 'AuditStore');
     this.vault = new TokenVault(this, 'TokenVault', { config });
@@ -229,5 +253,40 @@ export class ScimitarStack extends Stack {
         'Bulk lane queue of a target: this URL followed by the target id (priority queue: _prio_ for _lane_)',
       value: this.fleet.laneQueueUrlPrefix,
     });
+  }
+}
+
+/** Gives the construct's own outputs their construct ids as logical ids, wherever it sits. */
+class PlainOutputNames implements IAspect {
+  constructor(private readonly owner: Scimitar) {}
+  visit(node: IConstruct): void {
+    if (node instanceof CfnOutput && node.node.scope === this.owner) node.overrideLogicalId(node.node.id);
+  }
+}
+
+/** The parts of scimitar a ScimitarStack exposes: every public field of the construct. */
+type ScimitarParts = Omit<Scimitar, keyof Construct>;
+
+// The stack carries the construct's fields (stack.lanes, stack.workflow, ...), whichever it has.
+// (Declaration merging: the constructor copies every field in.)
+export interface ScimitarStack extends ScimitarParts {}
+
+/** A stack holding scimitar and nothing else: what `bin/scimitar.ts` and the local runtime build. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above.
+export class ScimitarStack extends Stack {
+  /** The construct itself; the stack also exposes its fields. */
+  public readonly scimitar: Scimitar;
+
+  constructor(scope: Construct, id: string, props: ScimitarStackProps) {
+    super(scope, id, {
+      description: 'scimitar: event-driven SCIM 2.0 deprovisioning',
+      ...props,
+    });
+    // `Default` is left out of logical ids: the resources keep the ids they had at the stack's root.
+    validated.add(props.config);
+    this.scimitar = new Scimitar(this, 'Default', props);
+    for (const [key, value] of Object.entries(this.scimitar)) {
+      if (!(key in this)) Object.defineProperty(this, key, { value, enumerable: true });
+    }
   }
 }

@@ -4,7 +4,7 @@
 // URLs, which demo applications on free ports change and the definition never holds) and by the
 // source of lib/ and lambdas/ and the locked dependencies: any change there synthesizes afresh.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ let fingerprint: string | undefined;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .filter((entry) => entry.isFile() && /\.(ts|js)$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
 }
@@ -30,7 +30,8 @@ function sourceFingerprint(): string {
   for (const file of [
     ...sourceFiles(join(ROOT, 'lib')),
     ...sourceFiles(join(ROOT, 'lambdas')),
-    join(ROOT, 'package-lock.json'),
+    // The installed package (dist/) has no lock file: its package.json names its version.
+    join(ROOT, existsSync(join(ROOT, 'package-lock.json')) ? 'package-lock.json' : 'package.json'),
   ]) {
     hash.update(file.slice(ROOT.length)).update('\0').update(readFileSync(file)).update('\0');
   }

@@ -33,7 +33,14 @@ export function renderBanner(runtime: LocalRuntime, options: BannerOptions): str
       : []),
     ...(options.dataDir ? [`--data-dir ${options.dataDir}`] : []),
   ].join(' ');
-  const cli = (command: string) => `  npm run scimitar -- ${command}${reach ? ` ${reach}` : ''}`;
+  // The installed package's bin (bin/cli.mjs) names itself (`npx scimitar`): a user's own
+  // repository has none of this repository's npm scripts.
+  const invokedAs = process.env.SCIMITAR_INVOKED_AS;
+  const cli = (command: string) =>
+    `  ${invokedAs ?? 'npm run scimitar --'} ${command}${reach ? ` ${reach}` : ''}`;
+  const demo = invokedAs
+    ? `  ${invokedAs} demo${reach ? ` ${reach}` : ''}`
+    : `  npm run demo${reach ? ` -- ${reach}` : ''}`;
   // No --source: send picks the config's first generic source, else its first (BambooHR too).
   const person = demoApps ? runtime.people[0] : undefined;
   const sendHint = person
@@ -69,7 +76,7 @@ export function renderBanner(runtime: LocalRuntime, options: BannerOptions): str
     `  logs      ${options.logFile ? `${shown(options.logFile)} (the handlers' JSON logs; --verbose prints them here)` : 'printed here (--verbose)'}`,
     '',
     'Try it, in another terminal:',
-    ...(demoApps && config.sources.length > 0 ? [`  npm run demo${reach ? ` -- ${reach}` : ''}`] : []),
+    ...(demoApps && config.sources.length > 0 ? [demo] : []),
     cli(sendHint),
     cli(`audit ${person?.employeeId ?? '<employee id>'}`),
     cli('targets check'),
