@@ -6,7 +6,7 @@
 //   npm run demo                      send terminations and watch them revoked, live
 //   npm run scimitar -- <command>     start | demo | send | revoke-now | status | approve |
 //                                     approve-burst | retry | audit | redrive | reconcile | coverage |
-//                                     targets check | alarms | notifications | report
+//                                     targets check | alarms | notifications | tasks | ack | report
 //   npm run reconcile -- run|coverage the same as `scimitar reconcile run|coverage`
 // `npm run scimitar -- --help` lists every command and option. The commands live in local/cli/.
 import { parseArgs } from 'node:util';

@@ -150,18 +150,21 @@ describe('IngestApi: POST /events/{source}', () => {
     });
   });
 
-  it('lets the ingest function (and the termination scheduler) start executions of this state machine and no other', () => {
+  it('lets the ingest function (and the termination scheduler, and the operator function) start executions of this state machine and no other', () => {
     const machine = logicalId(built.stack.workflow.stateMachine);
     const starts = allStatements(built.template).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('states:Start')),
     );
     const own = { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machine } };
-    // Two roles hold it: the ingest function's (terminations effective now) and the scheduler's (later ones).
-    expect(starts).toEqual([own, own]);
+    // Three roles hold it: the ingest function's (terminations effective now), the scheduler's
+    // (later ones) and the operator function's (revoke-now, retry).
+    expect(starts).toEqual([own, own, own]);
     const ingest = statementsOfRole(built.template, roleId(built.stack.ingestApi.ingestFunction));
     expect(ingest).toContainEqual(own);
     const scheduler = statementsOfRole(built.template, logicalId(built.stack.schedules.schedulerRole));
     expect(scheduler.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')))).toEqual([own]);
+    const operator = statementsOfRole(built.template, roleId(built.stack.operator.function));
+    expect(operator).toContainEqual(own);
   });
 
   it('gives the ingest function the state machine, the audit table and the Powertools settings', () => {
@@ -396,9 +399,13 @@ describe('Alerting: topics, alarms and the dashboard', () => {
     // does not grow with the targets) + signing key age per source (2) + reconciler missing
     // + the canary's and the reconciler's dead letters + the audit archive's failed records, lag
     // and changed entries (test/cdk/audit-archive.test.ts) + the termination schedules' dead letters
-    // (test/cdk/termination-schedules.test.ts): the same count whatever the number of targets (the
-    // lanes' three alarms each live in their shards, asserted above).
-    expect(alarms).toHaveLength(11 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3 + 1);
+    // (test/cdk/termination-schedules.test.ts) + owner tasks overdue (test/cdk/owner-tasks.test.ts):
+    // the same count whatever the number of targets (the lanes' three alarms each live in their
+    // shards, asserted above).
+    expect(alarms).toHaveLength(11 + 2 + 4 + 2 + 1 + 2 + 1 + 2 + 3 + 1 + 1);
+    expect(alarmsById[logicalId(built.stack.ownerTasks.alarm)]?.Properties.AlarmActions).toEqual([
+      alertTopic,
+    ]);
     const many = build(
       configWith(Array.from({ length: 30 }, (_, i) => ({ id: `app-${i}`, tier: 'privileged' }))),
     );

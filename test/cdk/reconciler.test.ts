@@ -149,7 +149,7 @@ describe('Reconciler in the ScimitarStack', () => {
     expect(statements.flatMap(actionsOf).some((a) => /^(states|sns|execute-api):/.test(a))).toBe(false);
   });
 
-  it('lets exactly the workflow, the reconciler and the worker (handing a throttled message back) send to the lane queues', () => {
+  it('lets exactly the workflow, the reconciler, the worker (handing a throttled message back) and the operator function (an approved revocation) send to the lane queues', () => {
     const { stack, template } = built;
     const senders = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) =>
@@ -165,6 +165,7 @@ describe('Reconciler in the ScimitarStack', () => {
         logicalId(stack.workflow.stateMachine.role),
         roleId(stack.reconciler.function),
         roleId(stack.fleet.worker),
+        roleId(stack.operator.function),
       ].sort(),
     );
   });

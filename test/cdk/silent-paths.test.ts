@@ -158,8 +158,8 @@ describe('Alerting: no silent path (sample config)', () => {
   it('alarms on the throttles of every Lambda function in the stack', () => {
     const functions = Object.keys(built.template.findResources('AWS::Lambda::Function'));
     // One shared lane worker instead of one per SCIM target (main counted 9 with the sample's three
-    // per-target workers); the alarm below must still watch every one of them.
-    expect(functions.length).toBe(8);
+    // per-target workers), plus the operator function; the alarm below must still watch every one.
+    expect(functions.length).toBe(9);
     const throttleAlarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
       JSON.stringify(a.Properties.Metrics ?? []).includes('"Throttles"'),
     );

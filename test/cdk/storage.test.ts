@@ -105,8 +105,8 @@ describe('AuditStore: the audit log and the state table', () => {
     const auditTable = logicalId(built.stack.auditStore.auditTable);
     const onAudit = allStatements(built.template).filter((s) => mentions(s.Resource, auditTable));
     const appends = onAudit.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
-    // ingest, plan, summarize, the reconciler and the one lane worker append.
-    expect(appends).toHaveLength(5);
+    // ingest, plan, summarize, the reconciler, the one lane worker and the operator function append.
+    expect(appends).toHaveLength(6);
     for (const statement of appends) {
       expect(actionsOf(statement)).toEqual(['dynamodb:PutItem']);
     }
@@ -119,13 +119,16 @@ describe('AuditStore: the audit log and the state table', () => {
     // The roster upload has no business with the audit log.
     const roster = statementsOfRole(built.template, roleId(built.stack.reconciler.rosterUploadFunction));
     expect(mentions(roster, auditTable)).toBe(false);
-    // Only ingest (a repeated delivery: its RECEIVED entry) and plan (a retried plan: its PLANNED
-    // entry) read, and only read.
+    // Only ingest (a repeated delivery: its RECEIVED entry), plan (a retried plan: its PLANNED
+    // entry) and the operator function (approve, retry: the event's entries) read, and only read.
     // (The audit archive reads the table's stream, never its items: test/cdk/audit-archive.test.ts.)
     const reads = onAudit.filter(
       (s) => !actionsOf(s).includes('dynamodb:PutItem') && !actionsOf(s).includes('dynamodb:GetRecords'),
     );
-    expect(reads).toHaveLength(2);
+    expect(reads).toHaveLength(3);
+    expect(statementsOfRole(built.template, roleId(built.stack.operator.function))).toEqual(
+      expect.arrayContaining(reads.slice(0, 1)),
+    );
     for (const read of reads) expect(actionsOf(read).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     for (const statement of onAudit) {
       for (const forbidden of [
@@ -220,7 +223,8 @@ describe('AuditStore: the audit log and the state table', () => {
       },
     ]);
 
-    // Ingest keeps one pending termination per person: reads and conditional puts of LEAVER#<person>/PENDING only.
+    // Ingest keeps one pending termination per person: reads and conditional puts of
+    // LEAVER#<person>/PENDING only; and keeps the notifications it sends (puts of NOTIFY#... only).
     const ingest = ofRole(built.stack.ingestApi.ingestFunction);
     expect(ingest).toEqual([
       {
@@ -229,14 +233,37 @@ describe('AuditStore: the audit log and the state table', () => {
         Resource: table,
         Condition: leading('LEAVER#*'),
       },
+      { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: table, Condition: leading('NOTIFY#*') },
     ]);
 
-    const scoped = [...canary, ...reconciler, ...roster, ...ingest, ...taskStatements]
-      .filter((s) => !isRateBudget(s))
-      .map((s) => JSON.stringify(s));
-    const others = onState.filter((s) => !scoped.includes(JSON.stringify(s)) && !isRateBudget(s));
-    expect(others).toHaveLength(onState.length - scoped.length - callers.length);
-    expect(others.length).toBeGreaterThan(0);
+    // Every function that notifies keeps what it sent: the same put of NOTIFY#... only, per role.
+    const isKept = (s: (typeof onState)[number]) =>
+      JSON.stringify(actionsOf(s)) === JSON.stringify(['dynamodb:PutItem']) &&
+      JSON.stringify(s.Condition) === JSON.stringify(leading('NOTIFY#*')) &&
+      JSON.stringify(s.Resource) === JSON.stringify(table);
+    const notifiers = [
+      built.stack.ingestApi.ingestFunction,
+      built.stack.workflow.planFunction,
+      built.stack.workflow.summarizeFunction,
+      worker,
+    ];
+    for (const fn of notifiers) expect(ofRole(fn).some(isKept), fn.node.path).toBe(true);
+    const kept = onState.filter(isKept).length;
+    expect(kept).toBe(notifiers.length);
+
+    // Each statement once (the canary's TASK# query is among the task statements too).
+    const scoped = [
+      ...new Set(
+        [...canary, ...reconciler, ...roster, ...ingest, ...taskStatements]
+          .filter((s) => !isRateBudget(s) && !isKept(s))
+          .map((s) => JSON.stringify(s)),
+      ),
+    ];
+    const others = onState.filter(
+      (s) => !scoped.includes(JSON.stringify(s)) && !isRateBudget(s) && !isKept(s),
+    );
+    // The rest: the ledger statement of the worker, plan and summarize, and nothing else.
+    expect(others).toHaveLength(3);
     for (const statement of others) {
       expect(actionsOf(statement).sort()).toEqual([
         'dynamodb:GetItem',

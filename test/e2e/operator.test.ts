@@ -101,7 +101,7 @@ describe('operator function in the local runtime', () => {
       ok: false,
       error: {
         code: 'INVALID',
-        message: expect.stringContaining('known: approve, approve-burst, retry, revoke-now'),
+        message: expect.stringContaining('known: ack, approve, approve-burst, retry, revoke-now'),
       },
     });
   });

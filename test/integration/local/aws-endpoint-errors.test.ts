@@ -117,7 +117,7 @@ describe('stack context: what an operator is told when the stack cannot be used'
         }),
       );
     await expect(awsCall(ctx, 'dynamodb:Query', 'table state', query)).rejects.toThrow(
-      "not authorised: dynamodb:Query on table state; attach the stack's operator policy (output OperatorPolicyArn) to your role or user (the local runtime takes only its local credentials)",
+      `not authorised: dynamodb:Query on table state; attach the stack's operator policy (output OperatorPolicyArn: ${ctx.output('OperatorPolicyArn')}) to your role or user (the local runtime takes only its local credentials)`,
     );
     intruder.destroy();
     closeStack(ctx);
