@@ -9,6 +9,8 @@
 // dead letters and the injected leaver's ingest→verified time.
 //   npm run bench:bulk
 //   BENCH_LEAVERS=200 BENCH_RATE=25 BENCH_BURST=5 npm run bench:bulk
+//   BENCH_APP_RATE=1000 npm run bench:bulk   (applications unlimited, the budgets still at BENCH_RATE)
+//   BENCH_OPERATOR=on-alert npm run bench:bulk   (the burst approved on the guard's first alert)
 //
 // The floor: the requests the run needed at each application ÷ that application's limit, for the
 // busiest application (they run side by side). Requests needed = every request the application
@@ -39,7 +41,9 @@ const positive = (name: string, fallback: number): number => {
   return value;
 };
 const LEAVERS = positive('BENCH_LEAVERS', 1000);
-const RATE = positive('BENCH_RATE', 25);
+// 10 requests/s: vendors document a few per second per tenant (Deel 5, local/scim-app/rate-limit.ts).
+// At 25 the one-process local stack is short of CPU before the applications' limits bind.
+const RATE = positive('BENCH_RATE', 10);
 // A burst of 1: the demo applications count requests per fixed one-second window, as the vendors
 // cited in local/scim-app/rate-limit.ts do, and a budget with a burst of b may grant rate + b - 1
 // in one such window (ARCHITECTURE.md, "Rate budget"): only 1 keeps within the vendor's limit.
