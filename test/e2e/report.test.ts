@@ -57,6 +57,28 @@ describe('scimitar report on the local runtime', () => {
     expect(json.coverage?.entries.map((e) => e.targetId).sort()).toEqual(['chat', 'code', 'payroll', 'wiki']);
   });
 
+  it("shows each manual row's owner task: open, then acknowledged by whom once acked", async () => {
+    const period = { from: day(-1), to: day(1), url: runtime.url };
+    const manualRows = async (name: string) => {
+      const file = join(dir, name);
+      await report({ ...period, out: file });
+      return parseCsv(readFileSync(file, 'utf8')).filter((r) => r.action === 'manual');
+    };
+    const before = await manualRows('tasks-open.csv');
+    expect(before).toHaveLength(eventIds.length);
+    for (const row of before) {
+      expect(row.task_id).toMatch(/^T-/);
+      expect(row.task_state).toBe('open');
+    }
+    const acked = String(before[0]?.task_id);
+    expect(await runtime.operator({ op: 'ack', taskId: acked, by: 'payroll-owner' })).toMatchObject({
+      ok: true,
+    });
+    const after = await manualRows('tasks-acked.csv');
+    expect(after.find((r) => r.task_id === acked)?.task_state).toMatch(/^acknowledged by payroll-owner at /);
+    expect(after.filter((r) => r.task_id !== acked).map((r) => r.task_state)).toEqual(['open']);
+  });
+
   it('reports nothing for a period before the leavers', async () => {
     const file = join(dir, 'empty.json');
     await report({ from: day(-30), to: day(-2), url: runtime.url, out: file });
