@@ -11,6 +11,7 @@
 //   BENCH_LEAVERS=200 BENCH_RATE=25 BENCH_BURST=5 npm run bench:bulk
 //   BENCH_APP_RATE=1000 npm run bench:bulk   (applications unlimited, the budgets still at BENCH_RATE)
 //   BENCH_OPERATOR=on-alert npm run bench:bulk   (the burst approved on the guard's first alert)
+//   BENCH_CONCURRENCY=8 npm run bench:bulk   (each lane's rateBudget.concurrency; default: two seconds of the rate)
 //
 // The floor: the requests the run needed at each application ÷ that application's limit, for the
 // busiest application (they run side by side). Requests needed = every request the application
@@ -62,7 +63,16 @@ if (OPERATOR !== 'ahead' && OPERATOR !== 'on-alert')
 const config = parseConfig({
   ...sample,
   targets: sample.targets.map((t) =>
-    t.kind === 'scim' ? { ...t, rateBudget: { requestsPerSecond: RATE, burst: BURST } } : t,
+    t.kind === 'scim'
+      ? {
+          ...t,
+          rateBudget: {
+            requestsPerSecond: RATE,
+            burst: BURST,
+            ...(process.env.BENCH_CONCURRENCY && { concurrency: Number(process.env.BENCH_CONCURRENCY) }),
+          },
+        }
+      : t,
   ),
 });
 const people = demoPeople(LEAVERS + 10);
