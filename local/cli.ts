@@ -148,7 +148,7 @@ async function main(argv: string[]): Promise<void> {
       const ctx = await openStack(args);
       const aws: AwsCaller = (action, resource, call) => awsCall(ctx, action, resource, call);
       if (command === 'tasks') return void (await tasks.listTasks(ctx, { json: args.json, aws }));
-      return void (await tasks.ackTask(ctx, subject, { by: args.by, note: args.note, aws }));
+      return void (await tasks.ackTask(ctx, subject, { by: args.by, note: args.note }));
     }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);

@@ -2,11 +2,13 @@
 // local runtime) through AWS APIs only. `tasks` reads the open tasks from the state table (the
 // operator policy's dynamodb:Query); `ack` goes through the operator function, the only door for an
 // operator's writes, which audits TASK_ACKED with the caller's identity.
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoOwnerTasks } from '../../lambdas/aws/adapters/dynamo-owner-tasks.ts';
 import { isOverdue, normalizeTaskId, type OwnerTask } from '../../lambdas/core/tasks/owner-task.ts';
 import { UsageError } from '../send-event.ts';
+import { invokeOperator, OperatorRefusedError } from './operator.ts';
+import type { StackContext } from './stack.ts';
 
 /**
  * What the task commands need of a stack: the part of StackContext (local/cli/stack.ts) they use,
@@ -82,22 +84,15 @@ export interface AckOptions {
   readonly by?: string;
   readonly note?: string;
   readonly print?: (line: string) => void;
-  readonly aws?: AwsCaller;
 }
-
-/** The operator function's answer (see lambdas/handlers/operator.ts). */
-type OperatorAnswer =
-  | { ok: true; result: { task: OwnerTask } }
-  | { ok: false; error: { code: string; message: string } };
 
 /** `scimitar ack <task>`: closes an open owner task through the operator function, audited as TASK_ACKED. */
 export async function ackTask(
-  stack: TaskStack,
+  stack: StackContext,
   taskInput: string | undefined,
   options: AckOptions = {},
 ): Promise<OwnerTask> {
   const print = options.print ?? console.log;
-  const aws = options.aws ?? direct;
   if (!taskInput) {
     throw new UsageError(
       'usage: scimitar ack <task> --by <who> [--note TEXT]  (`scimitar tasks` lists the open ones)',
@@ -111,29 +106,22 @@ export async function ackTask(
       2,
     );
   }
-  const functionName = stack.output('OperatorFunctionName');
   const caller = await stack.whoami();
   const by = options.by?.trim() ? `${options.by.trim()} (${caller})` : caller;
-  const payload = { op: 'ack', taskId, by, ...(options.note?.trim() && { note: options.note.trim() }) };
-  const response = await aws('lambda:InvokeFunction', `function ${functionName}`, () =>
-    stack.lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        Payload: new TextEncoder().encode(JSON.stringify(payload)),
-      }),
-    ),
-  );
-  const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
-  if (response.FunctionError) {
-    throw new UsageError(`the operator function ${functionName} failed (${response.FunctionError}): ${text}`);
+  const note = options.note?.trim();
+  let task: OwnerTask;
+  try {
+    ({ task } = await invokeOperator<{ task: OwnerTask }>(stack, {
+      op: 'ack',
+      taskId,
+      by,
+      ...(note && { note }),
+    }));
+  } catch (err) {
+    if (err instanceof OperatorRefusedError)
+      throw new UsageError(`ack refused (${err.code}): ${err.message}`);
+    throw err;
   }
-  const answer = JSON.parse(text || '{}') as OperatorAnswer;
-  if (!answer.ok) {
-    throw new UsageError(
-      `ack refused (${answer.error?.code ?? 'unknown'}): ${answer.error?.message ?? text}`,
-    );
-  }
-  const { task } = answer.result;
   print(
     `${task.taskId} acknowledged by ${task.ackedBy} at ${task.ackedAt}: ${task.targetName} (${task.targetId}), ${task.person}` +
       (task.note ? `\n  note: ${task.note}` : ''),

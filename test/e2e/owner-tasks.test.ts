@@ -4,15 +4,15 @@
 // the runtime's clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskIdOf } from '../../lambdas/core/tasks/owner-task.ts';
-import { awsCall, openStack } from '../../local/cli/stack.ts';
-import { type AwsCaller, ackTask, listTasks, type TaskStack } from '../../local/cli/task-commands.ts';
+import { awsCall, openStack, type StackContext } from '../../local/cli/stack.ts';
+import { type AwsCaller, ackTask, listTasks } from '../../local/cli/task-commands.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { eventually } from '../support/eventually.ts';
 import { postSigned, startTestRuntime, terminationOf } from '../support/local-runtime.ts';
 
 let CALLER = '';
 let runtime: LocalRuntime & { lines: string[] };
-let stack: TaskStack;
+let stack: StackContext;
 let aws: AwsCaller;
 
 beforeAll(async () => {
@@ -78,13 +78,13 @@ describe('local runtime: owner tasks of a manual target', () => {
       detail: { taskId, by: `Fin Owner (${CALLER})` },
     });
 
-    await expect(ackTask(stack, taskId, { print: () => {}, aws })).rejects.toThrow(
+    await expect(ackTask(stack, taskId, { print: () => {} })).rejects.toThrow(
       /ack refused \(CONFLICT\).*already by Fin Owner/,
     );
-    await expect(ackTask(stack, 'T-00000000', { print: () => {}, aws })).rejects.toThrow(
+    await expect(ackTask(stack, 'T-00000000', { print: () => {} })).rejects.toThrow(
       /ack refused \(NOT_FOUND\).*scimitar tasks/,
     );
-    await expect(ackTask(stack, 'payroll', { print: () => {}, aws })).rejects.toThrow(
+    await expect(ackTask(stack, 'payroll', { print: () => {} })).rejects.toThrow(
       /not a task id: they look like T-/,
     );
   });
@@ -110,7 +110,7 @@ describe('local runtime: owner tasks of a manual target', () => {
 
     // Acknowledged: the next check past the alarm's period finds none overdue and the alarm is OK,
     // so the next overdue task alarms again (a rule notifies once until it is OK).
-    await ackTask(stack, taskId, { by: 'Fin Owner', print: () => {}, aws });
+    await ackTask(stack, taskId, { by: 'Fin Owner', print: () => {} });
     await runtime.clock.advance('2h');
     await runtime.checkTargets();
     expect(overdueAlerts()).toHaveLength(1);
