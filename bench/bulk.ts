@@ -12,6 +12,7 @@
 //   BENCH_APP_RATE=1000 npm run bench:bulk   (applications unlimited, the budgets still at BENCH_RATE)
 //   BENCH_OPERATOR=on-alert npm run bench:bulk   (the burst approved on the guard's first alert)
 //   BENCH_CONCURRENCY=8 npm run bench:bulk   (each lane's rateBudget.concurrency; default: two seconds of the rate)
+//   BENCH_TRACE=1 npm run bench:bulk   (each lane's queue every 5 s, and the DynamoDB and SQS calls by operation)
 //
 // The floor: the requests the run needed at each application ÷ that application's limit, for the
 // busiest application (they run side by side). Requests needed = every request the application
@@ -34,6 +35,7 @@ import { ensureSecrets } from '../local/secrets.ts';
 import sample from '../scimitar.config.ts';
 import { LayoffOperator, sendTermination } from './bulk-operator.ts';
 import { queueDepths } from './bulk-queues.ts';
+import { startTrace } from './bulk-trace.ts';
 
 const positive = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -100,6 +102,7 @@ const runtime = await startLocalRuntime({
   canary: false,
   reconcileOnSchedule: false,
 });
+const trace = process.env.BENCH_TRACE ? startTrace(runtime.sqs, runtime.lanes) : undefined;
 const key = secrets['Scimitar/sources/generic'] ?? '';
 const targets = [...apps.keys()];
 const bulk = people.slice(0, LEAVERS);
@@ -157,7 +160,12 @@ try {
   });
   let quiet = 0;
   let reported = started;
+  let traced = started;
   for (;;) {
+    if (trace && Date.now() - traced >= 5_000) {
+      traced = Date.now();
+      console.log(`  ${((traced - started) / 1000).toFixed(0).padStart(4)} s: ${await trace.line()}`);
+    }
     await operator.tick();
     const revoked = revokedAccounts();
     if (injectedAt === undefined && (revoked >= bulkAccounts.length / 2 || (sent && quiet > 0))) {
@@ -353,6 +361,8 @@ async function report(): Promise<void> {
     `completion ${elapsedS.toFixed(1)} s (first delivery to last verified); floor ${floorS.toFixed(1)} s = the busiest application's answered requests ÷ ${RATE}/s (${(elapsedS / Math.max(...[...perTarget.values()].map((s) => s.needed / RATE))).toFixed(2)}x the stricter in-evidence floor)${timedOut ? `; TIMED OUT after ${TIMEOUT_S} s` : ''}; load ${loadAverage()}`,
   );
   const deadLettered = [...depths.deadLetters.values()].reduce((a, b) => a + b, 0);
+  // The trace's tables before the last line, which stays the summary.
+  for (const line of trace?.report(timelines) ?? []) console.log(line);
   console.log(
     `bulk: ${LEAVERS} leavers x ${targets.length} targets: ${(elapsedS / floorS).toFixed(2)}x floor, ${failed} failed, ${deadLettered} dead-lettered, priority leaver ${urgentS === undefined ? 'not verified' : `verified in ${urgentS.toFixed(1)} s`}`,
   );

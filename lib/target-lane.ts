@@ -60,7 +60,12 @@ export interface TargetLaneProps {
   readonly target: ScimTargetConfig;
   /** The shared worker that consumes every lane's queue. */
   readonly worker: ScimitarFunction;
-  /** Messages per worker invocation; failures are reported per message. @default 5 */
+  /**
+   * Messages per worker invocation; failures are reported per message. One by default: a worker
+   * runs a batch's records one after another, so a record waits on the others' rate-budget waits,
+   * and the lane's concurrency is its revocations in flight.
+   * @default 1
+   */
   readonly batchSize?: number;
   /** The lane queue's visibility timeout (six times the worker timeout). */
   readonly visibilityTimeout: Duration;
@@ -97,7 +102,7 @@ export class TargetLane extends Construct {
     super(scope, id);
     const { config, target } = props;
     this.targetId = target.id;
-    const batchSize = props.batchSize ?? 5;
+    const batchSize = props.batchSize ?? 1;
     const queueRetention = props.queueRetention ?? Duration.days(4);
     const deadLetterRetention = props.deadLetterRetention ?? MAX_RETENTION;
     validate(id, {
@@ -202,7 +207,7 @@ export interface LaneFleetProps {
    * @default Duration.seconds(60)
    */
   readonly workerTimeout?: Duration;
-  /** Messages per worker invocation. @default 5 */
+  /** Messages per worker invocation (see TargetLaneProps.batchSize). @default 1 */
   readonly batchSize?: number;
   /** How long a message waits on a lane queue. @default Duration.days(4) */
   readonly queueRetention?: Duration;

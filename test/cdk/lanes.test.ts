@@ -162,7 +162,7 @@ describe('TargetLane: queue, priority queue, dead-letter queue and their event s
         );
         expect(mappings).toHaveLength(1);
         expect(mappings[0]?.Properties).toMatchObject({
-          BatchSize: 5,
+          BatchSize: 1,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           ScalingConfig: { MaximumConcurrency: expected[lane.targetId] },
         });

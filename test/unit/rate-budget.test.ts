@@ -133,6 +133,59 @@ describe('rate budget (GCRA with reservations)', () => {
     expect(granted.slice(urgent + 1).filter((g) => g.label === 'leaver').length).toBeGreaterThanOrEqual(24);
   });
 
+  it("takes the slots of an instance's waiting callers with few writes, within the same bound", async () => {
+    const time = virtualTime();
+    const cell = new InMemoryRateCell();
+    const writes = { append: 0, start: 0, read: 0 };
+    for (const op of ['append', 'start', 'read'] as const) {
+      const original = cell[op].bind(cell) as (...args: unknown[]) => Promise<unknown>;
+      (cell as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
+        writes[op] += 1;
+        return original(...args);
+      };
+    }
+    const budget = new GcraRateBudget(cell, {
+      ratePerSecond: 10,
+      burst: 1,
+      leaverQueueMs: 1_000,
+      now: time.now,
+      sleep: time.sleep,
+    });
+    const { granted, take } = taker(time, time.now());
+    // Forty revocations of one instance asking at once, as a worker's records in parallel would.
+    await time.run(Promise.all(Array.from({ length: 40 }, () => take(budget, 'leaver'))));
+    const at = granted.map((g) => g.at);
+    expect(at).toHaveLength(40);
+    expect(busiestWindow(at, 1_000)).toBeLessThanOrEqual(10);
+    for (let n = 1; n < at.length; n++) expect((at[n] as number) - (at[n - 1] as number)).toBe(100);
+    // A second of slots (11) in the first write, then half a second's (5) in each: not one a slot.
+    expect(writes.append + writes.start).toBeLessThanOrEqual(8);
+  });
+
+  it('gives an urgent request the next slot its instance holds for leavers', async () => {
+    const time = virtualTime();
+    const [a] = instances(time, 1, { ratePerSecond: 10, burst: 1, leaverQueueMs: 1_000 });
+    const budget = a as GcraRateBudget;
+    const { granted, take } = taker(time, time.now());
+    await time.run(
+      Promise.all([
+        ...Array.from({ length: 30 }, () => take(budget, 'leaver')),
+        // Half a second on, this instance holds slots up to a second ahead for its leavers.
+        time.sleep(550).then(() => take(budget, 'urgent')),
+      ]),
+    );
+    const urgent = granted.find((g) => g.label === 'urgent');
+    // The next slot after it asked (600 ms), not the end of the queue this instance had reserved.
+    expect(urgent?.at).toBe(600);
+    expect(granted).toHaveLength(31);
+    expect(
+      busiestWindow(
+        granted.map((g) => g.at),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(10);
+  });
+
   it('keeps background work waiting while leavers keep the queue busy, then lets it through', async () => {
     const time = virtualTime();
     const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 2, backgroundMaxWaitMs: 60_000 });

@@ -44,8 +44,9 @@ export interface PacingOptions {
   /** @default setTimeout-based sleep */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
-   * A leaver's request joins the queue only while the slots ahead end within this, so an urgent
-   * request (which always joins) never waits behind more of them.
+   * A leaver's request joins the queue only while the slots ahead end within this (or within twice
+   * the slowest recent write to the cell, when that is longer), so an urgent request (which always
+   * joins) never waits behind more of them.
    * @default 1_000
    */
   readonly leaverQueueMs?: number;
@@ -64,6 +65,20 @@ export const MIN_PACE_FACTOR = 0.1;
 /** The pace recovers linearly: the whole configured rate back within this of the last slowdown. */
 export const PACE_RECOVERY_MS = 30_000;
 
+/** Precedence of the classes: urgent, then leaver, then background. */
+const CLASS_RANK: Readonly<Record<RequestClass, number>> = { urgent: 0, leaver: 1, background: 2 };
+
+interface Waiter {
+  readonly requestClass: RequestClass;
+  readonly since: number;
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const byPrecedence = (a: Waiter, b: Waiter) =>
+  CLASS_RANK[a.requestClass] - CLASS_RANK[b.requestClass] || a.seq - b.seq;
+
 /** The algorithm over a RateCell; the adapters (in memory, DynamoDB) give it their cell. */
 export class GcraRateBudget extends RateBudget {
   private readonly now: () => number;
@@ -79,6 +94,16 @@ export class GcraRateBudget extends RateBudget {
   private pausedUntil = 0;
   /** The latest writes' round trips: a request cannot leave before its write returns. */
   private readonly writeTimes: number[] = [];
+  /** Callers of this instance waiting for a slot, by class, then in order of arrival. */
+  private readonly waiters: Waiter[] = [];
+  private seq = 0;
+  /** Slots this instance holds and has not handed out yet, in time order. */
+  private readonly slots: number[] = [];
+  private pumping = false;
+  private dispatching = false;
+  /** The pump sleeps for a class: a caller of a higher one (lower rank) wakes it. */
+  private pumpWaitsFor = Number.POSITIVE_INFINITY;
+  private wakePump: (() => void) | undefined;
 
   constructor(
     private readonly cell: RateCell,
@@ -96,23 +121,96 @@ export class GcraRateBudget extends RateBudget {
     this.backgroundMaxWaitMs = options.backgroundMaxWaitMs ?? 30_000;
   }
 
+  /**
+   * Joins this instance's queue of callers; resolves at the slot given to it. One reservation loop
+   * per instance (the pump) takes slots from the cell for every caller waiting here at once, and
+   * each slot, when its time comes, goes to the first caller waiting by class: an urgent request
+   * that arrives while this instance holds slots for leavers takes the next of them.
+   */
   async take(requestClass: RequestClass): Promise<void> {
-    const started = this.now();
+    await new Promise<void>((resolve, reject) => {
+      this.waiters.push({ requestClass, since: this.now(), seq: this.seq++, resolve, reject });
+      this.waiters.sort(byPrecedence);
+      if (CLASS_RANK[requestClass] < this.pumpWaitsFor) this.wakePump?.();
+      void this.pump();
+    });
+    await this.waitFor(0);
+  }
+
+  /** Takes slots for the callers waiting here that no slot held here will serve, class by class. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
     let backoffMs = this.intervalMs;
-    for (;;) {
-      const now = this.now();
-      const ceiling = this.ceilingFor(requestClass, now, now - started);
-      const slot = await this.reserve(ceiling);
-      if (slot !== undefined) return this.waitFor(slot);
-      if (requestClass === 'background') {
-        // Polls (a read each) while leavers keep the queue busy, ever more slowly.
-        await this.sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 1_000);
-      } else {
-        // Until the queue ahead is short enough again, as last read; others may get there first.
+    try {
+      for (;;) {
+        const unserved = this.waiters.slice(this.slots.length);
+        const first = unserved[0];
+        if (!first) return;
+        const requestClass = first.requestClass;
+        const count = unserved.filter((w) => w.requestClass === requestClass).length;
+        const now = this.now();
+        const waited =
+          now - Math.min(...unserved.filter((w) => w.requestClass === requestClass).map((w) => w.since));
+        let slots: number[] | undefined;
+        try {
+          slots = await this.reserve(this.ceilingFor(requestClass, now, waited), count);
+        } catch (err) {
+          // The cell could not be written or read: the first caller it was for fails with it.
+          this.waiters.splice(this.waiters.indexOf(first), 1);
+          first.reject(err);
+          continue;
+        }
+        if (slots) {
+          this.slots.push(...slots);
+          void this.dispatch();
+          if (requestClass !== 'background') backoffMs = this.intervalMs;
+          continue;
+        }
+        // The queue ahead is too long for this class: wait until it is short enough again, as last
+        // read (others may get there first), or until a caller of a higher class arrives. A leaver
+        // waits for room for several slots (half its queue, or a write's round trip and a slot
+        // more), so one write takes them all rather than one write a slot.
         const tat = this.known?.tat ?? now;
-        await this.sleep(Math.min(Math.max(tat - ceiling, this.intervalMs / 4), 1_000));
+        const room = Math.max(this.leaverQueueMs / 2, this.slowestWriteMs() + this.intervalMs);
+        const pause =
+          requestClass === 'background'
+            ? backoffMs
+            : Math.min(Math.max(tat - (now + room), this.intervalMs / 4), 1_000);
+        if (requestClass === 'background') backoffMs = Math.min(backoffMs * 2, 1_000);
+        this.pumpWaitsFor = CLASS_RANK[requestClass];
+        await Promise.race([
+          this.sleep(pause),
+          new Promise<void>((wake) => {
+            this.wakePump = wake;
+          }),
+        ]);
+        this.pumpWaitsFor = Number.POSITIVE_INFINITY;
+        this.wakePump = undefined;
       }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Hands each slot held here, at its time, to the first caller waiting by class. */
+  private async dispatch(): Promise<void> {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (;;) {
+        const at = this.slots[0];
+        if (at === undefined) return;
+        const wait = at - this.now();
+        if (wait > 0) {
+          await this.sleep(wait);
+          continue;
+        }
+        this.slots.shift();
+        this.waiters.shift()?.resolve();
+      }
+    } finally {
+      this.dispatching = false;
     }
   }
 
@@ -137,35 +235,51 @@ export class GcraRateBudget extends RateBudget {
   private ceilingFor(requestClass: RequestClass, now: number, waitedMs: number): number {
     if (requestClass === 'urgent') return Number.POSITIVE_INFINITY;
     if (requestClass === 'background' && waitedMs < this.backgroundMaxWaitMs) return now + this.intervalMs;
-    return now + this.leaverQueueMs;
+    // A queue shorter than a write's round trip drains before the write that extends it lands: its
+    // slots would go unused. The leaver's queue is at least twice the slowest recent write.
+    return now + Math.max(this.leaverQueueMs, 2 * this.slowestWriteMs());
+  }
+
+  /** The slowest of the latest writes' round trips (0 before the first). */
+  private slowestWriteMs(): number {
+    return Math.max(0, ...this.writeTimes);
   }
 
   /**
-   * Takes a slot with a conditional write and answers when it is, or undefined when the queue
-   * reaches past `ceiling`. The write tried first follows the record last seen; a refused write
-   * (another caller moved the record) reads it and tries again. "Now" is when the write is
+   * Takes up to `count` slots with one conditional write and answers their times, or undefined when
+   * the queue reaches past `ceiling`. The write tried first follows the record last seen; a refused
+   * write (another caller moved the record) reads it and tries again. "Now" is when the write is
    * expected back (the slowest of the latest round trips): a slot is never one the request could
-   * only take late, bunched with the next ones.
+   * only take late, bunched with the next ones. Every slot of a write ends within `ceiling`.
    */
-  private async reserve(ceiling: number): Promise<number | undefined> {
+  private async reserve(ceiling: number, count: number): Promise<number[] | undefined> {
     let fresh = false;
     for (;;) {
       const sent = this.now();
-      const now = sent + Math.max(0, ...this.writeTimes);
+      const now = sent + this.slowestWriteMs();
       const interval = this.intervalMs / this.paceFactor(now);
+      const fits = (from: number) =>
+        Number.isFinite(ceiling)
+          ? Math.max(1, Math.min(count, Math.floor((ceiling - from) / interval) + 1))
+          : count;
       const tat = this.known?.tat;
       if (tat === undefined || tat < now) {
-        const write = await this.timed(sent, this.cell.start(interval, now));
+        const k = fits(now);
+        const write = await this.timed(sent, this.cell.start(interval * k, now));
         if (write.granted) {
-          this.known = { ...write.before, tat: now + interval };
-          return now;
+          this.known = { ...write.before, tat: now + interval * k };
+          return this.slotsFrom(now, now, interval, k);
         }
       } else if (tat <= ceiling) {
-        const write = await this.timed(sent, this.cell.append(interval, now, ceiling));
+        const k = fits(tat);
+        const write = await this.timed(
+          sent,
+          this.cell.append(interval * k, now, ceiling - (k - 1) * interval),
+        );
         if (write.granted) {
           const before = write.before?.tat ?? now;
-          this.known = { ...write.before, tat: before + interval };
-          return Math.max(now, before - this.toleranceMs);
+          this.known = { ...write.before, tat: before + interval * k };
+          return this.slotsFrom(before, now, interval, k);
         }
       } else if (fresh) {
         return undefined;
@@ -173,6 +287,11 @@ export class GcraRateBudget extends RateBudget {
       this.known = await this.cell.read();
       fresh = true;
     }
+  }
+
+  /** The times of `k` slots taken from `base` on: the burst lets the first of them go at once. */
+  private slotsFrom(base: number, now: number, interval: number, k: number): number[] {
+    return Array.from({ length: k }, (_, j) => Math.max(now, base + j * interval - this.toleranceMs));
   }
 
   private async timed(sent: number, write: Promise<CellWrite>): Promise<CellWrite> {

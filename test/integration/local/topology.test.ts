@@ -79,8 +79,8 @@ describe('local topology: the runtime follows the synthesized stack', () => {
       });
       expect(mapping.reportBatchItemFailures).toBe(true);
     }
-    // The stack's values, not the old local constants (batch 1, visibility 30 s).
-    expect(readTopology(stack).eventSources.every((m) => m.batchSize === 5)).toBe(true);
+    // The stack's value: one message per worker invocation (TargetLaneProps.batchSize).
+    expect(readTopology(stack).eventSources.every((m) => m.batchSize === 1)).toBe(true);
   });
 
   it('follows a changed template property: queues built from a mutated template carry the new values', async () => {
