@@ -151,20 +151,26 @@ export class DynamoReconciliationStore extends ReconciliationStore {
   }
 
   async recordPage(page: PageRecord): Promise<void> {
-    const pk = targetKey(page.targetId);
-    const listed = chunks([...page.listed], LISTED_PER_ITEM).map((entries, part) => ({
-      PutRequest: {
-        Item: {
-          pk,
-          sk: listedKey(page.runId, page.page, part),
-          kind: 'listed',
-          ids: entries.map(([id]) => id),
-          prints: entries.map(([, print]) => print),
+    await this.recordPages([page]);
+  }
+
+  /** Every page's states, then every page's listing: as many pages as fit, 25 items a request. */
+  override async recordPages(pages: readonly PageRecord[]): Promise<void> {
+    const listed = pages.flatMap((page) =>
+      chunks([...page.listed], LISTED_PER_ITEM).map((entries, part) => ({
+        PutRequest: {
+          Item: {
+            pk: targetKey(page.targetId),
+            sk: listedKey(page.runId, page.page, part),
+            kind: 'listed',
+            ids: entries.map(([id]) => id),
+            prints: entries.map(([, print]) => print),
+          },
         },
-      },
-    }));
+      })),
+    );
     // The states first: a page whose listing is saved has its changed states saved too.
-    await this.writeAll(page.changed.map(accountPut));
+    await this.writeAll(pages.flatMap((page) => page.changed.map(accountPut)));
     await this.writeAll(listed);
   }
 

@@ -39,6 +39,13 @@ export abstract class ReconciliationStore {
    * the next pass to tell unchanged accounts). Saving the same page again replaces what it listed.
    */
   abstract recordPage(page: PageRecord): Promise<void>;
+  /**
+   * Saves several pages (the pages a pass judged since its last checkpoint) as recordPage would,
+   * each page's states before its listing; adapters may write them together.
+   */
+  async recordPages(pages: readonly PageRecord[]): Promise<void> {
+    for (const page of pages) await this.recordPage(page);
+  }
   /** What pages 1 to `throughPage` (default: every page) of the run listed, a page at a time. */
   abstract listed(targetId: string, runId: string, throughPage?: number): AsyncIterable<ListedAccounts>;
   /** Forgets what every run of the target listed, but the run `keepRunId`'s. */

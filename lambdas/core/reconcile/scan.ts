@@ -6,6 +6,7 @@ import { type ListedPage, type ScimAccount, ScimRetryableError } from '../scim/i
 import { Classifier, LeaverLookup, type Verdict } from './classify.ts';
 import { inParallel } from './in-parallel.ts';
 import type { Pass } from './pass.ts';
+import type { PageRecord } from './ports.ts';
 import type { ReconcileDeps, ReconcileRequest } from './reconcile.ts';
 import { Remediator } from './remediate.ts';
 import type { Roster } from './roster.ts';
@@ -60,6 +61,19 @@ export async function scan(
   const every = deps.checkpointEveryMs ?? CHECKPOINT_EVERY_MS;
   const clockMs = () => deps.clock.now().getTime();
   let savedAt = clockMs();
+  // Pages judged since the last checkpoint, saved together just before the next one (a write per
+  // page of 100 was a tenth of the pass's time on DynamoDB). Kept across a retried page: the
+  // position in memory has moved past them. A failed pass starts over, so losing them is safe.
+  let judged: PageRecord[] = [];
+  const flush = async () => {
+    await deps.store.recordPages(judged);
+    judged = [];
+  };
+  const save = async (change: Partial<RunProgress>) => {
+    await flush();
+    await ctx.checkpoint(change);
+    savedAt = clockMs();
+  };
   for (;;) {
     const position = pass.progress.position;
     const walk = deps.scim(target).listAccountPages({
@@ -69,6 +83,8 @@ export async function scan(
     // Time is checked before a page is asked for, never after: a page read is always judged.
     if (ctx.timeShort()) {
       await walk.return(undefined);
+      // Pages judged before a retried page are saved: the pause's checkpoint moves past them.
+      await flush();
       return false;
     }
     let ahead: Promise<IteratorResult<ListedPage<ScimAccount>, void>> | undefined = prefetch(walk);
@@ -77,10 +93,14 @@ export async function scan(
         const started = performance.now();
         const next = await pending;
         ahead = undefined;
-        if (next.done) return true; // an empty page ended the listing
+        if (next.done) {
+          // An empty page ended the listing: the pass's next checkpoint moves past what it judged.
+          await flush();
+          return true;
+        }
         const page = next.value;
         if (page.next && !ctx.timeShort()) ahead = prefetch(walk);
-        await judgePage(page.resources, pass, { target, deps, classifier, remediator });
+        judged.push(await judgePage(page.resources, pass, { target, deps, classifier, remediator }));
         pass.steps += 1;
         retries = 0;
         pass.slowestStepMs = Math.max(pass.slowestStepMs, performance.now() - started);
@@ -92,8 +112,7 @@ export async function scan(
         };
         // The last page, or the last before a pause, is always saved.
         if (!page.next || !ahead || clockMs() - savedAt >= every) {
-          await ctx.checkpoint(change);
-          savedAt = clockMs();
+          await save(change);
         } else {
           ctx.advance(change);
         }
@@ -107,7 +126,11 @@ export async function scan(
     } catch (err) {
       await abandon(walk, ahead);
       // A listing of thousands of pages meets the odd 503: read the same page again, a few times.
-      if (!(err instanceof ScimRetryableError) || retries >= PAGE_RETRIES) throw err;
+      if (!(err instanceof ScimRetryableError) || retries >= PAGE_RETRIES) {
+        // The pass ends incomplete; what it judged before the failure is still what it found.
+        await flush().catch(() => {});
+        throw err;
+      }
       retries += 1;
       await sleep(err.retryAfterMs ?? 1000 * 2 ** (retries - 1));
     }
@@ -147,7 +170,7 @@ async function judgePage(
   accounts: readonly ScimAccount[],
   pass: Pass,
   { target, deps, classifier, remediator }: PageJudges,
-): Promise<void> {
+): Promise<PageRecord> {
   const { store, clock } = deps;
   const { runId, pagesDone } = pass.progress;
   // Listed by an earlier page of this run: the server gave it again (a shifted or ignored position).
@@ -204,6 +227,6 @@ async function judgePage(
   }
   // Remediated before the page is recorded, as before: a page whose remediation failed is read again.
   await inParallel(remediations, REMEDIATION_CONCURRENCY, (act) => act());
-  await store.recordPage({ targetId: target.id, runId, page: pagesDone + 1, listed, changed });
   for (const [id, print] of listed) pass.seen.set(id, print);
+  return { targetId: target.id, runId, page: pagesDone + 1, listed, changed };
 }

@@ -114,18 +114,25 @@ describe('reconciliation: checkpoint and resume', () => {
     await seed(deps, id, 50);
     const counting = (clockStepMs: number, checkpointEveryMs?: number) => {
       const pages: number[] = [];
+      /** The pages each save of page records wrote, in order. */
+      const recorded: number[][] = [];
       const store = Object.create(deps.store) as typeof deps.store;
       store.saveTarget = async (state: TargetReconciliation) => {
         if (state.current) pages.push(state.current.pagesDone);
         return deps.store.saveTarget(state);
       };
-      // Each page's record moves the clock on, as paging takes time.
-      store.recordPage = async (page) => {
+      // Each page's read of stored states moves the clock on, as paging takes time.
+      store.accountsByIds = async (targetId, ids) => {
         deps.clock.advance(clockStepMs);
-        return deps.store.recordPage(page);
+        return deps.store.accountsByIds(targetId, ids);
+      };
+      store.recordPages = async (records) => {
+        recorded.push(records.map((r) => r.page));
+        return deps.store.recordPages(records);
       };
       return {
         pages,
+        recorded,
         deps: { ...deps, store, ...(checkpointEveryMs !== undefined && { checkpointEveryMs }) },
       };
     };
@@ -138,10 +145,18 @@ describe('reconciliation: checkpoint and resume', () => {
     const fast = counting(100);
     await reconcile({ restart: true }, fast.deps);
     expect(listing(fast.pages)).toEqual([0, 5]);
+    // The pages judged since the last checkpoint are written together, just before it.
+    expect(fast.recorded).toEqual([[1, 2, 3, 4, 5]]);
     // Pages 1.5 s apart: a checkpoint once 2 s have passed since the last (pages 2 and 4), and the last.
     const slow = counting(1_500);
     await reconcile({ restart: true }, slow.deps);
     expect(listing(slow.pages)).toEqual([0, 2, 4, 5]);
+    expect(slow.recorded).toEqual([[1, 2], [3, 4], [5]]);
+    // Every page's listing was saved: the next pass knows all 50 accounts as unchanged.
+    const next = counting(100);
+    const [again] = (await reconcile({ restart: true }, next.deps)).outcomes;
+    expect(again).toMatchObject({ status: 'complete', counts: expect.objectContaining({ accounts: 50 }) });
+    expect(next.recorded.flat().length).toBe(5);
   });
 
   it('fails loudly when a resumed listing serves pages it served before the stop', async () => {
