@@ -18,6 +18,11 @@ import {
   type Verified,
   verify,
 } from './revoke.ts';
+import {
+  type MembershipUpdateEvidence,
+  type MembershipUpdateRequest,
+  updateMemberships,
+} from './update-memberships.ts';
 
 export class ScimClient {
   readonly quirks: ScimQuirks;
@@ -61,6 +66,11 @@ export class ScimClient {
   /** @see removeFromGroups in groups.ts */
   removeFromGroups(userId: string, trace?: RequestRecord[]): Promise<GroupRemoval> {
     return removeFromGroups(this.conn, userId, trace);
+  }
+
+  /** Find → managed memberships → remove / add → read back → verify; see update-memberships.ts. */
+  updateMemberships(request: MembershipUpdateRequest): Promise<MembershipUpdateEvidence> {
+    return updateMemberships(this.conn, request);
   }
 
   /** Every account of the target, one page in memory at a time. */

@@ -31,6 +31,7 @@ export {
   matchesExactly,
 } from './filter.ts';
 export type { GroupRemoval } from './groups.ts';
+export type { ManagedGroup, ManagedGroups, MembershipChange, MembershipSource } from './memberships.ts';
 export {
   DEFAULT_QUIRKS,
   DEFAULT_THROTTLE_WAIT_MAX_MS,
@@ -52,3 +53,9 @@ export {
 export type { FindResult } from './resources.ts';
 export type { ScimAccount } from './responses.ts';
 export type { PendingWrite, RevokeEvidence, RevokeRequest, Verified } from './revoke.ts';
+export type {
+  FoundAccount,
+  MembershipPlan,
+  MembershipUpdateEvidence,
+  MembershipUpdateRequest,
+} from './update-memberships.ts';
