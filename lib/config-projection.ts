@@ -73,7 +73,7 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   // Walks every SCIM target and queues orphans to its lane, within the blast radius.
   reconcile: {
     config: ['stackName', 'blastRadius', 'dryRun', 'reconciliation'],
-    targets: [...new Set([...SCIM_CLIENT, ...LEAVER_ACTION]), 'allowList'],
+    targets: [...new Set([...SCIM_CLIENT, ...LEAVER_ACTION]), 'allowList', 'entitlements'],
   },
   'roster-upload': undefined,
   'audit-archive': undefined,

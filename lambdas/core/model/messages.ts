@@ -19,7 +19,12 @@ export type LanePriority = (typeof lanePriorities)[number];
 export const laneSchema = z.object({
   targetId: z.string(),
   tier: z.enum(['privileged', 'standard']),
-  action: z.enum(['deactivate', 'delete']),
+  /**
+   * What the lane does to the person's account: a leaver's revocation, or (`entitlements`, a
+   * mover's change event) removing the managed groups their attributes no longer grant
+   * (lambdas/core/movers).
+   */
+  action: z.enum(['deactivate', 'delete', 'entitlements']),
   matchAttribute: z.enum(['userName', 'externalId', 'email']),
   /** The person's value for the target's match attribute. */
   matchValue: z.string(),

@@ -3,7 +3,9 @@
 // workflow. Decides retry, hand back (throttled: no attempt spent), fail or dead-letter from the
 // error's type, never from its text; a failure that no waiting workflow reports is dead-lettered
 // and alerted, naming the leaver.
+
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
+import { ScimitarError } from '../model/errors.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { recordEvidence, recordOwnEarlierWrite } from './lane-evidence.ts';
@@ -158,8 +160,13 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
         ...(found.status === 'found' ? { accountId: found.account.id } : {}),
         attempts: attempt,
       };
+    } else if (lane.action === 'entitlements') {
+      // A mover's lane (i16-movers) handles this action; until it is here nothing is written.
+      throw new ScimitarError(
+        `lane action "entitlements" is not handled by this worker; nothing was written`,
+      );
     } else {
-      result = await revokeOnce(message, attempt, deps, log, ledger);
+      result = await revokeOnce(message as RevocationMessage, attempt, deps, log, ledger);
     }
     let redriven = false;
     if (message.taskToken) {
@@ -181,8 +188,11 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
 }
 
 /** Checks, finds, writes, reads back and records; a hold or a cancellation stops it before the write. */
+/** A lane message that revokes the account (not a mover's `entitlements` lane). */
+type RevocationMessage = LaneMessage & { readonly lane: { readonly action: 'deactivate' | 'delete' } };
+
 async function revokeOnce(
-  message: LaneMessage,
+  message: RevocationMessage,
   attempt: number,
   deps: LaneDeps,
   log: LaneLog,

@@ -3,6 +3,7 @@
 // probe; answers: error mapping). Transport, credentials and clock are injected; no AWS SDK here.
 import { ScimConnection } from './connection.ts';
 import type { AccountMatch } from './filter.ts';
+import { type ManagedGroupMembers, managedGroupMembers } from './group-members.ts';
 import { type GroupRemoval, removeFromGroups } from './groups.ts';
 import type { RequestRecord, ScimClientOptions, ScimQuirks } from './options.ts';
 import type { ListedPage, ListPosition } from './paging.ts';
@@ -71,6 +72,11 @@ export class ScimClient {
   /** Find → managed memberships → remove / add → read back → verify; see update-memberships.ts. */
   updateMemberships(request: MembershipUpdateRequest): Promise<MembershipUpdateEvidence> {
     return updateMemberships(this.conn, request);
+  }
+
+  /** @see managedGroupMembers in group-members.ts */
+  managedGroupMembers(names: readonly string[], trace?: RequestRecord[]): Promise<ManagedGroupMembers> {
+    return managedGroupMembers(this.conn, names, trace);
   }
 
   /** Every account of the target, one page in memory at a time. */

@@ -30,6 +30,7 @@ export {
   type MatchAttribute,
   matchesExactly,
 } from './filter.ts';
+export type { GroupWithMembers, ManagedGroupMembers } from './group-members.ts';
 export type { GroupRemoval } from './groups.ts';
 export type { ManagedGroup, ManagedGroups, MembershipChange, MembershipSource } from './memberships.ts';
 export {
