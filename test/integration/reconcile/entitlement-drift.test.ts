@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScimitarConfigInput } from '../../../lambdas/core/model/config.ts';
 import { reconcile, type TargetOutcome } from '../../../lambdas/core/reconcile/reconcile.ts';
+import { renderReconcileOutcomes } from '../../../local/report-format.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
 import { ago, configFor, DAY, depsFor, freshId, type TestDeps } from './world.ts';
@@ -152,6 +153,19 @@ describe('reconciler: entitlement drift', () => {
       missingGroups: ['admins'],
     });
     expect(saved.lastComplete?.entitlements).not.toHaveProperty('findings');
+    // What `npm run scimitar -- reconcile` prints for it.
+    const printed = renderReconcileOutcomes([outcome]);
+    expect(printed).toContain(
+      'entitlement drift: 1 account (1 membership) among 6 members of 2 managed groups; queued 0, refused 0',
+    );
+    expect(printed).toContain(
+      'not judged: 1 without roster attributes (or matching several people); 2 inactive, allow-listed, orphan or leaver accounts',
+    );
+    expect(printed).toContain('managed groups the target does not have: "admins"');
+    expect(printed).toContain(
+      `entitlement-drift  bob@example.com  SCIM id ${idOf('bob')}  person E-bob  holds "engineering", not granted by their attributes`,
+    );
+    expect(printed).toContain('reported: entitlements.removeDrift is off: reported only');
   });
 
   it('finds the group by an escaped displayName filter, and reads its members from the group', async () => {
