@@ -318,6 +318,27 @@ describe('reconciler: entitlement drift', () => {
     expect(outcome.entitlements?.findings[0]?.groups).toEqual([tricky]);
   });
 
+  it('leaves out members that are groups, and members the pass did not list as users', async () => {
+    const { id, deps } = await company();
+    const groups = [...target.app.groups.values()];
+    const finance = groups.find((g) => g.displayName === 'finance');
+    const everyone = groups.find((g) => g.displayName === 'everyone');
+    finance?.members.push(
+      { value: everyone?.id ?? '', type: 'Group' } as never,
+      { value: 'gone-1' } as never,
+    );
+    target.proxy.reset();
+    const outcome = await pass(deps, id);
+    const read = target.proxy.requests.find((r) => r.url.includes(`/Groups/${finance?.id}`));
+    // The server does list the group as a member; the check does not take it for an account.
+    expect(read).toBeDefined();
+    expect(outcome.entitlements).toMatchObject({
+      members: 7,
+      accounts: 1,
+      notJudged: { unknownAccount: 1, notManaged: 2, noAttributes: 1 },
+    });
+  });
+
   it('does not check targets without entitlement rules', async () => {
     target = await startTarget();
     const id = freshId('ent');
