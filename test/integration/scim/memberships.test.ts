@@ -205,3 +205,17 @@ describe('demo SCIM application: group membership', () => {
     expect(list.totalResults).toBe(1);
   });
 });
+
+describe('SCIM client: a read-only memberships update', () => {
+  it('decides and writes nothing', async () => {
+    const evidence = await target.client().updateMemberships({
+      match,
+      managedGroups: MANAGED,
+      decide: () => ({ remove: ['on-call'], add: ['sales'] }),
+      readOnly: true,
+    });
+    expect(evidence.outcome).toBe('would-update');
+    expect(evidence.plan).toEqual({ remove: ['on-call'], add: ['sales'] });
+    expect(groupWrites()).toEqual([]);
+  });
+});
