@@ -68,7 +68,7 @@ function moverMessage(attributes: Record<string, string> | undefined, extra: Par
   return { ...msg, person: { ...msg.person, ...(attributes && { attributes }) }, ...extra };
 }
 
-function deps(overrides: Partial<LaneDeps> = {}) {
+function deps(overrides: Partial<LaneDeps> = {}): LaneDeps & { callback: RecordingTaskCallback } {
   return {
     targetId: 'app',
     scim: target.client(),
@@ -82,7 +82,7 @@ function deps(overrides: Partial<LaneDeps> = {}) {
     redriveCommand: 'npm run scimitar -- redrive app',
     entitlements,
     ...overrides,
-  } satisfies LaneDeps;
+  } as LaneDeps & { callback: RecordingTaskCallback };
 }
 
 const memberships = () => {
