@@ -67,6 +67,8 @@ export const planSchema = z.object({
   settled: z.array(settledTargetSchema),
   /** Why this event revokes nothing after all: its termination was rescinded or superseded before it started. */
   cancelled: z.string().optional(),
+  /** Set for a mover's change event: its lanes update managed groups, they revoke nothing. @default - a leaver's plan */
+  kind: z.literal('change').optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 

@@ -169,6 +169,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     lanes,
     settled,
     ...(cancelled && { cancelled }),
+    ...(event.kind === 'change' && { kind: 'change' as const }),
   };
   note('PLANNED', undefined, {
     kind: event.kind,
