@@ -46,15 +46,20 @@ export interface MembershipUpdateRequest {
    * throws, nothing is written. @default - nothing is called
    */
   readonly beforeChanges?: (account: FoundAccount, plan: MembershipPlan) => Promise<void>;
+  /** Read and decide only: nothing is written (dry run, report-only). @default false */
+  readonly readOnly?: boolean;
 }
 
 export interface MembershipUpdateEvidence {
-  readonly outcome: 'no-account' | 'updated' | 'unchanged';
+  /** would-update: a read-only request found something to change and wrote nothing. */
+  readonly outcome: 'no-account' | 'updated' | 'unchanged' | 'would-update';
   readonly account?: FoundAccount;
   /** Managed groups the account belonged to before. */
   readonly before?: readonly string[];
   /** Configured managed groups the target has no group for. */
   readonly missing?: readonly string[];
+  /** What was decided (managed groups held to remove, found managed groups not held to add). */
+  readonly plan?: MembershipPlan;
   readonly change?: MembershipChange;
   /** Managed groups the account belongs to, read back after the change (verified). */
   readonly after?: readonly string[];
@@ -83,10 +88,11 @@ export async function updateMemberships(
     remove: decided.remove.filter((name) => held.has(name)),
     add: decided.add.filter((name) => managed.byName.has(name) && !held.has(name)),
   };
-  const common = { account, before: before.memberOf, missing: managed.missing, requests };
+  const common = { account, before: before.memberOf, missing: managed.missing, plan, requests };
   if (plan.remove.length === 0 && plan.add.length === 0) {
     return { outcome: 'unchanged', ...common, after: before.memberOf, source: before.source };
   }
+  if (request.readOnly) return { outcome: 'would-update', ...common, source: before.source };
   await request.beforeChanges?.(account, plan);
   const change = await changeMemberships(conn, account.id, managed, plan, requests);
   const after = await verifyMemberships(conn, account.id, managed, plan, requests);

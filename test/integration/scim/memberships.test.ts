@@ -125,6 +125,16 @@ describe('SCIM client: a mover’s managed group memberships', () => {
     expect(memberships('mover@example.com')).toEqual(['book-club']);
   });
 
+  it('counts a noTarget answer to a removal as already gone', async () => {
+    target.proxy.inject({ kind: 'noTarget' }, { when: (r) => r.method === 'PATCH' });
+    const evidence = await target.client().updateMemberships({
+      match,
+      managedGroups: MANAGED,
+      decide: () => ({ remove: ['on-call'], add: [] }),
+    });
+    expect(evidence.change).toEqual({ removed: [], alreadyAbsent: ['on-call'], added: [] });
+  });
+
   it('fails verification when the server says yes but keeps the member', async () => {
     // The server answers the removal 200 without applying it.
     target.proxy.inject(
@@ -203,5 +213,19 @@ describe('demo SCIM application: group membership', () => {
     );
     const list = (await response.json()) as { totalResults: number };
     expect(list.totalResults).toBe(1);
+  });
+});
+
+describe('SCIM client: a read-only memberships update', () => {
+  it('decides and writes nothing', async () => {
+    const evidence = await target.client().updateMemberships({
+      match,
+      managedGroups: MANAGED,
+      decide: () => ({ remove: ['on-call'], add: ['sales'] }),
+      readOnly: true,
+    });
+    expect(evidence.outcome).toBe('would-update');
+    expect(evidence.plan).toEqual({ remove: ['on-call'], add: ['sales'] });
+    expect(groupWrites()).toEqual([]);
   });
 });
