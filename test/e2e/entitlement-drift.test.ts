@@ -1,9 +1,11 @@
-// The local runtime's reconciler finds entitlement drift: a demo person who holds a managed group
-// of the chat application while their roster attributes do not grant it.
+// The local runtime's reconciler finds entitlement drift, a demo person who holds a managed group
+// of the chat application while their roster attributes do not grant it, and removes it through
+// the chat lane (removeDrift): exactly that membership, verified, and nothing else.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import sample from '../../scimitar.config.ts';
+import { eventually } from '../support/eventually.ts';
 import { startTestRuntime, testConfig } from '../support/local-runtime.ts';
 
 let runtime: LocalRuntime & { lines: string[] };
@@ -15,6 +17,7 @@ beforeAll(async () => {
           entitlements: {
             managedGroups: ['admins', 'auditors'],
             rules: [{ group: 'admins', when: { title: ['Administrator', 'Site Reliability Engineer'] } }],
+            removeDrift: true,
           },
         }
       : t,
@@ -28,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => runtime?.stop());
 
 describe('local runtime: entitlement drift', () => {
-  it('reports the member of a managed group whose roster attributes no longer grant it, and no one else', async () => {
+  it('finds the member of a managed group whose roster attributes no longer grant it, and removes exactly that membership', async () => {
     const chat = runtime.lanes.get('chat')?.app;
     if (!chat) throw new Error('demo app chat missing');
     const admins = [...chat.groups.values()].find((g) => g.displayName === 'admins');
@@ -56,24 +59,37 @@ describe('local runtime: entitlement drift', () => {
       missingGroups: ['auditors'],
       members: 2,
       accounts: 1,
-      queued: 0,
+      queued: 1,
       findings: [
-        {
-          userName: mover,
-          personId: moverPerson?.employeeId,
-          groups: ['admins'],
-          action: 'reported',
-        },
+        { userName: mover, personId: moverPerson?.employeeId, groups: ['admins'], action: 'queued' },
       ],
     });
-    // Nothing was written to the application: the mover is still a member until someone acts.
-    expect(admins?.members.map((m) => chat.users.get(m.value)?.userName)).toEqual([keeper, mover]);
+    // The chat lane takes the mover out of admins, reads it back, and audits it; nothing else moves.
+    const everyoneBefore = [...chat.groups.values()].find((g) => g.displayName === 'everyone')?.members
+      .length;
+    const userName = (m: { value: string }) => chat.users.get(m.value)?.userName;
+    await eventually('the mover out of admins', async () => {
+      const now = [...chat.groups.values()].find((g) => g.displayName === 'admins');
+      return now?.members.map(userName).join() === keeper;
+    });
+    const chatSteps = async () =>
+      (await runtime.audit.forPerson(moverPerson?.employeeId ?? ''))
+        .filter((e) => e.targetId === 'chat')
+        .map((e) => e.step);
+    await eventually('the lane audited the removal, verified', async () =>
+      (await chatSteps()).includes('ENTITLEMENTS_VERIFIED'),
+    );
+    expect(await chatSteps()).toEqual(expect.arrayContaining(['REMEDIATED', 'ENTITLEMENT_REMOVED']));
+    expect([...chat.groups.values()].find((g) => g.displayName === 'everyone')?.members.length).toBe(
+      everyoneBefore,
+    );
+    expect(chat.userByName(mover)?.active).not.toBe(false);
     // Targets without rules are not checked.
     expect(outcomes.filter((o) => o.entitlements !== undefined).map((o) => o.targetId)).toEqual(['chat']);
 
     const coverage = await runtime.coverage();
     const row = coverage.entries.find((e) => e.targetId === 'chat');
-    expect(row?.beyondAccount.entitlements).toMatchObject({ managedGroups: 2, removeDrift: false });
+    expect(row?.beyondAccount.entitlements).toMatchObject({ managedGroups: 2, removeDrift: true });
     expect(row?.reasons).toContain(
       '1 account with entitlement drift (1 managed group membership not granted by the roster) in the last complete pass',
     );
