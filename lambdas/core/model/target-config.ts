@@ -206,16 +206,23 @@ export const entitlementsSchema = z
   })
   .strict()
   .superRefine((entitlements, ctx) => {
+    // SCIM displayNames compare without case (RFC 7643 §4.2): 'Eng' and 'eng' are one group.
     const seen = new Set<string>();
+    const folded = new Map<string, string>();
     entitlements.managedGroups.forEach((group, i) => {
-      if (seen.has(group)) {
+      const earlier = folded.get(group.toLowerCase());
+      if (earlier !== undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['managedGroups', i],
-          message: `group ${JSON.stringify(group)} is listed twice; list each managed group once`,
+          message:
+            earlier === group
+              ? `group ${JSON.stringify(group)} is listed twice; list each managed group once`
+              : `group ${JSON.stringify(group)} is the group ${JSON.stringify(earlier)} already listed (SCIM group names compare without case); list it once`,
           input: group,
         });
       }
+      folded.set(group.toLowerCase(), group);
       seen.add(group);
     });
     entitlements.rules.forEach((rule, i) => {

@@ -68,6 +68,9 @@ export interface EntitlementDriftReport extends EntitlementDriftSummary {
   readonly more: number;
 }
 
+/** A member id longer than this is no account a pass listed (and no DynamoDB key part): not judged. */
+const MAX_MEMBER_ID = 512;
+
 /**
  * Checks the target's managed groups for entitlement drift and, where configured, removes it
  * through the lane. Runs after the pass's scan, so the account states it reads are this pass's.
@@ -89,12 +92,13 @@ export async function checkEntitlementDrift(
   for (const group of read.groups) {
     for (const id of group.members) held.set(id, [...(held.get(id) ?? []), group.name]);
   }
-  const states = await deps.store.accountsByIds(target.id, [...held.keys()]);
+  const ids = [...held.keys()].filter((id) => id.length <= MAX_MEMBER_ID);
+  const states = await deps.store.accountsByIds(target.id, ids);
   const people = new Map<string, Person>(roster.people.map((p) => [p.employeeId, p]));
   const notJudged = { unknownAccount: 0, notManaged: 0, noAttributes: 0 };
   const drifting: { state: AccountState; person: Person; groups: string[] }[] = [];
   for (const [id, groups] of held) {
-    const state = states.get(id);
+    const state = id.length > MAX_MEMBER_ID ? undefined : states.get(id);
     if (!state) {
       notJudged.unknownAccount += 1;
       continue;

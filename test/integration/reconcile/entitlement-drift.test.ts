@@ -318,7 +318,7 @@ describe('reconciler: entitlement drift', () => {
     expect(outcome.entitlements?.findings[0]?.groups).toEqual([tricky]);
   });
 
-  it('leaves out members that are groups, and members the pass did not list as users', async () => {
+  it('leaves out members that are groups, and members the pass did not list as users (an oversized id too)', async () => {
     const { id, deps } = await company();
     const groups = [...target.app.groups.values()];
     const finance = groups.find((g) => g.displayName === 'finance');
@@ -326,16 +326,18 @@ describe('reconciler: entitlement drift', () => {
     finance?.members.push(
       { value: everyone?.id ?? '', type: 'Group' } as never,
       { value: 'gone-1' } as never,
+      { value: 'x'.repeat(2_000) } as never,
     );
     target.proxy.reset();
     const outcome = await pass(deps, id);
     const read = target.proxy.requests.find((r) => r.url.includes(`/Groups/${finance?.id}`));
     // The server does list the group as a member; the check does not take it for an account.
     expect(read).toBeDefined();
+    expect(outcome.status).toBe('complete');
     expect(outcome.entitlements).toMatchObject({
-      members: 7,
+      members: 8,
       accounts: 1,
-      notJudged: { unknownAccount: 1, notManaged: 2, noAttributes: 1 },
+      notJudged: { unknownAccount: 2, notManaged: 2, noAttributes: 1 },
     });
   });
 

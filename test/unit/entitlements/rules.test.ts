@@ -140,6 +140,12 @@ describe('entitlement rules: config', () => {
     ]);
   });
 
+  it('refuses two managed groups whose names differ only in case: SCIM holds them as one', () => {
+    expect(problemsOf({ managedGroups: ['Eng', 'eng'], rules: [] })).toEqual([
+      'managedGroups.1: group "eng" is the group "Eng" already listed (SCIM group names compare without case); list it once',
+    ]);
+  });
+
   it('refuses an empty or oversized managedGroups', () => {
     expect(problemsOf({ managedGroups: [], rules: [] })[0]).toContain('must list at least one group');
     const many = Array.from({ length: 501 }, (_, i) => `g${i}`);
