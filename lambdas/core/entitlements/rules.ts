@@ -64,8 +64,3 @@ export function entitlementChanges(
   const add = entitlements.addGranted ? [...granted].filter((group) => !held.has(group)).sort() : [];
   return { remove, add };
 }
-
-/** Whether the target has entitlement rules scimitar applies. */
-export function hasEntitlements(target: { kind: string; entitlements?: Entitlements }): boolean {
-  return target.kind === 'scim' && target.entitlements !== undefined;
-}

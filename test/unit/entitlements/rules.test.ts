@@ -3,7 +3,6 @@ import {
   type Entitlements,
   entitlementChanges,
   grantedGroups,
-  hasEntitlements,
 } from '../../../lambdas/core/entitlements/rules.ts';
 import { entitlementsSchema } from '../../../lambdas/core/model/target-config.ts';
 
@@ -177,13 +176,5 @@ describe('entitlement rules: config', () => {
     expect(problemsOf({ managedGroups: ['g'], rules: [], removeDrfit: true }).join()).toContain(
       'removeDrfit',
     );
-  });
-});
-
-describe('entitlement rules: which targets have them', () => {
-  it('counts a SCIM target with entitlements only', () => {
-    expect(hasEntitlements({ kind: 'scim', entitlements })).toBe(true);
-    expect(hasEntitlements({ kind: 'scim' })).toBe(false);
-    expect(hasEntitlements({ kind: 'manual' })).toBe(false);
   });
 });
