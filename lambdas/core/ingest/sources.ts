@@ -3,9 +3,10 @@
 // (not a termination) or is rejected with the problems found, so one bad record never hides the others.
 import type { SourceConfig } from '../model/config.ts';
 import { parseLifecycleEvent } from '../model/event.ts';
+import { parseWorkdayTerminations } from '../pull/workday.ts';
 import { parseBambooHRPayload } from './bamboohr.ts';
 import { isRecord, type PayloadParser } from './delivery.ts';
-import { SourceMismatchError } from './errors.ts';
+import { MalformedPayloadError, SourceMismatchError } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // generic: the body is one LifecycleEvent; the payload as received is kept as its `raw`. It may
@@ -35,4 +36,9 @@ export const parseGenericPayload: PayloadParser = (payload, { source }) => {
 export const payloadParsers: Readonly<Record<SourceConfig['kind'], PayloadParser>> = {
   generic: parseGenericPayload,
   bamboohr: parseBambooHRPayload,
+  hibob: () => {
+    throw new MalformedPayloadError('HiBob webhooks are not accepted by this build (docs/roster-pull.md)');
+  },
+  // The terminations report of a poll (lambdas/core/pull/termination-poll.ts).
+  workday: parseWorkdayTerminations,
 };
