@@ -221,6 +221,28 @@ describe('workday poll: failures move nothing', () => {
     expect(workflows.executions).toHaveLength(1);
   });
 
+  it('keeps the cursor when an event could not be recorded or started, and the next poll starts it', async () => {
+    const { poll, clock, workflows, cursors } = world('wd-start');
+    workday.terminations.push(row({}));
+    workflows.failNext();
+
+    await expect(poll.poll('wd-start')).rejects.toThrow('1 of 1 events could not be recorded or started');
+    expect(await cursors.read('wd-start')).toBeUndefined();
+    clock.advance(15 * 60_000);
+    const retried = await poll.poll('wd-start');
+
+    expect(retried.ingest.started).toHaveLength(1);
+    expect(workflows.executions).toHaveLength(1);
+  });
+
+  it('lets only one of two racing polls move the cursor', async () => {
+    const { poll, cursors } = world('wd-race');
+    const [a, b] = await Promise.all([poll.poll('wd-race'), poll.poll('wd-race')]);
+
+    expect([a.cursorMoved, b.cursorMoved].sort()).toEqual([false, true]);
+    expect((await cursors.read('wd-race'))?.version).toBe(1);
+  });
+
   it('waits out a throttle (429, Retry-After) and then reads', async () => {
     const { poll } = world('wd-429');
     workday.script({ status: 429, headers: { 'retry-after': '2' } });
