@@ -2,6 +2,7 @@
 // polled Workday source) sharing one dead-letter queue, alarmed when a pull fails, and granted only
 // the pulled sources' credentials, the roster, and for polls what ingest holds for the same work.
 import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PULL_SERVICE } from '../../lib/roster-pull.ts';
 import {
@@ -158,6 +159,14 @@ describe('RosterPull in the ScimitarStack', () => {
     );
     for (const keys of keysOf('dynamodb:PutItem')) expect(keys).not.toContain('TARGET#*');
     expect(statements.some((s) => actionsOf(s).includes('states:StartExecution'))).toBe(true);
+  });
+
+  it('leaves cdk-nag nothing unacknowledged (AWS Solutions checks)', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(built.stack);
+    const findings = report.violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+    );
+    expect(findings).toEqual([]);
   });
 
   it('refuses a roster source that cannot be pulled, naming the ones that can', () => {
