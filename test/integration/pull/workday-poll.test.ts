@@ -4,6 +4,7 @@
 // ingest core as pushed deliveries (RECEIVED, the lifecycle: schedule, reschedule, rescind).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoPollCursors } from '../../../lambdas/aws/adapters/dynamo-poll-cursors.ts';
+import { SignatureError } from '../../../lambdas/core/ingest/errors.ts';
 import { Ingestor } from '../../../lambdas/core/ingest/ingest.ts';
 import { parseConfig, type WorkdaySourceConfig } from '../../../lambdas/core/model/config.ts';
 import { HrisReader, PullError } from '../../../lambdas/core/pull/hris-request.ts';
@@ -251,6 +252,22 @@ describe('workday poll: failures move nothing', () => {
 
     expect(outcome.rows).toBe(0);
     expect(workday.requests).toHaveLength(2);
+  });
+
+  it('refuses a delivery pushed to a Workday source: it is polled, never pushed', async () => {
+    const { secrets, audit, workflows, source } = world('wd-push');
+    const ingestor = new Ingestor({ sources: [source], secrets, auditLog: audit, workflows });
+    const body = JSON.stringify({ Report_Entry: [row({})] });
+
+    const refused = await ingestor
+      .ingest({ sourceId: 'wd-push', body, headers: {}, now: T0 })
+      .catch((err: unknown) => err);
+
+    expect(refused).toBeInstanceOf(SignatureError);
+    expect((refused as Error).message).toBe(
+      'Workday has no webhook: its terminations are polled (docs/roster-pull.md)',
+    );
+    expect(workflows.executions).toHaveLength(0);
   });
 
   it('refuses a source that is not a Workday source with terminations', async () => {
