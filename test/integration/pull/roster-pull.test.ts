@@ -153,6 +153,18 @@ describe('roster pull: BambooHR custom report', () => {
 
       api.script(throttled, throttled, throttled);
       await expect(pull.pull()).rejects.toThrow('throttled (503) past the retries');
+
+      // A wait longer than 30 s is not waited out in the function: the next schedule tries again.
+      const before = api.requests.length;
+      api.script({ status: 429, headers: { 'retry-after': '120' } });
+      await expect(pull.pull()).rejects.toThrow('throttled (429) past the retries');
+      expect(api.requests.length - before).toBe(1);
+
+      // A server that echoes the credential in its error body: shown redacted.
+      api.script({ status: 500, body: 'upstream said: bad key k-throttle for acme' });
+      const failure = (await pull.pull().catch((err: unknown) => err)) as Error;
+      expect(failure.message).toContain('answered 500: upstream said: bad key [redacted] for acme');
+      expect(failure.message).not.toContain('k-throttle');
     } finally {
       await api.close();
     }
