@@ -56,11 +56,12 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   // Plans the lanes: every target's action and owner (manual targets become owner tasks).
   plan: {
     config: ['blastRadius', 'dryRun', 'involuntary', 'ownerTasks'],
-    targets: [...LEAVER_ACTION, 'displayName', 'owner', 'coverage'],
+    targets: [...LEAVER_ACTION, 'displayName', 'owner', 'coverage', 'entitlements'],
   },
   // Finds the lane's target by its queue name, and builds its SCIM client; spends the blast-radius
   // budget at the write.
-  worker: { config: ['stackName', 'blastRadius'], targets: SCIM_CLIENT },
+  // Updates a mover's managed groups by the target's entitlement rules.
+  worker: { config: ['stackName', 'blastRadius'], targets: [...SCIM_CLIENT, 'entitlements'] },
   summarize: undefined,
   // Finds the target by the secret's name or tag; mints through its rotation settings.
   rotation: { config: [], targets: [...SCIM_CLIENT, 'rotation'] },
@@ -73,7 +74,7 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   // Walks every SCIM target and queues orphans to its lane, within the blast radius.
   reconcile: {
     config: ['stackName', 'blastRadius', 'dryRun', 'reconciliation'],
-    targets: [...new Set([...SCIM_CLIENT, ...LEAVER_ACTION]), 'allowList'],
+    targets: [...new Set([...SCIM_CLIENT, ...LEAVER_ACTION]), 'allowList', 'entitlements'],
   },
   'roster-upload': undefined,
   'audit-archive': undefined,

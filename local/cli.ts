@@ -30,11 +30,12 @@ commands on the local runtime only:
         (without a runtime at the URL, it starts one of its own)
   send  --employee ID [--user-name U] [--email E] [--external-id X] [--source ID]
         [--effective-at ISO] [--event-id ID] [--kind termination|rescind|hire|change|rehire]
-        [--termination-type voluntary|involuntary] [--url URL]
+        [--termination-type voluntary|involuntary] [--attribute KEY=VALUE]... [--url URL]
         send one lifecycle event, in the source's format and signed with its scheme
         (default source: the first generic one, else the first). A termination is scheduled
         for --effective-at; another one for the same --employee with a new date reschedules
-        it; --kind rescind (or hire, rehire) cancels it
+        it; --kind rescind (or hire, rehire) cancels it; --kind change with every
+        --attribute the person has after the change updates their managed groups
 
 operator commands, on a deployed stack (--stack NAME [--region R] [--endpoint-url URL],
 credentials from the standard AWS chain) or, without --stack, the local runtime at --url:

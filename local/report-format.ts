@@ -1,13 +1,13 @@
 // What the reconcile commands print: one line of counts per target, its error, then its orphan and
 // drift accounts. Shared by `npm run scimitar -- reconcile` (the running runtime) and
 // `npm run reconcile -- run` (one pass from the terminal), so both say the same thing.
-import { renderFindings } from '../lambdas/core/reconcile/findings.ts';
+import { renderEntitlementDrift, renderFindings } from '../lambdas/core/reconcile/findings.ts';
 import type { TargetOutcome } from '../lambdas/core/reconcile/reconcile.ts';
 
 /** The fields of an outcome these lines use (the runtime's API answers with outcomes as JSON). */
 export type ReconcileOutcomeView = Pick<
   TargetOutcome,
-  'targetId' | 'status' | 'counts' | 'error' | 'findings'
+  'targetId' | 'status' | 'counts' | 'error' | 'findings' | 'entitlements'
 >;
 
 export function renderReconcileOutcomes(outcomes: readonly ReconcileOutcomeView[]): string {
@@ -20,6 +20,7 @@ export function renderReconcileOutcomes(outcomes: readonly ReconcileOutcomeView[
     );
     if (o.error) lines.push(`      ${o.error}`);
     if (o.findings) lines.push(...renderFindings(o.findings, '      '));
+    if (o.entitlements) lines.push(...renderEntitlementDrift(o.entitlements, '      '));
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

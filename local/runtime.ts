@@ -192,6 +192,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           clock,
           maxAttempts: config.maxAttempts,
           ...guards,
+          // A mover's lane (a change event) updates the managed groups these rules name.
+          ...(target.entitlements && { entitlements: target.entitlements }),
           // A reconciler remediation starts only while no leaver waits for this target's budget.
           spare: () => budgets(target).spare(),
           logger: logger(`worker-${target.id}`),

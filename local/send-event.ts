@@ -25,6 +25,8 @@ export interface PersonFields {
   readonly email?: string | undefined;
   readonly externalId?: string | undefined;
   readonly displayName?: string | undefined;
+  /** HR attributes (department, title, ...): for a change, all of them after the change. */
+  readonly attributes?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface EventFields {
@@ -67,6 +69,7 @@ function genericBody(source: SourceConfig, fields: EventFields, eventId: string)
       ...(person.email ? { emails: [person.email] } : {}),
       ...(person.externalId ? { externalId: person.externalId } : {}),
       ...(person.displayName ? { displayName: person.displayName } : {}),
+      ...(person.attributes ? { attributes: person.attributes } : {}),
     },
   });
 }

@@ -16,7 +16,10 @@ export type TargetState =
   | 'dry run'
   | 'refused'
   | 'failed'
-  | 'failed, in the DLQ';
+  | 'failed, in the DLQ'
+  // A mover's lane (a change event): managed groups changed and read back, or nothing to change.
+  | 'managed groups updated (verified)'
+  | 'managed groups unchanged';
 
 const FINAL_STEP: Partial<Record<AuditEntry['step'], TargetState>> = {
   VERIFIED: 'revoked (verified)',
@@ -31,6 +34,7 @@ const FINAL_STEP: Partial<Record<AuditEntry['step'], TargetState>> = {
   RETRY: 'retrying',
   // Handed back for the target's rate limit (no attempt spent): it comes again, as a retry does.
   THROTTLED: 'retrying',
+  ENTITLEMENTS_VERIFIED: 'managed groups updated (verified)',
 };
 
 export interface TargetView {
@@ -71,7 +75,12 @@ export function targetStates(entries: readonly AuditEntry[]): TargetView[] {
       if (entry.step === 'DEACTIVATED' || entry.step === 'DELETED') write = entry;
       const step = FINAL_STEP[entry.step];
       if (!step) continue;
-      const state = entry.step === 'VERIFIED' ? verifiedState(entry, write) : step;
+      const state =
+        entry.step === 'VERIFIED'
+          ? verifiedState(entry, write)
+          : entry.step === 'ENTITLEMENTS_VERIFIED' && entry.detail?.outcome !== 'updated'
+            ? 'managed groups unchanged'
+            : step;
       // A redriven success supersedes an earlier failure; a failure supersedes retries.
       const detail = entry.detail ?? {};
       const text =
@@ -101,6 +110,8 @@ const MARK: Record<TargetState, string> = {
   refused: '✖',
   failed: '✖',
   'failed, in the DLQ': '✖',
+  'managed groups updated (verified)': '✔',
+  'managed groups unchanged': '✔',
 };
 
 const SETTLED: ReadonlySet<TargetState> = new Set<TargetState>([
@@ -113,6 +124,8 @@ const SETTLED: ReadonlySet<TargetState> = new Set<TargetState>([
   'delegated to other automation',
   'reported only',
   'dry run',
+  'managed groups updated (verified)',
+  'managed groups unchanged',
 ]);
 
 /**

@@ -24,6 +24,8 @@ export const options = {
   'event-id': { type: 'string' },
   kind: { type: 'string' },
   'termination-type': { type: 'string' },
+  // send --kind change: the person's attributes after the change, KEY=VALUE, repeated
+  attribute: { type: 'string', multiple: true },
   restart: { type: 'boolean' },
   json: { type: 'boolean' },
   // reconcile run / reconcile coverage, without a runtime

@@ -30,8 +30,24 @@ export async function send(args: Args): Promise<void> {
     effectiveAt: args['effective-at'],
     kind: args.kind,
     terminationType: args['termination-type'],
-    person: personOf(args, args.employee),
+    person: { ...personOf(args, args.employee), ...attributesOf(args.attribute) },
   });
+}
+
+/** `--attribute department=Sales --attribute title=AE` → `{ attributes: { department: 'Sales', title: 'AE' } }`. */
+export function attributesOf(pairs: readonly string[] | undefined): { attributes?: Record<string, string> } {
+  if (!pairs || pairs.length === 0) return {};
+  const attributes: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) {
+      throw new UsageError(
+        `--attribute ${JSON.stringify(pair)}: give KEY=VALUE, e.g. --attribute department=Sales`,
+      );
+    }
+    attributes[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return { attributes };
 }
 
 /**

@@ -15,12 +15,16 @@ type ScimResourceLike = {
   constraints?: { startIndex?: number; count?: number; totalResults?: number };
 };
 
+const USER_INSENSITIVE = new Set(['username', 'emails']);
+// RFC 7643 §8.7.1: a group's displayName is caseExact=false too.
+const GROUP_INSENSITIVE = new Set(['displayname']);
+
 // Lowercases the expected values of caseExact=false attributes so SCIMMY's case-sensitive `eq`
-// behaves as RFC 7643 asks for userName and emails.
-function foldFilter(expression: unknown, parentInsensitive = false): unknown {
+// behaves as RFC 7643 asks for userName and emails (groups: displayName).
+function foldFilter(expression: unknown, parentInsensitive = false, keys = USER_INSENSITIVE): unknown {
   if (Array.isArray(expression)) {
     if (expression.every((e) => Array.isArray(e) || (e && typeof e === 'object'))) {
-      return expression.map((e) => foldFilter(e, parentInsensitive));
+      return expression.map((e) => foldFilter(e, parentInsensitive, keys));
     }
     if (!parentInsensitive) return expression;
     return expression.map((part, i) => (i > 0 && typeof part === 'string' ? part.toLowerCase() : part));
@@ -29,9 +33,8 @@ function foldFilter(expression: unknown, parentInsensitive = false): unknown {
     return Object.fromEntries(
       Object.entries(expression).map(([key, value]) => {
         const lower = key.toLowerCase();
-        const insensitive =
-          lower === 'username' || lower === 'emails' || (parentInsensitive && lower === 'value');
-        return [key, foldFilter(value, insensitive)];
+        const insensitive = keys.has(lower) || (parentInsensitive && lower === 'value');
+        return [key, foldFilter(value, insensitive, keys)];
       }),
     );
   }
@@ -136,13 +139,27 @@ export function declareResources(): void {
         return group;
       }
       const all = [...dir.groups.values()];
-      const matched = resource.filter ? resource.filter.match(all) : all;
+      let matched = all;
+      if (resource.filter) {
+        const folded = new SCIMMY.Types.Filter(
+          foldFilter([...resource.filter], false, GROUP_INSENSITIVE) as never,
+        );
+        matched = all.filter(
+          (g) => folded.match([{ ...g, displayName: g.displayName.toLowerCase() }]).length > 0,
+        );
+      }
       return page(resource, matched, dir.maxResults);
     },
     ingress: (resource: ScimResourceLike, instance: Record<string, unknown>, dir: Directory) => {
       const body = JSON.parse(JSON.stringify(instance)) as Record<string, unknown>;
       const previous = resource.id ? dir.groups.get(resource.id) : undefined;
       if (resource.id && !previous) throw scimError(404, null, `Resource ${resource.id} not found`);
+      // As SCIM servers do: a member must be a user of this application (RFC 7644 §3.5.2 invalidValue).
+      for (const member of (body.members as StoredGroup['members'] | undefined) ?? []) {
+        if (!dir.users.has(member.value)) {
+          throw scimError(400, 'invalidValue', `member ${JSON.stringify(member.value)} is not a user here`);
+        }
+      }
       const stamp = now();
       const group: StoredGroup = {
         id: previous?.id ?? randomUUID(),

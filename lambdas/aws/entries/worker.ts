@@ -91,6 +91,8 @@ function handlerFor(queueArn: string): LaneHandler {
     maxAttempts,
     terminations,
     blastRadius,
+    // A mover's lane (a change event) updates the managed groups these rules name.
+    ...(target.entitlements && { entitlements: target.entitlements }),
     logger: logger.createChild({ persistentKeys: { targetId: target.id, requestClass } }),
     minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
     alerts,

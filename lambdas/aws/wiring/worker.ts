@@ -16,7 +16,10 @@ import { SqsMessageVisibility } from '../adapters/sqs-visibility.ts';
 
 /** The lifecycle's checks before a write: `terminations` (a rescind wins) and `blastRadius` (spent at the write). */
 export interface WorkerLaneWiring
-  extends Pick<WorkerDeps, 'backoff' | 'minRemainingMs' | 'terminations' | 'blastRadius' | 'spare'> {
+  extends Pick<
+    WorkerDeps,
+    'backoff' | 'minRemainingMs' | 'terminations' | 'blastRadius' | 'spare' | 'entitlements'
+  > {
   readonly targetId: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
@@ -67,6 +70,7 @@ export function wireWorkerLane(w: WorkerLaneWiring) {
     ...(w.blastRadius && { blastRadius: w.blastRadius }),
     ...(w.backoff && { backoff: w.backoff }),
     ...(w.spare && { spare: w.spare }),
+    ...(w.entitlements && { entitlements: w.entitlements }),
     ...(w.minRemainingMs !== undefined && { minRemainingMs: w.minRemainingMs }),
   });
 }

@@ -225,7 +225,7 @@ export class Ingestor {
     return key;
   }
 
-  /** Without a lifecycle only terminations are acted on; with one, dates past its horizon are rejected. */
+  /** Without a lifecycle only terminations and changes are acted on; with one, dates past its horizon are rejected. */
   private screen(parsed: ParsedDelivery, now: Date): ParsedDelivery {
     const { lifecycle } = this.deps;
     const screened: ParsedDelivery = {
@@ -236,11 +236,11 @@ export class Ingestor {
     for (const event of parsed.events) {
       const tooLate = lifecycle && beyondHorizon(event, now, lifecycle.horizonDays);
       if (tooLate) screened.rejected.push({ reference: event.eventId, problems: [tooLate] });
-      else if (lifecycle || isLeaver(event)) screened.events.push(event);
+      else if (lifecycle || isLeaver(event) || event.kind === 'change') screened.events.push(event);
       else {
         screened.ignored.push({
           reference: event.eventId,
-          reason: `kind "${event.kind}" is recorded by the sender only: scimitar acts on terminations`,
+          reason: `kind "${event.kind}" is recorded by the sender only: scimitar acts on terminations and changes`,
         });
       }
     }

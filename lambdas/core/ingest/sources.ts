@@ -2,6 +2,7 @@
 // A delivery may hold several people (BambooHR, in bamboohr.ts); each becomes an event, is ignored
 // (not a termination) or is rejected with the problems found, so one bad record never hides the others.
 import type { SourceConfig } from '../model/config.ts';
+import { ValidationError } from '../model/errors.ts';
 import { parseLifecycleEvent } from '../model/event.ts';
 import { parseWorkdayTerminations } from '../pull/workday.ts';
 import { parseBambooHRPayload } from './bamboohr.ts';
@@ -16,18 +17,13 @@ import { MalformedPayloadError, SourceMismatchError } from './errors.ts';
 export const parseGenericPayload: PayloadParser = (payload, { source }) => {
   const event = parseLifecycleEvent(isRecord(payload) ? { ...payload, raw: payload } : payload);
   if (event.source !== source.id) throw new SourceMismatchError(source.id, event.source);
-  // Terminations, and what cancels one (rescind, hire, rehire): the ingest lifecycle acts on those.
-  if (event.kind === 'change') {
-    return {
-      events: [],
-      ignored: [
-        {
-          reference: event.eventId,
-          reason: `kind "${event.kind}" is recorded by the sender only: scimitar acts on terminations and on what cancels them (rescind, hire, rehire)`,
-        },
-      ],
-      rejected: [],
-    };
+  // Terminations, what cancels one (rescind, hire, rehire), and changes (a mover's new attributes:
+  // their managed groups are updated, lambdas/core/movers): the ingest lifecycle acts on each.
+  // A change without attributes would grant nothing and so strip every managed group: refused.
+  if (event.kind === 'change' && event.person.attributes === undefined) {
+    throw new ValidationError('invalid lifecycle event', [
+      'field "person.attributes": is required for a change: send every attribute the source knows after the change (department, title, ...); entitlement rules match on them',
+    ]);
   }
   return { events: [event], ignored: [], rejected: [] };
 };

@@ -1,6 +1,7 @@
 // The termination lifecycle at ingest: a termination becomes the person's one pending termination
 // and is scheduled for its effective time (or started at once); a later termination reschedules
-// it; a rescind, hire or rehire cancels it. Ingest records and schedules; it never plans.
+// it; a rescind, hire or rehire cancels it; a change (a mover) starts its execution at once, which
+// waits for its effective time. Ingest records and schedules; it never plans.
 
 import type { WorkflowStarter } from '../ingest/ports.ts';
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
@@ -65,6 +66,12 @@ export class TerminationLifecycle {
     input: unknown,
     now: Date,
   ): Promise<LifecycleOutcome> {
+    // A mover's change cancels nothing and waits for no termination: its execution updates the
+    // person's managed groups (its lanes check for a pending termination before adding any).
+    if (event.kind === 'change') {
+      const start = await this.deps.workflows.start(executionName, input);
+      return { action: 'started', executionArn: start.executionArn, duplicate: start.alreadyStarted };
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const pending = await this.deps.terminations.get(event.person.employeeId);
       const outcome =
@@ -164,8 +171,6 @@ export class TerminationLifecycle {
     pending: PendingTermination | undefined,
     now: Date,
   ): Promise<LifecycleOutcome | undefined> {
-    if (event.kind === 'change')
-      return { action: 'nothing-pending', reason: 'a change event cancels nothing' };
     if (!pending || pending.status === 'cancelled') {
       const reason = pending
         ? `the termination ${pending.eventId} was already cancelled at ${pending.cancelledAt}`

@@ -21,6 +21,9 @@ export const auditSteps = [
   'FOUND', // worker found exactly one account
   'NO_ACCOUNT', // worker found no account: nothing to revoke
   'GROUPS_REMOVED',
+  'ENTITLEMENT_REMOVED', // a mover left a managed group their attributes no longer grant (group, account in detail)
+  'ENTITLEMENT_ADDED', // a mover joined a managed group their attributes now grant (target opted in: addGranted)
+  'ENTITLEMENTS_VERIFIED', // a mover's managed memberships read back: before, change and after in detail
   'WRITE_SENT', // worker is about to send the revoking PATCH or DELETE (noted before it goes)
   'DEACTIVATED',
   'DELETED',

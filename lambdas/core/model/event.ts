@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { type MatchAttribute, matchAttributes } from './config.ts';
 import { ValidationError } from './errors.ts';
 import { isMailboxAddress } from './mailbox.ts';
+import { attributeRecord, MAX_PERSON_ATTRIBUTE_VALUE, MAX_PERSON_ATTRIBUTES } from './person-attributes.ts';
 import { describeIssues, parseOrThrow } from './validation.ts';
 
 /** Longest identifier accepted from an HRIS; keeps audit keys and execution names bounded. */
@@ -69,6 +70,28 @@ export const emailSchema = carried(
     ),
 );
 
+/**
+ * HR attributes of a person (department, title, ...), what entitlement rules match on
+ * (lambdas/core/entitlements/rules.ts). Values are trimmed; an empty value says the source knows
+ * none, so it is left out rather than refusing the person. Keys are case-sensitive; read them with
+ * Object.hasOwn (a key such as `constructor` is allowed and must not find an inherited member).
+ */
+export const personAttributesSchema = attributeRecord(
+  carried(
+    z
+      .string()
+      .trim()
+      .max(MAX_PERSON_ATTRIBUTE_VALUE, `must be at most ${MAX_PERSON_ATTRIBUTE_VALUE} characters`),
+  ),
+)
+  .refine((attributes) => Object.keys(attributes).length <= MAX_PERSON_ATTRIBUTES, {
+    message: `must hold at most ${MAX_PERSON_ATTRIBUTES} attributes`,
+  })
+  .transform((attributes) =>
+    Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== '')),
+  );
+export type PersonAttributes = z.output<typeof personAttributesSchema>;
+
 export const lifecycleEventKinds = ['termination', 'hire', 'change', 'rehire', 'rescind'] as const;
 export const terminationTypes = ['voluntary', 'involuntary'] as const;
 export type TerminationType = (typeof terminationTypes)[number];
@@ -81,6 +104,8 @@ export const personSchema = z
     emails: z.array(emailSchema).max(MAX_EMAILS).optional(),
     externalId: printable(MAX_ATTRIBUTE_LENGTH).optional(),
     displayName: printable(MAX_ATTRIBUTE_LENGTH).optional(),
+    /** HR attributes (department, title, managerId, ...); for a `change`, all the source knows after it. */
+    attributes: personAttributesSchema.optional(),
   })
   .strict();
 export type Person = z.infer<typeof personSchema>;

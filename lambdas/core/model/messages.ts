@@ -19,7 +19,12 @@ export type LanePriority = (typeof lanePriorities)[number];
 export const laneSchema = z.object({
   targetId: z.string(),
   tier: z.enum(['privileged', 'standard']),
-  action: z.enum(['deactivate', 'delete']),
+  /**
+   * What the lane does to the person's account: a leaver's revocation, or (`entitlements`, a
+   * mover's change event) removing the managed groups their attributes no longer grant
+   * (lambdas/core/movers).
+   */
+  action: z.enum(['deactivate', 'delete', 'entitlements']),
   matchAttribute: z.enum(['userName', 'externalId', 'email']),
   /** The person's value for the target's match attribute. */
   matchValue: z.string(),
@@ -62,6 +67,8 @@ export const planSchema = z.object({
   settled: z.array(settledTargetSchema),
   /** Why this event revokes nothing after all: its termination was rescinded or superseded before it started. */
   cancelled: z.string().optional(),
+  /** Set for a mover's change event: its lanes update managed groups, they revoke nothing. @default - a leaver's plan */
+  kind: z.literal('change').optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 
@@ -89,7 +96,18 @@ export type LaneMessage = z.infer<typeof laneMessageSchema>;
 export const laneResultSchema = z.object({
   targetId: z.string(),
   /** refused: held by the blast-radius guard, nothing written; cancelled: the termination was rescinded, nothing written. */
-  status: z.enum(['revoked', 'already-revoked', 'no-account', 'reported', 'dry-run', 'refused', 'cancelled']),
+  status: z.enum([
+    'revoked',
+    'already-revoked',
+    'no-account',
+    'reported',
+    'dry-run',
+    'refused',
+    'cancelled',
+    // An entitlements lane (a mover): memberships changed and verified, or nothing to change.
+    'updated',
+    'unchanged',
+  ]),
   accountId: z.string().optional(),
   /** When the revocation was read back and verified. */
   verifiedAt: z.string().optional(),

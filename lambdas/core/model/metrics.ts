@@ -55,8 +55,10 @@ export const RECONCILE_METRICS = {
   drift: 'ReconcileDrift',
   remediated: 'ReconcileRemediated',
   incomplete: 'ReconcileIncomplete',
-  /** Orphans plus drift, for privileged-tier targets only: one alarm watches every privileged target. */
+  /** Orphans plus drift (plus entitlement drift accounts), for privileged-tier targets only: one alarm watches every privileged target. */
   privilegedFindings: 'ReconcilePrivilegedFindings',
+  /** Accounts holding a managed group their roster attributes do not grant (targets with entitlements). */
+  entitlementDrift: 'ReconcileEntitlementDrift',
 } as const;
 
 /** Published by the canary and the rotation function. */

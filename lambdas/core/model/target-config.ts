@@ -2,6 +2,7 @@
 // budget, rotation, leaver action), and manual and custom ones it only records and notifies about.
 // config.ts composes them with the sources and the global settings.
 import * as z from 'zod';
+import { attributeRecord, MAX_PERSON_ATTRIBUTE_VALUE, MAX_PERSON_ATTRIBUTES } from './person-attributes.ts';
 
 const ID_RULE = 'must be 2-32 characters: lowercase letters, digits and dashes, starting with a letter';
 // Ids become parts of AWS resource names and construct ids: keep them short and plain.
@@ -157,6 +158,86 @@ const coverageSchema = z
   })
   .strict();
 
+/** Most groups one target's entitlement rules may manage. */
+export const MAX_MANAGED_GROUPS = 500;
+/** Most entitlement rules per target. */
+export const MAX_ENTITLEMENT_RULES = 1000;
+const groupName = text(256);
+const attributeValue = text(MAX_PERSON_ATTRIBUTE_VALUE);
+
+const entitlementRuleSchema = z
+  .object({
+    /** The managed group (SCIM displayName) this rule grants. */
+    group: groupName,
+    /** Every key must match the person's attribute: the value, or one of the values. Exact, case-sensitive. */
+    when: attributeRecord(
+      z.union([attributeValue, z.array(attributeValue).min(1, 'must list at least one value').max(100)]),
+    )
+      .refine((when) => Object.keys(when).length >= 1, {
+        message:
+          'must name at least one attribute, e.g. { department: "Engineering" }; a group everyone holds is best left out of managedGroups',
+      })
+      .refine((when) => Object.keys(when).length <= MAX_PERSON_ATTRIBUTES, {
+        message: `must name at most ${MAX_PERSON_ATTRIBUTES} attributes (a person carries no more)`,
+      }),
+  })
+  .strict();
+
+/**
+ * Which groups scimitar manages in an application and which HR attributes grant them (movers lose
+ * what their new attributes no longer grant; the reconciler reports members who hold a managed
+ * group their attributes do not grant). Groups not listed are never touched.
+ */
+export const entitlementsSchema = z
+  .object({
+    /** Groups scimitar manages in this application, by SCIM displayName; no other group is ever touched. */
+    managedGroups: z
+      .array(groupName)
+      .min(1, 'must list at least one group')
+      .max(MAX_MANAGED_GROUPS, `must list at most ${MAX_MANAGED_GROUPS} groups`),
+    /** A person is granted a managed group when any rule naming it matches their attributes. */
+    rules: z
+      .array(entitlementRuleSchema)
+      .max(MAX_ENTITLEMENT_RULES, `must hold at most ${MAX_ENTITLEMENT_RULES} rules`),
+    /** Also add the groups the attributes now grant. @default false (only remove) */
+    addGranted: z.boolean().default(false),
+    /** The reconciler removes drift (members of managed groups not granted), within the blast-radius guard. @default false (report only) */
+    removeDrift: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((entitlements, ctx) => {
+    // SCIM displayNames compare without case (RFC 7643 §4.2): 'Eng' and 'eng' are one group.
+    const seen = new Set<string>();
+    const folded = new Map<string, string>();
+    entitlements.managedGroups.forEach((group, i) => {
+      const earlier = folded.get(group.toLowerCase());
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['managedGroups', i],
+          message:
+            earlier === group
+              ? `group ${JSON.stringify(group)} is listed twice; list each managed group once`
+              : `group ${JSON.stringify(group)} is the group ${JSON.stringify(earlier)} already listed (SCIM group names compare without case); list it once`,
+          input: group,
+        });
+      }
+      folded.set(group.toLowerCase(), group);
+      seen.add(group);
+    });
+    entitlements.rules.forEach((rule, i) => {
+      if (seen.has(rule.group)) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules', i, 'group'],
+        message: `rule ${i} grants group ${JSON.stringify(rule.group)}, which is not in managedGroups; add it to managedGroups or correct the rule's group (scimitar touches only managed groups)`,
+        input: rule.group,
+      });
+    });
+  });
+export type Entitlements = z.output<typeof entitlementsSchema>;
+export type EntitlementRule = Entitlements['rules'][number];
+
 export const scimTargetSchema = z
   .object({
     ...commonTargetFields,
@@ -182,6 +263,11 @@ export const scimTargetSchema = z
      */
     coverage: coverageSchema.optional(),
     rotation: rotationSchema.default({ strategy: 'manual', maxAgeDays: 90, warnDaysBefore: 14 }),
+    /**
+     * Groups scimitar manages here and the HR attributes that grant them (docs/entitlements.md).
+     * @default - none: scimitar changes no group memberships for movers and reports no entitlement drift
+     */
+    entitlements: entitlementsSchema.optional(),
   })
   .strict();
 

@@ -13,6 +13,7 @@ import type { ScimitarConfig, TargetConfig } from '../model/config.ts';
 import { countOf } from '../model/count-noun.ts';
 import type { Clock } from '../model/ports.ts';
 import { scheduleIntervalMs } from '../model/schedule.ts';
+import { type BeyondAccount, beyondAccount, beyondAccountLabel } from './beyond-account.ts';
 import { renderFindings } from './findings.ts';
 import type { LeaverIndex, ReconciliationStore } from './ports.ts';
 import {
@@ -56,6 +57,8 @@ export interface CoverageEntry {
    * that saw each), capped with a count of the rest.
    */
   readonly findings?: FindingsList;
+  /** What scimitar ends besides the account: sessions (a session target), managed groups (entitlement rules). */
+  readonly beyondAccount: BeyondAccount;
 }
 
 export interface CoverageReport {
@@ -86,6 +89,7 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
       owner: target.owner,
       tier: target.tier,
       kind: target.kind,
+      beyondAccount: beyondAccount(target),
     };
     const lastVerifiedRevocation = facts.lastVerifiedRevocations[target.id];
     const revoked = lastVerifiedRevocation ? { lastVerifiedRevocation } : {};
@@ -133,6 +137,17 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
       findings.push(`${countOf(lastComplete.counts.orphan, 'orphan')} in the last complete pass`);
     if (lastComplete && lastComplete.counts.drift > 0)
       findings.push(`${countOf(lastComplete.counts.drift, 'drift account')} in the last complete pass`);
+    const entitlementDrift = lastComplete?.entitlements;
+    if (entitlementDrift && entitlementDrift.accounts > 0) {
+      findings.push(
+        `${countOf(entitlementDrift.accounts, 'account')} with entitlement drift (${countOf(entitlementDrift.memberships, 'managed group membership')} not granted by the roster) in the last complete pass`,
+      );
+    }
+    if (entitlementDrift && entitlementDrift.missingGroups.length > 0) {
+      findings.push(
+        `managed groups the target does not have: ${entitlementDrift.missingGroups.map((g) => JSON.stringify(g)).join(', ')}`,
+      );
+    }
 
     if (target.mode === 'report-only') {
       if (!target.coverage) {
@@ -252,6 +267,7 @@ export function renderCoverageTable(report: CoverageReport): string {
     'LAST RECONCILIATION',
     'ORPHANS',
     'DRIFT',
+    'SESSIONS/ENTITLEMENTS',
     'LAST VERIFIED REVOCATION',
   ];
   const rows = report.entries.map((e) => {
@@ -266,6 +282,7 @@ export function renderCoverageTable(report: CoverageReport): string {
       last ? `${last.status} ${day(last.finishedAt)}` : e.kind === 'scim' ? 'never' : '-',
       counts ? String(counts.orphan) : '-',
       counts ? String(counts.drift) : '-',
+      beyondAccountLabel(e.beyondAccount),
       day(e.lastVerifiedRevocation),
     ];
   });

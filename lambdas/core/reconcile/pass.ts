@@ -4,6 +4,12 @@
 // A pass that fails is recorded as incomplete, never as clean.
 import type { ScimTargetConfig } from '../model/config.ts';
 import { ScimError } from '../scim/index.ts';
+import {
+  checkEntitlementDrift,
+  driftSummary,
+  EntitlementDriftCheckError,
+  type EntitlementDriftReport,
+} from './entitlement-drift.ts';
 import { ReconcileConflictError, type ReconciliationStore } from './ports.ts';
 import type { ReconcileDeps, ReconcileRequest, TargetOutcome, TargetStatus } from './reconcile.ts';
 import { type Roster, RosterUnavailableError } from './roster.ts';
@@ -162,6 +168,8 @@ export async function reconcileTarget(
       await checkpoint(step.next === undefined ? {} : { sweepFrom: step.next });
       if (step.next === undefined) break;
     }
+    // Every account is classified now: the managed groups' members can be judged.
+    const entitlements = await entitlementDrift(target, roster, request, deps, pass);
     const finishedAt = clock.now().toISOString();
     await deps.budget.setAccountCount(target.id, pass.counts.accounts, finishedAt);
     const result: RunResult = {
@@ -170,10 +178,16 @@ export async function reconcileTarget(
       finishedAt,
       status: 'complete',
       counts: { ...pass.counts },
+      ...(entitlements && { entitlements: driftSummary(entitlements) }),
     };
     const { current: _c, leaseUntil: _l, ...rest } = pass.state;
     pass.state = await store.saveTarget({ ...rest, last: result, lastComplete: result });
-    const done = await withFindings(outcome('complete'), request, store, pass);
+    const done = await withFindings(
+      { ...outcome('complete'), ...(entitlements && { entitlements }) },
+      request,
+      store,
+      pass,
+    );
     // What it listed is the next pass's fingerprints. The pass stands without this: the next
     // pass forgets leftovers before it starts.
     await store.forgetListed(target.id, pass.progress.runId).catch(() => {});
@@ -197,6 +211,29 @@ export async function reconcileTarget(
       return outcome('incomplete', `${error}; and the result could not be saved: ${describeError(saveErr)}`);
     }
     return withFindings(outcome('incomplete', error), request, store, pass);
+  }
+}
+
+/** A pass's entitlement drift check (entitlement-drift.ts); its failure leaves the pass incomplete. */
+async function entitlementDrift(
+  target: ScimTargetConfig,
+  roster: Roster,
+  request: ReconcileRequest,
+  deps: ReconcileDeps,
+  pass: Pass,
+): Promise<EntitlementDriftReport | undefined> {
+  try {
+    return await checkEntitlementDrift(
+      target,
+      roster,
+      { runId: pass.progress.runId, findingsLimit: request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT },
+      deps,
+    );
+  } catch (err) {
+    throw new EntitlementDriftCheckError(
+      `entitlement drift check of the managed groups failed (${describeError(err)}); the accounts were reconciled`,
+      { cause: err },
+    );
   }
 }
 

@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { ScimitarError } from '../model/errors.ts';
 import type { LedgerRecord } from '../revocation/ports.ts';
-import type { ListedPage, ListPosition, ScimAccount } from '../scim/index.ts';
+import type { ListedPage, ListPosition, ManagedGroupMembers, ScimAccount } from '../scim/index.ts';
 import type { Roster } from './roster.ts';
 import {
   type AccountState,
@@ -128,6 +128,11 @@ export interface AccountPager {
     pageSize?: number;
     from?: ListPosition;
   }): AsyncGenerator<ListedPage<ScimAccount>, void, undefined>;
+  /**
+   * The members of the target's managed groups, found by displayName (entitlement drift). Needed
+   * only for targets with `entitlements`. @default - such a target's pass ends incomplete
+   */
+  managedGroupMembers?(names: readonly string[]): Promise<ManagedGroupMembers>;
 }
 
 /** How the reconciler function is invoked: by the schedule, an operator, or itself (a continuation). */

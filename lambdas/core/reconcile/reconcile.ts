@@ -9,6 +9,7 @@ import { targetsInRevocationOrder } from '../model/config.ts';
 import { ValidationError } from '../model/errors.ts';
 import type { AuditLog, Clock } from '../model/ports.ts';
 import type { LaneQueue, RevocationBudget } from '../revocation/ports.ts';
+import type { EntitlementDriftReport } from './entitlement-drift.ts';
 import { reconcileTarget } from './pass.ts';
 import type {
   AccountCountRecorder,
@@ -90,6 +91,8 @@ export interface TargetOutcome {
    * found any: capped at `findingsLimit`, the rest counted.
    */
   readonly findings?: FindingsList;
+  /** The entitlement drift check of a complete pass, for a target with `entitlements`. */
+  readonly entitlements?: EntitlementDriftReport;
 }
 
 export interface ReconcileResult {

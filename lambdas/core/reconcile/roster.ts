@@ -5,6 +5,7 @@
 import { countOf } from '../model/count-noun.ts';
 import { ScimitarError, ValidationError } from '../model/errors.ts';
 import { type Person, personSchema } from '../model/event.ts';
+import { PERSON_ATTRIBUTE_KEY, PERSON_ATTRIBUTE_KEY_RULE } from '../model/person-attributes.ts';
 import { describeIssues } from '../model/validation.ts';
 
 /** A roster larger than this is refused: it would not fit a reconciler's memory comfortably. */
@@ -73,10 +74,15 @@ export class RosterUnavailableError extends ScimitarError {
 }
 
 const CSV_COLUMNS = ['employeeId', 'userName', 'emails', 'externalId', 'displayName'] as const;
+/** A column `attributes.<key>` holds the person's attribute <key> (case kept: keys are case-sensitive). */
+const ATTRIBUTE_COLUMN = /^attributes\.(.*)$/i;
+type CsvColumn = (typeof CSV_COLUMNS)[number] | { readonly attribute: string };
 
 /**
- * Parses and validates a roster. JSON: an array of people, or `{ asOf?, people }`. CSV: a header row
- * naming any of employeeId, userName, emails (several separated by `;`), externalId, displayName.
+ * Parses and validates a roster. JSON: an array of people, or `{ asOf?, people }`, each person's
+ * HR attributes in `attributes`. CSV: a header row naming any of employeeId, userName, emails
+ * (several separated by `;`), externalId, displayName, and attributes as `attributes.<key>`
+ * columns (e.g. attributes.department; an empty cell: the person has no such attribute).
  * @param asOf when the export was taken, unless the JSON says; @default now
  * @throws RosterInvalidError naming each bad row and field, and each repeated employeeId with its rows
  */
@@ -173,15 +179,30 @@ interface RosterRows {
 function csvRows(text: string): RosterRows {
   const [header, ...body] = parseCsv(text);
   if (!header) throw new RosterInvalidError(['CSV is empty; the first row must name the columns']);
-  const columns = header.cells.map((name) => {
+  const columns = header.cells.map((name): CsvColumn => {
+    const attribute = ATTRIBUTE_COLUMN.exec(name.trim());
+    if (attribute) {
+      const key = attribute[1] ?? '';
+      if (!PERSON_ATTRIBUTE_KEY.test(key)) {
+        throw new RosterInvalidError([
+          `CSV column ${JSON.stringify(name)}: ${PERSON_ATTRIBUTE_KEY_RULE} after "attributes."`,
+        ]);
+      }
+      return { attribute: key };
+    }
     const known = CSV_COLUMNS.find((c) => c.toLowerCase() === name.trim().toLowerCase());
     if (!known) {
       throw new RosterInvalidError([
-        `CSV column ${JSON.stringify(name)} is not known; allowed: ${CSV_COLUMNS.join(', ')}`,
+        `CSV column ${JSON.stringify(name)} is not known; allowed: ${CSV_COLUMNS.join(', ')}, and attributes.<key> (e.g. attributes.department)`,
       ]);
     }
     return known;
   });
+  const names = columns.map((c) => (typeof c === 'string' ? c : `attributes.${c.attribute}`));
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated) {
+    throw new RosterInvalidError([`CSV column ${repeated} appears twice; name each column once`]);
+  }
   if (!columns.includes('employeeId')) {
     throw new RosterInvalidError(['CSV has no employeeId column']);
   }
@@ -192,9 +213,14 @@ function csvRows(text: string): RosterRows {
       ]);
     }
     const person: Record<string, unknown> = {};
+    const attributes: Record<string, string> = {};
     columns.forEach((column, c) => {
       const value = (cells[c] ?? '').trim();
       if (value === '') return;
+      if (typeof column !== 'string') {
+        attributes[column.attribute] = value;
+        return;
+      }
       person[column] =
         column === 'emails'
           ? value
@@ -203,6 +229,7 @@ function csvRows(text: string): RosterRows {
               .filter(Boolean)
           : value;
     });
+    if (Object.keys(attributes).length > 0) person.attributes = attributes;
     return person;
   });
   return { people, where: body.map(({ line }) => `line ${line}`) };

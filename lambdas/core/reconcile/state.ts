@@ -2,6 +2,7 @@
 // progress and results, and the orphan and drift findings read back from them.
 import { createHash } from 'node:crypto';
 import type { ListPosition } from '../scim/index.ts';
+import type { EntitlementDriftSummary } from './entitlement-drift.ts';
 
 export const classifications = ['managed', 'drift', 'orphan', 'accepted', 'inactive'] as const;
 /**
@@ -229,6 +230,8 @@ export interface RunResult {
   readonly status: 'complete' | 'incomplete';
   readonly counts: RunCounts;
   readonly error?: string;
+  /** What the entitlement drift check found, for a target with `entitlements` (complete passes). */
+  readonly entitlements?: EntitlementDriftSummary;
 }
 
 /** Reconciliation of one target: at most one pass in progress, the last result, the last complete one. */

@@ -3,9 +3,11 @@
 // workflow. Decides retry, hand back (throttled: no attempt spent), fail or dead-letter from the
 // error's type, never from its text; a failure that no waiting workflow reports is dead-lettered
 // and alerted, naming the leaver.
+import type { Entitlements } from '../entitlements/rules.ts';
 import { type AuditEntry, auditEntry } from '../model/audit.ts';
 import type { LaneMessage, LaneResult } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
+import { updateMoverEntitlements } from '../movers/lane.ts';
 import { recordEvidence, recordOwnEarlierWrite } from './lane-evidence.ts';
 import { fail, LaneMisroutedError } from './lane-failure.ts';
 import { checkBeforeWrite, checkNotCancelled, type LaneHoldDeps, recordStop } from './lane-hold.ts';
@@ -35,6 +37,11 @@ export interface LaneDeps extends LaneHoldDeps {
    * leavers. @default - always room
    */
   readonly spare?: () => Promise<boolean>;
+  /**
+   * The target's entitlement rules, for a mover's lane (action `entitlements`, lambdas/core/movers).
+   * @default - none: an entitlements lane changes nothing here
+   */
+  readonly entitlements?: Entitlements;
 }
 
 /** How long a remediation waits when the target's budget has no spare room. */
@@ -141,9 +148,13 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
     return { kind: 'throttled', delaySeconds: REMEDIATION_WAIT_SECONDS, reason };
   }
 
+  // A mover's lane writes no revocation: the leaver ledger is not its to touch, failed or not.
+  const moving = lane.action === 'entitlements';
   try {
     let result: LaneResult;
-    if (lane.reportOnly || message.dryRun) {
+    if (moving) {
+      result = await updateMoverEntitlements(message, attempt, deps, log);
+    } else if (lane.reportOnly || message.dryRun) {
       const found = await deps.scim.findAccount(match);
       if (found.status === 'found') await log('FOUND', { account: found.account });
       else await log('NO_ACCOUNT', { match });
@@ -176,7 +187,7 @@ export async function runLane(message: LaneMessage, attempt: number, deps: LaneD
       await log('REDRIVEN', { status: result.status, reason: 'no workflow waits for this message' });
     return { kind: 'done', result, redriven };
   } catch (err) {
-    return fail(err, message, attempt, deps, log, ledger);
+    return fail(err, message, attempt, deps, log, moving ? async () => {} : ledger);
   }
 }
 
@@ -189,6 +200,8 @@ async function revokeOnce(
   ledger: LaneLedger,
 ): Promise<LaneResult> {
   const { lane, person } = message;
+  const action = lane.action;
+  if (action === 'entitlements') throw new Error('an entitlements lane revokes nothing');
   const match = { attribute: lane.matchAttribute, value: lane.matchValue };
   let found = false;
   let evidence: Awaited<ReturnType<LaneDeps['scim']['revoke']>>;
@@ -196,7 +209,7 @@ async function revokeOnce(
     await checkNotCancelled(message, deps);
     evidence = await deps.scim.revoke({
       match,
-      action: lane.action,
+      action,
       removeFromGroups: lane.removeFromGroups,
       ...(lane.accountId !== undefined && { accountId: lane.accountId }),
       // A rescind or a spent budget stops it here, before anything is noted or changed at the
@@ -221,7 +234,7 @@ async function revokeOnce(
             eventId: message.eventId,
             accountId: write.account.id,
             userName: write.account.userName,
-            action: lane.action,
+            action,
             request,
             ...(write.account.active !== undefined && { activeBefore: write.account.active }),
             attempt,
@@ -244,7 +257,7 @@ async function revokeOnce(
   const ownWrite = earlier && earlier.activeBefore !== false ? earlier : undefined;
   return ownWrite
     ? recordOwnEarlierWrite(ownWrite, evidence, log, ledger, deps, attempt)
-    : recordEvidence(evidence, lane.action, log, ledger, deps, attempt, match, found);
+    : recordEvidence(evidence, action, log, ledger, deps, attempt, match, found);
 }
 
 /** A reconciler's remediation: no workflow waits for it, and no operator released it. */

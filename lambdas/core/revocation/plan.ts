@@ -21,6 +21,7 @@ import {
   type WorkflowInput,
 } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
+import { planMover } from '../movers/plan.ts';
 import { eventMatch } from '../targets/person-match.ts';
 import { type OwnerTask, taskIdOf } from '../tasks/owner-task.ts';
 import type { OwnerTaskBoard } from '../tasks/ports.ts';
@@ -145,6 +146,16 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     }
   }
 
+  // A mover: each target with entitlement rules gets a lane that updates the managed groups.
+  if (event.kind === 'change') {
+    const mover = planMover(config, event);
+    lanes.push(...mover.lanes);
+    for (const target of mover.settled) {
+      settled.push(target);
+      note('FAILED', target.targetId, { reason: target.reason, notMatchable: true });
+    }
+  }
+
   // The Wait state sleeps until then: the claimed start (ingest decided it: an involuntary exit
   // revokes at once), else, for an event ingested without the lifecycle, its effective time.
   const effectiveAt =
@@ -158,6 +169,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     lanes,
     settled,
     ...(cancelled && { cancelled }),
+    ...(event.kind === 'change' && { kind: 'change' as const }),
   };
   note('PLANNED', undefined, {
     kind: event.kind,
@@ -168,7 +180,11 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     lanes: lanes.map((l) => ({ targetId: l.targetId, action: l.action, reportOnly: l.reportOnly })),
     ...(urgent.length > 0 && { urgent }),
     settled,
-    ...(event.kind === 'termination' ? {} : { reason: `a ${event.kind} event revokes nothing` }),
+    ...(event.kind === 'termination'
+      ? {}
+      : event.kind === 'change'
+        ? { reason: "a change event revokes nothing: it updates the person's managed groups" }
+        : { reason: `a ${event.kind} event revokes nothing` }),
     plan,
   });
   // PLANNED first in the log, then what the plan settled.

@@ -5,7 +5,15 @@
 import type { MatchAttribute } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { LaneMessage } from '../model/messages.ts';
-import type { FindResult, RequestRecord, RevokeEvidence, RevokeRequest, Verified } from '../scim/index.ts';
+import type {
+  FindResult,
+  MembershipUpdateEvidence,
+  MembershipUpdateRequest,
+  RequestRecord,
+  RevokeEvidence,
+  RevokeRequest,
+  Verified,
+} from '../scim/index.ts';
 
 export type LeaverOutcome =
   | 'revoked'
@@ -127,4 +135,6 @@ export interface LaneScimClient {
   findAccount(match: RevokeRequest['match']): Promise<FindResult>;
   revoke(request: RevokeRequest): Promise<RevokeEvidence>;
   verify(id: string, after: RevokeRequest['action'], trace?: RequestRecord[]): Promise<Verified>;
+  /** A mover's managed group memberships (an entitlements lane). */
+  updateMemberships(request: MembershipUpdateRequest): Promise<MembershipUpdateEvidence>;
 }

@@ -30,6 +30,8 @@ export async function summarize(
   const latencies: TargetLatency[] = [];
   const targets: Summary['targets'] = [];
   const failures: { targetId: string; reason: string }[] = [];
+  // A mover's change revokes nothing: the leaver ledger is not its to write, failed or not.
+  const mover = plan.kind === 'change';
 
   for (const result of results) {
     if (result.status === 'failed') {
@@ -41,14 +43,15 @@ export async function summarize(
       targets.push({ targetId: failure.targetId, status: 'failed' });
       // The worker records its own failures; a lane that timed out or never reached its worker did not.
       const lane = plan.lanes.find((l) => l.targetId === failure.targetId);
-      await deps.ledger.record({
-        personId: plan.personId,
-        targetId: failure.targetId,
-        outcome: 'failed',
-        eventId: plan.eventId,
-        at: now.toISOString(),
-        ...(lane && { matchAttribute: lane.matchAttribute, matchValue: lane.matchValue }),
-      });
+      if (!mover)
+        await deps.ledger.record({
+          personId: plan.personId,
+          targetId: failure.targetId,
+          outcome: 'failed',
+          eventId: plan.eventId,
+          at: now.toISOString(),
+          ...(lane && { matchAttribute: lane.matchAttribute, matchValue: lane.matchValue }),
+        });
       continue;
     }
     const done = result as LaneResult;
@@ -71,6 +74,7 @@ export async function summarize(
     targets.push({ targetId: settled.targetId, status: settled.status });
     if (settled.status === 'failed' || settled.status === 'refused') {
       failures.push({ targetId: settled.targetId, reason: settled.reason });
+      if (mover) continue;
       // In the ledger, with the match where the plan had one: the reconciler then sees the
       // person's still-active account as drift and re-queues it, rather than missing it.
       await deps.ledger.record({
@@ -112,12 +116,19 @@ export async function summarize(
     ),
   );
   if (failures.length > 0) {
+    const targetCount = `${failures.length} target${failures.length === 1 ? '' : 's'}`;
     await deps.alerts.notify({
-      subject: `scimitar: revocation incomplete for employee ${plan.personId} (${failures.length} target${failures.length === 1 ? '' : 's'})`,
+      subject: mover
+        ? `scimitar: entitlement update incomplete for employee ${plan.personId} (${targetCount})`
+        : `scimitar: revocation incomplete for employee ${plan.personId} (${targetCount})`,
       message: [
-        `Event ${plan.eventId}: access may remain in these targets:`,
+        mover
+          ? `Event ${plan.eventId} (a mover): managed groups the new role does not grant may remain in these targets:`
+          : `Event ${plan.eventId}: access may remain in these targets:`,
         ...failures.map((f) => `- ${f.targetId}: ${f.reason}`),
-        'See the runbook "Failed revocation" in docs/operations.md; the audit log has every step.',
+        mover
+          ? 'See the runbook "Failed entitlement update" in docs/operations.md; the audit log has every step.'
+          : 'See the runbook "Failed revocation" in docs/operations.md; the audit log has every step.',
       ].join('\n'),
       eventId: plan.eventId,
     });

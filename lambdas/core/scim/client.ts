@@ -3,6 +3,7 @@
 // probe; answers: error mapping). Transport, credentials and clock are injected; no AWS SDK here.
 import { ScimConnection } from './connection.ts';
 import type { AccountMatch } from './filter.ts';
+import { type ManagedGroupMembers, managedGroupMembers } from './group-members.ts';
 import { type GroupRemoval, removeFromGroups } from './groups.ts';
 import type { RequestRecord, ScimClientOptions, ScimQuirks } from './options.ts';
 import type { ListedPage, ListPosition } from './paging.ts';
@@ -18,6 +19,11 @@ import {
   type Verified,
   verify,
 } from './revoke.ts';
+import {
+  type MembershipUpdateEvidence,
+  type MembershipUpdateRequest,
+  updateMemberships,
+} from './update-memberships.ts';
 
 export class ScimClient {
   readonly quirks: ScimQuirks;
@@ -61,6 +67,16 @@ export class ScimClient {
   /** @see removeFromGroups in groups.ts */
   removeFromGroups(userId: string, trace?: RequestRecord[]): Promise<GroupRemoval> {
     return removeFromGroups(this.conn, userId, trace);
+  }
+
+  /** Find → managed memberships → remove / add → read back → verify; see update-memberships.ts. */
+  updateMemberships(request: MembershipUpdateRequest): Promise<MembershipUpdateEvidence> {
+    return updateMemberships(this.conn, request);
+  }
+
+  /** @see managedGroupMembers in group-members.ts */
+  managedGroupMembers(names: readonly string[], trace?: RequestRecord[]): Promise<ManagedGroupMembers> {
+    return managedGroupMembers(this.conn, names, trace);
   }
 
   /** Every account of the target, one page in memory at a time. */

@@ -30,7 +30,9 @@ export {
   type MatchAttribute,
   matchesExactly,
 } from './filter.ts';
+export type { GroupWithMembers, ManagedGroupMembers } from './group-members.ts';
 export type { GroupRemoval } from './groups.ts';
+export type { ManagedGroup, ManagedGroups, MembershipChange, MembershipSource } from './memberships.ts';
 export {
   DEFAULT_QUIRKS,
   DEFAULT_THROTTLE_WAIT_MAX_MS,
@@ -52,3 +54,9 @@ export {
 export type { FindResult } from './resources.ts';
 export type { ScimAccount } from './responses.ts';
 export type { PendingWrite, RevokeEvidence, RevokeRequest, Verified } from './revoke.ts';
+export type {
+  FoundAccount,
+  MembershipPlan,
+  MembershipUpdateEvidence,
+  MembershipUpdateRequest,
+} from './update-memberships.ts';

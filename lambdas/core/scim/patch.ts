@@ -37,3 +37,11 @@ export function removeMemberRequest(style: PatchStyle, userId: string): PatchReq
   if (style === 'entra') return patchRequest({ op: 'Remove', path: 'members', value: [{ value: userId }] });
   return patchRequest({ op: 'remove', path: `members[value eq ${JSON.stringify(userId)}]` });
 }
+
+/**
+ * Adds one member to a group (RFC 7644 §3.5.2.1: `add` on the multi-valued `members`); Entra ID
+ * and Okta send the same operation (Entra with `Add`).
+ */
+export function addMemberRequest(style: PatchStyle, userId: string): PatchRequest {
+  return patchRequest({ op: style === 'entra' ? 'Add' : 'add', path: 'members', value: [{ value: userId }] });
+}

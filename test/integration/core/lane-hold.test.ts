@@ -184,6 +184,7 @@ describe('lane: a termination rescinded after its plan', () => {
     d.scim = {
       findAccount: (m) => scim.findAccount(m),
       verify: (...args) => scim.verify(...args),
+      updateMemberships: (request) => scim.updateMemberships(request),
       revoke: (request) =>
         scim.revoke({
           ...request,

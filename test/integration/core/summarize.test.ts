@@ -176,3 +176,36 @@ describe('summarize handler: metrics', () => {
     ]);
   });
 });
+
+describe('summarize: a mover’s change', () => {
+  it('completes with every lane updated or unchanged', async () => {
+    const d = deps();
+    const { summary } = await summarize(
+      {
+        plan: { ...plan('s-move-ok'), kind: 'change' },
+        results: [
+          { targetId: 'code', status: 'updated', attempts: 1, verifiedAt: '2026-11-28T10:00:03.000Z' },
+          { targetId: 'chat', status: 'unchanged', attempts: 1 },
+        ],
+      },
+      d,
+    );
+    expect(summary.outcome).toBe('COMPLETED');
+    expect(d.alerts.sent).toEqual([]);
+  });
+
+  it('alerts an incomplete entitlement update as such, not as a revocation, and writes no leaver ledger for it', async () => {
+    const d = deps();
+    const { summary } = await summarize(
+      {
+        plan: { ...plan('s-move-failed'), kind: 'change' },
+        results: [{ targetId: 'code', status: 'failed', error: 'ScimPermanentError', cause: '403' }],
+      },
+      d,
+    );
+    expect(summary.outcome).toBe('PARTIAL');
+    expect(d.alerts.sent[0]?.subject).toMatch(/entitlement update incomplete for employee P-s-move-failed/);
+    expect(d.alerts.sent[0]?.message).toMatch(/Failed entitlement update/);
+    expect(await d.ledger.forPerson('P-s-move-failed')).toEqual([]);
+  });
+});

@@ -3,7 +3,8 @@ import { DynamoCanaryStatus } from '../../../lambdas/aws/adapters/dynamo-canary-
 import { DynamoReconciliationStore } from '../../../lambdas/aws/adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../../../lambdas/aws/adapters/dynamo-state.ts';
 import type { CanaryResult } from '../../../lambdas/core/credentials/canary.ts';
-import { parseConfig } from '../../../lambdas/core/model/config.ts';
+import { parseConfig, type TargetConfig } from '../../../lambdas/core/model/config.ts';
+import { beyondAccount, beyondAccountLabel } from '../../../lambdas/core/reconcile/beyond-account.ts';
 import {
   type CoverageFacts,
   coverageReport,
@@ -198,7 +199,7 @@ describe('coverage report', () => {
     const table = renderCoverageTable(coverageReport(config, facts, NOW));
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^TIER\s+APPLICATION\s+KIND\s+COVERAGE\s+CREDENTIAL\s+LAST RECONCILIATION\s+ORPHANS\s+DRIFT\s+LAST VERIFIED REVOCATION$/,
+      /^TIER\s+APPLICATION\s+KIND\s+COVERAGE\s+CREDENTIAL\s+LAST RECONCILIATION\s+ORPHANS\s+DRIFT\s+SESSIONS\/ENTITLEMENTS\s+LAST VERIFIED REVOCATION$/,
     );
     expect(lines[1]).toMatch(/^-+ {2}-+/);
     expect(lines[2]).toMatch(
@@ -206,12 +207,83 @@ describe('coverage report', () => {
     );
     expect(lines[3]).toBe('    last reconciliation incomplete: ScimRetryableError: 503');
     expect(table).toMatch(
-      /code \(CODE\)\s+scim\s+SCIM-integrated\s+-\s+complete 2026-11-28 09:00\s+2\s+1\s+2026-11-26 10:00/,
+      /code \(CODE\)\s+scim\s+SCIM-integrated\s+-\s+complete 2026-11-28 09:00\s+2\s+1\s+-\s+2026-11-26 10:00/,
     );
     expect(table).toMatch(/wiki \(WIKI\)\s+scim, report-only\s+UNMANAGED RISK\s+-\s+never/);
     expect(lines.at(-1)).toBe(
       '9 applications: 2 SCIM-integrated, 2 other automation, 1 accepted gap, 4 unmanaged risks (as of 2026-11-28T10:00:00.000Z)',
     );
+  });
+
+  it('shows which targets take away more than the account: entitlement rules, and their drift', () => {
+    const withRules = parseConfig({
+      sources: [{ id: 'generic', kind: 'generic' }],
+      targets: [
+        scim('chat'),
+        scim('code', {
+          entitlements: {
+            managedGroups: ['eng', 'admins'],
+            rules: [{ group: 'eng', when: { department: 'Engineering' } }],
+            removeDrift: true,
+          },
+        }),
+      ],
+    });
+    const drift = {
+      groupsRead: 1,
+      missingGroups: ['admins'],
+      members: 7,
+      accounts: 1,
+      memberships: 2,
+      queued: 1,
+      refused: 0,
+      notJudged: { unknownAccount: 0, notManaged: 1, noAttributes: 0 },
+    };
+    const complete = { ...run('complete', ago(3_600_000), { accounts: 7 }), entitlements: drift };
+    const report = coverageReport(
+      withRules,
+      {
+        reconciliations: {
+          chat: {
+            targetId: 'chat',
+            version: 1,
+            last: run('complete', ago(DAY)),
+            lastComplete: run('complete', ago(DAY)),
+          },
+          code: { targetId: 'code', version: 1, last: complete, lastComplete: complete },
+        },
+        lastVerifiedRevocations: {},
+      },
+      NOW,
+    );
+    const by = Object.fromEntries(report.entries.map((e) => [e.targetId, e]));
+    expect(by.code?.beyondAccount).toEqual({
+      sessions: false,
+      entitlements: { managedGroups: 2, rules: 1, addGranted: false, removeDrift: true },
+    });
+    expect(by.chat?.beyondAccount).toEqual({ sessions: false });
+    expect(by.code?.reasons).toEqual([
+      '1 account with entitlement drift (2 managed group memberships not granted by the roster) in the last complete pass',
+      'managed groups the target does not have: "admins"',
+    ]);
+    const table = renderCoverageTable(report);
+    expect(table).toMatch(
+      /code \(CODE\)\s+scim\s+SCIM-integrated\s+-\s+complete \S+ \S+\s+0\s+0\s+entitlements \(2 groups, drift removed\)/,
+    );
+    expect(table).toMatch(/chat \(CHAT\)\s+scim\s+SCIM-integrated\s+-\s+complete \S+ \S+\s+0\s+0\s+-/);
+  });
+
+  it('marks a session revocation target in the same column', () => {
+    // Session targets (kind 'session') come with i16-sessions; the column reads only the kind.
+    const session = { id: 'okta-sessions', kind: 'session' } as unknown as TargetConfig;
+    expect(beyondAccount(session)).toEqual({ sessions: true });
+    expect(beyondAccountLabel({ sessions: true })).toBe('sessions');
+    expect(
+      beyondAccountLabel({
+        sessions: false,
+        entitlements: { managedGroups: 1, rules: 1, addGranted: true, removeDrift: false },
+      }),
+    ).toBe('entitlements (1 group, drift reported)');
   });
 
   it('says when a failing credential began to fail, and its last pass apart, over a sequence of canary passes', async () => {

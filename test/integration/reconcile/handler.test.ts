@@ -124,6 +124,37 @@ describe('reconciler handler', () => {
     });
   });
 
+  it("emits entitlement drift per target, counted in a privileged target's findings", async () => {
+    target = await startTarget();
+    const id = freshId();
+    const entitlements = {
+      managedGroups: ['eng'],
+      rules: [{ group: 'eng', when: { department: 'Engineering' } }],
+    };
+    const deps = depsFor(
+      dynamo,
+      configFor([{ id, baseUrl: target.proxy.url, tier: 'privileged', entitlements }]),
+    );
+    target.app.seed({
+      users: [{ userName: 'mover@example.com' }],
+      groups: [{ displayName: 'eng', members: ['mover@example.com'] }],
+    });
+    deps.roster.roster = {
+      asOf: ago(60_000),
+      people: [{ employeeId: 'P', userName: 'mover@example.com', attributes: { department: 'Sales' } }],
+    };
+    await handlerFor(deps).handler({});
+    expect(metricsOf(id)).toEqual({
+      ReconcileIncomplete: 0,
+      ReconcileAccounts: 1,
+      ReconcileOrphans: 0,
+      ReconcileDrift: 0,
+      ReconcileRemediated: 0,
+      ReconcileEntitlementDrift: 1,
+      ReconcilePrivilegedFindings: 1,
+    });
+  });
+
   it('returns the orphan accounts it found, and keeps the list out of its log line', async () => {
     target = await startTarget();
     const id = freshId();

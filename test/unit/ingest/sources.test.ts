@@ -276,11 +276,24 @@ describe('generic payload', () => {
     expect(events[0]?.raw).toEqual(termination);
   });
 
-  it('ignores a change event: it neither terminates nor cancels a termination', () => {
+  it("passes a change event on: it updates a mover's managed groups", () => {
     const { terminationType: _, ...rest } = termination;
-    const { events, ignored } = parseGenericPayload({ ...rest, kind: 'change' }, context(generic));
-    expect(events).toEqual([]);
-    expect(ignored[0]).toMatchObject({ reference: 'evt-77', reason: expect.stringContaining('"change"') });
+    const person = { ...rest.person, attributes: { department: 'Sales' } };
+    const { events, ignored } = parseGenericPayload({ ...rest, person, kind: 'change' }, context(generic));
+    expect(ignored).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      eventId: 'evt-77',
+      kind: 'change',
+      person: { attributes: { department: 'Sales' } },
+    });
+  });
+
+  it('refuses a change event without attributes: it would strip every managed group', () => {
+    const { terminationType: _, ...rest } = termination;
+    expect(() => parseGenericPayload({ ...rest, kind: 'change' }, context(generic))).toThrow(
+      /person\.attributes.*required for a change/,
+    );
   });
 
   it('passes a rescind, a hire and a rehire on: each cancels a pending termination', () => {

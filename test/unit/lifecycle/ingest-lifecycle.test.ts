@@ -260,3 +260,29 @@ describe('termination lifecycle at ingest: rescind, hire, rehire', () => {
     expect(outcome.started[0]?.lifecycle?.action).toBe('rescinded');
   });
 });
+
+describe('termination lifecycle at ingest: a mover’s change', () => {
+  const change = (): LifecycleEventInput => {
+    const { terminationType: _, ...rest } = event({ kind: 'change' });
+    return { ...rest, person: { ...rest.person, attributes: { department: 'Sales' } } };
+  };
+
+  it('starts its execution at once and leaves a pending termination as it was', async () => {
+    await send(event({ effectiveAt: inDays(10) }));
+    const before = terminations.records.get('E1');
+    const body = change();
+    const outcome = await send(body);
+    expect(outcome.started[0]?.lifecycle).toMatchObject({ action: 'started', duplicate: false });
+    expect(workflows.executions.map((e) => e.name)).toEqual([executionName('generic', body.eventId)]);
+    expect(terminations.records.get('E1')).toEqual(before);
+    expect(steps()).toEqual(['SCHEDULED']);
+  });
+
+  it('a repeated change delivery starts nothing new', async () => {
+    const body = change();
+    await send(body);
+    const again = await send(body);
+    expect(again.started[0]?.lifecycle).toMatchObject({ action: 'started', duplicate: true });
+    expect(workflows.executions).toHaveLength(1);
+  });
+});

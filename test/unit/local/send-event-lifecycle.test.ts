@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBambooHRPayload } from '../../../lambdas/core/ingest/bamboohr.ts';
 import { parseGenericPayload } from '../../../lambdas/core/ingest/sources.ts';
 import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
+import { attributesOf } from '../../../local/cli/event-commands.ts';
 import { eventBody } from '../../../local/send-event.ts';
 
 const source = (kind: 'bamboohr' | 'generic'): SourceConfig => ({
@@ -63,5 +64,28 @@ describe('send: lifecycle events as each source sends them', () => {
     expect(() => eventBody(source('bamboohr'), { urgent: true, person }, 'x')).toThrow(
       /cannot ask for revoke-now .*use a generic source/,
     );
+  });
+});
+
+describe('send: a mover’s change', () => {
+  it('sends --kind change with the attributes given, which the generic parser accepts', () => {
+    const generic = source('generic');
+    const fields = {
+      kind: 'change',
+      person: { ...person, ...attributesOf(['department=Sales', 'title=AE=2']) },
+    };
+    const { events } = parseGenericPayload(JSON.parse(eventBody(generic, fields, 'c1')), {
+      source: generic,
+      receivedAt,
+      signedAt: receivedAt,
+    });
+    expect(events.map((e) => [e.kind, e.person.attributes])).toEqual([
+      ['change', { department: 'Sales', title: 'AE=2' }],
+    ]);
+  });
+
+  it('refuses an --attribute without KEY=VALUE, saying what to give', () => {
+    expect(() => attributesOf(['department'])).toThrow(/give KEY=VALUE/);
+    expect(() => attributesOf(['=Sales'])).toThrow(/give KEY=VALUE/);
   });
 });

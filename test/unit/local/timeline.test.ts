@@ -134,3 +134,20 @@ describe('status: the lifecycle in the timeline', () => {
     );
   });
 });
+
+describe('status: a mover’s lanes', () => {
+  it('says "managed groups updated (verified)" or "unchanged", never "revoked"', () => {
+    const views = targetStates([
+      planned('code', 'chat'),
+      entry('FOUND', 'code', { account: { id: 'a1', userName: 'ada' } }),
+      entry('ENTITLEMENT_REMOVED', 'code', { group: 'on-call', accountId: 'a1' }),
+      entry('ENTITLEMENTS_VERIFIED', 'code', { outcome: 'updated', removed: ['on-call'], added: [] }),
+      entry('ENTITLEMENTS_VERIFIED', 'chat', { outcome: 'unchanged' }),
+    ]);
+    expect(views).toEqual([
+      { targetId: 'code', state: 'managed groups updated (verified)' },
+      { targetId: 'chat', state: 'managed groups unchanged' },
+    ]);
+    expect(renderTargets(views)).not.toContain('revoked');
+  });
+});
