@@ -15,8 +15,8 @@ export const WELL_KNOWN_ATTRIBUTES = [
 export type WellKnownAttribute = (typeof WELL_KNOWN_ATTRIBUTES)[number];
 
 /**
- * Whether the person schema carries attributes: issue 16 adds `person.attributes`; until that
- * lands, a pulled row leaves them out rather than being refused by the strict schema.
+ * Whether the person schema carries attributes (issue 16's `person.attributes`): a build without
+ * them leaves them out of a pulled row rather than having the strict schema refuse it.
  */
 export const PERSON_HAS_ATTRIBUTES = 'attributes' in personSchema.shape;
 
