@@ -33,6 +33,7 @@ import { scheduleIntervalMs } from '../lambdas/core/model/schedule.ts';
 import { CANARY_SERVICE, type CredentialRotation, canaryMetricPeriod } from './credentials.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { Reconciler } from './reconciler.ts';
+import type { RosterPull } from './roster-pull.ts';
 import { absenceWindow } from './schedule-role.ts';
 import { METRICS_NAMESPACE } from './scimitar-function.ts';
 import type { LaneFleet } from './target-lane.ts';
@@ -308,6 +309,13 @@ export class Alerting extends Construct {
   }
 
   /** Alarm on ingest 5XX answers; the ingest row of the dashboard. */
+  private rosterPulls?: Pick<RosterPull, 'metricRosterPulled'>;
+
+  /** Counts the roster pull's replacements with uploads in RosterStale; call before {@link watchIngestApi}. */
+  public countRosterPulls(pull: Pick<RosterPull, 'metricRosterPulled'>): void {
+    this.rosterPulls = pull;
+  }
+
   public watchIngestApi(api: IngestApi): void {
     this.route(
       this.alarmOnAny('IngestServerErrors', api.metricServerErrors(), {
@@ -347,8 +355,19 @@ export class Alerting extends Construct {
       const hours = Math.min(this.config.reconciliation.rosterMaxAgeHours, MAX_EVALUATION_HOURS);
       this.route(
         new Alarm(this, 'RosterStale', {
-          alarmDescription: `scimitar: no roster upload succeeded for ${hours} hours: the reconciler will refuse the stale roster (reconciliation.rosterMaxAgeHours ${this.config.reconciliation.rosterMaxAgeHours}). Runbook: docs/operations.md#roster-stale`,
-          metric: api.metricRosterUploads({ period: Duration.hours(1) }),
+          alarmDescription: `scimitar: no roster upload${this.rosterPulls ? ' or pull' : ''} succeeded for ${hours} hours: the reconciler will refuse the stale roster (reconciliation.rosterMaxAgeHours ${this.config.reconciliation.rosterMaxAgeHours}). Runbook: docs/operations.md#roster-stale`,
+          // With a roster pull, a pull replaces the roster as an upload does: either counts.
+          metric: this.rosterPulls
+            ? new MathExpression({
+                expression: 'FILL(uploads, 0) + FILL(pulls, 0)',
+                usingMetrics: {
+                  uploads: api.metricRosterUploads({ period: Duration.hours(1) }),
+                  pulls: this.rosterPulls.metricRosterPulled(Duration.hours(1)),
+                },
+                period: Duration.hours(1),
+                label: 'roster uploads and pulls',
+              })
+            : api.metricRosterUploads({ period: Duration.hours(1) }),
           threshold: 1,
           comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: hours,

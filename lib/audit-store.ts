@@ -274,6 +274,16 @@ export class AuditStore extends Construct {
     this.grantRecordNotifications(fn);
   }
 
+  /**
+   * Lets a grantee keep the Workday polls' cursors (items `PULL#<source>`/`CURSOR`):
+   * `dynamodb:GetItem`, `dynamodb:PutItem` (conditional on the version read) on partition keys
+   * `PULL#*` only, plus the key actions of {@link grantAppend}. For the pull function.
+   */
+  public grantPollCursors(grantee: IGrantable): void {
+    this.grantKey(grantee, true);
+    this.grantState(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem'], ['PULL#*']);
+  }
+
   /** Actions on the state table, for items whose partition key matches one of the patterns. */
   private grantState(grantee: IGrantable, actions: string[], leadingKeys: readonly string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(

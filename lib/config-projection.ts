@@ -15,7 +15,7 @@ import type { ScimitarEntry } from './scimitar-function.ts';
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;
 type TopField = Exclude<keyof ScimitarConfig, 'targets' | 'sources'>;
 type TargetField = KeysOfUnion<TargetConfig>;
-type SourceField = keyof SourceConfig;
+type SourceField = KeysOfUnion<SourceConfig>;
 
 /** The fields one function reads. A level it does not read at all is left out whole. */
 export interface ConfigProjection {
@@ -83,6 +83,24 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   operator: {
     config: ['stackName', 'blastRadius', 'involuntary', 'scheduleHorizonDays'],
     targets: [...LEAVER_ACTION, 'displayName', 'owner'],
+  },
+  // Pulls the roster from its source's API and polls Workday sources' terminations through the
+  // ingest core (the lifecycle, as ingest: involuntary, the horizon, owners of a rescind).
+  pull: {
+    config: ['roster', 'involuntary', 'scheduleHorizonDays'],
+    targets: ['id', 'displayName', 'owner'],
+    sources: [
+      'id',
+      'kind',
+      'secretName',
+      'toleranceSeconds',
+      'api',
+      'host',
+      'tenant',
+      'terminations',
+      'rosterReport',
+      'columns',
+    ],
   },
 };
 

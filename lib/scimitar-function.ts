@@ -28,6 +28,7 @@ export const SCIMITAR_ENTRIES = [
   'roster-upload',
   'audit-archive',
   'operator',
+  'pull',
 ] as const;
 export type ScimitarEntry = (typeof SCIMITAR_ENTRIES)[number];
 

@@ -16,6 +16,7 @@ import { IngestApi } from './ingest-api.ts';
 import { Operator } from './operator.ts';
 import { grantOpenOwnerTasks, OwnerTaskAlarm } from './owner-tasks.ts';
 import { Reconciler } from './reconciler.ts';
+import { needsPull, RosterPull } from './roster-pull.ts';
 import { LaneFleet, type TargetLane } from './target-lane.ts';
 import { TerminationSchedules } from './termination-schedules.ts';
 import { TokenVault } from './token-vault.ts';
@@ -66,6 +67,8 @@ export class Scimitar extends Construct {
   public readonly operator: Operator;
   /** OwnerTaskOverdue: an owner task open past its due time (checked by the canary's run). */
   public readonly ownerTasks: OwnerTaskAlarm;
+  /** The roster pull and Workday polls; absent when the config has neither. */
+  public readonly rosterPull?: RosterPull;
 
   constructor(scope: Construct, id: string, props: ScimitarProps) {
     super(scope, id);
@@ -127,6 +130,20 @@ export class Scimitar extends Construct {
       ownerTopic: this.alerting.ownerTopic,
       rosterUpload: this.reconciler.rosterUploadFunction,
     });
+
+    // The roster pulled from the HRIS and Workday's terminations polled (issue 17), when configured.
+    if (needsPull(config)) {
+      this.rosterPull = new RosterPull(this, 'Pull', {
+        config,
+        auditStore: this.auditStore,
+        vault: this.vault,
+        workflow: this.workflow,
+        schedules: this.schedules,
+        ownerTopic: this.alerting.ownerTopic,
+        alarmTopic: this.alerting.alertTopic,
+      });
+      this.alerting.countRosterPulls(this.rosterPull);
+    }
 
     // A failure no waiting workflow reports: parked in its lane's DLQ and alerted (issue 10).
     routeUnreportedFailures(this.fleet, this.alerting.alertTopic);

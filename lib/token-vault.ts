@@ -48,6 +48,7 @@ export class TokenVault extends Construct {
   /** Who reads every target secret: an adopted secret added later is granted to them too. */
   private readonly targetSecretReaders: IGrantable[] = [];
   private readonly sourceSecrets = new Map<string, ISecret>();
+  private readonly sourceApiSecrets = new Map<string, ISecret>();
 
   constructor(scope: Construct, id: string, props: TokenVaultProps) {
     super(scope, id);
@@ -65,6 +66,41 @@ export class TokenVault extends Construct {
 
     for (const source of config.sources) {
       this.sourceSecrets.set(source.id, this.sourceSecretFor(source));
+      const api = 'api' in source ? source.api : undefined;
+      if (api) this.sourceApiSecrets.set(source.id, this.sourceApiSecretFor(source, api));
+    }
+  }
+
+  /** The credential of a source's HRIS API (the roster pull reads it), `<stackName>/sources/<id>/api`. */
+  private sourceApiSecretFor(
+    source: SourceConfig,
+    api: { secretName?: string; existingSecret?: boolean; secretKeyArn?: string },
+  ): ISecret {
+    if (api.existingSecret) return this.adopt(this, `SourceApi-${source.id}`, api);
+    const secret = new Secret(this, `SourceApi-${source.id}`, {
+      secretName: api.secretName,
+      description: `scimitar: HRIS API credential of source ${source.id} (${source.kind}), read by the roster pull; set it by hand (docs/roster-pull.md)`,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: `The API credential of HRIS source "${source.id}" is issued by the HRIS (an API key or service user token) and entered by hand; the HRIS offers no API scimitar could rotate it through (docs/roster-pull.md).`,
+    });
+    return secret;
+  }
+
+  /**
+   * Lets a grantee read the HRIS credentials the pulls use: each listed source's API secret
+   * (`api`), or for a Workday source its own secret (the integration system user):
+   * `secretsmanager:GetSecretValue`, `secretsmanager:DescribeSecret`, plus `kms:Decrypt` through
+   * Secrets Manager. No signing key of a webhook source, no target credential.
+   */
+  public grantReadPullSecrets(grantee: IGrantable, sources: readonly SourceConfig[]): void {
+    for (const source of sources) {
+      const secret =
+        source.kind === 'workday' ? this.sourceSecrets.get(source.id) : this.sourceApiSecrets.get(source.id);
+      if (secret) this.grantReadSecret(secret, grantee);
     }
   }
 
@@ -72,7 +108,10 @@ export class TokenVault extends Construct {
     if (source.existingSecret) return this.adopt(this, `Source-${source.id}`, source);
     const secret = new Secret(this, `Source-${source.id}`, {
       secretName: sourceSecretName(source),
-      description: `scimitar: webhook signing key of HRIS source ${source.id} (${source.kind})`,
+      description:
+        source.kind === 'workday'
+          ? `scimitar: integration system user of Workday source ${source.id}, set by hand (docs/roster-pull.md)`
+          : `scimitar: webhook signing key of HRIS source ${source.id} (${source.kind})`,
       encryptionKey: this.encryptionKey,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,

@@ -4,7 +4,7 @@
 // or that watch an absence the local runtime has no history for, are named once at start.
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
-import { OWNER_TASK_METRICS, RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
+import { OWNER_TASK_METRICS, PULL_METRICS, RECONCILE_METRICS } from '../lambdas/core/model/metrics.ts';
 import type { Clock, Notifier } from '../lambdas/core/model/ports.ts';
 import type { LocalStack } from '../lib/asl.ts';
 import { alarmText } from './alarm-text.ts';
@@ -28,6 +28,7 @@ const LOCAL_METRICS = new Set([
   `Scimitar ${RECONCILE_METRICS.privilegedFindings}`,
   `Scimitar ${RECONCILE_METRICS.incomplete}`,
   `Scimitar ${OWNER_TASK_METRICS.overdue}`,
+  `Scimitar ${PULL_METRICS.recordsRejected}`,
 ]);
 
 export interface LocalCloudWatchProps {

@@ -9,6 +9,7 @@ import { DynamoCanaryStatus } from '../lambdas/aws/adapters/dynamo-canary-status
 import { auditTableSchema, stateTableSchema } from '../lambdas/aws/adapters/table-schemas.ts';
 import { LANE_ENV } from '../lambdas/aws/target-env.ts';
 import { wireCanary } from '../lambdas/aws/wiring/canary.ts';
+import { wirePull } from '../lambdas/aws/wiring/pull.ts';
 import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
 import { wirePlan, wireSummarize } from '../lambdas/aws/wiring/workflow-steps.ts';
 import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
@@ -60,6 +61,8 @@ export interface LocalFunctionsProps {
   readonly workflow: LocalWorkflow;
   /** The schedules revoke-now deletes when it replaces a future termination. */
   readonly scheduler: TerminationScheduler;
+  /** The owner topic, for the pull function's Workday polls (a rescind after the start). */
+  readonly owners?: Notifier;
 }
 
 /** Who acts, for the IAM proof. */
@@ -203,6 +206,32 @@ export function localFunctions(props: LocalFunctionsProps) {
   });
   const operator = (payload: unknown): Promise<OperatorAnswer> =>
     invoke('operator', () => operatorHandler(payload));
+  // The pull function (roster pull, Workday polls), when the stack has one: its wiring, with the
+  // runtime's state machine and termination scheduler, as ingest has them.
+  const hasPull = Object.values(props.stack.functions).some((f) => f.entry === 'pull');
+  const pullHandler =
+    hasPull &&
+    wirePull({
+      config: configFor('pull', config),
+      env: localEnvironment(props, 'pull'),
+      dynamo: props.dynamo,
+      secrets: props.secrets,
+      workflows: props.workflow,
+      scheduler: props.scheduler,
+      ...(props.owners && { owners: props.owners }),
+      clock,
+      logger: props.logger('pull'),
+      metrics: cloudwatch.metricsFor('pull'),
+    });
+  const pull = pullHandler
+    ? async (payload: unknown) => {
+        try {
+          return await invoke('pull', () => pullHandler(payload));
+        } finally {
+          await cloudwatch.evaluate();
+        }
+      }
+    : undefined;
   // As Lambda's Invoke runs them (local/aws-endpoint): the handler's own answer for the payload.
   const hosted = {
     operator: (payload: unknown) => operator(payload),
@@ -218,7 +247,7 @@ export function localFunctions(props: LocalFunctionsProps) {
       return result;
     },
   };
-  return { checkTargets, reconcile, canaryStatus: status, hosted, operator };
+  return { checkTargets, reconcile, canaryStatus: status, hosted, operator, pull };
 }
 
 function wireCanaryStatus(props: LocalFunctionsProps) {

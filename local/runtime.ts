@@ -12,6 +12,7 @@ import { startFauxqs } from 'fauxqs';
 import { DynamoAuditLog } from '../lambdas/aws/adapters/dynamo-audit-log.ts';
 import { dynamoRateBudgets } from '../lambdas/aws/adapters/dynamo-rate-budget.ts';
 import { DynamoReconciliationStore } from '../lambdas/aws/adapters/dynamo-reconciliation.ts';
+import { DynamoRosterStore } from '../lambdas/aws/adapters/dynamo-roster.ts';
 import { DynamoLeaverLedger } from '../lambdas/aws/adapters/dynamo-state.ts';
 import { wireIngest } from '../lambdas/aws/wiring/ingest.ts';
 import { keptNotifier } from '../lambdas/aws/wiring/kept-notifications.ts';
@@ -264,7 +265,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       laneQueueUrl: [...lanes.values()][0]?.queueUrl ?? '',
       secrets,
       store: new LocalSecretStore(secrets, secretsFile),
-      roster: new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
+      // With a roster pull the reconciler reads what the pull stored, as on AWS; else the file.
+      roster: config.roster
+        ? new DynamoRosterStore(state)
+        : new FileRosterSource(rosterFile, { hint: 'start with --roster FILE' }),
       scim: clientsOf('background'),
       cloudwatch,
       clock,
@@ -273,6 +277,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.scimTimeoutMs ? { scimTimeoutMs: options.scimTimeoutMs } : {}),
       workflow,
       scheduler,
+      owners,
     });
     const coverage = async (): Promise<CoverageReport> => {
       const store = new DynamoReconciliationStore(state);
@@ -285,22 +290,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     // Without a roster file (no demo apps, none given) a scheduled pass could only alarm; the
     // banner says where the file goes, and a pass asked for says what is missing.
-    const scheduled = (entry: string) =>
+    const scheduled = (entry: string, input: unknown) =>
       entry === 'canary' && options.canary !== false
         ? () => void functions.checkTargets()
         : entry === 'reconcile' && options.reconcileOnSchedule !== false
           ? () =>
-              existsSync(rosterFile) &&
+              (config.roster !== undefined || existsSync(rosterFile)) &&
               void functions
                 .reconcile()
                 .catch((err: unknown) => print(`reconcile: ${(err as Error).message}`))
-          : undefined;
-    // The template's schedules: each runs its function at start and on its interval.
-    for (const schedule of topology.schedules.filter((s) => s.enabled)) {
-      const run = scheduled(schedule.entry);
+          : entry === 'pull' && functions.pull
+            ? () => functions.pull?.(input).catch((err: unknown) => print(`pull: ${(err as Error).message}`))
+            : undefined;
+    // The template's schedules: each runs its function at start and on its interval; the pulls
+    // first, awaited, so the first reconciliation reads a pulled roster.
+    const enabled = topology.schedules.filter((s) => s.enabled);
+    for (const schedule of [...enabled].sort(
+      (a, b) => Number(b.entry === 'pull') - Number(a.entry === 'pull'),
+    )) {
+      const run = scheduled(schedule.entry, schedule.input);
       if (!run) continue;
-      run();
-      every(scheduleIntervalMs(schedule.expression), run);
+      await run();
+      every(scheduleIntervalMs(schedule.expression), () => void run());
     }
 
     const ingest = wireIngest({
@@ -321,6 +332,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     hosted.register('canary', functions.hosted.canary);
     hosted.register('reconcile', functions.hosted.reconcile);
     hosted.register('operator', functions.hosted.operator);
+    if (functions.pull) hosted.register('pull', functions.pull);
     const runtime: LocalRuntime = {
       url: '',
       config,

@@ -84,10 +84,24 @@ export function synthesizeBundles(input: ScimitarConfigInput): FunctionBundle[] 
     });
 }
 
-/** The sample config plus a target whose token rotates through an API, so every entry is deployed. */
+/**
+ * The sample config plus a target whose token rotates through an API and a roster pulled from a
+ * Workday tenant, so every entry is deployed.
+ */
 export function withEveryFunction(config: ScimitarConfigInput): ScimitarConfigInput {
   return {
     ...config,
+    sources: [
+      ...config.sources,
+      {
+        id: 'workday',
+        kind: 'workday',
+        host: 'https://wd2-impl-services1.workday.com',
+        tenant: 'example',
+        rosterReport: 'ISU_Scimitar/Scimitar_Workers',
+      },
+    ],
+    roster: { source: 'workday' },
     targets: [
       ...config.targets,
       {

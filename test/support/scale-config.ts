@@ -67,9 +67,18 @@ export function scaleConfig(scim: number, manual = 0, stackName = 'ScimitarScale
   return {
     stackName,
     sources: [
-      { id: 'bamboohr', kind: 'bamboohr' },
+      // Its roster pulled from the HRIS API too (issue 17), and a Workday tenant polled.
+      { id: 'bamboohr', kind: 'bamboohr', api: { companyDomain: 'example' } },
       { id: 'generic', kind: 'generic' },
+      {
+        id: 'workday',
+        kind: 'workday',
+        host: 'https://wd2-impl-services1.workday.com',
+        tenant: 'example',
+        terminations: { report: 'ISU_Scimitar/Scimitar_Terminations' },
+      },
     ],
+    roster: { source: 'bamboohr' },
     targets: [
       ...Array.from({ length: scim }, (_, i) => scimTarget(i)),
       ...Array.from({ length: manual }, (_, i) => manualTarget(i)),

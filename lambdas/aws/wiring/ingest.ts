@@ -43,8 +43,8 @@ export interface IngestWiring {
   readonly metrics: Metrics;
 }
 
-/** The ingest function's handler. */
-export function wireIngest(w: IngestWiring) {
+/** The ingest core's ports as the ingest function wires them (the pull function's Workday polls share them). */
+export function ingestPorts(w: Omit<IngestWiring, 'rawDeliveries' | 'metrics'>) {
   const client = w.dynamo ? { client: w.dynamo } : {};
   const audit = new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE', w.env), ...client });
   const workflows =
@@ -62,6 +62,12 @@ export function wireIngest(w: IngestWiring) {
     }),
     config: w.config,
   });
+  return { audit, workflows, lifecycle };
+}
+
+/** The ingest function's handler. */
+export function wireIngest(w: IngestWiring) {
+  const { audit, workflows, lifecycle } = ingestPorts(w);
   const rawDeliveries =
     w.rawDeliveries === 'not-kept'
       ? undefined

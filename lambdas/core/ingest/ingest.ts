@@ -30,6 +30,8 @@ const EVENT_CONCURRENCY = 8;
 const NOT_JSON_HINTS: Readonly<Record<SourceConfig['kind'], string>> = {
   bamboohr: "set the BambooHR webhook's format to JSON (not Form Post)",
   generic: 'send the lifecycle event as a JSON object',
+  hibob: 'send JSON',
+  workday: 'ask for the report with format=json',
 };
 
 export interface IngestorDeps {
@@ -61,6 +63,13 @@ export interface Delivery {
   /** The body exactly as received: signatures cover these bytes. */
   body: Uint8Array | string;
   headers: HeaderBag;
+  now: Date;
+}
+
+/** A payload read from a source's API (lambdas/core/pull): its source and when it was read. */
+export interface PulledDelivery {
+  sourceId: string;
+  payload: unknown;
   now: Date;
 }
 
@@ -121,6 +130,32 @@ export class Ingestor {
       delivery.now,
     );
 
+    return this.accept(source, parsed, body, delivery.now, signedAt);
+  }
+
+  /**
+   * A payload scimitar read from the source's API itself (a Workday poll): no signature to verify,
+   * the API's authentication proved the sender. Parsed, screened and recorded as a delivery is;
+   * RECEIVED says `signature: 'pulled'`.
+   */
+  async ingestPulled(pulled: PulledDelivery): Promise<IngestOutcome> {
+    const source = this.sources.get(pulled.sourceId);
+    if (!source) throw new UnknownSourceError(pulled.sourceId);
+    const parsed = this.screen(
+      payloadParsers[source.kind](pulled.payload, { source, receivedAt: pulled.now }),
+      pulled.now,
+    );
+    return this.accept(source, parsed, Buffer.from(JSON.stringify(pulled.payload), 'utf8'), pulled.now);
+  }
+
+  private async accept(
+    source: SourceConfig,
+    parsed: ParsedDelivery,
+    body: Uint8Array,
+    now: Date,
+    signedAt?: Date,
+  ): Promise<IngestOutcome> {
+    const delivery = { now };
     const receivedAt = delivery.now.toISOString();
     // One delivery listing the same change twice yields one event, not two racing RECEIVED writes.
     const unique = [...new Map(parsed.events.map((event) => [event.eventId, event])).values()];
@@ -136,7 +171,7 @@ export class Ingestor {
         receivedAt,
         deliverySha256,
         rawDeliveryKey: rawKey,
-        signedAt,
+        ...(signedAt && { signedAt }),
         now: delivery.now,
       }),
     );
@@ -266,7 +301,8 @@ interface RecordContext {
   receivedAt: string;
   deliverySha256: string;
   rawDeliveryKey: string | undefined;
-  signedAt: Date;
+  /** When the sender signed it; absent for a payload scimitar pulled from the source's API. */
+  signedAt?: Date;
   now: Date;
 }
 
@@ -296,8 +332,9 @@ function receivedDetail(
     sourceKind: source.kind,
     executionName,
     effectiveAt: event.effectiveAt,
-    signature: 'verified',
-    signedAt: context.signedAt.toISOString(),
+    ...(context.signedAt
+      ? { signature: 'verified', signedAt: context.signedAt.toISOString() }
+      : { signature: 'pulled' }),
     deliverySha256: context.deliverySha256,
     event: parsed,
     ...(event.unusableMatchFields && { unusableMatchFields: event.unusableMatchFields }),

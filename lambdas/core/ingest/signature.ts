@@ -208,4 +208,15 @@ export function signBambooHR(body: RawBody, key: string, now: Date): Record<stri
 export const signatureVerifiers: Readonly<Record<SourceConfig['kind'], SignatureVerifier>> = {
   generic: verifyGenericSignature,
   bamboohr: verifyBambooHRSignature,
+  // Pulled, not pushed (lambdas/core/pull): nothing posted for these sources is accepted.
+  hibob: refusePush(
+    'HiBob webhooks are not accepted by this build; its people are pulled (docs/roster-pull.md)',
+  ),
+  workday: refusePush('Workday has no webhook: its terminations are polled (docs/roster-pull.md)'),
 };
+
+function refusePush(why: string): SignatureVerifier {
+  return () => {
+    throw new SignatureError('missing', why);
+  };
+}

@@ -4,9 +4,10 @@
 import type { SourceConfig } from '../model/config.ts';
 import { ValidationError } from '../model/errors.ts';
 import { parseLifecycleEvent } from '../model/event.ts';
+import { parseWorkdayTerminations } from '../pull/workday.ts';
 import { parseBambooHRPayload } from './bamboohr.ts';
 import { isRecord, type PayloadParser } from './delivery.ts';
-import { SourceMismatchError } from './errors.ts';
+import { MalformedPayloadError, SourceMismatchError } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // generic: the body is one LifecycleEvent; the payload as received is kept as its `raw`. It may
@@ -31,4 +32,9 @@ export const parseGenericPayload: PayloadParser = (payload, { source }) => {
 export const payloadParsers: Readonly<Record<SourceConfig['kind'], PayloadParser>> = {
   generic: parseGenericPayload,
   bamboohr: parseBambooHRPayload,
+  hibob: () => {
+    throw new MalformedPayloadError('HiBob webhooks are not accepted by this build (docs/roster-pull.md)');
+  },
+  // The terminations report of a poll (lambdas/core/pull/termination-poll.ts).
+  workday: parseWorkdayTerminations,
 };

@@ -2,7 +2,9 @@
 // revoke access in and the global settings. Validated once, at synth and at local start, with
 // messages that name the target, the field, the value given and what is allowed.
 import * as z from 'zod';
+import { bambooHRApiSchema, hibobApiSchema, rosterPullSchema, workdaySourceFields } from '../pull/config.ts';
 import { ValidationError } from './errors.ts';
+import { scheduleExpression } from './schedule-expression.ts';
 import { resourceId, secretFields, targetSchema } from './target-config.ts';
 import { describeIssues, parseOrThrow } from './validation.ts';
 
@@ -22,29 +24,49 @@ export {
 /** A source signing key's age limit when the config gives none: a year, warned 30 days ahead. */
 export const DEFAULT_SOURCE_KEY_AGE = { maxAgeDays: 365, warnDaysBefore: 30 } as const;
 
-export const sourceSchema = z
-  .object({
-    id: resourceId,
-    /** Payload and signature scheme: BambooHR webhooks, or scimitar's generic JSON event. */
-    kind: z.enum(['bamboohr', 'generic']),
-    /** Secret holding the HMAC signing key. */
-    ...secretFields,
-    /** Deliveries older than this are refused as replays. */
-    toleranceSeconds: z.number().int().min(30).max(3600).default(300),
-    /**
-     * The signing key is changed by hand (the HRIS has no API for it): the canary measures its age
-     * and the SourceKeyAge alarm fires at maxAgeDays - warnDaysBefore.
-     * @default - {@link DEFAULT_SOURCE_KEY_AGE}, through {@link sourceKeyAge}
-     */
-    keyAge: z
-      .object({
-        maxAgeDays: z.number().int().min(1).max(3650).default(DEFAULT_SOURCE_KEY_AGE.maxAgeDays),
-        warnDaysBefore: z.number().int().min(1).max(365).default(DEFAULT_SOURCE_KEY_AGE.warnDaysBefore),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+/** What every source has: its id, the secret it is verified (or, when pulled, authenticated) with. */
+const sourceBase = {
+  id: resourceId,
+  /** Secret holding the HMAC signing key (Workday: the API credential, docs/roster-pull.md). */
+  ...secretFields,
+  /** Deliveries older than this are refused as replays. */
+  toleranceSeconds: z.number().int().min(30).max(3600).default(300),
+  /**
+   * The signing key is changed by hand (the HRIS has no API for it): the canary measures its age
+   * and the SourceKeyAge alarm fires at maxAgeDays - warnDaysBefore.
+   * @default - {@link DEFAULT_SOURCE_KEY_AGE}, through {@link sourceKeyAge}
+   */
+  keyAge: z
+    .object({
+      maxAgeDays: z.number().int().min(1).max(3650).default(DEFAULT_SOURCE_KEY_AGE.maxAgeDays),
+      warnDaysBefore: z.number().int().min(1).max(365).default(DEFAULT_SOURCE_KEY_AGE.warnDaysBefore),
+    })
+    .strict()
+    .optional(),
+};
+
+/** Payload and signature scheme by `kind`: BambooHR webhooks, scimitar's generic JSON event, ... */
+export const sourceSchema = z.discriminatedUnion('kind', [
+  z.object({ ...sourceBase, kind: z.literal('generic') }).strict(),
+  z
+    .object({
+      ...sourceBase,
+      kind: z.literal('bamboohr'),
+      /** BambooHR's API, for the roster pull (docs/roster-pull.md). @default - not read */
+      api: bambooHRApiSchema.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...sourceBase,
+      kind: z.literal('hibob'),
+      /** HiBob's API, for the roster pull (docs/roster-pull.md). @default - not read */
+      api: hibobApiSchema.optional(),
+    })
+    .strict(),
+  // Workday has no webhook: terminations are polled and the roster pulled (docs/roster-pull.md).
+  z.object({ ...sourceBase, kind: z.literal('workday'), ...workdaySourceFields }).strict(),
+]);
 
 /** When an involuntary termination revokes (config `involuntary`). */
 export const involuntaryPolicies = ['immediate', 'at-effective-time'] as const;
@@ -53,12 +75,6 @@ export const MIN_SCHEDULE_HORIZON_DAYS = 730;
 
 /** How long an archived audit entry is locked unless the config says otherwise: 13 months and a bit. */
 export const DEFAULT_ARCHIVE_RETENTION_DAYS = 400;
-
-const scheduleExpression = z
-  .string()
-  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, {
-    message: "must be an EventBridge schedule: 'rate(1 day)' or 'cron(0 3 * * ? *)'",
-  });
 
 export const configSchema = z
   .object({
@@ -108,6 +124,11 @@ export const configSchema = z
       .object({ schedule: scheduleExpression.default('rate(1 hour)') })
       .strict()
       .default({ schedule: 'rate(1 hour)' }),
+    /**
+     * Pull the roster from an HRIS on a schedule (docs/roster-pull.md), replacing it as an upload
+     * does; uploads stay possible. @default - no pull: the roster is uploaded
+     */
+    roster: rosterPullSchema.optional(),
     ownerTasks: z
       .object({
         /**
@@ -234,6 +255,20 @@ export const configSchema = z
     config.sources.forEach((source, i) => {
       adoptionProblems(source, ['sources', i]);
     });
+    config.sources.forEach((source, i) => {
+      if ((source.kind === 'bamboohr' || source.kind === 'hibob') && source.api)
+        adoptionProblems(source.api, ['sources', i, 'api']);
+    });
+    if (config.roster) {
+      const problem = rosterSourceProblem(config.sources, config.roster.source);
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roster', 'source'],
+          message: problem,
+          input: config.roster.source,
+        });
+    }
   })
   // Every credential's name is resolved once, here: the functions read secrets by these names, and
   // the stack creates the ones it owns under them. Parsing the output again gives the same output.
@@ -250,11 +285,40 @@ export const configSchema = z
           }
         : target,
     ),
-    sources: config.sources.map((source) => ({
-      ...source,
-      ...resolveSecret(source, `${config.stackName}/sources/${source.id}`),
-    })),
+    sources: config.sources.map((source) =>
+      withApiSecret(
+        { ...source, ...resolveSecret(source, `${config.stackName}/sources/${source.id}`) },
+        `${config.stackName}/sources/${source.id}/api`,
+      ),
+    ),
   }));
+
+/** A pulled API's credential is a secret of its own beside the signing key: its name resolved likewise. */
+function withApiSecret<S extends object>(source: S, stackOwned: string): S {
+  const { api } = source as { api?: { secretName?: string; existingSecret?: boolean } };
+  if (!api) return source;
+  return { ...source, api: { ...api, ...resolveSecret(api, stackOwned) } };
+}
+
+/** Why `sourceId` cannot supply the roster pull; undefined when it can. */
+function rosterSourceProblem(sources: readonly z.output<typeof sourceSchema>[], sourceId: string) {
+  const source = sources.find((s) => s.id === sourceId);
+  const pullable = sources
+    .filter(
+      (s) =>
+        ((s.kind === 'bamboohr' || s.kind === 'hibob') && s.api) || (s.kind === 'workday' && s.rosterReport),
+    )
+    .map((s) => s.id);
+  const choices = pullable.length > 0 ? `sources that can: ${pullable.join(', ')}` : 'no source can yet';
+  if (!source) return `names no configured source; ${choices}`;
+  if ((source.kind === 'bamboohr' || source.kind === 'hibob') && !source.api)
+    return `source "${sourceId}" (${source.kind}) has no api block: give sources[].api to read its people (docs/roster-pull.md)`;
+  if (source.kind === 'workday' && !source.rosterReport)
+    return `source "${sourceId}" (workday) has no rosterReport: name the report of active workers (docs/roster-pull.md)`;
+  if (source.kind === 'generic')
+    return `source "${sourceId}" is generic (push only): a roster is pulled from bamboohr, hibob or workday; ${choices}`;
+  return undefined;
+}
 
 function resolveSecret(
   fields: { secretName?: string; existingSecret?: boolean },
@@ -314,3 +378,7 @@ export function targetsInRevocationOrder(config: ScimitarConfig): TargetConfig[]
 }
 
 export { ValidationError };
+
+export type WorkdaySourceConfig = Extract<SourceConfig, { kind: 'workday' }>;
+/** A source whose HRIS API the roster pull can read. */
+export type PulledApiSourceConfig = Extract<SourceConfig, { kind: 'bamboohr' | 'hibob' }>;

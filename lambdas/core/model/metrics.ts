@@ -94,3 +94,11 @@ export const OWNER_TASK_METRICS = {
   /** Open owner tasks, due or not. */
   open: 'OwnerTasksOpen',
 } as const;
+
+/** Published by the pull function (lambdas/handlers/pull.ts); lib/roster-pull.ts and lib/alerting.ts alarm on them. */
+export const PULL_METRICS = {
+  /** 1 per roster replaced by a pull: the stale-roster alarm counts pulls with uploads. */
+  rosterPulled: 'RosterPulled',
+  /** Per source (dimension `source`): rows of a Workday poll refused as unreadable (they are never retried). */
+  recordsRejected: 'PulledRecordsRejected',
+} as const;

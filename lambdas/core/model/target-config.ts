@@ -10,7 +10,7 @@ export const resourceId = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, ID_
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** https everywhere; plain http only to this machine (the local runtime's demo apps). */
-const endpointUrl = z.url({ message: 'must be an absolute URL' }).refine(
+export const endpointUrl = z.url({ message: 'must be an absolute URL' }).refine(
   (value) => {
     const url = new URL(value);
     return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
@@ -20,7 +20,7 @@ const endpointUrl = z.url({ message: 'must be an absolute URL' }).refine(
 
 const text = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const secretName = z
+export const secretName = z
   .string()
   .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager name: letters, digits and /_+=.@-');
 const kmsKeyArn = z

@@ -7,7 +7,7 @@ import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
 import { attributesOf } from '../../../local/cli/event-commands.ts';
 import { eventBody } from '../../../local/send-event.ts';
 
-const source = (kind: SourceConfig['kind']): SourceConfig => ({
+const source = (kind: 'bamboohr' | 'generic'): SourceConfig => ({
   id: kind,
   kind,
   toleranceSeconds: 300,
