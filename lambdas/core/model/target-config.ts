@@ -2,6 +2,7 @@
 // budget, rotation, leaver action), and manual and custom ones it only records and notifies about.
 // config.ts composes them with the sources and the global settings.
 import * as z from 'zod';
+import { applyTargetPreset, presetNames } from '../targets/presets/index.ts';
 
 const ID_RULE = 'must be 2-32 characters: lowercase letters, digits and dashes, starting with a letter';
 // Ids become parts of AWS resource names and construct ids: keep them short and plain.
@@ -182,6 +183,14 @@ export const scimTargetSchema = z
      */
     coverage: coverageSchema.optional(),
     rotation: rotationSchema.default({ strategy: 'manual', maxAgeDays: 90, warnDaysBefore: 14 }),
+    /**
+     * A known application (docs/targets/<preset>.md): fills baseUrl, auth, leaverAction, quirks and
+     * rateBudget from the vendor's documentation; every field the target gives wins.
+     * @default - none: everything as given
+     */
+    preset: z.enum(presetNames).optional(),
+    /** The preset's base URL placeholders, e.g. `{ enterprise: 'acme' }` for 'github-emu'. @default - none */
+    presetValues: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 
@@ -225,3 +234,17 @@ export const targetSchema = z
       });
     }
   });
+
+type TargetInput = z.input<typeof targetSchema>;
+type ScimTargetInput = Extract<TargetInput, { kind: 'scim' }>;
+/** A target as written in the config: with a preset, baseUrl may come from the preset. */
+export type TargetConfigInput =
+  | Exclude<TargetInput, { kind: 'scim' }>
+  | (Omit<ScimTargetInput, 'baseUrl'> & { baseUrl?: ScimTargetInput['baseUrl'] });
+
+/** targetSchema, after the target's preset (lambdas/core/targets/presets) has filled what it leaves out. */
+export const configTargetSchema = z.preprocess((input, ctx) => {
+  return applyTargetPreset(input, (issue) =>
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input }),
+  );
+}, targetSchema) as unknown as z.ZodType<z.output<typeof targetSchema>, TargetConfigInput>;
