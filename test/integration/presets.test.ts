@@ -163,6 +163,18 @@ describe('presets against fakes of their applications', () => {
     },
   );
 
+  it('salesforce: fetches a new access token when the old one is refused, and goes on', async () => {
+    const { fake, target, client, bob } = await presetTarget('salesforce');
+    const match = (value: string) => ({
+      match: { attribute: target.matchAttribute, value },
+      action: 'deactivate' as const,
+    });
+    expect((await client.revoke(match('ada@example.com'))).outcome).toBe('revoked');
+    fake.acceptTokens([]); // every token minted so far is refused from now on
+    expect((await client.revoke(match('bob@example.com'))).outcome).toBe('revoked');
+    expect(fake.users.get(bob.id)?.active).toBe(false);
+  });
+
   it('salesforce: fails with a credential error naming no secret when the client secret is wrong', async () => {
     const { fake, target, ada } = await presetTarget('salesforce');
     const secrets = new LocalSecretSource({ values: { 'app-secret': 'cs_wrong_secret_value' } });
