@@ -27,8 +27,15 @@ export interface PresetFakeProfile {
   readonly requireUserAgent?: boolean;
   /** At most `requests` per fixed window, 429 with Retry-After past it. */
   readonly rateLimit?: { readonly requests: number; readonly windowMs: number };
-  /** An OAuth 2.0 client-credentials token endpoint on the same host (Salesforce). */
-  readonly oauth?: { readonly tokenPath: string };
+  /**
+   * An OAuth 2.0 token endpoint on the same host: Salesforce's client credentials, or Zoom's
+   * server-to-server `account_credentials` grant for one account id.
+   */
+  readonly oauth?: {
+    readonly tokenPath: string;
+    readonly grant?: 'client_credentials' | 'account_credentials';
+    readonly accountId?: string;
+  };
 }
 
 export const presetFakeProfiles: Readonly<Record<PresetName, PresetFakeProfile>> = {
@@ -80,6 +87,8 @@ export const presetFakeProfiles: Readonly<Record<PresetName, PresetFakeProfile>>
     patchAnswer: 200,
     // 1 request a second per account (per endpoint; the fake counts them all together).
     rateLimit: { requests: 1, windowMs: 1_000 },
+    // https://developers.zoom.us/docs/rooms/s2s-oauth/ (on zoom.us; the fake serves it itself).
+    oauth: { tokenPath: '/oauth/token', grant: 'account_credentials', accountId: 'zoom-account-1' },
   },
   okta: {
     preset: 'okta',

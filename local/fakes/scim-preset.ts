@@ -104,21 +104,26 @@ export async function startPresetFake(options: PresetFakeOptions): Promise<Prese
   }
 
   function tokenEndpoint(body: string, req: IncomingMessage): unknown {
+    const oauth = profile.oauth;
     const client = options.client;
     const form = new URLSearchParams(body);
     let id = form.get('client_id') ?? '';
     let secret = form.get('client_secret') ?? '';
     const basic = req.headers.authorization?.match(/^Basic (.+)$/)?.[1];
     if (basic) [id = '', secret = ''] = Buffer.from(basic, 'base64').toString('utf8').split(':');
-    if (form.get('grant_type') !== 'client_credentials') {
-      throw new FakeScimRefusal(400, undefined, 'unsupported_grant_type');
+    const grant = oauth?.grant ?? 'client_credentials';
+    if (form.get('grant_type') !== grant) throw new FakeScimRefusal(400, undefined, 'unsupported_grant_type');
+    if (grant === 'account_credentials' && form.get('account_id') !== oauth?.accountId) {
+      throw new FakeScimRefusal(400, undefined, 'invalid_request: account_id');
     }
     if (!client || id !== client.id || !sameSecret(secret, client.secret)) {
-      throw new FakeScimRefusal(400, undefined, 'invalid_client_credentials');
+      throw new FakeScimRefusal(400, undefined, 'invalid_client');
     }
     const token = randomBytes(24).toString('hex');
     accepted.add(token);
-    return { access_token: token, token_type: 'Bearer', issued_at: String(now()), scope: 'api' };
+    return grant === 'account_credentials'
+      ? { access_token: token, token_type: 'bearer', expires_in: 3600, scope: 'scim2' }
+      : { access_token: token, token_type: 'Bearer', issued_at: String(now()), scope: 'api' };
   }
 
   function listUsers(query: URLSearchParams): unknown {

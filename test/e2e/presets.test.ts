@@ -46,6 +46,7 @@ beforeAll(async () => {
         ...(fake.tokenUrl && {
           auth: { type: 'oauth2-client-credentials' as const, clientId: CLIENT.id, tokenUrl: fake.tokenUrl },
         }),
+        ...(preset === 'zoom' && { presetValues: { accountId: 'zoom-account-1' } }),
       };
     }),
   });
@@ -55,7 +56,7 @@ beforeAll(async () => {
     secrets[targetSecretName(target)] = target.auth.type === 'bearer' ? TOKEN : CLIENT.secret;
   }
   writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify(secrets), { mode: 0o600 });
-  for (const [preset, fake] of fakes) if (preset !== 'salesforce') fake.acceptTokens([TOKEN]);
+  for (const fake of fakes.values()) if (!fake.tokenUrl) fake.acceptTokens([TOKEN]);
   runtime = await startTestRuntime({
     config,
     dataDir,

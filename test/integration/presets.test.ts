@@ -19,7 +19,7 @@ afterEach(async () => {
 async function presetTarget(name: PresetName, target: Record<string, unknown> = {}) {
   const fake = await startPresetFake({ profile: presetFakeProfiles[name], tokens: [TOKEN], client: CLIENT });
   fakes.push(fake);
-  const oauth = name === 'salesforce';
+  const oauth = fake.tokenUrl !== undefined;
   const config = parseConfig({
     sources: [{ id: 'generic', kind: 'generic' }],
     targets: [
@@ -33,6 +33,7 @@ async function presetTarget(name: PresetName, target: Record<string, unknown> = 
         ...(oauth && {
           auth: { type: 'oauth2-client-credentials', clientId: CLIENT.id, tokenUrl: fake.tokenUrl },
         }),
+        ...(name === 'zoom' && { presetValues: { accountId: 'zoom-account-1' } }),
         ...target,
       },
     ],

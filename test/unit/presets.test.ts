@@ -6,7 +6,7 @@ import {
   ValidationError,
 } from '../../lambdas/core/model/config.ts';
 import { presetNames, targetPresets } from '../../lambdas/core/targets/presets/index.ts';
-import { placeholdersOf } from '../../lambdas/core/targets/presets/preset.ts';
+import { patternPlaceholders } from '../../lambdas/core/targets/presets/preset.ts';
 
 type TargetInput = ScimitarConfigInput['targets'][number];
 
@@ -39,6 +39,7 @@ const VALUES: Record<string, Record<string, string>> = {
   atlassian: { directoryId: 'abcdeg1234' },
   'aws-iam-identity-center': { region: 'eu-west-1', tenantId: 'd-1234567890' },
   salesforce: { myDomain: 'acme' },
+  zoom: { accountId: 'zoom-account-1' },
 };
 
 describe('target presets: what each preset sets', () => {
@@ -46,7 +47,7 @@ describe('target presets: what each preset sets', () => {
     expect(Object.keys(targetPresets).sort()).toEqual([...presetNames].sort());
     for (const [name, preset] of Object.entries(targetPresets)) {
       expect(preset.name).toBe(name);
-      expect(placeholdersOf(preset.baseUrl ?? '').sort()).toEqual(Object.keys(preset.placeholders).sort());
+      expect(patternPlaceholders(preset).sort()).toEqual(Object.keys(preset.placeholders).sort());
       expect(preset.sources.length).toBeGreaterThan(0);
       for (const source of preset.sources) expect(new URL(source).protocol).toBe('https:');
     }
@@ -83,7 +84,38 @@ describe('target presets: what each preset sets', () => {
         .baseUrl,
     ).toBe('https://scim.eu-west-1.amazonaws.com/d-1/scim/v2');
     expect(parsed({ preset: 'slack' }).baseUrl).toBe('https://api.slack.com/scim/v2');
-    expect(parsed({ preset: 'zoom' }).baseUrl).toBe('https://api.zoom.us/scim2');
+    expect(
+      parsed({ preset: 'zoom', presetValues: { accountId: 'a1' }, auth: { clientId: 'c' } }).baseUrl,
+    ).toBe('https://api.zoom.us/scim2');
+  });
+
+  it("fills Zoom's server-to-server grant with the account id, and refuses it without one", () => {
+    const target = parsed({
+      preset: 'zoom',
+      presetValues: { accountId: 'zoom-account-1' },
+      auth: { clientId: 'zoom-client' },
+    });
+    expect(target.auth).toMatchObject({
+      type: 'oauth2-client-credentials',
+      tokenUrl: 'https://zoom.us/oauth/token',
+      grantType: 'account_credentials',
+      accountId: 'zoom-account-1',
+      clientId: 'zoom-client',
+    });
+    expect(problemsOf({ preset: 'zoom', auth: { clientId: 'zoom-client' } }).join('\n')).toContain(
+      'presetValues.accountId',
+    );
+    expect(
+      problemsOf({
+        baseUrl: 'https://api.zoom.us/scim2',
+        auth: {
+          type: 'oauth2-client-credentials',
+          tokenUrl: 'https://zoom.us/oauth/token',
+          clientId: 'c',
+          grantType: 'account_credentials',
+        },
+      }).join('\n'),
+    ).toMatch(/auth\.accountId.*is required when auth\.grantType is 'account_credentials'/);
   });
 
   it("fills Salesforce's token URL from the same My Domain and keeps the target's client id", () => {

@@ -72,6 +72,10 @@ const authSchema = z.discriminatedUnion('type', [
       tokenUrl: endpointUrl,
       clientId: text(256),
       scope: text(1024).optional(),
+      /** 'account_credentials': Zoom's server-to-server grant, with accountId. @default 'client_credentials' */
+      grantType: z.enum(['client_credentials', 'account_credentials']).optional(),
+      /** The account a Zoom server-to-server token is for. @default - none */
+      accountId: text(256).optional(),
       /** Secret holding the client secret. */
       ...secretFields,
     })
@@ -222,6 +226,19 @@ export const targetSchema = z
         path: ['deleteAfterDays'],
         message:
           "is required when leaverAction is 'deactivate-then-delete'; allowed: whole days from 1 to 3650",
+        input: undefined,
+      });
+    }
+    if (
+      target.auth.type === 'oauth2-client-credentials' &&
+      target.auth.grantType === 'account_credentials' &&
+      target.auth.accountId === undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'accountId'],
+        message:
+          "is required when auth.grantType is 'account_credentials' (Zoom server-to-server OAuth): give the app's Account ID",
         input: undefined,
       });
     }

@@ -62,13 +62,18 @@ export function applyTargetPreset(input: unknown, report: (issue: PresetIssue) =
   // Placeholder values are needed only for what the preset fills in: a target that gives its own
   // baseUrl (and token URL) needs none.
   const explicitAuth = isRecord(input.auth) ? input.auth : undefined;
-  const fillsTokenUrl =
-    preset.auth.type === 'oauth2-client-credentials' &&
-    (input.auth === undefined ||
-      (explicitAuth !== undefined &&
-        (explicitAuth.type === undefined || explicitAuth.type === preset.auth.type) &&
-        explicitAuth.tokenUrl === undefined));
-  const required = (input.baseUrl === undefined && preset.baseUrl !== undefined) || fillsTokenUrl;
+  const sameAuth =
+    input.auth === undefined ||
+    (explicitAuth !== undefined &&
+      (explicitAuth.type === undefined || explicitAuth.type === preset.auth.type));
+  // An auth field the preset fills from placeholders (Salesforce's token URL, Zoom's account id).
+  const fillsAuth =
+    sameAuth &&
+    Object.entries(preset.auth).some(
+      ([key, value]) =>
+        typeof value === 'string' && placeholdersOf(value).length > 0 && explicitAuth?.[key] === undefined,
+    );
+  const required = (input.baseUrl === undefined && preset.baseUrl !== undefined) || fillsAuth;
   const values = presetValuesOf(preset, input.presetValues, required, report);
   const out: Raw = { ...input };
 
@@ -157,9 +162,13 @@ function describeWanted(preset: TargetPreset): string {
   return names.length === 0 ? 'no values' : names.join(', ');
 }
 
-function presetAuth(preset: TargetPreset, values: Record<string, string> | undefined): Raw | undefined {
+/** The preset's auth with its placeholders filled; a field whose placeholders have no values is left out. */
+function presetAuth(preset: TargetPreset, values: Record<string, string> | undefined): Raw {
   if (preset.auth.type === 'bearer') return { type: 'bearer' };
-  // The token URL needs the same placeholders; without them the base URL error already says what to give.
-  if (!values && placeholdersOf(preset.auth.tokenUrl).length > 0) return undefined;
-  return { ...preset.auth, tokenUrl: fillPattern(preset.auth.tokenUrl, values ?? {}) };
+  const out: Raw = {};
+  for (const [key, value] of Object.entries(preset.auth)) {
+    if (typeof value !== 'string' || placeholdersOf(value).length === 0) out[key] = value;
+    else if (values) out[key] = fillPattern(value, values);
+  }
+  return out;
 }

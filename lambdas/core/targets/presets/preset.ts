@@ -10,6 +10,9 @@ export type PresetAuth =
       /** May hold the same `{placeholders}` as the base URL. */
       readonly tokenUrl: string;
       readonly scope?: string;
+      readonly grantType?: 'client_credentials' | 'account_credentials';
+      /** May be a `{placeholder}`. */
+      readonly accountId?: string;
     };
 
 export interface PresetQuirks {
@@ -52,6 +55,14 @@ export const PLACEHOLDER_RULE =
 
 export function isPlaceholderValue(value: unknown): value is string {
   return typeof value === 'string' && PLACEHOLDER_VALUE.test(value) && !value.includes('..');
+}
+
+/** Every placeholder the preset's patterns name (base URL, token URL, account id). */
+export function patternPlaceholders(preset: TargetPreset): string[] {
+  const patterns = [preset.baseUrl ?? ''];
+  if (preset.auth.type === 'oauth2-client-credentials')
+    patterns.push(preset.auth.tokenUrl, preset.auth.accountId ?? '');
+  return [...new Set(patterns.flatMap(placeholdersOf))];
 }
 
 /** The placeholders a pattern names, in order. */

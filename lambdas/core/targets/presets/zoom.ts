@@ -9,9 +9,15 @@ export const zoom: TargetPreset = {
   name: 'zoom',
   application: 'Zoom',
   baseUrl: 'https://api.zoom.us/scim2',
-  placeholders: {},
-  // A token of an OAuth app with the scim2 scope (see docs/targets/zoom.md on its lifetime).
-  auth: { type: 'bearer' },
+  placeholders: { accountId: "the Account ID on the server-to-server OAuth app's App Credentials page" },
+  // A server-to-server OAuth app with the scim2 scope: tokens of an hour from the
+  // account_credentials grant (https://developers.zoom.us/docs/rooms/s2s-oauth/).
+  auth: {
+    type: 'oauth2-client-credentials',
+    tokenUrl: 'https://zoom.us/oauth/token',
+    grantType: 'account_credentials',
+    accountId: '{accountId}',
+  },
   // Deactivation blocks sign-in and keeps the user; DELETE removes the user (docs/targets/zoom.md).
   leaverAction: 'deactivate',
   quirks: { patchStyle: 'rfc', filter: 'full', paging: 'index', maxPageSize: 100 },
@@ -19,5 +25,6 @@ export const zoom: TargetPreset = {
   sources: [
     'https://developers.zoom.us/docs/api/rest/scim-api/',
     'https://marketplace.zoom.us/docs/api-reference/scim-api/',
+    'https://developers.zoom.us/docs/rooms/s2s-oauth/',
   ],
 };
