@@ -191,6 +191,21 @@ describe('presets against fakes of their applications', () => {
     expect(fake.users.get(ada.id)?.active).toBe(true);
   });
 
+  it("zoom: fails with a credential error, writing nothing, when the account id is not the app's", async () => {
+    const { fake, target, ada } = await presetTarget('zoom', { presetValues: { accountId: 'someone-else' } });
+    expect(target.auth).toMatchObject({ grantType: 'account_credentials', accountId: 'someone-else' });
+    const client = scimClientFor(target, {
+      secretId: 'app-secret',
+      secrets: new LocalSecretSource({ values: { 'app-secret': CLIENT.secret } }),
+      timeoutMs: 2_000,
+    });
+    await expect(
+      client.revoke({ match: { attribute: 'userName', value: 'ada@example.com' }, action: 'deactivate' }),
+    ).rejects.toThrow(/token endpoint refused/);
+    expect(fake.users.get(ada.id)?.active).toBe(true);
+    expect(fake.requests).toEqual([]);
+  });
+
   it('refuses an oversized body with 413', async () => {
     const { fake, ada } = await presetTarget('okta');
     const answer = await fetch(`${fake.url}/Users/${ada.id}`, {
