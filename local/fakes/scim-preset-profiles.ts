@@ -23,6 +23,11 @@ export interface PresetFakeProfile {
   readonly patchAnswer: 200 | 204;
   /** Accepts Entra's "True"/"False" strings for `active`. */
   readonly stringBooleans?: boolean;
+  /**
+   * Where the server describes itself. @default '/ServiceProviderConfig' (RFC 7644 §4; Salesforce
+   * lists `/ServiceProviderConfigs`)
+   */
+  readonly serviceProviderConfigPath?: string;
   /** Refuses requests without a User-Agent (GitHub: 403). */
   readonly requireUserAgent?: boolean;
   /** At most `requests` per fixed window, 429 with Retry-After past it. */
@@ -135,5 +140,6 @@ export const presetFakeProfiles: Readonly<Record<PresetName, PresetFakeProfile>>
     onDelete: 'deactivate',
     patchAnswer: 200,
     oauth: { tokenPath: '/services/oauth2/token' },
+    serviceProviderConfigPath: '/ServiceProviderConfigs',
   },
 };

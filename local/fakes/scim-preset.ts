@@ -197,7 +197,7 @@ export async function startPresetFake(options: PresetFakeOptions): Promise<Prese
     authenticate(req);
     requests.push(received);
     const userMatch = path.match(/^\/Users\/([^/]+)$/);
-    if (req.method === 'GET' && path === '/ServiceProviderConfig') {
+    if (req.method === 'GET' && path === (profile.serviceProviderConfigPath ?? '/ServiceProviderConfig')) {
       return send(res, 200, {
         patch: { supported: true },
         bulk: { supported: false },

@@ -93,6 +93,20 @@ describe('presets against fakes of their applications', () => {
     },
   );
 
+  it.each(presetNames)('%s: the read-only probe (canary, rotation test) authenticates', async (name) => {
+    const { fake, client } = await presetTarget(name);
+    const report = await client.probe();
+    expect(report.authenticated).toBe(true);
+    if (name === 'salesforce') {
+      // Salesforce lists /ServiceProviderConfigs: the probe says so, and still authenticates.
+      expect(report.problems.join('\n')).toMatch(/ServiceProviderConfig/);
+    } else {
+      expect(report.problems).toEqual([]);
+    }
+    expect(fake.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(fake.throttled).toEqual([]);
+  });
+
   it('github-emu: the fake refuses a request without a User-Agent, as GitHub does (403)', async () => {
     const { fake } = await presetTarget('github-emu');
     const status = await new Promise<number>((resolve, reject) => {
