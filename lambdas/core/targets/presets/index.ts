@@ -60,7 +60,7 @@ export function applyTargetPreset(input: unknown, report: (issue: PresetIssue) =
   if (typeof name !== 'string' || !Object.hasOwn(targetPresets, name)) return input; // the enum says what is allowed
   const preset = targetPresets[name as PresetName];
   // Placeholder values are needed only for what the preset fills in: a target that gives its own
-  // baseUrl (and token URL) needs none.
+  // baseUrl (and token URL, account id) needs none.
   const explicitAuth = isRecord(input.auth) ? input.auth : undefined;
   const sameAuth =
     input.auth === undefined ||
@@ -87,16 +87,8 @@ export function applyTargetPreset(input: unknown, report: (issue: PresetIssue) =
       out.baseUrl = fillPattern(preset.baseUrl, values);
     }
   }
-  const auth = presetAuth(preset, values);
-  if (input.auth === undefined) {
-    if (auth) out.auth = auth;
-  } else if (
-    isRecord(input.auth) &&
-    auth &&
-    (input.auth.type === undefined || input.auth.type === auth.type)
-  ) {
-    out.auth = { ...auth, ...input.auth };
-  }
+  // The preset's auth under the target's own fields; an auth of another type replaces it.
+  if (sameAuth) out.auth = { ...presetAuth(preset, values), ...explicitAuth };
   out.leaverAction = input.leaverAction ?? preset.leaverAction;
   if (input.quirks === undefined || isRecord(input.quirks))
     out.quirks = { ...preset.quirks, ...input.quirks };
