@@ -3,6 +3,7 @@
 //   https://docs.github.com/en/enterprise-cloud@latest/rest/enterprise-admin/scim
 //   https://docs.github.com/en/enterprise-cloud@latest/admin/managing-iam/provisioning-user-accounts-for-enterprise-managed-users/provisioning-users-and-groups-with-scim-using-the-rest-api
 // Filters: only `eq` on userName and externalId are documented for the user list.
+// User-Agent required (403 without): https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent
 import type { TargetPreset } from './preset.ts';
 
 export const githubEmu: TargetPreset = {
