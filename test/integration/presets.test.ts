@@ -152,6 +152,21 @@ describe('presets against fakes of their applications', () => {
     expect(lists.every((r) => r.path.includes('cursor='))).toBe(true);
   });
 
+  it('aws-iam-identity-center: a listing stopped after a page resumes from its cursor in a new walk', async () => {
+    const { fake, client } = await presetTarget('aws-iam-identity-center');
+    fake.seed(Array.from({ length: 148 }, (_, i) => ({ userName: `user${i}@example.com` })));
+    const first = await client.listAccountPages().next();
+    if (first.done || !first.value.next) throw new Error('expected a first page with a next position');
+    expect(first.value.next).toHaveProperty('cursor');
+    const seen = first.value.resources.map((a) => a.id);
+    // As the reconciler does between invocations: a new walk from the saved position.
+    for await (const page of client.listAccountPages({ from: first.value.next })) {
+      seen.push(...page.resources.map((a) => a.id));
+    }
+    expect(seen).toHaveLength(150);
+    expect(new Set(seen).size).toBe(150);
+  });
+
   it("aws-iam-identity-center: refuses Entra's string boolean, so the preset's PATCH shape matters", async () => {
     const { fake, target, client, ada } = await presetTarget('aws-iam-identity-center', {
       quirks: { patchStyle: 'entra' },
