@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { bambooHRApiSchema, hibobApiSchema, rosterPullSchema, workdaySourceFields } from '../pull/config.ts';
 import { ValidationError } from './errors.ts';
 import { scheduleExpression } from './schedule-expression.ts';
-import { resourceId, secretFields, targetSchema } from './target-config.ts';
+import { configTargetSchema, resourceId, secretFields } from './target-config.ts';
 import { describeIssues, parseOrThrow } from './validation.ts';
 
 // The targets' schemas live in target-config.ts; their names stay importable from here, the config's entry.
@@ -84,7 +84,7 @@ export const configSchema = z
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
       .default('Scimitar'),
     sources: z.array(sourceSchema).min(1, 'must list at least one HRIS source'),
-    targets: z.array(targetSchema).min(1, 'must list at least one target'),
+    targets: z.array(configTargetSchema).min(1, 'must list at least one target'),
     alerts: z
       .object({
         /** Subscribed to the alarm topic; confirm the subscription email after deploy. */

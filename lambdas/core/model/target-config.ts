@@ -3,6 +3,7 @@
 // config.ts composes them with the sources and the global settings.
 import * as z from 'zod';
 import { attributeRecord, MAX_PERSON_ATTRIBUTE_VALUE, MAX_PERSON_ATTRIBUTES } from './person-attributes.ts';
+import { applyTargetPreset, presetNames } from '../targets/presets/index.ts';
 
 const ID_RULE = 'must be 2-32 characters: lowercase letters, digits and dashes, starting with a letter';
 // Ids become parts of AWS resource names and construct ids: keep them short and plain.
@@ -72,6 +73,10 @@ const authSchema = z.discriminatedUnion('type', [
       tokenUrl: endpointUrl,
       clientId: text(256),
       scope: text(1024).optional(),
+      /** 'account_credentials': Zoom's server-to-server grant, with accountId. @default 'client_credentials' */
+      grantType: z.enum(['client_credentials', 'account_credentials']).optional(),
+      /** The account a Zoom server-to-server token is for. @default - none */
+      accountId: text(256).optional(),
       /** Secret holding the client secret. */
       ...secretFields,
     })
@@ -268,6 +273,13 @@ export const scimTargetSchema = z
      * @default - none: scimitar changes no group memberships for movers and reports no entitlement drift
      */
     entitlements: entitlementsSchema.optional(),
+     * A known application (docs/targets/<preset>.md): fills baseUrl, auth, leaverAction, quirks and
+     * rateBudget from the vendor's documentation; every field the target gives wins.
+     * @default - none: everything as given
+     */
+    preset: z.enum(presetNames).optional(),
+    /** The preset's base URL placeholders, e.g. `{ enterprise: 'acme' }` for 'github-emu'. @default - none */
+    presetValues: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 
@@ -302,6 +314,19 @@ export const targetSchema = z
         input: undefined,
       });
     }
+    if (
+      target.auth.type === 'oauth2-client-credentials' &&
+      target.auth.grantType === 'account_credentials' &&
+      target.auth.accountId === undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'accountId'],
+        message:
+          "is required when auth.grantType is 'account_credentials' (Zoom server-to-server OAuth): give the app's Account ID",
+        input: undefined,
+      });
+    }
     if (target.leaverAction !== 'deactivate-then-delete' && target.deleteAfterDays !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -311,3 +336,17 @@ export const targetSchema = z
       });
     }
   });
+
+type TargetInput = z.input<typeof targetSchema>;
+type ScimTargetInput = Extract<TargetInput, { kind: 'scim' }>;
+/** A target as written in the config: with a preset, baseUrl may come from the preset. */
+export type TargetConfigInput =
+  | Exclude<TargetInput, { kind: 'scim' }>
+  | (Omit<ScimTargetInput, 'baseUrl'> & { baseUrl?: ScimTargetInput['baseUrl'] });
+
+/** targetSchema, after the target's preset (lambdas/core/targets/presets) has filled what it leaves out. */
+export const configTargetSchema = z.preprocess((input, ctx) => {
+  return applyTargetPreset(input, (issue) =>
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input }),
+  );
+}, targetSchema) as unknown as z.ZodType<z.output<typeof targetSchema>, TargetConfigInput>;

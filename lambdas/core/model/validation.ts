@@ -79,8 +79,11 @@ function schemasAt(schema: unknown, input: unknown, path: readonly PropertyKey[]
     case 'catch':
     case 'nonoptional':
       return schemasAt(def.innerType, input, path);
-    case 'pipe':
-      return schemasAt(def.in, input, path);
+    case 'pipe': {
+      // A preprocess (a transform into a schema, e.g. a target's preset): the schema after it decides.
+      const first = (def.in as SchemaNode)?._zod?.def;
+      return schemasAt(first?.type === 'transform' ? def.out : def.in, input, path);
+    }
     case 'lazy':
       return schemasAt((def.getter as () => unknown)(), input, path);
     case 'union': {

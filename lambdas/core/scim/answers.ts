@@ -10,6 +10,7 @@ import {
   ScimRetryableError,
 } from './errors.ts';
 import {
+  cursorListResponseSchema,
   describeIssues,
   errorBodySchema,
   listResponseSchema,
@@ -115,8 +116,9 @@ export function parseUser(json: unknown, method: string, path: string): ScimAcco
   return toAccount(parsed.data);
 }
 
-export function parseList(json: unknown, method: string, path: string) {
-  const parsed = listResponseSchema.safeParse(json);
+/** A ListResponse; with cursor paging totalResults may be absent (RFC 9865). */
+export function parseList(json: unknown, method: string, path: string, paging: 'index' | 'cursor' = 'index') {
+  const parsed = (paging === 'cursor' ? cursorListResponseSchema : listResponseSchema).safeParse(json);
   if (!parsed.success) {
     throw new ScimMalformedResponseError(
       `server answered an invalid ListResponse: ${describeIssues(parsed.error)}`,

@@ -56,6 +56,14 @@ export interface OAuth2ClientCredentialsOptions {
   /** Space-separated scopes. @default - none sent */
   readonly scope?: string;
   /**
+   * The grant asked for: RFC 6749's client credentials, or Zoom's server-to-server
+   * `account_credentials` (the same exchange, naming the account in `account_id`).
+   * @default 'client_credentials'
+   */
+  readonly grantType?: 'client_credentials' | 'account_credentials';
+  /** The account the token is for; required by (and only sent with) `account_credentials`. */
+  readonly accountId?: string;
+  /**
    * How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
    * @default 'basic'
    */
@@ -98,6 +106,9 @@ export class OAuth2ClientCredentials implements CredentialSource {
       throw new Error(`OAuth2ClientCredentials: tokenUrl has protocol ${url.protocol}; use https`);
     }
     if (!options.clientId) throw new Error('OAuth2ClientCredentials: clientId is empty');
+    if (options.grantType === 'account_credentials' && !options.accountId) {
+      throw new Error("OAuth2ClientCredentials: grantType 'account_credentials' needs accountId");
+    }
     this.clock = options.clock ?? Date.now;
     this.transport = new HttpTransport({
       timeoutMs: options.timeoutMs ?? 10_000,
@@ -129,7 +140,9 @@ export class OAuth2ClientCredentials implements CredentialSource {
     const path = new URL(tokenUrl).pathname;
     const details = { method: 'POST', path };
     const secret = await this.options.clientSecret();
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    const { grantType = 'client_credentials', accountId } = this.options;
+    const form = new URLSearchParams({ grant_type: grantType });
+    if (grantType === 'account_credentials' && accountId) form.set('account_id', accountId);
     if (scope) form.set('scope', scope);
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',

@@ -97,7 +97,7 @@ export async function* listGroupsWithMember(
       const params = new URLSearchParams({ filter, attributes: 'displayName', ...query });
       const path = `${GROUPS}?${params}`;
       const sent = await conn.send('GET', path, { expect: 'json', trace });
-      const list = parseList(sent.json, 'GET', path);
+      const list = parseList(sent.json, 'GET', path, conn.quirks.paging);
       return {
         resources: (list.Resources ?? []).map((r) => {
           const parsed = groupSchema.safeParse(r);
@@ -113,7 +113,7 @@ export async function* listGroupsWithMember(
           }
           return parsed.data.id;
         }),
-        totalResults: list.totalResults,
+        totalResults: list.totalResults ?? 0,
         ...(list.nextCursor !== undefined && { nextCursor: list.nextCursor }),
       };
     },
@@ -134,10 +134,10 @@ async function fetchUserPage(
   for (const [k, v] of Object.entries(query)) params.set(k, v);
   const path = `${USERS}?${params}`;
   const sent = await conn.send('GET', path, { expect: 'json', trace });
-  const list = parseList(sent.json, 'GET', path);
+  const list = parseList(sent.json, 'GET', path, conn.quirks.paging);
   return {
     resources: (list.Resources ?? []).map((r) => parseUser(r, 'GET', path)),
-    totalResults: list.totalResults,
+    totalResults: list.totalResults ?? 0,
     ...(list.nextCursor !== undefined && { nextCursor: list.nextCursor }),
   };
 }

@@ -36,6 +36,9 @@ export const listResponseSchema = z.object({
   nextCursor: z.string().optional(),
 });
 
+/** RFC 9865 cursor answers may leave totalResults out (AWS IAM Identity Center does). */
+export const cursorListResponseSchema = listResponseSchema.extend({ totalResults: count.optional() });
+
 export const errorBodySchema = z.object({
   status: z.union([z.string(), z.number()]).optional(),
   scimType: z.string().optional(),

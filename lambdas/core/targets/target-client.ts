@@ -51,6 +51,8 @@ export function credentialsFor(target: ScimTargetConfig, options: TargetClientOp
     tokenUrl: target.auth.tokenUrl,
     clientId: target.auth.clientId,
     ...(target.auth.scope ? { scope: target.auth.scope } : {}),
+    ...(target.auth.grantType && { grantType: target.auth.grantType }),
+    ...(target.auth.accountId && { accountId: target.auth.accountId }),
     clientSecret: credential,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
