@@ -2,8 +2,8 @@
 // budget, rotation, leaver action), and manual and custom ones it only records and notifies about.
 // config.ts composes them with the sources and the global settings.
 import * as z from 'zod';
-import { attributeRecord, MAX_PERSON_ATTRIBUTE_VALUE, MAX_PERSON_ATTRIBUTES } from './person-attributes.ts';
 import { applyTargetPreset, presetNames } from '../targets/presets/index.ts';
+import { attributeRecord, MAX_PERSON_ATTRIBUTE_VALUE, MAX_PERSON_ATTRIBUTES } from './person-attributes.ts';
 
 const ID_RULE = 'must be 2-32 characters: lowercase letters, digits and dashes, starting with a letter';
 // Ids become parts of AWS resource names and construct ids: keep them short and plain.
@@ -273,6 +273,7 @@ export const scimTargetSchema = z
      * @default - none: scimitar changes no group memberships for movers and reports no entitlement drift
      */
     entitlements: entitlementsSchema.optional(),
+    /**
      * A known application (docs/targets/<preset>.md): fills baseUrl, auth, leaverAction, quirks and
      * rateBudget from the vendor's documentation; every field the target gives wins.
      * @default - none: everything as given

@@ -81,13 +81,13 @@ export async function findGroupByName(
       });
       const path = `${GROUPS}?${params}`;
       const sent = await conn.send('GET', path, { expect: 'json', trace });
-      const list = parseList(sent.json, 'GET', path);
+      const list = parseList(sent.json, 'GET', path, conn.quirks.paging);
       return {
         resources: (list.Resources ?? []).map((r) => {
           const group = parseGroup(r, 'GET', path, sent.status);
           return { id: group.id, displayName: group.displayName ?? '' };
         }),
-        totalResults: list.totalResults,
+        totalResults: list.totalResults ?? 0,
         ...(list.nextCursor !== undefined && { nextCursor: list.nextCursor }),
       };
     },
