@@ -2,10 +2,16 @@
 // A delivery may hold several people (BambooHR, in bamboohr.ts); each becomes an event, is ignored
 // (not a termination) or is rejected with the problems found, so one bad record never hides the others.
 import type { SourceConfig } from '../model/config.ts';
+import { ValidationError } from '../model/errors.ts';
 import { parseLifecycleEvent } from '../model/event.ts';
 import { parseBambooHRPayload } from './bamboohr.ts';
 import { isRecord, type PayloadParser } from './delivery.ts';
+import { parseEntraLcwPayload } from './entra-lcw.ts';
 import { SourceMismatchError } from './errors.ts';
+import { parseHiBobPayload } from './hibob.ts';
+import { parseOktaEventHookPayload } from './okta-event-hook.ts';
+import { parsePersonioPayload } from './personio.ts';
+import { parseRipplingPayload } from './rippling.ts';
 
 // ---------------------------------------------------------------------------------------------
 // generic: the body is one LifecycleEvent; the payload as received is kept as its `raw`. It may
@@ -13,6 +19,11 @@ import { SourceMismatchError } from './errors.ts';
 // has no such field, so its events never do.
 
 export const parseGenericPayload: PayloadParser = (payload, { source }) => {
+  if (isRecord(payload) && 'resume' in payload) {
+    throw new ValidationError('invalid lifecycle event', [
+      'field "resume": is set by an entra-lcw source, never by a generic sender; remove it',
+    ]);
+  }
   const event = parseLifecycleEvent(isRecord(payload) ? { ...payload, raw: payload } : payload);
   if (event.source !== source.id) throw new SourceMismatchError(source.id, event.source);
   // Terminations, and what cancels one (rescind, hire, rehire): the ingest lifecycle acts on those.
@@ -35,4 +46,9 @@ export const parseGenericPayload: PayloadParser = (payload, { source }) => {
 export const payloadParsers: Readonly<Record<SourceConfig['kind'], PayloadParser>> = {
   generic: parseGenericPayload,
   bamboohr: parseBambooHRPayload,
+  hibob: parseHiBobPayload,
+  rippling: parseRipplingPayload,
+  personio: parsePersonioPayload,
+  'okta-event-hook': parseOktaEventHookPayload,
+  'entra-lcw': parseEntraLcwPayload,
 };

@@ -6,7 +6,7 @@ import { parseGenericPayload } from '../../../lambdas/core/ingest/sources.ts';
 import type { SourceConfig } from '../../../lambdas/core/model/config.ts';
 import { eventBody } from '../../../local/send-event.ts';
 
-const source = (kind: SourceConfig['kind']): SourceConfig => ({
+const source = (kind: 'bamboohr' | 'generic'): SourceConfig => ({
   id: kind,
   kind,
   toleranceSeconds: 300,
