@@ -76,6 +76,8 @@ export class FakeEntra {
 
   /** An access token as Entra issues it to a managed identity (v1: iss sts-style, appid). */
   async mintToken(claims: {
+    /** Issue as another authority (a forger posing as the tenant). @default this fake's url */
+    issuerBase?: string;
     audience: string;
     appid: string;
     tenantId?: string;
@@ -87,7 +89,7 @@ export class FakeEntra {
     const now = Math.floor((claims.now ?? new Date()).getTime() / 1000);
     return new SignJWT({ appid: claims.appid, tid: tenant, ver: '1.0' })
       .setProtectedHeader({ alg: 'RS256', kid: this.keys.kid, typ: 'JWT' })
-      .setIssuer(`${this.url}/${tenant}/`)
+      .setIssuer(`${claims.issuerBase ?? this.url}/${tenant}/`)
       .setAudience(claims.audience)
       .setIssuedAt(now)
       .setNotBefore(now)
