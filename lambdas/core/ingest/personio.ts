@@ -54,7 +54,8 @@ export const parsePersonioPayload: PayloadParser = (payload, { source, receivedA
     };
   }
   const eventId = contentEventId(source.id, id, [name, occurredAt]);
-  const person = { employeeId: id };
+  // Dataless: the person id is all there is; targets are matched by it as externalId.
+  const person = { employeeId: id, externalId: id };
   if (name === 'employment.terminated') {
     return oneEvent(eventId, {
       eventId,
