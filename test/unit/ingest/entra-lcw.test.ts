@@ -111,6 +111,21 @@ describe('Entra access token on a Lifecycle Workflows call', () => {
   });
 });
 
+describe('Entra key set unreachable', () => {
+  it('fails as our fault (not a refusal, never a pass) when the tenant keys cannot be fetched', async () => {
+    const offline = { ...source, authority: 'http://127.0.0.1:9' };
+    const token = await entra.mintToken({ audience: AUDIENCE, appid: LOGIC_APP });
+    const err = await Promise.resolve(
+      verifyEntraToken('{}', { authorization: `Bearer ${token}` }, '', { now: new Date(), source: offline }),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(SignatureError);
+  });
+});
+
 describe('Lifecycle Workflows callout', () => {
   it('is a termination of the subject, keyed by the task processing result, carrying the resume path', () => {
     const callout = lcwCallout({
@@ -220,6 +235,14 @@ describe('resuming the task after the revocation', () => {
     });
     expect(await resumer().resume(summary('COMPLETED'))).toBe('failed');
     expect(await resumer().resume({ ...summary('COMPLETED'), eventId: 'generic:evt-9' })).toBe('none');
+    const noResume = new LifecycleWorkflowResumer({
+      config: { sources: [{ ...source, resume: false }] },
+      secrets,
+      audit,
+      alerts,
+      clock: { now: () => new Date() },
+    });
+    expect(await noResume.resume(summary('COMPLETED'))).toBe('none');
     expect(entra.resumes).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '../../../lambdas/core/ingest/okta-event-hook.ts';
 import { parsePersonioPayload } from '../../../lambdas/core/ingest/personio.ts';
 import { parseRipplingPayload } from '../../../lambdas/core/ingest/rippling.ts';
+import { parseGenericPayload } from '../../../lambdas/core/ingest/sources.ts';
 import { parseConfig, type SourceConfig } from '../../../lambdas/core/model/config.ts';
 import { ValidationError } from '../../../lambdas/core/model/errors.ts';
 import {
@@ -326,5 +327,23 @@ describe('Okta event hooks (shared header secret)', () => {
         now: NOW,
       }),
     ).rejects.toThrow(/POST deliveries only/);
+  });
+});
+
+describe('generic events cannot ask for a Lifecycle Workflows resume', () => {
+  it('refuses a generic event that sets resume (only an entra-lcw source may)', () => {
+    const event = {
+      eventId: 'e1',
+      source: 'generic',
+      occurredAt: NOW.toISOString(),
+      kind: 'termination',
+      terminationType: 'voluntary',
+      person: { employeeId: 'E1' },
+      resume: { path: '/x' },
+    };
+    const generic = { ...source('hibob'), id: 'generic', kind: 'generic' } as SourceConfig;
+    expect(() => parseGenericPayload(event, { source: generic, receivedAt: NOW })).toThrow(
+      /set by an entra-lcw source/,
+    );
   });
 });
