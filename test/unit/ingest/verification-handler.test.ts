@@ -45,7 +45,7 @@ const get = (source: string, headers: Record<string, string>) =>
 
 describe('ingest handler: Okta event hook verification (GET)', () => {
   it('answers 200 {"verification": <challenge>}, with or without the auth header', async () => {
-    for (const headers of [{}, { Authorization: SECRET }]) {
+    for (const headers of [{}, { Authorization: SECRET }] as Record<string, string>[]) {
       const answer = await get('okta', { ...headers, 'X-Okta-Verification-Challenge': 'abc-123_XYZ' });
       expect(answer.statusCode).toBe(200);
       expect(JSON.parse(answer.body)).toEqual({ verification: 'abc-123_XYZ' });
