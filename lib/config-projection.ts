@@ -51,7 +51,21 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   ingest: {
     config: ['involuntary', 'scheduleHorizonDays'],
     targets: ['id', 'displayName', 'owner'],
-    sources: ['id', 'kind', 'secretName', 'toleranceSeconds'],
+    sources: [
+      'id',
+      'kind',
+      'secretName',
+      'toleranceSeconds',
+      // okta-event-hook: the header holding the secret, and whether a suspension revokes.
+      'authHeader',
+      'revokeOnSuspend',
+      // entra-lcw: whose tokens are accepted, and whether the task waits for a resume.
+      'tenantId',
+      'audience',
+      'allowedCallers',
+      'authority',
+      'resume',
+    ],
   },
   // Plans the lanes: every target's action and owner (manual targets become owner tasks).
   plan: {
@@ -62,7 +76,11 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   // budget at the write.
   // Updates a mover's managed groups by the target's entitlement rules.
   worker: { config: ['stackName', 'blastRadius'], targets: [...SCIM_CLIENT, 'entitlements'] },
-  summarize: undefined,
+  // Resumes the Lifecycle Workflows task of an entra-lcw event: the source's tenant, Graph and secret.
+  summarize: {
+    config: [],
+    sources: ['id', 'kind', 'secretName', 'tenantId', 'authority', 'graphBaseUrl', 'resume'],
+  },
   // Finds the target by the secret's name or tag; mints through its rotation settings.
   rotation: { config: [], targets: [...SCIM_CLIENT, 'rotation'] },
   // Probes every SCIM target; measures credential and signing-key ages.

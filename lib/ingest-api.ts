@@ -70,6 +70,8 @@ export class IngestApi extends Construct {
   public readonly api: RestApi;
   public readonly ingestFunction: ScimitarFunction;
   public readonly accessLogGroup: LogGroup;
+  /** `GET /events/{source}`: Okta's event hook verification. @default - undefined without an okta-event-hook source */
+  public readonly verificationMethod?: Method;
   /** `POST /roster`, IAM-authorised. @default - undefined without `rosterUpload` */
   public readonly rosterMethod?: Method;
 
@@ -162,6 +164,28 @@ export class IngestApi extends Construct {
       requestParameters: { 'method.request.path.source': true },
       requestModels: { 'application/json': eventBody },
     });
+
+    // Okta verifies an event hook once with a GET carrying X-Okta-Verification-Challenge; the
+    // ingest function answers it (docs/ingest.md). Only a stack with an okta-event-hook source has it.
+    if (props.config.sources.some((s) => s.kind === 'okta-event-hook')) {
+      this.verificationMethod = events.addMethod(
+        'GET',
+        new LambdaIntegration(this.ingestFunction, { proxy: true }),
+        {
+          requestValidator: validator,
+          requestParameters: {
+            'method.request.path.source': true,
+            'method.request.header.X-Okta-Verification-Challenge': true,
+          },
+        },
+      );
+      const verification =
+        "Okta's event hook verification cannot present AWS credentials or Cognito tokens; it carries the hook's shared secret header (checked when present) and only echoes a bounded challenge.";
+      Validations.of(this.verificationMethod).acknowledge(
+        { id: 'AwsSolutions-APIG4', reason: verification },
+        { id: 'AwsSolutions-COG4', reason: verification },
+      );
+    }
 
     if (props.rosterUpload) {
       // The roster is replaced as a whole: no JSON model (CSV is allowed), the function validates

@@ -108,6 +108,12 @@ export class Scimitar extends Construct {
       executionTimeout: props.executionTimeout,
     });
     this.workflow.grantTaskResponse(this.fleet.worker);
+    // Entra ID Lifecycle Workflows: Summarize resumes the waiting task (it reads the event's RECEIVED
+    // entry for the resume path, and the source's Graph credentials); only when such a source exists.
+    const resumed = config.sources.filter((s) => s.kind === 'entra-lcw' && s.resume);
+    for (const source of resumed)
+      this.vault.grantReadSourceSecret(source.id, this.workflow.summarizeFunction);
+    if (resumed.length > 0) this.auditStore.grantReadAudit(this.workflow.summarizeFunction);
 
     this.reconciler = new Reconciler(this, 'Reconciler', {
       config,

@@ -333,6 +333,15 @@ export class TokenVault extends Construct {
   }
 
   /**
+   * Lets a grantee read one source's secret: `secretsmanager:GetSecretValue` on that secret only
+   * (and kms:Decrypt on its key), e.g. the Summarize function reading an entra-lcw source's Graph
+   * credentials to resume a Lifecycle Workflows task.
+   */
+  public grantReadSourceSecret(sourceId: string, grantee: IGrantable): void {
+    this.grantReadSecret(this.sourceSecret(sourceId), grantee);
+  }
+
+  /**
    * Lets a grantee see when each HRIS source's signing key last changed (the canary measures the
    * key's age): `secretsmanager:DescribeSecret` on those secrets only; no value, no KMS.
    */

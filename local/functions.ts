@@ -13,6 +13,7 @@ import { wirePull } from '../lambdas/aws/wiring/pull.ts';
 import { wireReconcile } from '../lambdas/aws/wiring/reconcile.ts';
 import { wirePlan, wireSummarize } from '../lambdas/aws/wiring/workflow-steps.ts';
 import { type CanaryResult, CanaryStatus } from '../lambdas/core/credentials/canary.ts';
+import type { SecretSource } from '../lambdas/core/credentials/secret-source.ts';
 import type { TerminationScheduler } from '../lambdas/core/lifecycle/ports.ts';
 import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
 import { countOf } from '../lambdas/core/model/count-noun.ts';
@@ -260,6 +261,8 @@ function wireCanaryStatus(props: LocalFunctionsProps) {
 /** The state machine as synthesized, its Plan and Summarize tasks running their wired handlers. */
 export function localWorkflow(w: {
   readonly config: ScimitarConfig;
+  /** Where Summarize reads an entra-lcw source's Graph credentials. @default - none: such tasks are not resumed */
+  readonly secrets?: SecretSource;
   readonly stack: LocalStack;
   readonly topology: LocalTopology;
   readonly dynamo: DynamoDBDocumentClient;
@@ -290,6 +293,8 @@ export function localWorkflow(w: {
     logger: w.logger('plan'),
   });
   const summarize = wireSummarize({
+    config: configFor('summarize', w.config),
+    ...(w.secrets && { secrets: w.secrets }),
     env: env('summarize'),
     dynamo: w.dynamo,
     alerts: w.alerts,

@@ -92,6 +92,12 @@ export function localHttpApi(
         writeResult(res, await ingest(event));
         return;
       }
+      // Okta's one-time event hook verification (the stack adds GET when an okta-event-hook source exists).
+      if (events && method === 'GET') {
+        const source = decodeURIComponent(events[1] ?? '');
+        writeResult(res, await ingest(proxyEvent(req, Buffer.alloc(0), '/events/{source}', { source })));
+        return;
+      }
       if (method === 'GET' && url.pathname === '/health') {
         writeJson(res, 200, { ok: true });
         return;

@@ -215,6 +215,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const workflow = localWorkflow({
       config,
+      secrets,
       stack,
       topology,
       dynamo: dynamo.client,

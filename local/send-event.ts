@@ -140,6 +140,11 @@ function bambooHRBody(source: SourceConfig, fields: EventFields): string {
 
 /** The body a source expects for this event. `eventId` is used where the format carries one. */
 export function eventBody(source: SourceConfig, fields: EventFields, eventId: string): string {
+  if (source.kind !== 'bamboohr' && source.kind !== 'generic') {
+    throw new UsageError(
+      `send speaks the generic and BambooHR schemes; source "${source.id}" is ${source.kind}: send to a generic source, or post a delivery built by local/fakes/hr-webhooks.ts (docs/ingest.md)`,
+    );
+  }
   return source.kind === 'bamboohr' ? bambooHRBody(source, fields) : genericBody(source, fields, eventId);
 }
 

@@ -13,6 +13,7 @@ import {
   SignatureError,
   SourceMismatchError,
   UnknownSourceError,
+  VerificationNotOfferedError,
 } from '../core/ingest/errors.ts';
 import { type IngestOutcome, Ingestor, type IngestorDeps } from '../core/ingest/ingest.ts';
 import type { PayloadLimits } from '../core/ingest/payload.ts';
@@ -82,6 +83,8 @@ function refusalFor(
       'schema',
     ];
   }
+  if (err instanceof VerificationNotOfferedError)
+    return [405, { error: 'method_not_allowed', message: err.message }, 'payload'];
   if (err instanceof MalformedPayloadError)
     return [400, { error: 'malformed_payload', message: err.message }, 'payload'];
   return [400, { error: 'bad_request', message: err.message }, 'payload'];
@@ -140,6 +143,15 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   return async (event) => {
     const source = event.pathParameters?.source ?? '';
     try {
+      if (event.httpMethod === 'GET') {
+        const answer = await ingestor.answerVerification({
+          sourceId: source,
+          headers: event.headers,
+          now: clock.now(),
+        });
+        logger.info('event hook verified', { source });
+        return respond(200, answer);
+      }
       const outcome = await ingestor.ingest({
         sourceId: source,
         body: requestBody(event),

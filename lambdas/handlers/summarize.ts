@@ -1,13 +1,19 @@
 // Summarize step of the workflow: audit the outcome, emit latency and outcome metrics.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { LifecycleWorkflowResumer } from '../core/ingest/lcw-resume.ts';
 import { type Summary, summarizeInputSchema } from '../core/model/messages.ts';
 import { METRIC_DIMENSIONS, WORKFLOW_METRICS } from '../core/model/metrics.ts';
 import { parseOrThrow } from '../core/model/validation.ts';
 import { type SummarizeDeps, summarize } from '../core/revocation/summarize.ts';
 
 export function createSummarizeHandler(
-  deps: SummarizeDeps & { readonly logger: Logger; readonly metrics: Metrics },
+  deps: SummarizeDeps & {
+    readonly logger: Logger;
+    readonly metrics: Metrics;
+    /** Resumes the Lifecycle Workflows task an entra-lcw event came from. @default - none */
+    readonly lcw?: LifecycleWorkflowResumer;
+  },
 ) {
   return async (input: unknown): Promise<Summary> => {
     const parsed = parseOrThrow(summarizeInputSchema, input, 'invalid summarize input');
@@ -30,6 +36,9 @@ export function createSummarizeHandler(
     );
     deps.metrics.publishStoredMetrics();
     deps.logger.info('summarized', { ...summary });
+    const resumed = deps.lcw ? await deps.lcw.resume(summary) : 'none';
+    if (resumed !== 'none')
+      deps.logger.info('lifecycle workflow task', { eventId: summary.eventId, resumed });
     return summary;
   };
 }

@@ -4,6 +4,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SecretSource } from '../../core/credentials/secret-source.ts';
+import { LifecycleWorkflowResumer } from '../../core/ingest/lcw-resume.ts';
 import type { ScimitarConfig } from '../../core/model/config.ts';
 import type { Clock, Notifier } from '../../core/model/ports.ts';
 import { ReconciledPrivilegedHolders } from '../../core/revocation/priority.ts';
@@ -14,6 +16,7 @@ import { DynamoOwnerTasks } from '../adapters/dynamo-owner-tasks.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
 import { DynamoReconciliationStore } from '../adapters/dynamo-reconciliation.ts';
 import { DynamoLeaverLedger } from '../adapters/dynamo-state.ts';
+import { SecretsManagerSecretSource } from '../adapters/secrets-source.ts';
 import { SnsNotifier } from '../adapters/sns-notifier.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
 import { keptNotifier } from './kept-notifications.ts';
@@ -68,19 +71,35 @@ export function wireSummarize(
     readonly metrics: Metrics;
     /** @default - the alert topic, ALERT_TOPIC_ARN */
     readonly alerts?: Notifier;
+    /** Entra ID Lifecycle Workflows sources are resumed with the outcome. @default - none resumed */
+    readonly config?: Pick<ScimitarConfig, 'sources'>;
+    /** Where the entra-lcw sources' Graph credentials are read. @default - Secrets Manager */
+    readonly secrets?: SecretSource;
   },
 ) {
   const { audit, state } = tables(w);
+  const alerts = keptNotifier(w.alerts ?? new SnsNotifier(requireEnv('ALERT_TOPIC_ARN', w.env)), 'alert', {
+    state,
+    clock: w.clock,
+    logger: w.logger,
+  });
+  const resumes = w.config?.sources.some((s) => s.kind === 'entra-lcw' && s.resume);
   return createSummarizeHandler({
     audit,
     ledger: new DynamoLeaverLedger(state),
-    alerts: keptNotifier(w.alerts ?? new SnsNotifier(requireEnv('ALERT_TOPIC_ARN', w.env)), 'alert', {
-      state,
-      clock: w.clock,
-      logger: w.logger,
-    }),
+    alerts,
     clock: w.clock,
     logger: w.logger,
     metrics: w.metrics,
+    ...(resumes &&
+      w.config && {
+        lcw: new LifecycleWorkflowResumer({
+          config: w.config,
+          secrets: w.secrets ?? new SecretsManagerSecretSource(),
+          audit,
+          alerts,
+          clock: w.clock,
+        }),
+      }),
   });
 }

@@ -63,3 +63,13 @@ export class SourceMismatchError extends IngestError {
     this.name = 'SourceMismatchError';
   }
 }
+
+/** A GET to a source that has no verification handshake (only Okta event hooks have one). */
+export class VerificationNotOfferedError extends IngestError {
+  constructor(sourceId: string, kind: string) {
+    super(
+      `source "${sourceId}" (${kind}) takes POST deliveries only; the GET verification is Okta event hooks' (kind okta-event-hook)`,
+    );
+    this.name = 'VerificationNotOfferedError';
+  }
+}

@@ -14,13 +14,21 @@ import { isLeaver, type LifecycleEvent, type UnusableMatchField } from '../model
 import type { WorkflowInput } from '../model/messages.ts';
 import type { AuditLog } from '../model/ports.ts';
 import type { IgnoredRecord, ParsedDelivery, RejectedRecord } from './delivery.ts';
-import { SignatureError, UnknownSourceError } from './errors.ts';
+import {
+  MalformedPayloadError,
+  SignatureError,
+  UnknownSourceError,
+  VerificationNotOfferedError,
+} from './errors.ts';
 import { executionName } from './execution-name.ts';
+import { decodeFormPayload, isFormEncoded } from './form-payload.ts';
 import { mapSettled } from './map-settled.ts';
+import { OKTA_VERIFICATION_HEADER, oktaVerificationAnswer } from './okta-event-hook.ts';
 import { checkBodySize, decodeJsonPayload, defaultPayloadLimits, type PayloadLimits } from './payload.ts';
 import type { WorkflowStarter } from './ports.ts';
-import { type HeaderBag, signatureVerifiers, type VerifiedDelivery } from './signature.ts';
+import { type HeaderBag, headerValues, type VerifiedDelivery } from './signature.ts';
 import { payloadParsers } from './sources.ts';
+import { signatureVerifiers } from './verifiers.ts';
 
 /** Least time between two forced re-reads of one source's key, so forged requests cannot hammer Secrets Manager. */
 export const DEFAULT_KEY_REFRESH_INTERVAL_SECONDS = 60;
@@ -30,7 +38,11 @@ const EVENT_CONCURRENCY = 8;
 const NOT_JSON_HINTS: Readonly<Record<SourceConfig['kind'], string>> = {
   bamboohr: "set the BambooHR webhook's format to JSON (not Form Post)",
   generic: 'send the lifecycle event as a JSON object',
-  hibob: 'send JSON',
+  hibob: 'HiBob webhooks v2 post JSON; check the webhook version',
+  rippling: 'Rippling posts form-encoded or JSON bodies',
+  personio: 'Personio webhooks post JSON',
+  'okta-event-hook': 'Okta event hooks post JSON',
+  'entra-lcw': "forward the Lifecycle Workflows callout's JSON body unchanged from the Logic App",
   workday: 'ask for the report with format=json',
 };
 
@@ -124,7 +136,11 @@ export class Ingestor {
     checkBodySize(body, this.limits.maxBodyBytes);
 
     const { signedAt } = await this.verify(source, body, delivery);
-    const payload = decodeJsonPayload(body, this.limits, NOT_JSON_HINTS[source.kind]);
+    // Rippling's app webhooks are form-encoded; every other scheme is JSON.
+    const payload =
+      source.kind === 'rippling' && isFormEncoded(delivery.headers)
+        ? decodeFormPayload(body)
+        : decodeJsonPayload(body, this.limits, NOT_JSON_HINTS[source.kind]);
     const parsed = this.screen(
       payloadParsers[source.kind](payload, { source, receivedAt: delivery.now, signedAt }),
       delivery.now,
@@ -188,18 +204,47 @@ export class Ingestor {
     };
   }
 
+  /**
+   * Okta's one-time verification of an event hook: a GET carrying X-Okta-Verification-Challenge,
+   * answered with `{"verification": <challenge>}`. Only an okta-event-hook source answers; when the
+   * request carries the source's auth header, it must hold the secret (Okta's own sample does not
+   * check it, so its absence is not refused).
+   */
+  async answerVerification(request: {
+    sourceId: string;
+    headers: HeaderBag;
+    now: Date;
+  }): Promise<{ verification: string }> {
+    const source = this.sources.get(request.sourceId);
+    if (!source) throw new UnknownSourceError(request.sourceId);
+    if (source.kind !== 'okta-event-hook') {
+      throw new VerificationNotOfferedError(source.id, source.kind);
+    }
+    if (headerValues(request.headers, source.authHeader).length > 0) {
+      await this.verify(source, new Uint8Array(), request);
+    }
+    const [challenge, ...more] = headerValues(request.headers, OKTA_VERIFICATION_HEADER);
+    const answer = more.length === 0 ? oktaVerificationAnswer(challenge) : null;
+    if (!answer) {
+      throw new MalformedPayloadError(
+        `the ${OKTA_VERIFICATION_HEADER} header must hold one printable token of at most 256 characters`,
+      );
+    }
+    return answer;
+  }
+
   /** Verifies with the cached key; on a mismatch re-reads the key once (it may have rotated), rate-limited. */
   private async verify(
     source: SourceConfig,
     body: Uint8Array,
-    delivery: Delivery,
+    delivery: Pick<Delivery, 'headers' | 'now'>,
   ): Promise<VerifiedDelivery> {
     const verifier = signatureVerifiers[source.kind];
-    const options = { now: delivery.now, toleranceSeconds: source.toleranceSeconds };
+    const options = { now: delivery.now, toleranceSeconds: source.toleranceSeconds, source };
     const secretName = sourceSecretName(source);
     const key = await this.deps.secrets.read(secretName);
     try {
-      return verifier(body, delivery.headers, key, options);
+      return await verifier(body, delivery.headers, key, options);
     } catch (err) {
       if (
         !(err instanceof SignatureError) ||
@@ -210,7 +255,7 @@ export class Ingestor {
       }
     }
     const fresh = await this.deps.secrets.read(secretName, { refresh: true });
-    return verifier(body, delivery.headers, fresh, options);
+    return await verifier(body, delivery.headers, fresh, options);
   }
 
   private async keepRawDelivery(

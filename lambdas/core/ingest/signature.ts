@@ -22,6 +22,8 @@ export interface VerifyOptions {
   now: Date;
   /** @default 300 */
   toleranceSeconds?: number;
+  /** The source delivered to: schemes with settings of their own (header name, tenant) read them here. */
+  source?: SourceConfig;
 }
 
 /** What a verified signature proves beyond authenticity: when the sender signed it. */
@@ -30,6 +32,14 @@ export interface VerifiedDelivery {
 }
 
 export type SignatureVerifier = (
+  body: RawBody,
+  headers: HeaderBag,
+  key: string,
+  options: VerifyOptions,
+) => VerifiedDelivery | Promise<VerifiedDelivery>;
+
+/** A scheme checked from the request alone, with no key fetch (every HMAC and shared-secret scheme). */
+export type SyncSignatureVerifier = (
   body: RawBody,
   headers: HeaderBag,
   key: string,
@@ -48,7 +58,7 @@ export function headerValues(headers: HeaderBag, name: string): string[] {
 }
 
 /** The one value of a required signature header, or a SignatureError (missing, or sent twice differently). */
-function requiredHeader(headers: HeaderBag, name: string): string {
+export function requiredHeader(headers: HeaderBag, name: string): string {
   const values = headerValues(headers, name).filter((v) => v.length > 0);
   if (values.length === 0) throw new SignatureError('missing', `the ${name} header is missing`);
   if (values.length > 1) {
@@ -74,7 +84,7 @@ function decodeHex(value: string, header: string): Buffer {
 }
 
 /** Constant-time equality; timingSafeEqual throws on different lengths, so those are compared first. */
-function sameDigest(expected: Buffer, received: Buffer): boolean {
+export function sameDigest(expected: Buffer, received: Buffer): boolean {
   return expected.length === received.length && timingSafeEqual(expected, received);
 }
 
@@ -147,7 +157,7 @@ function parseGenericHeader(value: string): GenericSignatureHeader {
   return { timestamp, signatures };
 }
 
-export const verifyGenericSignature: SignatureVerifier = (body, headers, key, options) => {
+export const verifyGenericSignature: SyncSignatureVerifier = (body, headers, key, options) => {
   const { timestamp, signatures } = parseGenericHeader(requiredHeader(headers, GENERIC_SIGNATURE_HEADER));
   const signedAt = parseUnixSeconds(timestamp, GENERIC_SIGNATURE_HEADER);
   const received = signatures.map((s) => decodeHex(s, GENERIC_SIGNATURE_HEADER));
@@ -183,7 +193,7 @@ function parseBambooHRTimestamp(value: string): Date {
   );
 }
 
-export const verifyBambooHRSignature: SignatureVerifier = (body, headers, key, options) => {
+export const verifyBambooHRSignature: SyncSignatureVerifier = (body, headers, key, options) => {
   const signature = requiredHeader(headers, BAMBOOHR_SIGNATURE_HEADER);
   const timestamp = requiredHeader(headers, BAMBOOHR_TIMESTAMP_HEADER);
   const signedAt = parseBambooHRTimestamp(timestamp);
@@ -201,22 +211,5 @@ export function signBambooHR(body: RawBody, key: string, now: Date): Record<stri
   return {
     [BAMBOOHR_SIGNATURE_HEADER]: hmacSha256(key, body, timestamp).toString('hex'),
     [BAMBOOHR_TIMESTAMP_HEADER]: timestamp,
-  };
-}
-
-/** The signature scheme of each source kind. */
-export const signatureVerifiers: Readonly<Record<SourceConfig['kind'], SignatureVerifier>> = {
-  generic: verifyGenericSignature,
-  bamboohr: verifyBambooHRSignature,
-  // Pulled, not pushed (lambdas/core/pull): nothing posted for these sources is accepted.
-  hibob: refusePush(
-    'HiBob webhooks are not accepted by this build; its people are pulled (docs/roster-pull.md)',
-  ),
-  workday: refusePush('Workday has no webhook: its terminations are polled (docs/roster-pull.md)'),
-};
-
-function refusePush(why: string): SignatureVerifier {
-  return () => {
-    throw new SignatureError('missing', why);
   };
 }

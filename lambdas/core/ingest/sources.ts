@@ -7,7 +7,12 @@ import { parseLifecycleEvent } from '../model/event.ts';
 import { parseWorkdayTerminations } from '../pull/workday.ts';
 import { parseBambooHRPayload } from './bamboohr.ts';
 import { isRecord, type PayloadParser } from './delivery.ts';
-import { MalformedPayloadError, SourceMismatchError } from './errors.ts';
+import { parseEntraLcwPayload } from './entra-lcw.ts';
+import { SourceMismatchError } from './errors.ts';
+import { parseHiBobPayload } from './hibob.ts';
+import { parseOktaEventHookPayload } from './okta-event-hook.ts';
+import { parsePersonioPayload } from './personio.ts';
+import { parseRipplingPayload } from './rippling.ts';
 
 // ---------------------------------------------------------------------------------------------
 // generic: the body is one LifecycleEvent; the payload as received is kept as its `raw`. It may
@@ -15,6 +20,11 @@ import { MalformedPayloadError, SourceMismatchError } from './errors.ts';
 // has no such field, so its events never do.
 
 export const parseGenericPayload: PayloadParser = (payload, { source }) => {
+  if (isRecord(payload) && 'resume' in payload) {
+    throw new ValidationError('invalid lifecycle event', [
+      'field "resume": is set by an entra-lcw source, never by a generic sender; remove it',
+    ]);
+  }
   const event = parseLifecycleEvent(isRecord(payload) ? { ...payload, raw: payload } : payload);
   if (event.source !== source.id) throw new SourceMismatchError(source.id, event.source);
   // Terminations, what cancels one (rescind, hire, rehire), and changes (a mover's new attributes:
@@ -32,9 +42,11 @@ export const parseGenericPayload: PayloadParser = (payload, { source }) => {
 export const payloadParsers: Readonly<Record<SourceConfig['kind'], PayloadParser>> = {
   generic: parseGenericPayload,
   bamboohr: parseBambooHRPayload,
-  hibob: () => {
-    throw new MalformedPayloadError('HiBob webhooks are not accepted by this build (docs/roster-pull.md)');
-  },
+  hibob: parseHiBobPayload,
+  rippling: parseRipplingPayload,
+  personio: parsePersonioPayload,
+  'okta-event-hook': parseOktaEventHookPayload,
+  'entra-lcw': parseEntraLcwPayload,
   // The terminations report of a poll (lambdas/core/pull/termination-poll.ts).
   workday: parseWorkdayTerminations,
 };

@@ -38,6 +38,7 @@ export const auditSteps = [
   'REMEDIATED', // the reconciler re-queued drift
   'COMPLETED', // every target revoked (or nothing to revoke)
   'PARTIAL', // at least one target failed
+  'RESUMED', // the Lifecycle Workflows task that sent the event was resumed with the outcome (entra-lcw)
 ] as const;
 export type AuditStep = (typeof auditSteps)[number];
 

@@ -24,12 +24,12 @@ export {
 /** A source signing key's age limit when the config gives none: a year, warned 30 days ahead. */
 export const DEFAULT_SOURCE_KEY_AGE = { maxAgeDays: 365, warnDaysBefore: 30 } as const;
 
-/** What every source has: its id, the secret it is verified (or, when pulled, authenticated) with. */
-const sourceBase = {
+/** Source fields every kind shares: its id, the secret that authenticates it, replay and key-age limits. */
+const sourceCommon = {
   id: resourceId,
-  /** Secret holding the HMAC signing key (Workday: the API credential, docs/roster-pull.md). */
+  /** Secret holding the signing key (or shared token; entra-lcw: the Graph client credentials; workday: the API credential, docs/roster-pull.md). */
   ...secretFields,
-  /** Deliveries older than this are refused as replays. */
+  /** Deliveries older than this are refused as replays (schemes that sign a timestamp). */
   toleranceSeconds: z.number().int().min(30).max(3600).default(300),
   /**
    * The signing key is changed by hand (the HRIS has no API for it): the canary measures its age
@@ -45,27 +45,87 @@ const sourceBase = {
     .optional(),
 };
 
-/** Payload and signature scheme by `kind`: BambooHR webhooks, scimitar's generic JSON event, ... */
+const HTTP_HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The Microsoft identity platform host that issues Entra tokens (public cloud). */
+export const ENTRA_AUTHORITY = 'https://login.microsoftonline.com';
+/** Microsoft Graph (public cloud), called to resume a Lifecycle Workflows task. */
+export const GRAPH_BASE_URL = 'https://graph.microsoft.com';
+
+const httpsOrLoopback = z.url({ message: 'must be an absolute URL' }).refine(
+  (value) => {
+    const url = new URL(value);
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
+    );
+  },
+  { message: 'must be https:// (http:// is allowed only for localhost)' },
+);
+
+/** Sources whose payload scimitar reads without kind-specific settings. */
+const plainSource = (kind: 'generic' | 'rippling' | 'personio') =>
+  z.object({ kind: z.literal(kind), ...sourceCommon }).strict();
+
+/**
+ * An HRIS or IdP that tells scimitar someone left. `kind` names the payload and authentication
+ * scheme: BambooHR and HiBob sign with HMAC, scimitar's generic JSON with its own HMAC, Rippling and
+ * Personio send a shared bearer token, Okta event hooks a shared header secret, and Entra ID
+ * Lifecycle Workflows (through a Logic App) an Entra access token (docs/ingest.md).
+ */
 export const sourceSchema = z.discriminatedUnion('kind', [
-  z.object({ ...sourceBase, kind: z.literal('generic') }).strict(),
   z
     .object({
-      ...sourceBase,
       kind: z.literal('bamboohr'),
+      ...sourceCommon,
       /** BambooHR's API, for the roster pull (docs/roster-pull.md). @default - not read */
       api: bambooHRApiSchema.optional(),
     })
     .strict(),
+  plainSource('generic'),
   z
     .object({
-      ...sourceBase,
       kind: z.literal('hibob'),
+      ...sourceCommon,
       /** HiBob's API, for the roster pull (docs/roster-pull.md). @default - not read */
       api: hibobApiSchema.optional(),
     })
     .strict(),
+  plainSource('rippling'),
+  plainSource('personio'),
   // Workday has no webhook: terminations are polled and the roster pulled (docs/roster-pull.md).
-  z.object({ ...sourceBase, kind: z.literal('workday'), ...workdaySourceFields }).strict(),
+  z.object({ kind: z.literal('workday'), ...sourceCommon, ...workdaySourceFields }).strict(),
+  z
+    .object({
+      kind: z.literal('okta-event-hook'),
+      ...sourceCommon,
+      /** The header Okta sends the secret in (the event hook's "Authentication field"). @default 'Authorization' */
+      authHeader: z.string().regex(HTTP_HEADER_NAME, 'must be an HTTP header name').default('Authorization'),
+      /** A suspended user's access is revoked too, not only a deactivated one's. @default true */
+      revokeOnSuspend: z.boolean().default(true),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('entra-lcw'),
+      ...sourceCommon,
+      /** The Entra tenant (directory) id whose tokens are accepted. */
+      tenantId: z.string().regex(GUID, 'must be the tenant id (a GUID)'),
+      /** The token audience scimitar accepts: the application ID URI (or client id) of its app registration. */
+      audience: z.string().trim().min(1).max(256),
+      /** Client ids of the callers allowed (the Logic App's managed identity): the token's appid or azp. */
+      allowedCallers: z
+        .array(z.string().regex(GUID, 'must be a client (application) id, a GUID'))
+        .min(1, 'must name at least one caller: the Logic App managed identity that forwards the call'),
+      /** Call Graph's resume endpoint with the revocation's outcome. @default true */
+      resume: z.boolean().default(true),
+      /** @default {@link ENTRA_AUTHORITY} (other clouds, or the local fake) */
+      authority: httpsOrLoopback.default(ENTRA_AUTHORITY),
+      /** @default {@link GRAPH_BASE_URL} */
+      graphBaseUrl: httpsOrLoopback.default(GRAPH_BASE_URL),
+    })
+    .strict(),
 ]);
 
 /** When an involuntary termination revokes (config `involuntary`). */

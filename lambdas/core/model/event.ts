@@ -123,6 +123,13 @@ export const unusableMatchFieldSchema = z
   .strict();
 export type UnusableMatchField = z.infer<typeof unusableMatchFieldSchema>;
 
+/**
+ * The resume path of a Lifecycle Workflows task processing result, relative to Graph's version root
+ * (https://learn.microsoft.com/graph/api/identitygovernance-taskprocessingresult-resume).
+ */
+export const LCW_RESUME_PATH =
+  /^\/identityGovernance\/lifecycleWorkflows\/workflows\/[A-Za-z0-9-]{1,64}\/tasks\/[A-Za-z0-9-]{1,64}\/taskProcessingResults\/[A-Za-z0-9-]{1,64}\/microsoft\.graph\.identityGovernance\.resume$/;
+
 const isoInstant = z.iso.datetime({
   offset: true,
   message: 'must be an ISO 8601 date-time with a time zone',
@@ -149,6 +156,16 @@ export const lifecycleEventSchema = z
      * a termination; absent means no such request.
      */
     urgent: z.literal(true).optional(),
+    /**
+     * Set by an entra-lcw source, never by a generic sender: the Lifecycle Workflows task that waits
+     * for the outcome; the Summarize step resumes it through Graph (lambdas/core/ingest/lcw-resume.ts).
+     */
+    resume: z
+      .object({
+        path: z.string().max(512).regex(LCW_RESUME_PATH, 'must be a Lifecycle Workflows resume path'),
+      })
+      .strict()
+      .optional(),
     /** The payload as received. Never stored: RECEIVED keeps the delivery's SHA-256 (lambdas/core/ingest/ingest.ts). */
     raw: z.unknown().optional(),
     /**

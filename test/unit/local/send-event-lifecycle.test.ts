@@ -65,6 +65,13 @@ describe('send: lifecycle events as each source sends them', () => {
       /cannot ask for revoke-now .*use a generic source/,
     );
   });
+
+  it('refuses a source of a push kind it does not speak, saying what to use instead', () => {
+    const hibob = { ...source('generic'), id: 'hibob', kind: 'hibob' } as SourceConfig;
+    expect(() => eventBody(hibob, { person }, 'x')).toThrow(
+      /send speaks the generic and BambooHR schemes.*hr-webhooks/,
+    );
+  });
 });
 
 describe('send: a mover’s change', () => {
