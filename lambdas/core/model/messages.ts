@@ -19,7 +19,8 @@ export type LanePriority = (typeof lanePriorities)[number];
 export const laneSchema = z.object({
   targetId: z.string(),
   tier: z.enum(['privileged', 'standard']),
-  action: z.enum(['deactivate', 'delete']),
+  /** `revoke-sessions`: a session target's lane ends the person's sessions and tokens (docs/sessions.md). */
+  action: z.enum(['deactivate', 'delete', 'revoke-sessions']),
   matchAttribute: z.enum(['userName', 'externalId', 'email']),
   /** The person's value for the target's match attribute. */
   matchValue: z.string(),
