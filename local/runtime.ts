@@ -25,6 +25,7 @@ import {
   gatherCoverageFacts,
 } from '../lambdas/core/reconcile/coverage.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import { sessionRevokerFor } from '../lambdas/core/sessions/revoker.ts';
 import type { RequestClass } from '../lambdas/core/targets/rate-budget.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { configFor } from '../lib/config-projection.ts';
@@ -177,7 +178,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       apps,
       // A priority queue's work takes the budget as urgent, the bulk lane's as a leaver.
-      scimFor: (target, requestClass) => scimOf[requestClass](target),
+      // The worker dispatches on the target's kind, as on Lambda (lambdas/aws/entries/worker.ts).
+      scimFor: (target, requestClass) =>
+        target.kind === 'session'
+          ? sessionRevokerFor(target, {
+              secretId: targetSecretName(target),
+              secrets,
+              ...(options.scimTimeoutMs && { timeoutMs: options.scimTimeoutMs }),
+              budget: budgets(target),
+              requestClass,
+            })
+          : scimOf[requestClass](target),
       workerFor: (target, queue, scim) => {
         const handler = wireWorkerLane({
           targetId: target.id,
