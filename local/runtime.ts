@@ -36,6 +36,7 @@ import { localCloudWatch } from './cloudwatch.ts';
 import { demoRosterCsv, demoTargetsOf, startDemoApps } from './demo-apps.ts';
 import { demoPeople } from './demo-people.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
+import { demoOktaTargetsOf, type FakeOkta, startDemoOkta } from './fakes/okta.ts';
 import { acting, localEnvironment, localFunctions, localWorkflow } from './functions.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
@@ -90,11 +91,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     const demoTargets = options.demoApps === false ? [] : demoTargetsOf(options.config);
     const secretsFile = join(dataDir, 'secrets.json');
-    const secretValues = ensureSecrets(options.config, secretsFile, demoTargets);
+    // The demo's session targets (an Okta org on localhost) get a fake Okta, as SCIM targets get apps.
+    const demoSessionTargets = options.demoApps === false ? [] : demoOktaTargetsOf(options.config.targets);
+    const secretValues = ensureSecrets(options.config, secretsFile, [...demoTargets, ...demoSessionTargets]);
     const secrets = new LocalSecretSource({ file: secretsFile });
 
     // Demo applications first: their ports may move the targets' base URLs.
-    const { apps, config } = await startDemoApps(options.config, demoTargets, {
+    const sessionApps = new Map<string, FakeOkta>();
+    for (const target of demoSessionTargets) {
+      const okta = await startDemoOkta(
+        target,
+        secretValues[targetSecretName(target)] ?? '',
+        people,
+        options.ephemeralPorts ?? false,
+      );
+      stoppers.push(() => okta.close());
+      sessionApps.set(target.id, okta);
+    }
+    const withSessions = {
+      ...options.config,
+      targets: options.config.targets.map((t) => {
+        const okta = sessionApps.get(t.id);
+        return okta && t.kind === 'session' ? { ...t, baseUrl: okta.url } : t;
+      }),
+    };
+    const { apps, config } = await startDemoApps(withSessions, demoTargets, {
       tokens: secretValues,
       people,
       ephemeral: options.ephemeralPorts ?? false,
@@ -339,6 +360,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ledger,
       workflow,
       lanes,
+      sessionApps,
       alerts,
       owners,
       people,

@@ -3,6 +3,8 @@
 // limit answer (429 with X-Rate-Limit-Limit/-Remaining/-Reset, the reset in epoch seconds)
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions,
 // https://developer.okta.com/docs/reference/rl-best-practices/).
+import type { SessionTargetConfig } from '../../lambdas/core/model/config.ts';
+import type { DemoPerson } from '../demo-people.ts';
 import { type FakeAnswer, type FakeServer, serveFake, Throttle } from './session-hook.ts';
 
 export interface FakeOktaUser {
@@ -29,6 +31,8 @@ const error = (status: number, errorCode: string, errorSummary: string): FakeAns
 export async function startFakeOkta(options: {
   token: string;
   users: readonly FakeOktaUser[];
+  /** @default 0: an ephemeral port */
+  port?: number;
 }): Promise<FakeOkta> {
   const cleared: FakeOkta['cleared'] = [];
   const withSessions = new Set(options.users.map((u) => u.id));
@@ -71,6 +75,35 @@ export async function startFakeOkta(options: {
       return { status: 204 };
     }
     return error(404, 'E0000022', 'The endpoint does not support the provided HTTP method');
-  });
+  }, options.port);
   return { ...server, cleared, withSessions, throttle, requests };
+}
+
+/** The demo's Okta session targets: provider okta on plain http to this machine. */
+export function demoOktaTargetsOf(targets: readonly { kind: string }[]): SessionTargetConfig[] {
+  return targets.filter(
+    (t): t is SessionTargetConfig =>
+      t.kind === 'session' &&
+      (t as SessionTargetConfig).provider === 'okta' &&
+      /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test((t as SessionTargetConfig).baseUrl ?? ''),
+  );
+}
+
+/** A fake Okta org for the demo: every demo person a user (login = their first email), each signed in. */
+export function startDemoOkta(
+  target: SessionTargetConfig,
+  token: string,
+  people: readonly DemoPerson[],
+  ephemeral: boolean,
+): Promise<FakeOkta> {
+  const port = ephemeral ? 0 : Number(new URL(target.baseUrl ?? 'http://localhost').port || 80);
+  return startFakeOkta({
+    token,
+    port,
+    users: people.map((p) => ({
+      id: `00u${p.employeeId}`,
+      login: p.emails[0] ?? p.userName,
+      email: p.emails[0],
+    })),
+  });
 }

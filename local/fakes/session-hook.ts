@@ -28,9 +28,10 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** Serves `route` on an ephemeral loopback port. */
+/** Serves `route` on a loopback port. @default port 0: an ephemeral one */
 export async function serveFake(
   route: (req: FakeRequest) => FakeAnswer | Promise<FakeAnswer>,
+  port = 0,
 ): Promise<FakeServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -66,10 +67,13 @@ export async function serveFake(
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
