@@ -371,7 +371,7 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
       '--reason',
       'layoff',
     ).catch((err: { stdout: string; stderr: string }) => err.stderr);
-    expect(refusedCli).toContain('target "nope" is not a SCIM target');
+    expect(refusedCli).toContain('target "nope" is not a SCIM or session target');
     const granted = (
       await cli(
         runtime,
