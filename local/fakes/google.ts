@@ -73,7 +73,9 @@ export async function startFakeGoogle(options: {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !tokens.has(bearer)) return googleError(401, 'Login Required.', 'required');
     const limited = throttle.take();
-    if (limited) return { ...googleError(429, 'Rate Limit Exceeded', 'rateLimitExceeded'), headers: limited };
+    // Google's documented quota answer is a 403 with reason userRateLimitExceeded.
+    if (limited)
+      return { ...googleError(403, 'User Rate Limit Exceeded', 'userRateLimitExceeded'), headers: limited };
     const parts = req.url.pathname.split('/').slice(1).map(decodeURIComponent);
     if (parts.slice(0, 4).join('/') !== 'admin/directory/v1/users')
       return googleError(404, 'Not Found', 'notFound');

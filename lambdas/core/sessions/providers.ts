@@ -187,3 +187,22 @@ export function googleSessions(conn: ScimConnection): SessionApi {
     },
   };
 }
+
+/** Google's quota reasons: a 403 with one of them is a rate limit, to wait out, not a refusal. */
+const GOOGLE_QUOTA_REASONS = /"reason"\s*:\s*"(userRateLimitExceeded|rateLimitExceeded|quotaExceeded)"/;
+
+/**
+ * Google answers a spent quota with 403 `userRateLimitExceeded` or `quotaExceeded` and asks for
+ * exponential backoff (https://developers.google.com/workspace/admin/directory/v1/limits): such an
+ * answer is passed on as the 429 it means, so the lane hands the revocation back instead of
+ * failing it. Any other 403 stays a refusal.
+ */
+export function googleQuotaAsThrottle(inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (response.status !== 403) return response;
+    const text = await response.text();
+    const status = GOOGLE_QUOTA_REASONS.test(text) ? 429 : 403;
+    return new Response(text, { status, headers: response.headers });
+  };
+}

@@ -29,7 +29,13 @@ import {
   OktaApiToken,
 } from './credentials.ts';
 import { sessionHook } from './hook.ts';
-import { entraSessions, googleSessions, oktaSessions, type SessionApi } from './providers.ts';
+import {
+  entraSessions,
+  googleQuotaAsThrottle,
+  googleSessions,
+  oktaSessions,
+  type SessionApi,
+} from './providers.ts';
 
 export class SessionRevoker implements LaneScimClient {
   constructor(
@@ -134,7 +140,8 @@ export function sessionRevokerFor(
   const connection = (
     baseUrl: string,
     credentials: ConstructorParameters<typeof ScimConnection>[0]['credentials'],
-  ) => new ScimConnection({ baseUrl, credentials, ...common });
+    fetchFn?: typeof fetch,
+  ) => new ScimConnection({ baseUrl, credentials, ...common, ...(fetchFn && { fetch: fetchFn }) });
   const api = ((): SessionApi => {
     switch (target.provider) {
       case 'okta':
@@ -174,6 +181,8 @@ export function sessionRevokerFor(
               ...(options.fetch && { fetch: options.fetch }),
               ...(options.clock && { clock: options.clock }),
             }),
+            // Google's 403 userRateLimitExceeded is its rate limit (providers.ts).
+            googleQuotaAsThrottle(options.fetch ?? globalThis.fetch),
           ),
         );
       case 'hook':

@@ -197,6 +197,15 @@ describe('Session target: Google Workspace', () => {
     expect(evidence.verified).toMatchObject({ checkedBy: 'answer' });
   });
 
+  it('hands a 403 userRateLimitExceeded back as the rate limit it is', async () => {
+    google.throttle.next(1, {});
+    const err = await google_()
+      .revoke(request())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScimThrottledError);
+    expect(err).toMatchObject({ status: 429 });
+  });
+
   it('finds a user by an alias email', async () => {
     const evidence = await google_().revoke(request('j.doe@example.com'));
     expect(evidence.account?.id).toBe('g-1');
