@@ -45,6 +45,16 @@ export default defineConfig({
       allowList: ['wiki-bot'],
     },
     {
+      // Ends every leaver's Okta sessions and OAuth tokens (docs/sessions.md); locally a fake Okta org.
+      id: 'sso',
+      kind: 'session',
+      provider: 'okta',
+      displayName: 'Okta sessions (demo)',
+      owner: 'identity-team@example.com',
+      baseUrl: 'http://localhost:4104',
+      matchAttribute: 'email',
+    },
+    {
       id: 'payroll',
       kind: 'manual',
       displayName: 'Legacy payroll',

@@ -147,7 +147,8 @@ export class Alerting extends Construct {
     // task whose publication lacks the targetId attribute still reaches a person.
     const targetsByOwner = new Map<string, string[]>();
     for (const target of config.targets) {
-      if (target.kind === 'scim') continue;
+      // Owner tasks come from manual and custom targets; SCIM and session targets have lanes.
+      if (target.kind === 'scim' || target.kind === 'session') continue;
       targetsByOwner.set(target.owner, [...(targetsByOwner.get(target.owner) ?? []), target.id]);
     }
     for (const [owner, targetIds] of targetsByOwner) {

@@ -96,7 +96,9 @@ export class CredentialRotation extends Construct {
     const { config } = props;
     const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
     const targetSecrets = props.vault.targetSecrets();
-    validate(scimTargets, targetSecrets);
+    // Session targets' secrets are in the vault too; they are neither probed nor rotated here.
+    const sessionTargetIds = config.targets.filter((t) => t.kind === 'session').map((t) => t.id);
+    validate(scimTargets, targetSecrets, sessionTargetIds);
     const secretOf = (target: ScimTargetConfig) => targetSecrets[target.id] as ISecret;
     this.probedTargetIds = scimTargets.map((t) => t.id);
     this.agedTargetIds = scimTargets.filter((t) => t.rotation.strategy === 'manual').map((t) => t.id);
@@ -292,7 +294,11 @@ export function canaryQuery(metricName: string): string {
   return `SELECT MAX(${metricName}) FROM SCHEMA(${METRICS_NAMESPACE}, service, target) WHERE service = '${CANARY_SERVICE}' GROUP BY target`;
 }
 
-function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record<string, ISecret>>): void {
+function validate(
+  targets: readonly ScimTargetConfig[],
+  secrets: Readonly<Record<string, ISecret>>,
+  sessionTargetIds: readonly string[] = [],
+): void {
   const problems: string[] = [];
   for (const target of targets) {
     if (!secrets[target.id]) {
@@ -312,10 +318,10 @@ function validate(targets: readonly ScimTargetConfig[], secrets: Readonly<Record
       );
     }
   }
-  const known = new Set(targets.map((t) => t.id));
+  const known = new Set([...targets.map((t) => t.id), ...sessionTargetIds]);
   for (const id of Object.keys(secrets)) {
     if (!known.has(id))
-      problems.push(`the vault holds a secret for "${id}", which is no SCIM target of the config`);
+      problems.push(`the vault holds a secret for "${id}", which is no SCIM or session target of the config`);
   }
   if (problems.length > 0) throw new Error(`CredentialRotation: ${problems.join('; ')}`);
 }

@@ -21,7 +21,7 @@ import {
   priorityQueueName,
   priorityQueuePrefix,
 } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
+import { hasLane, type LaneTargetConfig, type ScimitarConfig } from '../lambdas/core/model/config.ts';
 import type { AuditStore } from './audit-store.ts';
 import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts';
 import { ScimitarFunction } from './scimitar-function.ts';
@@ -56,8 +56,8 @@ export function laneShardOf(targetId: string): number {
 export interface TargetLaneProps {
   /** The validated config: `stackName` (queue names) and `maxAttempts`. */
   readonly config: ScimitarConfig;
-  /** The SCIM target this lane revokes access in. */
-  readonly target: ScimTargetConfig;
+  /** The SCIM target this lane revokes access in, or the session target whose sessions it ends. */
+  readonly target: LaneTargetConfig;
   /** The shared worker that consumes every lane's queue. */
   readonly worker: ScimitarFunction;
   /**
@@ -235,7 +235,8 @@ export class LaneFleet extends Construct {
     super(scope, id);
     const { config, vault, auditStore } = props;
     this.stackName = config.stackName;
-    const scimTargets = config.targets.filter((t): t is ScimTargetConfig => t.kind === 'scim');
+    // SCIM and session targets alike: a session target's lane is the same queue, DLQ and alarms.
+    const scimTargets = config.targets.filter(hasLane);
     validateFleet(config, scimTargets);
     const workerTimeout = props.workerTimeout ?? Duration.seconds(60);
     this.queueUrlPrefix = `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`;
@@ -433,7 +434,7 @@ export class LaneFleet extends Construct {
   }
 }
 
-function validateFleet(config: ScimitarConfig, scimTargets: readonly ScimTargetConfig[]): void {
+function validateFleet(config: ScimitarConfig, scimTargets: readonly LaneTargetConfig[]): void {
   const longest = scimTargets.reduce((a, t) => (t.id.length > a.length ? t.id : a), '');
   const name = laneQueueName(config.stackName, longest);
   if (longest && name.length > MAX_QUEUE_NAME_LENGTH) {

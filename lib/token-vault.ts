@@ -11,8 +11,8 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { warnAtDays } from '../lambdas/core/credentials/credential-age.ts';
 import {
+  type LaneTargetConfig,
   type ScimitarConfig,
-  type ScimTargetConfig,
   type SourceConfig,
   sourceSecretName,
   targetSecretName,
@@ -163,7 +163,7 @@ export class TokenVault extends Construct {
    * lane shard that holds the target's lane, so that the root template does not grow with the
    * target count. Call once per SCIM target.
    */
-  public addTargetSecret(scope: Construct, target: ScimTargetConfig): ISecret {
+  public addTargetSecret(scope: Construct, target: LaneTargetConfig): ISecret {
     if (this.secretsByTarget.has(target.id)) {
       throw new Error(`TokenVault: target "${target.id}" already has a secret; add each target once`);
     }
@@ -175,15 +175,21 @@ export class TokenVault extends Construct {
     } else {
       const created = new Secret(scope, `Target-${target.id}`, {
         secretName: targetSecretName(target),
-        description: `scimitar: ${target.auth.type === 'bearer' ? 'bearer token' : 'OAuth2 client secret'} for ${target.displayName} (${target.id}); put the real value after deploy`,
+        description: `scimitar: ${credentialKind(target)} for ${target.displayName} (${target.id}); put the real value after deploy`,
         encryptionKey: this.encryptionKey,
         // A placeholder until an operator puts the real token (docs/operations.md).
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const rotation = target.rotation;
+      if (target.kind === 'session') {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason: `Session target "${target.id}" (${target.provider}) holds a credential its provider issues in its admin console (API token, client secret, service account key or hook key): a person renews it (docs/sessions.md#credentials).`,
+        });
+      }
+      const rotation = target.kind === 'scim' ? target.rotation : undefined;
       // 'api' and 'oauth2' targets get their rotation schedule from CredentialRotation.
-      if (rotation.strategy === 'manual') {
+      if (rotation?.strategy === 'manual') {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-SMG4',
           reason: `Target "${target.id}" issues tokens only in its admin console (rotation strategy 'manual'): a person renews it; CredentialRotation's credential-age alarm names it at ${warnAtDays(rotation)} days, ${rotation.warnDaysBefore} days before its ${rotation.maxAgeDays}-day limit (docs/credentials.md#credential-age).`,
@@ -355,4 +361,17 @@ export class TokenVault extends Construct {
       });
     }
   }
+}
+
+/** What a target's secret holds, for its description. */
+function credentialKind(target: LaneTargetConfig): string {
+  if (target.kind === 'session') {
+    return {
+      okta: 'Okta API token',
+      entra: 'Entra ID client secret',
+      google: 'Google service account key (JSON)',
+      hook: 'session hook signing key',
+    }[target.provider];
+  }
+  return target.auth.type === 'bearer' ? 'bearer token' : 'OAuth2 client secret';
 }

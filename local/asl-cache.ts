@@ -40,7 +40,9 @@ function sourceFingerprint(): string {
 }
 
 function cacheKey(config: ScimitarConfig): string {
-  const targets = config.targets.map((t) => (t.kind === 'scim' ? { ...t, baseUrl: '' } : t));
+  const targets = config.targets.map((t) =>
+    t.kind === 'scim' || t.kind === 'session' ? { ...t, baseUrl: '' } : t,
+  );
   return createHash('sha256')
     .update(JSON.stringify({ ...config, targets }))
     .update(sourceFingerprint())

@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import { type LaneQueueKind, laneKindOfQueue, targetOfLaneQueue } from '../lambdas/aws/target-env.ts';
-import type { ScimitarConfig, ScimTargetConfig } from '../lambdas/core/model/config.ts';
-import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import { hasLane, type LaneTargetConfig, type ScimitarConfig } from '../lambdas/core/model/config.ts';
+import type { LaneScimClient } from '../lambdas/core/revocation/ports.ts';
 import type { ScimApp } from './scim-app.ts';
 import { SqsEventSource, type SqsHandler } from './sqs-event-source.ts';
 import type { LocalTopology } from './topology.ts';
@@ -21,14 +21,15 @@ import type { LocalTopology } from './topology.ts';
 export type LaneRequestClass = 'urgent' | 'leaver';
 
 export interface LocalLane {
-  readonly target: ScimTargetConfig;
+  readonly target: LaneTargetConfig;
   /** The lane queue: the bulk of leavers and reconciler remediations. */
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly source: SqsEventSource;
   /** The priority queue and its event source: urgent leavers, received beside the bulk. */
   readonly priority: { readonly queueUrl: string; readonly source: SqsEventSource };
-  readonly scim: ScimClient;
+  /** The SCIM client, or a session target's revoker. */
+  readonly scim: LaneScimClient;
   readonly app?: ScimApp;
 }
 
@@ -73,12 +74,12 @@ export interface LaneWiring {
   readonly sqs: SQSClient;
   readonly apps: ReadonlyMap<string, ScimApp>;
   /** The SCIM client of a target's work of one request class (urgent: its priority queue). */
-  readonly scimFor: (target: ScimTargetConfig, requestClass: LaneRequestClass) => ScimClient;
+  readonly scimFor: (target: LaneTargetConfig, requestClass: LaneRequestClass) => LaneScimClient;
   /** The worker's handler for one target's lane. */
   readonly workerFor: (
-    target: ScimTargetConfig,
+    target: LaneTargetConfig,
     queue: { url: string; dlqUrl: string },
-    scim: ScimClient,
+    scim: LaneScimClient,
   ) => SqsHandler;
   readonly onError: (targetId: string, err: unknown) => void;
 }
@@ -90,9 +91,7 @@ export function createLanes(w: LaneWiring): Map<string, LocalLane> {
   for (const mapping of w.topology.eventSources.filter((m) => m.entry === 'worker')) {
     const targetId = targetOfLaneQueue(w.config.stackName, mapping.queue);
     const kind = laneKindOfQueue(w.config.stackName, mapping.queue);
-    const target = w.config.targets.find(
-      (t): t is ScimTargetConfig => t.kind === 'scim' && t.id === targetId,
-    );
+    const target = w.config.targets.filter(hasLane).find((t) => t.id === targetId);
     const spec = w.topology.queues.find((q) => q.name === mapping.queue);
     const queue = w.queues.get(mapping.queue);
     const dlq = spec?.redrive && w.queues.get(spec.redrive.deadLetterQueue);
@@ -117,9 +116,7 @@ export function createLanes(w: LaneWiring): Map<string, LocalLane> {
   }
   const lanes = new Map<string, LocalLane>();
   for (const [targetId, { lane, prio }] of byTarget) {
-    const target = w.config.targets.find(
-      (t): t is ScimTargetConfig => t.kind === 'scim' && t.id === targetId,
-    );
+    const target = w.config.targets.filter(hasLane).find((t) => t.id === targetId);
     const dlqUrl = dlqOf.get(targetId);
     if (!target || !lane || !prio || !dlqUrl)
       throw new Error(`target ${targetId}: the template has no lane queue or no priority queue for it`);

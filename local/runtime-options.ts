@@ -14,6 +14,7 @@ import type { OperatorAnswer } from '../lambdas/handlers/operator.ts';
 import type { HostedFunctions } from './aws-endpoint/hosted-functions.ts';
 import type { LocalClock } from './clock.ts';
 import type { DemoPerson } from './demo-people.ts';
+import type { FakeOkta } from './fakes/okta.ts';
 import type { LocalLane } from './lanes.ts';
 import type { LocalNotifier } from './notifier.ts';
 import type { RetryStarted } from './retry.ts';
@@ -75,6 +76,8 @@ export interface LocalRuntime {
   readonly ledger: DynamoLeaverLedger;
   readonly workflow: LocalWorkflow;
   readonly lanes: ReadonlyMap<string, LocalLane>;
+  /** The fake Okta org of each demo session target on localhost (docs/sessions.md). */
+  readonly sessionApps: ReadonlyMap<string, FakeOkta>;
   readonly alerts: LocalNotifier;
   readonly owners: LocalNotifier;
   readonly people: readonly DemoPerson[];

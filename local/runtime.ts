@@ -26,6 +26,7 @@ import {
   gatherCoverageFacts,
 } from '../lambdas/core/reconcile/coverage.ts';
 import type { ScimClient } from '../lambdas/core/scim/index.ts';
+import { sessionRevokerFor } from '../lambdas/core/sessions/revoker.ts';
 import type { RequestClass } from '../lambdas/core/targets/rate-budget.ts';
 import { scimClientFor } from '../lambdas/core/targets/target-client.ts';
 import { configFor } from '../lib/config-projection.ts';
@@ -36,6 +37,7 @@ import { localCloudWatch } from './cloudwatch.ts';
 import { demoRosterCsv, demoTargetsOf, startDemoApps } from './demo-apps.ts';
 import { demoPeople } from './demo-people.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from './dynamo.ts';
+import { demoOktaTargetsOf, type FakeOkta, startDemoOkta } from './fakes/okta.ts';
 import { acting, localEnvironment, localFunctions, localWorkflow } from './functions.ts';
 import { handlerLogs } from './handler-logs.ts';
 import { localHttpApi } from './http-api.ts';
@@ -90,11 +92,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     const demoTargets = options.demoApps === false ? [] : demoTargetsOf(options.config);
     const secretsFile = join(dataDir, 'secrets.json');
-    const secretValues = ensureSecrets(options.config, secretsFile, demoTargets);
+    // The demo's session targets (an Okta org on localhost) get a fake Okta, as SCIM targets get apps.
+    const demoSessionTargets = options.demoApps === false ? [] : demoOktaTargetsOf(options.config.targets);
+    const secretValues = ensureSecrets(options.config, secretsFile, [...demoTargets, ...demoSessionTargets]);
     const secrets = new LocalSecretSource({ file: secretsFile });
 
     // Demo applications first: their ports may move the targets' base URLs.
-    const { apps, config } = await startDemoApps(options.config, demoTargets, {
+    const sessionApps = new Map<string, FakeOkta>();
+    for (const target of demoSessionTargets) {
+      const okta = await startDemoOkta(
+        target,
+        secretValues[targetSecretName(target)] ?? '',
+        people,
+        options.ephemeralPorts ?? false,
+      );
+      stoppers.push(() => okta.close());
+      sessionApps.set(target.id, okta);
+    }
+    const withSessions = {
+      ...options.config,
+      targets: options.config.targets.map((t) => {
+        const okta = sessionApps.get(t.id);
+        return okta && t.kind === 'session' ? { ...t, baseUrl: okta.url } : t;
+      }),
+    };
+    const { apps, config } = await startDemoApps(withSessions, demoTargets, {
       tokens: secretValues,
       people,
       ephemeral: options.ephemeralPorts ?? false,
@@ -178,7 +200,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       apps,
       // A priority queue's work takes the budget as urgent, the bulk lane's as a leaver.
-      scimFor: (target, requestClass) => scimOf[requestClass](target),
+      // The worker dispatches on the target's kind, as on Lambda (lambdas/aws/entries/worker.ts).
+      scimFor: (target, requestClass) =>
+        target.kind === 'session'
+          ? sessionRevokerFor(target, {
+              secretId: targetSecretName(target),
+              secrets,
+              ...(options.scimTimeoutMs && { timeoutMs: options.scimTimeoutMs }),
+              budget: budgets(target),
+              requestClass,
+            })
+          : scimOf[requestClass](target),
       workerFor: (target, queue, scim) => {
         const handler = wireWorkerLane({
           targetId: target.id,
@@ -193,7 +225,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           maxAttempts: config.maxAttempts,
           ...guards,
           // A mover's lane (a change event) updates the managed groups these rules name.
-          ...(target.entitlements && { entitlements: target.entitlements }),
+          ...(target.kind === 'scim' && target.entitlements && { entitlements: target.entitlements }),
           // A reconciler remediation starts only while no leaver waits for this target's budget.
           spare: () => budgets(target).spare(),
           logger: logger(`worker-${target.id}`),
@@ -343,6 +375,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ledger,
       workflow,
       lanes,
+      sessionApps,
       alerts,
       owners,
       people,

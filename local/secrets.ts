@@ -10,8 +10,8 @@ import {
   type SecretVersionValue,
 } from '../lambdas/core/credentials/secret-store.ts';
 import {
+  type LaneTargetConfig,
   type ScimitarConfig,
-  type ScimTargetConfig,
   sourceSecretName,
   targetSecretName,
 } from '../lambdas/core/model/config.ts';
@@ -79,7 +79,7 @@ interface SecretsFile {
 export function ensureSecrets(
   config: ScimitarConfig,
   file: string,
-  demoTargets: ScimTargetConfig[],
+  demoTargets: readonly LaneTargetConfig[],
 ): SecretsFile {
   const secrets: SecretsFile = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile)

@@ -57,7 +57,9 @@ export function renderBanner(runtime: LocalRuntime, options: BannerOptions): str
       const where =
         t.kind === 'scim'
           ? `${t.baseUrl}${lane?.app ? ` (demo app, ${lane.app.users.size} accounts)` : ''}, ${t.leaverAction}, PATCH ${t.quirks.patchStyle}${t.mode === 'report-only' ? ', report-only' : ''}`
-          : `${t.kind}: owner ${t.owner} is notified`;
+          : t.kind === 'session'
+            ? `${t.provider} sessions at ${t.baseUrl ?? 'its default endpoint'}${runtime.sessionApps.has(t.id) ? ' (demo fake)' : ''}, revoke-sessions`
+            : `${t.kind}: owner ${t.owner} is notified`;
       return `    ${t.id.padEnd(10)} ${t.tier === 'privileged' ? '[privileged] ' : ''}${where}`;
     }),
     ...(config.dryRun

@@ -9,7 +9,7 @@
 // `<stack>_lane_<id>` (bulk work) and `<stack>_prio_<id>` (urgent leavers: involuntary,
 // privileged-tier, operator revoke-now), both served by the same worker; `_prio_` is as long as
 // `_lane_`, so a target id that fits one fits the other.
-import type { ScimitarConfig, ScimTargetConfig } from '../core/model/config.ts';
+import { hasLane, type ScimitarConfig, type ScimTargetConfig } from '../core/model/config.ts';
 import { type FunctionEnv, requireEnv } from './env.ts';
 
 export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;
@@ -114,9 +114,7 @@ export function laneKindOfQueue(stackName: string, queueArnOrUrl: string): LaneQ
 export function readLaneQueueUrls(config: ScimitarConfig, env?: FunctionEnv): Record<string, string> {
   const prefix = requireEnv(LANE_ENV.queueUrlPrefix, env);
   return Object.fromEntries(
-    config.targets
-      .filter((t) => t.kind === 'scim')
-      .map((t) => [t.id, `${prefix}${laneQueueName(config.stackName, t.id)}`]),
+    config.targets.filter(hasLane).map((t) => [t.id, `${prefix}${laneQueueName(config.stackName, t.id)}`]),
   );
 }
 

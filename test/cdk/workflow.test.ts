@@ -200,11 +200,15 @@ describe('renderLocalAsl: the definition for the local runtime', () => {
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_code': 'code',
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_chat': 'chat',
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_wiki': 'wiki',
+      // The sample's session target has a lane like the applications'.
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_lane_sso': 'sso',
     });
     expect(local.priorityQueues).toEqual({
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_code': 'code',
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_chat': 'chat',
       'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_wiki': 'wiki',
+      // The sample's session target has a lane like the applications'.
+      'https://sqs.local.amazonaws.com/000000000000/Scimitar_prio_sso': 'sso',
     });
     expect(Object.values(local.functions).sort()).toEqual(['plan', 'summarize']);
     const s = states(local.definition);

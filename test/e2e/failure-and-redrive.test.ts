@@ -107,7 +107,7 @@ describe('local pipeline: a target that is down', () => {
     // Issue 10: the target is back with a new token, but the redrive runs before the secret is updated.
     const lane = runtime.lanes.get('code');
     const target = runtime.config.targets.find((t) => t.id === 'code');
-    if (!lane || !target) throw new Error('no lane for code');
+    if (!lane || !target || lane.target.kind !== 'scim') throw new Error('no SCIM lane for code');
     const port = Number(new URL(lane.target.baseUrl).port);
     const person = runtime.people.at(-1);
     if (!person) throw new Error('no demo people');

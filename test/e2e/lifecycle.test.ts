@@ -330,8 +330,13 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
     const refused = (await runtime.audit.forEvent(held.eventId)).filter((e) => e.step === 'REFUSED');
     const heldTargets = refused.map((e) => e.targetId ?? '').sort();
     // Every app where the first leaver's revocation spent the window (chat holds only some people).
-    expect(heldTargets).toEqual(expect.arrayContaining([...APPS]));
-    for (const t of heldTargets) expect(activeIn(runtime, t, second), t).toBe(true);
+    expect(heldTargets).toEqual(expect.arrayContaining([...APPS, 'sso']));
+    // sso is the demo's Okta session target: held, the leaver is still signed in there.
+    const live = (t: string, who: DemoPerson) =>
+      t === 'sso'
+        ? runtime.sessionApps.get('sso')?.withSessions.has(`00u${who.employeeId}`)
+        : activeIn(runtime, t, who);
+    for (const t of heldTargets) expect(live(t, second), t).toBe(true);
     expect(String(refused[0]?.detail?.reason)).toContain(`npm run scimitar -- approve ${held.eventId}`);
 
     // The operator's command, through the operator function: APPROVED records the caller's identity.
@@ -350,7 +355,7 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
       { seen: async () => steps(await runtime.audit.forEvent(held.eventId)) },
     );
     // chat deletes its leavers' accounts; the others deactivate them.
-    for (const t of heldTargets) expect(activeIn(runtime, t, second), t).not.toBe(true);
+    for (const t of heldTargets) expect(live(t, second), t).not.toBe(true);
     const after = await eventView(runtime, held.eventId);
     expect(after.audit.find((e) => e.step === 'APPROVED')?.detail?.approvedBy).toBe(operator);
   });
@@ -371,7 +376,7 @@ describe('termination lifecycle: the blast-radius guard counts harm, an operator
       '--reason',
       'layoff',
     ).catch((err: { stdout: string; stderr: string }) => err.stderr);
-    expect(refusedCli).toContain('target "nope" is not a SCIM target');
+    expect(refusedCli).toContain('target "nope" is not a SCIM or session target');
     const granted = (
       await cli(
         runtime,

@@ -29,7 +29,9 @@ describe('local runtime: on-disk state', { timeout: 120_000 }, () => {
       expect(steps[0]).toBe('RECEIVED');
       expect(steps.at(-1)).toBe('COMPLETED');
       expect((await second.audit.forPerson(ada.employeeId)).length).toBe(steps.length);
+      // code, chat, wiki and the demo's Okta session target sso.
       expect((await second.ledger.forPerson(ada.employeeId)).map((l) => l.outcome)).toEqual([
+        'revoked',
         'revoked',
         'revoked',
         'revoked',

@@ -71,6 +71,13 @@ describe('local pipeline end to end', () => {
       code: 'revoked',
       chat: 'revoked',
       wiki: 'revoked',
+      // The demo's session target: the leaver's Okta sessions ended at the fake Okta org.
+      sso: 'revoked',
+    });
+    expect(timeline).toContain('SESSIONS_REVOKED:sso');
+    expect(runtime.sessionApps.get('sso')?.cleared).toContainEqual({
+      userId: `00u${ada.employeeId}`,
+      oauthTokens: true,
     });
   });
 

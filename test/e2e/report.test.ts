@@ -44,6 +44,8 @@ describe('scimitar report on the local runtime', () => {
         ['code', 'deactivate', 'revoked'],
         ['chat', 'delete', 'revoked'],
         ['wiki', 'deactivate', 'revoked'],
+        // The demo's session target: the leaver's Okta sessions ended, verified by Okta's answer.
+        ['sso', 'revoke-sessions', 'revoked'],
         ['payroll', 'manual', 'manual-task'],
       ]);
       for (const row of own.filter((r) => r.action !== 'manual')) {
@@ -52,9 +54,15 @@ describe('scimitar report on the local runtime', () => {
         expect(row.evidence).toMatch(new RegExp(`^audit:${eventId}/.*#VERIFIED#${row.target_id}#`));
       }
     }
-    expect(json.summary).toMatchObject({ leavers: 2, revocations: 6, verified: 6, verifiedWithinSla: 6 });
+    expect(json.summary).toMatchObject({ leavers: 2, revocations: 8, verified: 8, verifiedWithinSla: 8 });
     expect(json.rows).toHaveLength(rows.length);
-    expect(json.coverage?.entries.map((e) => e.targetId).sort()).toEqual(['chat', 'code', 'payroll', 'wiki']);
+    expect(json.coverage?.entries.map((e) => e.targetId).sort()).toEqual([
+      'chat',
+      'code',
+      'payroll',
+      'sso',
+      'wiki',
+    ]);
   });
 
   it("shows each manual row's owner task: open, then acknowledged by whom once acked", async () => {

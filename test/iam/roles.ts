@@ -58,7 +58,8 @@ export function localNames(stack: ScimitarStack, config: ScimitarConfig): Map<st
     names.set(id(lane.deadLetterQueue), LOCAL_NAMES.deadLetterQueue(config.stackName, lane.targetId));
   }
   for (const target of config.targets) {
-    if (target.kind === 'scim') names.set(id(stack.vault.targetSecret(target.id)), targetSecretName(target));
+    if (target.kind === 'scim' || target.kind === 'session')
+      names.set(id(stack.vault.targetSecret(target.id)), targetSecretName(target));
   }
   for (const source of config.sources)
     names.set(id(stack.vault.sourceSecret(source.id)), sourceSecretName(source));

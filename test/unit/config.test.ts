@@ -39,7 +39,7 @@ function problemsOf(input: unknown): string[] {
 describe('config: valid input', () => {
   it('accepts the sample config that drives the demo and the tests', () => {
     const config = parseConfig(sample);
-    expect(config.targets.map((t) => t.id)).toEqual(['code', 'chat', 'wiki', 'payroll']);
+    expect(config.targets.map((t) => t.id)).toEqual(['code', 'chat', 'wiki', 'sso', 'payroll']);
   });
 
   it('loads the sample config from its file', async () => {
@@ -73,7 +73,13 @@ describe('config: valid input', () => {
 
   it('orders privileged targets first, otherwise keeping the configured order', () => {
     const config = parseConfig(sample);
-    expect(targetsInRevocationOrder(config).map((t) => t.id)).toEqual(['code', 'payroll', 'chat', 'wiki']);
+    expect(targetsInRevocationOrder(config).map((t) => t.id)).toEqual([
+      'code',
+      'payroll',
+      'chat',
+      'wiki',
+      'sso',
+    ]);
   });
 });
 

@@ -5,8 +5,9 @@
 // another. Handlers are built once per target per container, at first use.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type ScimTargetConfig, targetSecretName } from '../../core/model/config.ts';
+import { hasLane, targetSecretName } from '../../core/model/config.ts';
 import { SystemClock } from '../../core/model/ports.ts';
+import { sessionRevokerFor } from '../../core/sessions/revoker.ts';
 import type { RequestClass } from '../../core/targets/rate-budget.ts';
 import { scimClientFor } from '../../core/targets/target-client.ts';
 import { type createWorkerHandler, timeNeededPerRecordMs } from '../../handlers/worker.ts';
@@ -59,10 +60,10 @@ function handlerFor(queueArn: string): LaneHandler {
   const known = handlers.get(queueArn);
   if (known) return known;
   const targetId = targetOfLaneQueue(config.stackName, queueArn);
-  const target = config.targets.find((t): t is ScimTargetConfig => t.kind === 'scim' && t.id === targetId);
-  if (!target) {
+  const target = config.targets.find((t) => hasLane(t) && t.id === targetId);
+  if (!target || !hasLane(target)) {
     throw new Error(
-      `queue ${queueArn} is no lane of a SCIM target of stack ${config.stackName}'s inlined config`,
+      `queue ${queueArn} is no lane of a SCIM or session target of stack ${config.stackName}'s inlined config`,
     );
   }
   const queueUrl = laneQueueUrl(queueUrlPrefix, queueArn);
@@ -70,18 +71,23 @@ function handlerFor(queueArn: string): LaneHandler {
   const requestClass: RequestClass =
     laneKindOfQueue(config.stackName, queueArn) === 'prio' ? 'urgent' : 'leaver';
   const budget = budgets(target);
+  const clientOptions = {
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    secretId: targetSecretName(target),
+    secrets,
+    budget,
+    requestClass,
+  };
   const handler = wireWorkerLane({
     targetId: target.id,
     queueUrl,
     // The lane's own dead-letter queue, by the naming convention (`<stack>_dlq_<id>`).
     deadLetterQueueUrl: deadLetterQueueOfLane(config.stackName, queueUrl),
-    scim: scimClientFor(target, {
-      timeoutMs: REQUEST_TIMEOUT_MS,
-      secretId: targetSecretName(target),
-      secrets,
-      budget,
-      requestClass,
-    }),
+    // The worker dispatches on the target's kind: a session target's lane ends sessions (docs/sessions.md).
+    scim:
+      target.kind === 'session'
+        ? sessionRevokerFor(target, clientOptions)
+        : scimClientFor(target, clientOptions),
     // A reconciler remediation starts only while no leaver waits for this target's budget.
     spare: () => budget.spare(),
     audit,
@@ -92,7 +98,7 @@ function handlerFor(queueArn: string): LaneHandler {
     terminations,
     blastRadius,
     // A mover's lane (a change event) updates the managed groups these rules name.
-    ...(target.entitlements && { entitlements: target.entitlements }),
+    ...(target.kind === 'scim' && target.entitlements && { entitlements: target.entitlements }),
     logger: logger.createChild({ persistentKeys: { targetId: target.id, requestClass } }),
     minRemainingMs: timeNeededPerRecordMs(REQUEST_TIMEOUT_MS),
     alerts,

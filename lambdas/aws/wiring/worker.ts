@@ -5,8 +5,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScimitarConfig } from '../../core/model/config.ts';
 import type { AuditLog, Clock, Notifier } from '../../core/model/ports.ts';
-import type { LeaverLedger, MessageVisibility, TaskCallback } from '../../core/revocation/ports.ts';
-import type { ScimClient } from '../../core/scim/index.ts';
+import type {
+  LaneScimClient,
+  LeaverLedger,
+  MessageVisibility,
+  TaskCallback,
+} from '../../core/revocation/ports.ts';
 import { createWorkerHandler, type WorkerDeps } from '../../handlers/worker.ts';
 import { DynamoPendingTerminations } from '../adapters/dynamo-pending-terminations.ts';
 import { DynamoRevocationBudget, type DynamoStateProps } from '../adapters/dynamo-state.ts';
@@ -25,7 +29,8 @@ export interface WorkerLaneWiring
   readonly deadLetterQueueUrl: string;
   /** @default - a client from the Lambda's environment */
   readonly sqs?: SQSClient;
-  readonly scim: ScimClient;
+  /** The SCIM client, or a session target's SessionRevoker (chosen by the target's kind). */
+  readonly scim: LaneScimClient;
   readonly audit: AuditLog;
   readonly ledger: LeaverLedger;
   readonly callback: TaskCallback;

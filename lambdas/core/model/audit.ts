@@ -27,6 +27,7 @@ export const auditSteps = [
   'WRITE_SENT', // worker is about to send the revoking PATCH or DELETE (noted before it goes)
   'DEACTIVATED',
   'DELETED',
+  'SESSIONS_REVOKED', // a session target ended the person's sessions and tokens (docs/sessions.md)
   'VERIFIED', // read back: inactive or gone
   'REPORTED', // report-only target: found, not written
   'RETRY', // a retryable failure; the message will come again

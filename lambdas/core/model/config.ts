@@ -310,7 +310,8 @@ export const configSchema = z
       }
     };
     config.targets.forEach((target, i) => {
-      if (target.kind === 'scim') adoptionProblems(target.auth, ['targets', i, 'auth']);
+      if (target.kind === 'scim' || target.kind === 'session')
+        adoptionProblems(target.auth, ['targets', i, 'auth']);
     });
     config.sources.forEach((source, i) => {
       adoptionProblems(source, ['sources', i]);
@@ -343,7 +344,15 @@ export const configSchema = z
               ...resolveSecret(target.auth, `${config.stackName}/targets/${target.id}`),
             },
           }
-        : target,
+        : target.kind === 'session'
+          ? {
+              ...target,
+              auth: {
+                ...target.auth,
+                ...resolveSecret(target.auth, `${config.stackName}/targets/${target.id}`),
+              },
+            }
+          : target,
     ),
     sources: config.sources.map((source) =>
       withApiSecret(
@@ -392,6 +401,14 @@ export type ScimitarConfigInput = z.input<typeof configSchema>;
 export type ScimitarConfig = z.output<typeof configSchema>;
 export type TargetConfig = ScimitarConfig['targets'][number];
 export type ScimTargetConfig = Extract<TargetConfig, { kind: 'scim' }>;
+/** A session revocation target (docs/sessions.md). */
+export type SessionTargetConfig = Extract<TargetConfig, { kind: 'session' }>;
+/** A target with a lane: a SCIM application or an identity provider's session API. */
+export type LaneTargetConfig = ScimTargetConfig | SessionTargetConfig;
+/** Whether a target has a lane (queue, priority queue, DLQ, worker event sources, secret). */
+export function hasLane(target: TargetConfig): target is LaneTargetConfig {
+  return target.kind === 'scim' || target.kind === 'session';
+}
 export type SourceConfig = ScimitarConfig['sources'][number];
 
 /** Typed helper for scimitar.config.ts: editors complete and check the fields; validation runs at load. */
@@ -412,9 +429,11 @@ export function checkConfig(input: unknown): string[] {
 
 /** The name of a SCIM target's credential secret (resolved by parseConfig: `<stackName>/targets/<id>` unless adopted). */
 export function targetSecretName(target: TargetConfig): string {
-  const name = target.kind === 'scim' ? target.auth.secretName : undefined;
+  const name = hasLane(target) ? target.auth.secretName : undefined;
   if (!name)
-    throw new Error(`target "${target.id}" has no credential secret; only a parsed SCIM target has one`);
+    throw new Error(
+      `target "${target.id}" has no credential secret; only a parsed SCIM or session target has one`,
+    );
   return name;
 }
 

@@ -20,11 +20,12 @@ export const laneSchema = z.object({
   targetId: z.string(),
   tier: z.enum(['privileged', 'standard']),
   /**
-   * What the lane does to the person's account: a leaver's revocation, or (`entitlements`, a
+   * What the lane does: a leaver's revocation of the account (`deactivate`, `delete`), of a session
+   * target's sessions and tokens (`revoke-sessions`, docs/sessions.md), or (`entitlements`, a
    * mover's change event) removing the managed groups their attributes no longer grant
    * (lambdas/core/movers).
    */
-  action: z.enum(['deactivate', 'delete', 'entitlements']),
+  action: z.enum(['deactivate', 'delete', 'entitlements', 'revoke-sessions']),
   matchAttribute: z.enum(['userName', 'externalId', 'email']),
   /** The person's value for the target's match attribute. */
   matchValue: z.string(),

@@ -302,9 +302,93 @@ export const customTargetSchema = z
   })
   .strict();
 
+export const sessionProviders = ['okta', 'entra', 'google', 'hook'] as const;
+export type SessionProvider = (typeof sessionProviders)[number];
+
+/**
+ * An identity provider's session API (docs/sessions.md): every leaver's sessions and tokens there
+ * are ended through a lane like a SCIM target's. The credential lives in `auth`'s secret
+ * (`<stackName>/targets/<id>` unless adopted): Okta an API token, Entra a client secret, Google a
+ * service account key (JSON), the hook its HMAC signing key.
+ */
+export const sessionTargetSchema = z
+  .object({
+    ...commonTargetFields,
+    kind: z.literal('session'),
+    provider: z.enum(sessionProviders),
+    /**
+     * Okta: the org URL (`https://<your org>.okta.com`); hook: the URL it POSTs to.
+     * @default - Entra `https://graph.microsoft.com/v1.0`, Google `https://admin.googleapis.com`
+     */
+    baseUrl: endpointUrl.optional(),
+    /** Entra: the directory (tenant) id. */
+    tenantId: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,100}$/, 'must be a tenant id (GUID) or a verified domain')
+      .optional(),
+    /** Entra: the app registration's application (client) id. */
+    clientId: text(256).optional(),
+    /**
+     * Entra and Google: the OAuth 2.0 token endpoint.
+     * @default - Entra `https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token`, Google `https://oauth2.googleapis.com/token`
+     */
+    tokenUrl: endpointUrl.optional(),
+    /** Google: the Workspace admin the service account acts as (domain-wide delegation). */
+    adminEmail: z.email('must be an email address').optional(),
+    /** The secret holding the credential. */
+    auth: z
+      .object({ ...secretFields })
+      .strict()
+      .default({}),
+    /** Which of the person's identifiers names the user at the provider. */
+    matchAttribute: z.enum(matchAttributes).default('email'),
+    rateBudget: rateBudgetSchema.default({ requestsPerSecond: 5, burst: 5 }),
+  })
+  .strict();
+
+/** Fields each provider needs; the rest are refused, so a typo does not pass silently. */
+const SESSION_FIELDS: Record<SessionProvider, { required: string[]; allowed: string[] }> = {
+  okta: { required: ['baseUrl'], allowed: ['baseUrl'] },
+  entra: { required: ['tenantId', 'clientId'], allowed: ['baseUrl', 'tenantId', 'clientId', 'tokenUrl'] },
+  google: { required: ['adminEmail'], allowed: ['baseUrl', 'tokenUrl', 'adminEmail'] },
+  hook: { required: ['baseUrl'], allowed: ['baseUrl'] },
+};
+
+function sessionTargetProblems(target: z.infer<typeof sessionTargetSchema>, ctx: z.RefinementCtx): void {
+  const fields = SESSION_FIELDS[target.provider];
+  const given = target as unknown as Record<string, unknown>;
+  for (const field of ['baseUrl', 'tenantId', 'clientId', 'tokenUrl', 'adminEmail']) {
+    if (fields.required.includes(field) && given[field] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `is required for a '${target.provider}' session target (docs/sessions.md)`,
+        input: undefined,
+      });
+    } else if (!fields.allowed.includes(field) && given[field] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `does not apply to a '${target.provider}' session target; allowed: ${fields.allowed.join(', ')}`,
+        input: given[field],
+      });
+    }
+  }
+  // Okta, Entra and Google name a user in the path by login, UPN or email: no lookup by externalId.
+  if (target.provider !== 'hook' && target.matchAttribute === 'externalId') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['matchAttribute'],
+      message: `'externalId' cannot name a user at ${target.provider}; use 'email' or 'userName' (the login)`,
+      input: target.matchAttribute,
+    });
+  }
+}
+
 export const targetSchema = z
-  .discriminatedUnion('kind', [scimTargetSchema, manualTargetSchema, customTargetSchema])
+  .discriminatedUnion('kind', [scimTargetSchema, manualTargetSchema, customTargetSchema, sessionTargetSchema])
   .superRefine((target, ctx) => {
+    if (target.kind === 'session') return sessionTargetProblems(target, ctx);
     if (target.kind !== 'scim') return;
     if (target.leaverAction === 'deactivate-then-delete' && target.deleteAfterDays === undefined) {
       ctx.addIssue({

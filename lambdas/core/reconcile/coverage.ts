@@ -28,6 +28,7 @@ export const coverageStatuses = [
   'accepted-gap',
   'other-automation',
   'scim-integrated',
+  'session-revocation',
 ] as const;
 export type CoverageStatus = (typeof coverageStatuses)[number];
 
@@ -93,6 +94,17 @@ export function coverageReport(config: ScimitarConfig, facts: CoverageFacts, now
     };
     const lastVerifiedRevocation = facts.lastVerifiedRevocations[target.id];
     const revoked = lastVerifiedRevocation ? { lastVerifiedRevocation } : {};
+    if (target.kind === 'session') {
+      // An identity provider's sessions, not an application's accounts: nothing to reconcile.
+      return {
+        ...base,
+        status: 'session-revocation',
+        reasons: [
+          `ends every leaver's sessions and tokens at ${target.provider} (docs/sessions.md); no accounts to reconcile`,
+        ],
+        ...revoked,
+      };
+    }
     if (target.kind !== 'scim') {
       return {
         ...base,
@@ -253,6 +265,7 @@ const STATUS_LABEL: Record<CoverageStatus, string> = {
   'other-automation': 'other automation',
   'accepted-gap': 'accepted gap',
   'unmanaged-risk': 'UNMANAGED RISK',
+  'session-revocation': 'session revocation',
 };
 
 /** The report as a terminal table: one row per application, reasons indented below it. */

@@ -176,6 +176,7 @@ function actionOf(planned: PlannedTarget, configured: ScimitarConfig['targets'][
   if (planned.action) return planned.action;
   if (planned.status === 'manual-task') return 'manual';
   if (planned.status === 'delegated') return 'delegated';
+  if (configured?.kind === 'session') return 'revoke-sessions';
   if (configured?.kind === 'scim')
     return configured.mode === 'report-only' ? 'report-only' : leaverLaneAction(configured);
   if (configured) return configured.kind === 'manual' ? 'manual' : 'delegated';

@@ -5,7 +5,11 @@ import { type ReportOutcome, type ReportRow, VERIFIED_OUTCOMES } from './rows.ts
 
 /** A row scimitar was to revoke (not a manual, delegated, report-only target, nor a dry run). */
 export function isRevocation(row: Pick<ReportRow, 'action' | 'outcome'>): boolean {
-  return (row.action === 'deactivate' || row.action === 'delete') && row.outcome !== 'dry-run';
+  // A session target's revocation (docs/sessions.md) counts against the SLA like an account's.
+  return (
+    (row.action === 'deactivate' || row.action === 'delete' || row.action === 'revoke-sessions') &&
+    row.outcome !== 'dry-run'
+  );
 }
 
 export function isVerified(row: Pick<ReportRow, 'outcome' | 'verifiedAt'>): boolean {

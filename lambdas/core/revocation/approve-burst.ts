@@ -84,18 +84,20 @@ export async function approveBurst(
   return { approvalId, approvedBy, count, targets, windows, windowMinutes };
 }
 
-/** The SCIM targets named (each one known), or all of them. */
+/** The SCIM and session targets named (each one known), or all of them. */
 function burstTargets(
   named: ApproveBurstInput['targets'],
   config: Pick<ScimitarConfig, 'targets'>,
 ): string[] {
-  const scim = config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
+  const scim = config.targets.filter((t) => t.kind === 'scim' || t.kind === 'session').map((t) => t.id);
   if (named === 'all') return scim;
   const unknown = named.filter((id) => !scim.includes(id));
   if (unknown.length > 0) {
     throw new ValidationError(
       'invalid burst approval',
-      unknown.map((id) => `target "${id}" is not a SCIM target (known: ${scim.join(', ') || 'none'})`),
+      unknown.map(
+        (id) => `target "${id}" is not a SCIM or session target (known: ${scim.join(', ') || 'none'})`,
+      ),
     );
   }
   return [...new Set(named)];

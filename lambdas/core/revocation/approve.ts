@@ -121,7 +121,7 @@ function heldLanes(
     if (lane) return [lane];
     const settled = plan.settled.find((s) => s.targetId === targetId && s.status === 'refused');
     const target = config.targets.find((t) => t.id === targetId);
-    if (!settled?.matchValue || target?.kind !== 'scim') return [];
+    if (!settled?.matchValue || (target?.kind !== 'scim' && target?.kind !== 'session')) return [];
     return [leaverLane(target, settled.matchValue)];
   });
 }

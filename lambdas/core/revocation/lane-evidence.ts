@@ -1,14 +1,19 @@
 // What a lane records once a revoking write is done: the account found, the write sent, the
 // read-back that verified it, and the ledger's outcome; or, on a retry, scimitar's own earlier
 // write whose answer was lost.
-import type { LaneResult } from '../model/messages.ts';
-import type { RevokeEvidence, RevokeRequest } from '../scim/index.ts';
+import type { AuditStep } from '../model/audit.ts';
+import type { Lane, LaneResult } from '../model/messages.ts';
 import type { LaneDeps, LaneLedger, LaneLog } from './lane.ts';
-import type { SentWrite } from './ports.ts';
+import type { LaneRevokeEvidence, SentWrite } from './ports.ts';
+
+/** The audit step that names the write a lane sent. */
+export function writeStep(action: Lane['action']): AuditStep {
+  return action === 'delete' ? 'DELETED' : action === 'revoke-sessions' ? 'SESSIONS_REVOKED' : 'DEACTIVATED';
+}
 
 export async function recordEvidence(
-  evidence: RevokeEvidence,
-  action: RevokeRequest['action'],
+  evidence: LaneRevokeEvidence,
+  action: Lane['action'],
   log: LaneLog,
   ledger: LaneLedger,
   deps: LaneDeps,
@@ -36,7 +41,7 @@ export async function recordEvidence(
         ]),
     // The step names the write that was sent; VERIFIED carries what the read-back showed (a
     // server may answer 404 for a deactivated user, or keep a deleted one as inactive).
-    log(action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
+    log(writeStep(action), {
       accountId: account.id,
       alreadyGone: evidence.alreadyGone ?? false,
       alreadyInactive: evidence.outcome === 'already-revoked',
@@ -54,7 +59,7 @@ export async function recordEvidence(
  */
 export async function recordOwnEarlierWrite(
   write: SentWrite,
-  evidence: RevokeEvidence,
+  evidence: LaneRevokeEvidence,
   log: LaneLog,
   ledger: LaneLedger,
   deps: LaneDeps,
@@ -66,7 +71,7 @@ export async function recordOwnEarlierWrite(
   const answerLost = { attempt: write.attempt, at: write.at, request: write.request };
   const verifiedAt = deps.clock.now().toISOString();
   await Promise.all([
-    log(write.action === 'delete' ? 'DELETED' : 'DEACTIVATED', {
+    log(writeStep(write.action), {
       accountId: write.accountId,
       answerLost,
       reason: "the write's answer was lost; this attempt found the account revoked and read it back",

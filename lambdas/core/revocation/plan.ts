@@ -8,8 +8,8 @@ import { claimTermination, unclaimedReason } from '../lifecycle/claim.ts';
 import type { PendingTerminations } from '../lifecycle/ports.ts';
 import { type AuditEntry, auditEntry, type NewAuditEntry } from '../model/audit.ts';
 import {
+  type LaneTargetConfig,
   type ScimitarConfig,
-  type ScimTargetConfig,
   type TargetConfig,
   targetsInRevocationOrder,
 } from '../model/config.ts';
@@ -22,6 +22,7 @@ import {
 } from '../model/messages.ts';
 import type { AuditLog, Clock, Notifier } from '../model/ports.ts';
 import { planMover } from '../movers/plan.ts';
+import { sessionLane } from '../sessions/plan.ts';
 import { eventMatch } from '../targets/person-match.ts';
 import { type OwnerTask, taskIdOf } from '../tasks/owner-task.ts';
 import type { OwnerTaskBoard } from '../tasks/ports.ts';
@@ -96,7 +97,7 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
     const priority = lanePriority(urgent);
     const guard = deps.budget && new BlastRadiusGuard(config, deps.budget);
     for (const target of targetsInRevocationOrder(config)) {
-      if (target.kind === 'scim') {
+      if (target.kind === 'scim' || target.kind === 'session') {
         const decision = await planScimTarget(target, input, deps, guard, now);
         if ('lane' in decision) lanes.push({ ...decision.lane, priority });
         else {
@@ -197,8 +198,9 @@ export async function planRevocation(input: WorkflowInput, deps: PlanDeps): Prom
   return plan;
 }
 
+/** A target with a lane: a SCIM application, or an identity provider's sessions (the same lane, action `revoke-sessions`). */
 async function planScimTarget(
-  target: ScimTargetConfig,
+  target: LaneTargetConfig,
   { event }: WorkflowInput,
   deps: PlanDeps,
   guard: BlastRadiusGuard | undefined,
@@ -226,7 +228,7 @@ async function planScimTarget(
     };
   }
   const matchValue = match.value;
-  const reportOnly = target.mode === 'report-only';
+  const reportOnly = target.kind === 'scim' && target.mode === 'report-only';
   if (guard && !reportOnly && !deps.config.dryRun) {
     const refusal = await guard.take(target.id, now);
     if (refusal) {
@@ -245,7 +247,8 @@ async function planScimTarget(
 }
 
 /** The lane of a leaver at a SCIM target, matched by `matchValue`. */
-export function leaverLane(target: ScimTargetConfig, matchValue: string): Lane {
+export function leaverLane(target: LaneTargetConfig, matchValue: string): Lane {
+  if (target.kind === 'session') return sessionLane(target, matchValue);
   return {
     targetId: target.id,
     tier: target.tier,
@@ -277,7 +280,8 @@ function ownerMessage(target: TargetConfig, input: WorkflowInput, task?: OwnerTa
     `Identifiers: ${JSON.stringify(event.person)}`,
     `Event ${event.eventId} from ${event.source}.`,
   ];
-  if (target.kind !== 'scim') lines.push(`Compensating control: ${target.coverage.compensatingControl}`);
+  if (target.kind === 'manual' || target.kind === 'custom')
+    lines.push(`Compensating control: ${target.coverage.compensatingControl}`);
   if (task) {
     lines.push(
       `This is task ${task.taskId}, due ${task.dueAt}; it alarms if still open then.`,

@@ -4,7 +4,7 @@
 // lambdas/aws/adapters and local/.
 import type { MatchAttribute } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
-import type { LaneMessage } from '../model/messages.ts';
+import type { Lane, LaneMessage } from '../model/messages.ts';
 import type {
   FindResult,
   MembershipUpdateEvidence,
@@ -44,7 +44,7 @@ export interface SentWrite {
   eventId: string;
   accountId: string;
   userName: string;
-  action: 'deactivate' | 'delete';
+  action: Lane['action'];
   /** `<METHOD> <path below the base URL>`. */
   request: string;
   /** The account's `active` when found, before the write (absent: the server did not say). */
@@ -130,11 +130,30 @@ export abstract class MessageVisibility {
   abstract delay(receiptHandle: string, seconds: number): Promise<void>;
 }
 
-/** The part of the SCIM client a lane uses. */
+/**
+ * What a session target's read-back showed (docs/sessions.md): sessions ended, proven by reading
+ * the provider's state back (`read-back`: Entra's signInSessionsValidFromDateTime) or, where the
+ * provider offers no read, by its answer alone (`answer`), with what was and was not checked.
+ */
+export interface SessionsVerified {
+  readonly sessionsRevoked: true;
+  readonly checkedBy: 'read-back' | 'answer';
+  readonly detail: string;
+}
+export type LaneVerified = Verified | SessionsVerified;
+
+/** A revocation as a lane asks for it: SCIM's, or a session target's (`revoke-sessions`). */
+export type LaneRevokeRequest = Omit<RevokeRequest, 'action'> & { readonly action: Lane['action'] };
+export type LaneRevokeEvidence = Omit<RevokeEvidence, 'verified'> & { readonly verified?: LaneVerified };
+
+/**
+ * What a lane's client does: find, revoke, verify. The SCIM client, or a session target's revoker
+ * (lambdas/core/sessions), the worker choosing by the target's kind.
+ */
 export interface LaneScimClient {
   findAccount(match: RevokeRequest['match']): Promise<FindResult>;
-  revoke(request: RevokeRequest): Promise<RevokeEvidence>;
-  verify(id: string, after: RevokeRequest['action'], trace?: RequestRecord[]): Promise<Verified>;
-  /** A mover's managed group memberships (an entitlements lane). */
+  revoke(request: LaneRevokeRequest): Promise<LaneRevokeEvidence>;
+  verify(id: string, after: Lane['action'], trace?: RequestRecord[]): Promise<LaneVerified>;
+  /** A mover's managed group memberships (an entitlements lane; SCIM targets only). */
   updateMemberships(request: MembershipUpdateRequest): Promise<MembershipUpdateEvidence>;
 }

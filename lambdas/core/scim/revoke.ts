@@ -35,7 +35,8 @@ export interface RevokeRequest {
 
 /** The account write {@link ScimClient.revoke} is about to send. */
 export interface PendingWrite {
-  readonly method: 'PATCH' | 'DELETE';
+  /** PATCH or DELETE here; a session target's revoker (lambdas/core/sessions) also sends POST. */
+  readonly method: 'PATCH' | 'DELETE' | 'POST';
   /** Below the base URL. */
   readonly path: string;
   /** The account as found, before the write. */

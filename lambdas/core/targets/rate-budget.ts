@@ -3,7 +3,7 @@
 // slot by class, so urgent leavers go before bulk and background work (reconciler, remediation)
 // only spends what leavers leave. A target that says it is over its limit (429, 503 with
 // Retry-After, RateLimit headers at zero) pauses every caller and slows the pace until it recovers.
-import type { ScimTargetConfig } from '../model/config.ts';
+import type { LaneTargetConfig } from '../model/config.ts';
 import type { RateLimitSignal } from '../scim/options.ts';
 
 /** Who is asking, in order of precedence. */
@@ -23,4 +23,4 @@ export abstract class RateBudget {
 }
 
 /** Each target's one budget, as a function's callers of the target share it. */
-export type RateBudgets = (target: ScimTargetConfig) => RateBudget;
+export type RateBudgets = (target: LaneTargetConfig) => RateBudget;

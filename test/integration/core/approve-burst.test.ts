@@ -20,7 +20,8 @@ beforeAll(async () => {
 afterAll(async () => dynamo.close());
 
 const config = parseConfig({ ...sample, blastRadius: { maxShare: 0.1, floor: 2, windowMinutes: 60 } });
-const scimTargets = config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
+// Every target with a lane: SCIM and session targets.
+const scimTargets = config.targets.filter((t) => t.kind === 'scim' || t.kind === 'session').map((t) => t.id);
 const [first = '', second = ''] = scimTargets;
 
 function deps(now: string): ApproveBurstDeps & { clock: FixedClock } {
@@ -114,7 +115,7 @@ describe('approve-burst: N more revocations past the blast-radius guard', () => 
     );
     await expect(refused).rejects.toThrow(ValidationError);
     await expect(refused).rejects.toThrow(
-      `target "nope" is not a SCIM target (known: ${scimTargets.join(', ')})`,
+      `target "nope" is not a SCIM or session target (known: ${scimTargets.join(', ')})`,
     );
     expect(await budget.window(first, '2026-12-03T10:00:00.000Z')).toMatchObject({ burst: 0 });
   });

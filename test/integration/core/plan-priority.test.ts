@@ -92,14 +92,14 @@ const priorities = (lanes: { targetId: string; priority?: string }[]) =>
 describe('plan: lane priority', () => {
   it('plans a voluntary leaver with no privileged account as normal in every lane', async () => {
     const plan = await planRevocation(termination(), deps());
-    expect(priorities(plan.lanes)).toEqual({ code: 'normal', chat: 'normal', wiki: 'normal' });
+    expect(priorities(plan.lanes)).toEqual({ code: 'normal', chat: 'normal', wiki: 'normal', sso: 'normal' });
   });
 
   it('plans an involuntary termination as urgent in every lane, and audits why', async () => {
     const input = termination({ terminationType: 'involuntary' });
     const d = deps();
     const plan = await planRevocation(input, d);
-    expect(priorities(plan.lanes)).toEqual({ code: 'urgent', chat: 'urgent', wiki: 'urgent' });
+    expect(priorities(plan.lanes)).toEqual({ code: 'urgent', chat: 'urgent', wiki: 'urgent', sso: 'urgent' });
     const planned = (await d.audit.forEvent(input.event.eventId)).find((e) => e.step === 'PLANNED');
     expect(planned?.detail?.urgent).toEqual(['involuntary']);
   });
@@ -108,7 +108,7 @@ describe('plan: lane priority', () => {
     const input = termination({ urgent: true });
     const d = deps();
     const plan = await planRevocation(input, d);
-    expect(priorities(plan.lanes)).toEqual({ code: 'urgent', chat: 'urgent', wiki: 'urgent' });
+    expect(priorities(plan.lanes)).toEqual({ code: 'urgent', chat: 'urgent', wiki: 'urgent', sso: 'urgent' });
     const planned = (await d.audit.forEvent(input.event.eventId)).find((e) => e.step === 'PLANNED');
     expect(planned?.detail?.urgent).toEqual(['revoke-now']);
   });
@@ -121,12 +121,17 @@ describe('plan: lane priority', () => {
     const holders = new ReconciledPrivilegedHolders(config, store);
     const admin = termination({}, 'ADMIN1');
     const plan = await planRevocation(admin, deps(holders));
-    expect(priorities(plan.lanes)).toEqual({ code: 'urgent', chat: 'urgent', wiki: 'urgent' });
+    expect(priorities(plan.lanes)).toEqual({ code: 'urgent', chat: 'urgent', wiki: 'urgent', sso: 'urgent' });
     // An inactive account there is no privileged access; a standard-tier account is not either.
     await reconciled('chat', 'run-c1', [account('chat', 'CHATTER', 'managed', 'run-c1')]);
     for (const personId of ['GONE1', 'CHATTER']) {
       const other = await planRevocation(termination({}, personId), deps(holders));
-      expect(priorities(other.lanes), personId).toEqual({ code: 'normal', chat: 'normal', wiki: 'normal' });
+      expect(priorities(other.lanes), personId).toEqual({
+        code: 'normal',
+        chat: 'normal',
+        wiki: 'normal',
+        sso: 'normal',
+      });
     }
   });
 

@@ -59,6 +59,8 @@ describe('plan: a termination', () => {
       ['code', 'deactivate', 'userName', 'ada'],
       ['chat', 'delete', 'userName', 'ada'],
       ['wiki', 'deactivate', 'email', 'ada@example.com'],
+      // The session target: the same lane machinery, ending the person's Okta sessions.
+      ['sso', 'revoke-sessions', 'email', 'ada@example.com'],
     ]);
     expect(plan.lanes[0]).toMatchObject({ tier: 'privileged', removeFromGroups: true, reportOnly: false });
   });
@@ -88,7 +90,7 @@ describe('plan: a termination', () => {
     const d = deps();
     const input = termination({ userName: undefined, emails: ['x@example.com'] });
     const plan = await planRevocation(input, d);
-    expect(plan.lanes.map((l) => l.targetId)).toEqual(['wiki']);
+    expect(plan.lanes.map((l) => l.targetId)).toEqual(['wiki', 'sso']);
     const failed = plan.settled.filter((s) => s.status === 'failed');
     expect(failed.map((s) => s.targetId)).toEqual(['code', 'chat']);
     expect(failed[0]?.reason).toContain('no userName');
@@ -159,7 +161,7 @@ describe('plan: dry run and report-only', () => {
     const input = termination();
     const plan = await planRevocation(input, d);
     expect(plan.dryRun).toBe(true);
-    expect(plan.lanes).toHaveLength(3);
+    expect(plan.lanes).toHaveLength(4);
     expect(d.owners.sent).toEqual([]);
     expect((await d.audit.forEvent(input.event.eventId)).map((e) => e.step)).toContain('DRY_RUN');
   });

@@ -27,8 +27,11 @@ describe('local topology: the runtime follows the synthesized stack', () => {
       ),
     );
 
-  it('reads every lane shard: two worker event sources per SCIM target, its lane queue and its priority queue', () => {
-    const scim = runtime.config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
+  it('reads every lane shard: two worker event sources per SCIM or session target, its lane queue and its priority queue', () => {
+    const scim = runtime.config.targets
+      .filter((t) => t.kind === 'scim' || t.kind === 'session')
+      .map((t) => t.id);
+    expect(scim).toContain('sso');
     expect(lanesInTemplate()).toHaveLength(2 * scim.length);
     expect([...runtime.lanes.keys()].sort()).toEqual(scim.sort());
     for (const lane of runtime.lanes.values()) {

@@ -190,6 +190,7 @@ describe('coverage report', () => {
       'accepted-gap': 1,
       'other-automation': 2,
       'scim-integrated': 2,
+      'session-revocation': 0,
     });
     // JSON is the report as it is.
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);

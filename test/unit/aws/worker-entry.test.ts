@@ -126,7 +126,7 @@ describe('lane worker entry: one function, one lane per queue', () => {
         Records: [record('m1', queue, laneMessage('ada@example.com', 'evt-2', { targetId: 'code' }))],
       };
       await expect(handler(event, context), queue).rejects.toThrow(
-        /is no lane of a SCIM target of stack Scimitar/,
+        /is no lane of a SCIM or session target of stack Scimitar/,
       );
     }
     expect(dynamo.calls()).toHaveLength(0);

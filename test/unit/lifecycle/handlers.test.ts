@@ -144,11 +144,12 @@ describe('approve-burst handler', () => {
     expect(audit.entries).toEqual([]);
   });
 
-  it('grants the window now falls in at every SCIM target for --all', async () => {
+  it('grants the window now falls in at every SCIM and session target for --all', async () => {
     const { budget, approve } = world();
     const outcome = await approve({ ...valid, targets: 'all' });
-    const scim = config.targets.filter((t) => t.kind === 'scim').map((t) => t.id);
+    const scim = config.targets.filter((t) => t.kind === 'scim' || t.kind === 'session').map((t) => t.id);
     expect(outcome.targets).toEqual(scim);
+    expect(scim).toContain('sso');
     expect(budget.grants).toEqual(scim.map((id) => `${id}@2026-11-28T09:00:00.000Z+10`));
   });
 });

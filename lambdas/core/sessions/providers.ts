@@ -1,0 +1,208 @@
+// The identity providers' session APIs, each over the SCIM client's connection (pacing, one
+// credential re-read on 401, throttled answers waited out or handed back, typed errors, evidence):
+// find the user by the path the provider documents (no filter, so no filter injection), end the
+// sessions, and verify where the provider lets us read the result. A user the provider does not
+// know is nobody to sign out: no-account, as a 404 is in SCIM.
+
+import type { MatchAttribute } from '../model/config.ts';
+import type { SessionsVerified } from '../revocation/ports.ts';
+import type { ScimConnection } from '../scim/connection.ts';
+import {
+  ScimAccountMismatchError,
+  ScimMalformedResponseError,
+  ScimVerificationError,
+} from '../scim/index.ts';
+import type { RequestRecord } from '../scim/options.ts';
+
+/** A user found at the provider. */
+export interface SessionUser {
+  readonly id: string;
+  /** The login, UPN or primary email: what the audit shows. */
+  readonly userName: string;
+}
+
+/** One provider's calls; `path` values are below the connection's base URL. */
+export interface SessionApi {
+  find(value: string, attribute: MatchAttribute, trace: RequestRecord[]): Promise<SessionUser | undefined>;
+  /** The revoking request, named before it is sent (the lane notes it first). */
+  write(user: SessionUser): { readonly method: 'POST' | 'DELETE'; readonly path: string };
+  /** Sends it; `gone` when the provider no longer knows the user (404): nothing left to end. */
+  send(user: SessionUser, trace: RequestRecord[]): Promise<{ gone: boolean }>;
+  /** What can be read back after the write, sent at `sentAt` (ms since the epoch). */
+  verify(user: SessionUser, sentAt: number, trace: RequestRecord[]): Promise<SessionsVerified>;
+}
+
+const enc = encodeURIComponent;
+const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+
+function refuseMismatch(attribute: MatchAttribute, value: string, found: string, path: string): never {
+  throw new ScimAccountMismatchError(
+    `looking up ${attribute} ${JSON.stringify(value)} found user ${JSON.stringify(found)}, which is not an exact match; refusing to sign anyone out`,
+    { method: 'GET', path },
+  );
+}
+
+function object(json: unknown, method: string, path: string): Record<string, unknown> {
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ScimMalformedResponseError('answer is not a JSON object', { method, path, status: 200 });
+  return json as Record<string, unknown>;
+}
+
+function stringField(obj: Record<string, unknown>, field: string, method: string, path: string): string {
+  const value = obj[field];
+  if (typeof value !== 'string' || !value)
+    throw new ScimMalformedResponseError(`answer has no ${field}`, { method, path, status: 200 });
+  return value;
+}
+
+/**
+ * Okta: `GET /api/v1/users/{login}` finds the user (by id, login or login shortname, so the
+ * answer's login or email is compared exactly), `DELETE /api/v1/users/{id}/sessions?oauthTokens=true`
+ * ends every IdP session and revokes the OIDC/OAuth tokens issued to the user (204)
+ * (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions).
+ * Okta's management API has no read of a user's sessions: verified by its 204 alone.
+ */
+export function oktaSessions(conn: ScimConnection): SessionApi {
+  return {
+    async find(value, attribute, trace) {
+      const path = `/api/v1/users/${enc(value)}`;
+      const sent = await conn.send('GET', path, { expect: 'json', allowNotFound: true, trace });
+      if (sent.status === 404) return undefined;
+      const user = object(sent.json, 'GET', path);
+      const id = stringField(user, 'id', 'GET', path);
+      const profile = object(user.profile ?? {}, 'GET', path);
+      const login = typeof profile.login === 'string' ? profile.login : '';
+      const email = typeof profile.email === 'string' ? profile.email : undefined;
+      if (!same(login, value) && !(attribute === 'email' && same(email, value)))
+        refuseMismatch(attribute, value, login, path);
+      return { id, userName: login };
+    },
+    write: (user) => ({ method: 'DELETE', path: `/api/v1/users/${enc(user.id)}/sessions?oauthTokens=true` }),
+    async send(user, trace) {
+      const { path } = this.write(user);
+      const sent = await conn.send('DELETE', path, { expect: 'empty', allowNotFound: true, trace });
+      return { gone: sent.status === 404 };
+    },
+    async verify() {
+      return {
+        sessionsRevoked: true,
+        checkedBy: 'answer',
+        detail: "Okta answered 204; its management API offers no read of a user's sessions to check",
+      };
+    },
+  };
+}
+
+/** Clock skew allowed between this machine and Entra when reading signInSessionsValidFromDateTime back. */
+export const ENTRA_SKEW_MS = 60_000;
+
+/**
+ * Microsoft Entra ID (Microsoft Graph v1.0): `GET /users/{id | userPrincipalName}` finds the user,
+ * `POST /users/{id}/revokeSignInSessions` invalidates every refresh token and session cookie by
+ * resetting `signInSessionsValidFromDateTime` (permission User.RevokeSessions.All)
+ * (https://learn.microsoft.com/en-us/graph/api/user-revokesigninsessions). Verified by reading that
+ * property back: it must be no earlier than the request (less ENTRA_SKEW_MS).
+ */
+export function entraSessions(conn: ScimConnection): SessionApi {
+  return {
+    async find(value, attribute, trace) {
+      const path = `/users/${enc(value)}?$select=id,userPrincipalName,mail`;
+      const sent = await conn.send('GET', path, { expect: 'json', allowNotFound: true, trace });
+      if (sent.status === 404) return undefined;
+      const user = object(sent.json, 'GET', path);
+      const id = stringField(user, 'id', 'GET', path);
+      const upn = stringField(user, 'userPrincipalName', 'GET', path);
+      const mail = typeof user.mail === 'string' ? user.mail : undefined;
+      if (!same(upn, value) && !(attribute === 'email' && same(mail, value)) && id !== value)
+        refuseMismatch(attribute, value, upn, path);
+      return { id, userName: upn };
+    },
+    write: (user) => ({ method: 'POST', path: `/users/${enc(user.id)}/revokeSignInSessions` }),
+    async send(user, trace) {
+      const { path } = this.write(user);
+      const sent = await conn.send('POST', path, { expect: 'json-or-empty', allowNotFound: true, trace });
+      return { gone: sent.status === 404 };
+    },
+    async verify(user, sentAt, trace) {
+      const path = `/users/${enc(user.id)}?$select=id,signInSessionsValidFromDateTime`;
+      const sent = await conn.send('GET', path, { expect: 'json', allowNotFound: true, trace });
+      if (sent.status === 404)
+        return {
+          sessionsRevoked: true,
+          checkedBy: 'read-back',
+          detail: 'the user no longer exists in Entra ID',
+        };
+      const validFrom = object(sent.json, 'GET', path).signInSessionsValidFromDateTime;
+      const at = typeof validFrom === 'string' ? Date.parse(validFrom) : Number.NaN;
+      if (Number.isNaN(at) || at < sentAt - ENTRA_SKEW_MS) {
+        throw new ScimVerificationError(
+          `signInSessionsValidFromDateTime reads ${JSON.stringify(validFrom ?? null)}, earlier than the revocation sent at ${new Date(sentAt).toISOString()}`,
+          { method: 'GET', path, status: 200 },
+        );
+      }
+      return {
+        sessionsRevoked: true,
+        checkedBy: 'read-back',
+        detail: `signInSessionsValidFromDateTime ${new Date(at).toISOString()}: tokens issued before it are refused`,
+      };
+    },
+  };
+}
+
+/**
+ * Google Workspace (Admin SDK Directory API): `GET /admin/directory/v1/users/{userKey}` finds the
+ * user (primary or alias email), `POST /admin/directory/v1/users/{userKey}/signOut` signs them out
+ * of every web and device session and resets their sign-in cookies (scope
+ * admin.directory.user.security) (https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/signOut).
+ * The API has no read of a user's sessions: verified by its answer alone.
+ */
+export function googleSessions(conn: ScimConnection): SessionApi {
+  const users = '/admin/directory/v1/users';
+  return {
+    async find(value, attribute, trace) {
+      const path = `${users}/${enc(value)}`;
+      const sent = await conn.send('GET', path, { expect: 'json', allowNotFound: true, trace });
+      if (sent.status === 404) return undefined;
+      const user = object(sent.json, 'GET', path);
+      const id = stringField(user, 'id', 'GET', path);
+      const primary = stringField(user, 'primaryEmail', 'GET', path);
+      const aliases = Array.isArray(user.aliases) ? user.aliases.filter((a) => typeof a === 'string') : [];
+      if (!same(primary, value) && !aliases.some((a) => same(a, value)))
+        refuseMismatch(attribute, value, primary, path);
+      return { id, userName: primary };
+    },
+    write: (user) => ({ method: 'POST', path: `${users}/${enc(user.id)}/signOut` }),
+    async send(user, trace) {
+      const { path } = this.write(user);
+      const sent = await conn.send('POST', path, { expect: 'json-or-empty', allowNotFound: true, trace });
+      return { gone: sent.status === 404 };
+    },
+    async verify() {
+      return {
+        sessionsRevoked: true,
+        checkedBy: 'answer',
+        detail:
+          "Google answered 2xx to signOut; the Directory API offers no read of a user's sessions to check",
+      };
+    },
+  };
+}
+
+/** Google's quota reasons: a 403 with one of them is a rate limit, to wait out, not a refusal. */
+const GOOGLE_QUOTA_REASONS = /"reason"\s*:\s*"(userRateLimitExceeded|rateLimitExceeded|quotaExceeded)"/;
+
+/**
+ * Google answers a spent quota with 403 `userRateLimitExceeded` or `quotaExceeded` and asks for
+ * exponential backoff (https://developers.google.com/workspace/admin/directory/v1/limits): such an
+ * answer is passed on as the 429 it means, so the lane hands the revocation back instead of
+ * failing it. Any other 403 stays a refusal.
+ */
+export function googleQuotaAsThrottle(inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (response.status !== 403) return response;
+    const text = await response.text();
+    const status = GOOGLE_QUOTA_REASONS.test(text) ? 429 : 403;
+    return new Response(text, { status, headers: response.headers });
+  };
+}
