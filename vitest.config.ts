@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,7 @@ export default defineConfig({
     // Two cores on CI machines: keep forks few so loopback servers are not starved.
     pool: 'forks',
     maxWorkers: 2,
+    // The slowest files first, so none of them runs alone at the end (test/sequencer.ts).
+    sequence: { sequencer: SlowestFirst },
   },
 });

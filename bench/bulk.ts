@@ -64,18 +64,22 @@ if (OPERATOR !== 'ahead' && OPERATOR !== 'on-alert')
 // layoff on its first alert, and what the guard held before it.
 const config = parseConfig({
   ...sample,
-  targets: sample.targets.map((t) =>
-    t.kind === 'scim'
-      ? {
-          ...t,
-          rateBudget: {
-            requestsPerSecond: RATE,
-            burst: BURST,
-            ...(process.env.BENCH_CONCURRENCY && { concurrency: Number(process.env.BENCH_CONCURRENCY) }),
-          },
-        }
-      : t,
-  ),
+  // The SCIM applications only: the sample's session target (a fake Okta the runtime starts with
+  // its demo apps, which the benchmark starts itself) is not what a layoff's rate limits are about.
+  targets: sample.targets
+    .filter((t) => t.kind !== 'session')
+    .map((t) =>
+      t.kind === 'scim'
+        ? {
+            ...t,
+            rateBudget: {
+              requestsPerSecond: RATE,
+              burst: BURST,
+              ...(process.env.BENCH_CONCURRENCY && { concurrency: Number(process.env.BENCH_CONCURRENCY) }),
+            },
+          }
+        : t,
+    ),
 });
 const people = demoPeople(LEAVERS + 10);
 const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-bench-bulk-'));
