@@ -41,6 +41,20 @@ function foldFilter(expression: unknown, parentInsensitive = false, keys = USER_
   return expression;
 }
 
+// `members eq "<id>"` compares the `value` sub-attribute, as servers do (AWS IAM Identity Center
+// documents this form); SCIMMY fails on a comparison of the complex attribute itself.
+function impliedMemberValue(expression: unknown): unknown {
+  if (Array.isArray(expression)) return expression.map(impliedMemberValue);
+  if (!expression || typeof expression !== 'object') return expression;
+  return Object.fromEntries(
+    Object.entries(expression).map(([key, value]) =>
+      key.toLowerCase() === 'members' && Array.isArray(value) && typeof value[0] === 'string'
+        ? [key, { value }]
+        : [key, impliedMemberValue(value)],
+    ),
+  );
+}
+
 function foldUser(user: Record<string, unknown>): Record<string, unknown> {
   const emails = Array.isArray(user.emails)
     ? user.emails.map((e: ScimEmail) => ({ ...e, value: e.value.toLowerCase() }))
@@ -142,7 +156,7 @@ export function declareResources(): void {
       let matched = all;
       if (resource.filter) {
         const folded = new SCIMMY.Types.Filter(
-          foldFilter([...resource.filter], false, GROUP_INSENSITIVE) as never,
+          foldFilter(impliedMemberValue([...resource.filter]), false, GROUP_INSENSITIVE) as never,
         );
         matched = all.filter(
           (g) => folded.match([{ ...g, displayName: g.displayName.toLowerCase() }]).length > 0,

@@ -37,8 +37,19 @@ const SCHEDULE_MARGIN_MS = 60_000;
 /** Compare-and-set rounds before giving up on a person whose record keeps changing under us. */
 const MAX_ROUNDS = 5;
 
+/**
+ * How far ahead a change (a mover) may be dated: its execution starts at once and its Wait state
+ * sleeps until effectiveAt, within the workflow's execution timeout (31 days by default).
+ */
+export const CHANGE_HORIZON_DAYS = 30;
+
 /** The latest effectiveAt accepted at `now`, or why `event` is past it; undefined when within. */
 export function beyondHorizon(event: LifecycleEvent, now: Date, horizonDays: number): string | undefined {
+  if (event.kind === 'change') {
+    const latest = now.getTime() + CHANGE_HORIZON_DAYS * DAY_MS;
+    if (Date.parse(event.effectiveAt) <= latest) return undefined;
+    return `field "effectiveAt": ${event.effectiveAt} is more than ${CHANGE_HORIZON_DAYS} days ahead (latest accepted ${new Date(latest).toISOString()}); send a change within ${CHANGE_HORIZON_DAYS} days of its effective date`;
+  }
   if (event.kind !== 'termination') return undefined;
   const latest = now.getTime() + horizonDays * DAY_MS;
   if (Date.parse(event.effectiveAt) <= latest) return undefined;

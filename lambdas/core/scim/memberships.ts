@@ -31,8 +31,11 @@ export interface ManagedGroups {
   readonly missing: readonly string[];
 }
 
-/** How the memberships were read: the member search, or (the server refused it) each managed group. */
-export type MembershipSource = 'member-search' | 'group-read';
+/**
+ * How the memberships were read: the member search; each managed group asked with an `id … and
+ * members …` filter (eq-only servers); or each managed group read (the server refused the search).
+ */
+export type MembershipSource = 'member-search' | 'group-filter' | 'group-read';
 
 const groupWithMembersSchema = z.object({
   id: z.string().min(1),
@@ -74,9 +77,10 @@ export async function findGroupByName(
     idOf: (g) => g.id,
     describe: { method: 'GET', path: GROUPS },
     fetchPage: async ({ query }) => {
+      // eq-only servers (AWS IAM Identity Center) document no `attributes` parameter: not sent there.
       const params = new URLSearchParams({
         ...(filter !== undefined && { filter }),
-        attributes: 'displayName',
+        ...(conn.quirks.filter === 'full' && { attributes: 'displayName' }),
         ...query,
       });
       const path = `${GROUPS}?${params}`;
@@ -133,9 +137,29 @@ async function groupListsMember(
 }
 
 /**
+ * Whether the group lists the user, asked as AWS IAM Identity Center documents it (its GetGroup
+ * and ListGroups return an empty member list; the supported filters include `id` and `members`:
+ * https://docs.aws.amazon.com/singlesignon/latest/developerguide/listgroups.html).
+ */
+async function groupFilterListsMember(
+  conn: ScimConnection,
+  groupId: string,
+  userId: string,
+  trace?: RequestRecord[],
+): Promise<boolean> {
+  const filter = `id eq ${JSON.stringify(groupId)} and members eq ${JSON.stringify(userId)}`;
+  const path = `${GROUPS}?${new URLSearchParams({ filter })}`;
+  const sent = await conn.send('GET', path, { expect: 'json', trace });
+  const list = parseList(sent.json, 'GET', path);
+  // The filter is a hint: only the group itself in the answer says yes.
+  return (list.Resources ?? []).some((r) => parseGroup(r, 'GET', path, sent.status).id === groupId);
+}
+
+/**
  * The managed groups (configured names) that list the user: from the member search
- * (`members.value eq`) and the user's own `groups` attribute; where the server refuses the search
- * (or understands only `eq` on users), from reading each managed group.
+ * (`members.value eq`) and the user's own `groups` attribute; on a server that understands only
+ * `eq` (quirk `filter: 'eq-only'`), by asking each managed group with `id eq … and members eq …`;
+ * where the server refuses the member search, by reading each managed group's `members`.
  */
 export async function managedMemberships(
   conn: ScimConnection,
@@ -158,11 +182,15 @@ export async function managedMemberships(
       if (!refused) throw err;
     }
   }
+  const eqOnly = conn.quirks.filter === 'eq-only';
   const memberOf: string[] = [];
   for (const [name, group] of managed.byName) {
-    if (await groupListsMember(conn, group.id, userId, trace)) memberOf.push(name);
+    const member = eqOnly
+      ? await groupFilterListsMember(conn, group.id, userId, trace)
+      : await groupListsMember(conn, group.id, userId, trace);
+    if (member) memberOf.push(name);
   }
-  return { memberOf, source: 'group-read' };
+  return { memberOf, source: eqOnly ? 'group-filter' : 'group-read' };
 }
 
 /** What {@link changeMemberships} did, group by group (configured names). */

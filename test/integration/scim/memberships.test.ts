@@ -229,3 +229,24 @@ describe('SCIM client: a read-only memberships update', () => {
     expect(groupWrites()).toEqual([]);
   });
 });
+
+describe('SCIM client: memberships at a server that understands only eq (AWS IAM Identity Center)', () => {
+  it('asks each managed group with `id eq … and members eq …`, never reads members, and removes', async () => {
+    const evidence = await target.client({ filter: 'eq-only' }).updateMemberships({
+      match,
+      managedGroups: MANAGED,
+      decide: () => ({ remove: ['on-call'], add: [] }),
+    });
+    expect(evidence.source).toBe('group-filter');
+    expect([...(evidence.before ?? [])].sort()).toEqual(['engineering', 'on-call']);
+    expect(evidence.after).toEqual(['engineering']);
+    expect(memberships('mover@example.com')).toEqual(['book-club', 'engineering']);
+    const reads = target.app.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/Groups'));
+    expect(reads.some((r) => /^\/Groups\/[^?]/.test(r.path))).toBe(false);
+    expect(reads.some((r) => decodeURIComponent(r.path).includes('members.value'))).toBe(false);
+    expect(reads.some((r) => decodeURIComponent(r.path).includes('attributes='))).toBe(false);
+    expect(
+      reads.filter((r) => / and members eq /.test(decodeURIComponent(r.path.replace(/\+/g, ' ')))),
+    ).not.toEqual([]);
+  });
+});

@@ -278,6 +278,15 @@ describe('termination lifecycle at ingest: a mover’s change', () => {
     expect(steps()).toEqual(['SCHEDULED']);
   });
 
+  it('starts a change dated up to 30 days ahead (its execution waits), and refuses one dated later, saying so', async () => {
+    const soon = await send({ ...change(), effectiveAt: inDays(30) });
+    expect(soon.started[0]?.lifecycle).toMatchObject({ action: 'started' });
+    const late = await send({ ...change(), effectiveAt: inDays(31) });
+    expect(late.started).toEqual([]);
+    expect(late.rejected[0]?.problems[0]).toMatch(/more than 30 days ahead .*send a change within 30 days/);
+    expect(workflows.executions).toHaveLength(1);
+  });
+
   it('a repeated change delivery starts nothing new', async () => {
     const body = change();
     await send(body);
