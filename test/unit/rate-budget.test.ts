@@ -272,7 +272,7 @@ describe('rate budget (GCRA with reservations)', () => {
     expect(gap).toBeLessThanOrEqual(1_000);
   });
 
-  it('has spare capacity only while no queue ahead is longer than background may join (one interval)', async () => {
+  it('has spare capacity only while no queue ahead is longer than background alone leaves (two intervals)', async () => {
     const time = virtualTime();
     const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1 });
     expect(await (b as GcraRateBudget).spare()).toBe(true);

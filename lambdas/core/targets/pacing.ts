@@ -148,7 +148,10 @@ export class GcraRateBudget extends RateBudget {
         const first = unserved[0];
         if (!first) return;
         const requestClass = first.requestClass;
-        const count = unserved.filter((w) => w.requestClass === requestClass).length;
+        // Background takes one slot a write: it never queues ahead of itself, so spare() still
+        // sees a queue no longer than one interval once it has gone.
+        const count =
+          requestClass === 'background' ? 1 : unserved.filter((w) => w.requestClass === requestClass).length;
         const now = this.now();
         const waited =
           now - Math.min(...unserved.filter((w) => w.requestClass === requestClass).map((w) => w.since));
@@ -224,11 +227,17 @@ export class GcraRateBudget extends RateBudget {
     this.known = await this.cell.read();
   }
 
-  /** Room for background work: the queue ahead is no longer than background itself may join (one interval). */
+  /**
+   * Room for background work: the queue ahead is no longer than background alone leaves it. A
+   * background request joins a queue ending within one interval, so its own slot may leave the
+   * queue two intervals ahead; and a slot is taken at the time its write is expected back (the
+   * slowest recent write). Without that margin a remediation sent right after its pass's last
+   * request would wait a minute behind nobody.
+   */
   async spare(): Promise<boolean> {
     const now = this.now();
     this.known = await this.cell.read();
-    return (this.known?.tat ?? now) <= now + this.intervalMs;
+    return (this.known?.tat ?? now) <= now + this.slowestWriteMs() + 2 * this.intervalMs;
   }
 
   /** Where the queue ahead may end for this class to join it now. */
