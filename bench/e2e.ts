@@ -24,13 +24,14 @@ const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-bench-'));
 const parsedSample = parseConfig(sample);
 const runtime = await startLocalRuntime({
   // The blast-radius guard would (rightly) refuse 100 leavers an hour, and the sample's rate
-  // budgets (5 requests/s) would measure pacing, not the pipeline: both lifted for the benchmark.
+  // budgets (5 requests/s) would measure pacing, not the pipeline: both lifted for the benchmark
+  // (the session target's budget too: its fake Okta answers at once).
   // Concurrency per target stays the sample's (two seconds of its own rate).
   config: parseConfig({
     ...sample,
     blastRadius: { maxShare: 1, floor: 10_000 },
     targets: sample.targets.map((t) =>
-      t.kind === 'scim'
+      t.kind === 'scim' || t.kind === 'session'
         ? {
             ...t,
             rateBudget: {
