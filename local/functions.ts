@@ -108,12 +108,15 @@ export function localFunctions(props: LocalFunctionsProps) {
     }
   };
 
-  // The local runtime sees each probe's result on its way to the status table.
+  // The local runtime sees each probe's result on its way to the status table. A failed probe's
+  // problems are noted at once, before the handler publishes its metrics: an alarm evaluated in
+  // between (another function's run) would otherwise say "no reason recorded".
   let seen: CanaryResult[] = [];
   const status = new (class extends CanaryStatus {
     private readonly table = wireCanaryStatus(props);
     async record(result: CanaryResult) {
       seen.push(result);
+      if (!result.ok) cloudwatch.metrics.note('CanaryFailed', result.targetId, result.problems.join('; '));
       await this.table.record(result);
     }
     read(targetId: string) {
