@@ -1,24 +1,6 @@
 // A roster row as the pull builds it, before the roster's own validation: the person's match fields
 // and the well-known attributes (department, title, managerId, ...) the source knows.
-import { personSchema } from '../model/event.ts';
-
-/** The well-known attribute keys sources map their fields to (issue 16's contract). */
-export const WELL_KNOWN_ATTRIBUTES = [
-  'department',
-  'title',
-  'managerId',
-  'costCenter',
-  'location',
-  'division',
-  'employmentType',
-] as const;
-export type WellKnownAttribute = (typeof WELL_KNOWN_ATTRIBUTES)[number];
-
-/**
- * Whether the person schema carries attributes (issue 16's `person.attributes`): a build without
- * them leaves them out of a pulled row rather than having the strict schema refuse it.
- */
-export const PERSON_HAS_ATTRIBUTES = 'attributes' in personSchema.shape;
+import type { WellKnownPersonAttribute } from '../model/person-attributes.ts';
 
 export interface RosterRowInput {
   employeeId: string | undefined;
@@ -26,7 +8,7 @@ export interface RosterRowInput {
   email?: string | undefined;
   displayName?: string | undefined;
   externalId?: string | undefined;
-  attributes?: Partial<Record<WellKnownAttribute, string | undefined>>;
+  attributes?: Partial<Record<WellKnownPersonAttribute, string | undefined>>;
 }
 
 /** The row the roster's validation reads (`parseRoster`'s JSON `people[i]`): empty values left out. */
@@ -43,7 +25,7 @@ export function rosterRow(input: RosterRowInput): Record<string, unknown> {
   if (displayName) row.displayName = displayName;
   const externalId = text(input.externalId);
   if (externalId) row.externalId = externalId;
-  if (PERSON_HAS_ATTRIBUTES && input.attributes) {
+  if (input.attributes) {
     const attributes = Object.fromEntries(
       Object.entries(input.attributes).flatMap(([k, v]) => (text(v) ? [[k, text(v)]] : [])),
     );

@@ -7,7 +7,6 @@ import { DynamoRosterStore } from '../../../lambdas/aws/adapters/dynamo-roster.t
 import { parseConfig, type ScimitarConfigInput } from '../../../lambdas/core/model/config.ts';
 import { HrisReader, PullError } from '../../../lambdas/core/pull/hris-request.ts';
 import { RosterPull } from '../../../lambdas/core/pull/roster-pull.ts';
-import { PERSON_HAS_ATTRIBUTES } from '../../../lambdas/core/pull/roster-rows.ts';
 import { RosterInvalidError } from '../../../lambdas/core/reconcile/roster.ts';
 import { startFakeBambooHRApi } from '../../../local/fakes/bamboohr-api.ts';
 import { startFakeHiBobApi } from '../../../local/fakes/hibob-api.ts';
@@ -91,9 +90,7 @@ describe('roster pull: BambooHR custom report', () => {
           emails: ['ada@example.com'],
           externalId: 'E-40',
           displayName: 'Ada Lovelace',
-          ...(PERSON_HAS_ATTRIBUTES && {
-            attributes: { department: 'R&D', title: 'Engineer', managerId: '7' },
-          }),
+          attributes: { department: 'R&D', title: 'Engineer', managerId: '7' },
         },
       ]);
       expect(api.requests).toEqual([
@@ -208,9 +205,7 @@ describe('roster pull: HiBob people search', () => {
           userName: 'grace@example.com',
           emails: ['grace@example.com'],
           displayName: 'Grace Hopper',
-          ...(PERSON_HAS_ATTRIBUTES && {
-            attributes: { department: 'Navy', title: 'Rear Admiral', location: 'Arlington', managerId: '1' },
-          }),
+          attributes: { department: 'Navy', title: 'Rear Admiral', location: 'Arlington', managerId: '1' },
         },
       ]);
     } finally {
