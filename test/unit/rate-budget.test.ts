@@ -272,6 +272,63 @@ describe('rate budget (GCRA with reservations)', () => {
     expect(gap).toBeLessThanOrEqual(1_000);
   });
 
+  it('pauses for a served answer with nothing remaining, but keeps its pace: only a refusal slows it', async () => {
+    const time = virtualTime();
+    const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1 });
+    const origin = time.now();
+    const { granted, take } = taker(time, origin);
+    // The window's last request was served and said so: nobody sends before its reset.
+    await time.run(
+      (a as GcraRateBudget).throttled({ untilMs: origin + 500, status: 200, source: 'rate-limit-headers' }),
+    );
+    await time.run(Promise.all(Array.from({ length: 5 }, () => take(b as GcraRateBudget, 'leaver'))));
+    // From the reset on, the configured pace: 100 ms apart, not the 200 a slowdown would make it.
+    expect(granted.map((g) => g.at)).toEqual([500, 600, 700, 800, 900]);
+  });
+
+  it('voids the slots an instance holds when told of a pause: their requests go after it, spaced, not at once', async () => {
+    for (const status of [200, 429]) {
+      const time = virtualTime();
+      const [a] = instances(time, 1, { ratePerSecond: 10, burst: 1 });
+      const budget = a as GcraRateBudget;
+      const origin = time.now();
+      const { granted, take } = taker(time, origin);
+      // Five callers at once: slots at 0, 100, ... 400. The first request is told the window is spent
+      // until 1 s on (served with nothing remaining, or refused): the four slots held are void.
+      const first = take(budget, 'leaver', 'first').then(() =>
+        budget.throttled({ untilMs: origin + 1_000, status, source: 'rate-limit-headers' }),
+      );
+      await time.run(Promise.all([first, ...Array.from({ length: 4 }, () => take(budget, 'leaver'))]));
+      const after = granted.filter((g) => g.label !== 'first').map((g) => g.at);
+      expect(after).toHaveLength(4);
+      expect(Math.min(...after)).toBeGreaterThanOrEqual(1_000);
+      // Never two in one interval (a refusal also slows the pace: 200 ms apart, recovering).
+      for (let n = 1; n < after.length; n++)
+        expect((after[n] as number) - (after[n - 1] as number)).toBeGreaterThanOrEqual(100);
+      if (status === 200) expect(after).toEqual([1_000, 1_100, 1_200, 1_300]);
+    }
+  });
+
+  it('spaces slots that came due together while the process was busy, rather than sending them at once', async () => {
+    const time = virtualTime();
+    // The process stalls once for 350 ms (a busy event loop): the sleep it was in ends that late.
+    let sleeps = 0;
+    const stalling = (ms: number) => time.sleep(++sleeps === 3 ? ms + 350 : ms);
+    const budget = new GcraRateBudget(new InMemoryRateCell(), {
+      ratePerSecond: 10,
+      burst: 1,
+      now: time.now,
+      sleep: stalling,
+    });
+    const { granted, take } = taker(time, time.now());
+    await time.run(Promise.all(Array.from({ length: 8 }, () => take(budget, 'leaver'))));
+    const at = granted.map((g) => g.at);
+    expect(at).toHaveLength(8);
+    expect(Math.max(...at)).toBeGreaterThan(700);
+    for (let n = 1; n < at.length; n++)
+      expect((at[n] as number) - (at[n - 1] as number)).toBeGreaterThanOrEqual(100);
+  });
+
   it('has spare capacity only while no queue ahead is longer than background alone leaves (two intervals)', async () => {
     const time = virtualTime();
     const [a, b] = instances(time, 2, { ratePerSecond: 10, burst: 1 });

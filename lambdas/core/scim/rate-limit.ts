@@ -42,7 +42,17 @@ export function rateLimitSignal(
   const throttled = isThrottled(status, headers);
   if (!throttled && !nothingRemaining(headers)) return undefined;
   const retryAfterMs = parseRetryAfter(headers.get('retry-after'), nowMs);
-  const resetMs = retryAfterMs === undefined ? parseReset(headers, nowMs) : undefined;
+  const reset = retryAfterMs === undefined ? readReset(headers, nowMs) : undefined;
+  // A served answer's reset in whole seconds from now is rounded up (a window of one second says 1
+  // until its end): its window may end up to a second sooner. Waiting the whole value would idle a
+  // budget that paces at the limit for most of the next window each time it spends one; a request
+  // that finds the window not yet reset is answered 429 and waits what that says.
+  const resetMs =
+    reset === undefined
+      ? undefined
+      : throttled || !reset.relative
+        ? reset.waitMs
+        : Math.max(0, reset.waitMs - 1000);
   const waitMs = retryAfterMs ?? resetMs ?? (throttled ? DEFAULT_THROTTLE_WAIT_MS : 0);
   const source =
     retryAfterMs !== undefined
@@ -60,12 +70,18 @@ function nothingRemaining(headers: Headers): boolean {
 
 /** Milliseconds until the first readable `*-Reset` header's time; undefined when none is readable. */
 export function parseReset(headers: Headers, nowMs: number): number | undefined {
+  return readReset(headers, nowMs)?.waitMs;
+}
+
+/** The first readable `*-Reset` header: the wait, and whether it was seconds from now (not a date). */
+function readReset(headers: Headers, nowMs: number): { waitMs: number; relative: boolean } | undefined {
   for (const family of FAMILIES) {
     const value = headers.get(`${family}-reset`)?.trim();
     if (!value || !/^\d{1,15}$/.test(value)) continue;
     const seconds = Number(value);
-    const waitMs = seconds >= EPOCH_SECONDS_FROM ? seconds * 1000 - nowMs : seconds * 1000;
-    return Math.min(MAX_THROTTLE_WAIT_MS, Math.max(0, waitMs));
+    const relative = seconds < EPOCH_SECONDS_FROM;
+    const waitMs = relative ? seconds * 1000 : seconds * 1000 - nowMs;
+    return { waitMs: Math.min(MAX_THROTTLE_WAIT_MS, Math.max(0, waitMs)), relative };
   }
   return undefined;
 }

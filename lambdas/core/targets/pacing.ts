@@ -101,6 +101,8 @@ export class GcraRateBudget extends RateBudget {
   private readonly slots: number[] = [];
   private pumping = false;
   private dispatching = false;
+  /** The releases' own GCRA at the configured pace: when the next slot may go from here. */
+  private releaseTat = Number.NEGATIVE_INFINITY;
   /** The pump sleeps for a class: a caller of a higher one (lower rank) wakes it. */
   private pumpWaitsFor = Number.POSITIVE_INFINITY;
   private wakePump: (() => void) | undefined;
@@ -128,13 +130,20 @@ export class GcraRateBudget extends RateBudget {
    * that arrives while this instance holds slots for leavers takes the next of them.
    */
   async take(requestClass: RequestClass): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.waiters.push({ requestClass, since: this.now(), seq: this.seq++, resolve, reject });
-      this.waiters.sort(byPrecedence);
-      if (CLASS_RANK[requestClass] < this.pumpWaitsFor) this.wakePump?.();
-      void this.pump();
-    });
-    await this.waitFor(0);
+    const since = this.now();
+    const seq = this.seq++;
+    for (;;) {
+      await new Promise<void>((resolve, reject) => {
+        this.waiters.push({ requestClass, since, seq, resolve, reject });
+        this.waiters.sort(byPrecedence);
+        if (CLASS_RANK[requestClass] < this.pumpWaitsFor) this.wakePump?.();
+        void this.pump();
+      });
+      // A slot taken before a pause this instance learned of is void: its request joins again, in
+      // its place, for a slot after the pause. Released together at the pause's end, the requests
+      // of such slots would go at once, over the window the server just said was spent.
+      if (this.now() >= this.pausedUntil) return;
+    }
   }
 
   /** Takes slots for the callers waiting here that no slot held here will serve, class by class. */
@@ -204,12 +213,23 @@ export class GcraRateBudget extends RateBudget {
       for (;;) {
         const at = this.slots[0];
         if (at === undefined) return;
-        const wait = at - this.now();
+        const now = this.now();
+        // A slot goes at its time, and never closer to the last one released here than the
+        // configured pace allows: slots that came due together while this process was busy (a
+        // stalled event loop, a slow write) are spaced again, not sent at once into one window of
+        // the server's.
+        const wait = Math.max(at, this.releaseTat - this.toleranceMs) - now;
         if (wait > 0) {
           await this.sleep(wait);
           continue;
         }
         this.slots.shift();
+        if (at < this.pausedUntil) {
+          // Void (a pause came after it was taken): its caller waits on for a slot after the pause.
+          void this.pump();
+          continue;
+        }
+        this.releaseTat = Math.max(this.releaseTat, now) + this.intervalMs;
         this.waiters.shift()?.resolve();
       }
     } finally {
@@ -220,11 +240,20 @@ export class GcraRateBudget extends RateBudget {
   async throttled(signal: RateLimitSignal): Promise<void> {
     const now = this.now();
     this.pausedUntil = Math.max(this.pausedUntil, signal.untilMs);
+    // The slots held here before the pause are void; the pump takes new ones for their callers.
+    const held = this.slots.length;
+    while (this.slots.length > 0 && (this.slots[0] as number) < this.pausedUntil) this.slots.shift();
+    if (this.slots.length < held) this.wakePump?.();
     // The first slot after the pause is at untilMs itself, and no burst follows it.
     await this.cell.pushTo(signal.untilMs + this.toleranceMs);
-    const factor = Math.max(MIN_PACE_FACTOR, this.paceFactor(now) / 2);
-    await this.cell.slow(factor, now, now - SLOWDOWN_SPACING_MS);
+    // Only a refusal slows the pace. A served answer saying nothing remains of the window is what
+    // a budget pacing at the limit meets once a window: slowing on it would halve the pace each time.
+    if (signal.status === 429 || signal.status === 503) {
+      const factor = Math.max(MIN_PACE_FACTOR, this.paceFactor(now) / 2);
+      await this.cell.slow(factor, now, now - SLOWDOWN_SPACING_MS);
+    }
     this.known = await this.cell.read();
+    void this.pump();
   }
 
   /**
@@ -308,15 +337,6 @@ export class GcraRateBudget extends RateBudget {
     this.writeTimes.push(this.now() - sent);
     if (this.writeTimes.length > 8) this.writeTimes.shift();
     return done;
-  }
-
-  /** Sleeps until the slot, and past any pause this instance learned of meanwhile. */
-  private async waitFor(slot: number): Promise<void> {
-    for (;;) {
-      const wait = Math.max(slot, this.pausedUntil) - this.now();
-      if (wait <= 0) return;
-      await this.sleep(wait);
-    }
   }
 
   /** The pace as a share of the configured rate: halved by a slowdown, back to 1 linearly. */

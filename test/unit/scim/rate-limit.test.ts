@@ -108,8 +108,17 @@ describe('SCIM rate limits: nothing remaining on an answer that was served', () 
       status: 200,
       source: 'rate-limit-headers',
     });
+    // Seconds from now are rounded up: the window ends within the last of them, so the wait is a
+    // second less (a 1-s window's `1` asks for none; a 429 on the next request says the rest).
     expect(
       rateLimitSignal(404, headers({ 'ratelimit-remaining': '0', 'ratelimit-reset': '3' }), NOW)?.untilMs,
+    ).toBe(NOW + 2_000);
+    expect(
+      rateLimitSignal(200, headers({ 'ratelimit-remaining': '0', 'ratelimit-reset': '1' }), NOW)?.untilMs,
+    ).toBe(NOW);
+    // A refusal waits the whole value: it is the server's word on when to ask again.
+    expect(
+      rateLimitSignal(429, headers({ 'ratelimit-remaining': '0', 'ratelimit-reset': '3' }), NOW)?.untilMs,
     ).toBe(NOW + 3_000);
     // Without a reset, nothing to wait for: a signal at now.
     expect(rateLimitSignal(204, headers({ 'x-rate-limit-remaining': '0' }), NOW)?.untilMs).toBe(NOW);
