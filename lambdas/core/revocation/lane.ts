@@ -248,8 +248,12 @@ async function revokeOnce(
     if (stopped) return stopped;
     throw err;
   }
+  // This attempt's own write answered 404 for an account its find had just seen (and not inactive):
+  // someone else removed it in between. That answer is first-hand, "already gone"; it is not an
+  // earlier attempt's write whose answer was lost, though that write's note is the one just made.
+  const goneUnderUs = evidence.alreadyGone === true && evidence.account?.active !== false;
   const earlier =
-    evidence.outcome === 'revoked'
+    evidence.outcome === 'revoked' || goneUnderUs
       ? undefined
       : await deps.ledger.writeSent(person.employeeId, deps.targetId, message.eventId);
   // Our own earlier write, applied though its answer was lost: the account was active when we

@@ -1,0 +1,189 @@
+// Each provider's revoking call when the provider misbehaves (docs/sessions.md, "What each lane
+// does"): a 404 because the user was deleted after the find is done, a 5xx is retryable (the lane
+// retries it: sessions-lane-faults.test.ts), and the hook, which has no find, refuses a 404 as any
+// other 4xx. The fake providers on loopback behind the fault-injecting proxy; nothing mocked.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lambdas/core/model/config.ts';
+import { ScimRetryableError } from '../../../lambdas/core/scim/index.ts';
+import { sessionRevokerFor } from '../../../lambdas/core/sessions/revoker.ts';
+import { type FakeEntra, type FakeEntraUser, startFakeEntra } from '../../../local/fakes/entra.ts';
+import { type FakeGoogle, type FakeGoogleUser, startFakeGoogle } from '../../../local/fakes/google.ts';
+import { type FakeOkta, type FakeOktaUser, startFakeOkta } from '../../../local/fakes/okta.ts';
+import { type FakeSessionHook, startFakeSessionHook } from '../../../local/fakes/session-hook.ts';
+import { InMemorySecretSource } from '../../support/fakes.ts';
+import { type FaultyScim, startFaultyScim } from '../../support/faulty-scim.ts';
+
+const OKTA_TOKEN = 'faults-okta-token';
+const ENTRA_SECRET = 'faults-entra-secret';
+const HOOK_KEY = 'faults-hook-key';
+// Each org's users: a test deletes one, as the provider's admin would.
+const oktaUsers: FakeOktaUser[] = [];
+const entraUsers: FakeEntraUser[] = [];
+const googleUsers: FakeGoogleUser[] = [];
+
+let okta: FakeOkta;
+let entra: FakeEntra;
+let google: FakeGoogle;
+let hook: FakeSessionHook;
+const proxies: Record<'okta' | 'entra' | 'google' | 'hook', FaultyScim> = {} as never;
+beforeAll(async () => {
+  [okta, entra, google, hook] = await Promise.all([
+    startFakeOkta({ token: OKTA_TOKEN, users: oktaUsers }),
+    startFakeEntra({ tenantId: 'contoso', clientId: 'app-1', clientSecret: ENTRA_SECRET, users: entraUsers }),
+    startFakeGoogle({
+      clientEmail: 'scimitar@project.iam.gserviceaccount.com',
+      adminEmail: 'admin@example.com',
+      users: googleUsers,
+    }),
+    startFakeSessionHook({ key: HOOK_KEY }),
+  ]);
+  proxies.okta = await startFaultyScim(okta.url);
+  proxies.entra = await startFaultyScim(entra.url);
+  proxies.google = await startFaultyScim(google.url);
+  proxies.hook = await startFaultyScim(hook.url);
+});
+afterAll(async () => {
+  await Promise.all(Object.values(proxies).map((p) => p.close()));
+  await Promise.all([okta.close(), entra.close(), google.close(), hook.close()]);
+});
+beforeEach(() => {
+  for (const p of Object.values(proxies)) p.reset();
+});
+
+function revokerOf(fields: Record<string, unknown>, secret: string) {
+  const target = parseConfig({
+    stackName: 'faults-test',
+    sources: [{ id: 'hr', kind: 'generic' }],
+    targets: [{ id: 'idp', displayName: 'IdP', owner: 'it@example.com', kind: 'session', ...fields }],
+  }).targets[0];
+  if (target?.kind !== 'session') throw new Error('unreachable');
+  return sessionRevokerFor(target, {
+    secretId: 'faults-test/targets/idp',
+    secrets: new InMemorySecretSource({ 'faults-test/targets/idp': secret }),
+    throttleWaitMaxMs: 0,
+  });
+}
+
+let seq = 0;
+/** Each provider: a fresh user, the revoker, its revoking request, and what the fake recorded as ended. */
+const providers = {
+  okta: () => {
+    const user = { id: `00uf${++seq}`, login: `okta${seq}@example.com` };
+    oktaUsers.push(user);
+    return {
+      email: user.login,
+      vanish: () => oktaUsers.splice(oktaUsers.indexOf(user), 1),
+      revoker: revokerOf({ provider: 'okta', baseUrl: proxies.okta.url }, OKTA_TOKEN),
+      isRevoke: (r: { method: string; url: string }) =>
+        r.method === 'DELETE' && r.url.endsWith('/sessions?oauthTokens=true'),
+      ended: () => okta.cleared.some((c) => c.userId === user.id),
+    };
+  },
+  entra: () => {
+    const user = { id: `e-f${++seq}`, userPrincipalName: `entra${seq}@example.com` };
+    entraUsers.push(user);
+    return {
+      email: user.userPrincipalName,
+      vanish: () => entraUsers.splice(entraUsers.indexOf(user), 1),
+      revoker: revokerOf(
+        {
+          provider: 'entra',
+          tenantId: 'contoso',
+          clientId: 'app-1',
+          baseUrl: `${proxies.entra.url}/v1.0`,
+          tokenUrl: entra.tokenUrl,
+        },
+        ENTRA_SECRET,
+      ),
+      isRevoke: (r: { method: string; url: string }) =>
+        r.method === 'POST' && r.url.endsWith('/revokeSignInSessions'),
+      ended: () => entra.revoked.includes(user.id),
+    };
+  },
+  google: () => {
+    const user = { id: `g-f${++seq}`, primaryEmail: `google${seq}@example.com` };
+    googleUsers.push(user);
+    return {
+      email: user.primaryEmail,
+      vanish: () => googleUsers.splice(googleUsers.indexOf(user), 1),
+      revoker: revokerOf(
+        {
+          provider: 'google',
+          adminEmail: 'admin@example.com',
+          baseUrl: proxies.google.url,
+          tokenUrl: google.tokenUrl,
+        },
+        google.keyFile,
+      ),
+      isRevoke: (r: { method: string; url: string }) => r.method === 'POST' && r.url.endsWith('/signOut'),
+      ended: () => google.signedOut.includes(user.id),
+    };
+  },
+} as const;
+
+const request = (email: string) => ({
+  match: { attribute: 'email' as const, value: email },
+  action: 'revoke-sessions' as const,
+});
+
+for (const [name, make] of Object.entries(providers)) {
+  const proxy = () => proxies[name as keyof typeof providers];
+
+  describe(`Session target ${name}: the revoking call fails`, () => {
+    it('counts a 404 on the revoking call (the user deleted after the find) as done, verified by that answer', async () => {
+      const p = make();
+      // The provider's admin deletes the user as scimitar's revoking call arrives: the fake answers 404.
+      proxy().inject(
+        { kind: 'headers', headers: {} },
+        {
+          when: (r) => {
+            if (!p.isRevoke(r)) return false;
+            p.vanish();
+            return true;
+          },
+        },
+      );
+      const evidence = await p.revoker.revoke(request(p.email));
+      expect(evidence).toMatchObject({
+        outcome: 'already-revoked',
+        alreadyGone: true,
+        verified: { sessionsRevoked: true },
+      });
+      expect(evidence.requests.map((r) => r.status)).toEqual([200, 404]);
+      expect(p.ended()).toBe(false);
+    });
+
+    it('answers a 5xx on the revoking call with a retryable error, ending nothing', async () => {
+      const p = make();
+      proxy().inject({ kind: 'status', status: 503 }, { when: p.isRevoke });
+      const err = await p.revoker.revoke(request(p.email)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ScimRetryableError);
+      expect(err).toMatchObject({ status: 503, retryable: true });
+      expect(p.ended()).toBe(false);
+      // The next attempt goes through.
+      expect((await p.revoker.revoke(request(p.email))).outcome).toBe('revoked');
+      expect(p.ended()).toBe(true);
+    });
+  });
+}
+
+describe('Session target hook: the revoking call fails', () => {
+  const hook_ = () => revokerOf({ provider: 'hook', baseUrl: proxies.hook.url }, HOOK_KEY);
+
+  it('answers a 5xx with a retryable error', async () => {
+    proxies.hook.inject({ kind: 'status', status: 500 });
+    const err = await hook_()
+      .revoke(request('hooked@example.com'))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 500, retryable: true });
+    expect(hook.revoked).not.toContain('hooked@example.com');
+  });
+
+  it('refuses a 404 as any other 4xx: the hook has no find, so a 404 is a wrong URL, not a deleted user', async () => {
+    proxies.hook.inject({ kind: 'status', status: 404 });
+    const err = await hook_()
+      .revoke(request('hooked@example.com'))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, retryable: false });
+  });
+});
