@@ -4,7 +4,7 @@
 // other 4xx. The fake providers on loopback behind the fault-injecting proxy; nothing mocked.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
-import { ScimRetryableError } from '../../../lambdas/core/scim/index.ts';
+import { ScimRetryableError, ScimThrottledError } from '../../../lambdas/core/scim/index.ts';
 import { sessionRevokerFor } from '../../../lambdas/core/sessions/revoker.ts';
 import { type FakeEntra, type FakeEntraUser, startFakeEntra } from '../../../local/fakes/entra.ts';
 import { type FakeGoogle, type FakeGoogleUser, startFakeGoogle } from '../../../local/fakes/google.ts';
@@ -186,4 +186,41 @@ describe('Session target hook: the revoking call fails', () => {
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 404, retryable: false });
   });
+});
+
+describe('Session target entra: Graph throttling', () => {
+  it('hands a 429 back with the wait its Retry-After names, ending nothing', async () => {
+    const p = providers.entra();
+    // Straight to the fake: the fault proxy does not pass an answer's headers on.
+    const revoker = revokerOf(
+      {
+        provider: 'entra',
+        tenantId: 'contoso',
+        clientId: 'app-1',
+        baseUrl: entra.graphUrl,
+        tokenUrl: entra.tokenUrl,
+      },
+      ENTRA_SECRET,
+    );
+    entra.throttle.next(1, { 'retry-after': '7' });
+    const err = await revoker.revoke(request(p.email)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScimThrottledError);
+    expect((err as ScimThrottledError).retryAfterMs).toBe(7_000);
+    expect(p.ended()).toBe(false);
+  });
+});
+
+describe('Session targets entra and google: a hostile match value', () => {
+  for (const name of ['entra', 'google'] as const) {
+    it(`${name}: stays one percent-encoded path segment; no other endpoint is reached`, async () => {
+      const p = providers[name]();
+      const hostile = `../${p.email}/x?y=1#`;
+      const evidence = await p.revoker.revoke(request(hostile));
+      expect(evidence.outcome).toBe('no-account');
+      expect(proxies[name].requests.map((r) => `${r.method} ${r.url.split('?$select')[0]}`)).toEqual([
+        `GET ${name === 'entra' ? '/v1.0/users' : '/admin/directory/v1/users'}/${encodeURIComponent(hostile)}`,
+      ]);
+      expect(p.ended()).toBe(false);
+    });
+  }
 });
