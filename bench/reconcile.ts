@@ -14,7 +14,7 @@ import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
 import { AuditLog, SystemClock } from '../lambdas/core/model/ports.ts';
 import {
-  type ListedAccounts,
+  type PageListing,
   type PageRecord,
   ReconciliationStore,
   RosterSource,
@@ -155,17 +155,20 @@ class MemoryStore extends ReconciliationStore {
     }
     return found;
   }
-  private readonly listedPages = new Map<string, { runId: string; page: number; ids: ListedAccounts }>();
+  private readonly listedPages = new Map<string, { runId: string; page: number; listing: PageListing }>();
   async putAccounts(states: readonly AccountState[]) {
     for (const s of states) this.accountStates.set(`${s.targetId}/${s.scimId}`, s);
   }
   async recordPage(page: PageRecord) {
     await this.putAccounts(page.changed);
-    this.listedPages.set(`${page.targetId}/${page.runId}/${page.page}`, { ...page, ids: page.listed });
+    this.listedPages.set(`${page.targetId}/${page.runId}/${page.page}`, {
+      ...page,
+      listing: { listed: page.listed, queued: page.queued ?? new Map() },
+    });
   }
   async *listed(targetId: string, runId: string, throughPage: number) {
     for (const [key, p] of this.listedPages) {
-      if (key.startsWith(`${targetId}/`) && p.runId === runId && p.page <= throughPage) yield p.ids;
+      if (key.startsWith(`${targetId}/`) && p.runId === runId && p.page <= throughPage) yield p.listing;
     }
   }
   async forgetListed(targetId: string) {

@@ -17,6 +17,7 @@ import { scan } from './scan.ts';
 import {
   DEFAULT_FINDINGS_LIMIT,
   emptyCounts,
+  type QueuedRemediation,
   type RunCounts,
   type RunProgress,
   type RunResult,
@@ -44,6 +45,11 @@ export interface Pass {
    * (10-20 MB for 100,000), never states.
    */
   known: Map<string, string>;
+  /**
+   * The remediations waiting in the lane (the states' `queued`) of the accounts in `known`: only
+   * those with one, a few percent of a target (drift, and orphans with deactivateOrphans).
+   */
+  knownQueued: Map<string, QueuedRemediation>;
 }
 
 export async function reconcileTarget(
@@ -94,11 +100,13 @@ export async function reconcileTarget(
   const pass: Pass = {
     state,
     progress,
-    counts: { ...progress.counts },
+    // A pass saved before a count existed resumes with it at 0.
+    counts: { ...emptyCounts(), ...progress.counts },
     steps: 0,
     slowestStepMs: 0,
     seen: new Map(),
     known: new Map(),
+    knownQueued: new Map(),
   };
   const reserve = request.reserveMs ?? 10_000;
   const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
@@ -131,14 +139,15 @@ export async function reconcileTarget(
       // A new pass: what abandoned passes listed must not count as seen by this one.
       await store.forgetListed(target.id, known);
     } else {
-      for await (const listed of store.listed(target.id, runId, pagesDone)) {
+      for await (const { listed } of store.listed(target.id, runId, pagesDone)) {
         for (const [id, print] of listed) pass.seen.set(id, print);
       }
     }
 
     if (pass.progress.phase === 'scan' && known !== undefined) {
-      for await (const listed of store.listed(target.id, known)) {
+      for await (const { listed, queued } of store.listed(target.id, known)) {
         for (const [id, print] of listed) if (!pass.seen.has(id)) pass.known.set(id, print);
+        for (const [id, remediation] of queued) if (!pass.seen.has(id)) pass.knownQueued.set(id, remediation);
       }
     }
     if (pass.progress.phase === 'scan') {
@@ -148,6 +157,7 @@ export async function reconcileTarget(
         return outcome('paused');
       }
       pass.known.clear();
+      pass.knownQueued.clear();
       await checkpoint({ phase: 'sweep' });
     }
     for (;;) {
