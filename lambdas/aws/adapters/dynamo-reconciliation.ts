@@ -243,6 +243,13 @@ export class DynamoReconciliationStore extends ReconciliationStore {
     return { removed: gone.length, ...(next !== undefined && { next }) };
   }
 
+  async removeAccounts(targetId: string, scimIds: readonly string[]): Promise<void> {
+    const pk = targetKey(targetId);
+    await this.writeAll(
+      scimIds.map((id) => ({ DeleteRequest: { Key: { pk, sk: `${ACCOUNT_PREFIX}${id}` } } })),
+    );
+  }
+
   async *accounts(targetId: string): AsyncGenerator<AccountState, void, undefined> {
     const pages = paginateQuery(
       { client: this.client },

@@ -23,6 +23,7 @@ import {
   type RunResult,
   type TargetReconciliation,
 } from './state.ts';
+import { sweep } from './sweep.ts';
 
 /** A lease when the time left is unknown (local runs): longer than any Lambda invocation. */
 const DEFAULT_LEASE_MS = 15 * 60_000;
@@ -150,33 +151,24 @@ export async function reconcileTarget(
         for (const [id, remediation] of queued) if (!pass.seen.has(id)) pass.knownQueued.set(id, remediation);
       }
     }
+    let vanished: string[] | undefined;
     if (pass.progress.phase === 'scan') {
       const finished = await scan(target, roster, pass, { request, deps, timeShort, checkpoint, advance });
       if (!finished) {
         await checkpoint({}, true);
         return outcome('paused');
       }
+      // What the last complete pass listed and this one did not. With nothing abandoned or crashed
+      // since, the states that pass left are exactly what it listed: these are the ones to remove,
+      // and the sweep need not read every state. (A sweep resumed in another invocation reads them.)
+      if (known !== undefined) vanished = [...pass.known.keys()];
       pass.known.clear();
       pass.knownQueued.clear();
       await checkpoint({ phase: 'sweep' });
     }
-    for (;;) {
-      if (timeShort()) {
-        await checkpoint({}, true);
-        return outcome('paused');
-      }
-      const started = performance.now();
-      const step = await store.sweep(target.id, (id) => pass.seen.has(id), {
-        ...(pass.progress.sweepFrom !== undefined && { from: pass.progress.sweepFrom }),
-        limit: request.sweepBatch ?? 500,
-      });
-      pass.counts.removed += step.removed;
-      pass.steps += 1;
-      pass.slowestStepMs = Math.max(pass.slowestStepMs, performance.now() - started);
-      const { sweepFrom: _done, ...rest } = pass.progress;
-      pass.progress = rest;
-      await checkpoint(step.next === undefined ? {} : { sweepFrom: step.next });
-      if (step.next === undefined) break;
+    if (!(await sweep(target.id, vanished, pass, { store, request, timeShort, checkpoint }))) {
+      await checkpoint({}, true);
+      return outcome('paused');
     }
     // Every account is classified now: the managed groups' members can be judged.
     const entitlements = await entitlementDrift(target, roster, request, deps, pass);

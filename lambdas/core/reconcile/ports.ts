@@ -61,6 +61,8 @@ export abstract class ReconciliationStore {
     seen: (scimId: string) => boolean,
     options: { from?: string; limit: number },
   ): Promise<{ removed: number; next?: string }>;
+  /** Removes the states of these accounts of the target (those absent are no matter). */
+  abstract removeAccounts(targetId: string, scimIds: readonly string[]): Promise<void>;
   /** Every account state of the target (reports). */
   abstract accounts(targetId: string): AsyncIterable<AccountState>;
 
