@@ -69,11 +69,15 @@ export async function scan(
   const clockMs = () => deps.clock.now().getTime();
   let savedAt = clockMs();
   // Pages judged since the last checkpoint, saved together just before the next one (a write per
-  // page of 100 was a tenth of the pass's time on DynamoDB). Kept across a retried page: the
-  // position in memory has moved past them. A failed pass starts over, so losing them is safe.
+  // page of 100 was a tenth of the pass's time on DynamoDB), as one record under the last page's
+  // number, the checkpoint's pagesDone: what a resumed pass reads back (`listed` through pagesDone)
+  // is the same, with one listing item per checkpoint instead of one per page. Kept across a
+  // retried page: the position in memory has moved past them. A failed pass starts over, so
+  // losing them is safe.
   let judged: PageRecord[] = [];
   const flush = async () => {
-    await deps.store.recordPages(judged);
+    const [first, ...rest] = judged;
+    if (first) await deps.store.recordPages([merged([first, ...rest])]);
     judged = [];
   };
   const save = async (change: Partial<RunProgress>) => {
@@ -142,6 +146,19 @@ export async function scan(
       await sleep(err.retryAfterMs ?? 1000 * 2 ** (retries - 1));
     }
   }
+}
+
+/** Pages of one checkpoint as one record, under the last page's number. */
+function merged(pages: readonly [PageRecord, ...PageRecord[]]): PageRecord {
+  const last = pages.at(-1) ?? pages[0];
+  if (pages.length === 1) return last;
+  const listed = new Map<string, string>();
+  const queued = new Map<string, QueuedRemediation>();
+  for (const page of pages) {
+    for (const [id, print] of page.listed) listed.set(id, print);
+    for (const [id, remediation] of page.queued ?? []) queued.set(id, remediation);
+  }
+  return { ...last, listed, queued, changed: pages.flatMap((page) => page.changed) };
 }
 
 type Walk = AsyncGenerator<ListedPage<ScimAccount>, void, undefined>;
