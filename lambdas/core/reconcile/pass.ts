@@ -10,6 +10,7 @@ import {
   EntitlementDriftCheckError,
   type EntitlementDriftReport,
 } from './entitlement-drift.ts';
+import { FindingIds } from './finding-ids.ts';
 import { ReconcileConflictError, type ReconciliationStore } from './ports.ts';
 import type { ReconcileDeps, ReconcileRequest, TargetOutcome, TargetStatus } from './reconcile.ts';
 import { type Roster, RosterUnavailableError } from './roster.ts';
@@ -51,6 +52,8 @@ export interface Pass {
    * those with one, a few percent of a target (drift, and orphans with deactivateOrphans).
    */
   knownQueued: Map<string, QueuedRemediation>;
+  /** The orphan and drift accounts this invocation judged, the few a findings list shows. */
+  findingIds: FindingIds;
 }
 
 export async function reconcileTarget(
@@ -108,6 +111,7 @@ export async function reconcileTarget(
     seen: new Map(),
     known: new Map(),
     knownQueued: new Map(),
+    findingIds: new FindingIds(request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT),
   };
   const reserve = request.reserveMs ?? 10_000;
   const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
@@ -251,7 +255,8 @@ function resumedProgress(current: RunProgress, crashed: boolean): RunProgress {
 /**
  * Adds the pass's orphan and drift accounts to a finished target's outcome, from the persisted
  * states of the accounts the pass listed: after a complete pass's sweep that is every state left;
- * an incomplete pass filters by its seen set. An unchanged state keeps the time it was written, so
+ * an incomplete pass filters by its seen set. A complete pass scanned in one invocation knows which
+ * to show (pass.findingIds) and reads only those. An unchanged state keeps the time it was written, so
  * `lastSeen` is raised to the pass's start: it listed them no earlier. Skipped when it found none,
  * so a clean pass reads nothing more.
  */
@@ -266,10 +271,13 @@ async function withFindings(
   if (found === 0 || outcome.runId === undefined) return outcome;
   if (limit === 0) return { ...outcome, findings: { accounts: [], more: found, limit } };
   try {
-    const list = await store.findings(outcome.targetId, {
-      limit,
-      ...(outcome.status !== 'complete' && { seen: (id: string) => pass.seen.has(id) }),
-    });
+    const list =
+      outcome.status === 'complete' && pass.progress.invocations === 1
+        ? await pass.findingIds.list(outcome.targetId, found, store)
+        : await store.findings(outcome.targetId, {
+            limit,
+            ...(outcome.status !== 'complete' && { seen: (id: string) => pass.seen.has(id) }),
+          });
     const since = pass.progress.startedAt;
     const accounts = list.accounts.map((a) => (a.lastSeen < since ? { ...a, lastSeen: since } : a));
     return { ...outcome, findings: { ...list, accounts } };

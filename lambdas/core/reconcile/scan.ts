@@ -232,6 +232,7 @@ async function judgePage(
     pass.known.delete(account.id);
     pass.knownQueued.delete(account.id);
     judged.set(account.id, { account, verdict, state, print, known, knownQueued });
+    pass.findingIds.offer(state);
   }
   const unknown = [...judged.values()].filter((j) => !j.known).map((j) => j.account.id);
   const before = await store.accountsByIds(target.id, unknown);

@@ -119,7 +119,13 @@ describe('reconciliation: writes only what changed', () => {
     const [first] = (await reconcile({}, deps)).outcomes;
     expect(first?.counts).toMatchObject({ accounts: 60, managed: 46, drift: 10, orphan: 4 });
     // Its six pages took no time on the test's clock: one checkpoint, one listing item for them all.
-    expect(writes).toMatchObject({ accountReads: 60, accountPuts: 60, accountDeletes: 0, listedPuts: 1 });
+    // Every listed account's state is read, then the 14 orphan and drift states it lists, by key.
+    expect(writes).toMatchObject({
+      accountReads: 60 + 14,
+      accountPuts: 60,
+      accountDeletes: 0,
+      listedPuts: 1,
+    });
     // The first pass knows no listing before it: its sweep reads the states' keys.
     expect(writes.sweepQueries).toBeGreaterThan(0);
     const firstQueued = deps.queue.drain().length;
@@ -138,8 +144,9 @@ describe('reconciliation: writes only what changed', () => {
       counts: expect.objectContaining({ accounts: 59, managed: 45, drift: 10, orphan: 4, removed: 1 }),
     });
     // 60 state reads and writes then, none now: what the pages listed (1 item) and the one delete.
-    // The first pass's fingerprints told every listed account unchanged.
-    expect(writes).toMatchObject({ accountReads: 0, accountPuts: 0, accountDeletes: 1, listedPuts: 1 });
+    // The first pass's fingerprints told every listed account unchanged: the only states read are
+    // the 14 the findings list.
+    expect(writes).toMatchObject({ accountReads: 14, accountPuts: 0, accountDeletes: 1, listedPuts: 1 });
     // Nor does the sweep read the states: the one the first pass listed and this one did not goes by key.
     expect(writes.sweepQueries).toBe(0);
     // The drift the first pass queued still waits in the lane (nothing answered it): not queued again.
@@ -160,6 +167,27 @@ describe('reconciliation: writes only what changed', () => {
     expect(await listedItems(id)).toBe(1);
   });
 
+  it('lists the same orphan and drift accounts from the states it judged as a query of every state would', async () => {
+    target = await startTarget();
+    const { id, deps, writes } = setup();
+    await seed(deps, id);
+    await reconcile({}, deps);
+    deps.clock.advance(DAY);
+    clear(writes);
+
+    const [outcome] = (await reconcile({ findingsLimit: 4 }, deps)).outcomes;
+
+    // Read by key: four drift states, then four orphans, of which the list shows the first four.
+    expect(writes.accountReads).toBe(8);
+    const queried = await deps.store.findings(id, { limit: 4 });
+    const since = deps.clock.now().toISOString();
+    expect(outcome?.findings).toEqual({
+      ...queried,
+      accounts: queried.accounts.map((a) => ({ ...a, lastSeen: since })),
+    });
+    expect(outcome?.findings).toMatchObject({ limit: 4, more: 10 });
+  });
+
   it('writes the one account whose classification changed', async () => {
     target = await startTarget();
     const { id, deps, writes } = setup();
@@ -178,7 +206,8 @@ describe('reconciliation: writes only what changed', () => {
     const [second] = (await reconcile({}, deps)).outcomes;
 
     expect(second?.counts).toMatchObject({ accounts: 60, managed: 45, orphan: 5, removed: 0 });
-    expect(writes).toMatchObject({ accountReads: 1, accountPuts: 1, accountDeletes: 0 });
+    // The one account read and written, and the 15 orphan and drift states the findings list.
+    expect(writes).toMatchObject({ accountReads: 1 + 15, accountPuts: 1, accountDeletes: 0 });
     const states = await statesByUser(deps, id);
     expect(states['w001@example.com']).toMatchObject({
       classification: 'orphan',
