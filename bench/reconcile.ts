@@ -14,7 +14,7 @@ import type { AuditEntry } from '../lambdas/core/model/audit.ts';
 import { parseConfig } from '../lambdas/core/model/config.ts';
 import { AuditLog, SystemClock } from '../lambdas/core/model/ports.ts';
 import {
-  type ListedAccounts,
+  type PageListing,
   type PageRecord,
   ReconciliationStore,
   RosterSource,
@@ -155,17 +155,20 @@ class MemoryStore extends ReconciliationStore {
     }
     return found;
   }
-  private readonly listedPages = new Map<string, { runId: string; page: number; ids: ListedAccounts }>();
+  private readonly listedPages = new Map<string, { runId: string; page: number; listing: PageListing }>();
   async putAccounts(states: readonly AccountState[]) {
     for (const s of states) this.accountStates.set(`${s.targetId}/${s.scimId}`, s);
   }
   async recordPage(page: PageRecord) {
     await this.putAccounts(page.changed);
-    this.listedPages.set(`${page.targetId}/${page.runId}/${page.page}`, { ...page, ids: page.listed });
+    this.listedPages.set(`${page.targetId}/${page.runId}/${page.page}`, {
+      ...page,
+      listing: { listed: page.listed, queued: page.queued ?? new Map() },
+    });
   }
   async *listed(targetId: string, runId: string, throughPage: number) {
     for (const [key, p] of this.listedPages) {
-      if (key.startsWith(`${targetId}/`) && p.runId === runId && p.page <= throughPage) yield p.ids;
+      if (key.startsWith(`${targetId}/`) && p.runId === runId && p.page <= throughPage) yield p.listing;
     }
   }
   async forgetListed(targetId: string) {
@@ -181,6 +184,9 @@ class MemoryStore extends ReconciliationStore {
       }
     }
     return { removed };
+  }
+  async removeAccounts(targetId: string, ids: readonly string[]) {
+    for (const id of ids) this.accountStates.delete(`${targetId}/${id}`);
   }
   async *accounts(targetId: string) {
     for (const s of this.accountStates.values()) if (s.targetId === targetId) yield s;
@@ -209,6 +215,46 @@ class MemoryBudget extends RevocationBudget {
   async setAccountCount() {}
 }
 
+/** Milliseconds the pass waited on the state store, by method, in the current phase. */
+const waited = new Map<string, number>();
+const STORE_CALLS = [
+  'accountsByIds',
+  'recordPages',
+  'saveTarget',
+  'forgetListed',
+  'sweep',
+  'findings',
+] as const;
+/** The store, timing each call the pass awaits (a page's own batches run in parallel inside one). */
+function timed(store: ReconciliationStore): ReconciliationStore {
+  const add = (name: string, since: number) =>
+    waited.set(name, (waited.get(name) ?? 0) + performance.now() - since);
+  const wrapped = Object.create(store) as ReconciliationStore;
+  const calls = wrapped as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const own = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of STORE_CALLS) {
+    calls[name] = async (...args) => {
+      const started = performance.now();
+      try {
+        return await own[name]?.apply(store, args);
+      } finally {
+        add(name, started);
+      }
+    };
+  }
+  wrapped.listed = async function* (...args: Parameters<ReconciliationStore['listed']>) {
+    const pages = store.listed(...args)[Symbol.asyncIterator]();
+    for (;;) {
+      const started = performance.now();
+      const next = await pages.next();
+      add('listed', started);
+      if (next.done) return;
+      yield next.value;
+    }
+  };
+  return wrapped;
+}
+
 function deps(kind: 'dynamo' | 'memory', queue: CountingQueue): ReconcileDeps {
   const common = {
     config,
@@ -219,14 +265,16 @@ function deps(kind: 'dynamo' | 'memory', queue: CountingQueue): ReconcileDeps {
     clock: new SystemClock(),
   };
   // The reconciler's own wiring (lambdas/aws/wiring/reconcile.ts), against the child's dynalite.
-  return kind === 'dynamo'
-    ? reconcileDeps({
-        ...common,
-        env: { STATE_TABLE: 'state', AUDIT_TABLE: 'audit' },
-        secrets: new LocalSecretSource(),
-        dynamo: client,
-      })
-    : { ...common, store: new MemoryStore(), budget: new MemoryBudget(), audit: new MemoryAudit() };
+  if (kind === 'memory') {
+    return { ...common, store: new MemoryStore(), budget: new MemoryBudget(), audit: new MemoryAudit() };
+  }
+  const wired = reconcileDeps({
+    ...common,
+    env: { STATE_TABLE: 'state', AUDIT_TABLE: 'audit' },
+    secrets: new LocalSecretSource(),
+    dynamo: client,
+  });
+  return { ...wired, store: timed(wired.store) };
 }
 
 // --- measuring ------------------------------------------------------------------------------------
@@ -243,6 +291,7 @@ interface Measured {
 async function measure(run: () => Promise<{ accounts: number; note: string }>): Promise<Measured> {
   const mb = (b: number) => b / 1024 / 1024;
   calls.clear();
+  waited.clear();
   accountPuts = 0;
   let peakHeap = process.memoryUsage().heapUsed;
   let peakRss = process.memoryUsage().rss;
@@ -258,7 +307,11 @@ async function measure(run: () => Promise<{ accounts: number; note: string }>): 
   const dynamo =
     calls.size === 0
       ? ''
-      : `; DynamoDB ${[...calls].map(([name, n]) => `${name} ${n}`).join(', ')}; ${accountPuts} account states written`;
+      : `; DynamoDB ${[...calls].map(([name, n]) => `${name} ${n}`).join(', ')}; ${accountPuts} account states written; waited on the store (s): ${[
+          ...waited,
+        ]
+          .map(([name, w]) => `${name} ${(w / 1000).toFixed(2)}`)
+          .join(', ')}`;
   return { ms, accounts, peakHeapMb: mb(peakHeap), peakRssMb: mb(peakRss), note, dynamo };
 }
 
@@ -303,7 +356,7 @@ for (const pageSize of PAGE_SIZES) {
       const c = outcome.counts;
       return {
         accounts: c.accounts,
-        note: `managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, inactive ${c.inactive}, re-queued ${queue.sent}, listed ${outcome.findings?.accounts.length ?? 0}`,
+        note: `managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, inactive ${c.inactive}, re-queued ${queue.sent}, already queued ${c.alreadyQueued}, listed ${outcome.findings?.accounts.length ?? 0}`,
       };
     });
     const phase = {

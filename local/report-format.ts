@@ -16,7 +16,7 @@ export function renderReconcileOutcomes(outcomes: readonly ReconcileOutcomeView[
   for (const o of outcomes) {
     const c = o.counts;
     lines.push(
-      `  ${o.targetId.padEnd(width)} ${o.status.padEnd(10)} accounts ${c.accounts}: managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, accepted ${c.accepted}, inactive ${c.inactive}; re-queued ${c.remediated}, refused ${c.refused}`,
+      `  ${o.targetId.padEnd(width)} ${o.status.padEnd(10)} accounts ${c.accounts}: managed ${c.managed}, drift ${c.drift}, orphan ${c.orphan}, accepted ${c.accepted}, inactive ${c.inactive}; re-queued ${c.remediated}${c.alreadyQueued ? ` (${c.alreadyQueued} still queued by an earlier pass)` : ''}, refused ${c.refused}`,
     );
     if (o.error) lines.push(`      ${o.error}`);
     if (o.findings) lines.push(...renderFindings(o.findings, '      '));

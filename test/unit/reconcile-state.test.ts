@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AccountState, stateChanged, stateFingerprint } from '../../lambdas/core/reconcile/state.ts';
+import {
+  type AccountState,
+  parseQueuedMark,
+  queuedMark,
+  stateChanged,
+  stateFingerprint,
+} from '../../lambdas/core/reconcile/state.ts';
 
 const orphan: AccountState = {
   targetId: 'code',
@@ -78,5 +84,36 @@ describe('reconciliation: what counts as a changed account state', () => {
 
   it('counts an account with no stored state as changed', () => {
     expect(stateChanged(undefined, orphan)).toBe(true);
+  });
+});
+
+describe('reconciliation: the remediation an account state records as queued', () => {
+  const queued = {
+    at: '2026-11-28T10:00:00.000Z',
+    classification: 'orphan' as const,
+    action: 'deactivate' as const,
+    eventId: 'reconcile-20261128T100000000Z-ab12-0123456789abcdef',
+  };
+
+  it('is a change of the state, but not of its fingerprint (the listing carries it beside)', () => {
+    const marked = { ...orphan, queued };
+    expect(stateChanged(orphan, marked)).toBe(true);
+    expect(stateChanged(marked, { ...orphan, queued: { ...queued, at: '2026-12-02T10:00:00.000Z' } })).toBe(
+      true,
+    );
+    expect(stateChanged(marked, { ...orphan, queued: { ...queued } })).toBe(false);
+    expect(stateFingerprint(marked)).toBe(stateFingerprint(orphan));
+  });
+
+  it('reads back from a listing mark what it wrote', () => {
+    expect(parseQueuedMark(queuedMark(queued))).toEqual(queued);
+  });
+
+  it('refuses a listing mark that is not one', () => {
+    expect(parseQueuedMark('')).toBeUndefined();
+    expect(parseQueuedMark('2026-11-28T10:00:00.000Z orphan deactivate')).toBeUndefined();
+    expect(parseQueuedMark('2026-11-28T10:00:00.000Z lost deactivate e1')).toBeUndefined();
+    expect(parseQueuedMark('2026-11-28T10:00:00.000Z orphan suspend e1')).toBeUndefined();
+    expect(parseQueuedMark('2026-11-28T10:00:00.000Z orphan deactivate e1 extra')).toBeUndefined();
   });
 });

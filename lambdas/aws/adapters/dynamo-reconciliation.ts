@@ -3,7 +3,9 @@
 //   TARGET#<targetId> / RECONCILE          the pass in progress (checkpoint, lease), last and last complete result
 //   TARGET#<targetId> / ACCOUNT#<scimId>   one account as a pass last wrote it (new or changed)
 //   TARGET#<targetId> / SEEN#<runId>#<page>#<part>   the accounts one page of a pass listed:
-//                                                    SCIM ids and their state fingerprints
+//                                                    SCIM ids, their state fingerprints and the
+//                                                    remediations waiting for the few that have one
+//                                                    (dynamo-reconciliation-listed.ts)
 // Batch reads and writes, one page of accounts at a time, several batches in flight; conditional
 // puts on the RECONCILE item (a version) keep two invocations from running one target's pass at once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -19,7 +21,7 @@ import {
 import { inParallel } from '../../core/reconcile/in-parallel.ts';
 import {
   type FindingsQuery,
-  type ListedAccounts,
+  type PageListing,
   type PageRecord,
   ReconcileConflictError,
   ReconciliationStore,
@@ -32,6 +34,7 @@ import {
   type TargetReconciliation,
 } from '../../core/reconcile/state.ts';
 import { documentClient } from './dynamo-audit-log.ts';
+import { listedParts, pageListing } from './dynamo-reconciliation-listed.ts';
 
 export interface DynamoReconciliationProps {
   readonly tableName: string;
@@ -51,9 +54,6 @@ const WRITE_BATCH = 25;
 /** Batch requests in flight at once, reads or writes. */
 const CONCURRENCY = 8;
 const UNPROCESSED_ATTEMPTS = 8;
-/** Accounts per SEEN item: 2,000 ids of 36 characters and fingerprints of 16 stay far below 400 KB. */
-const LISTED_PER_ITEM = 2_000;
-
 const pageKey = (n: number) => String(n).padStart(8, '0');
 const listedKey = (runId: string, page: number, part: number) =>
   `${LISTED_PREFIX}${runId}#${pageKey(page)}#${String(part).padStart(4, '0')}`;
@@ -157,14 +157,16 @@ export class DynamoReconciliationStore extends ReconciliationStore {
   /** Every page's states, then every page's listing: as many pages as fit, 25 items a request. */
   override async recordPages(pages: readonly PageRecord[]): Promise<void> {
     const listed = pages.flatMap((page) =>
-      chunks([...page.listed], LISTED_PER_ITEM).map((entries, part) => ({
+      listedParts(page).map(({ ids, prints, queued }, part) => ({
         PutRequest: {
           Item: {
             pk: targetKey(page.targetId),
             sk: listedKey(page.runId, page.page, part),
             kind: 'listed',
-            ids: entries.map(([id]) => id),
-            prints: entries.map(([, print]) => print),
+            ids,
+            prints,
+            // SCIM id to queuedMark; only present when some account has a remediation waiting.
+            ...(Object.keys(queued).length > 0 && { queued }),
           },
         },
       })),
@@ -174,7 +176,7 @@ export class DynamoReconciliationStore extends ReconciliationStore {
     await this.writeAll(listed);
   }
 
-  async *listed(targetId: string, runId: string, throughPage?: number): AsyncGenerator<ListedAccounts> {
+  async *listed(targetId: string, runId: string, throughPage?: number): AsyncGenerator<PageListing> {
     if (throughPage !== undefined && throughPage < 1) return;
     const pages = paginateQuery(
       { client: this.client },
@@ -187,14 +189,14 @@ export class DynamoReconciliationStore extends ReconciliationStore {
           // '~' sorts after every part number: the last page's parts are all in range.
           ':last': `${LISTED_PREFIX}${runId}#${throughPage === undefined ? '~' : `${pageKey(throughPage)}#~`}`,
         },
-        ProjectionExpression: 'ids, prints',
+        ProjectionExpression: 'ids, prints, #queued',
+        ExpressionAttributeNames: { '#queued': 'queued' },
         ConsistentRead: true,
       },
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        const prints = item.prints as string[];
-        yield new Map((item.ids as string[]).map((id, i) => [id, prints[i] ?? '']));
+        yield pageListing(item);
       }
     }
   }
@@ -239,6 +241,13 @@ export class DynamoReconciliationStore extends ReconciliationStore {
     await this.writeAll(gone.map((item) => ({ DeleteRequest: { Key: { pk, sk: item.sk } } })));
     const next = page.LastEvaluatedKey?.sk as string | undefined;
     return { removed: gone.length, ...(next !== undefined && { next }) };
+  }
+
+  async removeAccounts(targetId: string, scimIds: readonly string[]): Promise<void> {
+    const pk = targetKey(targetId);
+    await this.writeAll(
+      scimIds.map((id) => ({ DeleteRequest: { Key: { pk, sk: `${ACCOUNT_PREFIX}${id}` } } })),
+    );
   }
 
   async *accounts(targetId: string): AsyncGenerator<AccountState, void, undefined> {

@@ -10,6 +10,7 @@ import {
   EntitlementDriftCheckError,
   type EntitlementDriftReport,
 } from './entitlement-drift.ts';
+import { FindingIds } from './finding-ids.ts';
 import { ReconcileConflictError, type ReconciliationStore } from './ports.ts';
 import type { ReconcileDeps, ReconcileRequest, TargetOutcome, TargetStatus } from './reconcile.ts';
 import { type Roster, RosterUnavailableError } from './roster.ts';
@@ -17,11 +18,13 @@ import { scan } from './scan.ts';
 import {
   DEFAULT_FINDINGS_LIMIT,
   emptyCounts,
+  type QueuedRemediation,
   type RunCounts,
   type RunProgress,
   type RunResult,
   type TargetReconciliation,
 } from './state.ts';
+import { sweep } from './sweep.ts';
 
 /** A lease when the time left is unknown (local runs): longer than any Lambda invocation. */
 const DEFAULT_LEASE_MS = 15 * 60_000;
@@ -44,6 +47,13 @@ export interface Pass {
    * (10-20 MB for 100,000), never states.
    */
   known: Map<string, string>;
+  /**
+   * The remediations waiting in the lane (the states' `queued`) of the accounts in `known`: only
+   * those with one, a few percent of a target (drift, and orphans with deactivateOrphans).
+   */
+  knownQueued: Map<string, QueuedRemediation>;
+  /** The orphan and drift accounts this invocation judged, the few a findings list shows. */
+  findingIds: FindingIds;
 }
 
 export async function reconcileTarget(
@@ -94,11 +104,14 @@ export async function reconcileTarget(
   const pass: Pass = {
     state,
     progress,
-    counts: { ...progress.counts },
+    // A pass saved before a count existed resumes with it at 0.
+    counts: { ...emptyCounts(), ...progress.counts },
     steps: 0,
     slowestStepMs: 0,
     seen: new Map(),
     known: new Map(),
+    knownQueued: new Map(),
+    findingIds: new FindingIds(request.findingsLimit ?? DEFAULT_FINDINGS_LIMIT),
   };
   const reserve = request.reserveMs ?? 10_000;
   const timeShort = () => remaining() < reserve + 2 * pass.slowestStepMs;
@@ -131,42 +144,35 @@ export async function reconcileTarget(
       // A new pass: what abandoned passes listed must not count as seen by this one.
       await store.forgetListed(target.id, known);
     } else {
-      for await (const listed of store.listed(target.id, runId, pagesDone)) {
+      for await (const { listed } of store.listed(target.id, runId, pagesDone)) {
         for (const [id, print] of listed) pass.seen.set(id, print);
       }
     }
 
     if (pass.progress.phase === 'scan' && known !== undefined) {
-      for await (const listed of store.listed(target.id, known)) {
+      for await (const { listed, queued } of store.listed(target.id, known)) {
         for (const [id, print] of listed) if (!pass.seen.has(id)) pass.known.set(id, print);
+        for (const [id, remediation] of queued) if (!pass.seen.has(id)) pass.knownQueued.set(id, remediation);
       }
     }
+    let vanished: string[] | undefined;
     if (pass.progress.phase === 'scan') {
       const finished = await scan(target, roster, pass, { request, deps, timeShort, checkpoint, advance });
       if (!finished) {
         await checkpoint({}, true);
         return outcome('paused');
       }
+      // What the last complete pass listed and this one did not. With nothing abandoned or crashed
+      // since, the states that pass left are exactly what it listed: these are the ones to remove,
+      // and the sweep need not read every state. (A sweep resumed in another invocation reads them.)
+      if (known !== undefined) vanished = [...pass.known.keys()];
       pass.known.clear();
+      pass.knownQueued.clear();
       await checkpoint({ phase: 'sweep' });
     }
-    for (;;) {
-      if (timeShort()) {
-        await checkpoint({}, true);
-        return outcome('paused');
-      }
-      const started = performance.now();
-      const step = await store.sweep(target.id, (id) => pass.seen.has(id), {
-        ...(pass.progress.sweepFrom !== undefined && { from: pass.progress.sweepFrom }),
-        limit: request.sweepBatch ?? 500,
-      });
-      pass.counts.removed += step.removed;
-      pass.steps += 1;
-      pass.slowestStepMs = Math.max(pass.slowestStepMs, performance.now() - started);
-      const { sweepFrom: _done, ...rest } = pass.progress;
-      pass.progress = rest;
-      await checkpoint(step.next === undefined ? {} : { sweepFrom: step.next });
-      if (step.next === undefined) break;
+    if (!(await sweep(target.id, vanished, pass, { store, request, timeShort, checkpoint }))) {
+      await checkpoint({}, true);
+      return outcome('paused');
     }
     // Every account is classified now: the managed groups' members can be judged.
     const entitlements = await entitlementDrift(target, roster, request, deps, pass);
@@ -249,7 +255,8 @@ function resumedProgress(current: RunProgress, crashed: boolean): RunProgress {
 /**
  * Adds the pass's orphan and drift accounts to a finished target's outcome, from the persisted
  * states of the accounts the pass listed: after a complete pass's sweep that is every state left;
- * an incomplete pass filters by its seen set. An unchanged state keeps the time it was written, so
+ * an incomplete pass filters by its seen set. A complete pass scanned in one invocation knows which
+ * to show (pass.findingIds) and reads only those. An unchanged state keeps the time it was written, so
  * `lastSeen` is raised to the pass's start: it listed them no earlier. Skipped when it found none,
  * so a clean pass reads nothing more.
  */
@@ -264,10 +271,13 @@ async function withFindings(
   if (found === 0 || outcome.runId === undefined) return outcome;
   if (limit === 0) return { ...outcome, findings: { accounts: [], more: found, limit } };
   try {
-    const list = await store.findings(outcome.targetId, {
-      limit,
-      ...(outcome.status !== 'complete' && { seen: (id: string) => pass.seen.has(id) }),
-    });
+    const list =
+      outcome.status === 'complete' && pass.progress.invocations === 1
+        ? await pass.findingIds.list(outcome.targetId, found, store)
+        : await store.findings(outcome.targetId, {
+            limit,
+            ...(outcome.status !== 'complete' && { seen: (id: string) => pass.seen.has(id) }),
+          });
     const since = pass.progress.startedAt;
     const accounts = list.accounts.map((a) => (a.lastSeen < since ? { ...a, lastSeen: since } : a));
     return { ...outcome, findings: { ...list, accounts } };

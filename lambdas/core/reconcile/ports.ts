@@ -11,6 +11,7 @@ import {
   type AccountState,
   FindingsCollector,
   type FindingsList,
+  type QueuedRemediation,
   type TargetReconciliation,
 } from './state.ts';
 
@@ -35,8 +36,9 @@ export abstract class ReconciliationStore {
   abstract putAccounts(states: readonly AccountState[]): Promise<void>;
   /**
    * Saves one page of a pass: the account states that changed, and the accounts the page listed
-   * with their fingerprints (its part of the pass's seen set: read back by a resumed pass, and by
-   * the next pass to tell unchanged accounts). Saving the same page again replaces what it listed.
+   * with their fingerprints and queued remediations (its part of the pass's seen set: read back by
+   * a resumed pass, and by the next pass to tell unchanged accounts). Saving the same page again
+   * replaces what it listed.
    */
   abstract recordPage(page: PageRecord): Promise<void>;
   /**
@@ -47,7 +49,7 @@ export abstract class ReconciliationStore {
     for (const page of pages) await this.recordPage(page);
   }
   /** What pages 1 to `throughPage` (default: every page) of the run listed, a page at a time. */
-  abstract listed(targetId: string, runId: string, throughPage?: number): AsyncIterable<ListedAccounts>;
+  abstract listed(targetId: string, runId: string, throughPage?: number): AsyncIterable<PageListing>;
   /** Forgets what every run of the target listed, but the run `keepRunId`'s. */
   abstract forgetListed(targetId: string, keepRunId?: string): Promise<void>;
   /**
@@ -59,6 +61,8 @@ export abstract class ReconciliationStore {
     seen: (scimId: string) => boolean,
     options: { from?: string; limit: number },
   ): Promise<{ removed: number; next?: string }>;
+  /** Removes the states of these accounts of the target (those absent are no matter). */
+  abstract removeAccounts(targetId: string, scimIds: readonly string[]): Promise<void>;
   /** Every account state of the target (reports). */
   abstract accounts(targetId: string): AsyncIterable<AccountState>;
 
@@ -90,6 +94,15 @@ export interface FindingsQuery {
 /** Accounts a page listed: SCIM id to the fingerprint of its state (stateFingerprint). */
 export type ListedAccounts = ReadonlyMap<string, string>;
 
+/** Queued remediations by SCIM id: the `queued` of the listed accounts' states that have one. */
+export type QueuedRemediations = ReadonlyMap<string, QueuedRemediation>;
+
+/** What a page of a pass listed, as `listed` reads it back. */
+export interface PageListing {
+  readonly listed: ListedAccounts;
+  readonly queued: QueuedRemediations;
+}
+
 /** One page of a pass, as recordPage saves it. */
 export interface PageRecord {
   readonly targetId: string;
@@ -98,6 +111,11 @@ export interface PageRecord {
   readonly page: number;
   /** The accounts the page listed that no earlier page of the run did. */
   readonly listed: ListedAccounts;
+  /**
+   * The queued remediations of the listed accounts (their states' `queued`, saved or about to be),
+   * so the next pass knows them without reading the states. @default - none
+   */
+  readonly queued?: QueuedRemediations;
   /** The states that are new or differ from the stored ones; the others are left as they are. */
   readonly changed: readonly AccountState[];
 }

@@ -1,6 +1,7 @@
 // Remediation of what a pass classified: drift goes back to the target's lane (the leaver action),
 // orphans too when deactivateOrphans is set, and due deletions of deactivate-then-delete targets;
 // each through the blast-radius guard, audited, and never written to report-only targets or in a dry run.
+// A remediation an earlier pass queued is not queued again while it may still wait in the lane.
 import { createHash } from 'node:crypto';
 import { type AuditStep, auditEntry } from '../model/audit.ts';
 import type { ScimTargetConfig } from '../model/config.ts';
@@ -11,7 +12,34 @@ import type { ScimAccount } from '../scim/index.ts';
 import type { Verdict } from './classify.ts';
 import type { Pass } from './pass.ts';
 import type { ReconcileDeps } from './reconcile.ts';
-import type { AccountState } from './state.ts';
+import type { AccountState, QueuedRemediation } from './state.ts';
+
+/**
+ * How long a queued remediation counts as waiting in the lane: the lane queue's message retention
+ * (4 days, `queueRetention` in lib/target-lane.ts). A remediation waits there behind leavers and
+ * rate limits, handed back 60 s at a time; queued again on every pass, it would spend the
+ * blast-radius budget and the target's rate again and reach the lane twice. Younger than this,
+ * and unanswered (the lane records its outcome in the ledger under the message's eventId), the
+ * same remediation (same classification and action) is not queued again. Older, it is: the
+ * message may be gone unanswered (expired, purged), or a target throttled for days holds it.
+ */
+export const REQUEUE_AFTER_MS = 4 * 24 * 3_600_000;
+
+/** Whether the remediation `queued` still stands for this verdict and action: recent and unanswered. */
+export function stillWaiting(
+  queued: QueuedRemediation,
+  verdict: Verdict,
+  action: QueuedRemediation['action'],
+  now: Date,
+): boolean {
+  return (
+    queued.classification === verdict.classification &&
+    queued.action === action &&
+    now.getTime() - Date.parse(queued.at) < REQUEUE_AFTER_MS &&
+    // The lane's outcome (revoked, failed, refused, no-account) is the leaver's latest record.
+    verdict.leaver?.eventId !== queued.eventId
+  );
+}
 
 /** Acts on the accounts of one target's pass; its guard reads the target's limit once per pass. */
 export class Remediator {
@@ -24,12 +52,18 @@ export class Remediator {
     this.guard = new BlastRadiusGuard(deps.config, deps.budget);
   }
 
+  /**
+   * Remediates one account if its verdict calls for it, unless `previous` records the same
+   * remediation still waiting (counted `alreadyQueued`: no guard, no audit, no send). Returns the
+   * remediation waiting in the lane afterwards (the state's `queued`): the one just queued, the
+   * one still waiting, or undefined.
+   */
   async act(
     account: ScimAccount,
     verdict: Verdict,
     previous: AccountState | undefined,
     pass: Pass,
-  ): Promise<void> {
+  ): Promise<QueuedRemediation | undefined> {
     const { config, clock } = this.deps;
     const target = this.target;
     const changed = previous?.classification !== verdict.classification;
@@ -44,7 +78,7 @@ export class Remediator {
     } else if (verdict.classification === 'inactive' && deletionDue(target, verdict.leaver, clock.now())) {
       kind = 'deletion';
       action = 'delete';
-    } else return;
+    } else return undefined;
 
     const now = clock.now();
     const personId = verdict.leaver?.personId ?? `orphan:${target.id}:${account.id}`;
@@ -78,11 +112,16 @@ export class Remediator {
       if (changed && kind !== 'orphan') {
         await audit('REPORTED', { reason: 'target is report-only: scimitar never writes to it' });
       }
-      return;
+      return undefined;
     }
     if (config.dryRun) {
       if (changed) await audit('DRY_RUN', { wouldDo: action, reason: 'dry run' });
-      return;
+      return undefined;
+    }
+    const waiting = previous?.queued;
+    if (waiting && stillWaiting(waiting, verdict, action, now)) {
+      pass.counts.alreadyQueued += 1;
+      return waiting;
     }
     const refusal = await this.guard.take(target.id, now);
     if (refusal) {
@@ -90,7 +129,7 @@ export class Remediator {
       await audit('REFUSED', {
         reason: `blast-radius guard: target "${target.id}" already had ${refusal.limit} revocations in the ${refusal.windowMinutes}-minute window from ${refusal.window}; the next run tries again`,
       });
-      return;
+      return undefined;
     }
     const message: LaneMessage = {
       eventId,
@@ -116,10 +155,11 @@ export class Remediator {
       await audit('FAILED', {
         reason: `cannot address the account in a lane message: ${checked.error.message}`,
       });
-      return;
+      return undefined;
     }
     await this.deps.queue.send(target.id, checked.data);
     pass.counts.remediated += 1;
     await audit('REMEDIATED', { kind });
+    return { at: now.toISOString(), classification: verdict.classification, action, eventId };
   }
 }

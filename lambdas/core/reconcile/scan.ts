@@ -10,7 +10,14 @@ import type { PageRecord } from './ports.ts';
 import type { ReconcileDeps, ReconcileRequest } from './reconcile.ts';
 import { Remediator } from './remediate.ts';
 import type { Roster } from './roster.ts';
-import { type AccountState, type RunProgress, stateChanged, stateFingerprint } from './state.ts';
+import {
+  type AccountState,
+  type QueuedRemediation,
+  type RunProgress,
+  sameQueued,
+  stateChanged,
+  stateFingerprint,
+} from './state.ts';
 
 /** A listing that cannot be trusted to show each account once. */
 export class ReconcilePagingError extends ScimitarError {
@@ -21,7 +28,7 @@ export class ReconcilePagingError extends ScimitarError {
 }
 
 const PAGE_RETRIES = 3;
-/** A page's remediations in flight at once (each a guard take, an audit entry and a queue send). */
+/** A page's remediations in flight at once (each a guard take, an audit entry and a queue send, or none). */
 const REMEDIATION_CONCURRENCY = 8;
 
 export interface ScanContext {
@@ -62,11 +69,15 @@ export async function scan(
   const clockMs = () => deps.clock.now().getTime();
   let savedAt = clockMs();
   // Pages judged since the last checkpoint, saved together just before the next one (a write per
-  // page of 100 was a tenth of the pass's time on DynamoDB). Kept across a retried page: the
-  // position in memory has moved past them. A failed pass starts over, so losing them is safe.
+  // page of 100 was a tenth of the pass's time on DynamoDB), as one record under the last page's
+  // number, the checkpoint's pagesDone: what a resumed pass reads back (`listed` through pagesDone)
+  // is the same, with one listing item per checkpoint instead of one per page. Kept across a
+  // retried page: the position in memory has moved past them. A failed pass starts over, so
+  // losing them is safe.
   let judged: PageRecord[] = [];
   const flush = async () => {
-    await deps.store.recordPages(judged);
+    const [first, ...rest] = judged;
+    if (first) await deps.store.recordPages([merged([first, ...rest])]);
     judged = [];
   };
   const save = async (change: Partial<RunProgress>) => {
@@ -137,6 +148,19 @@ export async function scan(
   }
 }
 
+/** Pages of one checkpoint as one record, under the last page's number. */
+function merged(pages: readonly [PageRecord, ...PageRecord[]]): PageRecord {
+  const last = pages.at(-1) ?? pages[0];
+  if (pages.length === 1) return last;
+  const listed = new Map<string, string>();
+  const queued = new Map<string, QueuedRemediation>();
+  for (const page of pages) {
+    for (const [id, print] of page.listed) listed.set(id, print);
+    for (const [id, remediation] of page.queued ?? []) queued.set(id, remediation);
+  }
+  return { ...last, listed, queued, changed: pages.flatMap((page) => page.changed) };
+}
+
 type Walk = AsyncGenerator<ListedPage<ScimAccount>, void, undefined>;
 
 /** The next page, fetched ahead; its failure surfaces when it is awaited, not before. */
@@ -164,7 +188,9 @@ interface PageJudges {
  * Classifies, remediates and records one page's accounts. An account an earlier page of this run
  * listed is skipped (the server repeated it); a page of nothing but repeats cannot be paged past.
  * Only states that changed are written: an account listed with the fingerprint the last complete
- * pass recorded is neither read nor written; the others' stored states are read and compared.
+ * pass recorded is neither read nor written (its queued remediation, if any, comes with the
+ * fingerprint), unless its remediation is queued anew; the others' stored states are read and
+ * compared.
  */
 async function judgePage(
   accounts: readonly ScimAccount[],
@@ -181,10 +207,7 @@ async function judgePage(
     );
   }
   const now = clock.now().toISOString();
-  const judged = new Map<
-    string,
-    { account: ScimAccount; verdict: Verdict; state: AccountState; print: string }
-  >();
+  const judged = new Map<string, Judged>();
   for (const account of fresh) {
     if (judged.has(account.id)) continue; // twice on one page
     const verdict = classifier.classify(account);
@@ -202,31 +225,73 @@ async function judgePage(
       runId,
       page: pagesDone + 1,
     };
-    judged.set(account.id, { account, verdict, state, print: stateFingerprint(state) });
+    const print = stateFingerprint(state);
+    // Known unchanged: the stored state says what this one says, and was queued what the listing says.
+    const known = pass.known.get(account.id) === print;
+    const knownQueued = known ? pass.knownQueued.get(account.id) : undefined;
+    pass.known.delete(account.id);
+    pass.knownQueued.delete(account.id);
+    judged.set(account.id, { account, verdict, state, print, known, knownQueued });
+    pass.findingIds.offer(state);
   }
-  const unknown = [...judged.values()].filter((j) => pass.known.get(j.account.id) !== j.print);
-  const before = await store.accountsByIds(
-    target.id,
-    unknown.map((j) => j.account.id),
-  );
-  const changed: AccountState[] = [];
-  const remediations: (() => Promise<void>)[] = [];
+  const unknown = [...judged.values()].filter((j) => !j.known).map((j) => j.account.id);
+  const before = await store.accountsByIds(target.id, unknown);
   const listed = new Map<string, string>();
-  for (const { account, verdict, state, print } of judged.values()) {
+  for (const { account, verdict, print } of judged.values()) {
     pass.counts.accounts += 1;
     pass.counts[verdict.classification] += 1;
     listed.set(account.id, print);
-    // Known unchanged: the stored state says what this one says (the remediator compares classifications).
-    const unchanged = pass.known.get(account.id) === print;
-    pass.known.delete(account.id);
-    const previous = unchanged ? state : before.get(account.id);
-    remediations.push(() => remediator.act(account, verdict, previous, pass));
-    if (unchanged) continue;
-    const next = previous ? { ...state, firstSeen: previous.firstSeen } : state;
-    if (stateChanged(previous, next)) changed.push(next);
   }
   // Remediated before the page is recorded, as before: a page whose remediation failed is read again.
-  await inParallel(remediations, REMEDIATION_CONCURRENCY, (act) => act());
+  await inParallel([...judged.values()], REMEDIATION_CONCURRENCY, async (j) => {
+    const previous = j.known
+      ? { ...j.state, ...(j.knownQueued && { queued: j.knownQueued }) }
+      : before.get(j.account.id);
+    j.queued = await remediator.act(j.account, j.verdict, previous, pass);
+  });
+  const changed: AccountState[] = [];
+  const queued = new Map<string, QueuedRemediation>();
+  // Known accounts whose remediation was queued anew: their stored states are read for the rest.
+  const requeued: Judged[] = [];
+  for (const j of judged.values()) {
+    if (j.queued) queued.set(j.account.id, j.queued);
+    if (j.known) {
+      if (!sameQueued(j.knownQueued, j.queued)) requeued.push(j);
+      continue;
+    }
+    const next = nextState(j, before.get(j.account.id));
+    if (stateChanged(before.get(j.account.id), next)) changed.push(next);
+  }
+  if (requeued.length > 0) {
+    const stored = await store.accountsByIds(
+      target.id,
+      requeued.map((j) => j.account.id),
+    );
+    for (const j of requeued) changed.push(nextState(j, stored.get(j.account.id)));
+  }
   for (const [id, print] of listed) pass.seen.set(id, print);
-  return { targetId: target.id, runId, page: pagesDone + 1, listed, changed };
+  return { targetId: target.id, runId, page: pagesDone + 1, listed, changed, queued };
+}
+
+/** One account of a page as judged: its verdict, its state as this pass sees it, what was queued. */
+interface Judged {
+  readonly account: ScimAccount;
+  readonly verdict: Verdict;
+  readonly state: AccountState;
+  readonly print: string;
+  /** Listed by the last complete pass with this fingerprint: its stored state is not read. */
+  readonly known: boolean;
+  /** The remediation the last complete pass's listing recorded as waiting (known accounts). */
+  readonly knownQueued: QueuedRemediation | undefined;
+  /** The remediation waiting after this pass (Remediator.act). */
+  queued?: QueuedRemediation | undefined;
+}
+
+/** The state to store: this pass's, with the stored first sight and the remediation waiting. */
+function nextState(j: Judged, stored: AccountState | undefined): AccountState {
+  return {
+    ...j.state,
+    ...(stored && { firstSeen: stored.firstSeen }),
+    ...(j.queued && { queued: j.queued }),
+  };
 }

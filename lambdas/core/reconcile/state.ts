@@ -31,6 +31,45 @@ export interface AccountState {
   /** The run that last wrote it, and the page of that run. */
   readonly runId: string;
   readonly page: number;
+  /**
+   * The remediation a pass queued for it and the lane has not answered yet, as far as the
+   * reconciler knows (remediate.ts): a later pass does not queue the same one again while it is
+   * recent. Absent when none is waiting.
+   */
+  readonly queued?: QueuedRemediation;
+}
+
+/** A remediation a pass sent to the target's lane. */
+export interface QueuedRemediation {
+  /** When it was queued. */
+  readonly at: string;
+  /** The account's classification then. */
+  readonly classification: Classification;
+  readonly action: 'deactivate' | 'delete';
+  /** The lane message's eventId: the lane records its outcome in the ledger under it. */
+  readonly eventId: string;
+}
+
+/** A queued remediation in one string, as a pass's listing keeps it (space-free fields). */
+export function queuedMark(queued: QueuedRemediation): string {
+  return `${queued.at} ${queued.classification} ${queued.action} ${queued.eventId}`;
+}
+
+/** The queued remediation of a listing's mark; undefined when it is not one. */
+export function parseQueuedMark(mark: string): QueuedRemediation | undefined {
+  const [at, classification, action, eventId, ...rest] = mark.split(' ');
+  if (rest.length > 0 || !at || !eventId) return undefined;
+  if (!classifications.includes(classification as Classification)) return undefined;
+  if (action !== 'deactivate' && action !== 'delete') return undefined;
+  return { at, classification: classification as Classification, action, eventId };
+}
+
+/** Whether two queued remediations are the same one (either may be absent). */
+export function sameQueued(a: QueuedRemediation | undefined, b: QueuedRemediation | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.at === b.at && a.classification === b.classification && a.action === b.action && a.eventId === b.eventId
+  );
 }
 
 /**
@@ -46,13 +85,15 @@ export function stateChanged(previous: AccountState | undefined, next: AccountSt
     previous.classification !== next.classification ||
     previous.personId !== next.personId ||
     previous.reason !== next.reason ||
-    !sameMatch(previous.match, next.match)
+    !sameMatch(previous.match, next.match) ||
+    !sameQueued(previous.queued, next.queued)
   );
 }
 
 /**
- * What stateChanged compares, as a short digest: kept per account with a pass's seen set, so the
- * next pass knows an unchanged account without reading its state. 96 bits of SHA-256.
+ * What stateChanged compares but the queued remediation, as a short digest: kept per account with
+ * a pass's seen set (the queued remediation beside it, for the few that have one), so the next pass
+ * knows an unchanged account without reading its state. 96 bits of SHA-256.
  */
 export function stateFingerprint(state: AccountState): string {
   const { userName, active, classification, personId, reason, match } = state;
@@ -183,6 +224,11 @@ export interface RunCounts {
   remediated: number;
   /** Remediations the blast-radius guard refused. */
   refused: number;
+  /**
+   * Remediations not queued again: an earlier pass queued the same one (same classification and
+   * action) less than REQUEUE_AFTER_MS ago and the lane has not answered it (remediate.ts).
+   */
+  alreadyQueued: number;
   /** Accounts of earlier passes that the target no longer lists (state removed). */
   removed: number;
 }
@@ -197,6 +243,7 @@ export function emptyCounts(): RunCounts {
     inactive: 0,
     remediated: 0,
     refused: 0,
+    alreadyQueued: 0,
     removed: 0,
   };
 }

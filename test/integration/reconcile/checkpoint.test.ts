@@ -114,8 +114,8 @@ describe('reconciliation: checkpoint and resume', () => {
     await seed(deps, id, 50);
     const counting = (clockStepMs: number, checkpointEveryMs?: number) => {
       const pages: number[] = [];
-      /** The pages each save of page records wrote, in order. */
-      const recorded: number[][] = [];
+      /** Each save of page records, in order: per record, its page number and accounts listed. */
+      const recorded: string[][] = [];
       const store = Object.create(deps.store) as typeof deps.store;
       store.saveTarget = async (state: TargetReconciliation) => {
         if (state.current) pages.push(state.current.pagesDone);
@@ -127,7 +127,7 @@ describe('reconciliation: checkpoint and resume', () => {
         return deps.store.accountsByIds(targetId, ids);
       };
       store.recordPages = async (records) => {
-        recorded.push(records.map((r) => r.page));
+        recorded.push(records.map((r) => `page ${r.page}: ${r.listed.size}`));
         return deps.store.recordPages(records);
       };
       return {
@@ -145,18 +145,19 @@ describe('reconciliation: checkpoint and resume', () => {
     const fast = counting(100);
     await reconcile({ restart: true }, fast.deps);
     expect(listing(fast.pages)).toEqual([0, 5]);
-    // The pages judged since the last checkpoint are written together, just before it.
-    expect(fast.recorded).toEqual([[1, 2, 3, 4, 5]]);
+    // The pages judged since the last checkpoint are written together, just before it, as one
+    // record under the checkpoint's last page.
+    expect(fast.recorded).toEqual([['page 5: 50']]);
     // Pages 1.5 s apart: a checkpoint once 2 s have passed since the last (pages 2 and 4), and the last.
     const slow = counting(1_500);
     await reconcile({ restart: true }, slow.deps);
     expect(listing(slow.pages)).toEqual([0, 2, 4, 5]);
-    expect(slow.recorded).toEqual([[1, 2], [3, 4], [5]]);
+    expect(slow.recorded).toEqual([['page 2: 20'], ['page 4: 20'], ['page 5: 10']]);
     // Every page's listing was saved: the next pass knows all 50 accounts as unchanged.
     const next = counting(100);
     const [again] = (await reconcile({ restart: true }, next.deps)).outcomes;
     expect(again).toMatchObject({ status: 'complete', counts: expect.objectContaining({ accounts: 50 }) });
-    expect(next.recorded.flat().length).toBe(5);
+    expect(next.recorded).toEqual([['page 5: 50']]);
   });
 
   it('fails loudly when a resumed listing serves pages it served before the stop', async () => {

@@ -301,6 +301,7 @@ describe('reconciliation store: findings', () => {
       async sweep() {
         return { removed: 0 };
       }
+      async removeAccounts() {}
       async *accounts() {
         for (let n = 0; n < 100_000; n++) {
           read += 1;

@@ -31,6 +31,8 @@ interface Writes {
   accountDeletes: number;
   listedPuts: number;
   listedDeletes: number;
+  /** Queries of the account states' keys (the sweep's reads). */
+  sweepQueries: number;
 }
 
 /** The test's DynamoDB client, counting the batch writes that go through it. */
@@ -41,6 +43,7 @@ function countingClient(client: DynamoDBDocumentClient): { client: DynamoDBDocum
     accountDeletes: 0,
     listedPuts: 0,
     listedDeletes: 0,
+    sweepQueries: 0,
   };
   const counting = Object.create(client) as DynamoDBDocumentClient;
   counting.send = (async (command: unknown) => {
@@ -48,6 +51,13 @@ function countingClient(client: DynamoDBDocumentClient): { client: DynamoDBDocum
       for (const request of Object.values(command.input.RequestItems ?? {})) {
         writes.accountReads += request.Keys?.length ?? 0;
       }
+    }
+    if (
+      command instanceof QueryCommand &&
+      command.input.ProjectionExpression === 'sk' &&
+      command.input.ExpressionAttributeValues?.[':account'] === 'ACCOUNT#'
+    ) {
+      writes.sweepQueries += 1;
     }
     if (command instanceof BatchWriteCommand) {
       for (const requests of Object.values(command.input.RequestItems ?? {})) {
@@ -108,7 +118,16 @@ describe('reconciliation: writes only what changed', () => {
 
     const [first] = (await reconcile({}, deps)).outcomes;
     expect(first?.counts).toMatchObject({ accounts: 60, managed: 46, drift: 10, orphan: 4 });
-    expect(writes).toMatchObject({ accountReads: 60, accountPuts: 60, accountDeletes: 0, listedPuts: 6 });
+    // Its six pages took no time on the test's clock: one checkpoint, one listing item for them all.
+    // Every listed account's state is read, then the 14 orphan and drift states it lists, by key.
+    expect(writes).toMatchObject({
+      accountReads: 60 + 14,
+      accountPuts: 60,
+      accountDeletes: 0,
+      listedPuts: 1,
+    });
+    // The first pass knows no listing before it: its sweep reads the states' keys.
+    expect(writes.sweepQueries).toBeGreaterThan(0);
     const firstQueued = deps.queue.drain().length;
     expect(firstQueued).toBe(10);
 
@@ -124,11 +143,15 @@ describe('reconciliation: writes only what changed', () => {
       status: 'complete',
       counts: expect.objectContaining({ accounts: 59, managed: 45, drift: 10, orphan: 4, removed: 1 }),
     });
-    // 60 state reads and writes then, none now: what each page listed (6 items) and the one delete.
-    // The first pass's fingerprints told every listed account unchanged.
-    expect(writes).toMatchObject({ accountReads: 0, accountPuts: 0, accountDeletes: 1, listedPuts: 6 });
-    // Drift is still sent back to the lane on every pass, written or not.
-    expect(deps.queue.drain()).toHaveLength(firstQueued);
+    // 60 state reads and writes then, none now: what the pages listed (1 item) and the one delete.
+    // The first pass's fingerprints told every listed account unchanged: the only states read are
+    // the 14 the findings list.
+    expect(writes).toMatchObject({ accountReads: 14, accountPuts: 0, accountDeletes: 1, listedPuts: 1 });
+    // Nor does the sweep read the states: the one the first pass listed and this one did not goes by key.
+    expect(writes.sweepQueries).toBe(0);
+    // The drift the first pass queued still waits in the lane (nothing answered it): not queued again.
+    expect(second?.counts).toMatchObject({ remediated: 0, alreadyQueued: firstQueued });
+    expect(deps.queue.drain()).toEqual([]);
     const states = await statesByUser(deps, id);
     expect(Object.keys(states)).toHaveLength(59);
     expect(states[gone.userName]).toBeUndefined();
@@ -140,8 +163,29 @@ describe('reconciliation: writes only what changed', () => {
     expect(second?.findings?.accounts).toHaveLength(14);
     expect(second?.findings?.accounts.every((a) => a.lastSeen === deps.clock.now().toISOString())).toBe(true);
     // What this pass listed is kept for the next one; what the first one listed is forgotten.
-    expect(writes.listedDeletes).toBe(6);
-    expect(await listedItems(id)).toBe(6);
+    expect(writes.listedDeletes).toBe(1);
+    expect(await listedItems(id)).toBe(1);
+  });
+
+  it('lists the same orphan and drift accounts from the states it judged as a query of every state would', async () => {
+    target = await startTarget();
+    const { id, deps, writes } = setup();
+    await seed(deps, id);
+    await reconcile({}, deps);
+    deps.clock.advance(DAY);
+    clear(writes);
+
+    const [outcome] = (await reconcile({ findingsLimit: 4 }, deps)).outcomes;
+
+    // Read by key: four drift states, then four orphans, of which the list shows the first four.
+    expect(writes.accountReads).toBe(8);
+    const queried = await deps.store.findings(id, { limit: 4 });
+    const since = deps.clock.now().toISOString();
+    expect(outcome?.findings).toEqual({
+      ...queried,
+      accounts: queried.accounts.map((a) => ({ ...a, lastSeen: since })),
+    });
+    expect(outcome?.findings).toMatchObject({ limit: 4, more: 10 });
   });
 
   it('writes the one account whose classification changed', async () => {
@@ -162,7 +206,8 @@ describe('reconciliation: writes only what changed', () => {
     const [second] = (await reconcile({}, deps)).outcomes;
 
     expect(second?.counts).toMatchObject({ accounts: 60, managed: 45, orphan: 5, removed: 0 });
-    expect(writes).toMatchObject({ accountReads: 1, accountPuts: 1, accountDeletes: 0 });
+    // The one account read and written, and the 15 orphan and drift states the findings list.
+    expect(writes).toMatchObject({ accountReads: 1 + 15, accountPuts: 1, accountDeletes: 0 });
     const states = await statesByUser(deps, id);
     expect(states['w001@example.com']).toMatchObject({
       classification: 'orphan',
@@ -205,6 +250,41 @@ describe('reconciliation: writes only what changed', () => {
     );
   });
 
+  it('removes the vanished accounts by key, and sweeps by reading the states when it ran out of time halfway', async () => {
+    target = await startTarget();
+    const { id, deps, writes } = setup();
+    const users = await seed(deps, id);
+    await reconcile({}, deps);
+    for (const gone of users.slice(0, 3)) await target.client().delete(gone.id);
+    deps.clock.advance(DAY);
+    clear(writes);
+
+    // Time runs short after the first batch of one removal.
+    let removals = 0;
+    const store = Object.create(deps.store) as typeof deps.store;
+    store.removeAccounts = async (targetId, ids) => {
+      removals += 1;
+      return deps.store.removeAccounts(targetId, ids);
+    };
+    const request = {
+      sweepBatch: 1,
+      remainingMs: () => (removals > 0 ? 1_000 : 10 * 60_000),
+      reserveMs: 5_000,
+    };
+    const [paused] = (await reconcile(request, { ...deps, store })).outcomes;
+    expect(paused).toMatchObject({ status: 'paused', counts: expect.objectContaining({ removed: 1 }) });
+    expect(writes).toMatchObject({ accountDeletes: 1, sweepQueries: 0 });
+
+    const [done] = (await reconcile({ sweepBatch: 7 }, deps)).outcomes;
+    expect(done).toMatchObject({
+      status: 'complete',
+      counts: expect.objectContaining({ accounts: 57, removed: 3 }),
+    });
+    expect(writes.accountDeletes).toBe(3);
+    expect(writes.sweepQueries).toBeGreaterThan(0);
+    expect(Object.keys(await statesByUser(deps, id))).toHaveLength(57);
+  });
+
   it('reads every state it lists once resumed after a crash: a page may have been written past its checkpoint', async () => {
     target = await startTarget();
     const { id, deps, writes } = setup();
@@ -232,5 +312,7 @@ describe('reconciliation: writes only what changed', () => {
     // Page 1 was checkpointed; pages 2 to 6 are read and compared, not trusted.
     expect(writes.accountReads).toBe(50);
     expect(writes.accountPuts).toBe(0);
+    // Nor is the listing before it trusted to tell the vanished accounts: the sweep reads the states.
+    expect(writes.sweepQueries).toBeGreaterThan(0);
   });
 });
