@@ -22,6 +22,7 @@ import {
   priorityQueuePrefix,
 } from '../lambdas/aws/target-env.ts';
 import { hasLane, type LaneTargetConfig, type ScimitarConfig } from '../lambdas/core/model/config.ts';
+import { LANE_QUEUE_RETENTION_DAYS } from '../lambdas/core/model/messages.ts';
 import type { AuditStore } from './audit-store.ts';
 import { grantOnPattern, type NamePattern, namePattern } from './name-pattern.ts';
 import { ScimitarFunction } from './scimitar-function.ts';
@@ -103,7 +104,7 @@ export class TargetLane extends Construct {
     const { config, target } = props;
     this.targetId = target.id;
     const batchSize = props.batchSize ?? 1;
-    const queueRetention = props.queueRetention ?? Duration.days(4);
+    const queueRetention = props.queueRetention ?? Duration.days(LANE_QUEUE_RETENTION_DAYS);
     const deadLetterRetention = props.deadLetterRetention ?? MAX_RETENTION;
     validate(id, {
       batchSize,
@@ -209,7 +210,11 @@ export interface LaneFleetProps {
   readonly workerTimeout?: Duration;
   /** Messages per worker invocation (see TargetLaneProps.batchSize). @default 1 */
   readonly batchSize?: number;
-  /** How long a message waits on a lane queue. @default Duration.days(4) */
+  /**
+   * How long a message waits on a lane queue. The reconciler counts a remediation it queued as
+   * waiting for the default (LANE_QUEUE_RETENTION_DAYS) whatever this says.
+   * @default Duration.days(4)
+   */
   readonly queueRetention?: Duration;
   /** How long a dead letter is kept. @default Duration.days(14) */
   readonly deadLetterRetention?: Duration;

@@ -4,6 +4,12 @@
 import * as z from 'zod';
 import { lifecycleEventSchema, personSchema } from './event.ts';
 
+/**
+ * How long a lane queue keeps a message (its SQS retention, lib/target-lane.ts), in days: the
+ * reconciler counts a remediation it queued as still waiting for this long (reconcile/remediate.ts).
+ */
+export const LANE_QUEUE_RETENTION_DAYS = 4;
+
 /** Input of one workflow execution: the event and when scimitar received it (latency origin). */
 export const workflowInputSchema = z.object({
   event: lifecycleEventSchema,

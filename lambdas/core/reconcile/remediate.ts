@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { type AuditStep, auditEntry } from '../model/audit.ts';
 import type { ScimTargetConfig } from '../model/config.ts';
-import { type LaneMessage, laneMessageSchema } from '../model/messages.ts';
+import { LANE_QUEUE_RETENTION_DAYS, type LaneMessage, laneMessageSchema } from '../model/messages.ts';
 import { BlastRadiusGuard } from '../revocation/blast-radius.ts';
 import { deletionDue, leaverLaneAction } from '../revocation/leaver-action.ts';
 import type { ScimAccount } from '../scim/index.ts';
@@ -16,14 +16,14 @@ import type { AccountState, QueuedRemediation } from './state.ts';
 
 /**
  * How long a queued remediation counts as waiting in the lane: the lane queue's message retention
- * (4 days, `queueRetention` in lib/target-lane.ts). A remediation waits there behind leavers and
+ * (LANE_QUEUE_RETENTION_DAYS, the default `queueRetention` in lib/target-lane.ts). A remediation waits there behind leavers and
  * rate limits, handed back 60 s at a time; queued again on every pass, it would spend the
  * blast-radius budget and the target's rate again and reach the lane twice. Younger than this,
  * and unanswered (the lane records its outcome in the ledger under the message's eventId), the
  * same remediation (same classification and action) is not queued again. Older, it is: the
  * message may be gone unanswered (expired, purged), or a target throttled for days holds it.
  */
-export const REQUEUE_AFTER_MS = 4 * 24 * 3_600_000;
+export const REQUEUE_AFTER_MS = LANE_QUEUE_RETENTION_DAYS * 24 * 3_600_000;
 
 /** Whether the remediation `queued` still stands for this verdict and action: recent and unanswered. */
 export function stillWaiting(
