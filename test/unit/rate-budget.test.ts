@@ -6,45 +6,10 @@ import {
   type PacingOptions,
 } from '../../lambdas/core/targets/pacing.ts';
 import type { RequestClass } from '../../lambdas/core/targets/rate-budget.ts';
-
-/**
- * Virtual time: sleeps resolve in order of their end, the clock jumping to it once every caller
- * is waiting, so concurrent takers interleave as they would on a wall clock, without waiting on one.
- */
-function virtualTime(start = 1_000_000) {
-  let now = start;
-  const timers: { at: number; seq: number; wake: () => void }[] = [];
-  let seq = 0;
-  const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
-  return {
-    now: () => now,
-    sleep: (ms: number) =>
-      new Promise<void>((wake) => {
-        timers.push({ at: now + Math.max(0, ms), seq: seq++, wake });
-      }),
-    /** Runs the work to its end on virtual time. */
-    async run<T>(work: Promise<T>): Promise<T> {
-      let settled = false;
-      const done = work.finally(() => {
-        settled = true;
-      });
-      for (;;) {
-        await idle();
-        if (settled) return done;
-        timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-        const next = timers.shift();
-        if (!next) throw new Error('virtual time: every caller waits on something other than time');
-        now = Math.max(now, next.at);
-        next.wake();
-      }
-    },
-  };
-}
-
-type Time = ReturnType<typeof virtualTime>;
+import { busiestWindow, type VirtualTime, virtualTime } from '../support/virtual-time.ts';
 
 /** Several instances (each its own budget object) on one cell, as Lambda instances on one item. */
-function instances(time: Time, count: number, options: Omit<PacingOptions, 'now' | 'sleep'>) {
+function instances(time: VirtualTime, count: number, options: Omit<PacingOptions, 'now' | 'sleep'>) {
   const cell = new InMemoryRateCell();
   return Array.from(
     { length: count },
@@ -53,24 +18,13 @@ function instances(time: Time, count: number, options: Omit<PacingOptions, 'now'
 }
 
 /** Takes and notes when each was granted (virtual ms from the start), with a label. */
-function taker(time: Time, origin: number) {
+function taker(time: VirtualTime, origin: number) {
   const granted: { label: string; at: number }[] = [];
   const take = (budget: GcraRateBudget, requestClass: RequestClass, label: string = requestClass) =>
     budget.take(requestClass).then(() => {
       granted.push({ label, at: time.now() - origin });
     });
   return { granted, take };
-}
-
-/** The most grants in any window of `windowMs` (sliding, each window starting at a grant). */
-function busiestWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j] !== undefined && (sorted[j] as number) < (sorted[i] as number) + windowMs) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
 }
 
 describe('rate budget (GCRA with reservations)', () => {

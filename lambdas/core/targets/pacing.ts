@@ -287,8 +287,9 @@ export class GcraRateBudget extends RateBudget {
    * Takes up to `count` slots with one conditional write and answers their times, or undefined when
    * the queue reaches past `ceiling`. The write tried first follows the record last seen; a refused
    * write (another caller moved the record) reads it and tries again. "Now" is when the write is
-   * expected back (the slowest of the latest round trips): a slot is never one the request could
-   * only take late, bunched with the next ones. Every slot of a write ends within `ceiling`.
+   * expected back (the slowest of the latest round trips), so a slot is seldom one the request could
+   * only take late, bunched with the next ones; one it could is dropped (slotsFrom), so the answer
+   * may hold fewer than asked, even none. Every slot of a write ends within `ceiling`.
    */
   private async reserve(ceiling: number, count: number): Promise<number[] | undefined> {
     let fresh = false;
@@ -327,9 +328,19 @@ export class GcraRateBudget extends RateBudget {
     }
   }
 
-  /** The times of `k` slots taken from `base` on: the burst lets the first of them go at once. */
+  /**
+   * The times of `k` slots taken from `base` on: the burst lets the first of them go at once. A slot
+   * whose place in the queue (`max(now, base + j·interval)`, where the record counts its request)
+   * has passed when the write comes back is left unused: its request would leave after that place,
+   * closer than one interval to the next slot the record grants, and the record would not count the
+   * delay. This happens when a write is slower than expected, always the first of an instance
+   * (no round trip measured yet); the request takes a later slot.
+   */
   private slotsFrom(base: number, now: number, interval: number, k: number): number[] {
-    return Array.from({ length: k }, (_, j) => Math.max(now, base + j * interval - this.toleranceMs));
+    const back = this.now();
+    return Array.from({ length: k }, (_, j) => base + j * interval)
+      .filter((place) => Math.max(now, place) >= back)
+      .map((place) => Math.max(now, place - this.toleranceMs));
   }
 
   private async timed(sent: number, write: Promise<CellWrite>): Promise<CellWrite> {
