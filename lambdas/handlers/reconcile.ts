@@ -98,6 +98,7 @@ function emitMetrics(metrics: Metrics, outcome: TargetOutcome, privileged: boole
   if (complete || outcome.counts.orphan > 0) emit(RECONCILE_METRICS.orphans, outcome.counts.orphan);
   if (complete || outcome.counts.drift > 0) emit(RECONCILE_METRICS.drift, outcome.counts.drift);
   emit(RECONCILE_METRICS.remediated, outcome.counts.remediated);
+  emit(RECONCILE_METRICS.alreadyQueued, outcome.counts.alreadyQueued);
   // Only a complete pass checks entitlements: an incomplete one reports no entitlement drift.
   const entitlementDrift = outcome.entitlements?.accounts ?? 0;
   if (outcome.entitlements) emit(RECONCILE_METRICS.entitlementDrift, entitlementDrift);

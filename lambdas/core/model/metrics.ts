@@ -54,6 +54,8 @@ export const RECONCILE_METRICS = {
   orphans: 'ReconcileOrphans',
   drift: 'ReconcileDrift',
   remediated: 'ReconcileRemediated',
+  /** Remediations an earlier pass queued that still wait in the lane: not queued again (remediate.ts). */
+  alreadyQueued: 'ReconcileAlreadyQueued',
   incomplete: 'ReconcileIncomplete',
   /** Orphans plus drift (plus entitlement drift accounts), for privileged-tier targets only: one alarm watches every privileged target. */
   privilegedFindings: 'ReconcilePrivilegedFindings',

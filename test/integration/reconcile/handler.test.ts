@@ -6,7 +6,7 @@ import { ReconcileContinuation, type ReconcileInvocation } from '../../../lambda
 import { createReconcileHandler } from '../../../lambdas/handlers/reconcile.ts';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite.ts';
 import { type ScimTarget, startTarget } from '../../support/scim-target.ts';
-import { ago, configFor, depsFor, freshId, type TestDeps } from './world.ts';
+import { ago, configFor, depsFor, freshId, seedPlaced, type TestDeps } from './world.ts';
 
 class RecordingContinuation extends ReconcileContinuation {
   readonly resumed: ReconcileInvocation[] = [];
@@ -120,8 +120,42 @@ describe('reconciler handler', () => {
       ReconcileOrphans: 1,
       ReconcileDrift: 0,
       ReconcileRemediated: 0,
+      ReconcileAlreadyQueued: 0,
       ReconcilePrivilegedFindings: 1,
     });
+  });
+
+  it('counts the remediations still waiting in the lane, which a later pass does not queue again', async () => {
+    target = await startTarget();
+    const id = freshId();
+    const deps = depsFor(
+      dynamo,
+      configFor([{ id, baseUrl: target.proxy.url }], {
+        blastRadius: { floor: 100, maxShare: 1, windowMinutes: 60 },
+        reconciliation: { rosterMaxAgeHours: 24 * 31 },
+      }),
+    );
+    await seedPlaced(deps, target.app, id, ['gone@example.com', 'in@example.com'], (i) =>
+      i === 0 ? 'leaver' : 'person',
+    );
+    await handlerFor(deps).handler({});
+    expect(metricsOf(id)).toMatchObject({
+      ReconcileDrift: 1,
+      ReconcileRemediated: 1,
+      ReconcileAlreadyQueued: 0,
+    });
+    expect(deps.queue.drain()).toHaveLength(1);
+
+    // An hour on, the lane has not run it (a rate limit): still drift, waiting, not queued again.
+    emf.length = 0;
+    deps.clock.advance(3_600_000);
+    await handlerFor(deps).handler({});
+    expect(metricsOf(id)).toMatchObject({
+      ReconcileDrift: 1,
+      ReconcileRemediated: 0,
+      ReconcileAlreadyQueued: 1,
+    });
+    expect(deps.queue.drain()).toEqual([]);
   });
 
   it("emits entitlement drift per target, counted in a privileged target's findings", async () => {
@@ -150,6 +184,7 @@ describe('reconciler handler', () => {
       ReconcileOrphans: 0,
       ReconcileDrift: 0,
       ReconcileRemediated: 0,
+      ReconcileAlreadyQueued: 0,
       ReconcileEntitlementDrift: 1,
       ReconcilePrivilegedFindings: 1,
     });
@@ -190,7 +225,11 @@ describe('reconciler handler', () => {
     target.proxy.inject({ kind: 'status', status: 500 }, { times: 10 });
     const response = await handlerFor(deps).handler({});
     expect(response.outcomes[0]?.status).toBe('incomplete');
-    expect(metricsOf(id)).toEqual({ ReconcileIncomplete: 1, ReconcileRemediated: 0 });
+    expect(metricsOf(id)).toEqual({
+      ReconcileIncomplete: 1,
+      ReconcileRemediated: 0,
+      ReconcileAlreadyQueued: 0,
+    });
   });
 
   it('does not continue a round that made no progress', async () => {
