@@ -22,6 +22,13 @@ const BATCHES = (process.env.BENCH_BATCHES ?? '1,10,100').split(',').map(Number)
 const people = demoPeople(BATCHES.reduce((a, b) => a + b, 0) + 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'scimitar-bench-'));
 const parsedSample = parseConfig(sample);
+// Every DynamoDB and SQS call of the runtime's clients, timed: the emulators' (dynalite's,
+// fauxqs's) share of a run is the time at least one of them was in flight. Long polls
+// (ReceiveMessage) are left out: an idle poller's wait is no one's cost.
+const calls: TimedAwsCall[] = [];
+observeAwsCalls((call) => {
+  if (call.operation !== 'ReceiveMessage') calls.push(call);
+});
 const runtime = await startLocalRuntime({
   // The blast-radius guard would (rightly) refuse 100 leavers an hour, and the sample's rate
   // budgets (5 requests/s) would measure pacing, not the pipeline: both lifted for the benchmark
@@ -65,13 +72,6 @@ function quantile(sorted: number[], q: number): number {
 }
 const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
 
-// Every DynamoDB and SQS call of the runtime's clients, timed: the emulators' (dynalite's,
-// fauxqs's) share of a run is the time at least one of them was in flight. Long polls
-// (ReceiveMessage) are left out: an idle poller's wait is no one's cost.
-const calls: TimedAwsCall[] = [];
-observeAwsCalls((call) => {
-  if (call.operation !== 'ReceiveMessage') calls.push(call);
-});
 /** Milliseconds of [from, to] (epoch ms) in which an emulator call was in flight, and the calls that started in it. */
 function emulatorWait(from: number, to: number): { ms: number; count: number } {
   const origin = performance.timeOrigin;
@@ -88,6 +88,32 @@ function emulatorWait(from: number, to: number): { ms: number; count: number } {
     reach = end;
   }
   return { ms, count: spans.length };
+}
+
+const TRACE = process.env.BENCH_TRACE === '1';
+/**
+ * BENCH_TRACE=1: a single leaver's path, in order: each DynamoDB and SQS call (from its start, its
+ * round trip, who made it, what it named) and each evidence entry, from the delivery sent.
+ */
+function traceLeaver(
+  from: number,
+  to: number,
+  entries: readonly { at: string; step: string; targetId?: string }[],
+) {
+  const origin = performance.timeOrigin;
+  const lines: [number, string][] = [];
+  for (const c of calls) {
+    const start = origin + c.startedMs;
+    if (start < from || start > to) continue;
+    lines.push([
+      start - from,
+      `${(c.endedMs - c.startedMs).toFixed(1).padStart(6)} ms  ${`${c.entry ?? '?'}${c.targetId ? `/${c.targetId}` : ''}`.padEnd(22)} ${c.service}:${c.operation} ${c.resource ?? ''}`,
+    ]);
+  }
+  for (const e of entries)
+    lines.push([Date.parse(e.at) - from, `  evidence ${e.step}${e.targetId ? ` ${e.targetId}` : ''}`]);
+  lines.sort((a, b) => a[0] - b[0]);
+  for (const [at, line] of lines) console.log(`  +${at.toFixed(1).padStart(6)} ms ${line}`);
 }
 
 console.log(
@@ -181,6 +207,7 @@ try {
       batch === 1
         ? `${((quantile(endToEnd, 0.5) - emulators.ms) / quantile(scim, 0.5)).toFixed(1).padStart(4)}×`
         : '    -';
+    if (TRACE && batch === 1) traceLeaver(sentAt, last, await runtime.audit.forEvent(eventIds[0] ?? ''));
     console.log(
       `${String(batch).padStart(5)}  ${String(endToEnd.length).padStart(11)}   ${fmt(quantile(endToEnd, 0.5))}  ${fmt(quantile(endToEnd, 0.95))}  ${fmt(endToEnd.at(-1) ?? Number.NaN)}   ${fmt(quantile(scim, 0.5))}   ${ratio.toFixed(1).padStart(4)}×          ${fmt(quantile(overhead, 0.5))}   ${((last - first) / floor).toFixed(1).padStart(15)}×   ${fmt((cpu.user + cpu.system) / 1000 / batch)}   ${fmt(emulators.ms)}   ${String(Math.round(emulators.count / batch)).padStart(16)}   ${without.padStart(13)}`,
     );
