@@ -22,6 +22,11 @@ export interface FakeGoogle extends FakeServer {
   /** Why assertions were refused. */
   readonly refusedAssertions: string[];
   readonly throttle: Throttle;
+  /**
+   * Tests only: a lookup of a key listed here (as asked, any case) answers the user with the given
+   * id, as a directory that resolved the key loosely would; scimitar must refuse the inexact match.
+   */
+  readonly inexact: Map<string, string>;
 }
 
 const SECURITY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.security';
@@ -43,6 +48,7 @@ export async function startFakeGoogle(options: {
   const signedOut: string[] = [];
   const refusedAssertions: string[] = [];
   const throttle = new Throttle();
+  const inexact = new Map<string, string>();
   let tokenUrl = '';
   const server = await serveFake(async (req) => {
     if (req.method === 'POST' && req.url.pathname === '/token') {
@@ -84,7 +90,8 @@ export async function startFakeGoogle(options: {
       (u) =>
         u.id === parts[4] ||
         u.primaryEmail.toLowerCase() === key ||
-        u.aliases?.some((a) => a.toLowerCase() === key),
+        u.aliases?.some((a) => a.toLowerCase() === key) ||
+        u.id === inexact.get(key),
     );
     if (!user) return googleError(404, 'Resource Not Found: userKey', 'notFound');
     if (req.method === 'GET' && parts.length === 5)
@@ -104,5 +111,5 @@ export async function startFakeGoogle(options: {
     private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     token_uri: tokenUrl,
   });
-  return { ...server, tokenUrl, keyFile, signedOut, refusedAssertions, throttle };
+  return { ...server, tokenUrl, keyFile, signedOut, refusedAssertions, throttle, inexact };
 }
