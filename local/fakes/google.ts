@@ -30,6 +30,11 @@ export interface FakeGoogle extends FakeServer {
 }
 
 const SECURITY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.security';
+/** users.get needs one of these (https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/get). */
+const READ_SCOPES = [
+  'https://www.googleapis.com/auth/admin.directory.user.readonly',
+  'https://www.googleapis.com/auth/admin.directory.user',
+];
 
 const googleError = (code: number, message: string, reason: string): FakeAnswer => ({
   status: code,
@@ -44,7 +49,8 @@ export async function startFakeGoogle(options: {
 }): Promise<FakeGoogle> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const verifyKey = await importSPKI(publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'RS256');
-  const tokens = new Set<string>();
+  /** Each access token issued, with the scopes its assertion asked for. */
+  const tokens = new Map<string, string[]>();
   const signedOut: string[] = [];
   const refusedAssertions: string[] = [];
   const throttle = new Throttle();
@@ -55,6 +61,7 @@ export async function startFakeGoogle(options: {
       const form = new URLSearchParams(req.body);
       if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
         return { status: 400, json: { error: 'unsupported_grant_type' } };
+      let scopes: string[];
       try {
         const { payload } = await jwtVerify(form.get('assertion') ?? '', verifyKey, {
           issuer: options.clientEmail,
@@ -62,22 +69,19 @@ export async function startFakeGoogle(options: {
           subject: options.adminEmail,
           maxTokenAge: '1h',
         });
-        if (
-          !String(payload.scope ?? '')
-            .split(' ')
-            .includes(SECURITY_SCOPE)
-        )
-          throw new Error('scope lacks admin.directory.user.security');
+        scopes = String(payload.scope ?? '').split(' ');
+        if (!scopes.includes(SECURITY_SCOPE)) throw new Error('scope lacks admin.directory.user.security');
       } catch (err) {
         refusedAssertions.push((err as Error).message);
         return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid JWT' } };
       }
       const token = randomUUID();
-      tokens.add(token);
+      tokens.set(token, scopes);
       return { status: 200, json: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!bearer || !tokens.has(bearer)) return googleError(401, 'Login Required.', 'required');
+    const granted = bearer === undefined ? undefined : tokens.get(bearer);
+    if (!granted) return googleError(401, 'Login Required.', 'required');
     const limited = throttle.take();
     // Google's documented quota answer is a 403 with reason userRateLimitExceeded.
     if (limited)
@@ -85,6 +89,8 @@ export async function startFakeGoogle(options: {
     const parts = req.url.pathname.split('/').slice(1).map(decodeURIComponent);
     if (parts.slice(0, 4).join('/') !== 'admin/directory/v1/users')
       return googleError(404, 'Not Found', 'notFound');
+    if (req.method === 'GET' && !READ_SCOPES.some((scope) => granted.includes(scope)))
+      return googleError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions');
     const key = (parts[4] ?? '').toLowerCase();
     const user = options.users.find(
       (u) =>
