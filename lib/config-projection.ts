@@ -29,6 +29,15 @@ export interface ConfigProjection {
 
 /** What `scimClientFor` and `targetSecretName` read of a SCIM target to build its client. */
 const SCIM_CLIENT: readonly TargetField[] = ['id', 'kind', 'baseUrl', 'auth', 'quirks', 'rateBudget'];
+/** What `sessionRevokerFor` reads of a session target beyond those: its provider's fields and the match. */
+const SESSION_CLIENT: readonly TargetField[] = [
+  'provider',
+  'tenantId',
+  'clientId',
+  'tokenUrl',
+  'adminEmail',
+  'matchAttribute',
+];
 /** What a revocation decision reads of a target: the action, how accounts are matched, the mode. */
 const LEAVER_ACTION: readonly TargetField[] = [
   'id',
@@ -75,7 +84,11 @@ export const CONFIG_PROJECTIONS: Readonly<Record<ScimitarEntry, ConfigProjection
   // Finds the lane's target by its queue name, and builds its SCIM client; spends the blast-radius
   // budget at the write.
   // Updates a mover's managed groups by the target's entitlement rules.
-  worker: { config: ['stackName', 'blastRadius'], targets: [...SCIM_CLIENT, 'entitlements'] },
+  // A session target's lane builds its provider's revoker.
+  worker: {
+    config: ['stackName', 'blastRadius'],
+    targets: [...SCIM_CLIENT, ...SESSION_CLIENT, 'entitlements'],
+  },
   // Resumes the Lifecycle Workflows task of an entra-lcw event: the source's tenant, Graph and secret.
   summarize: {
     config: [],

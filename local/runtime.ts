@@ -191,8 +191,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const scimOf = { leaver: clientsOf('leaver'), urgent: clientsOf('urgent') };
     const callback = new LocalTaskCallback(tokens, stateMachineName);
+    // The worker's view of the config, as its entry has it on Lambda: the lanes' clients are built
+    // from it, so a client that reads a field the worker's projection leaves out fails here too.
+    const workerConfig = configFor('worker', config);
     // A rescind after the plan wins at the write; only writes that happen spend the budget.
-    const guards = laneGuards(configFor('worker', config), state);
+    const guards = laneGuards(workerConfig, state);
     const lanes = createLanes({
       config,
       topology,
@@ -201,8 +204,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apps,
       // A priority queue's work takes the budget as urgent, the bulk lane's as a leaver.
       // The worker dispatches on the target's kind, as on Lambda (lambdas/aws/entries/worker.ts).
-      scimFor: (target, requestClass) =>
-        target.kind === 'session'
+      scimFor: (lane, requestClass) => {
+        const target = workerConfig.targets.find((t) => t.id === lane.id) as typeof lane;
+        return target.kind === 'session'
           ? sessionRevokerFor(target, {
               secretId: targetSecretName(target),
               secrets,
@@ -210,7 +214,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               budget: budgets(target),
               requestClass,
             })
-          : scimOf[requestClass](target),
+          : scimOf[requestClass](target);
+      },
       workerFor: (target, queue, scim) => {
         const handler = wireWorkerLane({
           targetId: target.id,

@@ -23,6 +23,11 @@ export interface FakeEntra extends FakeServer {
   readonly throttle: Throttle;
   /** When true, revokeSignInSessions answers 200 but leaves validFrom as it was (a lagging write). */
   lagging: boolean;
+  /**
+   * Tests only: a lookup of a key listed here (as asked, any case) answers the user with the given
+   * id, as a directory that resolved the key loosely would; scimitar must refuse the inexact match.
+   */
+  readonly inexact: Map<string, string>;
 }
 
 const graphError = (status: number, code: string, message: string): FakeAnswer => ({
@@ -41,6 +46,7 @@ export async function startFakeEntra(options: {
   const revoked: string[] = [];
   const throttle = new Throttle();
   const state = { lagging: false };
+  const inexact = new Map<string, string>();
   const server = await serveFake((req) => {
     if (req.method === 'POST' && req.url.pathname === `/${options.tenantId}/oauth2/v2.0/token`) {
       const form = new URLSearchParams(req.body);
@@ -63,8 +69,9 @@ export async function startFakeEntra(options: {
     if (parts[0] !== 'v1.0' || parts[1] !== 'users')
       return graphError(400, 'BadRequest', 'Unsupported request');
     const key = parts[2] ?? '';
+    const loose = inexact.get(key.toLowerCase());
     const user = options.users.find(
-      (u) => u.id === key || u.userPrincipalName.toLowerCase() === key.toLowerCase(),
+      (u) => u.id === key || u.userPrincipalName.toLowerCase() === key.toLowerCase() || u.id === loose,
     );
     if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist.`);
     if (req.method === 'GET' && parts.length === 3) {
@@ -97,6 +104,7 @@ export async function startFakeEntra(options: {
     validFrom,
     revoked,
     throttle,
+    inexact,
     get lagging() {
       return state.lagging;
     },

@@ -22,9 +22,19 @@ export interface FakeGoogle extends FakeServer {
   /** Why assertions were refused. */
   readonly refusedAssertions: string[];
   readonly throttle: Throttle;
+  /**
+   * Tests only: a lookup of a key listed here (as asked, any case) answers the user with the given
+   * id, as a directory that resolved the key loosely would; scimitar must refuse the inexact match.
+   */
+  readonly inexact: Map<string, string>;
 }
 
 const SECURITY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.security';
+/** users.get needs one of these (https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/get). */
+const READ_SCOPES = [
+  'https://www.googleapis.com/auth/admin.directory.user.readonly',
+  'https://www.googleapis.com/auth/admin.directory.user',
+];
 
 const googleError = (code: number, message: string, reason: string): FakeAnswer => ({
   status: code,
@@ -39,16 +49,19 @@ export async function startFakeGoogle(options: {
 }): Promise<FakeGoogle> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const verifyKey = await importSPKI(publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'RS256');
-  const tokens = new Set<string>();
+  /** Each access token issued, with the scopes its assertion asked for. */
+  const tokens = new Map<string, string[]>();
   const signedOut: string[] = [];
   const refusedAssertions: string[] = [];
   const throttle = new Throttle();
+  const inexact = new Map<string, string>();
   let tokenUrl = '';
   const server = await serveFake(async (req) => {
     if (req.method === 'POST' && req.url.pathname === '/token') {
       const form = new URLSearchParams(req.body);
       if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
         return { status: 400, json: { error: 'unsupported_grant_type' } };
+      let scopes: string[];
       try {
         const { payload } = await jwtVerify(form.get('assertion') ?? '', verifyKey, {
           issuer: options.clientEmail,
@@ -56,22 +69,19 @@ export async function startFakeGoogle(options: {
           subject: options.adminEmail,
           maxTokenAge: '1h',
         });
-        if (
-          !String(payload.scope ?? '')
-            .split(' ')
-            .includes(SECURITY_SCOPE)
-        )
-          throw new Error('scope lacks admin.directory.user.security');
+        scopes = String(payload.scope ?? '').split(' ');
+        if (!scopes.includes(SECURITY_SCOPE)) throw new Error('scope lacks admin.directory.user.security');
       } catch (err) {
         refusedAssertions.push((err as Error).message);
         return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid JWT' } };
       }
       const token = randomUUID();
-      tokens.add(token);
+      tokens.set(token, scopes);
       return { status: 200, json: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!bearer || !tokens.has(bearer)) return googleError(401, 'Login Required.', 'required');
+    const granted = bearer === undefined ? undefined : tokens.get(bearer);
+    if (!granted) return googleError(401, 'Login Required.', 'required');
     const limited = throttle.take();
     // Google's documented quota answer is a 403 with reason userRateLimitExceeded.
     if (limited)
@@ -79,12 +89,15 @@ export async function startFakeGoogle(options: {
     const parts = req.url.pathname.split('/').slice(1).map(decodeURIComponent);
     if (parts.slice(0, 4).join('/') !== 'admin/directory/v1/users')
       return googleError(404, 'Not Found', 'notFound');
+    if (req.method === 'GET' && !READ_SCOPES.some((scope) => granted.includes(scope)))
+      return googleError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions');
     const key = (parts[4] ?? '').toLowerCase();
     const user = options.users.find(
       (u) =>
         u.id === parts[4] ||
         u.primaryEmail.toLowerCase() === key ||
-        u.aliases?.some((a) => a.toLowerCase() === key),
+        u.aliases?.some((a) => a.toLowerCase() === key) ||
+        u.id === inexact.get(key),
     );
     if (!user) return googleError(404, 'Resource Not Found: userKey', 'notFound');
     if (req.method === 'GET' && parts.length === 5)
@@ -104,5 +117,5 @@ export async function startFakeGoogle(options: {
     private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     token_uri: tokenUrl,
   });
-  return { ...server, tokenUrl, keyFile, signedOut, refusedAssertions, throttle };
+  return { ...server, tokenUrl, keyFile, signedOut, refusedAssertions, throttle, inexact };
 }

@@ -21,6 +21,8 @@ export interface FakeOkta extends FakeServer {
   readonly throttle: Throttle;
   /** Every request's method and path (with query), as received. */
   readonly requests: string[];
+  /** The API token the org accepts: a test sets another, as an admin rotating it in Okta would. */
+  token: string;
 }
 
 const error = (status: number, errorCode: string, errorSummary: string): FakeAnswer => ({
@@ -38,13 +40,14 @@ export async function startFakeOkta(options: {
   const withSessions = new Set(options.users.map((u) => u.id));
   const throttle = new Throttle();
   const requests: string[] = [];
+  const state = { token: options.token };
   const byKey = (key: string) =>
     options.users.find(
       (u) => u.id === key || u.login.toLowerCase() === key.toLowerCase() || u.login.split('@')[0] === key,
     );
   const server = await serveFake((req) => {
     requests.push(`${req.method} ${req.url.pathname}${req.url.search}`);
-    if (req.headers.authorization !== `SSWS ${options.token}`)
+    if (req.headers.authorization !== `SSWS ${state.token}`)
       return error(401, 'E0000011', 'Invalid token provided');
     const limited = throttle.take();
     if (limited)
@@ -76,7 +79,19 @@ export async function startFakeOkta(options: {
     }
     return error(404, 'E0000022', 'The endpoint does not support the provided HTTP method');
   }, options.port);
-  return { ...server, cleared, withSessions, throttle, requests };
+  return {
+    ...server,
+    cleared,
+    withSessions,
+    throttle,
+    requests,
+    get token() {
+      return state.token;
+    },
+    set token(value: string) {
+      state.token = value;
+    },
+  };
 }
 
 /** The demo's Okta session targets: provider okta on plain http to this machine. */

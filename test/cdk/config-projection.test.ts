@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigFieldNotProjectedError } from '../../lambdas/aws/config-guard.ts';
 import { parseConfig } from '../../lambdas/core/model/config.ts';
+import { sessionRevokerFor } from '../../lambdas/core/sessions/revoker.ts';
 import { CONFIG_PROJECTIONS, configFor, projectConfig } from '../../lib/config-projection.ts';
 import { SCIMITAR_ENTRIES } from '../../lib/scimitar-function.ts';
+import { InMemorySecretSource } from '../support/fakes.ts';
 import { scaleConfig } from '../support/scale-config.ts';
 
 const config = parseConfig(scaleConfig(8, 2));
@@ -54,5 +56,28 @@ describe('config projection: what each function is given', () => {
     expect(JSON.parse(JSON.stringify(reconcile.targets[0]))).toEqual(
       projectConfig('reconcile', config)?.config.targets?.[0],
     );
+  });
+
+  it("gives the worker every field a session target's revoker reads, for each provider", () => {
+    const sessions = parseConfig({
+      sources: [{ id: 'hr', kind: 'generic' }],
+      targets: [
+        { provider: 'okta', baseUrl: 'https://acme.okta.com' },
+        { provider: 'entra', tenantId: 'contoso', clientId: 'app', tokenUrl: 'https://login.example.com/t' },
+        { provider: 'google', adminEmail: 'admin@example.com', baseUrl: 'https://admin.example.com' },
+        { provider: 'hook', baseUrl: 'https://hooks.example.com/revoke' },
+      ].map((fields, i) => ({
+        id: `s${i}`,
+        displayName: 'S',
+        owner: 'o@example.com',
+        kind: 'session',
+        ...fields,
+      })),
+    });
+    const secrets = new InMemorySecretSource({});
+    for (const target of configFor('worker', sessions).targets) {
+      if (target.kind !== 'session') throw new Error('unreachable');
+      expect(() => sessionRevokerFor(target, { secretId: 'x', secrets }), target.id).not.toThrow();
+    }
   });
 });

@@ -1,13 +1,14 @@
 // A fault-injecting HTTP proxy in front of a SCIM server on loopback: each test tells it how the next
 // requests should fail (status, slowness, reset, garbage) or how the server misbehaves for good
-// (ignores startIndex, caps count, ignores the filter).
+// (ignores startIndex, caps count, ignores the filter). A forwarded answer keeps the upstream's
+// headers (Retry-After, RateLimit-*, X-Rate-Limit-*), so a client sees the server's own signals.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
   /** Answer this status without forwarding (429/500/503/401...), optionally with Retry-After. */
   | { kind: 'status'; status: number; retryAfter?: string; body?: string; headers?: Record<string, string> }
-  /** Forward, and add these headers to the answer (rate-limit headers on a success). */
+  /** Forward, and add these headers to the answer, over the upstream's (rate-limit headers on a success). */
   | { kind: 'headers'; headers: Record<string, string> }
   /** Forward, but hold the answer back this long (longer than the client's timeout). */
   | { kind: 'slow'; delayMs: number }
@@ -65,6 +66,27 @@ export interface FaultyScim {
 }
 
 const methodOf = (req: IncomingMessage) => req.method ?? 'GET';
+
+/**
+ * Headers that describe one connection or the body's bytes as the upstream sent them: the proxy
+ * writes its own (the body is decoded, maybe rewritten, and sent again), so these are not copied.
+ */
+const NOT_PASSED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'content-encoding',
+]);
+
+/** The upstream answer's headers, as Node's writeHead takes them (Set-Cookie, the one kept apart, as a list). */
+function passedHeaders(headers: Headers): Record<string, string | string[]> {
+  const passed: Record<string, string | string[]> = {};
+  for (const [name, value] of headers) if (!NOT_PASSED.has(name)) passed[name] = value;
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) passed['set-cookie'] = cookies;
+  return passed;
+}
 
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -131,7 +153,7 @@ export async function startFaultyScim(upstreamBaseUrl: string): Promise<FaultySc
         });
       }
     }
-    return { status: answer.status, type: answer.headers.get('content-type'), text };
+    return { status: answer.status, headers: passedHeaders(answer.headers), text };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -141,7 +163,7 @@ export async function startFaultyScim(upstreamBaseUrl: string): Promise<FaultySc
     const fault = takeFault(method, url);
     requests.push({ method, url, headers: req.headers, body, handling: fault?.kind ?? 'forwarded' });
 
-    const send = (status: number, text: string, extra: Record<string, string> = {}) => {
+    const send = (status: number, text: string, extra: Record<string, string | string[]> = {}) => {
       res.writeHead(status, { ...(text && { 'content-type': 'application/scim+json' }), ...extra });
       res.end(text);
     };
@@ -176,7 +198,7 @@ export async function startFaultyScim(upstreamBaseUrl: string): Promise<FaultySc
         const answer = await forward(req, body);
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (!res.destroyed) send(answer.status, answer.text);
+          if (!res.destroyed) send(answer.status, answer.text, answer.headers);
         }, fault.delayMs);
         timers.add(timer);
         return;
@@ -184,8 +206,11 @@ export async function startFaultyScim(upstreamBaseUrl: string): Promise<FaultySc
       case 'headers':
       case undefined: {
         const answer = await forward(req, body);
-        const extra = fault?.kind === 'headers' ? fault.headers : {};
-        res.writeHead(answer.status, { ...(answer.type && { 'content-type': answer.type }), ...extra });
+        // Lower-cased, so a fault's header replaces the upstream's of the same name rather than doubling it.
+        const extra = Object.entries(fault?.kind === 'headers' ? fault.headers : {}).map(
+          ([name, value]) => [name.toLowerCase(), value] as const,
+        );
+        res.writeHead(answer.status, { ...answer.headers, ...Object.fromEntries(extra) });
         res.end(answer.text);
         return;
       }

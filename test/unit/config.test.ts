@@ -63,6 +63,16 @@ describe('config: valid input', () => {
     expect(target && targetSecretName(target)).toBe('Scimitar/targets/app');
   });
 
+  it('fills safe defaults for a session target without them: 5 requests a second, burst 5, matched by email', () => {
+    const session = { id: 'sso', kind: 'session', provider: 'okta', baseUrl: 'https://acme.okta.com' };
+    const [target] = parseConfig(
+      minimal({ targets: [{ ...session, displayName: 'SSO', owner: 'o@example.com' } as never] }),
+    ).targets;
+    expect(target).toMatchObject({ kind: 'session', tier: 'standard', matchAttribute: 'email' });
+    expect(target?.kind === 'session' && target.rateBudget).toEqual({ requestsPerSecond: 5, burst: 5 });
+    expect(target && targetSecretName(target)).toBe('Scimitar/targets/sso');
+  });
+
   it('fills global defaults: daily reconciliation, 10% blast radius, no dry run', () => {
     const config = parseConfig(minimal());
     expect(config.reconciliation.schedule).toBe('rate(1 day)');

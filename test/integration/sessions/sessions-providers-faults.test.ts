@@ -1,10 +1,16 @@
-// Each provider's revoking call when the provider misbehaves (docs/sessions.md, "What each lane
-// does"): a 404 because the user was deleted after the find is done, a 5xx is retryable (the lane
-// retries it: sessions-lane-faults.test.ts), and the hook, which has no find, refuses a 404 as any
-// other 4xx. The fake providers on loopback behind the fault-injecting proxy; nothing mocked.
+// Each provider's calls when the provider misbehaves (docs/sessions.md, "What each lane does"): a 404
+// because the user was deleted after the find is done, a 5xx is retryable (the lane retries it:
+// sessions-lane-faults.test.ts), the hook, which has no find, refuses a 404 as any other 4xx, a
+// lookup answered with someone who is not an exact match is refused, and a 401 re-reads the
+// credential once. The fake providers on loopback behind the fault-injecting proxy; nothing mocked.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
-import { ScimRetryableError, ScimThrottledError } from '../../../lambdas/core/scim/index.ts';
+import {
+  ScimAccountMismatchError,
+  ScimCredentialError,
+  ScimRetryableError,
+  ScimThrottledError,
+} from '../../../lambdas/core/scim/index.ts';
 import { sessionRevokerFor } from '../../../lambdas/core/sessions/revoker.ts';
 import { type FakeEntra, type FakeEntraUser, startFakeEntra } from '../../../local/fakes/entra.ts';
 import { type FakeGoogle, type FakeGoogleUser, startFakeGoogle } from '../../../local/fakes/google.ts';
@@ -50,18 +56,20 @@ beforeEach(() => {
   for (const p of Object.values(proxies)) p.reset();
 });
 
-function revokerOf(fields: Record<string, unknown>, secret: string) {
+const SECRET_ID = 'faults-test/targets/idp';
+
+function revokerOf(
+  fields: Record<string, unknown>,
+  secret: string,
+  secrets = new InMemorySecretSource({ [SECRET_ID]: secret }),
+) {
   const target = parseConfig({
     stackName: 'faults-test',
     sources: [{ id: 'hr', kind: 'generic' }],
     targets: [{ id: 'idp', displayName: 'IdP', owner: 'it@example.com', kind: 'session', ...fields }],
   }).targets[0];
   if (target?.kind !== 'session') throw new Error('unreachable');
-  return sessionRevokerFor(target, {
-    secretId: 'faults-test/targets/idp',
-    secrets: new InMemorySecretSource({ 'faults-test/targets/idp': secret }),
-    throttleWaitMaxMs: 0,
-  });
+  return sessionRevokerFor(target, { secretId: SECRET_ID, secrets, throttleWaitMaxMs: 0 });
 }
 
 let seq = 0;
@@ -83,6 +91,7 @@ const providers = {
     const user = { id: `e-f${++seq}`, userPrincipalName: `entra${seq}@example.com` };
     entraUsers.push(user);
     return {
+      id: user.id,
       email: user.userPrincipalName,
       vanish: () => entraUsers.splice(entraUsers.indexOf(user), 1),
       revoker: revokerOf(
@@ -104,6 +113,7 @@ const providers = {
     const user = { id: `g-f${++seq}`, primaryEmail: `google${seq}@example.com` };
     googleUsers.push(user);
     return {
+      id: user.id,
       email: user.primaryEmail,
       vanish: () => googleUsers.splice(googleUsers.indexOf(user), 1),
       revoker: revokerOf(
@@ -191,19 +201,9 @@ describe('Session target hook: the revoking call fails', () => {
 describe('Session target entra: Graph throttling', () => {
   it('hands a 429 back with the wait its Retry-After names, ending nothing', async () => {
     const p = providers.entra();
-    // Straight to the fake: the fault proxy does not pass an answer's headers on.
-    const revoker = revokerOf(
-      {
-        provider: 'entra',
-        tenantId: 'contoso',
-        clientId: 'app-1',
-        baseUrl: entra.graphUrl,
-        tokenUrl: entra.tokenUrl,
-      },
-      ENTRA_SECRET,
-    );
+    // Through the proxy: it passes the answer's headers on.
     entra.throttle.next(1, { 'retry-after': '7' });
-    const err = await revoker.revoke(request(p.email)).catch((e: unknown) => e);
+    const err = await p.revoker.revoke(request(p.email)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScimThrottledError);
     expect((err as ScimThrottledError).retryAfterMs).toBe(7_000);
     expect(p.ended()).toBe(false);
@@ -223,4 +223,49 @@ describe('Session targets entra and google: a hostile match value', () => {
       expect(p.ended()).toBe(false);
     });
   }
+});
+
+describe('Session targets entra and google: a lookup answered with someone else', () => {
+  for (const name of ['entra', 'google'] as const) {
+    it(`${name}: refuses a user who is not an exact match, signing no one out`, async () => {
+      const p = providers[name]();
+      const asked = `x${p.email}`;
+      // The directory resolves the asked address to this user, as Okta does a login shortname.
+      (name === 'entra' ? entra : google).inexact.set(asked, p.id);
+      const err = await p.revoker.revoke(request(asked)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ScimAccountMismatchError);
+      expect(String(err)).toContain('not an exact match');
+      expect(proxies[name].requests.map((r) => r.method)).toEqual(['GET']);
+      expect(p.ended()).toBe(false);
+    });
+  }
+});
+
+describe('Session target okta: a 401', () => {
+  it('re-reads the credential once: a token rotated since it was read is used; one still refused fails', async () => {
+    const p = providers.okta();
+    const secrets = new InMemorySecretSource({ [SECRET_ID]: OKTA_TOKEN });
+    // A budget that does not pace these eight requests.
+    const fields = { provider: 'okta', baseUrl: okta.url, rateBudget: { requestsPerSecond: 100, burst: 10 } };
+    const revoker = revokerOf(fields, OKTA_TOKEN, secrets);
+    try {
+      expect((await revoker.revoke(request(p.email))).outcome).toBe('revoked');
+      // An admin rotates the token in Okta and puts the new one in the secret: the cached one is refused.
+      okta.token = 'faults-okta-token-2';
+      secrets.rotate(SECRET_ID, 'faults-okta-token-2');
+      const reads = secrets.reads;
+      const evidence = await revoker.revoke(request(p.email));
+      expect(evidence.requests.map((r) => r.status)).toEqual([401, 200, 204]);
+      expect(secrets.reads - reads).toBe(1);
+      // Rotated again in Okta only: the re-read value is refused too, and there is no third try.
+      okta.token = 'faults-okta-token-3';
+      const sent = okta.requests.length;
+      const err = await revoker.revoke(request(p.email)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ScimCredentialError);
+      expect(okta.requests.length - sent).toBe(2);
+      expect(secrets.reads - reads).toBe(2);
+    } finally {
+      okta.token = OKTA_TOKEN;
+    }
+  });
 });

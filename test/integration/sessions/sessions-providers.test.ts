@@ -56,12 +56,13 @@ function targetOf(fields: Record<string, unknown>): SessionTargetConfig {
   return target;
 }
 
-function revokerOf(fields: Record<string, unknown>, secret: string) {
+function revokerOf(fields: Record<string, unknown>, secret: string, clock?: () => number) {
   const target = targetOf(fields);
   return sessionRevokerFor(target, {
     secretId: 'sessions-test/targets/idp',
     secrets: new InMemorySecretSource({ 'sessions-test/targets/idp': secret }),
     throttleWaitMaxMs: 0,
+    ...(clock && { clock }),
   });
 }
 
@@ -129,7 +130,7 @@ describe('Session target: Okta', () => {
 });
 
 describe('Session target: Entra ID', () => {
-  const entra_ = () =>
+  const entra_ = (clock?: () => number) =>
     revokerOf(
       {
         provider: 'entra',
@@ -139,6 +140,7 @@ describe('Session target: Entra ID', () => {
         tokenUrl: entra.tokenUrl,
       },
       ENTRA_SECRET,
+      clock,
     );
 
   it('revokes sign-in sessions and verifies signInSessionsValidFromDateTime moved past the request', async () => {
@@ -158,6 +160,21 @@ describe('Session target: Entra ID', () => {
     entra.validFrom.set('e-1', '2020-01-01T00:00:00Z');
     try {
       await expect(entra_().revoke(request())).rejects.toBeInstanceOf(ScimVerificationError);
+    } finally {
+      entra.lagging = false;
+    }
+  });
+
+  it('allows 60 s of clock skew on the read-back: exactly 60 s before the request passes, a millisecond more fails', async () => {
+    const sentAt = Date.parse('2026-12-03T08:00:00.000Z');
+    entra.lagging = true;
+    try {
+      entra.validFrom.set('e-1', '2026-12-03T07:59:00.000Z');
+      expect((await entra_(() => sentAt).revoke(request())).verified).toMatchObject({
+        checkedBy: 'read-back',
+      });
+      entra.validFrom.set('e-1', '2026-12-03T07:58:59.999Z');
+      await expect(entra_(() => sentAt).revoke(request())).rejects.toBeInstanceOf(ScimVerificationError);
     } finally {
       entra.lagging = false;
     }

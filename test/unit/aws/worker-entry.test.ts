@@ -83,6 +83,20 @@ describe('lane worker entry: one function, one lane per queue', () => {
     expect(secretsManager.calls()).toHaveLength(0);
   });
 
+  it("runs a session target's lane from its projected config: the provider and its fields reach the worker", async () => {
+    const { handler } = await import('../../../lambdas/aws/entries/worker.ts');
+    // From the sso lane (a session target), addressed to code: the lane is built, then refuses it.
+    const message = laneMessage('ada@example.com', 'evt-s', { targetId: 'code' });
+    const response = await handler({ Records: [record('ms', 'Scimitar_lane_sso', message)] }, context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const failed = dynamo
+      .commandCalls(PutCommand)
+      .map((c) => c.args[0].input.Item)
+      .find((item) => item?.step === 'FAILED');
+    expect(failed).toMatchObject({ targetId: 'sso', detail: { error: 'LaneMisroutedError' } });
+  });
+
   it("parks a permanent failure no workflow reports in the dead-letter queue of the lane it came from, by the naming convention, and alerts with that queue's redrive command", async () => {
     const { handler } = await import('../../../lambdas/aws/entries/worker.ts');
     // A remediation (no task token) in the code lane's queue, addressed to chat: refused as

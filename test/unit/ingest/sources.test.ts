@@ -151,9 +151,16 @@ describe('BambooHR payload: terminations', () => {
     });
   });
 
-  it('ignores a change that touches no status field of an employee who is not terminated', () => {
-    const payload = fixture('not-terminated');
-    expect(parseBambooHRPayload(payload, context(bamboohr)).events).toEqual([]);
+  it('never makes a change (mover) event: a new job title or department of an active employee is ignored', () => {
+    // The webhook posts only the fields it monitors, not every attribute (docs/entitlements.md).
+    const payload = fixture('not-terminated') as {
+      employees: [{ changedFields: string[]; fields: Record<string, string> }];
+    };
+    payload.employees[0].changedFields.push('Department');
+    payload.employees[0].fields.Department = 'Navy';
+    const { events, ignored } = parseBambooHRPayload(payload, context(bamboohr));
+    expect(events).toEqual([]);
+    expect(ignored.map((i) => i.reason)).toEqual(['not a termination: Employment Status is "Full-Time"']);
   });
 
   it('takes a Termination Date alone as a termination when Employment Status is not posted', () => {
