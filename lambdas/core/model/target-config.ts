@@ -98,16 +98,23 @@ const quirksSchema = z
   })
   .strict();
 
+/** A target's rate budget when its config names none (SCIM and session targets alike). */
+export const DEFAULT_RATE_BUDGET = { requestsPerSecond: 5, burst: 5 } as const;
+
 const rateBudgetSchema = z
   .object({
     /** Sustained write rate the target allows scimitar. */
-    requestsPerSecond: z.number().positive('must be more than 0').max(1000).default(5),
+    requestsPerSecond: z
+      .number()
+      .positive('must be more than 0')
+      .max(1000)
+      .default(DEFAULT_RATE_BUDGET.requestsPerSecond),
     /**
      * Requests the budget lets go at once after a quiet spell (a token bucket's size). A vendor
      * that counts requests per fixed one-second window allows `requestsPerSecond` in any window
      * only with a burst of 1: the budget may grant `requestsPerSecond + burst - 1` in one.
      */
-    burst: z.number().int().min(1).max(100).default(5),
+    burst: z.number().int().min(1).max(100).default(DEFAULT_RATE_BUDGET.burst),
     /**
      * Revocations in flight at once against the target (its lane's worker concurrency). Each sends
      * one request at a time, so the budget stays busy only with enough of them in flight.
@@ -254,7 +261,7 @@ export const scimTargetSchema = z
     /** Days between deactivation and deletion, for 'deactivate-then-delete'. */
     deleteAfterDays: z.number().int().min(1).max(3650).optional(),
     matchAttribute: z.enum(matchAttributes).default('userName'),
-    rateBudget: rateBudgetSchema.default({ requestsPerSecond: 5, burst: 5 }),
+    rateBudget: rateBudgetSchema.default(DEFAULT_RATE_BUDGET),
     quirks: quirksSchema.default({ patchStyle: 'rfc', filter: 'full', paging: 'index', maxPageSize: 100 }),
     removeFromGroups: z.boolean().default(false),
     /** 'report-only': scimitar finds and reports but never writes (another system owns writes). */
@@ -342,7 +349,7 @@ export const sessionTargetSchema = z
       .default({}),
     /** Which of the person's identifiers names the user at the provider. */
     matchAttribute: z.enum(matchAttributes).default('email'),
-    rateBudget: rateBudgetSchema.default({ requestsPerSecond: 5, burst: 5 }),
+    rateBudget: rateBudgetSchema.default(DEFAULT_RATE_BUDGET),
   })
   .strict();
 
