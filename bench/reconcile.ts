@@ -191,6 +191,11 @@ class MemoryStore extends ReconciliationStore {
   async *accounts(targetId: string) {
     for (const s of this.accountStates.values()) if (s.targetId === targetId) yield s;
   }
+  // The benchmark's target has no entitlement rules: no removal is ever queued.
+  async entitlementRemovals() {
+    return new Map();
+  }
+  async saveEntitlementRemovals() {}
 }
 class MemoryAudit extends AuditLog {
   entries = 0;

@@ -33,6 +33,8 @@ const RUNBOOK = 'docs/reconciliation.md';
 export interface ReconcilerLanes {
   /** `https://sqs.<region>.<suffix>/<account>/`: the reconciler derives each lane's URL from it. */
   readonly queueUrlPrefix: string;
+  /** How long every lane queue keeps a message: a remediation queued counts as waiting this long. */
+  readonly queueRetention: Duration;
   /** Lets the reconciler send to every lane queue of the stack. */
   grantSendToLanes(grantee: IGrantable): void;
 }
@@ -126,6 +128,8 @@ export class Reconciler extends Construct {
         STATE_TABLE: auditStore.stateTable.tableName,
         // One variable whatever the target count: lane queue names follow the stack's convention.
         [LANE_ENV.queueUrlPrefix]: props.lanes.queueUrlPrefix,
+        // Every lane's retention (one for all lanes): how long a remediation queued may still wait.
+        [LANE_ENV.queueRetentionSeconds]: String(props.lanes.queueRetention.toSeconds()),
       },
     });
     auditStore.bindAppend(this.function);

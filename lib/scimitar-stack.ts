@@ -30,6 +30,12 @@ export interface ScimitarProps {
   readonly laneTimeout?: Duration;
   /** How long an execution may run, the wait for a future-dated termination included. @default Duration.days(31) */
   readonly executionTimeout?: Duration;
+  /**
+   * How long a lane queue keeps a message (every lane's; shorter than the dead letters' 14 days).
+   * The reconciler is told, and does not queue a remediation again while it may still wait there.
+   * @default Duration.days(4)
+   */
+  readonly laneQueueRetention?: Duration;
 }
 
 export interface ScimitarStackProps extends StackProps, Omit<ScimitarProps, 'config'> {
@@ -89,7 +95,12 @@ export class Scimitar extends Construct {
     this.vault = new TokenVault(this, 'TokenVault', { config });
     this.alerting = new Alerting(this, 'Alerting', { config });
     // Before CredentialRotation: the fleet creates each target's secret in the target's shard.
-    this.fleet = new LaneFleet(this, 'Lanes', { config, vault: this.vault, auditStore: this.auditStore });
+    this.fleet = new LaneFleet(this, 'Lanes', {
+      config,
+      vault: this.vault,
+      auditStore: this.auditStore,
+      queueRetention: props.laneQueueRetention,
+    });
     this.lanes = this.fleet.lanes;
     this.credentials = new CredentialRotation(this, 'Credentials', {
       config,

@@ -98,6 +98,8 @@ export class TargetLane extends Construct {
   public readonly priorityQueueName: string;
   /** The dead-letter queue's name (`<stackName>_dlq_<target>`). */
   public readonly deadLetterQueueName: string;
+  /** How long its queue and priority queue keep a message. */
+  public readonly queueRetention: Duration;
 
   constructor(scope: Construct, id: string, props: TargetLaneProps) {
     super(scope, id);
@@ -105,6 +107,7 @@ export class TargetLane extends Construct {
     this.targetId = target.id;
     const batchSize = props.batchSize ?? 1;
     const queueRetention = props.queueRetention ?? Duration.days(LANE_QUEUE_RETENTION_DAYS);
+    this.queueRetention = queueRetention;
     const deadLetterRetention = props.deadLetterRetention ?? MAX_RETENTION;
     validate(id, {
       batchSize,
@@ -211,8 +214,8 @@ export interface LaneFleetProps {
   /** Messages per worker invocation (see TargetLaneProps.batchSize). @default 1 */
   readonly batchSize?: number;
   /**
-   * How long a message waits on a lane queue. The reconciler counts a remediation it queued as
-   * waiting for the default (LANE_QUEUE_RETENTION_DAYS) whatever this says.
+   * How long a message waits on a lane queue, every lane's the same. The reconciler is told
+   * ({@link LaneFleet.queueRetention}): it counts a remediation it queued as waiting this long.
    * @default Duration.days(4)
    */
   readonly queueRetention?: Duration;
@@ -234,6 +237,8 @@ export class LaneFleet extends Construct {
   public readonly shards: ReadonlyMap<number, LaneShard>;
   /** `https://sqs.<region>.<suffix>/<account>/`: a lane queue's URL is this plus its name. */
   public readonly queueUrlPrefix: string;
+  /** How long every lane's queues keep a message (each lane's `queueRetention`). */
+  public readonly queueRetention: Duration;
   private readonly stackName: string;
 
   constructor(scope: Construct, id: string, props: LaneFleetProps) {
@@ -244,6 +249,7 @@ export class LaneFleet extends Construct {
     const scimTargets = config.targets.filter(hasLane);
     validateFleet(config, scimTargets);
     const workerTimeout = props.workerTimeout ?? Duration.seconds(60);
+    this.queueRetention = props.queueRetention ?? Duration.days(LANE_QUEUE_RETENTION_DAYS);
     this.queueUrlPrefix = `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`;
 
     this.worker = new ScimitarFunction(this, 'Worker', {
@@ -302,7 +308,7 @@ export class LaneFleet extends Construct {
         worker: this.worker,
         visibilityTimeout,
         batchSize: props.batchSize,
-        queueRetention: props.queueRetention,
+        queueRetention: this.queueRetention,
         deadLetterRetention: props.deadLetterRetention,
       });
     });

@@ -2,7 +2,9 @@
 // variables at 4 KB together, which a map of 200 targets' queues and secrets exceeds. A lane's
 // queue names are derived from the stack name and the target id (the stack creates them with these
 // names), so a function that serves every target needs one variable, whatever the target count:
-//   LANE_QUEUE_URL_PREFIX   https://sqs.<region>.<suffix>/<account>/
+//   LANE_QUEUE_URL_PREFIX          https://sqs.<region>.<suffix>/<account>/
+//   LANE_QUEUE_RETENTION_SECONDS   how long every lane queue keeps a message (the stack gives each
+//                                  lane the same retention), for the reconciler
 // Secret names come from the config itself (`targetSecretName`: `<stackName>/targets/<id>`).
 // The separator `_` cannot occur in a stack name or a target id, so `<stack>_lane_*` never
 // matches another stack's queues (whose name may start with this one's). Each lane has two queues:
@@ -12,7 +14,26 @@
 import { hasLane, type ScimitarConfig, type ScimTargetConfig } from '../core/model/config.ts';
 import { type FunctionEnv, requireEnv } from './env.ts';
 
-export const LANE_ENV = { queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX' } as const;
+export const LANE_ENV = {
+  queueUrlPrefix: 'LANE_QUEUE_URL_PREFIX',
+  queueRetentionSeconds: 'LANE_QUEUE_RETENTION_SECONDS',
+} as const;
+
+/**
+ * How long the lane queues keep a message, in milliseconds, from LANE_QUEUE_RETENTION_SECONDS;
+ * undefined when it is not set (a reconcile run from the terminal, which uses the default).
+ */
+export function readLaneQueueRetentionMs(env: FunctionEnv = process.env): number | undefined {
+  const raw = env[LANE_ENV.queueRetentionSeconds];
+  if (raw === undefined || raw === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds <= 0) {
+    throw new Error(
+      `environment variable ${LANE_ENV.queueRetentionSeconds} is "${raw}": a whole number of seconds above 0 is allowed; the CDK stack sets it from the lanes' queueRetention`,
+    );
+  }
+  return seconds * 1000;
+}
 
 /** Lambda refuses an SQS event source maximum concurrency below 2. */
 export const MIN_SQS_MAX_CONCURRENCY = 2;

@@ -9,7 +9,7 @@ import {
   type ScimitarConfig,
   type ScimitarConfigInput,
 } from '../../lambdas/core/model/config.ts';
-import { ScimitarStack } from '../../lib/scimitar-stack.ts';
+import { ScimitarStack, type ScimitarStackProps } from '../../lib/scimitar-stack.ts';
 import sample from '../../scimitar.config.ts';
 
 export interface Built {
@@ -18,10 +18,13 @@ export interface Built {
   readonly template: Template;
 }
 
-export function build(input: ScimitarConfigInput = sample, options: { bundle?: boolean } = {}): Built {
+export function build(
+  input: ScimitarConfigInput = sample,
+  options: { bundle?: boolean; props?: Omit<ScimitarStackProps, 'config'> } = {},
+): Built {
   const config = parseConfig(input);
   const app = new App({ context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ScimitarStack(app, config.stackName, { config });
+  const stack = new ScimitarStack(app, config.stackName, { ...options.props, config });
   return { config, stack, template: Template.fromStack(stack) };
 }
 

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECONCILE_SERVICE, type Reconciler } from '../../lib/reconciler.ts';
@@ -12,6 +13,7 @@ import {
   type Statement,
   stackArn,
   statementsOfRole,
+  templateOf,
 } from './fixture.ts';
 
 describe('Reconciler in the ScimitarStack', () => {
@@ -19,9 +21,10 @@ describe('Reconciler in the ScimitarStack', () => {
   let plain: Built;
   beforeAll(() => {
     built = build();
-    // No privileged target, and a schedule of its own.
+    // No privileged target, a schedule of its own, and lanes that keep a message two days.
     plain = build(
       configWith([{ id: 'docs' }, { id: 'crm' }], { reconciliation: { schedule: 'cron(0 3 * * ? *)' } }),
+      { props: { laneQueueRetention: Duration.days(2) } },
     );
   });
 
@@ -44,6 +47,8 @@ describe('Reconciler in the ScimitarStack', () => {
           POWERTOOLS_SERVICE_NAME: 'scimitar-reconcile',
           POWERTOOLS_METRICS_NAMESPACE: 'Scimitar',
           LANE_QUEUE_URL_PREFIX: Match.anyValue(),
+          // The lanes' retention (4 days by default): how long a queued remediation may still wait.
+          LANE_QUEUE_RETENTION_SECONDS: String(4 * 86_400),
         }),
       },
     });
@@ -51,6 +56,7 @@ describe('Reconciler in the ScimitarStack', () => {
     const variables = template.findResources('AWS::Lambda::Function')[fn]?.Properties.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual([
       'AUDIT_TABLE',
+      'LANE_QUEUE_RETENTION_SECONDS',
       'LANE_QUEUE_URL_PREFIX',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
@@ -83,6 +89,20 @@ describe('Reconciler in the ScimitarStack', () => {
         },
       },
     });
+  });
+
+  it("tells the reconciler the lanes' retention an operator gave the stack, which its lane queues keep", () => {
+    const { stack, template } = plain;
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [roleId(stack.reconciler.function), 'Arn'] },
+      Environment: { Variables: Match.objectLike({ LANE_QUEUE_RETENTION_SECONDS: String(2 * 86_400) }) },
+    });
+    for (const lane of stack.lanes) {
+      const queues = templateOf(lane).findResources('AWS::SQS::Queue');
+      for (const queue of [lane.queue, lane.priorityQueue]) {
+        expect(queues[logicalId(queue)]?.Properties.MessageRetentionPeriod).toBe(2 * 86_400);
+      }
+    }
   });
 
   it('runs on config.reconciliation.schedule, telling the function who asked, through a role that may invoke it only', () => {

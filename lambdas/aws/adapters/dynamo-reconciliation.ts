@@ -6,6 +6,8 @@
 //                                                    SCIM ids, their state fingerprints and the
 //                                                    remediations waiting for the few that have one
 //                                                    (dynamo-reconciliation-listed.ts)
+//   TARGET#<targetId> / ENTITLEMENTS#<scimId>   an entitlement drift removal waiting in the lane
+//                                                (dynamo-reconciliation-removals.ts)
 // Batch reads and writes, one page of accounts at a time, several batches in flight; conditional
 // puts on the RECONCILE item (a version) keep two invocations from running one target's pass at once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -18,6 +20,7 @@ import {
   paginateQuery,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { QueuedEntitlementRemoval } from '../../core/reconcile/entitlement-removal.ts';
 import { inParallel } from '../../core/reconcile/in-parallel.ts';
 import {
   type FindingsQuery,
@@ -35,6 +38,7 @@ import {
 } from '../../core/reconcile/state.ts';
 import { documentClient } from './dynamo-audit-log.ts';
 import { listedParts, pageListing } from './dynamo-reconciliation-listed.ts';
+import { REMOVAL_PREFIX, removalItem, removalOf } from './dynamo-reconciliation-removals.ts';
 
 export interface DynamoReconciliationProps {
   readonly tableName: string;
@@ -260,6 +264,36 @@ export class DynamoReconciliationStore extends ReconciliationStore {
       },
     );
     for await (const page of pages) for (const item of page.Items ?? []) yield accountState(item);
+  }
+
+  async entitlementRemovals(targetId: string): Promise<Map<string, QueuedEntitlementRemoval>> {
+    const found = new Map<string, QueuedEntitlementRemoval>();
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :removal)',
+        ExpressionAttributeValues: { ':pk': targetKey(targetId), ':removal': REMOVAL_PREFIX },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const removal = removalOf(item);
+        if (removal) found.set(removal.scimId, removal);
+      }
+    }
+    return found;
+  }
+
+  async saveEntitlementRemovals(
+    targetId: string,
+    change: { readonly put: readonly QueuedEntitlementRemoval[]; readonly remove: readonly string[] },
+  ): Promise<void> {
+    const pk = targetKey(targetId);
+    await this.writeAll([
+      ...change.put.map((r) => ({ PutRequest: { Item: { pk, ...removalItem(r) } } })),
+      ...change.remove.map((id) => ({ DeleteRequest: { Key: { pk, sk: `${REMOVAL_PREFIX}${id}` } } })),
+    ]);
   }
 
   /**

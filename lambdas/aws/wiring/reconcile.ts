@@ -1,6 +1,6 @@
 // The reconciler's wiring, shared by its Lambda entry, the local runtime, the reconcile CLI and
 // the benchmark: adapters built from the function's environment (STATE_TABLE, AUDIT_TABLE,
-// LANE_QUEUE_URL_PREFIX) and the SDK clients given, real on Lambda, pointed at emulators locally.
+// LANE_QUEUE_URL_PREFIX, LANE_QUEUE_RETENTION_SECONDS) and the SDK clients given, real on Lambda, pointed at emulators locally.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -22,11 +22,14 @@ import { DynamoRosterStore } from '../adapters/dynamo-roster.ts';
 import { DynamoLeaverLedger, DynamoRevocationBudget } from '../adapters/dynamo-state.ts';
 import { SqsLaneQueue } from '../adapters/sqs-lane-queue.ts';
 import { type FunctionEnv, requireEnv } from '../env.ts';
-import { readLaneQueueUrls } from '../target-env.ts';
+import { readLaneQueueRetentionMs, readLaneQueueUrls } from '../target-env.ts';
 
 export interface ReconcileWiring {
   readonly config: ScimitarConfig;
-  /** STATE_TABLE and AUDIT_TABLE; LANE_QUEUE_URL_PREFIX unless `queue` is given. */
+  /**
+   * STATE_TABLE and AUDIT_TABLE; LANE_QUEUE_URL_PREFIX unless `queue` is given;
+   * LANE_QUEUE_RETENTION_SECONDS when the lanes' retention is known (the stack sets it).
+   */
   readonly env: FunctionEnv;
   readonly secrets: SecretSource;
   readonly clock: Clock;
@@ -50,6 +53,7 @@ export interface ReconcileWiring {
 /** The core's dependencies, as the handler and the CLI both use them. */
 export function reconcileDeps(wiring: ReconcileWiring): ReconcileDeps {
   const { config, env, secrets } = wiring;
+  const laneQueueRetentionMs = readLaneQueueRetentionMs(env);
   const client = wiring.dynamo ? { client: wiring.dynamo } : {};
   const state = { tableName: requireEnv('STATE_TABLE', env), ...client };
   const clients = new Map<string, ScimClient>();
@@ -80,6 +84,7 @@ export function reconcileDeps(wiring: ReconcileWiring): ReconcileDeps {
     budget: new DynamoRevocationBudget(state),
     audit: new DynamoAuditLog({ tableName: requireEnv('AUDIT_TABLE', env), ...client }),
     clock: wiring.clock,
+    ...(laneQueueRetentionMs !== undefined && { laneQueueRetentionMs }),
   };
 }
 

@@ -2,15 +2,13 @@
 // manages there (config `entitlements`) are checked against the HR roster: a managed account whose
 // person's attributes do not grant a managed group they hold is an `entitlement-drift` finding. With
 // `removeDrift` the account goes to the target's lane (action `entitlements`, the person's roster
-// attributes), each through the blast-radius guard; report-only targets and dry runs write nothing.
-import { createHash } from 'node:crypto';
+// attributes), each through the blast-radius guard, once while it waits there (entitlement-removal.ts);
+// report-only targets and dry runs write nothing.
 import { entitlementChanges } from '../entitlements/rules.ts';
-import { type AuditStep, auditEntry } from '../model/audit.ts';
 import type { ScimTargetConfig } from '../model/config.ts';
 import { ScimitarError } from '../model/errors.ts';
 import type { Person } from '../model/event.ts';
-import { type LaneMessage, laneMessageSchema } from '../model/messages.ts';
-import { BlastRadiusGuard } from '../revocation/blast-radius.ts';
+import { DriftRemover, type QueuedEntitlementRemoval, type RemovalDecision } from './entitlement-removal.ts';
 import type { ReconcileDeps } from './reconcile.ts';
 import type { Roster } from './roster.ts';
 import type { AccountState } from './state.ts';
@@ -31,8 +29,11 @@ export interface EntitlementDriftFinding {
   readonly personId: string;
   /** Managed groups held and not granted, sorted. */
   readonly groups: readonly string[];
-  /** What was done: queued to the lane, refused by the guard, or only reported (and why). */
-  readonly action: 'queued' | 'refused' | 'reported';
+  /**
+   * What was done: queued to the lane, refused by the guard, only reported, or not queued again
+   * because an earlier pass's removal still waits in the lane (and why).
+   */
+  readonly action: RemovalDecision['action'];
   readonly reason?: string;
 }
 
@@ -59,10 +60,16 @@ export interface EntitlementDriftSummary {
   readonly memberships: number;
   readonly queued: number;
   readonly refused: number;
+  /**
+   * Queued by an earlier pass and still waiting in the lane: not queued again (also counted in the
+   * pass's `alreadyQueued`). Absent in results saved before it was counted.
+   */
+  readonly alreadyQueued?: number;
   readonly notJudged: NotJudged;
 }
 
 export interface EntitlementDriftReport extends EntitlementDriftSummary {
+  readonly alreadyQueued: number;
   /** The drift accounts, capped at the findings limit; `more` counts the rest. */
   readonly findings: readonly EntitlementDriftFinding[];
   readonly more: number;
@@ -119,23 +126,49 @@ export async function checkEntitlementDrift(
   drifting.sort((a, b) => (a.state.scimId < b.state.scimId ? -1 : a.state.scimId > b.state.scimId ? 1 : 0));
 
   const remover = new DriftRemover(target, context.runId, deps);
+  // The removals earlier passes queued: read (and kept up to date) only where removals are queued.
+  const earlier = remover.queues
+    ? await deps.store.entitlementRemovals(target.id)
+    : new Map<string, QueuedEntitlementRemoval>();
+  const waiting: QueuedEntitlementRemoval[] = [];
   const findings: EntitlementDriftFinding[] = [];
-  let queued = 0;
-  let refused = 0;
-  for (const drift of drifting) {
-    const done = await remover.act(drift.state, drift.person, drift.groups);
-    if (done.action === 'queued') queued += 1;
-    if (done.action === 'refused') refused += 1;
-    if (findings.length < context.findingsLimit) {
-      findings.push({
-        scimId: drift.state.scimId,
-        userName: drift.state.userName,
-        personId: drift.person.employeeId,
-        groups: drift.groups,
-        ...done,
-      });
+  const counted = { queued: 0, refused: 0, 'already-queued': 0, reported: 0 };
+  // What waits in the lane now is saved even when a send fails midway: those are not sent twice.
+  const saveWaiting = async () => {
+    if (!remover.queues) return;
+    const kept = new Set(waiting.map((r) => r.scimId));
+    const put = waiting.filter((r) => earlier.get(r.scimId) !== r);
+    // An account no longer drifting (the lane removed the groups), or refused: nothing stands for it.
+    const remove = [...earlier.keys()].filter((id) => !kept.has(id));
+    if (put.length > 0 || remove.length > 0)
+      await deps.store.saveEntitlementRemovals(target.id, { put, remove });
+  };
+  try {
+    for (const drift of drifting) {
+      const { queued, ...done } = await remover.act(
+        drift.state,
+        drift.person,
+        drift.groups,
+        earlier.get(drift.state.scimId),
+      );
+      counted[done.action] += 1;
+      if (queued) waiting.push(queued);
+      if (findings.length < context.findingsLimit) {
+        findings.push({
+          scimId: drift.state.scimId,
+          userName: drift.state.userName,
+          personId: drift.person.employeeId,
+          groups: drift.groups,
+          ...done,
+        });
+      }
     }
+  } catch (err) {
+    await saveWaiting().catch(() => {});
+    throw err;
   }
+  await saveWaiting();
+  const { queued, refused, 'already-queued': alreadyQueued } = counted;
   return {
     groupsRead: read.groups.length,
     missingGroups: read.missing,
@@ -144,6 +177,7 @@ export async function checkEntitlementDrift(
     memberships: drifting.reduce((n, d) => n + d.groups.length, 0),
     queued,
     refused,
+    alreadyQueued,
     notJudged,
     findings,
     more: drifting.length - findings.length,
@@ -154,92 +188,4 @@ export async function checkEntitlementDrift(
 export function driftSummary(report: EntitlementDriftReport): EntitlementDriftSummary {
   const { findings: _f, more: _m, ...summary } = report;
   return summary;
-}
-
-/** Sends drift to the lane through the guard, audited; or says why it only reports. */
-class DriftRemover {
-  private readonly guard: BlastRadiusGuard;
-
-  constructor(
-    private readonly target: ScimTargetConfig,
-    private readonly runId: string,
-    private readonly deps: ReconcileDeps,
-  ) {
-    this.guard = new BlastRadiusGuard(deps.config, deps.budget);
-  }
-
-  async act(
-    state: AccountState,
-    person: Person,
-    groups: readonly string[],
-  ): Promise<Pick<EntitlementDriftFinding, 'action' | 'reason'>> {
-    const { target, deps } = this;
-    if (!target.entitlements?.removeDrift) {
-      return { action: 'reported', reason: 'entitlements.removeDrift is off: reported only' };
-    }
-    if (target.mode === 'report-only') {
-      return { action: 'reported', reason: 'target is report-only: scimitar never writes to it' };
-    }
-    const now = deps.clock.now();
-    const digest = createHash('sha256').update(`${target.id}\n${state.scimId}\nentitlements`).digest('hex');
-    const eventId = `reconcile-${this.runId}-${digest.slice(0, 16)}`;
-    const audit = (step: AuditStep, extra: Record<string, unknown>) =>
-      deps.audit.append(
-        auditEntry(
-          {
-            eventId,
-            step,
-            personId: person.employeeId,
-            targetId: target.id,
-            actor: 'reconciler',
-            detail: {
-              runId: this.runId,
-              kind: 'entitlement-drift',
-              accountId: state.scimId,
-              userName: state.userName,
-              groups,
-              ...extra,
-            },
-          },
-          now,
-        ),
-      );
-    if (deps.config.dryRun) {
-      await audit('DRY_RUN', { wouldDo: 'remove from managed groups', reason: 'dry run' });
-      return { action: 'reported', reason: 'dry run' };
-    }
-    const refusal = await this.guard.take(target.id, now);
-    if (refusal) {
-      const reason = `blast-radius guard: target "${target.id}" already had ${refusal.limit} revocations in the ${refusal.windowMinutes}-minute window from ${refusal.window}; the next run tries again`;
-      await audit('REFUSED', { reason });
-      return { action: 'refused', reason };
-    }
-    const message: LaneMessage = {
-      eventId,
-      receivedAt: now.toISOString(),
-      dryRun: false,
-      // The roster's attributes decide: the lane removes the managed groups they do not grant.
-      person: { employeeId: person.employeeId, ...(person.attributes && { attributes: person.attributes }) },
-      lane: {
-        targetId: target.id,
-        tier: target.tier,
-        action: 'entitlements',
-        // Found by the userName listed and pinned by its SCIM id, as drift remediation is.
-        matchAttribute: 'userName',
-        matchValue: state.userName,
-        accountId: state.scimId,
-        removeFromGroups: false,
-        reportOnly: false,
-      },
-    };
-    const checked = laneMessageSchema.safeParse(message);
-    if (!checked.success) {
-      const reason = `cannot address the account in a lane message: ${checked.error.message}`;
-      await audit('FAILED', { reason });
-      return { action: 'refused', reason };
-    }
-    await deps.queue.send(target.id, checked.data);
-    await audit('REMEDIATED', {});
-    return { action: 'queued' };
-  }
 }

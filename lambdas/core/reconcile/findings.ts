@@ -45,7 +45,7 @@ export function renderEntitlementDrift(report: EntitlementDriftReport, indent = 
   const more = `${indent}  `;
   const { notJudged: n } = report;
   const lines = [
-    `${indent}entitlement drift: ${countOf(report.accounts, 'account')} (${countOf(report.memberships, 'membership')}) among ${countOf(report.members, 'member')} of ${countOf(report.groupsRead, 'managed group')}; queued ${report.queued}, refused ${report.refused}`,
+    `${indent}entitlement drift: ${countOf(report.accounts, 'account')} (${countOf(report.memberships, 'membership')}) among ${countOf(report.members, 'member')} of ${countOf(report.groupsRead, 'managed group')}; queued ${report.queued}${report.alreadyQueued ? ` (${report.alreadyQueued} still queued by an earlier pass)` : ''}, refused ${report.refused}`,
   ];
   const setAside = [
     n.noAttributes > 0 && `${n.noAttributes} without roster attributes (or matching several people)`,

@@ -176,6 +176,8 @@ export async function reconcileTarget(
     }
     // Every account is classified now: the managed groups' members can be judged.
     const entitlements = await entitlementDrift(target, roster, request, deps, pass);
+    // Removals still waiting count with the remediations still waiting (ReconcileAlreadyQueued).
+    if (entitlements) pass.counts.alreadyQueued += entitlements.alreadyQueued;
     const finishedAt = clock.now().toISOString();
     await deps.budget.setAccountCount(target.id, pass.counts.accounts, finishedAt);
     const result: RunResult = {

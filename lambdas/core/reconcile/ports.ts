@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { ScimitarError } from '../model/errors.ts';
 import type { LedgerRecord } from '../revocation/ports.ts';
 import type { ListedPage, ListPosition, ManagedGroupMembers, ScimAccount } from '../scim/index.ts';
+import type { QueuedEntitlementRemoval } from './entitlement-removal.ts';
 import type { Roster } from './roster.ts';
 import {
   type AccountState,
@@ -65,6 +66,13 @@ export abstract class ReconciliationStore {
   abstract removeAccounts(targetId: string, scimIds: readonly string[]): Promise<void>;
   /** Every account state of the target (reports). */
   abstract accounts(targetId: string): AsyncIterable<AccountState>;
+  /** The entitlement drift removals earlier passes queued that may still wait in the lane, by SCIM id. */
+  abstract entitlementRemovals(targetId: string): Promise<Map<string, QueuedEntitlementRemoval>>;
+  /** Records removals just queued (each replacing its account's earlier one) and forgets others, by SCIM id. */
+  abstract saveEntitlementRemovals(
+    targetId: string,
+    change: { readonly put: readonly QueuedEntitlementRemoval[]; readonly remove: readonly string[] },
+  ): Promise<void>;
 
   /**
    * The target's orphan and drift accounts from their persisted states, capped at `limit` with a

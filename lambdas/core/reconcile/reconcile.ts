@@ -40,6 +40,13 @@ export interface ReconcileDeps {
    * @default CHECKPOINT_EVERY_MS (scan.ts)
    */
   readonly checkpointEveryMs?: number;
+  /**
+   * How long a lane queue keeps a message (the stack's `queueRetention`, which it gives every lane
+   * and the reconciler's LANE_QUEUE_RETENTION_SECONDS): a remediation or entitlement removal a pass
+   * queued counts as still waiting for this long (remediate.ts).
+   * @default REQUEUE_AFTER_MS (remediate.ts: LANE_QUEUE_RETENTION_DAYS)
+   */
+  readonly laneQueueRetentionMs?: number;
 }
 
 export interface ReconcileRequest {

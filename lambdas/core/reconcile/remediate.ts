@@ -15,15 +15,22 @@ import type { ReconcileDeps } from './reconcile.ts';
 import type { AccountState, QueuedRemediation } from './state.ts';
 
 /**
- * How long a queued remediation counts as waiting in the lane: the lane queue's message retention
- * (LANE_QUEUE_RETENTION_DAYS, the default `queueRetention` in lib/target-lane.ts). A remediation waits there behind leavers and
- * rate limits, handed back 60 s at a time; queued again on every pass, it would spend the
- * blast-radius budget and the target's rate again and reach the lane twice. Younger than this,
- * and unanswered (the lane records its outcome in the ledger under the message's eventId), the
- * same remediation (same classification and action) is not queued again. Older, it is: the
- * message may be gone unanswered (expired, purged), or a target throttled for days holds it.
+ * How long a queued remediation counts as waiting in the lane by default: the lane queue's default
+ * message retention (LANE_QUEUE_RETENTION_DAYS, `queueRetention` in lib/target-lane.ts). The stack
+ * tells the reconciler the retention its lanes have (LANE_QUEUE_RETENTION_SECONDS, read into
+ * `ReconcileDeps.laneQueueRetentionMs`); this is the value without it. A remediation waits there
+ * behind leavers and rate limits, handed back 60 s at a time; queued again on every pass, it would
+ * spend the blast-radius budget and the target's rate again and reach the lane twice. Younger than
+ * the retention, and unanswered (the lane records its outcome in the ledger under the message's
+ * eventId), the same remediation (same classification and action) is not queued again. Older, it
+ * is: the message may be gone unanswered (expired, purged), or a target throttled for days holds it.
  */
 export const REQUEUE_AFTER_MS = LANE_QUEUE_RETENTION_DAYS * 24 * 3_600_000;
+
+/** How long a remediation queued by a pass counts as waiting: the lanes' retention, as the stack says. */
+export function requeueAfterMs(deps: Pick<ReconcileDeps, 'laneQueueRetentionMs'>): number {
+  return deps.laneQueueRetentionMs ?? REQUEUE_AFTER_MS;
+}
 
 /** Whether the remediation `queued` still stands for this verdict and action: recent and unanswered. */
 export function stillWaiting(
@@ -31,11 +38,12 @@ export function stillWaiting(
   verdict: Verdict,
   action: QueuedRemediation['action'],
   now: Date,
+  waitMs: number,
 ): boolean {
   return (
     queued.classification === verdict.classification &&
     queued.action === action &&
-    now.getTime() - Date.parse(queued.at) < REQUEUE_AFTER_MS &&
+    now.getTime() - Date.parse(queued.at) < waitMs &&
     // The lane's outcome (revoked, failed, refused, no-account) is the leaver's latest record.
     verdict.leaver?.eventId !== queued.eventId
   );
@@ -44,12 +52,14 @@ export function stillWaiting(
 /** Acts on the accounts of one target's pass; its guard reads the target's limit once per pass. */
 export class Remediator {
   private readonly guard: BlastRadiusGuard;
+  private readonly waitMs: number;
 
   constructor(
     private readonly target: ScimTargetConfig,
     private readonly deps: ReconcileDeps,
   ) {
     this.guard = new BlastRadiusGuard(deps.config, deps.budget);
+    this.waitMs = requeueAfterMs(deps);
   }
 
   /**
@@ -119,7 +129,7 @@ export class Remediator {
       return undefined;
     }
     const waiting = previous?.queued;
-    if (waiting && stillWaiting(waiting, verdict, action, now)) {
+    if (waiting && stillWaiting(waiting, verdict, action, now, this.waitMs)) {
       pass.counts.alreadyQueued += 1;
       return waiting;
     }

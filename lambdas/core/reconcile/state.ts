@@ -225,8 +225,9 @@ export interface RunCounts {
   /** Remediations the blast-radius guard refused. */
   refused: number;
   /**
-   * Remediations not queued again: an earlier pass queued the same one (same classification and
-   * action) less than REQUEUE_AFTER_MS ago and the lane has not answered it (remediate.ts).
+   * Not queued again: an earlier pass queued the same remediation (classification and action) or
+   * entitlement removal (groups) within the lanes' retention, and the lane has not answered it
+   * (remediate.ts, entitlement-removal.ts).
    */
   alreadyQueued: number;
   /** Accounts of earlier passes that the target no longer lists (state removed). */

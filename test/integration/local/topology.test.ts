@@ -3,7 +3,9 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLaneQueueRetentionMs } from '../../../lambdas/aws/target-env.ts';
 import { type LocalStack, synthesizeLocalStack } from '../../../lib/asl.ts';
+import { localEnvironment } from '../../../local/functions.ts';
 import { createQueues } from '../../../local/lanes.ts';
 import { localSqsClient } from '../../../local/sqs-client.ts';
 import { readTopology } from '../../../local/topology.ts';
@@ -63,6 +65,18 @@ describe('local topology: the runtime follows the synthesized stack', () => {
       );
       expect(String(redrive.deadLetterTargetArn).split(':').at(-1)).toBe(lane.dlqUrl.split('/').at(-1));
     }
+  });
+
+  it("gives the reconciler the lanes' retention as the template sets it, which the lane queues keep", () => {
+    const env = localEnvironment(
+      { stack, topology: readTopology(stack), laneQueueUrl: [...runtime.lanes.values()][0]?.queueUrl ?? '' },
+      'reconcile',
+    );
+    const lanes = readTopology(stack).queues.filter((q) => /_(lane|prio)_/.test(q.name));
+    expect(lanes.length).toBeGreaterThan(0);
+    for (const lane of lanes)
+      expect(env.LANE_QUEUE_RETENTION_SECONDS).toBe(String(lane.messageRetentionSeconds));
+    expect(readLaneQueueRetentionMs(env)).toBe(4 * 86_400_000);
   });
 
   it('gives each lane event source the mapping batch size, maximum concurrency and partial batch responses', () => {

@@ -130,6 +130,7 @@ describe('reconciler: entitlement drift', () => {
       memberships: 1,
       queued: 0,
       refused: 0,
+      alreadyQueued: 0,
       // dan is a leaver and svc allow-listed: their own findings; cy has no attributes in the roster.
       notJudged: { unknownAccount: 0, notManaged: 2, noAttributes: 1 },
       findings: [

@@ -302,6 +302,10 @@ describe('reconciliation store: findings', () => {
         return { removed: 0 };
       }
       async removeAccounts() {}
+      async entitlementRemovals() {
+        return new Map();
+      }
+      async saveEntitlementRemovals() {}
       async *accounts() {
         for (let n = 0; n < 100_000; n++) {
           read += 1;

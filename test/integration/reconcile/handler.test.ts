@@ -190,6 +190,39 @@ describe('reconciler handler', () => {
     });
   });
 
+  it('counts an entitlement drift removal still waiting in the lane as already queued', async () => {
+    target = await startTarget();
+    const id = freshId();
+    const entitlements = {
+      managedGroups: ['eng'],
+      rules: [{ group: 'eng', when: { department: 'Engineering' } }],
+      removeDrift: true,
+    };
+    const deps = depsFor(
+      dynamo,
+      configFor([{ id, baseUrl: target.proxy.url, entitlements }], {
+        blastRadius: { floor: 100, maxShare: 1, windowMinutes: 60 },
+      }),
+    );
+    target.app.seed({
+      users: [{ userName: 'mover@example.com' }],
+      groups: [{ displayName: 'eng', members: ['mover@example.com'] }],
+    });
+    deps.roster.roster = {
+      asOf: ago(60_000),
+      people: [{ employeeId: 'P', userName: 'mover@example.com', attributes: { department: 'Sales' } }],
+    };
+    await handlerFor(deps).handler({});
+    expect(metricsOf(id)).toMatchObject({ ReconcileEntitlementDrift: 1, ReconcileAlreadyQueued: 0 });
+    expect(deps.queue.drain()).toHaveLength(1);
+
+    emf.length = 0;
+    deps.clock.advance(3_600_000);
+    await handlerFor(deps).handler({});
+    expect(metricsOf(id)).toMatchObject({ ReconcileEntitlementDrift: 1, ReconcileAlreadyQueued: 1 });
+    expect(deps.queue.drain()).toEqual([]);
+  });
+
   it('returns the orphan accounts it found, and keeps the list out of its log line', async () => {
     target = await startTarget();
     const id = freshId();
