@@ -139,6 +139,17 @@ describe('Session target okta: match by email', () => {
     ]);
   });
 
+  it('matching by userName, looks up the login alone: no filter', async () => {
+    const evidence = await revoker().revoke({
+      match: { attribute: 'userName', value: 'ghost@corp.example' },
+      action: 'revoke-sessions',
+    });
+    expect(evidence.outcome).toBe('no-account');
+    expect(evidence.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/v1/users/ghost%40corp.example',
+    ]);
+  });
+
   it('does not find an email stored at Okta in other capitals: its filter compares values case-sensitively', async () => {
     const evidence = await revoker().revoke(byEmail('Jane.Doe+it@corp.example'));
     expect(evidence.outcome).toBe('no-account');
@@ -155,6 +166,7 @@ describe('Session target okta: match by email', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScimMalformedResponseError);
     expect(String(err)).toContain('answer is not a JSON array');
+    expect((err as ScimMalformedResponseError).retryable).toBe(true);
     expect(okta.cleared.map((c) => c.userId)).not.toContain('00uvictim');
   });
 
