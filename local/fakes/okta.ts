@@ -1,7 +1,9 @@
-// A fake Okta org: the two management API calls scimitar's session target makes, with Okta's
-// documented auth (`Authorization: SSWS <token>`), error body (errorCode/errorSummary) and rate
-// limit answer (429 with X-Rate-Limit-Limit/-Remaining/-Reset, the reset in epoch seconds)
+// A fake Okta org: the management API calls scimitar's session target makes (get a user, list users
+// by a profile.email filter, clear sessions), with Okta's documented auth (`Authorization: SSWS
+// <token>`), error body (errorCode/errorSummary) and rate limit answer (429 with
+// X-Rate-Limit-Limit/-Remaining/-Reset, the reset in epoch seconds)
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions,
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers,
 // https://developer.okta.com/docs/reference/rl-best-practices/).
 import type { SessionTargetConfig } from '../../lambdas/core/model/config.ts';
 import type { DemoPerson } from '../demo-people.ts';
@@ -30,6 +32,19 @@ const error = (status: number, errorCode: string, errorSummary: string): FakeAns
   json: { errorCode, errorSummary, errorLink: errorCode, errorId: 'fake', errorCauses: [] },
 });
 
+const userJson = (user: FakeOktaUser) => ({
+  id: user.id,
+  status: 'ACTIVE',
+  profile: { login: user.login, email: user.email ?? user.login },
+});
+
+/**
+ * The one filter the fake serves, `profile.email eq "<value>"`: the property name and the value
+ * compared case-sensitively, the operator not, as Okta documents for List Users. Okta documents no
+ * escape inside the quotes, so a value holding a quote or backslash is no filter here (400).
+ */
+const EMAIL_FILTER = /^profile\.email [eE][qQ] "([^"\\]*)"$/;
+
 export async function startFakeOkta(options: {
   token: string;
   users: readonly FakeOktaUser[];
@@ -56,18 +71,20 @@ export async function startFakeOkta(options: {
         headers: limited,
       };
     const parts = req.url.pathname.split('/').slice(1).map(decodeURIComponent);
+    // GET /api/v1/users?filter=profile.email eq "..." (the only list of users the fake serves)
+    if (req.method === 'GET' && parts.length === 3 && parts[0] === 'api' && parts[2] === 'users') {
+      const email = EMAIL_FILTER.exec(req.url.searchParams.get('filter') ?? '')?.[1];
+      if (email === undefined) return error(400, 'E0000031', 'Bad request. Invalid filter parameter.');
+      return {
+        status: 200,
+        json: options.users.filter((u) => (u.email ?? u.login) === email).map(userJson),
+      };
+    }
     // GET /api/v1/users/{id|login|shortname}
     if (req.method === 'GET' && parts.length === 4 && parts[0] === 'api' && parts[2] === 'users') {
       const user = byKey(parts[3] ?? '');
       if (!user) return error(404, 'E0000007', `Not found: Resource not found: ${parts[3]} (User)`);
-      return {
-        status: 200,
-        json: {
-          id: user.id,
-          status: 'ACTIVE',
-          profile: { login: user.login, email: user.email ?? user.login },
-        },
-      };
+      return { status: 200, json: userJson(user) };
     }
     // DELETE /api/v1/users/{userId}/sessions?oauthTokens=true
     if (req.method === 'DELETE' && parts.length === 5 && parts[2] === 'users' && parts[4] === 'sessions') {

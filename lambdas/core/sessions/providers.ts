@@ -1,15 +1,19 @@
 // The identity providers' session APIs, each over the SCIM client's connection (pacing, one
 // credential re-read on 401, throttled answers waited out or handed back, typed errors, evidence):
-// find the user by the path the provider documents (no filter, so no filter injection), end the
-// sessions, and verify where the provider lets us read the result. A user the provider does not
-// know is nobody to sign out: no-account, as a 404 is in SCIM.
+// find the user by the path the provider documents (Okta, for an email its login lookup does not
+// know, by a filter whose value cannot leave its quotes), end the sessions, and verify where the
+// provider lets us read the result. A user the provider does not know is nobody to sign out:
+// no-account, as a 404 is in SCIM.
 
 import type { MatchAttribute } from '../model/config.ts';
 import type { SessionsVerified } from '../revocation/ports.ts';
 import type { ScimConnection } from '../scim/connection.ts';
 import {
+  isFilterSafe,
   ScimAccountMismatchError,
+  ScimAmbiguousMatchError,
   ScimMalformedResponseError,
+  ScimPermanentError,
   ScimVerificationError,
 } from '../scim/index.ts';
 import type { RequestRecord } from '../scim/options.ts';
@@ -57,22 +61,25 @@ function stringField(obj: Record<string, unknown>, field: string, method: string
 
 /**
  * Okta: `GET /api/v1/users/{login}` finds the user (by id, login or login shortname, so the
- * answer's login or email is compared exactly), `DELETE /api/v1/users/{id}/sessions?oauthTokens=true`
+ * answer's login or email is compared exactly); for `email`, a 404 there is followed by the List
+ * Users filter on the profile email (oktaByEmail), `DELETE /api/v1/users/{id}/sessions?oauthTokens=true`
  * ends every IdP session and revokes the OIDC/OAuth tokens issued to the user (204)
  * (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions).
  * Okta's management API has no read of a user's sessions: verified by its 204 alone.
  */
-export function oktaSessions(conn: ScimConnection): SessionApi {
+export function oktaSessions(conn: ScimConnection, targetId: string): SessionApi {
   return {
     async find(value, attribute, trace) {
       const path = `/api/v1/users/${enc(value)}`;
       const sent = await conn.send('GET', path, { expect: 'json', allowNotFound: true, trace });
-      if (sent.status === 404) return undefined;
+      // Okta resolves this path by login, not by profile email: a person whose login is not their
+      // work email is found only by the filter. Only on a 404: a user found here who is not an
+      // exact match is refused below, not searched past.
+      if (sent.status === 404)
+        return attribute === 'email' ? oktaByEmail(conn, targetId, value, trace) : undefined;
       const user = object(sent.json, 'GET', path);
       const id = stringField(user, 'id', 'GET', path);
-      const profile = object(user.profile ?? {}, 'GET', path);
-      const login = typeof profile.login === 'string' ? profile.login : '';
-      const email = typeof profile.email === 'string' ? profile.email : undefined;
+      const { login, email } = oktaProfile(user, path);
       if (!same(login, value) && !(attribute === 'email' && same(email, value)))
         refuseMismatch(attribute, value, login, path);
       return { id, userName: login };
@@ -91,6 +98,52 @@ export function oktaSessions(conn: ScimConnection): SessionApi {
       };
     },
   };
+}
+
+function oktaProfile(user: Record<string, unknown>, path: string) {
+  const profile = object(user.profile ?? {}, 'GET', path);
+  return {
+    login: typeof profile.login === 'string' ? profile.login : '',
+    email: typeof profile.email === 'string' ? profile.email : undefined,
+  };
+}
+
+/**
+ * Finds an Okta user by profile email with the List Users filter `profile.email eq "<value>"`
+ * (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers).
+ * Okta documents no escape inside a filter's quoted string, so a value holding a quote, a backslash
+ * or a control character is refused, never sent: it could end the string and widen the filter.
+ * Any other value sits whole between the quotes, and the filter is one URL-encoded parameter. Each
+ * user answered is compared exactly again; more than one exact match is refused (never sign out
+ * the wrong person), none is no account.
+ */
+async function oktaByEmail(
+  conn: ScimConnection,
+  targetId: string,
+  value: string,
+  trace: RequestRecord[],
+): Promise<SessionUser | undefined> {
+  if (!isFilterSafe(value))
+    throw new ScimPermanentError(
+      `session target ${targetId}: no Okta user has the login ${JSON.stringify(value)}, and the email holds a quote, backslash or control character, which cannot be quoted safely in Okta's profile.email filter; refusing to look it up`,
+      { method: 'GET', path: '/api/v1/users' },
+    );
+  const path = `/api/v1/users?filter=${enc(`profile.email eq "${value}"`)}`;
+  const sent = await conn.send('GET', path, { expect: 'json', trace });
+  if (!Array.isArray(sent.json))
+    throw new ScimMalformedResponseError('answer is not a JSON array', { method: 'GET', path, status: 200 });
+  const exact = sent.json
+    .map((u) => object(u, 'GET', path))
+    .filter((u) => same(oktaProfile(u, path).email, value));
+  const ids = exact.map((u) => stringField(u, 'id', 'GET', path));
+  if (exact.length > 1)
+    throw new ScimAmbiguousMatchError(
+      `session target ${targetId}: ${exact.length} Okta users have the profile email ${JSON.stringify(value)}; refusing to choose whom to sign out`,
+      { method: 'GET', path, status: 200, accountIds: ids },
+    );
+  const [user] = exact;
+  const [id] = ids;
+  return user && id ? { id, userName: oktaProfile(user, path).login } : undefined;
 }
 
 /** Clock skew allowed between this machine and Entra when reading signInSessionsValidFromDateTime back. */

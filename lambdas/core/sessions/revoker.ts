@@ -156,6 +156,7 @@ export function sessionRevokerFor(
             required(target, 'baseUrl'),
             new OktaApiToken(async () => credentialFromSecret(await read(), 'token')),
           ),
+          target.id,
         );
       case 'entra': {
         const tenantId = required(target, 'tenantId');

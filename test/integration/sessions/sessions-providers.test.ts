@@ -87,22 +87,28 @@ describe('Session target: Okta', () => {
     ]);
   });
 
-  it('treats an unknown user as no account, sending nothing else', async () => {
+  it('treats an unknown user as no account, sending nothing but the login and profile.email lookups', async () => {
     const before = okta.requests.length;
     const evidence = await okta_().revoke(request('nobody@example.com'));
     expect(evidence.outcome).toBe('no-account');
-    expect(okta.requests.slice(before)).toEqual(['GET /api/v1/users/nobody%40example.com']);
+    expect(okta.requests.slice(before)).toEqual([
+      'GET /api/v1/users/nobody%40example.com',
+      'GET /api/v1/users?filter=profile.email%20eq%20%22nobody%40example.com%22',
+    ]);
   });
 
   it('refuses a lookup Okta answered by login shortname: not an exact match', async () => {
     await expect(okta_().revoke(request('jane'))).rejects.toBeInstanceOf(ScimAccountMismatchError);
   });
 
-  it('keeps a hostile match value in one path segment (no other endpoint reached)', async () => {
+  it('keeps a hostile match value in one path segment and one filter value (no other endpoint reached)', async () => {
     const before = okta.requests.length;
     const evidence = await okta_().revoke(request('../00u1/sessions?x=1#'));
     expect(evidence.outcome).toBe('no-account');
-    expect(okta.requests.slice(before)).toEqual(['GET /api/v1/users/..%2F00u1%2Fsessions%3Fx%3D1%23']);
+    expect(okta.requests.slice(before)).toEqual([
+      'GET /api/v1/users/..%2F00u1%2Fsessions%3Fx%3D1%23',
+      'GET /api/v1/users?filter=profile.email%20eq%20%22..%2F00u1%2Fsessions%3Fx%3D1%23%22',
+    ]);
     expect(okta.cleared.filter((c) => c.userId === '00u1')).toHaveLength(1);
   });
 
