@@ -1,5 +1,5 @@
 // A fake Okta org: the management API calls scimitar's session target makes (get a user, list users
-// by a profile.email filter, clear sessions), with Okta's documented auth (`Authorization: SSWS
+// by a profile.email search, clear sessions), with Okta's documented auth (`Authorization: SSWS
 // <token>`), error body (errorCode/errorSummary) and rate limit answer (429 with
 // X-Rate-Limit-Limit/-Remaining/-Reset, the reset in epoch seconds)
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions,
@@ -13,6 +13,8 @@ export interface FakeOktaUser {
   readonly id: string;
   readonly login: string;
   readonly email?: string;
+  /** @default 'ACTIVE' */
+  readonly status?: 'ACTIVE' | 'DEPROVISIONED';
 }
 
 export interface FakeOkta extends FakeServer {
@@ -34,16 +36,18 @@ const error = (status: number, errorCode: string, errorSummary: string): FakeAns
 
 const userJson = (user: FakeOktaUser) => ({
   id: user.id,
-  status: 'ACTIVE',
+  status: user.status ?? 'ACTIVE',
   profile: { login: user.login, email: user.email ?? user.login },
 });
 
 /**
- * The one filter the fake serves, `profile.email eq "<value>"`: the property name and the value
- * compared case-sensitively, the operator not, as Okta documents for List Users. Okta documents no
- * escape inside the quotes, so a value holding a quote or backslash is no filter here (400).
+ * The one search the fake serves, `profile.email eq "<value>"`: the property name compared
+ * case-sensitively, the operator and the value not, as Okta documents for List Users' `search`
+ * (https://developer.okta.com/docs/reference/user-query/). Okta documents no escape inside the
+ * quotes, so a value holding a quote or backslash is no search here (400). Deprovisioned users are
+ * answered too, as Okta's search does.
  */
-const EMAIL_FILTER = /^profile\.email [eE][qQ] "([^"\\]*)"$/;
+const EMAIL_SEARCH = /^profile\.email [eE][qQ] "([^"\\]*)"$/;
 
 export async function startFakeOkta(options: {
   token: string;
@@ -71,13 +75,13 @@ export async function startFakeOkta(options: {
         headers: limited,
       };
     const parts = req.url.pathname.split('/').slice(1).map(decodeURIComponent);
-    // GET /api/v1/users?filter=profile.email eq "..." (the only list of users the fake serves)
+    // GET /api/v1/users?search=profile.email eq "..." (the only list of users the fake serves)
     if (req.method === 'GET' && parts.length === 3 && parts[0] === 'api' && parts[2] === 'users') {
-      const email = EMAIL_FILTER.exec(req.url.searchParams.get('filter') ?? '')?.[1];
-      if (email === undefined) return error(400, 'E0000031', 'Bad request. Invalid filter parameter.');
+      const email = EMAIL_SEARCH.exec(req.url.searchParams.get('search') ?? '')?.[1]?.toLowerCase();
+      if (email === undefined) return error(400, 'E0000031', 'Bad request. Invalid search parameter.');
       return {
         status: 200,
-        json: options.users.filter((u) => (u.email ?? u.login) === email).map(userJson),
+        json: options.users.filter((u) => (u.email ?? u.login).toLowerCase() === email).map(userJson),
       };
     }
     // GET /api/v1/users/{id|login|shortname}

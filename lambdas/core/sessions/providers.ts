@@ -62,7 +62,7 @@ function stringField(obj: Record<string, unknown>, field: string, method: string
 /**
  * Okta: `GET /api/v1/users/{login}` finds the user (by id, login or login shortname, so the
  * answer's login or email is compared exactly); for `email`, a 404 there is followed by the List
- * Users filter on the profile email (oktaByEmail), `DELETE /api/v1/users/{id}/sessions?oauthTokens=true`
+ * Users search on the profile email (oktaByEmail), `DELETE /api/v1/users/{id}/sessions?oauthTokens=true`
  * ends every IdP session and revokes the OIDC/OAuth tokens issued to the user (204)
  * (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions).
  * Okta's management API has no read of a user's sessions: verified by its 204 alone.
@@ -73,7 +73,7 @@ export function oktaSessions(conn: ScimConnection, targetId: string): SessionApi
       const path = `/api/v1/users/${enc(value)}`;
       const sent = await conn.send('GET', path, { expect: 'json', allowNotFound: true, trace });
       // Okta resolves this path by login, not by profile email: a person whose login is not their
-      // work email is found only by the filter. Only on a 404: a user found here who is not an
+      // work email is found only by the search. Only on a 404: a user found here who is not an
       // exact match is refused below, not searched past.
       if (sent.status === 404)
         return attribute === 'email' ? oktaByEmail(conn, targetId, value, trace) : undefined;
@@ -109,13 +109,18 @@ function oktaProfile(user: Record<string, unknown>, path: string) {
 }
 
 /**
- * Finds an Okta user by profile email with the List Users filter `profile.email eq "<value>"`
+ * Finds an Okta user by profile email with the List Users search `profile.email eq "<value>"`
  * (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers).
- * Okta documents no escape inside a filter's quoted string, so a value holding a quote, a backslash
- * or a control character is refused, never sent: it could end the string and widen the filter.
- * Any other value sits whole between the quotes, and the filter is one URL-encoded parameter. Each
- * user answered is compared exactly again; more than one exact match is refused (never sign out
- * the wrong person), none is no account.
+ * Okta recommends `search` over `filter` and compares its string values case-insensitively, where
+ * `filter` compares them exactly: an email HR sends in other capitals than Okta stores is still
+ * found (https://developer.okta.com/docs/reference/user-query/,
+ * https://support.okta.com/help/s/article/case-sensitivity-in-okta-users-api-filter-vs-search).
+ * Okta documents no escape inside a quoted string, so a value holding a quote, a backslash or a
+ * control character is refused, never sent: it could end the string and widen the search. Any
+ * other value sits whole between the quotes, and the search is one URL-encoded parameter. Each user
+ * answered is compared again (ignoring case); a DEPROVISIONED user (deactivated: no sign-in, no
+ * sessions) is not a candidate, so an old account sharing the email refuses nothing; more than one
+ * other match is refused (never sign out the wrong person), none is no account.
  */
 async function oktaByEmail(
   conn: ScimConnection,
@@ -125,16 +130,16 @@ async function oktaByEmail(
 ): Promise<SessionUser | undefined> {
   if (!isFilterSafe(value))
     throw new ScimPermanentError(
-      `session target ${targetId}: no Okta user has the login ${JSON.stringify(value)}, and the email holds a quote, backslash or control character, which cannot be quoted safely in Okta's profile.email filter; refusing to look it up`,
+      `session target ${targetId}: no Okta user has the login ${JSON.stringify(value)}, and the email holds a quote, backslash or control character, which cannot be quoted safely in Okta's profile.email search; refusing to look it up`,
       { method: 'GET', path: '/api/v1/users' },
     );
-  const path = `/api/v1/users?filter=${enc(`profile.email eq "${value}"`)}`;
+  const path = `/api/v1/users?search=${enc(`profile.email eq "${value}"`)}`;
   const sent = await conn.send('GET', path, { expect: 'json', trace });
   if (!Array.isArray(sent.json))
     throw new ScimMalformedResponseError('answer is not a JSON array', { method: 'GET', path, status: 200 });
   const exact = sent.json
     .map((u) => object(u, 'GET', path))
-    .filter((u) => same(oktaProfile(u, path).email, value));
+    .filter((u) => u.status !== 'DEPROVISIONED' && same(oktaProfile(u, path).email, value));
   const ids = exact.map((u) => stringField(u, 'id', 'GET', path));
   if (exact.length > 1)
     throw new ScimAmbiguousMatchError(

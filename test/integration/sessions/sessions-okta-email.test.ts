@@ -1,6 +1,6 @@
 // Okta session target, match by email: Okta's user path resolves a login, not a profile email, so a
-// person whose login is not their work email is found by the List Users filter `profile.email eq`
-// after the login lookup's 404. The fake Okta on loopback (behind the fault-injecting proxy for a
+// person whose login is not their work email is found by the List Users search `profile.email eq`
+// (case-insensitive, deprovisioned users no candidates) after the login lookup's 404. The fake Okta on loopback (behind the fault-injecting proxy for a
 // garbage answer); nothing mocked.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/core/model/config.ts';
@@ -28,8 +28,11 @@ beforeAll(async () => {
       // Two people sharing one profile email (a shared mailbox, a rehire).
       { id: '00ushared1', login: 'ops1@legacy.example', email: 'ops@corp.example' },
       { id: '00ushared2', login: 'ops2@legacy.example', email: 'ops@corp.example' },
-      // Whom a widened filter would reach.
+      // Whom a widened search would reach.
       { id: '00uvictim', login: 'victim@corp.example', email: 'victim@corp.example' },
+      // A rehire: the old account deprovisioned, the new one active, one email.
+      { id: '00urehireold', login: 'sam@legacy.example', email: 'sam@corp.example', status: 'DEPROVISIONED' },
+      { id: '00urehire', login: 'sam.k@legacy.example', email: 'sam@corp.example' },
     ],
   });
   proxy = await startFaultyScim(okta.url);
@@ -67,13 +70,13 @@ const byEmail = (value: string) => ({
   match: { attribute: 'email' as const, value },
   action: 'revoke-sessions' as const,
 });
-const filterPath = (value: string) =>
-  `/api/v1/users?filter=${encodeURIComponent(`profile.email eq "${value}"`)}`;
+const searchPath = (value: string) =>
+  `/api/v1/users?search=${encodeURIComponent(`profile.email eq "${value}"`)}`;
 /** What the fake received since `from`, query decoded as it parsed it. */
 const received = (from: number) => okta.requests.slice(from).map(decodeURIComponent);
 
 describe('Session target okta: match by email', () => {
-  it('finds a user whose login is not their email by the profile.email filter, and signs that user out', async () => {
+  it('finds a user whose login is not their email by the profile.email search, and signs that user out', async () => {
     const from = okta.requests.length;
     const cleared = okta.cleared.length;
     const evidence = await revoker().revoke(byEmail('jane.doe+it@corp.example'));
@@ -81,11 +84,11 @@ describe('Session target okta: match by email', () => {
     expect(evidence.account).toEqual({ id: '00ujane', userName: 'jdoe@legacy.example' });
     expect(evidence.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       'GET /api/v1/users/jane.doe%2Bit%40corp.example 404',
-      `GET ${filterPath('jane.doe+it@corp.example')} 200`,
+      `GET ${searchPath('jane.doe+it@corp.example')} 200`,
       'DELETE /api/v1/users/00ujane/sessions?oauthTokens=true 204',
     ]);
-    // The fake read one filter with the plus intact (URL-encoded, not a space).
-    expect(received(from)[1]).toBe('GET /api/v1/users?filter=profile.email eq "jane.doe+it@corp.example"');
+    // The fake read one search with the plus intact (URL-encoded, not a space).
+    expect(received(from)[1]).toBe('GET /api/v1/users?search=profile.email eq "jane.doe+it@corp.example"');
     expect(okta.cleared.slice(cleared)).toEqual([{ userId: '00ujane', oauthTokens: true }]);
   });
 
@@ -102,7 +105,7 @@ describe('Session target okta: match by email', () => {
     expect(okta.cleared.map((c) => c.userId)).not.toContain('00ushared2');
   });
 
-  it('refuses a value that could leave the filter quotes, sending no filter; nobody else is signed out', async () => {
+  it("refuses a value that could leave the search's quotes, sending no search; nobody else is signed out", async () => {
     for (const hostile of [
       'a" or profile.email sw "',
       'nobody" or profile.email eq "victim@corp.example',
@@ -120,12 +123,12 @@ describe('Session target okta: match by email', () => {
         `GET /api/v1/users/${encodeURIComponent(hostile)}`,
       ]);
     }
-    // Quoted whole, ` or ` is part of the email asked for, not of the filter: nobody has it.
+    // Quoted whole, ` or ` is part of the email asked for, not of the search: nobody has it.
     const from = okta.requests.length;
     const plain = await revoker().revoke(byEmail('nobody or profile.email eq victim@corp.example'));
     expect(plain.outcome).toBe('no-account');
     expect(received(from)[1]).toBe(
-      'GET /api/v1/users?filter=profile.email eq "nobody or profile.email eq victim@corp.example"',
+      'GET /api/v1/users?search=profile.email eq "nobody or profile.email eq victim@corp.example"',
     );
     expect(okta.cleared.map((c) => c.userId)).not.toContain('00uvictim');
   });
@@ -135,11 +138,11 @@ describe('Session target okta: match by email', () => {
     expect(evidence.outcome).toBe('no-account');
     expect(evidence.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       'GET /api/v1/users/ghost%40corp.example 404',
-      `GET ${filterPath('ghost@corp.example')} 200`,
+      `GET ${searchPath('ghost@corp.example')} 200`,
     ]);
   });
 
-  it('matching by userName, looks up the login alone: no filter', async () => {
+  it('matching by userName, looks up the login alone: no search', async () => {
     const evidence = await revoker().revoke({
       match: { attribute: 'userName', value: 'ghost@corp.example' },
       action: 'revoke-sessions',
@@ -150,16 +153,27 @@ describe('Session target okta: match by email', () => {
     ]);
   });
 
-  it('does not find an email stored at Okta in other capitals: its filter compares values case-sensitively', async () => {
-    const evidence = await revoker().revoke(byEmail('Jane.Doe+it@corp.example'));
-    expect(evidence.outcome).toBe('no-account');
-    expect(evidence.requests.map((r) => r.status)).toEqual([404, 200]);
+  it('finds an email stored at Okta in other capitals: its search compares values ignoring case', async () => {
+    const cleared = okta.cleared.length;
+    const evidence = await revoker().revoke(byEmail('Jane.Doe+IT@corp.example'));
+    expect(evidence.outcome).toBe('revoked');
+    expect(evidence.account).toEqual({ id: '00ujane', userName: 'jdoe@legacy.example' });
+    expect(evidence.requests.map((r) => r.status)).toEqual([404, 200, 204]);
+    expect(okta.cleared.slice(cleared)).toEqual([{ userId: '00ujane', oauthTokens: true }]);
   });
 
-  it('fails with a garbage-answer error when the filter is not answered with a JSON array', async () => {
+  it('passes over a deprovisioned account sharing the email: the active one is signed out, not refused', async () => {
+    const cleared = okta.cleared.length;
+    const evidence = await revoker().revoke(byEmail('sam@corp.example'));
+    expect(evidence.outcome).toBe('revoked');
+    expect(evidence.account).toEqual({ id: '00urehire', userName: 'sam.k@legacy.example' });
+    expect(okta.cleared.slice(cleared)).toEqual([{ userId: '00urehire', oauthTokens: true }]);
+  });
+
+  it('fails with a garbage-answer error when the search is not answered with a JSON array', async () => {
     proxy.inject(
       { kind: 'malformed', status: 200, body: '{"id":"00uvictim","profile":{"email":"x@corp.example"}}' },
-      { when: (r) => r.url.includes('?filter=') },
+      { when: (r) => r.url.includes('?search=') },
     );
     const err = await revoker()
       .revoke(byEmail('x@corp.example'))
@@ -180,23 +194,23 @@ describe('Session target okta: match by email', () => {
   });
 });
 
-describe('Fake Okta: List Users filter', () => {
-  const get = (filter: string) =>
-    fetch(`${okta.url}/api/v1/users?filter=${encodeURIComponent(filter)}`, {
+describe('Fake Okta: List Users search', () => {
+  const get = (search: string) =>
+    fetch(`${okta.url}/api/v1/users?search=${encodeURIComponent(search)}`, {
       headers: { authorization: `SSWS ${TOKEN}` },
     });
 
-  it('refuses a filter other than profile.email eq "…" with 400 E0000031, as Okta does a malformed one', async () => {
-    for (const filter of [
+  it('refuses a search other than profile.email eq "…" with 400 E0000031, as Okta does a malformed one', async () => {
+    for (const search of [
       'profile.email eq "a" or profile.email sw ""',
       'profile.email sw "victim"',
       'profile.email eq victim@corp.example',
     ]) {
-      const answer = await get(filter);
+      const answer = await get(search);
       expect(answer.status).toBe(400);
       expect(await answer.json()).toMatchObject({ errorCode: 'E0000031' });
     }
-    expect(await (await get('profile.email EQ "victim@corp.example"')).json()).toEqual([
+    expect(await (await get('profile.email EQ "Victim@Corp.example"')).json()).toEqual([
       expect.objectContaining({ id: '00uvictim' }),
     ]);
   });

@@ -93,7 +93,7 @@ describe('Session target: Okta', () => {
     expect(evidence.outcome).toBe('no-account');
     expect(okta.requests.slice(before)).toEqual([
       'GET /api/v1/users/nobody%40example.com',
-      'GET /api/v1/users?filter=profile.email%20eq%20%22nobody%40example.com%22',
+      'GET /api/v1/users?search=profile.email%20eq%20%22nobody%40example.com%22',
     ]);
   });
 
@@ -107,7 +107,7 @@ describe('Session target: Okta', () => {
     expect(evidence.outcome).toBe('no-account');
     expect(okta.requests.slice(before)).toEqual([
       'GET /api/v1/users/..%2F00u1%2Fsessions%3Fx%3D1%23',
-      'GET /api/v1/users?filter=profile.email%20eq%20%22..%2F00u1%2Fsessions%3Fx%3D1%23%22',
+      'GET /api/v1/users?search=profile.email%20eq%20%22..%2F00u1%2Fsessions%3Fx%3D1%23%22',
     ]);
     expect(okta.cleared.filter((c) => c.userId === '00u1')).toHaveLength(1);
   });
