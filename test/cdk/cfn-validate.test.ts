@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type ScimitarConfigInput } from '../../lambdas/core/model/config.ts';
 import { ScimitarStack } from '../../lib/scimitar-stack.ts';
 import sample from '../../scimitar.config.ts';
@@ -59,9 +59,12 @@ function synthesizeStrict(build: (app: App) => void): string {
 }
 
 describe('CloudFormation validation of the stack, its findings as errors', () => {
+  // On for this file only: the suite's setup turned it off for every test process.
   beforeAll(() => {
-    // This test process only: the suite's setup turned it off for every other one.
-    process.env.CDK_VALIDATION = 'true';
+    vi.stubEnv('CDK_VALIDATION', 'true');
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
   });
 
   it('finds nothing in the stack for the sample config with every function, push source and credential kind', () => {
