@@ -43,6 +43,16 @@ describe('CDK: function bundles', () => {
     }
   });
 
+  it("carries the config in the bundle, bundled with the local esbuild: the reconciler's holds the sample's targets", () => {
+    const reconciler = plain.find((b) => b.entry === 'reconcile');
+    // The config is inlined gzipped (its projection for this function): unpack it to read it.
+    const inlined = JSON.stringify(inlinedConfig(reconciler?.files['index.mjs'] ?? '') ?? {});
+    const scim = sample.targets.find((t) => t.kind === 'scim');
+    expect(scim?.baseUrl).toBeTruthy();
+    expect(inlined).toContain(scim?.baseUrl);
+    for (const b of plain) expect(JSON.stringify(b.environment), b.entry).not.toContain('SCIMITAR_CONFIG');
+  });
+
   it('ships source maps, and tells Node to use them, when the config asks', () => {
     const mapped = synthesizeBundles({ ...withEveryFunction(sample), sourceMaps: true });
     for (const b of mapped) {

@@ -59,15 +59,23 @@ function policyChars(document: unknown): number {
 describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_FILE)', () => {
   let templates: Map<string, { body: string; template: CfnTemplate }>;
   let synth: ReturnType<typeof spawnSync>;
+  let outdir: string;
   beforeAll(() => {
-    const outdir = mkdtempSync(join(tmpdir(), 'scimitar-scale-'));
+    outdir = mkdtempSync(join(tmpdir(), 'scimitar-scale-'));
     synth = spawnSync(process.execPath, ['--import', 'tsx', 'bin/scimitar.ts'], {
       env: {
         ...process.env,
         SCIMITAR_CONFIG_FILE: 'test/fixtures/scale/200-targets.config.ts',
         CDK_OUTDIR: outdir,
+        // The CDK's CloudFormation validation, off in the rest of the suite (test/cdk/validation-setup.ts),
+        // with its findings as errors: at 200 targets, in the lane shards' templates too.
+        CDK_VALIDATION: 'true',
         // Templates do not depend on the function code: skip bundling (npm run synth bundles).
-        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [] }),
+        CDK_CONTEXT_JSON: JSON.stringify({
+          'aws:cdk:bundling-stacks': [],
+          '@aws-cdk/core:validateAgainstDefaultRules': true,
+          '@aws-cdk/core:strictCfnValidateErrors': true,
+        }),
       },
       encoding: 'utf8',
       timeout: 300_000,
@@ -82,9 +90,12 @@ describe('200 SCIM targets in one deployment (bin/scimitar.ts, SCIMITAR_CONFIG_F
     );
   }, 300_000);
 
-  it('synthesizes with cdk-nag finding nothing (a finding fails the synth)', () => {
+  it("synthesizes with cdk-nag and the CDK's CloudFormation validation finding nothing (a finding fails the synth)", () => {
     expect(synth.stderr).not.toMatch(/AwsSolutions-/);
+    expect(synth.stderr).not.toContain('CloudFormation Validate');
     expect(synth.status).toBe(0);
+    // The validation ran: it writes its report into the cloud assembly.
+    expect(readdirSync(outdir)).toContain('validation-report.json');
   });
 
   it('creates a lane and a secret for every SCIM target, across the root and its lane shards', () => {
