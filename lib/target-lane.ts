@@ -98,8 +98,6 @@ export class TargetLane extends Construct {
   public readonly priorityQueueName: string;
   /** The dead-letter queue's name (`<stackName>_dlq_<target>`). */
   public readonly deadLetterQueueName: string;
-  /** How long its queue and priority queue keep a message. */
-  public readonly queueRetention: Duration;
 
   constructor(scope: Construct, id: string, props: TargetLaneProps) {
     super(scope, id);
@@ -107,7 +105,6 @@ export class TargetLane extends Construct {
     this.targetId = target.id;
     const batchSize = props.batchSize ?? 1;
     const queueRetention = props.queueRetention ?? Duration.days(LANE_QUEUE_RETENTION_DAYS);
-    this.queueRetention = queueRetention;
     const deadLetterRetention = props.deadLetterRetention ?? MAX_RETENTION;
     validate(id, {
       batchSize,
